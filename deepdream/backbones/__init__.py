@@ -1,0 +1,55 @@
+"""The backbone registry: each network is a module with `NAME`, `DESCRIPTION`, `load(weights)` and
+`weights_status()`; `load_backbone` is the one way the rest of deepdream gets a network."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from ..errors import SettingsError, suggest
+from .base import Backbone, LayerInfo
+
+#: name -> module (imported lazily: importing TensorFlow is slow, and `deepdream --help` need not).
+_MODULES = {
+    "vgg16": "deepdream.backbones.vgg16",
+    "inceptionv3": "deepdream.backbones.inceptionv3",
+}
+DEFAULT_BACKBONE = "vgg16"
+
+_loaded: dict[tuple[str, str | None], Backbone] = {}
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    available: bool
+    where: str  # the file found, or where it would be looked for / how to get it
+
+
+def names() -> list[str]:
+    return list(_MODULES)
+
+
+def module(name: str):
+    """The module of backbone `name`, or a SettingsError naming the valid ones."""
+    if name not in _MODULES:
+        raise SettingsError(
+            f"Unknown backbone {name!r}.{suggest(name, _MODULES)} "
+            f"Valid backbones: {', '.join(_MODULES)}."
+        )
+    return importlib.import_module(_MODULES[name])
+
+
+def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None) -> Backbone:
+    """Load (once per process, then reuse) backbone `name`, from `weights` if given."""
+    key = (name, None if weights is None else str(weights))
+    if key not in _loaded:
+        _loaded[key] = module(name).load(weights)
+    return _loaded[key]
+
+
+def weights_status(name: str) -> WeightsStatus:
+    return module(name).weights_status()
+
+
+__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "DEFAULT_BACKBONE", "names", "module",
+           "load_backbone", "weights_status"]

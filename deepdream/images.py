@@ -1,0 +1,280 @@
+"""Reading, resizing and atomically writing images.
+
+At the edges every image is a float32 RGB array, H x W x 3, with values in [0, 255]; an
+alpha channel, where the source has one, travels beside it as a uint8 H x W array.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from deepdream.errors import InputError, OutputError, SettingsError
+
+#: Pillow's hard decompression-bomb limit (2 x its default ``Image.MAX_IMAGE_PIXELS``).
+#: ``load_image`` is stricter: it refuses anything over ``Image.MAX_IMAGE_PIXELS``, the
+#: point where Pillow starts to warn, so the effective default limit is half of this.
+MAX_PIXELS = 178_956_970
+
+#: Output file extension -> Pillow format name.
+OUTPUT_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+}
+#: Formats that can store an alpha channel.
+ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+
+_READABLE = "PNG, JPEG, WebP, TIFF, BMP, GIF, ..."
+_SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LoadedImage:
+    """An image ready to render: ``rgb`` float32 H x W x 3 in [0, 255], ``alpha`` uint8 H x W or None."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    source_mode: str
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_image(path) -> LoadedImage:
+    """Read an image file upright (EXIF orientation applied), fully decoded, as a LoadedImage.
+
+    Raises InputError, with one sentence naming the path, when the file is missing, a folder,
+    unreadable, not an image, truncated or corrupt, or has more pixels than
+    ``Image.MAX_IMAGE_PIXELS``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"Input file '{p}' does not exist.")
+    if p.is_dir():
+        raise InputError(f"Input '{p}' is a folder, not an image file; give the path of an image.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                img.load()
+                return from_pil(img)
+    except PermissionError:
+        raise InputError(f"Input file '{p}' cannot be read (permission denied); check its permissions.") from None
+    except UnidentifiedImageError:
+        raise InputError(f"'{p}' is not an image Pillow can read (supported: {_READABLE}).") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        count = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise InputError(
+            f"Input image '{p}' has {count}, over the safe limit of {Image.MAX_IMAGE_PIXELS:,}; "
+            "shrink it first with an image editor."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        reason = str(e).rstrip(".") or type(e).__name__
+        if "truncated" in reason.lower():
+            raise InputError(f"Input file '{p}' is truncated ({reason}); re-export or re-download it.") from None
+        raise InputError(f"Input file '{p}' could not be decoded ({reason}); check that it is a valid image.") from None
+
+
+def from_pil(img: Image.Image) -> LoadedImage:
+    """Convert a Pillow image of any common mode to a LoadedImage, applying EXIF orientation."""
+    mode = img.mode
+    img = ImageOps.exif_transpose(img)
+    alpha = None
+    if mode in _SIXTEEN_BIT:
+        grey = np.asarray(img).astype(np.float32) * np.float32(255 / 65535)
+        rgb = np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=2)
+        return LoadedImage(rgb, None, mode)
+    if mode == "F":
+        grey = np.clip(np.nan_to_num(np.asarray(img, dtype=np.float32)), 0, 255)
+        return LoadedImage(np.repeat(grey[..., None], 3, axis=2), None, mode)
+    has_alpha = "A" in mode or "a" in mode or (mode in ("P", "L", "RGB") and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        alpha = np.array(rgba.getchannel("A"), dtype=np.uint8)
+        img = rgba.convert("RGB")
+    rgb = np.asarray(img.convert("RGB"), dtype=np.float32)
+    return LoadedImage(np.ascontiguousarray(rgb), alpha, mode)
+
+
+def from_array(arr) -> LoadedImage:
+    """A LoadedImage from an H x W, H x W x 1/2/3/4 array (2 and 4 channels carry alpha).
+
+    uint8 and float arrays are read as values in [0, 255] (clipped), uint16 is scaled by
+    255/65535 and bool maps True to 255.
+    """
+    a = np.asarray(arr)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4) or a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputError(f"An image array must be H x W, H x W x 3 or H x W x 4, not {a.shape}.")
+    if a.dtype == np.bool_:
+        a = a.astype(np.float32) * 255
+    elif a.dtype == np.uint16:
+        a = a.astype(np.float32) * np.float32(255 / 65535)
+    elif np.issubdtype(a.dtype, np.number) and not np.issubdtype(a.dtype, np.complexfloating):
+        a = a.astype(np.float32)
+        if not np.isfinite(a).all():
+            raise InputError("The image array contains NaN or infinite values; replace them first.")
+    else:
+        raise InputError(f"An image array must hold numbers, not {a.dtype}.")
+    a = np.clip(a, 0, 255)
+    colour, alpha = (a[..., :-1], a[..., -1]) if a.shape[2] in (2, 4) else (a, None)
+    if colour.shape[2] == 1:
+        colour = np.repeat(colour, 3, axis=2)
+    if alpha is not None:
+        alpha = np.round(alpha).astype(np.uint8)
+    return LoadedImage(np.ascontiguousarray(colour, dtype=np.float32), alpha, f"array[{np.asarray(arr).dtype}]")
+
+
+# ---------------------------------------------------------------------------- resizing
+
+
+def resize_array(arr: np.ndarray, size: tuple[int, int], resample=Image.LANCZOS) -> np.ndarray:
+    """Resize a float H x W or H x W x C array to ``size`` = (h, w), channel by channel in float.
+
+    The result is clipped to the input's value range, so Lanczos ringing never leaves it.
+    """
+    a = np.asarray(arr, dtype=np.float32)
+    h, w = int(size[0]), int(size[1])
+    if a.shape[:2] == (h, w):
+        return a.copy()
+    planes = a[..., None] if a.ndim == 2 else a
+    out = np.stack(
+        [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c])).resize((w, h), resample))
+         for c in range(planes.shape[2])],
+        axis=2,
+    )
+    out = np.clip(out, a.min(), a.max()).astype(np.float32)
+    return out[..., 0] if a.ndim == 2 else out
+
+
+def fit_max_side(loaded: LoadedImage, max_side: int) -> LoadedImage:
+    """Shrink (never enlarge) so that the longer side is at most ``max_side``; alpha follows."""
+    if max_side < 1:
+        raise SettingsError(f"The maximum side must be at least 1 pixel, not {max_side}.")
+    h, w = loaded.rgb.shape[:2]
+    if max(h, w) <= max_side:
+        return loaded
+    scale = max_side / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    alpha = None
+    if loaded.alpha is not None:
+        alpha = np.array(Image.fromarray(loaded.alpha).resize(size[::-1], Image.LANCZOS))
+    return dataclasses.replace(loaded, rgb=resize_array(loaded.rgb, size), alpha=alpha)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def to_pil(rgb, alpha=None) -> Image.Image:
+    """An RGB (or RGBA, with ``alpha``) Pillow image from a float H x W x 3 array in [0, 255].
+
+    Values are rounded and clipped; an alpha of another size is resized to fit.
+    """
+    a = np.asarray(rgb)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"expected an H x W x 3 array, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("the image contains NaN or infinite values")
+    img = Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8))
+    if alpha is not None:
+        mask = Image.fromarray(np.clip(np.round(np.asarray(alpha)), 0, 255).astype(np.uint8))
+        if mask.size != img.size:
+            mask = mask.resize(img.size, Image.LANCZOS)
+        img.putalpha(mask)
+    return img
+
+
+def check_output_path(output, inputs: Iterable = (), overwrite: bool = False) -> Path:
+    """Check, before any rendering, that ``output`` can be written; return it as a Path.
+
+    Raises OutputError when it is a folder, has an unsupported extension, lies in a missing or
+    unwritable folder, is one of ``inputs`` (even with ``overwrite``), or exists without ``overwrite``.
+    """
+    out = Path(output)
+    if out.is_dir():
+        raise OutputError(f"Output path '{out}' is a folder; give a file name such as '{out / 'dream.png'}'.")
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        what = f"extension '{out.suffix}'" if out.suffix else "no extension"
+        raise OutputError(f"Output file '{out}' has {what}; use one of {', '.join(OUTPUT_FORMATS)}.")
+    folder = out.parent
+    if not folder.exists():
+        raise OutputError(f"Output folder '{folder}' does not exist; create it first.")
+    if not folder.is_dir():
+        raise OutputError(f"Output folder '{folder}' is not a folder; choose another output path.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"Output folder '{folder}' is not writable; choose another folder or fix its permissions.")
+    for inp in inputs:
+        inp = Path(inp)
+        same = out.resolve() == inp.resolve()
+        if not same and out.exists() and inp.exists():
+            same = os.path.samefile(out, inp)
+        if same:
+            raise OutputError(f"Output file '{out}' would overwrite the input '{inp}'; choose another output name.")
+    if out.exists() and not overwrite:
+        raise OutputError(f"Output file '{out}' already exists; pass --overwrite to replace it.")
+    return out
+
+
+def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:
+    """Write a file atomically: ``write_fn(f)`` writes to a binary temp file in the same folder,
+    which is fsynced and then renamed onto ``path``.
+
+    If anything fails (KeyboardInterrupt included) the temp file is removed, the target is
+    untouched and the exception propagates unchanged. A replaced file keeps its permission
+    bits; a new one gets 0o666 minus the umask.
+    """
+    path = Path(path)
+    mode = (path.stat().st_mode & 0o7777) if path.is_file() else (0o666 & ~_UMASK)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write_fn(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95) -> Path:
+    """Save a float H x W x 3 array in [0, 255] atomically, in the format its extension names.
+
+    ``alpha`` is stored where the format allows (PNG, WebP, TIFF) and dropped otherwise.
+    Raises OutputError for a path ``check_output_path`` refuses or when writing fails.
+    """
+    path = check_output_path(path, overwrite=overwrite)
+    fmt = OUTPUT_FORMATS[path.suffix.lower()]
+    img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
+    options = {"JPEG": {"quality": quality, "subsampling": 0},
+               "WEBP": {"quality": quality},
+               "PNG": {"optimize": False}}.get(fmt, {})
+    try:
+        atomic_write(path, lambda f: img.save(f, format=fmt, **options))
+    except (OSError, ValueError) as e:
+        if isinstance(e, OSError) and e.errno is not None:  # the file system refused
+            hint = f"({e.strerror}); check the folder's permissions and free space"
+        else:  # the encoder refused, e.g. a side over WebP's 16383 pixels
+            hint = f"as {fmt} ({str(e).rstrip('.')}); try another format such as .png"
+        raise OutputError(f"Could not write output file '{path}' {hint}.") from None
+    return path

@@ -1,0 +1,124 @@
+"""Objectives: functions from a dict of feature maps to one scalar, to be maximised.
+
+They add and scale like numbers (as in lucid): ``layer("block4_conv3") + 0.5 * channel("block5_conv1", 7)``.
+An objective names the layers it reads, so the render loop can ask the backbone for just those.
+Every objective is a mean over positions, so its value does not depend on the image's size; the
+tiled renderer weights each tile's value by the tile's share of the image.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from .errors import SettingsError
+
+Features = Mapping[str, "tf.Tensor"]  # noqa: F821  (layer name -> [B, H, W, C] tensor)
+
+
+class Objective:
+    """A scalar function of features, with the set of layers it reads."""
+
+    def __init__(self, layers: Sequence[str], fn: Callable[[Features], object], description: str):
+        self.layers = tuple(dict.fromkeys(layers))
+        self.fn = fn
+        self.description = description
+
+    def __call__(self, features: Features):
+        return self.fn(features)
+
+    def __add__(self, other: "Objective") -> "Objective":
+        if isinstance(other, (int, float)) and other == 0:
+            return self
+        return Objective(self.layers + other.layers, lambda f: self.fn(f) + other.fn(f),
+                         f"{self.description} + {other.description}")
+
+    __radd__ = __add__  # so sum() works
+
+    def __mul__(self, weight: float) -> "Objective":
+        weight = float(weight)
+        return Objective(self.layers, lambda f: weight * self.fn(f), f"{weight:g} * {self.description}")
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "Objective":
+        return self * -1.0
+
+    def __sub__(self, other: "Objective") -> "Objective":
+        return self + (-other)
+
+    def __repr__(self) -> str:
+        return f"<Objective {self.description}>"
+
+
+def layer(name: str) -> Objective:
+    """The mean activation of a whole layer."""
+    import tensorflow as tf
+
+    return Objective([name], lambda f: tf.reduce_mean(tf.cast(f[name], tf.float32)), name)
+
+
+def channel(name: str, index: int) -> Objective:
+    """The mean activation of one channel of a layer."""
+    import tensorflow as tf
+
+    return Objective([name], lambda f: tf.reduce_mean(tf.cast(f[name][..., index], tf.float32)),
+                     f"{name}:{index}")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One `--layer` value: `name`, `name:channel`, `name=weight` or `name:channel=weight`."""
+
+    name: str
+    channel: int | None = None
+    weight: float = 1.0
+
+    def __str__(self) -> str:
+        text = self.name if self.channel is None else f"{self.name}:{self.channel}"
+        return text if self.weight == 1.0 else f"{text}={self.weight:g}"
+
+
+_SPEC = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*(?::\s*(-?\d+)\s*)?(?:=\s*([-+0-9.eE]+)\s*)?$")
+
+
+def parse_layer_spec(text: str) -> LayerSpec:
+    """Parse `block4_conv3`, `mixed4:97`, `block5_conv1=0.5` or `mixed4:97=2` (no backbone check)."""
+    match = _SPEC.match(str(text))
+    if not match:
+        raise SettingsError(
+            f"Cannot read layer {text!r}: write LAYER, LAYER:CHANNEL, LAYER=WEIGHT or "
+            f"LAYER:CHANNEL=WEIGHT (e.g. block4_conv3:12=0.5)."
+        )
+    name, chan, weight = match.groups()
+    try:
+        value = 1.0 if weight is None else float(weight)
+    except ValueError:
+        raise SettingsError(f"Cannot read the weight in layer {text!r}: {weight!r} is not a number.") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingsError(f"The weight in layer {text!r} must be a finite number.")
+    return LayerSpec(name, None if chan is None else int(chan), value)
+
+
+def check_spec(backbone, spec: LayerSpec) -> LayerSpec:
+    """Check a spec against a backbone's catalog: the layer exists, the channel is in range."""
+    info = backbone.layer(spec.name)
+    if spec.channel is not None and not 0 <= spec.channel < info.channels:
+        raise SettingsError(
+            f"Channel {spec.channel} is out of range for layer {spec.name!r}, which has "
+            f"{info.channels} channels (0 to {info.channels - 1})."
+        )
+    return spec
+
+
+def from_specs(backbone, specs: Sequence[LayerSpec | str]) -> Objective:
+    """The weighted sum of the layer/channel objectives that specs name, checked against backbone."""
+    if not specs:
+        raise SettingsError("Name at least one layer to dream on.")
+    terms = []
+    for spec in specs:
+        spec = check_spec(backbone, spec if isinstance(spec, LayerSpec) else parse_layer_spec(spec))
+        term = layer(spec.name) if spec.channel is None else channel(spec.name, spec.channel)
+        terms.append(term if spec.weight == 1.0 else spec.weight * term)
+    return sum(terms[1:], terms[0])

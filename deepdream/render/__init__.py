@@ -1,0 +1,1 @@
+"""The render loop: octaves x steps x random-shift tiled gradients of an objective."""
