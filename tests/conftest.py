@@ -1,0 +1,40 @@
+"""Shared fixtures: the real embedded VGG16 (loaded once), small images, and the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("DEEPDREAM_OFFLINE", "1")  # no test may reach for a model hub
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def vgg():
+    from deepdream.backbones import load_backbone
+
+    return load_backbone("vgg16")
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    """A small natural photo (the cat sample, shrunk), float32 RGB in [0, 255]."""
+    from PIL import Image
+
+    img = Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((96, 64), Image.LANCZOS)
+    return np.asarray(img, np.float32)
+
+
+def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run `python -m deepdream ARGS` as a user would, capturing text output."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout)
