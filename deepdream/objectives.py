@@ -80,7 +80,7 @@ class LayerSpec:
         return text if self.weight == 1.0 else f"{text}={self.weight:g}"
 
 
-_SPEC = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*(?::\s*(-?\d+)\s*)?(?:=\s*([-+0-9.eE]+)\s*)?$")
+_SPEC = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*(?::\s*(-?\d+)\s*)?(?:=\s*([^:=\s]+)\s*)?$")
 
 
 def parse_layer_spec(text: str) -> LayerSpec:
@@ -122,3 +122,154 @@ def from_specs(backbone, specs: Sequence[LayerSpec | str]) -> Objective:
         term = layer(spec.name) if spec.channel is None else channel(spec.name, spec.channel)
         terms.append(term if spec.weight == 1.0 else spec.weight * term)
     return sum(terms[1:], terms[0])
+
+
+# ---------------------------------------------------------------------------- guided dreaming
+# As in Google's original DeepDream notebook: each position of the image being dreamt is pulled
+# toward the guide's feature vector that it already matches best (highest dot product).
+
+#: The most guide feature vectors kept per layer. Guides at shallow layers (stride 1-2) give far
+#: more positions than that (a 512x512 guide has 262,144 at block1); they are subsampled, seeded.
+MAX_GUIDE_VECTORS = 8192
+#: The most entries in one block of image-by-guide dot products (float32: 64 MB). The image's
+#: positions are matched in row blocks of this size, so memory stays bounded at any layer.
+MATCH_BLOCK = 1 << 24
+
+
+def guide_features(backbone, guides, layers: Sequence[str], *, max_vectors: int = MAX_GUIDE_VECTORS,
+                   seed: int | None = 0) -> dict:
+    """layer -> float32 [M, C]: the feature vectors of every guide (RGB arrays in [0, 255]) at layer,
+    one per position, pooled over the guides. All-zero vectors (which match nothing) are dropped;
+    beyond `max_vectors` a seeded random subset is kept. Computed once per run, not per tile."""
+    import numpy as np
+
+    layers = tuple(dict.fromkeys(layers))
+    model = backbone.feature_model(layers)
+    pooled: dict[str, list] = {name: [] for name in layers}
+    for rgb in guides:
+        outputs = model(backbone.preprocess(np.asarray(rgb, np.float32))[None], training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        for name, out in zip(layers, outputs):
+            out = np.asarray(out, np.float32)
+            pooled[name].append(out.reshape(-1, out.shape[-1]))
+    rng = np.random.default_rng(seed)
+    result = {}
+    for name, parts in pooled.items():
+        vectors = np.concatenate(parts)
+        nonzero = np.any(vectors != 0, axis=1)
+        if nonzero.any():
+            vectors = vectors[nonzero]
+        if len(vectors) > max_vectors:
+            vectors = vectors[np.sort(rng.choice(len(vectors), max_vectors, replace=False))]
+        result[name] = np.ascontiguousarray(vectors, np.float32)
+    return result
+
+
+def _best_match_indices(x, g, block: int = MATCH_BLOCK):
+    """For each row of x [N, C], the index of the row of g [M, C] with the highest dot product,
+    computed in row blocks so that no more than `block` dot products exist at once."""
+    import tensorflow as tf
+
+    rows = max(1, block // int(g.shape[0]))
+    n = tf.shape(x)[0]
+    padded = tf.pad(x, [[0, (-n) % rows], [0, 0]])
+    chunks = tf.reshape(padded, [-1, rows, int(g.shape[1])])
+    best = tf.map_fn(lambda chunk: tf.argmax(tf.matmul(chunk, g, transpose_b=True), axis=1,
+                                             output_type=tf.int32),
+                     chunks, fn_output_signature=tf.int32, parallel_iterations=1)
+    return tf.reshape(best, [-1])[:n]
+
+
+def guide(name: str, guide_vectors, description: str | None = None) -> Objective:
+    """Match a guide at layer `name`: mean over positions i of max over guide vectors j of x_i . g_j.
+
+    guide_vectors: [M, C], the guide's features at the layer (see `guide_features`), a constant.
+    The gradient at x_i is g_j / N for the best-matching g_j (N positions): each position grows
+    toward the guide pattern it already resembles most. Implemented as argmax of the dot products
+    (outside the gradient) then x_i . g_best, which has the same value and gradient as
+    reduce_max(x @ g.T) but spares the backward pass an N x M matrix product.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    vectors = np.asarray(guide_vectors, np.float32)
+    if vectors.ndim != 2 or len(vectors) == 0:
+        raise ValueError(f"guide vectors must be a non-empty [M, C] matrix, not {vectors.shape}")
+    g = tf.constant(vectors)
+    channels = vectors.shape[1]
+
+    def fn(features):
+        x = tf.reshape(tf.cast(features[name], tf.float32), [-1, channels])
+        best = tf.gather(g, tf.stop_gradient(_best_match_indices(x, g)))
+        return tf.reduce_mean(tf.reduce_sum(x * best, axis=1))
+
+    return Objective([name], fn, description or f"guide({name})")
+
+
+def guided(backbone, guides, specs: Sequence[LayerSpec | str], *, max_vectors: int = MAX_GUIDE_VECTORS,
+           seed: int | None = 0) -> Objective:
+    """The weighted sum of guide objectives at the layers specs name, for guides (RGB arrays).
+
+    The guides' features are computed here, once. Channels do not apply to a guide."""
+    if not specs:
+        raise SettingsError("Name at least one layer to dream on.")
+    specs = [check_spec(backbone, s if isinstance(s, LayerSpec) else parse_layer_spec(s)) for s in specs]
+    for spec in specs:
+        if spec.channel is not None:
+            raise SettingsError(
+                f"Layer {str(spec)!r} names a channel, but a guided dream matches whole feature "
+                f"vectors; give the layer without ':{spec.channel}'."
+            )
+    vectors = guide_features(backbone, guides, [s.name for s in specs], max_vectors=max_vectors, seed=seed)
+    terms = []
+    for spec in specs:
+        term = guide(spec.name, vectors[spec.name])
+        terms.append(term if spec.weight == 1.0 else spec.weight * term)
+    return sum(terms[1:], terms[0])
+
+
+def best_match_similarity(x, g, block: int = MATCH_BLOCK) -> float:
+    """Mean over the rows of x [N, C] of the highest cosine similarity with a row of g [M, C]:
+    1 when every position of x has a guide vector pointing the same way. Zero vectors match 0."""
+    import numpy as np
+
+    x = np.asarray(x, np.float32).reshape(-1, np.shape(x)[-1])
+    g = np.asarray(g, np.float32).reshape(-1, np.shape(g)[-1])
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    g = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+    rows = max(1, block // len(g))
+    best = [np.max(x[i:i + rows] @ g.T, axis=1) for i in range(0, len(x), rows)]
+    return float(np.mean(np.concatenate(best)))
+
+
+def auto_layer_candidates(backbone) -> list[str]:
+    """The layers `--layer auto` chooses from: those with a stride of at least 4 pixels.
+
+    Shallower layers see 1-2 pixel neighbourhoods (edges, colours) that every image shares with
+    every guide, so they would win the match score trivially and dream no pattern of the guide.
+    On VGG16 this is block3_conv1 .. block5_conv3; on InceptionV3 every mixed layer."""
+    names = [info.name for info in backbone.catalog if info.stride >= 4]
+    return names or [info.name for info in backbone.catalog]
+
+
+def layer_match_scores(backbone, image, guides, layers: Sequence[str] | None = None, *,
+                       vectors: int = 1024, seed: int | None = 0) -> dict:
+    """layer -> mean best-match cosine similarity between the image's and the guides' features.
+
+    Cosine similarity makes layers of different widths and activation scales comparable; every
+    layer is scored against the same number of guide vectors (the fewest any layer has, at most
+    `vectors`, seeded), since more candidates would raise the best match by chance alone."""
+    import numpy as np
+
+    layers = list(layers or auto_layer_candidates(backbone))
+    image_vectors = guide_features(backbone, [image], layers, max_vectors=1 << 62)
+    guide_vectors = guide_features(backbone, guides, layers, max_vectors=1 << 62)
+    count = min([vectors] + [len(v) for v in guide_vectors.values()])
+    rng = np.random.default_rng(seed)
+    scores = {}
+    for name in layers:
+        g = guide_vectors[name]
+        g = g[np.sort(rng.choice(len(g), count, replace=False))]
+        scores[name] = best_match_similarity(image_vectors[name], g)
+    return scores

@@ -1,0 +1,124 @@
+"""The `deepdream` command as a user runs it: renders, and every bad input as one clear line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import SAMPLES, run_cli
+
+FAST = ["--octaves", "2", "--steps", "2", "--tile-size", "64", "-q"]
+
+
+@pytest.fixture
+def small_png(tmp_path):
+    path = tmp_path / "cat.png"
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((72, 48)).save(path)
+    return path
+
+
+def assert_clean_failure(result, fragment, folder=None, before=None):
+    """Exit 2, one line on stderr containing fragment, no traceback, nothing new in folder."""
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("deepdream: error: ") and fragment in lines[0], lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    if folder is not None:
+        assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_dream_renders_and_keeps_alpha(tmp_path):
+    rgba = Image.open(SAMPLES / "chelsea.png").convert("RGBA").resize((72, 48))
+    alpha = np.zeros((48, 72), np.uint8)
+    alpha[:, 36:] = 255
+    rgba.putalpha(Image.fromarray(alpha))
+    src = tmp_path / "in.png"
+    rgba.save(src)
+    result = run_cli("dream", src, "-o", tmp_path / "out.png", *FAST)
+    assert result.returncode == 0, result.stderr
+    out = Image.open(tmp_path / "out.png")
+    assert out.mode == "RGBA" and out.size == (72, 48)
+    np.testing.assert_array_equal(np.asarray(out)[..., 3], alpha)
+    rgb_in = np.asarray(rgba.convert("RGB"), np.float32)
+    assert np.abs(np.asarray(out.convert("RGB"), np.float32) - rgb_in).mean() > 2  # it dreamt
+    # JPEG has no alpha: it is dropped, and --max-side shrinks the input first
+    result = run_cli("dream", src, "-o", tmp_path / "out.jpg", "--max-side", "60", "--octaves", "1", "--steps", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "out.jpg").mode == "RGB" and Image.open(tmp_path / "out.jpg").size == (60, 40)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_existing_output_needs_overwrite(small_png, tmp_path):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"keep me")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_clean_failure(run_cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before)
+    assert out.read_bytes() == b"keep me"
+    result = run_cli("dream", small_png, "-o", out, "--overwrite", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size == (72, 48)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--steps", "0"], "--steps must be a whole number of at least 1"),
+    (["--steps", "-3"], "--steps must be a whole number of at least 1"),
+    (["--octaves", "0"], "--octaves must be"),
+    (["--octave-scale", "1"], "--octave-scale must be greater than 1"),
+    (["--octave-scale", "0.5"], "--octave-scale must be greater than 1"),
+    (["--step-size", "0"], "--step-size must be a positive number"),
+    (["--tile-size", "0"], "--tile-size must be at least 32"),
+    (["--max-side", "-1"], "--max-side must be a positive number"),
+    (["--backbone", "vgg61"], "Unknown backbone 'vgg61'. Did you mean 'vgg16'?"),
+    (["--layer", "block4_conv"], "Unknown layer 'block4_conv' for backbone 'vgg16'. Did you mean"),
+    (["--layer", "block4_conv3:512"], "Channel 512 is out of range for layer 'block4_conv3'"),
+    (["--layer", "block4_conv3:x"], "Cannot read layer 'block4_conv3:x'"),
+])
+def test_bad_settings_are_one_line(small_png, tmp_path, args, fragment):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.png", *args, "-q"), fragment, tmp_path, before)
+
+
+def test_bad_inputs_are_one_line(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    cut = tmp_path / "cut.png"
+    Image.open(SAMPLES / "chelsea.png").save(tmp_path / "full.png")
+    cut.write_bytes((tmp_path / "full.png").read_bytes()[:60000])
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (20, 20)).save(tiny)
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (10000, 10000)).save(bomb)  # 100 megapixels, a few kB
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out.png"
+    cases = [
+        (tmp_path / "missing.png", "does not exist"),
+        (tmp_path, "folder" ),
+        (text, "is not an image"),
+        (cut, "truncated"),
+        (bomb, "over the safe limit"),
+        (tiny, "needs at least 32 pixels"),
+    ]
+    for source, fragment in cases:
+        assert_clean_failure(run_cli("dream", source, "-o", out, *FAST), fragment, tmp_path, before)
+
+
+def test_bad_outputs_are_one_line(small_png, tmp_path):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "no" / "out.png", *FAST),
+                         "does not exist; create it first", tmp_path, before)
+    assert_clean_failure(run_cli("dream", small_png, "-o", small_png, "--overwrite", *FAST),
+                         "would overwrite the input", tmp_path, before)
+    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.gif", *FAST),
+                         "use one of .png", tmp_path, before)
+
+
+def test_layers_and_backbones_commands():
+    result = run_cli("layers")
+    assert result.returncode == 0
+    assert "block4_conv3          512      8  (default)" in result.stdout
+    result = run_cli("backbones")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("vgg16        ready")
+    assert "inceptionv3" in result.stdout
