@@ -13,6 +13,7 @@ from .base import Backbone, LayerInfo
 _MODULES = {
     "vgg16": "deepdream.backbones.vgg16",
     "inceptionv3": "deepdream.backbones.inceptionv3",
+    "googlenet": "deepdream.backbones.googlenet",
 }
 DEFAULT_BACKBONE = "vgg16"
 

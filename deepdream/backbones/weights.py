@@ -3,11 +3,15 @@
 A weights file is looked for, in order: the path the user gave (`--weights FILE`), the user weights
 folder (`user_weights_dir()`), Keras's own cache (`keras_cache_dir()`, where
 `keras.applications` keeps what it downloads), and last downloaded by Keras into its cache. Setting
-`DEEPDREAM_OFFLINE=1` skips the download.
+`DEEPDREAM_OFFLINE=1` skips the download. A file that cannot be downloaded on its own (GoogLeNet's
+graph, inside a zip) is added once with `deepdream weights add FILE` (`add` here), which checks it
+by loading it and copies it atomically into the user weights folder; `describe` is what
+`deepdream weights` lists.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import sys
@@ -30,6 +34,10 @@ class WeightsFile:
     md5_or_sha: str | None = None  # md5 (32 hex digits) or sha256 (64), checked on download
     size: int | None = None  # bytes, when known
     description: str = ""
+    #: How a user gets it, when not by a plain download of url ("download X, unzip it and ...").
+    how: str = ""
+    #: Whether Keras can download it from url on first use (False: the user adds it).
+    download: bool = True
 
 
 # -- folders ---------------------------------------------------------------------------------
@@ -150,10 +158,12 @@ def _short_reason(error: BaseException) -> str:
 
 def missing_message(spec: WeightsFile, backbone_name: str, why: str) -> str:
     """The one sentence saying which file is needed, where to put it, and what else works."""
+    how = (f"{spec.how} (it lands in {user_weights_dir()})" if spec.how else
+           f"download it from {spec.url} and put it in {user_weights_dir()} or in "
+           f"{keras_cache_dir()}")
     return (
-        f"Backbone {backbone_name!r} needs the weights file '{spec.filename}' ({why}): download "
-        f"it from {spec.url} and put it in {user_weights_dir()} or in {keras_cache_dir()}, or give "
-        f"its path with --weights FILE, or use --backbone vgg16, which works offline."
+        f"Backbone {backbone_name!r} needs the weights file '{spec.filename}' ({why}): {how}, or "
+        f"give its path with --weights FILE, or use --backbone vgg16, which works offline."
     )
 
 
@@ -169,7 +179,9 @@ def resolve(spec: WeightsFile, explicit: str | os.PathLike | None, backbone_name
     found = find(spec)
     if found is not None:
         return found
-    if not allow_download:
+    if not spec.download:
+        why = "not found"
+    elif not allow_download:
         why = "not found, and downloading is off"
     elif offline():
         why = "not found, and DEEPDREAM_OFFLINE is set"
@@ -190,11 +202,239 @@ def status(spec: WeightsFile):
     found = find(spec)
     if found is not None:
         return WeightsStatus(True, str(found))
-    how = ("downloading is off (DEEPDREAM_OFFLINE)" if offline()
-           else f"downloaded on first use from {spec.url}")
+    if not spec.download:
+        how = spec.how or f"get it from {spec.url}"
+    elif offline():
+        how = "downloading is off (DEEPDREAM_OFFLINE)"
+    else:
+        how = f"downloaded on first use from {spec.url}"
     return WeightsStatus(False, f"'{spec.filename}' is not in {user_weights_dir()} or "
                                 f"{keras_cache_dir()}; {how}")
 
 
+# -- listing and adding files (`deepdream weights`) ------------------------------------------
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def file_digest(path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file, read in 1 MiB pieces."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class WeightsReport:
+    """What `deepdream weights` says about one backbone's weights file."""
+
+    backbone: str
+    filename: str
+    available: bool
+    path: Path | None  # the file in use: found in a folder, or embedded
+    embedded: bool  # installed with deepdream (not looked for in folders)
+    looked_in: tuple[Path, ...]  # the folders looked in, in order
+    expected_size: int | None  # bytes of the published file, when known
+    expected_hash: str | None  # its md5 (32 hex digits) or sha256 (64), when known
+    how: str  # how to get it
+    size: int | None = None  # of the file in use
+    sha256: str | None = None  # of the file in use
+
+
+def describe(backbone: str, digest: bool = True) -> WeightsReport:
+    """Which file backbone needs, where it is (or is looked for), and how to get it.
+
+    digest: compute the SHA-256 of the file in use (about 0.3 s per 100 MB).
+    """
+    from . import module
+
+    mod = module(backbone)
+    spec = getattr(mod, "WEIGHTS", None)
+    if spec is None:  # embedded (VGG16): its module says where its file is
+        state = mod.weights_status()
+        path = Path(state.where) if state.available and Path(state.where).is_file() else None
+        report = WeightsReport(backbone, path.name if path else "", path is not None, path, True,
+                               (), None, None,
+                               "installed with deepdream" if path else state.where)
+    else:
+        path = find(spec)
+        if spec.how:
+            how = spec.how
+        elif spec.download:
+            how = (f"downloaded on first use from {spec.url} (unless DEEPDREAM_OFFLINE is set), "
+                   f"or `deepdream weights add FILE` for a copy you have")
+        else:
+            how = f"get it from {spec.url} and run `deepdream weights add FILE`"
+        report = WeightsReport(backbone, spec.filename, path is not None, path, False,
+                               (user_weights_dir(), keras_cache_dir()), spec.size,
+                               spec.md5_or_sha, how)
+    if path is not None:
+        from dataclasses import replace
+
+        report = replace(report, size=path.stat().st_size,
+                         sha256=file_digest(path) if digest else None)
+    return report
+
+
+@dataclass(frozen=True)
+class Added:
+    """What `deepdream weights add` did."""
+
+    backbone: str
+    path: Path  # where the file now is
+    action: str  # "added", "replaced" (a different file was there) or "unchanged" (the same was)
+    size: int
+    sha256: str
+    warnings: tuple[str, ...] = ()
+
+
+#: The first byte of a serialized GraphDef: the tag of its field 1 (node), 2 (library),
+#: 3 (version) or 4 (versions); protobuf writes fields in number order.
+_GRAPH_DEF_FIRST_BYTES = b"\x0a\x12\x18\x22"
+
+
+def file_kind(path) -> str | None:
+    """"hdf5", "protobuf" (may be a TensorFlow GraphDef) or None, from a file's first bytes.
+
+    Quick, and needs no TensorFlow."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(HDF5_SIGNATURE))
+    except OSError as error:
+        raise WeightsError(f"Weights file '{path}' cannot be read "
+                           f"({error.strerror or error}).") from None
+    if head == HDF5_SIGNATURE:
+        return "hdf5"
+    if head[:1] and head[:1] in _GRAPH_DEF_FIRST_BYTES:
+        return "protobuf"
+    return None
+
+
+def _unknown_file(path) -> WeightsError:
+    return WeightsError(
+        f"'{path}' is not a weights file deepdream knows: it is neither Keras weights in HDF5 "
+        f"(inceptionv3) nor a TensorFlow graph (googlenet)."
+    )
+
+
+def identify(path) -> str:
+    """The backbone a weights file is for, told by its content (not its name): an HDF5 file with
+    VGG16's convolutions is vgg16's, another HDF5 file inceptionv3's, a TensorFlow GraphDef
+    googlenet's. Only the kind is told here; `add` checks the file by loading it."""
+    from . import googlenet, vgg16
+
+    source = _explicit(path)
+    kind = file_kind(source)
+    if kind == "hdf5":
+        try:
+            vgg16.read_weights(source)
+            return "vgg16"
+        except WeightsError:
+            return "inceptionv3"
+    if kind == "protobuf" and googlenet.is_graph_def(source):
+        return "googlenet"
+    raise _unknown_file(path)
+
+
+def check_adding(path, backbone: str | None = None) -> Path:
+    """The file to add, or a WeightsError when it does not exist, is of no kind deepdream knows
+    (when backbone is None), or the weights folder cannot be written (a file, or a place without
+    write access). Quick, needs no TensorFlow, and changes nothing."""
+    source = _explicit(path)
+    if backbone is None and file_kind(source) is None:
+        raise _unknown_file(path)
+    folder = user_weights_dir()
+    fix = "set DEEPDREAM_WEIGHTS_DIR to a writable folder"
+    if folder.exists() and not folder.is_dir():
+        raise WeightsError(f"The weights folder '{folder}' is a file, not a folder; {fix}.")
+    if not _writable(str(folder)):
+        raise WeightsError(f"The weights folder '{folder}' cannot be written; {fix}.")
+    return source
+
+
+def _make_folder() -> Path:
+    folder = user_weights_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WeightsError(f"The weights folder '{folder}' cannot be made "
+                           f"({error.strerror or error}); set DEEPDREAM_WEIGHTS_DIR to a "
+                           f"writable folder.") from None
+    return folder
+
+
+def add(path, backbone: str | None = None) -> Added:
+    """Check a weights file and copy it into user_weights_dir() under the name its backbone
+    looks for, so every later run finds it (offline too).
+
+    backbone: the backbone it is for; None to tell by its content (`identify`). The check is
+    loading it as that backbone does: a file that does not load is refused (WeightsError) and
+    nothing is written. The loaded file's size and hash are compared with the published file's
+    where known; a difference is a warning in the result, not an error, since the file works.
+    The copy is atomic: a temporary file in the folder, renamed into place.
+    """
+    from . import module
+
+    source = check_adding(path, backbone)
+    name = backbone or identify(source)
+    mod = module(name)
+    spec = getattr(mod, "WEIGHTS", None)
+    if spec is None:
+        kind = f"'{path}' holds {name} weights, but backbone" if backbone is None else "Backbone"
+        raise WeightsError(
+            f"{kind} {name!r} takes no file from the weights folder (it uses its embedded "
+            f"weights): give the file to a command with --backbone {name} --weights FILE instead."
+        )
+    mod.load(source)  # raises WeightsError when it is not this backbone's file
+    size = source.stat().st_size
+    sha256 = file_digest(source)
+    warnings = []
+    expected = (spec.md5_or_sha or "").lower()
+    if expected:
+        algorithm = "md5" if len(expected) == 32 else "sha256"
+        actual = sha256 if algorithm == "sha256" else file_digest(source, "md5")
+        if actual != expected:
+            warnings.append(f"'{path}' loads as {name}, but its {algorithm.upper()} {actual} "
+                            f"differs from the published file's {expected}; added anyway.")
+    elif spec.size is not None and size != spec.size:
+        warnings.append(f"'{path}' loads as {name}, but its size ({size:,} bytes) differs from "
+                        f"the published file's ({spec.size:,} bytes); added anyway.")
+
+    target = _make_folder() / spec.filename
+    action = "added"
+    if target.is_file():
+        try:
+            same = os.path.samefile(source, target)
+        except OSError:
+            same = False
+        if same or (target.stat().st_size == size and file_digest(target) == sha256):
+            return Added(name, target, "unchanged", size, sha256, tuple(warnings))
+        action = "replaced"
+    _copy(source, target, sha256)
+    return Added(name, target, action, size, sha256, tuple(warnings))
+
+
+def _copy(source: Path, target: Path, sha256: str) -> None:
+    """Copy source onto target atomically, checking the bytes written against sha256."""
+    from ..images import atomic_write
+
+    def write(out) -> None:
+        digest = hashlib.sha256()
+        with open(source, "rb") as f:
+            for piece in iter(lambda: f.read(1 << 20), b""):
+                digest.update(piece)
+                out.write(piece)
+        if digest.hexdigest() != sha256:
+            raise WeightsError(f"'{source}' changed while it was being copied; add it again.")
+
+    try:
+        atomic_write(target, write)
+    except OSError as error:
+        raise WeightsError(f"Cannot write '{target}' ({error.strerror or error}); set "
+                           f"DEEPDREAM_WEIGHTS_DIR to a writable folder with room for it.") from None
+
+
 __all__ = ["WeightsFile", "keras_cache_dir", "user_weights_dir", "offline", "find", "resolve",
-           "status", "missing_message", "DOWNLOAD_TIMEOUT"]
+           "status", "missing_message", "DOWNLOAD_TIMEOUT", "HDF5_SIGNATURE", "file_digest",
+           "WeightsReport", "describe", "Added", "file_kind", "identify", "check_adding", "add"]
