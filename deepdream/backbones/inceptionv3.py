@@ -19,7 +19,7 @@ from .base import Backbone, LayerInfo
 from .weights import WeightsFile, resolve, status
 
 NAME = "inceptionv3"
-DESCRIPTION = "InceptionV3 (ImageNet): the network of the original DeepDream and Keras's example"
+DESCRIPTION = "InceptionV3 (ImageNet): the network of Keras's DeepDream example; swirling eyes and animal parts"
 
 WEIGHTS = WeightsFile(
     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
