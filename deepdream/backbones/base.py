@@ -3,11 +3,93 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import SettingsError, suggest
+
+#: The precisions the network can run in ("auto" picks one for the machine).
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+#: Keras dtype policy for each compute precision: weights stay float32, layers compute in the dtype.
+_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+
+def check_precision(precision: str) -> str:
+    """The precision, if it is one of PRECISIONS, else a SettingsError naming them."""
+    if precision not in PRECISIONS:
+        raise SettingsError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r}).")
+    return precision
+
+
+def choose_precision(cpu_flags: Iterable[str] = (), gpu_capabilities: Sequence[tuple[int, int] | None] = ()) -> str:
+    """What `auto` means on a machine with these CPU flags and GPUs (compute capabilities, None where
+    unknown): on a GPU, bfloat16 from compute capability 8.0 (Ampere) up, else float16 (tensor
+    cores since 7.0, and fast half-precision arithmetic before that); on a CPU, bfloat16 where
+    it has native bfloat16 arithmetic (AVX512_BF16 or AMX), else float32 (emulated bfloat16 is slower
+    than float32)."""
+    if gpu_capabilities:
+        known = [c for c in gpu_capabilities if c is not None]
+        return "bfloat16" if known and min(known) >= (8, 0) else "float16"
+    flags = {str(f).lower() for f in cpu_flags}
+    return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+
+
+def cpu_flags() -> frozenset[str]:
+    """This machine's CPU feature flags (Linux's /proc/cpuinfo; empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def gpu_capabilities() -> list[tuple[int, int] | None]:
+    """Compute capability of each GPU TensorFlow sees (None where it does not say)."""
+    import tensorflow as tf
+
+    capabilities = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        except Exception:  # noqa: BLE001 - details are optional
+            capability = None
+        capabilities.append(tuple(capability) if capability else None)
+    return capabilities
+
+
+_auto: str | None = None
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """The concrete compute precision for `precision` ("auto" decided once per process)."""
+    global _auto
+    check_precision(precision)
+    if precision != "auto":
+        return precision
+    if _auto is None:
+        _auto = choose_precision(cpu_flags(), gpu_capabilities())
+    return _auto
+
+
+def _clone_in_precision(model, precision: str):
+    """A copy of a Keras model whose layers compute in `precision` (weights kept in float32)."""
+    import keras
+
+    policy = keras.DTypePolicy(_POLICIES[precision])
+
+    def clone_layer(layer):
+        config = layer.get_config()
+        if not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    clone = keras.models.clone_model(model, clone_function=clone_layer)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 @dataclass(frozen=True)
@@ -49,7 +131,8 @@ class Backbone:
         self._order = order
         self.low = self._affine(np.zeros(3, np.float32))
         self.high = self._affine(np.full(3, 255.0, np.float32))
-        self._feature_models: dict[tuple[str, ...], Callable] = {}
+        self._feature_models: dict[tuple[tuple[str, ...], str], Callable] = {}
+        self._models_in_precision: dict[str, object] = {}
 
     # -- model space -------------------------------------------------------------------------
     def _affine(self, rgb):
@@ -94,16 +177,32 @@ class Backbone:
                 f"(see `deepdream layers --backbone {self.name}`)."
             ) from None
 
-    def feature_model(self, layer_names: Sequence[str]):
-        """A callable: model-space batch [B, H, W, 3] -> list of feature maps, one per name."""
-        key = tuple(layer_names)
+    def model_in_precision(self, precision: str = "float32"):
+        """The whole network computing in `precision` ("auto", "float32", "bfloat16", "float16"):
+        the loaded model for float32, else a copy of it made once (same weights, kept in float32)."""
+        precision = resolve_precision(precision)
+        if precision == "float32":
+            return self.model
+        if precision not in self._models_in_precision:
+            self._models_in_precision[precision] = _clone_in_precision(self.model, precision)
+        return self._models_in_precision[precision]
+
+    def feature_model(self, layer_names: Sequence[str], precision: str = "float32"):
+        """A callable: model-space batch [B, H, W, 3] -> list of feature maps, one per name.
+
+        It takes float32 input and computes in `precision`; its feature maps are of that dtype, so
+        objectives cast them to float32 before reducing.
+        """
+        precision = resolve_precision(precision)
+        key = (tuple(layer_names), precision)
         if key not in self._feature_models:
-            for name in key:
+            for name in key[0]:
                 self.layer(name)
             import keras
 
-            outputs = [self.model.get_layer(name).output for name in key]
-            self._feature_models[key] = keras.Model(self.model.input, outputs)
+            model = self.model_in_precision(precision)
+            outputs = [model.get_layer(name).output for name in key[0]]
+            self._feature_models[key] = keras.Model(model.input, outputs)
         return self._feature_models[key]
 
     def __repr__(self) -> str:

@@ -6,6 +6,10 @@ gradient with respect to that tile alone, and stitches the gradients back togeth
 around the image's edges, so no seam is ever fed to the network, and since the grid moves every step,
 tile borders leave no trace. With a tile at least as large as the image there is one tile, and the
 result is exactly the whole image's gradient.
+
+The network may compute in a lower precision (bfloat16, float16) than the image: the tile is cast
+to the compute dtype inside the traced function, the objective reduces in float32, and the gradient
+comes back, is stitched and is applied in float32.
 """
 
 from __future__ import annotations
@@ -28,37 +32,126 @@ def tile_edges(length: int, tile: int, offset: int, min_size: int) -> list[tuple
     return list(zip(cuts[:-1], cuts[1:]))
 
 
+def tile_grid(height: int, width: int, tile: int, offset: tuple[int, int], min_size: int):
+    """The tiles (y0, y1, x0, x1) of the grid at offset, row by row."""
+    rows = tile_edges(height, tile, offset[0], min_size)
+    cols = tile_edges(width, tile, offset[1], min_size)
+    return [(y0, y1, x0, x1) for y0, y1 in rows for x0, x1 in cols]
+
+
+def batches(tiles, size: int):
+    """Tiles grouped by shape (first seen first), in chunks of at most `size`."""
+    groups: dict[tuple[int, int], list] = {}
+    for t in tiles:
+        groups.setdefault((t[1] - t[0], t[3] - t[2]), []).append(t)
+    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+def empty_image(height: int, width: int):
+    """An uninitialised float32 [height, width * 3] buffer, to be filled row band by row band
+    with `write_rows` (every row must be written)."""
+    import tensorflow as tf
+
+    return tf.raw_ops.Empty(shape=[height, width * 3], dtype=tf.float32)
+
+
+def write_rows(buffer, y0: int, values):
+    """Write values [h, W, 3] (or [h, W * 3]) into rows y0 .. y0 + h of a [H, W * 3] buffer, in place.
+
+    `buffer` must be a tensor nothing else reads (made by `empty_image`, or the caller's own): the
+    update reuses its memory, so assembling an image costs one image-sized buffer, not two.
+    """
+    import tensorflow as tf
+
+    h = int(values.shape[0])
+    return tf.raw_ops.InplaceUpdate(x=buffer, i=tf.range(y0, y0 + h), v=tf.reshape(values, [h, -1]))
+
+
 class TiledGradient:
     """The gradient of `objective` on `backbone`, taken tile by tile.
 
-    One TensorFlow function serves every tile shape (its input shape is left open), so a whole
-    render traces it once; `traces` counts the traces.
+    One TensorFlow function serves every tile shape and batch size (its input shape is left open),
+    so a whole render traces it once; `traces` counts the traces.
+
+    precision: what the network computes in ("auto", "float32", "bfloat16", "float16"); `precision`
+        then holds the one chosen.
+    tile_batch: how many tiles of the same shape go through the network in one pass. Each tile's
+        objective is still evaluated on that tile alone, so batching changes speed, not results.
     """
 
-    def __init__(self, backbone, objective, tile_size: int, min_tile: int | None = None):
+    def __init__(self, backbone, objective, tile_size: int, min_tile: int | None = None, *,
+                 precision: str = "float32", tile_batch: int = 1):
         import tensorflow as tf
+
+        from ..backbones.base import resolve_precision
 
         self.backbone = backbone
         self.objective = objective
         self.tile_size = int(tile_size)
         self.min_tile = min(self.tile_size, max(backbone.min_size, min_tile or self.tile_size // 4))
+        self.tile_batch = max(1, int(tile_batch))
+        self.precision = resolve_precision(precision)
         self._layers: Sequence[str] = objective.layers
-        self._model = backbone.feature_model(self._layers)
+        self._model = backbone.feature_model(self._layers, self.precision)
         self.traces = 0
-        spec = [tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([], tf.float32)]
+        spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)]
         self._tile_gradient = tf.function(self._trace_tile_gradient, input_signature=spec)
 
-    def _trace_tile_gradient(self, tile, weight):
+    def _trace_tile_gradient(self, tiles, weights):
+        """(gradient of sum_i weights[i] * objective(tile i) w.r.t. tiles, that sum) for a batch
+        of tiles [B, h, w, 3] (float32, model space)."""
         import tensorflow as tf
 
         self.traces += 1
         with tf.GradientTape() as tape:
-            tape.watch(tile)
-            outputs = self._model(tile[None], training=False)
+            tape.watch(tiles)
+            outputs = self._model(tf.cast(tiles, self.precision), training=False)
             if len(self._layers) == 1:
                 outputs = [outputs]
-            value = weight * self.objective(dict(zip(self._layers, outputs)))
-        return tape.gradient(value, tile), value
+            features = dict(zip(self._layers, outputs))
+            if self.tile_batch == 1:
+                value = weights[0] * tf.cast(self.objective(features), tf.float32)
+            else:  # each tile's objective on its own features: objectives need not be separable
+                values = tf.map_fn(
+                    lambda f: tf.cast(self.objective({k: v[None] for k, v in f.items()}), tf.float32),
+                    features, fn_output_signature=tf.float32)
+                value = tf.reduce_sum(weights * values)
+        gradient = tape.gradient(value, tiles)
+        return tf.cast(gradient, tf.float32), value
+
+    def _tile_gradients(self, image, offset):
+        """The grid's tiles, each tile's gradient {tile: [h, w, 3]}, the objective's value and the
+        sum of the gradient's absolute values (computed per tile, so no image-sized temporary)."""
+        import tensorflow as tf
+
+        height, width = int(image.shape[0]), int(image.shape[1])
+        tiles = tile_grid(height, width, self.tile_size, offset, self.min_tile)
+        area = float(height * width)
+        pieces, value, magnitude = {}, 0.0, 0.0
+        for batch in batches(tiles, self.tile_batch):
+            if len(tiles) == 1:
+                stack, weights = image[None], tf.ones([1], tf.float32)
+            else:
+                stack = tf.stack([image[y0:y1, x0:x1] for y0, y1, x0, x1 in batch])
+                weights = tf.constant([(y1 - y0) * (x1 - x0) / area for y0, y1, x0, x1 in batch], tf.float32)
+            gradients, batch_value = self._tile_gradient(stack, weights)
+            for i, t in enumerate(batch):
+                pieces[t] = gradients[i]
+            value = value + batch_value
+            magnitude = magnitude + tf.reduce_sum(tf.abs(gradients))
+            del stack, gradients
+        return tiles, pieces, value, magnitude
+
+    @staticmethod
+    def _row_bands(tiles, pieces):
+        """(y0, the row band's gradient [h, W, 3]) for each row of tiles, top to bottom; each row's
+        tiles are dropped from `pieces` once joined."""
+        import tensorflow as tf
+
+        for y0, y1 in dict.fromkeys((t[0], t[1]) for t in tiles):
+            row = [pieces.pop(t) for t in tiles if (t[0], t[1]) == (y0, y1)]
+            yield y0, (row[0] if len(row) == 1 else tf.concat(row, axis=1))
+            del row
 
     def __call__(self, image, offset: tuple[int, int] = (0, 0)):
         """(gradient, objective value) of a model-space image [H, W, 3]; the grid starts at offset.
@@ -68,18 +161,30 @@ class TiledGradient:
         """
         import tensorflow as tf
 
+        image = tf.convert_to_tensor(image, tf.float32)
         height, width = int(image.shape[0]), int(image.shape[1])
-        rows = tile_edges(height, self.tile_size, offset[0], self.min_tile)
-        cols = tile_edges(width, self.tile_size, offset[1], self.min_tile)
-        area = float(height * width)
-        gradient_rows, value = [], 0.0
-        for y0, y1 in rows:
-            row = []
-            for x0, x1 in cols:
-                weight = tf.constant((y1 - y0) * (x1 - x0) / area, tf.float32)
-                gradient, tile_value = self._tile_gradient(image[y0:y1, x0:x1], weight)
-                row.append(gradient)
-                value = value + tile_value
-            gradient_rows.append(row[0] if len(row) == 1 else tf.concat(row, axis=1))
-        gradient = gradient_rows[0] if len(gradient_rows) == 1 else tf.concat(gradient_rows, axis=0)
-        return gradient, float(value)
+        tiles, pieces, value, _ = self._tile_gradients(image, offset)
+        if len(tiles) == 1:  # the whole image: its gradient, with nothing stitched
+            return pieces[tiles[0]], float(value)
+        gradient = empty_image(height, width)
+        for y0, band in self._row_bands(tiles, pieces):
+            gradient = write_rows(gradient, y0, band)
+        return tf.reshape(gradient, [height, width, 3]), float(value)
+
+    def ascent_step(self, image, offset, step, low, high):
+        """One gradient-ascent step: (clip(image + step * g / mean|g|, low, high), objective value),
+        where g is the tiled gradient at offset. With more than one tile the image's own memory is
+        updated in place (row band by row band, so no image-sized gradient or temporary is held):
+        pass an image nothing else reads, and use the returned tensor."""
+        import tensorflow as tf
+
+        height, width = int(image.shape[0]), int(image.shape[1])
+        tiles, pieces, value, magnitude = self._tile_gradients(image, offset)
+        scale = step / (magnitude / float(height * width * 3) + 1e-8)
+        if len(tiles) == 1:
+            return tf.clip_by_value(image + scale * pieces[tiles[0]], low, high), float(value)
+        flat = tf.reshape(image, [height, width * 3])
+        for y0, band in self._row_bands(tiles, pieces):
+            y1 = y0 + int(band.shape[0])
+            flat = write_rows(flat, y0, tf.clip_by_value(image[y0:y1] + scale * band, low, high))
+        return tf.reshape(flat, [height, width, 3]), float(value)

@@ -1,0 +1,257 @@
+"""The renderer's benchmark: speed, peak memory and traces of tiled dreams (JSON on stdout).
+
+    python scripts/bench.py                          # 1, 4 and 16 megapixels, float32 and auto
+    python scripts/bench.py --sizes 1,4 --steps 1    # quicker
+    python scripts/bench.py --compare-untiled        # also one untiled 512x512 image (the ceiling)
+    python scripts/bench.py --precisions float32,bfloat16 --sizes 1 --tile-batch 1,4
+
+Each measurement (case x size x precision x tile batch) runs in its own Python process, so peak
+memory (VmHWM from /proc/self/status) is that run's alone. A run loads the backbone, traces its
+tiled-gradient function once on a small image (not timed), then dreams one octave at full size,
+the octave where a dream spends most of its time and memory, timing every step. Reported per run:
+megapixel-steps per second (wall clock, and per CPU-second of the process: the second is steadier
+when other work shares the machine), seconds per step, peak resident memory, resident memory before
+the dream, and the number of traces (1 means no retracing across tile shapes).
+
+Cases are named in CASES: a function (backbone, rgb, args) -> (objective, render keyword arguments).
+Add guided or style cases there; `--cases` picks them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE_FOLDERS = (ROOT / "samples", ROOT.parent / "shared" / "images")
+
+
+def _image_path(name: str) -> Path:
+    for folder in IMAGE_FOLDERS:
+        if (folder / name).is_file():
+            return folder / name
+    sys.exit(f"bench: {name} not found in {', '.join(map(str, IMAGE_FOLDERS))}")
+
+
+# -- cases ---------------------------------------------------------------------------------------
+def dream_case(backbone, rgb, args):
+    """A plain dream on the backbone's default layers (or --layer)."""
+    from deepdream import api
+    from deepdream.objectives import from_specs
+
+    return from_specs(backbone, api.layer_specs(args.get("layers"), backbone)), {}
+
+
+#: name -> case function. A case returns the objective to ascend and extra render() arguments.
+CASES = {"dream": dream_case}
+
+
+# -- one measurement (runs in its own process) ---------------------------------------------------
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(args: dict) -> dict:
+    """Dream one octave of args['height'] x args['width'] for args['steps'] steps; figures as a dict."""
+    import numpy as np
+    from PIL import Image
+
+    from deepdream.backbones import load_backbone
+    from deepdream.render.dream import render
+    from deepdream.render.tiles import TiledGradient
+
+    net = load_backbone(args.get("backbone", "vgg16"))
+    height, width = args["height"], args["width"]
+    with Image.open(_image_path(args.get("image", "astronaut.png"))) as img:
+        small = img.convert("RGB").resize((width, height), Image.BICUBIC)
+    rgb = np.asarray(small, np.float32)
+    del small
+    objective, extra = CASES[args["case"]](net, rgb, args)
+    tiled = TiledGradient(net, objective, args["tile_size"], precision=args["precision"],
+                          tile_batch=args["tile_batch"])
+    # Trace (and warm up) on a small image: tracing is paid once per process, not per size.
+    warm = min(args["tile_size"], 128, height, width)
+    tiled(net.preprocess(rgb[:warm, :warm]), (0, 0))
+    rss_before_kib = _status_kib("VmRSS")
+    stamps = []
+
+    def progress(event):
+        stamps.append((time.perf_counter(), _cpu_seconds()))
+
+    start = (time.perf_counter(), _cpu_seconds())
+    out = render(net, rgb, objective, octaves=1, steps=args["steps"], step_size=1.5,
+                 tile_size=args["tile_size"], seed=0, progress=progress, tiled=tiled, **extra)
+    end = (time.perf_counter(), _cpu_seconds())
+    assert out.shape == rgb.shape and np.isfinite(out).all()
+    marks = [start] + stamps
+    step_wall = [b[0] - a[0] for a, b in zip(marks, marks[1:])]
+    step_cpu = [b[1] - a[1] for a, b in zip(marks, marks[1:])]
+    megapixels = height * width / 1e6
+    wall, cpu = sum(step_wall), sum(step_cpu)
+    return {
+        "case": args["case"], "height": height, "width": width, "megapixels": round(megapixels, 3),
+        "tile_size": args["tile_size"], "tiles_per_step": _tiles(height, width, tiled),
+        "precision": tiled.precision, "requested_precision": args["precision"],
+        "tile_batch": tiled.tile_batch, "steps": args["steps"],
+        "step_wall_s": [round(t, 3) for t in step_wall], "step_cpu_s": [round(t, 3) for t in step_cpu],
+        "mpix_steps_per_s": round(megapixels * args["steps"] / wall, 5),
+        "mpix_steps_per_cpu_s": round(megapixels * args["steps"] / cpu, 5),
+        "finish_s": round(end[0] - marks[-1][0], 3),  # deprocess and copy out after the last step
+        "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1),
+        "rss_before_dream_mib": round(rss_before_kib / 1024, 1),
+        "image_buffer_mib": round(height * width * 3 * 4 / 2**20, 1),  # one float32 RGB copy
+        "traces": tiled.traces,
+    }
+
+
+def _tiles(height, width, tiled) -> int:
+    from deepdream.render.tiles import tile_grid
+
+    return len(tile_grid(height, width, tiled.tile_size, (0, 0), tiled.min_tile))
+
+
+def run_in_subprocess(args: dict, timeout: float | None) -> dict:
+    """measure(args) in a fresh Python process, so its peak memory is its own."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(args)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {**args, "error": f"timed out after {timeout:g} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {**args, "error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
+
+
+def side(megapixels: float) -> int:
+    """The side of a square image of `megapixels` x 2**20 pixels (1 -> 1024, 4 -> 2048, 16 -> 4096)."""
+    return int(round((megapixels * 2**20) ** 0.5))
+
+
+def machine() -> dict:
+    import tensorflow as tf
+
+    from deepdream.backbones.base import cpu_flags, resolve_precision
+
+    gpus = tf.config.list_physical_devices("GPU")
+    flags = cpu_flags()
+    return {
+        "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
+        "cpu_bf16": sorted(flags & {"avx512_bf16", "amx_bf16", "avx512f"}),
+        "auto_precision": resolve_precision("auto"),
+        "python": platform.python_version(), "tensorflow": tf.__version__,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="1,4,16", help="megapixels (x 2**20 pixels, square), comma-separated")
+    parser.add_argument("--steps", default=None,
+                        help="steps per size, one number or one per size (default: 2 below 16 MP, 1 at 16 MP)")
+    parser.add_argument("--tile-size", type=int, default=512)
+    parser.add_argument("--precisions", default="float32,auto",
+                        help="comma-separated; auto is resolved and duplicates are dropped")
+    parser.add_argument("--tile-batch", default="1", help="comma-separated tile batch sizes to compare")
+    parser.add_argument("--cases", default="dream", help=f"comma-separated, of: {', '.join(CASES)}")
+    parser.add_argument("--layer", action="append", default=None, help="layers (default: the backbone's)")
+    parser.add_argument("--compare-untiled", action="store_true",
+                        help="also time one untiled tile-sized image, the ceiling tiled runs are compared with")
+    parser.add_argument("--untiled-steps", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
+    opts = parser.parse_args()
+    if opts.worker:
+        print(json.dumps(measure(json.loads(opts.worker))), flush=True)
+        return
+
+    from deepdream.backbones.base import resolve_precision
+
+    sizes = [float(s) for s in opts.sizes.split(",") if s]
+    if opts.steps is None:
+        steps = [1 if mp >= 16 else 2 for mp in sizes]
+    else:
+        given = [int(s) for s in opts.steps.split(",")]
+        steps = given * len(sizes) if len(given) == 1 else given
+    precisions = list(dict.fromkeys(resolve_precision(p) for p in opts.precisions.split(",")))
+    batches = [int(b) for b in opts.tile_batch.split(",")]
+    result = {"machine": machine(), "settings": {"tile_size": opts.tile_size, "octaves": 1,
+                                                 "layers": opts.layer or "default", "backbone": "vgg16"},
+              "runs": []}
+    started = time.perf_counter()
+    for case in opts.cases.split(","):
+        if case not in CASES:
+            sys.exit(f"bench: unknown case {case!r}; cases: {', '.join(CASES)}")
+        jobs = []
+        if opts.compare_untiled:
+            jobs.append(dict(height=opts.tile_size, width=opts.tile_size, steps=opts.untiled_steps, untiled=True))
+        jobs += [dict(height=side(mp), width=side(mp), steps=n) for mp, n in zip(sizes, steps)]
+        for job in jobs:
+            for precision in precisions:
+                for batch in batches if not job.get("untiled") else [1]:
+                    args = dict(case=case, tile_size=opts.tile_size, precision=precision, tile_batch=batch,
+                                layers=opts.layer, **job)
+                    run = run_in_subprocess(args, opts.timeout)
+                    run["untiled"] = bool(job.get("untiled"))
+                    result["runs"].append(run)
+                    print(json.dumps(run), file=sys.stderr, flush=True)  # progress as it goes
+    result["summary"] = summarize(result["runs"])
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["bench_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, indent=2))
+
+
+def summarize(runs) -> dict:
+    """Ratios: tiled over untiled speed, each precision over float32, peak memory growth."""
+    ok = [r for r in runs if "error" not in r]
+    summary = {}
+    for r in ok:
+        if r["untiled"]:
+            continue
+        key = f"{r['case']} {r['megapixels']:g}MP {r['precision']} batch{r['tile_batch']}"
+        ceiling = next((u for u in ok if u["untiled"] and u["case"] == r["case"]
+                        and u["precision"] == r["precision"]), None)
+        f32 = next((x for x in ok if not x["untiled"] and x["case"] == r["case"] and x["precision"] == "float32"
+                    and x["megapixels"] == r["megapixels"] and x["tile_batch"] == r["tile_batch"]), None)
+        entry = {"mpix_steps_per_s": r["mpix_steps_per_s"], "peak_rss_mib": r["peak_rss_mib"],
+                 "traces": r["traces"]}
+        if ceiling:
+            entry["vs_untiled_wall"] = round(r["mpix_steps_per_s"] / ceiling["mpix_steps_per_s"], 3)
+            entry["vs_untiled_cpu"] = round(r["mpix_steps_per_cpu_s"] / ceiling["mpix_steps_per_cpu_s"], 3)
+        if f32 and f32 is not r:
+            entry["speedup_over_float32"] = round(r["mpix_steps_per_s"] / f32["mpix_steps_per_s"], 3)
+        summary[key] = entry
+    by_size = {}
+    for r in ok:
+        if not r["untiled"] and r["tile_batch"] == 1:
+            by_size.setdefault((r["case"], r["precision"]), []).append(r)
+    for (case, precision), rs in by_size.items():
+        rs.sort(key=lambda r: r["megapixels"])
+        for a, b in zip(rs, rs[1:]):
+            growth = b["peak_rss_mib"] - a["peak_rss_mib"]
+            buffer = b["image_buffer_mib"] - a["image_buffer_mib"]
+            summary[f"{case} {precision} peak growth {a['megapixels']:g}->{b['megapixels']:g}MP"] = {
+                "peak_rss_growth_mib": round(growth, 1), "one_image_buffer_growth_mib": round(buffer, 1),
+                "growth_in_image_buffers": round(growth / buffer, 2) if buffer else None}
+    return summary
+
+
+if __name__ == "__main__":
+    main()
