@@ -1,0 +1,274 @@
+"""Style transfer and texture synthesis: Grams, tiled Grams and gradients, the optimiser, colours,
+masks, and the `style` / `texture` commands' handling of bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+IMAGES = Path("/work/shared/images")
+SHALLOW = dict(content_layers=[("block2_conv2", 1.0)], style_layers=[("block1_conv1", 1.0), ("block2_conv1", 0.5)])
+
+
+@pytest.fixture(scope="module")
+def net():
+    from deepdream import load_backbone
+
+    return load_backbone("vgg16")
+
+
+def picture(name: str, size: tuple[int, int]) -> np.ndarray:
+    from deepdream.images import load_image, resize_array
+
+    return resize_array(load_image(IMAGES / name).rgb, size)
+
+
+# ----------------------------------------------------------------------------------- Gram matrices
+
+
+def test_gram_matches_numpy_with_and_without_mask():
+    from deepdream.style import gram
+
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(5, 7, 6)).astype(np.float32)
+    flat = f.reshape(-1, 6).astype(np.float64)
+    np.testing.assert_allclose(gram(f).numpy(), flat.T @ flat / 35, rtol=1e-5, atol=1e-5)
+    m = rng.uniform(size=(5, 7)).astype(np.float32)
+    w = m.reshape(-1, 1).astype(np.float64)
+    np.testing.assert_allclose(gram(f[None], m).numpy(), (flat * w).T @ flat / w.sum(), rtol=1e-5, atol=1e-5)
+
+
+def test_tile_gram_sums_add_up_to_the_whole_gram():
+    """The accumulation mechanics: Gram sums over the tiles' cores equal the whole array's Gram sum."""
+    from deepdream.style import _gram_sums, make_tiles
+
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=(45, 70, 8)).astype(np.float32)
+    masks = rng.uniform(size=(2, 45, 70)).astype(np.float32)
+    tiles = make_tiles(45, 70, 16, 1, 3)
+    assert len(tiles) > 6
+    total = np.zeros((2, 8, 8))
+    covered = np.zeros((45, 70), int)
+    for t in tiles:
+        (r0, r1, c0, c1), (R0, R1, C0, C1) = t.crop(1)
+        core = f[t.ey0:t.ey1, t.ex0:t.ex1][r0:r1, c0:c1]
+        np.testing.assert_array_equal(core, f[R0:R1, C0:C1])
+        covered[R0:R1, C0:C1] += 1
+        total += _gram_sums(core, masks[:, R0:R1, C0:C1]).numpy()
+    assert (covered == 1).all()  # the cores partition the picture
+    np.testing.assert_allclose(total, _gram_sums(f, masks).numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_tiles_line_up_with_the_deepest_layer():
+    from deepdream.style import make_tiles
+
+    tiles = make_tiles(300, 451, 128, 16, 32)
+    for t in tiles:
+        assert t.y0 % 16 == 0 and t.x0 % 16 == 0 and t.ey0 % 16 == 0 and t.ex0 % 16 == 0
+        assert t.ey0 == max(0, t.y0 - 32) and t.ex1 == min(451, t.x1 + 32)
+    assert sum((t.y1 - t.y0) * (t.x1 - t.x0) for t in tiles) == 300 * 451
+    # Layer of stride 8: the cores' feature rows cover ceil(300 / 8) = 38 rows exactly once.
+    rows = sorted({tuple(t.crop(8)[1][:2]) for t in tiles})
+    assert rows[0][0] == 0 and rows[-1][1] == 38 and all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+
+
+def _loss_pair(net, halo=16):
+    from deepdream.style import StyleLoss
+
+    tiled = StyleLoss(net, SHALLOW["content_layers"], SHALLOW["style_layers"], tile_size=32, halo=halo)
+    whole = StyleLoss(net, SHALLOW["content_layers"], SHALLOW["style_layers"], tile_size=512, halo=halo)
+    return tiled, whole
+
+
+def test_tiled_measure_is_exact_when_the_halo_covers_the_receptive_field(net):
+    """block2 layers see 16 pixels: with a 16-pixel halo, tiles give exactly the whole picture's
+    Grams and content features, VGG's zero padding notwithstanding."""
+    tiled, whole = _loss_pair(net)
+    image = net.preprocess(picture("chelsea.png", (72, 100))).numpy()
+    assert len(tiled.tiles(72, 100)) == 9 and len(whole.tiles(72, 100)) == 1
+    masks = np.stack([np.linspace(0, 1, 100)[None].repeat(72, 0), np.ones((72, 100))]).astype(np.float32)
+    g_t, c_t = tiled.measure(image, masks)
+    g_w, c_w = whole.measure(image, masks)
+    for a, b in zip(g_t, g_w):
+        assert a.shape == b.shape == (2,) + a.shape[1:]
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5 * float(np.abs(b).max()))
+    np.testing.assert_allclose(c_t["block2_conv2"], c_w["block2_conv2"], rtol=1e-3, atol=1e-2)
+    # Without the halo the tile borders' features differ: the halo is what makes it exact.
+    no_halo, _ = _loss_pair(net, halo=0)
+    g_0, _ = no_halo.measure(image, masks)
+    assert np.abs(g_0[1] - g_w[1]).max() > 100 * np.abs(g_t[1] - g_w[1]).max()
+
+
+def test_tiled_loss_and_gradient_equal_the_whole_pictures(net):
+    """Pass 1 (global Grams) + pass 2 (each tile's gradient through the global Gram) give the whole
+    picture's loss and gradient, for two masked styles, content and TV."""
+    tiled, whole = _loss_pair(net)
+    h, w = 72, 100
+    content = net.preprocess(picture("chelsea.png", (h, w))).numpy()
+    styles = [net.preprocess(picture(n, (64, 64))).numpy() for n in ("astronaut.png", "brick.png")]
+    masks = np.zeros((2, h, w), np.float32)
+    masks[0, :, :50] = 1
+    masks[1, :, 50:] = 1
+    grams = [whole.measure(s, content=False)[0] for s in styles]
+    targets = [np.stack([g[i][0] for g in grams]) for i in range(2)]
+    _, feats = whole.measure(content)
+    for loss in (tiled, whole):
+        loss.set_targets(style_grams=targets, group_weights=[1.0, 1.0], content_features=feats, masks=masks,
+                         size=(h, w), content_weight=1.0, style_weight=10.0, tv_weight=10.0)
+    x = net.preprocess(np.random.default_rng(3).uniform(0, 255, (h, w, 3)).astype(np.float32)).numpy()
+    terms_t, grad_t = tiled(x)
+    terms_w, grad_w = whole(x)
+    for key in ("content", "style", "tv", "total"):
+        assert terms_t[key] == pytest.approx(terms_w[key], rel=1e-3), key
+    assert terms_w["style"] > 0 and terms_w["content"] > 0
+    scale = np.abs(grad_w).max()
+    assert np.abs(grad_t - grad_w).max() < 2e-3 * scale
+    # Traced once per function, whatever the tile shapes (9 tiles of several shapes here).
+    tiled(x * 0.5)
+    assert tiled.traces == 4  # pass 1, pass 2, TV, folding the reflect padding's gradient back
+    assert whole.traces == 4  # measure (pass 1), the whole-picture function, TV, folding
+
+
+# ------------------------------------------------------------------------------------ optimising
+
+
+def test_lbfgs_lowers_the_loss_tenfold(net):
+    from deepdream.style import transfer
+
+    log = []
+    transfer(net, content=None, styles=[picture("astronaut.png", (64, 64))], size=(40, 40), iterations=30,
+             init="noise", progress=log.append)
+    assert len(log) == 30 and log[-1].iteration == 30
+    first, last = log[0].losses["total"], log[-1].losses["total"]
+    assert last < first / 10, (first, last)
+
+
+def test_adam_lowers_the_loss(net):
+    from deepdream.style import transfer
+
+    log = []
+    out = transfer(net, content=picture("coffee.png", (48, 64)), styles=[picture("astronaut.png", (64, 64))],
+                   size=(48, 64), iterations=8, optimizer="adam", learning_rate=8.0, progress=log.append)
+    assert out.shape == (48, 64, 3) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 255
+    assert log[-1].losses["total"] < 0.7 * log[0].losses["total"]
+
+
+def test_coarse_to_fine_scales_solve_small_then_refine(net):
+    from deepdream.style import scale_sizes, transfer
+
+    assert scale_sizes(300, 451, 3, 32) == [(75, 113), (150, 226), (300, 451)]
+    assert scale_sizes(64, 64, 3, 32) == [(32, 32), (64, 64)]  # 16 px is under VGG16's minimum
+    log = []
+    out = transfer(net, content=picture("chelsea.png", (64, 96)), styles=[picture("brick.png", (64, 64))],
+                   size=(64, 96), scales=2, iterations=2, progress=log.append)
+    assert out.shape == (64, 96, 3)
+    assert [(e.scale, e.size) for e in log] == [(1, (32, 48))] * 2 + [(2, (64, 96))] * 2
+
+
+def test_preserve_colors_keeps_the_contents_chroma():
+    import deepdream
+    from deepdream.style import luminance, to_yiq
+
+    content = picture("coffee.png", (64, 80))
+    out = deepdream.stylize(content, picture("rocket.jpg", (64, 64)), iterations=6, preserve_colors=True)
+    assert isinstance(out, np.ndarray) and out.shape == content.shape
+    yiq_c, yiq_o = to_yiq(content), to_yiq(out)
+    assert np.abs(yiq_o[..., 1:] - yiq_c[..., 1:]).mean() < 1.5  # chroma kept (up to clipping)
+    assert np.abs(luminance(out) - luminance(content)).mean() > 3  # while the luminance was restyled
+
+
+def test_a_mask_keeps_each_style_in_its_region(net):
+    """Red noise styles the left half, blue noise the right; each half's colour follows its style."""
+    from deepdream.style import transfer
+
+    rng = np.random.default_rng(4)
+    red = np.stack([rng.uniform(150, 255, (48, 48)), rng.uniform(0, 60, (48, 48)), rng.uniform(0, 60, (48, 48))], -1)
+    blue = red[..., ::-1].copy()
+    left = np.zeros((48, 48), np.float32)
+    left[:, :24] = 1
+    out = transfer(net, content=None, styles=[red.astype(np.float32), blue.astype(np.float32)], size=(48, 48),
+                   masks=[left, 1 - left], iterations=30, init="noise")
+    lh, rh = out[:, 2:20].reshape(-1, 3).mean(0), out[:, 28:46].reshape(-1, 3).mean(0)
+    assert lh[0] > lh[2] + 40 and rh[2] > rh[0] + 40, (lh, rh)
+
+
+def test_texture_api_takes_a_size_and_returns_pil(tmp_path):
+    import deepdream
+
+    sample = Image.fromarray(picture("gravel.png", (48, 48)).astype(np.uint8))
+    out = deepdream.synthesize_texture(sample, "80x40", iterations=2)
+    assert isinstance(out, Image.Image) and out.size == (80, 40) and out.mode == "RGB"
+
+
+# ---------------------------------------------------------------------------------- parsing + CLI
+
+
+def test_parse_size_and_blend():
+    from deepdream.errors import SettingsError
+    from deepdream.style import parse_blend, parse_size
+
+    assert parse_size("1024x768") == (768, 1024)
+    assert parse_blend("3,1", 2) == [0.75, 0.25]
+    for bad in ("1024", "0x10", "axb", "10x-3"):
+        with pytest.raises(SettingsError):
+            parse_size(bad)
+    for bad in ("1", "0.5,0", "a,b", "1,-1"):
+        with pytest.raises(SettingsError):
+            parse_blend(bad, 2)
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("style_cli")
+    rng = np.random.default_rng(5)
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(d / "content.png")
+    Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(d / "style.png")
+    Image.new("L", (64, 64), 0).save(d / "black.png")
+    Image.new("L", (32, 32), 255).save(d / "white_small.png")
+    return d
+
+
+@pytest.mark.parametrize("args, message", [
+    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--mask", "white_small.png"],
+     "There is 1 --mask for 2 --style; give one --mask per --style"),
+    (["style", "content.png", "-s", "style.png", "--mask", "black.png"], "Mask 'black.png' is empty"),
+    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "1"],
+     "--style-blend has 1 weight but there are 2 styles"),
+    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "0.5,-1"],
+     "Style blend weights must be positive numbers (got -1)"),
+    (["style", "content.png", "-s", "style.png", "--style-blend", "x"], "Cannot read style blend weight 'x'"),
+    (["style", "content.png", "-s", "missing.png"], "Input file 'missing.png' does not exist."),
+    (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "Unknown optimizer 'sgd'"),
+    (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be a whole number"),
+    (["texture", "style.png", "--size", "12by5"], "Cannot read size '12by5'"),
+    (["texture", "style.png", "--size", "0x64"], "The size must be at least 1x1 pixels"),
+    (["texture", "style.png", "--init", "content"], "A texture has no content image"),
+])
+def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
+    result = run_cli(*args, "-o", "out.png", cwd=files)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (files / "out.png").exists()
+
+
+def test_cli_style_resizes_a_mask_with_a_note_and_saves_snapshots(files):
+    result = run_cli("style", "content.png", "-s", "style.png", "--mask", "white_small.png", "--iterations", "2",
+                     "--save-every", "1", "-q", "-o", "styled.png", cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "deepdream: note: mask 'white_small.png' is 32x32; resized to the content's 64x64." in result.stderr
+    assert "Traceback" not in result.stderr
+    with Image.open(files / "styled.png") as img:
+        assert img.size == (64, 64)
+    assert (files / "styled_0001.png").exists() and (files / "styled_0002.png").exists()
