@@ -5,9 +5,10 @@
     picture.save("dream.png")
 """
 
-from .api import dream
+from .api import dream, guided_dream
 from .backbones import load_backbone
 from .errors import DeepDreamError
+from .style import stylize, synthesize_texture
 
 __version__ = "0.1.0"
-__all__ = ["dream", "load_backbone", "DeepDreamError", "__version__"]
+__all__ = ["stylize", "synthesize_texture", "dream", "guided_dream", "load_backbone", "DeepDreamError", "__version__"]

@@ -17,7 +17,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-BACKBONE_HELP = "Network to dream with: vgg16 (embedded, works offline) or inceptionv3 (needs its weights file)."
+BACKBONE_HELP = "Network to dream with: vgg16 (embedded, works offline), inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)."
 
 
 def _quiet_tensorflow() -> None:
@@ -52,8 +52,12 @@ def dream(
     steps: int = typer.Option(10, "--steps", help="Gradient-ascent steps per octave."),
     step_size: float = typer.Option(1.5, "--step-size", help="Mean change per step, in RGB levels (0-255): higher dreams harder."),
     tile_size: int = typer.Option(512, "--tile-size", help="Tile side in pixels: memory is bounded by the tile, not the image."),
+    precision: str = typer.Option("auto", "--precision", help="What the network computes in: auto, float32, bfloat16 or float16. auto: bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on older GPUs, else float32."),
+    tile_batch: int = typer.Option(1, "--tile-batch", help="Tiles of equal shape sent through the network together: can be faster, holds that many tiles' activations in memory."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the tile jitter: same seed, same output bytes."),
     max_side: Optional[int] = typer.Option(None, "--max-side", help="Shrink the input first so its longer side is at most this many pixels.", show_default=False),
+    guide: Optional[List[Path]] = typer.Option(None, "--guide", help="Dream toward the patterns of this image instead; repeat to pool several. With a guide, --layer may be `auto` (the layer where image and guide match best); default layer: block3_conv3 on vgg16.", show_default=False),
+    guide_size: Optional[int] = typer.Option(None, "--guide-size", help="Longer side, in pixels, the guide is resized to (at most the tile size). Default: shrunk to fit 512, never enlarged.", show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the output file if it exists."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar."),
 ) -> None:
@@ -64,15 +68,25 @@ def dream(
     output = output or default_output(input, "dream")
     api.check_dream_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
                              tile_size=tile_size, max_side=max_side)
+    api.check_speed_settings(precision=precision, tile_batch=tile_batch)
+    guide = list(guide or []) or None
+    api.check_guide_settings(layer, guide is not None, guide_size)
     loaded = images.load_image(input)
-    images.check_output_path(output, inputs=[input], overwrite=overwrite)
+    if guide is not None:
+        api.load_guides(guide)
+    images.check_output_path(output, inputs=[input, *(guide or [])], overwrite=overwrite)
     if max_side is not None:
         loaded = images.fit_max_side(loaded, max_side)
     _quiet_tensorflow()
+    if guide is not None and layer and str(layer[0]).strip().lower() == "auto":
+        layer = [api.pick_guide_layer(loaded, guide, backbone=backbone, weights=weights,
+                                      guide_size=guide_size, tile_size=tile_size, seed=seed)]
+        typer.echo(f"deepdream: guided by {', '.join(g.name for g in guide)} at layer {layer[0]} (auto)", err=True)
     with dream_progress(quiet) as progress:
         result = api.dream(loaded, layers=layer, backbone=backbone, weights=weights, octaves=octaves,
                            octave_scale=octave_scale, steps=steps, step_size=step_size,
-                           tile_size=tile_size, seed=seed, progress=progress)
+                           tile_size=tile_size, seed=seed, progress=progress, precision=precision,
+                           tile_batch=tile_batch, guide=guide, guide_size=guide_size)
     images.save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite)
     if not quiet:
         typer.echo(f"wrote {output}", err=True)
@@ -87,10 +101,11 @@ def layers(backbone: str = typer.Option("vgg16", "-b", "--backbone", help=BACKBO
     _quiet_tensorflow()
     net = load_backbone(backbone, weights)
     defaults = {name for name, _ in net.default_layers}
-    typer.echo(f"{'layer':<16} {'channels':>8} {'scale':>6}")
+    width = max([16] + [len(info.name) for info in net.catalog])
+    typer.echo(f"{'layer':<{width}} {'channels':>8} {'scale':>6}")
     for info in net.catalog:
         mark = "  (default)" if info.name in defaults else ""
-        typer.echo(f"{info.name:<16} {info.channels:>8} {info.stride:>6}{mark}")
+        typer.echo(f"{info.name:<{width}} {info.channels:>8} {info.stride:>6}{mark}")
 
 
 @app.command()
@@ -104,6 +119,65 @@ def backbones() -> None:
         state = "ready" if status.available else "weights missing"
         typer.echo(f"{name:<12} {state:<16} {module.DESCRIPTION}")
         typer.echo(f"{'':<12} {status.where}")
+
+
+weights_app = typer.Typer(
+    help="The backbones' weights files: list what each needs and where it is, or add a file.",
+    no_args_is_help=False, invoke_without_command=True,
+)
+app.add_typer(weights_app, name="weights")
+
+
+def _print_weights() -> None:
+    from .backbones import names
+    from .backbones.weights import describe, user_weights_dir
+
+    typer.echo(f"weights folder: {user_weights_dir()} (set DEEPDREAM_WEIGHTS_DIR to change it)")
+    for name in names():
+        r = describe(name)
+        state = "embedded" if r.embedded and r.available else "ready" if r.available else "missing"
+        typer.echo(f"\n{name:<12} {state:<9} {r.filename}")
+        if r.available:
+            typer.echo(f"  found:      {r.path}")
+            typer.echo(f"  size:       {r.size:,} bytes, sha256 {r.sha256}")
+        else:
+            typer.echo(f"  looked in:  {', '.join(str(f) for f in r.looked_in) or '-'}")
+        if not r.embedded:
+            known = [f"{r.expected_size:,} bytes" if r.expected_size else "size unknown"]
+            if r.expected_hash:
+                known.append(f"{'md5' if len(r.expected_hash) == 32 else 'sha256'} {r.expected_hash}")
+            typer.echo(f"  published:  {', '.join(known)}")
+        typer.echo(f"  get it:     {r.how}")
+
+
+@weights_app.callback()
+def weights_main(ctx: typer.Context) -> None:
+    """List every backbone's weights file: where it was found (size, SHA-256), or where it is looked for and how to get it."""
+    if ctx.invoked_subcommand is None:
+        _print_weights()
+
+
+@weights_app.command("list")
+def weights_list() -> None:
+    """List every backbone's weights file (the same as `deepdream weights`)."""
+    _print_weights()
+
+
+@weights_app.command("add")
+def weights_add(
+    file: Path = typer.Argument(..., help="The weights file, e.g. tensorflow_inception_graph.pb from inception5h.zip.", show_default=False),
+    backbone: Optional[str] = typer.Option(None, "-b", "--backbone", help="The backbone it is for (default: told by the file's content).", show_default=False),
+) -> None:
+    """Check a weights file (by loading it) and copy it into the weights folder, where every later run finds it, offline too."""
+    from .backbones.weights import add, check_adding
+
+    check_adding(file, backbone)  # before the slow TensorFlow import
+    _quiet_tensorflow()
+    added = add(file, backbone)
+    for warning in added.warnings:
+        typer.echo(f"deepdream: warning: {warning}", err=True)
+    what = {"added": "added", "replaced": "replaced", "unchanged": "already had"}[added.action]
+    typer.echo(f"{added.backbone}: {what} {added.path} ({added.size:,} bytes, sha256 {added.sha256})")
 
 
 def _snapshot_saver(output: Path, overwrite: bool, inputs):
@@ -246,7 +320,7 @@ def texture(
     output = output or default_output(input, "texture")
     check_style_settings(style_weight=style_weight, tv_weight=tv_weight, optimizer=optimizer,
                          iterations=iterations, learning_rate=learning_rate, style_scale=sample_scale,
-                         scales=scales, tile_size=tile_size, save_every=save_every)
+                         scales=scales, tile_size=tile_size, save_every=save_every, scale_option="--sample-scale")
     if init == "content":
         raise SettingsError("A texture has no content image: use --init noise or --init FILE.")
     out_size = None if size is None else parse_size(size)

@@ -13,8 +13,9 @@ megapixel-steps per second (wall clock, and per CPU-second of the process: the s
 when other work shares the machine), seconds per step, peak resident memory, resident memory before
 the dream, and the number of traces (1 means no retracing across tile shapes).
 
-Cases are named in CASES: a function (backbone, rgb, args) -> (objective, render keyword arguments).
-Add guided or style cases there; `--cases` picks them.
+Cases are named in CASES: a function (backbone, rgb, args) -> (objective, render keyword arguments);
+`--cases dream,guided` compares a guided dream with a plain one. `--style-sizes 1,16` adds style
+transfer's seconds per iteration and peak memory (tiled, two passes) at those sizes.
 """
 
 from __future__ import annotations
@@ -50,8 +51,16 @@ def dream_case(backbone, rgb, args):
     return from_specs(backbone, api.layer_specs(args.get("layers"), backbone)), {}
 
 
+def guided_case(backbone, rgb, args):
+    """A dream on the same layers as `dream`, guided by the brick texture (guide features once)."""
+    from deepdream import api
+
+    specs = api.layer_specs(args.get("layers"), backbone)
+    return api.guided_objective(backbone, rgb, _image_path("brick.png"), specs, tile_size=args["tile_size"]), {}
+
+
 #: name -> case function. A case returns the objective to ascend and extra render() arguments.
-CASES = {"dream": dream_case}
+CASES = {"dream": dream_case, "guided": guided_case}
 
 
 # -- one measurement (runs in its own process) ---------------------------------------------------
@@ -66,6 +75,16 @@ def _status_kib(field: str) -> int:
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def measure_style(args: dict) -> dict:
+    """Seconds per style-transfer iteration (one loss and gradient over every tile) at args' size."""
+    from deepdream.style import benchmark_iteration
+
+    result = benchmark_iteration("vgg16", size=(args["height"], args["width"]), tile_size=args["tile_size"],
+                                 repeats=args["steps"])
+    return {"case": "style", **result, "megapixels": round(args["height"] * args["width"] / 1e6, 3),
+            "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1)}
 
 
 def measure(args: dict) -> dict:
@@ -177,9 +196,12 @@ def main() -> None:
                         help="also time one untiled tile-sized image, the ceiling tiled runs are compared with")
     parser.add_argument("--untiled-steps", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
+    parser.add_argument("--style-sizes", default="",
+                        help="megapixels for style transfer's seconds per iteration (e.g. 1,16; default: none)")
     opts = parser.parse_args()
     if opts.worker:
-        print(json.dumps(measure(json.loads(opts.worker))), flush=True)
+        job = json.loads(opts.worker)
+        print(json.dumps(measure_style(job) if job["case"] == "style" else measure(job)), flush=True)
         return
 
     from deepdream.backbones.base import resolve_precision
@@ -212,6 +234,11 @@ def main() -> None:
                     run["untiled"] = bool(job.get("untiled"))
                     result["runs"].append(run)
                     print(json.dumps(run), file=sys.stderr, flush=True)  # progress as it goes
+    for mp in [float(s) for s in opts.style_sizes.split(",") if s]:
+        args = dict(case="style", height=side(mp), width=side(mp), steps=1, tile_size=opts.tile_size)
+        run = run_in_subprocess(args, opts.timeout)
+        result["style"] = result.get("style", []) + [run]
+        print(json.dumps(run), file=sys.stderr, flush=True)
     result["summary"] = summarize(result["runs"])
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["bench_s"] = round(time.perf_counter() - started, 1)

@@ -122,3 +122,23 @@ def test_layers_and_backbones_commands():
     assert result.returncode == 0
     assert result.stdout.splitlines()[0].startswith("vgg16        ready")
     assert "inceptionv3" in result.stdout
+
+
+def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "out.png"
+    proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
+                             "--steps", "200", "--tile-size", "64"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(12)  # well into the render
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]
