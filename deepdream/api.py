@@ -213,14 +213,21 @@ def pick_guide_layer(image, guide, *, backbone: str = "vgg16", weights: str | No
     """The layer where image and guide(s) match best (`--layer auto`), among the backbone's
     `objectives.auto_layer_candidates`: highest mean best-match cosine similarity of their features."""
     from .backbones import load_backbone
-    from .objectives import layer_match_scores
 
     net = load_backbone(backbone, weights)
     guides = load_guides(guide)
     arrays = fit_guides(guides, net, guide_size, tile_size, [guide_name(g) for g in _as_list(guide)])
-    picture = images.fit_max_side(as_loaded(image), max(tile_size, GUIDE_SIZE)).rgb
-    check_image_size(picture, net)
-    scores = layer_match_scores(net, picture, arrays, seed=seed)
+    return best_guide_layer(net, as_loaded(image), arrays, tile_size, seed)
+
+
+def best_guide_layer(net, picture: images.LoadedImage, guide_arrays, tile_size: int, seed) -> str:
+    """The candidate layer of `net` with the highest match score between picture (shrunk to fit a
+    tile) and the fitted guide arrays."""
+    from .objectives import layer_match_scores
+
+    small = images.fit_max_side(picture, max(tile_size, GUIDE_SIZE)).rgb
+    check_image_size(small, net)
+    scores = layer_match_scores(net, small, guide_arrays, seed=seed)
     return max(scores, key=scores.get)
 
 
@@ -234,11 +241,7 @@ def guided_objective(net, rgb: np.ndarray, guide, layers=None, *, guide_size: in
     arrays = fit_guides(load_guides(guide), net, guide_size, tile_size, names)
     specs = [] if layers is None else [layers] if isinstance(layers, (str, LayerSpec)) else list(layers)
     if len(specs) == 1 and str(specs[0]).strip().lower() == "auto":
-        from .objectives import layer_match_scores
-
-        picture = images.fit_max_side(images.from_array(rgb), max(tile_size, GUIDE_SIZE)).rgb
-        scores = layer_match_scores(net, picture, arrays, seed=seed)
-        layers = [max(scores, key=scores.get)]
+        layers = [best_guide_layer(net, images.from_array(rgb), arrays, tile_size, seed)]
         log.info("guided by %s at layer %s (auto)", ", ".join(names), layers[0])
     if layers is None or (not isinstance(layers, (str, LayerSpec)) and len(layers) == 0):
         layers = [LayerSpec(name, None, weight) for name, weight in GUIDE_LAYERS.get(net.name, ())] or None

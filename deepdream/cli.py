@@ -180,7 +180,7 @@ def weights_add(
     typer.echo(f"{added.backbone}: {what} {added.path} ({added.size:,} bytes, sha256 {added.sha256})")
 
 
-def _snapshot_saver(output: Path, overwrite: bool, inputs):
+def _snapshot_saver(output: Path, inputs):
     """save(n, rgb) writing OUTPUT_0050.png beside the output (atomically), for --save-every."""
     from . import images
 
@@ -275,7 +275,7 @@ def style(
     inputs = [input, *style_image, *(mask or [])]
     images.check_output_path(output, inputs=inputs, overwrite=overwrite)
     _quiet_tensorflow()
-    saver = _snapshot_saver(output, overwrite, inputs) if save_every else None
+    saver = _snapshot_saver(output, inputs) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         result = stylize(loaded, styles, style_blend=blend, masks=masks or None, backbone=backbone,
                          weights=weights, content_layers=content_layer, style_layers=style_layer,
@@ -329,7 +329,7 @@ def texture(
     inputs = [input]
     images.check_output_path(output, inputs=inputs, overwrite=overwrite)
     _quiet_tensorflow()
-    saver = _snapshot_saver(output, overwrite, inputs) if save_every else None
+    saver = _snapshot_saver(output, inputs) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:
         result = synthesize_texture(loaded, None if out_size is None else out_size[::-1], backbone=backbone,
                                     weights=weights, style_layers=style_layer, style_weight=style_weight,
