@@ -257,10 +257,14 @@ def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95) -> Path:
+def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95,
+               metadata: str | None = None) -> Path:
     """Save a float H x W x 3 array in [0, 255] atomically, in the format its extension names.
 
     ``alpha`` is stored where the format allows (PNG, WebP, TIFF) and dropped otherwise.
+    ``metadata`` (the JSON of the settings that made the picture) goes in a PNG text chunk named
+    ``deepdream``, in the EXIF ImageDescription of JPEG and WebP, in TIFF's ImageDescription; BMP
+    has no place for it. `read_metadata` reads it back.
     Raises OutputError for a path ``check_output_path`` refuses or when writing fails.
     """
     path = check_output_path(path, overwrite=overwrite)
@@ -269,6 +273,8 @@ def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95
     options = {"JPEG": {"quality": quality, "subsampling": 0},
                "WEBP": {"quality": quality},
                "PNG": {"optimize": False}}.get(fmt, {})
+    if metadata is not None:
+        options.update(_metadata_options(fmt, metadata))
     try:
         atomic_write(path, lambda f: img.save(f, format=fmt, **options))
     except (OSError, ValueError) as e:
@@ -278,3 +284,40 @@ def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95
             hint = f"as {fmt} ({str(e).rstrip('.')}); try another format such as .png"
         raise OutputError(f"Could not write output file '{path}' {hint}.") from None
     return path
+
+
+METADATA_KEY = "deepdream"
+_IMAGE_DESCRIPTION = 0x010E  # EXIF / TIFF tag
+
+
+def _metadata_options(fmt: str, text: str) -> dict:
+    """Pillow save options that embed `text` in a file of format `fmt`."""
+    if fmt == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_itxt(METADATA_KEY, text, zip=True)
+        return {"pnginfo": info}
+    if fmt in ("JPEG", "WEBP"):
+        exif = Image.Exif()
+        exif[_IMAGE_DESCRIPTION] = f"{METADATA_KEY} {text}"
+        return {"exif": exif.tobytes()}
+    if fmt == "TIFF":
+        return {"tiffinfo": {_IMAGE_DESCRIPTION: f"{METADATA_KEY} {text}"}}
+    return {}
+
+
+def read_metadata(path) -> str | None:
+    """The settings text deepdream embedded in a picture (see `save_image`), or None."""
+    try:
+        with Image.open(path) as img:
+            text = getattr(img, "text", {}).get(METADATA_KEY) if hasattr(img, "text") else None
+            if text is None:
+                description = img.getexif().get(_IMAGE_DESCRIPTION)
+                if isinstance(description, bytes):
+                    description = description.decode("utf-8", "replace")
+                if isinstance(description, str) and description.startswith(METADATA_KEY + " "):
+                    text = description[len(METADATA_KEY) + 1:]
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return text

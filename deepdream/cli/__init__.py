@@ -1,0 +1,64 @@
+"""The `deepdream` command. It parses, builds settings and reports; the engine does the maths.
+
+Each group of commands is a module of this package registering on `app`; options shared by several
+commands are declared once in `options`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import __version__
+from .._tf import quiet_tensorflow
+from ..errors import DeepDreamError
+
+app = typer.Typer(
+    help="Neural-network art from the terminal: DeepDream, guided dreams and style transfer.",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deepdream {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                                 help="Print the version and exit.")) -> None:
+    """Neural-network art from the terminal: DeepDream, guided dreams and style transfer."""
+
+
+def _quiet_tensorflow() -> None:
+    quiet_tensorflow()
+
+
+def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
+    """INPUT_suffix.png beside the input, or the first free INPUT_suffix_N.png (said on stderr), so a
+    run without -o never refuses and never replaces an earlier result."""
+    path = input_path.with_name(f"{input_path.stem}_{suffix}.png")
+    n = 2
+    while path.exists():
+        path = input_path.with_name(f"{input_path.stem}_{suffix}_{n}.png")
+        n += 1
+    if echo and n > 2:
+        typer.echo(f"deepdream: {input_path.stem}_{suffix}.png exists; writing {path}", err=True)
+    return path
+
+
+def main() -> None:
+    """Entry point: run the app; a DeepDreamError is one line on stderr and exit code 2."""
+    try:
+        app()
+    except DeepDreamError as e:
+        typer.echo(f"deepdream: error: {e}", err=True)
+        sys.exit(2)
+
+
+from . import dream, models, style  # noqa: E402,F401  (register the commands)
