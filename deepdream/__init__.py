@@ -1,14 +1,19 @@
 """deepdream: neural-network art from the terminal and from Python.
 
     import deepdream
-    picture = deepdream.dream("photo.jpg", layers=["block4_conv3"], octaves=4)
+    picture = deepdream.dream("photo.jpg", steps=8)
     picture.save("dream.png")
+
+    dreamer = deepdream.prepare(deepdream.DreamSettings(steps=4))   # many pictures, one model load
 """
 
-from .api import dream, guided_dream
-from .backbones import load_backbone
-from .errors import DeepDreamError
-from .style import stylize, synthesize_texture
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
-__all__ = ["stylize", "synthesize_texture", "dream", "guided_dream", "load_backbone", "DeepDreamError", "__version__"]
+from .api import Dreamer, DreamProgress, Stage, dream, dream_settings, guided_dream, prepare  # noqa: E402
+from .backbones import load_backbone  # noqa: E402
+from .errors import DeepDreamError  # noqa: E402
+from .settings import DreamSettings  # noqa: E402
+from .style import stylize, synthesize_texture  # noqa: E402
+
+__all__ = ["dream", "guided_dream", "prepare", "dream_settings", "Dreamer", "DreamProgress", "Stage",
+           "DreamSettings", "stylize", "synthesize_texture", "load_backbone", "DeepDreamError", "__version__"]

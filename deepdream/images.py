@@ -146,6 +146,27 @@ def from_array(arr) -> LoadedImage:
 # ---------------------------------------------------------------------------- resizing
 
 
+def as_loaded(image) -> LoadedImage:
+    """A path, PIL image, array (H x W [x 3|4], uint8 or float in [0, 255]) or LoadedImage as a
+    LoadedImage."""
+    if isinstance(image, LoadedImage):
+        return image
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return from_pil(image)
+    return from_array(np.asarray(image))
+
+
+def check_min_size(rgb: np.ndarray, min_size: int, who: str) -> None:
+    """SettingsError when a side of the picture is below `min_size` pixels (`who` needs them)."""
+    if min(rgb.shape[:2]) < min_size:
+        raise SettingsError(
+            f"The image is {rgb.shape[1]}x{rgb.shape[0]} pixels; {who} needs at least {min_size} "
+            f"pixels on each side."
+        )
+
+
 def resize_array(arr: np.ndarray, size: tuple[int, int], resample=Image.LANCZOS) -> np.ndarray:
     """Resize a float H x W or H x W x C array to ``size`` = (h, w), channel by channel in float.
 

@@ -7,25 +7,53 @@ from typing import Callable
 
 
 class _Bar:
-    """One Rich bar on stderr with elapsed time and ETA, started by the first update, so that an
-    error before the first step prints no empty bar."""
+    """One Rich bar on stderr: elapsed time and ETA first (so a narrow terminal still shows them),
+    then the bar and what is being done. It is started by the first update or stage, so an error
+    before any work prints no empty bar; `stage` shows what happens before the first step."""
 
     def __init__(self, label: str):
         from rich.console import Console
         from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
-        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
-        self.progress = Progress(*columns, console=Console(stderr=True))
+        from rich.table import Column
+
+        columns = [TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)), TextColumn("eta"),
+                   TimeRemainingColumn(table_column=Column(no_wrap=True, min_width=7)), BarColumn(bar_width=16),
+                   TaskProgressColumn(), TextColumn("{task.description}", table_column=Column(
+                       ratio=1, no_wrap=True, overflow="ellipsis"))]
+        self.console = Console(stderr=True)
+        self.progress = Progress(*columns, console=self.console)
         self.label = label
         self.task = None
+        self.warned = False
 
-    def advance(self, total: float, amount: float, description: str) -> None:
+    def _start(self, total: float | None) -> None:
         if self.task is None:
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=total)
-        self.progress.update(self.task, advance=amount, description=description)
+
+    def stage(self, text: str) -> None:
+        self._start(None)
+        self.progress.update(self.task, description=f"{self.label} · {text}")
+
+    def advance(self, total: float, amount: float, description: str) -> None:
+        self._start(total)
+        self.progress.update(self.task, total=total, advance=amount, description=description)
+        self._warn_if_long()
+
+    def _warn_if_long(self, limit: float = 3600.0) -> None:
+        """Say once, early, when the estimate is over an hour."""
+        if self.warned:
+            return
+        task = self.progress.tasks[0]
+        if task.completed and task.elapsed:
+            self.warned = True
+            remaining = task.elapsed * (task.total - task.completed) / task.completed
+            if remaining > limit:
+                hours = remaining / 3600
+                self.console.print(f"deepdream: this run will take about {hours:,.1f} hours at this speed "
+                                   f"(Ctrl-C stops it; fewer --steps or a smaller --max-side is faster)")
 
     def stop(self) -> None:
         if self.task is not None:
@@ -33,22 +61,34 @@ class _Bar:
 
 
 @contextlib.contextmanager
-def dream_progress(quiet: bool = False, label: str = "dreaming"):
-    """Yield a callback for the render loop that draws one bar per run (None when quiet).
+def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable | None = None,
+                   save_every: int | None = None):
+    """Yield a callback for the dreamer that draws one bar per run (stages before the first step,
+    then octaves and steps), and every `save_every` steps calls save(step_count, rgb) (also when
+    quiet). The bar advances by pixels, not steps, so its ETA holds while octaves grow."""
+    done = 0
 
-    The bar advances by pixels, not steps, so its ETA holds while octaves grow.
-    """
+    def maybe_save(event) -> None:
+        nonlocal done
+        done += 1
+        if save is not None and save_every and done % save_every == 0:
+            save(done, event.snapshot())
+
     if quiet:
-        yield None
+        yield lambda event: None if hasattr(event, "text") else maybe_save(event)
         return
     bar = _Bar(label)
 
     def update(event) -> None:
+        if hasattr(event, "text"):  # a Stage
+            bar.stage(event.text)
+            return
         h, w = event.size
         precision = getattr(event, "precision", None)
         bar.advance(sum(a * b for a, b in event.sizes) * event.steps, h * w,
                     f"{label} · octave {event.octave}/{event.octaves} {w}x{h} · step {event.step}/{event.steps}"
                     + (f" · {precision}" if precision else ""))
+        maybe_save(event)
 
     try:
         yield update

@@ -29,11 +29,11 @@ def option(default: Any, help: str, *, flag: str | None = None):
     return field(default=default, metadata={"help": help, "flag": flag})
 
 
-def rng(seed: int):
+def rng(seed: int | None):
     """The run's one seeded generator. Any integer is a seed: negative ones map to their own streams."""
     import numpy as np
 
-    return np.random.default_rng(seed if seed >= 0 else [1, -seed])
+    return np.random.default_rng(seed if seed is None or seed >= 0 else [1, -seed])
 
 
 class Settings:
@@ -89,11 +89,11 @@ class Settings:
             self._fail(name, f"must be one of {', '.join(choices)} (got {value!r}).{suggest(str(value), choices)}")
 
     def _texts(self, name: str) -> None:
-        """A list of strings (or paths) as a tuple of str; a single string as a 1-tuple."""
+        """A list of strings, paths or in-memory images as a tuple (paths as str); one item as a 1-tuple."""
         value = getattr(self, name)
         if value is None:
             value = ()
-        elif isinstance(value, (str, Path)):
+        elif not isinstance(value, (list, tuple)):  # one path, PIL image or array
             value = (value,)
         self._set(name, tuple(str(v) if isinstance(v, Path) else v for v in value))
 
@@ -251,3 +251,182 @@ class DreamSettings(Settings):
     @property
     def auto_layer(self) -> bool:
         return len(self.layers) == 1 and str(self.layers[0]).strip().lower() == "auto"
+
+
+# ---------------------------------------------------------------------------- style and texture
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "noise")
+STYLE_BACKBONE_HELP = ("Network whose features define content and style: vgg16 (embedded, works offline), "
+                       "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`).")
+_LAYER_WEIGHT_HELP = "NAME or NAME=WEIGHT; repeat for several. Default: the backbone's own."
+
+
+def parse_size(text) -> tuple[int, int]:
+    """'1024x768' (width x height) or (width, height) -> (height, width); a SettingsError otherwise."""
+    import re
+
+    from .images import MAX_PIXELS
+
+    bad = f"Cannot read size {text!r}: write WIDTHxHEIGHT in pixels, e.g. 1024x768."
+    if isinstance(text, (tuple, list)) and len(text) == 2:
+        w, h = text
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+        if not match:
+            raise SettingsError(bad)
+        w, h = match.groups()
+    try:
+        w, h = int(w), int(h)
+    except (TypeError, ValueError):
+        raise SettingsError(bad) from None
+    if w < 1 or h < 1:
+        raise SettingsError(f"The size must be at least 1x1 pixels (got {w}x{h}).")
+    if w * h > MAX_PIXELS // 2:
+        raise SettingsError(f"The size {w}x{h} has too many pixels; the limit is {MAX_PIXELS // 2:,}.")
+    return h, w
+
+
+def parse_blend(text, count: int | None = None) -> list[float]:
+    """'0.7,0.3' (or numbers) -> positive weights summing to 1; with `count`, one per style (None:
+    equal weights)."""
+    if text is None:
+        return [1.0 / count] * count
+    parts = [p.strip() for p in text.split(",")] if isinstance(text, str) else list(text)
+    values = []
+    for p in parts:
+        try:
+            v = float(p)
+        except (TypeError, ValueError):
+            raise SettingsError(f"Cannot read style blend weight {p!r}: give positive numbers, e.g. 0.7,0.3.") from None
+        if not (math.isfinite(v) and v > 0):
+            raise SettingsError(f"Style blend weights must be positive numbers (got {p}).")
+        values.append(v)
+    if count is not None and len(values) != count:
+        raise SettingsError(
+            f"--style-blend has {len(values)} weight{'s' * (len(values) != 1)} but there "
+            f"{'is' if count == 1 else 'are'} {count} style{'s' * (count != 1)}; give one weight per --style.")
+    total = sum(values)
+    return [v / total for v in values]
+
+
+def _layer_texts(value) -> tuple:
+    """Layer specs as strings: 'name', 'name=weight', or (name, weight) pairs written so."""
+    out = []
+    for spec in value:
+        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+            spec = f"{spec[0]}={float(spec[1]):g}"
+        out.append(str(spec))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _GatysSettings(Settings):
+    """What style transfer and texture synthesis share: a picture found by minimising Gram-matrix
+    (and content) losses on a backbone's features."""
+
+    backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone")
+    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
+    style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
+    style_weight: float = option(1.0, "Weight of the style term: higher paints more style, less content.")
+    tv_weight: float = option(1.0, "Weight of the total-variation term: higher is smoother.")
+    optimizer: str = option("lbfgs", "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
+                                     "pairs) or adam (steady, least memory; see --learning-rate).")
+    iterations: int = option(100, "Optimiser iterations, at each scale.")
+    learning_rate: float = option(4.0, "Adam's step size, in RGB levels.")
+    init: Any = option("content", "Start from: content, noise, or an image FILE.")
+    scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
+    tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
+    seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.")
+    save_every: int | None = option(None, "Also write OUTPUT_0050.png etc. every N iterations.")
+
+    def __post_init__(self) -> None:
+        self._texts("style_layers")
+        self._set("style_layers", _layer_texts(self.style_layers))
+        if isinstance(self.weights, Path):
+            self._set("weights", str(self.weights))
+        if not isinstance(self.backbone, str):
+            self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
+        self._number("style_weight", 0.0, above=True)
+        self._number("tv_weight", 0.0)
+        self._choice("optimizer", OPTIMIZERS)
+        self._whole("iterations", 1)
+        self._number("learning_rate", 0.0, above=True)
+        self._whole("scales", 1)
+        if self.scales > 8:
+            self._fail("scales", f"must be at most 8 (got {self.scales}).")
+        self._whole("tile_size", 64, " 512 is a good start.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
+        if self.save_every is not None:
+            self._whole("save_every", 1)
+        self._check_init()
+
+    def _check_init(self) -> None:
+        init = self.init
+        if isinstance(init, Path):
+            init = str(init)
+            self._set("init", init)
+        if isinstance(init, str) and init not in INITS and not Path(init).is_file():
+            why = "is a folder" if Path(init).is_dir() else "does not exist"
+            self._fail("init", f"must be content, noise or an image file ('{init}' {why}).")
+
+
+@dataclass(frozen=True)
+class StyleSettings(_GatysSettings):
+    """Style transfer (Gatys, Ecker and Bethge): the content image repainted with the styles' Grams."""
+
+    mode: ClassVar[str] = "style"
+
+    styles: tuple = option((), "Style image; repeat for several (see --style-blend, --mask).", flag="--style")
+    style_blend: tuple | None = option(None, "Weights of the styles, e.g. 0.7,0.3 (default: equal).")
+    masks: tuple = option((), "Region of each style (white = this style): one per --style, in order.", flag="--mask")
+    content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer")
+    content_weight: float = option(1.0, "Weight of the content term: higher keeps more of the content's shapes.")
+    preserve_colors: bool = option(False, "Transfer the style on luminance only; keep the content's colours.")
+    style_scale: float = option(1.0, "Style image's size relative to the output (longer sides).")
+    max_side: int | None = option(None, "Shrink the content first so its longer side is at most this many pixels.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._texts("styles")
+        self._texts("masks")
+        self._texts("content_layers")
+        self._set("content_layers", _layer_texts(self.content_layers))
+        if self.style_blend is not None:
+            self._set("style_blend", tuple(parse_blend(self.style_blend, len(self.styles) or None)))
+        if self.masks and self.styles and len(self.masks) != len(self.styles):
+            n, k = len(self.masks), len(self.styles)
+            raise SettingsError(f"There {'is' if n == 1 else 'are'} {n} --mask for {k} --style; give one --mask "
+                                f"per --style, in the same order, or none.")
+        self._number("content_weight", 0.0)
+        self._set("preserve_colors", bool(self.preserve_colors))
+        self._number("style_scale", 0.05, high=8.0, hint=" 1 is a good start.")
+        if self.max_side is not None:
+            self._whole("max_side", 1)
+
+
+@dataclass(frozen=True)
+class TextureSettings(_GatysSettings):
+    """Texture synthesis (Gatys, Ecker and Bethge): a new picture with a sample's Grams, from noise."""
+
+    mode: ClassVar[str] = "texture"
+
+    size: str | None = option(None, "Output size WIDTHxHEIGHT, e.g. 1024x1024 (default: the sample's).")
+    init: Any = option("noise", "Start from: noise, or an image FILE.")
+    sample_scale: float = option(1.0, "Resize the sample first by this factor (1 keeps its scale).")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.init, str) and self.init == "content":
+            raise SettingsError("A texture has no content image: use --init noise or --init FILE.")
+        super().__post_init__()
+        if self.size is not None:
+            h, w = parse_size(self.size)
+            self._set("size", f"{w}x{h}")
+        self._number("sample_scale", 0.05, high=8.0, hint=" 1 is a good start.")
+
+    def _check_init(self) -> None:
+        if isinstance(self.init, str) and self.init not in INITS and not Path(self.init).is_file():
+            why = "is a folder" if Path(self.init).is_dir() else "does not exist"
+            self._fail("init", f"must be noise or an image file ('{self.init}' {why}).")
+        super()._check_init()

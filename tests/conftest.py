@@ -38,3 +38,16 @@ def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+def render(backbone, rgb, objective, *, octaves=4, octave_scale=1.4, steps=10, step_size=1.5, tile_size=512,
+           seed=0, progress=None, tiled=None, precision="float32", tile_batch=1, transforms=(), mask=None):
+    """The octave loop on its own (no jitter, the raw mean-normalised step unless `tiled` says
+    otherwise), for tests of the loop's mechanics."""
+    from deepdream.render.dreamer import octave_loop
+    from deepdream.render.tiles import TiledGradient
+    from deepdream.settings import rng
+
+    tiled = tiled or TiledGradient(backbone, objective, tile_size, precision=precision, tile_batch=tile_batch)
+    return octave_loop(tiled, rgb, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
+                       rng=rng(seed), transforms=transforms, mask=mask, progress=progress)

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import SAMPLES, run_cli
-from deepdream import api, objectives
+from deepdream import api
+from deepdream import guided as objectives
 
 LAYER = "block3_conv3"  # stride 4: 24x16 positions on the 96x64 test photo
 
@@ -99,12 +100,12 @@ def test_guided_dream_api_forms(vgg, photo, brick, caplog):
     with caplog.at_level(logging.INFO, logger="deepdream"):
         out = api.guided_dream(pil, [guide_pil, brick], layers="auto", octaves=1, steps=1, seed=0)
     assert isinstance(out, Image.Image) and out.size == pil.size
-    picked = api.pick_guide_layer(photo, [guide_pil, brick])
+    picked = api.prepare(guide=(guide_pil, brick), layers="auto", like=photo).settings.layers[0]
     assert picked in objectives.auto_layer_candidates(vgg)
-    assert f"guided by the guide image, the guide image at layer {picked} (auto)" in caplog.text
+    assert f"guided at layer {picked} (auto)" in caplog.text
     assert objectives.auto_layer_candidates(vgg)[0] == "block3_conv1"
-    assert api.guided_objective(vgg, photo, brick).layers == ("block3_conv3",)  # guided default
-    both = api.guided_objective(vgg, photo, brick, ["block4_conv3", "block5_conv1=0.5"])
+    assert api.prepare(guide=brick).objective.layers == ("block3_conv3",)  # guided default
+    both = api.prepare(guide=brick, layers=["block4_conv3", "block5_conv1=0.5"]).objective
     assert both.layers == ("block4_conv3", "block5_conv1") and "0.5 * guide(block5_conv1)" in both.description
     assert "block1_conv1" not in objectives.auto_layer_candidates(vgg)
 
@@ -129,10 +130,10 @@ def test_cli_auto_layer_reports_and_writes(tmp_path, brick):
     Image.fromarray(brick.astype(np.uint8)).save(guide)
     out = tmp_path / "guided.png"
     result = run_cli("dream", photo, "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
-                     "-q", "-o", out)
+                     "-o", out)
     assert result.returncode == 0, result.stderr
-    line = [s for s in result.stderr.splitlines() if "guided by" in s]
-    assert len(line) == 1 and line[0].startswith("deepdream: guided by brick.png at layer block")
+    line = [s for s in result.stderr.splitlines() if "guided at" in s]
+    assert len(line) == 1 and line[0].startswith("deepdream: guided at layer block")
     assert line[0].endswith("(auto)")
     assert Image.open(out).size == (96, 64)
 

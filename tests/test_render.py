@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 
 from deepdream.objectives import from_specs
-from deepdream.render.dream import render
 from deepdream.render.octaves import octave_sizes
 from deepdream.render.tiles import TiledGradient, tile_edges
+
+from conftest import render
 
 
 @pytest.mark.parametrize("length,tile,min_size", [(1000, 256, 64), (513, 512, 128), (700, 100, 32), (64, 512, 32)])

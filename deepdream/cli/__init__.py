@@ -11,10 +11,26 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 from .. import __version__
 from .._tf import quiet_tensorflow
 from ..errors import DeepDreamError
+
+def _plain_argument_help() -> None:
+    """Show a required argument as INPUT in the usage line (Typer 0.2x writes {INPUT}) and without
+    its Python type (<path>) in the help, as click and Unix tools do. Cosmetic; skipped where this
+    Typer has no such methods."""
+    argument = getattr(typer.core, "TyperArgument", None)
+    if argument is None:
+        return
+    if hasattr(argument, "_usage_display_name"):
+        argument._usage_display_name = lambda self: self.display_name_raw + ("..." if self.nargs != 1 else "")
+    if hasattr(argument, "display_type_rich"):
+        argument.display_type_rich = lambda self, ctx=None: ""
+
+
+_plain_argument_help()
 
 app = typer.Typer(
     help="Neural-network art from the terminal: DeepDream, guided dreams and style transfer.",

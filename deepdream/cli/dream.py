@@ -3,62 +3,120 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from . import _quiet_tensorflow, app, default_output
+from ..settings import DreamSettings
+from . import app, default_output
+from .options import (Backbone, InputImage, MaxSide, Output, Overwrite, Paths, Quiet, SaveEvery, Seed, SettingsFile,
+                      Strings, TileSize, Weights, setting)
 
-BACKBONE_HELP = "Network to dream with."
+S = DreamSettings
 
-@app.command()
-def dream(
-    input: Path = typer.Argument(..., help="Image to dream on (PNG, JPEG, WebP, TIFF, ...).", show_default=False),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file; its extension picks the format (.png .jpg .webp .tif). Default: INPUT_dream.png beside the input.", show_default=False),
-    layer: Optional[List[str]] = typer.Option(None, "-l", "--layer", help="Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. Default: the backbone's own (see `deepdream layers`).", show_default=False),
-    backbone: str = typer.Option("vgg16", "-b", "--backbone", help=BACKBONE_HELP),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Weights file for the backbone (default: embedded, weights folder or Keras cache).", show_default=False),
-    octaves: int = typer.Option(4, "--octaves", help="Number of scales, dreamt from the smallest up."),
-    octave_scale: float = typer.Option(1.4, "--octave-scale", help="Size ratio between octaves (> 1)."),
-    steps: int = typer.Option(10, "--steps", help="Gradient-ascent steps per octave."),
-    step_size: float = typer.Option(1.5, "--step-size", help="Mean change per step, in RGB levels (0-255): higher dreams harder."),
-    tile_size: int = typer.Option(512, "--tile-size", help="Tile side in pixels: memory is bounded by the tile, not the image."),
-    precision: str = typer.Option("auto", "--precision", help="What the network computes in: auto, float32, bfloat16 or float16. auto: bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on older GPUs, else float32."),
-    tile_batch: int = typer.Option(1, "--tile-batch", help="Tiles of equal shape sent through the network together: can be faster, holds that many tiles' activations in memory."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the tile jitter: same seed, same output bytes."),
-    max_side: Optional[int] = typer.Option(None, "--max-side", help="Shrink the input first so its longer side is at most this many pixels.", show_default=False),
-    guide: Optional[List[Path]] = typer.Option(None, "--guide", help="Dream toward the patterns of this image instead; repeat to pool several. With a guide, --layer may be `auto` (the layer where image and guide match best); default layer: block3_conv3 on vgg16.", show_default=False),
-    guide_size: Optional[int] = typer.Option(None, "--guide-size", help="Longer side, in pixels, the guide is resized to (at most the tile size). Default: shrunk to fit 512, never enlarged.", show_default=False),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the output file if it exists."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar."),
-) -> None:
-    """Dream on an image: amplify what the network sees in it, octave by octave."""
-    from .. import api, images
-    from ..progress import dream_progress
 
-    output = output or default_output(input, "dream")
-    api.check_dream_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
-                             tile_size=tile_size, max_side=max_side)
-    api.check_speed_settings(precision=precision, tile_batch=tile_batch)
-    guide = list(guide or []) or None
-    api.check_guide_settings(layer, guide is not None, guide_size)
-    loaded = images.load_image(input)
-    if guide is not None:
-        api.load_guides(guide)
-    images.check_output_path(output, inputs=[input, *(guide or [])], overwrite=overwrite)
-    if max_side is not None:
-        loaded = images.fit_max_side(loaded, max_side)
-    _quiet_tensorflow()
-    if guide is not None and layer and str(layer[0]).strip().lower() == "auto":
-        layer = [api.pick_guide_layer(loaded, guide, backbone=backbone, weights=weights,
-                                      guide_size=guide_size, tile_size=tile_size, seed=seed)]
-        typer.echo(f"deepdream: guided by {', '.join(g.name for g in guide)} at layer {layer[0]} (auto)", err=True)
-    with dream_progress(quiet) as progress:
-        result = api.dream(loaded, layers=layer, backbone=backbone, weights=weights, octaves=octaves,
-                           octave_scale=octave_scale, steps=steps, step_size=step_size,
-                           tile_size=tile_size, seed=seed, progress=progress, precision=precision,
-                           tile_batch=tile_batch, guide=guide, guide_size=guide_size)
-    images.save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite)
+def given_settings(cls, settings_file: Path | None, options: dict) -> "DreamSettings":
+    """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
+    not None and not empty), validated once."""
+    from ..errors import SettingsError
+    from ..settings import read_settings_file
+
+    base: dict = {}
+    if settings_file is not None:
+        mode, base = read_settings_file(settings_file)
+        if mode and mode != cls.mode:
+            raise SettingsError(f"'{settings_file}' holds {mode} settings; use them with `deepdream {mode}`.")
+    typed = {k: v for k, v in options.items() if v is not None and v != [] and v is not False}
+    return cls.from_dict(base, **typed)
+
+
+def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:
+    """The output: -o as given (checked: not an input, not existing without --overwrite), else the
+    next free INPUT_MODE[_N].png beside the input."""
+    from .. import images
+
+    output = output or default_output(input, mode, echo=not quiet)
+    images.check_output_path(output, inputs=inputs, overwrite=overwrite)
+    return output
+
+
+def snapshot_saver(output: Path, inputs):
+    """save(n, rgb) writing OUTPUT_0050.png beside the output (atomically), for --save-every."""
+    from .. import images
+
+    def save(count: int, rgb) -> None:
+        path = output.with_name(f"{output.stem}_{count:04d}{output.suffix}")
+        images.check_output_path(path, inputs=inputs, overwrite=True)
+        images.save_image(rgb, path, overwrite=True)
+
+    return save
+
+
+def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: bool) -> None:
+    """Write the result (alpha kept where the format has it, said when it cannot be) with its settings."""
+    from .. import images
+
+    fmt = images.OUTPUT_FORMATS[output.suffix.lower()]
+    if result.alpha is not None and fmt not in images.ALPHA_FORMATS and not quiet:
+        typer.echo(f"deepdream: note: {fmt} has no transparency; the input's alpha channel is dropped "
+                   f"(write .png, .webp or .tif to keep it).", err=True)
+    images.save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite, metadata=metadata)
     if not quiet:
         typer.echo(f"wrote {output}", err=True)
 
+
+@app.command()
+def dream(
+    input: InputImage,
+    output: Output = None,
+    layer: Annotated[Strings, setting(S, "layers", "-l", "--layer", metavar="SPEC")] = None,
+    backbone: Annotated[Optional[str], setting(S, "backbone", "-b", "--backbone", metavar="NAME")] = None,
+    weights: Weights = None,
+    octaves: Annotated[Optional[int], setting(S, "octaves", metavar="N")] = None,
+    octave_scale: Annotated[Optional[float], setting(S, "octave_scale", metavar="S")] = None,
+    steps: Annotated[Optional[int], setting(S, "steps", metavar="N")] = None,
+    step_size: Annotated[Optional[float], setting(S, "step_size", metavar="X")] = None,
+    normalize: Annotated[Optional[str], setting(S, "normalize", metavar="RULE")] = None,
+    jitter: Annotated[Optional[int], setting(S, "jitter", metavar="PIXELS")] = None,
+    scale_jitter: Annotated[Optional[float], setting(S, "scale_jitter", metavar="F")] = None,
+    rotate_jitter: Annotated[Optional[float], setting(S, "rotate_jitter", metavar="DEGREES")] = None,
+    preserve_colors: Annotated[bool, setting(S, "preserve_colors")] = False,
+    mask: Annotated[Optional[Path], setting(S, "mask", metavar="FILE")] = None,
+    guide: Annotated[Paths, setting(S, "guide", metavar="FILE")] = None,
+    guide_size: Annotated[Optional[int], setting(S, "guide_size", metavar="PIXELS")] = None,
+    tile_size: TileSize = None,
+    precision: Annotated[Optional[str], setting(S, "precision", metavar="P")] = None,
+    tile_batch: Annotated[Optional[int], setting(S, "tile_batch", metavar="N")] = None,
+    seed: Seed = None,
+    max_side: MaxSide = None,
+    settings_file: SettingsFile = None,
+    save_every: SaveEvery = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+) -> None:
+    """Dream on an image: amplify what the network sees in it, octave by octave."""
+    from .. import images
+    from ..errors import SettingsError
+    from ..progress import dream_progress
+    from ..render.dreamer import prepare
+
+    settings = given_settings(DreamSettings, settings_file, dict(
+        layers=layer, backbone=backbone, weights=weights, octaves=octaves, octave_scale=octave_scale,
+        steps=steps, step_size=step_size, normalize=normalize, jitter=jitter, scale_jitter=scale_jitter,
+        rotate_jitter=rotate_jitter, preserve_colors=preserve_colors, mask=mask, guide=guide,
+        guide_size=guide_size, tile_size=tile_size, precision=precision, tile_batch=tile_batch, seed=seed,
+        max_side=max_side))
+    if save_every is not None and save_every < 1:
+        raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
+    loaded = images.load_image(input)
+    inputs = [input, *settings.guide, *([settings.mask] if settings.mask else [])]
+    output = output_path(input, output, "dream", inputs, overwrite, quiet)
+    if settings.max_side is not None:
+        loaded = images.fit_max_side(loaded, settings.max_side)
+    saver = snapshot_saver(output, inputs) if save_every else None
+    with dream_progress(quiet, "dreaming", saver, save_every) as progress:
+        dreamer = prepare(settings, like=loaded, progress=progress)
+        result = dreamer.run(loaded, progress=progress)
+    if settings.auto_layer and not quiet:
+        typer.echo(f"deepdream: guided at layer {dreamer.settings.layers[0]} (auto)", err=True)
+    save_result(result, output, dreamer.settings.to_json(input=input.name), overwrite, quiet)

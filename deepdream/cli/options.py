@@ -19,10 +19,10 @@ def setting(cls, name: str, *flags: str, metavar: str | None = None, help: str |
     """A typer.Option for settings field `name` of `cls`: its help line, its default shown."""
     default = cls.default(name)
     flags = flags or (cls.flag(name),)
-    shown = kwargs.pop("show_default", None)
-    if shown is None:
-        shown = False if default in (None, (), False) else str(default)
-    return typer.Option(*flags, help=help or cls.help(name), metavar=metavar, show_default=shown, **kwargs)
+    help = help or cls.help(name)
+    if default not in (None, (), False, ""):
+        help = f"{help}  [default: {default}]"
+    return typer.Option(*flags, help=help, metavar=metavar, show_default=False, **kwargs)
 
 
 BACKBONE_NAMES = "vgg16 (embedded, works offline), inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)"
@@ -35,12 +35,12 @@ Output = Annotated[Optional[Path], typer.Option(
 Backbone = Annotated[Optional[str], typer.Option("-b", "--backbone", metavar="NAME", help=f"The network: {BACKBONE_NAMES}.")]
 Weights = Annotated[Optional[Path], typer.Option("--weights", metavar="FILE", show_default=False,
                                                  help=DreamSettings.help("weights"))]
-Seed = Annotated[Optional[int], typer.Option("--seed", metavar="N", show_default="0",
-                                             help="Random seed: same seed and options, same output bytes.")]
+Seed = Annotated[Optional[int], typer.Option("--seed", metavar="N", show_default=False,
+                                             help="Random seed: same seed and options, same output bytes.  [default: 0]")]
 MaxSide = Annotated[Optional[int], typer.Option("--max-side", metavar="PIXELS", show_default=False,
                                                 help=DreamSettings.help("max_side"))]
-TileSize = Annotated[Optional[int], typer.Option("--tile-size", metavar="PIXELS", show_default="512",
-                                                 help=DreamSettings.help("tile_size"))]
+TileSize = Annotated[Optional[int], typer.Option("--tile-size", metavar="PIXELS", show_default=False,
+                                                 help=DreamSettings.help("tile_size") + "  [default: 512]")]
 SaveEvery = Annotated[Optional[int], typer.Option("--save-every", metavar="N", show_default=False,
                                                   help="Also write OUTPUT_0050.png etc. every N steps (iterations).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists (never an input).")]

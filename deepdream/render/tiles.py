@@ -14,7 +14,7 @@ comes back, is stitched and is applied in float32.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 
 def tile_edges(length: int, tile: int, offset: int, min_size: int) -> list[tuple[int, int]]:
@@ -32,18 +32,43 @@ def tile_edges(length: int, tile: int, offset: int, min_size: int) -> list[tuple
     return list(zip(cuts[:-1], cuts[1:]))
 
 
-def tile_grid(height: int, width: int, tile: int, offset: tuple[int, int], min_size: int):
-    """The tiles (y0, y1, x0, x1) of the grid at offset, row by row."""
-    rows = tile_edges(height, tile, offset[0], min_size)
-    cols = tile_edges(width, tile, offset[1], min_size)
-    return [(y0, y1, x0, x1) for y0, y1 in rows for x0, x1 in cols]
+class Tile(NamedTuple):
+    """One tile of a step's grid: the rows y0:y1 and columns x0:x1 of the picture it covers (its
+    core; the cores of a grid partition the picture), and how many rows and columns of mirrored
+    picture extend it where it meets the picture's edge (`pads`: top, bottom, left, right)."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+def _segments(length: int, tile: int, offset: int, min_size: int, extension: int, shift: int):
+    """(core start, core end, pad before, pad after) along one axis. The picture is extended by
+    `extension` mirrored pixels, `shift` of them before it; the extended line is cut as
+    `tile_edges` cuts it (into one piece when the picture itself fits a tile)."""
+    virtual = length + extension
+    edges = [(0, virtual)] if length <= tile else tile_edges(virtual, tile, offset, min_size)
+    return [(max(0, v0 - shift), min(length, v1 - shift), max(0, shift - v0), max(0, v1 - shift - length))
+            for v0, v1 in edges]
+
+
+def tile_grid(height: int, width: int, tile: int, offset: tuple[int, int], min_size: int,
+              shift: tuple[int, int, int] = (0, 0, 0)) -> list[Tile]:
+    """The tiles of the grid at offset, row by row, over the picture extended by `shift` =
+    (extension, dy, dx) mirrored pixels (see `Jitter`)."""
+    extension, dy, dx = shift
+    rows = _segments(height, tile, offset[0], min_size, extension, dy)
+    cols = _segments(width, tile, offset[1], min_size, extension, dx)
+    return [Tile(y0, y1, x0, x1, (pt, pb, pl, pr)) for y0, y1, pt, pb in rows for x0, x1, pl, pr in cols]
 
 
 def batches(tiles, size: int):
-    """Tiles grouped by shape (first seen first), in chunks of at most `size`."""
-    groups: dict[tuple[int, int], list] = {}
+    """Tiles grouped by shape and padding (first seen first), in chunks of at most `size`."""
+    groups: dict[tuple, list] = {}
     for t in tiles:
-        groups.setdefault((t[1] - t[0], t[3] - t[2]), []).append(t)
+        groups.setdefault((t.y1 - t.y0, t.x1 - t.x0, t.pads), []).append(t)
     return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
@@ -70,17 +95,20 @@ def write_rows(buffer, y0: int, values):
 class TiledGradient:
     """The gradient of `objective` on `backbone`, taken tile by tile.
 
-    One TensorFlow function serves every tile shape and batch size (its input shape is left open),
-    so a whole render traces it once; `traces` counts the traces.
+    One TensorFlow function serves every tile shape, padding and batch size (its input shape is
+    left open), so a whole render traces it once; `traces` counts the traces.
 
     precision: what the network computes in ("auto", "float32", "bfloat16", "float16"); `precision`
         then holds the one chosen.
     tile_batch: how many tiles of the same shape go through the network in one pass. Each tile's
         objective is still evaluated on that tile alone, so batching changes speed, not results.
+    step_rule: its `tile_gradient` is applied to each tile's gradient inside the traced function
+        (see `steps.StepRule`); None: the raw gradient.
+    affine: whether tiles are zoomed and rotated by `AffineJitter` parameters given per call.
     """
 
     def __init__(self, backbone, objective, tile_size: int, min_tile: int | None = None, *,
-                 precision: str = "float32", tile_batch: int = 1):
+                 precision: str = "float32", tile_batch: int = 1, step_rule=None, affine: bool = False):
         import tensorflow as tf
 
         from ..backbones.base import resolve_precision
@@ -91,21 +119,30 @@ class TiledGradient:
         self.min_tile = min(self.tile_size, max(backbone.min_size, min_tile or self.tile_size // 4))
         self.tile_batch = max(1, int(tile_batch))
         self.precision = resolve_precision(precision)
+        self.step_rule = step_rule
+        self.affine = bool(affine)
         self._layers: Sequence[str] = objective.layers
         self._model = backbone.feature_model(self._layers, self.precision)
         self.traces = 0
-        spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)]
+        spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32),
+                tf.TensorSpec([4], tf.int32), tf.TensorSpec([2], tf.float32)]
         self._tile_gradient = tf.function(self._trace_tile_gradient, input_signature=spec)
 
-    def _trace_tile_gradient(self, tiles, weights):
+    def _trace_tile_gradient(self, tiles, weights, pads, affine):
         """(gradient of sum_i weights[i] * objective(tile i) w.r.t. tiles, that sum) for a batch
-        of tiles [B, h, w, 3] (float32, model space)."""
+        of tiles [B, h, w, 3] (float32, model space), each extended by `pads` (top, bottom, left,
+        right) mirrored pixels and, with `affine`, zoomed and rotated by `affine` (zoom, radians)."""
         import tensorflow as tf
+
+        from .transforms import AffineJitter
 
         self.traces += 1
         with tf.GradientTape() as tape:
             tape.watch(tiles)
-            outputs = self._model(tf.cast(tiles, self.precision), training=False)
+            x = tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], mode="REFLECT")
+            if self.affine:
+                x = AffineJitter.apply(x, affine)
+            outputs = self._model(tf.cast(x, self.precision), training=False)
             if len(self._layers) == 1:
                 outputs = [outputs]
             features = dict(zip(self._layers, outputs))
@@ -116,25 +153,28 @@ class TiledGradient:
                     lambda f: tf.cast(self.objective({k: v[None] for k, v in f.items()}), tf.float32),
                     features, fn_output_signature=tf.float32)
                 value = tf.reduce_sum(weights * values)
-        gradient = tape.gradient(value, tiles)
-        return tf.cast(gradient, tf.float32), value
+        gradient = tf.cast(tape.gradient(value, tiles), tf.float32)
+        if self.step_rule is not None:
+            gradient = self.step_rule.tile_gradient(gradient)
+        return gradient, value
 
-    def _tile_gradients(self, image, offset):
+    def _tile_gradients(self, image, offset, shift=(0, 0, 0), affine=(1.0, 0.0)):
         """The grid's tiles, each tile's gradient {tile: [h, w, 3]}, the objective's value and the
         sum of the gradient's absolute values (computed per tile, so no image-sized temporary)."""
         import tensorflow as tf
 
         height, width = int(image.shape[0]), int(image.shape[1])
-        tiles = tile_grid(height, width, self.tile_size, offset, self.min_tile)
+        tiles = tile_grid(height, width, self.tile_size, offset, self.min_tile, shift)
         area = float(height * width)
+        affine = tf.constant(affine, tf.float32)
         pieces, value, magnitude = {}, 0.0, 0.0
         for batch in batches(tiles, self.tile_batch):
             if len(tiles) == 1:
                 stack, weights = image[None], tf.ones([1], tf.float32)
             else:
-                stack = tf.stack([image[y0:y1, x0:x1] for y0, y1, x0, x1 in batch])
-                weights = tf.constant([(y1 - y0) * (x1 - x0) / area for y0, y1, x0, x1 in batch], tf.float32)
-            gradients, batch_value = self._tile_gradient(stack, weights)
+                stack = tf.stack([image[t.y0:t.y1, t.x0:t.x1] for t in batch])
+                weights = tf.constant([(t.y1 - t.y0) * (t.x1 - t.x0) / area for t in batch], tf.float32)
+            gradients, batch_value = self._tile_gradient(stack, weights, tf.constant(batch[0].pads, tf.int32), affine)
             for i, t in enumerate(batch):
                 pieces[t] = gradients[i]
             value = value + batch_value
@@ -148,13 +188,14 @@ class TiledGradient:
         tiles are dropped from `pieces` once joined."""
         import tensorflow as tf
 
-        for y0, y1 in dict.fromkeys((t[0], t[1]) for t in tiles):
-            row = [pieces.pop(t) for t in tiles if (t[0], t[1]) == (y0, y1)]
+        for y0, y1 in dict.fromkeys((t.y0, t.y1) for t in tiles):
+            row = [pieces.pop(t) for t in tiles if (t.y0, t.y1) == (y0, y1)]
             yield y0, (row[0] if len(row) == 1 else tf.concat(row, axis=1))
             del row
 
-    def __call__(self, image, offset: tuple[int, int] = (0, 0)):
-        """(gradient, objective value) of a model-space image [H, W, 3]; the grid starts at offset.
+    def __call__(self, image, offset: tuple[int, int] = (0, 0), shift=(0, 0, 0), affine=(1.0, 0.0)):
+        """(gradient, objective value) of a model-space image [H, W, 3]; the grid starts at offset
+        over the picture extended by `shift` (see `tile_grid`).
 
         Each tile's objective is weighted by its share of the image's area, so the tiles' values sum
         to the whole image's value when the objective is a mean over positions.
@@ -163,7 +204,7 @@ class TiledGradient:
 
         image = tf.convert_to_tensor(image, tf.float32)
         height, width = int(image.shape[0]), int(image.shape[1])
-        tiles, pieces, value, _ = self._tile_gradients(image, offset)
+        tiles, pieces, value, _ = self._tile_gradients(image, offset, shift, affine)
         if len(tiles) == 1:  # the whole image: its gradient, with nothing stitched
             return pieces[tiles[0]], float(value)
         gradient = empty_image(height, width)
@@ -171,20 +212,30 @@ class TiledGradient:
             gradient = write_rows(gradient, y0, band)
         return tf.reshape(gradient, [height, width, 3]), float(value)
 
-    def ascent_step(self, image, offset, step, low, high):
-        """One gradient-ascent step: (clip(image + step * g / mean|g|, low, high), objective value),
-        where g is the tiled gradient at offset. With more than one tile the image's own memory is
-        updated in place (row band by row band, so no image-sized gradient or temporary is held):
-        pass an image nothing else reads, and use the returned tensor."""
+    def ascent_step(self, image, offset, step, low, high, shift=(0, 0, 0), affine=(1.0, 0.0), mask=None):
+        """One gradient-ascent step: (clip(image + s * mask * g, low, high), objective value), where
+        g is the tiled gradient at offset (after the step rule's per-tile part) and s makes the mean
+        |s * g| equal `step` (model-space units). `mask` [H, W, 1] (or None) weights the change per
+        pixel. With more than one tile the image's own memory is updated in place (row band by row
+        band, so no image-sized gradient or temporary is held): pass an image nothing else reads,
+        and use the returned tensor."""
         import tensorflow as tf
 
+        from .steps import StepRule
+
         height, width = int(image.shape[0]), int(image.shape[1])
-        tiles, pieces, value, magnitude = self._tile_gradients(image, offset)
-        scale = step / (magnitude / float(height * width * 3) + 1e-8)
+        tiles, pieces, value, magnitude = self._tile_gradients(image, offset, shift, affine)
+        scale = StepRule.scale(step, magnitude, height * width * 3)
         if len(tiles) == 1:
-            return tf.clip_by_value(image + scale * pieces[tiles[0]], low, high), float(value)
+            delta = scale * pieces[tiles[0]]
+            if mask is not None:
+                delta = delta * mask
+            return tf.clip_by_value(image + delta, low, high), float(value)
         flat = tf.reshape(image, [height, width * 3])
         for y0, band in self._row_bands(tiles, pieces):
             y1 = y0 + int(band.shape[0])
-            flat = write_rows(flat, y0, tf.clip_by_value(image[y0:y1] + scale * band, low, high))
+            delta = scale * band
+            if mask is not None:
+                delta = delta * mask[y0:y1]
+            flat = write_rows(flat, y0, tf.clip_by_value(image[y0:y1] + delta, low, high))
         return tf.reshape(flat, [height, width, 3]), float(value)

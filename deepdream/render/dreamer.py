@@ -1,0 +1,249 @@
+"""The dreamer: everything a dream needs is prepared once (the network, the objective and its guide
+features, the mask, the traced tile gradient), then `Dreamer.run` renders as many pictures or
+frames as wanted with it.
+
+The render loop (`octave_loop`) is given its pieces, as in lucid: the tiled gradient (which holds
+the objective and the step rule's per-tile part), the transforms that move the picture under the
+network each step, the run's generator and the mask; it knows none of their insides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .octaves import octave_sizes, resize
+from .tiles import TiledGradient, empty_image, write_rows
+
+
+@dataclass(frozen=True)
+class DreamProgress:
+    """What the render loop reports after each step."""
+
+    octave: int  # 1-based
+    octaves: int
+    step: int  # 1-based, within the octave
+    steps: int
+    size: tuple[int, int]  # (height, width) of this octave
+    value: float  # the objective's value before this step
+    sizes: tuple[tuple[int, int], ...]  # every octave's size, smallest first
+    precision: str = "float32"  # what the network computes in: float32, bfloat16 or float16
+    #: The picture as it is after this step (RGB float32 at this octave's size), made on demand.
+    snapshot: Callable[[], np.ndarray] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What is being done before the first step ("loading the network", "tracing ...")."""
+
+    text: str
+
+
+def start_image(backbone, rgb: np.ndarray, detail=None, band: int = 256):
+    """The full-size octave's first image, clip(preprocess(rgb) + detail enlarged to full size),
+    built row band by row band, so no image-sized temporaries beyond the enlarged detail are made."""
+    import tensorflow as tf
+
+    height, width = rgb.shape[:2]
+    detail = None if detail is None else resize(detail, (height, width))
+    image = empty_image(height, width)
+    for y0 in range(0, height, band):
+        x = backbone.preprocess(rgb[y0:y0 + band])
+        if detail is not None:
+            x = x + detail[y0:y0 + band]
+        image = write_rows(image, y0, backbone.clip(x))
+    return tf.reshape(image, [height, width, 3])
+
+
+def finish_image(backbone, image, band: int = 256) -> np.ndarray:
+    """deprocess(image) as a NumPy array, row band by row band (no image-sized temporaries)."""
+    out = np.empty(tuple(int(n) for n in image.shape), np.float32)
+    for y0 in range(0, out.shape[0], band):
+        out[y0:y0 + band] = backbone.deprocess(image[y0:y0 + band]).numpy()
+    return out
+
+
+def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_scale: float, steps: int,
+                step_size: float, rng, transforms: Sequence = (), mask: np.ndarray | None = None,
+                progress: Callable[[DreamProgress], None] | None = None) -> np.ndarray:
+    """Dream on an RGB image (float32 [H, W, 3] in [0, 255]); returns the dreamt RGB image.
+
+    From the smallest octave up: the original image at this octave's size, plus the detail dreamt so
+    far (enlarged), is ascended for `steps` steps; what the steps added becomes the detail carried on.
+    Each step moves the mean pixel by `step_size` RGB levels (times the mask, [H, W] in [0, 1]).
+    Per step the generator draws the tile grid's offset, then each transform its parameters
+    (`transform.draw(rng, height, width, tiled)` -> keyword arguments of `tiled.ascent_step`).
+
+    Memory at full size, besides the caller's array and the result: the image (updated in place
+    each step), the tiles' gradients (one image's worth) and, while the last octave starts, the
+    enlarged detail. The smaller octaves also keep their base image and carry the detail.
+    """
+    import tensorflow as tf
+
+    backbone = tiled.backbone
+    rgb = np.asarray(rgb, np.float32)
+    sizes = octave_sizes(rgb.shape[0], rgb.shape[1], octaves, octave_scale, backbone.min_size)
+    step = tf.constant(step_size * backbone.pixel_scale, tf.float32)
+    low, high = tf.constant(backbone.low, tf.float32), tf.constant(backbone.high, tf.float32)
+    full_mask = None if mask is None else tf.constant(np.asarray(mask, np.float32)[..., None])
+    detail = base = image = None
+    for index, size in enumerate(sizes):
+        last = index == len(sizes) - 1
+        if last:  # the full-size base is not needed again: only the image is kept
+            image = start_image(backbone, rgb, detail)
+        else:
+            base = backbone.preprocess(resize(tf.convert_to_tensor(rgb), size))
+            image = backbone.clip(base if detail is None else base + resize(detail, size))
+        detail = None
+        octave_mask = None if full_mask is None else resize(full_mask, size)
+        for s in range(steps):
+            offset = tuple(int(o) for o in rng.integers(0, tiled.tile_size, size=2))
+            options = {}
+            for transform in transforms:
+                options.update(transform.draw(rng, size[0], size[1], tiled))
+            image, value = tiled.ascent_step(image, offset, step, low, high, mask=octave_mask, **options)
+            if progress is not None:
+                current = image
+                progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
+                                       tiled.precision, lambda: finish_image(backbone, current)))
+        if not last:
+            detail = image - base
+            image = base = None
+    return finish_image(backbone, image)
+
+
+class Dreamer:
+    """A prepared dream: `run(image)` renders one picture with it; call it for many.
+
+    Made by `prepare(settings)`. Holds the backbone, the objective (with any guide features), the
+    mask, the transforms and the tiled gradient, whose function is traced once, here."""
+
+    def __init__(self, settings, backbone, objective, mask=None):
+        from .steps import StepRule
+        from .transforms import AffineJitter, Jitter
+
+        self.settings = settings
+        self.backbone = backbone
+        self.objective = objective
+        self.mask = mask  # float32 [H, W] in [0, 1], or None
+        affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
+        self.transforms = [t for t in (Jitter(settings.jitter) if settings.jitter else None,
+                                       affine if affine.active else None) if t is not None]
+        self.step_rule = StepRule(settings.normalize, luminance=settings.preserve_colors)
+        self.tiled = TiledGradient(backbone, objective, settings.tile_size, precision=settings.precision,
+                                   tile_batch=settings.tile_batch, step_rule=self.step_rule,
+                                   affine=affine.active)
+        self.tiled._tile_gradient.get_concrete_function()  # trace now, once
+
+    @property
+    def traces(self) -> int:
+        return self.tiled.traces
+
+    def run(self, image, *, progress=None, seed: int | None = None):
+        """Dream on `image` (a path, PIL image, array or LoadedImage): a PIL image for a PIL image or
+        path (alpha kept), an array of the input's dtype for an array (uint8 in, uint8 out; else
+        float32 in [0, 255]), a LoadedImage for a LoadedImage. seed: this picture's seed (default:
+        the settings' own), e.g. one per frame of a movie."""
+        from .. import images
+        from ..colors import keep_chroma
+        from ..settings import rng
+
+        loaded = images.as_loaded(image)
+        settings = self.settings
+        if settings.max_side is not None:
+            loaded = images.fit_max_side(loaded, settings.max_side)
+        images.check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
+        rgb = loaded.rgb
+        mask = None if self.mask is None else fit_mask(self.mask, rgb.shape[:2])
+        out = octave_loop(self.tiled, rgb, octaves=settings.octaves, octave_scale=settings.octave_scale,
+                          steps=settings.steps, step_size=settings.step_size,
+                          rng=rng(settings.seed if seed is None else seed), transforms=self.transforms,
+                          mask=mask, progress=progress)
+        if settings.preserve_colors:
+            out = keep_chroma(out, rgb)
+        return _like(image, out, loaded)
+
+
+def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The mask resized to (height, width)."""
+    from .. import images
+
+    if mask.shape[:2] == tuple(size):
+        return mask
+    return np.clip(images.resize_array(mask[..., None], size)[..., 0], 0.0, 1.0)
+
+
+def _like(original, rgb: np.ndarray, loaded):
+    """The result in the kind of the input (see `Dreamer.run`)."""
+    from PIL import Image
+
+    from .. import images
+
+    if isinstance(original, images.LoadedImage):
+        return images.LoadedImage(rgb, loaded.alpha, loaded.source_mode)
+    if isinstance(original, (str, Image.Image)) or hasattr(original, "__fspath__"):
+        return images.to_pil(rgb, loaded.alpha)
+    if np.asarray(original).dtype == np.uint8:
+        return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    return rgb
+
+
+def load_mask(mask, name: str = "mask") -> np.ndarray:
+    """A mask (path, PIL image, array) as float32 [H, W] in [0, 1]: its grey levels / 255."""
+    from .. import images
+    from ..colors import to_ycbcr
+    from ..errors import InputError, SettingsError
+
+    try:
+        loaded = images.as_loaded(mask)
+    except InputError as e:
+        raise InputError(str(e).replace("Input", "Mask", 1)) from None
+    grey = np.clip(to_ycbcr(loaded.rgb)[..., 0] / 255.0, 0.0, 1.0).astype(np.float32)
+    if float(grey.max()) < 1.0 / 255.0:
+        raise SettingsError(f"The {name} is black everywhere, so nothing would be dreamt; white marks where to dream.")
+    return grey
+
+
+def prepare(settings, *, like=None, progress=None) -> Dreamer:
+    """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
+    the guides' features, once), loads the mask and traces the tile gradient.
+
+    like: the picture to be dreamt, needed only by `--layer auto` (the layer where picture and
+    guide match best). progress: receives `Stage` events while this works."""
+    from .. import images
+    from ..backbones import load_backbone
+    from ..errors import SettingsError
+    from ..objectives import LayerSpec, from_specs, parse_layer_spec
+
+    def stage(text: str) -> None:
+        if progress is not None:
+            progress(Stage(text))
+
+    from .. import guided
+    from .._tf import quiet_tensorflow
+
+    mask = load_mask(settings.mask) if settings.mask is not None else None
+    guides = guided.load_guides(list(settings.guide)) if settings.guide else None  # each file read once
+    stage(f"loading {settings.backbone}")
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    if guides:
+        stage("computing the guide's features")
+        arrays = guided.fit_guides(guides, net, settings.guide_size, settings.tile_size,
+                                   [guided.guide_name(g) for g in settings.guide])
+        layers = list(settings.layers)
+        if settings.auto_layer:
+            if like is None:
+                raise SettingsError("--layer auto needs the picture to be dreamt; pass it as `like`.")
+            layers = [guided.best_guide_layer(net, images.as_loaded(like), arrays, settings.tile_size, settings.seed)]
+            guided.log.info("guided at layer %s (auto)", layers[0])
+            settings = settings.replace(layers=tuple(layers))
+        objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
+    else:
+        specs = [parse_layer_spec(s) for s in settings.layers] or \
+                [LayerSpec(name, None, weight) for name, weight in net.default_layers]
+        objective = from_specs(net, specs)
+    stage("preparing the network")
+    return Dreamer(settings, net, objective, mask)

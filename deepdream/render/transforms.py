@@ -1,0 +1,74 @@
+"""Transforms: what moves the picture under the network at every step (lucid's jitter, scale and
+rotation), so the patterns that grow are the network's, not those of one fixed pixel grid.
+
+The render loop is given a list of transforms; each draws its parameters from the run's generator
+once per step (same seed, same draws) and the tiled gradient applies them:
+
+- `Jitter` shifts the picture by up to `pixels` in each direction. The picture is extended by its
+  own mirror image at the edges (never wrapped around), so the network never sees a seam; every
+  tile, the whole picture's single tile included, sees a new alignment each step.
+- `AffineJitter` zooms and rotates each tile by a small random amount about its centre (mirror
+  fill), inside the traced function; the gradient flows back through the resampling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """Shift the picture by 0..pixels (down and right; the mirror extension fills the rest)."""
+
+    pixels: int = 32
+
+    def draw(self, rng, height: int, width: int, tiled) -> dict:
+        """{"shift": (extension, dy, dx)} for one step: the picture is extended by `extension`
+        pixels in all, dy of them above and extension - dy below (likewise dx). The extension is
+        kept under a quarter of the picture and under half the smallest tile, so mirror padding
+        stays valid."""
+        extension = min(self.pixels, min(height, width) // 4, (tiled.min_tile - 1) // 2)
+        if extension <= 0:
+            return {}
+        dy, dx = (int(v) for v in rng.integers(0, extension + 1, size=2))
+        return {"shift": (extension, dy, dx)}
+
+
+@dataclass(frozen=True)
+class AffineJitter:
+    """Zoom each tile by a factor in [1 - scale, 1 + scale] and rotate it by up to `degrees`."""
+
+    scale: float = 0.0
+    degrees: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.scale > 0 or self.degrees > 0
+
+    def draw(self, rng, height: int = 0, width: int = 0, tiled=None) -> dict:
+        """{"affine": (zoom factor, angle in radians)} for one step."""
+        zoom = 1.0 + float(rng.uniform(-self.scale, self.scale)) if self.scale > 0 else 1.0
+        angle = math.radians(float(rng.uniform(-self.degrees, self.degrees))) if self.degrees > 0 else 0.0
+        return {"affine": (zoom, angle)}
+
+    @staticmethod
+    def apply(tiles, params):
+        """tiles [B, h, w, 3] zoomed by params[0] and rotated by params[1] radians about their
+        centre, mirror-filled (TensorFlow, differentiable in the tiles)."""
+        import tensorflow as tf
+
+        zoom, angle = params[0], params[1]
+        shape = tf.shape(tiles)
+        h, w = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+        cy, cx = (h - 1.0) / 2.0, (w - 1.0) / 2.0
+        cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
+        # output (x, y) -> input: R(-angle) / zoom about the centre
+        a0, a1, b0, b1 = cos, -sin, sin, cos
+        a2 = cx - a0 * cx - a1 * cy
+        b2 = cy - b0 * cx - b1 * cy
+        transform = tf.stack([a0, a1, a2, b0, b1, b2, 0.0, 0.0])[None]
+        transform = tf.tile(transform, [shape[0], 1])
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=tiles, transforms=transform, output_shape=shape[1:3], fill_value=0.0,
+            interpolation="BILINEAR", fill_mode="REFLECT")
