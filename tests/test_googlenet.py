@@ -65,6 +65,11 @@ def test_catalog_names_channels_and_strides_come_from_the_graph(net):
 def test_backbone_model_space_and_defaults(net):
     assert net.name == "googlenet" and repr(net) == "<Backbone googlenet: 132 layers>"
     assert net.default_layers == (("mixed4c", 1.0),) and net.min_size == 32
+    assert net.guide_layers == net.default_layers and net.content_layers == (("mixed4c", 1.0),)
+    assert [name for name, _ in net.style_layers] == ["conv2d0", "conv2d2", "mixed3a", "mixed4a",
+                                                     "mixed5a"]
+    for name, _ in (*net.default_layers, *net.content_layers, *net.style_layers):
+        net.layer(name)  # every default is in the catalog
     np.testing.assert_allclose(net.low, -117.0)
     np.testing.assert_allclose(net.high, 138.0)
     np.testing.assert_allclose(net.preprocess(np.array([117.0, 0.0, 255.0])), [0.0, -117.0, 138.0])
@@ -257,3 +262,21 @@ def test_reduced_precision_copies_compute_the_same_features(net, precision):
     assert error < 0.03, error
     layer = net.model_in_precision(precision).get_layer("localresponsenorm0")
     assert layer.dtype_policy.compute_dtype == precision and layer.alpha == pytest.approx(1e-4)
+
+
+def test_claims_reads_node_names_without_tensorflow(graph_file, tmp_path):
+    from googlenet_graph import make_graph
+
+    graph = make_graph(divisor=16)
+    data = graph.SerializeToString()
+    assert googlenet.node_names(data) == [node.name for node in graph.node]
+    assert googlenet.claims(graph_file)
+    truncated = tmp_path / "truncated.pb"
+    truncated.write_bytes(data[: len(data) // 2])
+    assert not googlenet.claims(truncated)
+    other = make_graph(divisor=16)
+    for node in other.node:
+        node.name = "other_" + node.name
+    foreign = tmp_path / "other.pb"
+    foreign.write_bytes(other.SerializeToString())
+    assert not googlenet.claims(foreign)  # a graph, but not of GoogLeNet's nodes

@@ -28,6 +28,7 @@ FILENAME = inceptionv3.WEIGHTS.filename
 _ORIGINAL_KERAS_HOME = os.environ.get("KERAS_HOME")
 
 EXPECTED_CATALOG = (
+    LayerInfo("conv2d_2", 64, 2), LayerInfo("conv2d_4", 192, 4),
     LayerInfo("mixed0", 256, 8), LayerInfo("mixed1", 288, 8), LayerInfo("mixed2", 288, 8),
     LayerInfo("mixed3", 768, 16), LayerInfo("mixed4", 768, 16), LayerInfo("mixed5", 768, 16),
     LayerInfo("mixed6", 768, 16), LayerInfo("mixed7", 768, 16),
@@ -91,13 +92,13 @@ def assert_same_weights(loaded, source_model):
 
 
 # -- the network -----------------------------------------------------------------------------
-def test_catalog_is_mixed0_to_mixed10_with_channels_and_strides(source):
+def test_catalog_is_two_stem_relus_and_mixed0_to_mixed10_with_channels_and_strides(source):
     import keras
 
     assert inceptionv3.catalog(source.model) == EXPECTED_CATALOG
     assert "mixed9_0" in [layer.name for layer in source.model.layers]  # left out on purpose
     # Channels and strides are what a 299x299 input really gives.
-    names = [info.name for info in EXPECTED_CATALOG]
+    names = [info.name for info in EXPECTED_CATALOG if info.name.startswith("mixed")]
     probe = keras.Model(source.model.input, [source.model.get_layer(n).output for n in names])
     features = probe(np.zeros((1, 299, 299, 3), np.float32))
     sides = {name: tuple(f.shape[1:]) for name, f in zip(names, features)}
@@ -110,10 +111,16 @@ def test_legacy_notop_file_in_user_folder_loads(source):
     _place(source.legacy, W.user_weights_dir())
     backbone = inceptionv3.load()
     assert_same_weights(backbone.model, source.model)
-    assert backbone.name == "inceptionv3" and repr(backbone) == "<Backbone inceptionv3: 11 layers>"
+    assert backbone.name == "inceptionv3" and repr(backbone) == "<Backbone inceptionv3: 13 layers>"
     assert backbone.catalog == EXPECTED_CATALOG
     assert backbone.min_size == 75
     assert backbone.default_layers == (("mixed3", 1.0), ("mixed5", 1.5))
+    assert backbone.guide_layers == backbone.default_layers
+    assert backbone.content_layers == (("mixed3", 1.0),)
+    assert [name for name, _ in backbone.style_layers] == ["conv2d_2", "conv2d_4", "mixed0",
+                                                          "mixed2", "mixed5"]
+    for name, _ in (*backbone.default_layers, *backbone.content_layers, *backbone.style_layers):
+        backbone.layer(name)  # every default is in the catalog
     np.testing.assert_allclose(backbone.low, -1.0)
     np.testing.assert_allclose(backbone.high, 1.0)
     np.testing.assert_allclose(backbone.preprocess(np.array([127.5, 0.0, 255.0])), [0.0, -1.0, 1.0])
@@ -126,6 +133,23 @@ def test_keras3_file_is_told_by_content_whatever_its_name(source):
     assert inceptionv3.inspect_file(source.legacy) == ("legacy", 188)
     backbone = inceptionv3.load()
     assert_same_weights(backbone.model, source.model)
+    # Both formats are told to be InceptionV3's by content (`deepdream weights add`).
+    assert W.identify(source.keras3) == W.identify(source.legacy) == "inceptionv3"
+    assert inceptionv3.claims(source.keras3) and inceptionv3.claims(source.legacy)
+
+
+def test_stem_layers_are_the_relus_of_the_stem_convolutions(source):
+    import keras
+
+    backbone = inceptionv3.load(str(source.keras3))
+    x = backbone.preprocess(np.random.default_rng(2).uniform(0, 255, (1, 80, 80, 3)))
+    conv2d_2, conv2d_4 = backbone.feature_model(["conv2d_2", "conv2d_4"])(x)
+    assert conv2d_2.shape[-1] == 64 and conv2d_4.shape[-1] == 192
+    assert float(np.min(conv2d_2)) >= 0.0  # after the ReLU
+    convs = [layer for layer in source.model.layers if isinstance(layer, keras.layers.Conv2D)]
+    norm = source.model.layers[source.model.layers.index(convs[2]) + 1]
+    expected = keras.activations.relu(keras.Model(source.model.inputs, norm.output)(x))
+    np.testing.assert_allclose(conv2d_2.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_features_of_explicit_keras3_file(source):
@@ -270,6 +294,10 @@ def test_hdf5_of_another_network(tmp_path, which):
     if which == "legacy":
         assert "holds weights for 1 layer where InceptionV3 without its top has 188" in message
     assert "Layer count mismatch" not in message and "could not be loaded" not in message
+    # Nor is it claimed as InceptionV3's (or any backbone's) by content.
+    assert not inceptionv3.claims(path)
+    with pytest.raises(WeightsError, match="is not a weights file deepdream knows"):
+        W.identify(path)
 
 
 def test_weights_status():

@@ -30,6 +30,15 @@ def test_catalog_and_feature_shapes(vgg):
     assert vgg.layer("block3_conv3").stride == 4 and vgg.layer("block5_conv1").stride == 16
 
 
+def test_defaults_for_each_use(vgg):
+    assert vgg.default_layers == (("block4_conv3", 1.0), ("block5_conv1", 0.5))
+    assert vgg.guide_layers == (("block3_conv3", 1.0),)
+    assert vgg.content_layers == (("block4_conv2", 1.0),)
+    assert vgg.style_layers == tuple((f"block{b}_conv1", 1.0) for b in range(1, 6))
+    for name, _ in (*vgg.default_layers, *vgg.guide_layers, *vgg.content_layers, *vgg.style_layers):
+        vgg.layer(name)
+
+
 def test_model_space_round_trip_and_range(vgg):
     rgb = np.array([[[255.0, 0.0, 10.0]]], np.float32)
     x = vgg.preprocess(rgb).numpy()

@@ -134,9 +134,30 @@ def test_wrong_file_is_refused_and_nothing_is_written(folders, tmp_path):
     notes = tmp_path / "notes.pb"
     notes.write_text("these are not weights")
     line = _error_line(run_cli("weights", "add", notes))
-    assert line == (f"deepdream: error: '{notes}' is not a weights file deepdream knows: it is "
-                    f"neither Keras weights in HDF5 (inceptionv3) nor a TensorFlow graph "
-                    f"(googlenet).")
+    assert line.startswith(f"deepdream: error: '{notes}' is not a weights file deepdream knows: "
+                           f"it is none of VGG16 weights in Keras HDF5 (vgg16), InceptionV3 "
+                           f"weights in Keras HDF5 (inceptionv3), the GoogLeNet TensorFlow graph "
+                           f"(googlenet)")
+    assert not folders.exists()
+
+
+def test_hdf5_of_unknown_content_is_refused(folders, tmp_path):
+    import h5py
+
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        f.create_group("dense").attrs["weight_names"] = [b"dense/kernel:0"]
+        f["dense/dense/kernel:0"] = np.zeros((4, 3), np.float32)
+    with pytest.raises(WeightsError, match="is not a weights file deepdream knows"):
+        W.identify(other)
+    with pytest.raises(WeightsError, match="is not a weights file deepdream knows"):
+        W.add(other)
+    # Each registered backbone is asked; none claims it.
+    from deepdream import backbones
+
+    assert not any(backbones.module(name).claims(other) for name in backbones.names())
+    assert W.identify(vgg16.embedded_weights_path()) == "vgg16"
     assert not folders.exists()
 
 

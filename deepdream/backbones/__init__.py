@@ -1,13 +1,14 @@
-"""The backbone registry: each network is a module with `NAME`, `DESCRIPTION`, `load(weights)` and
-`weights_status()`; `load_backbone` is the one way the rest of deepdream gets a network."""
+"""The backbone registry: each network is a module with `NAME`, `DESCRIPTION`, `load(weights)`,
+`weights_status()` and `claims(path)` (whether a file holds its weights, by content; with
+`WEIGHTS_FORMAT`, what such a file is); `load_backbone` is the one way the rest of deepdream gets a
+network. Adding a network is one module and one line in `_MODULES`."""
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-
 from ..errors import SettingsError, suggest
 from .base import Backbone, LayerInfo
+from .weights import WeightsStatus
 
 #: name -> module (imported lazily: importing TensorFlow is slow, and `deepdream --help` need not).
 _MODULES = {
@@ -18,12 +19,6 @@ _MODULES = {
 DEFAULT_BACKBONE = "vgg16"
 
 _loaded: dict[tuple[str, str | None], Backbone] = {}
-
-
-@dataclass(frozen=True)
-class WeightsStatus:
-    available: bool
-    where: str  # the file found, or where it would be looked for / how to get it
 
 
 def names() -> list[str]:

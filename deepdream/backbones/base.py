@@ -110,19 +110,28 @@ class Backbone:
     """
 
     name: str = ""
-    #: Default dream layers, as (layer, weight).
+    #: The backbone's default layers for each use, as (layer, weight); each backbone sets its own.
+    #: Dreams:
     default_layers: tuple[tuple[str, float], ...] = ()
+    #: Guided dreams (matched against the guide's features; empty: `default_layers`):
+    guide_layers: tuple[tuple[str, float], ...] = ()
+    #: Style transfer: the content's features (`content_layers`) and the style's Gram matrices
+    #: (`style_layers`).
+    content_layers: tuple[tuple[str, float], ...] = ()
+    style_layers: tuple[tuple[str, float], ...] = ()
     #: The smallest side (pixels) the network takes.
     min_size: int = 32
 
     def __init__(self, model, catalog: Sequence[LayerInfo], mean: Sequence[float], scale: float,
-                 bgr: bool = False):
+                 bgr: bool = False, model_layers: dict[str, str] | None = None):
         """model: a Keras model whose layers carry the catalog's names, taking model-space input.
 
-        Model space is ((rgb, or bgr if `bgr`) - mean) * scale.
+        Model space is ((rgb, or bgr if `bgr`) - mean) * scale. model_layers: catalog name -> the
+        model's layer of another name, for entries whose Keras layer has a name of its own.
         """
         self.model = model
         self.catalog = tuple(catalog)
+        self._model_layers = dict(model_layers or {})
         self._by_name = {info.name: info for info in self.catalog}
         self.mean = np.asarray(mean, np.float32).reshape(3)
         self.scale = float(scale)
@@ -201,7 +210,8 @@ class Backbone:
             import keras
 
             model = self.model_in_precision(precision)
-            outputs = [model.get_layer(name).output for name in key[0]]
+            outputs = [model.get_layer(self._model_layers.get(name, name)).output
+                       for name in key[0]]
             self._feature_models[key] = keras.Model(model.input, outputs)
         return self._feature_models[key]
 

