@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from conftest import SAMPLES, run_cli
-from deepdream.backbones import googlenet, inceptionv3, vgg16
+from deepdream.backbones import efficientnet_lite2, googlenet, inceptionv3, vgg16
 from deepdream.backbones import weights as W
 from deepdream.errors import WeightsError
 from googlenet_graph import write_graph
@@ -61,7 +61,7 @@ def test_list_shows_every_backbone_with_where_and_how(folders):
     assert result.returncode == 0, result.stderr
     assert f"weights folder: {folders}" in result.stdout
     parts = _sections(result.stdout)
-    assert list(parts) == ["vgg16", "inceptionv3", "googlenet"]
+    assert list(parts) == ["vgg16", "inceptionv3", "googlenet", "efficientnet-lite2"]
 
     embedded = vgg16.embedded_weights_path()
     data = embedded.read_bytes()
@@ -78,6 +78,9 @@ def test_list_shows_every_backbone_with_where_and_how(folders):
     assert ("download https://storage.googleapis.com/download.tensorflow.org/models/"
             "inception5h.zip, unzip it and run `deepdream weights add "
             "tensorflow_inception_graph.pb`") in parts["googlenet"]
+    lite2 = efficientnet_lite2.embedded_weights_path()
+    assert parts["efficientnet-lite2"].split()[1:3] == ["embedded", lite2.name]
+    assert f"found:      {lite2}" in parts["efficientnet-lite2"]
     assert not folders.exists()  # listing creates nothing
 
     same = run_cli("weights", "list")

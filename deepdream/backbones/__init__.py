@@ -15,6 +15,7 @@ _MODULES = {
     "vgg16": "deepdream.backbones.vgg16",
     "inceptionv3": "deepdream.backbones.inceptionv3",
     "googlenet": "deepdream.backbones.googlenet",
+    "efficientnet-lite2": "deepdream.backbones.efficientnet_lite2",
 }
 DEFAULT_BACKBONE = "vgg16"
 
