@@ -71,7 +71,7 @@ def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
 def main() -> None:
     """Entry point: run the app; a DeepDreamError is one line on stderr and exit code 2."""
     try:
-        app()
+        app(prog_name="deepdream")
     except DeepDreamError as e:
         typer.echo(f"deepdream: error: {e}", err=True)
         sys.exit(2)

@@ -14,27 +14,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The 5x5 binomial kernel of a Laplacian pyramid (outer product of 1 4 6 4 1, sums to 1).
-_K1 = np.array([1.0, 4.0, 6.0, 4.0, 1.0], np.float32)
-_K5 = np.outer(_K1, _K1) / np.float32(256.0)
+#: The 4x4 binomial kernel of the pyramid (outer product of 1 3 3 1, sums to 1). An even kernel
+#: centres each coarse pixel between two fine ones, as the bilinear enlargement assumes.
+_K1 = np.array([1.0, 3.0, 3.0, 1.0], np.float32)
+_K4 = np.outer(_K1, _K1) / np.float32(64.0)
 
 
 def _kernel():
     import tensorflow as tf
 
-    return tf.constant(_K5[:, :, None, None] * np.eye(3, dtype=np.float32)[None, None], tf.float32)
+    return tf.constant(_K4[:, :, None, None] * np.eye(3, dtype=np.float32)[None, None], tf.float32)
+
+
+def _down(x):
+    """Blur with the binomial kernel and halve (mirror-padded, so tile borders make no edges)."""
+    import tensorflow as tf
+
+    shape = tf.shape(x)
+    x = tf.pad(x, [[0, 0], [1, 1 + shape[1] % 2], [1, 1 + shape[2] % 2], [0, 0]], mode="REFLECT")
+    return tf.nn.conv2d(x, _kernel(), [1, 2, 2, 1], "VALID")  # ceil(h / 2) x ceil(w / 2)
+
+
+def _up(x, like):
+    """Enlarge x to like's height and width (bilinear: no dark border)."""
+    import tensorflow as tf
+
+    return tf.image.resize(x, tf.shape(like)[1:3], method="bilinear")
 
 
 def laplacian_split(x, levels: int):
     """x [B, h, w, 3] as [coarsest, ..., finest] Laplacian-pyramid levels (their merge is x)."""
-    import tensorflow as tf
-
-    k = _kernel()
     bands = []
     for _ in range(levels - 1):
-        low = tf.nn.conv2d(x, k, [1, 2, 2, 1], "SAME")
-        up = tf.nn.conv2d_transpose(low, k * 4.0, tf.shape(x), [1, 2, 2, 1])
-        bands.append(x - up)
+        low = _down(x)
+        bands.append(x - _up(low, x))
         x = low
     bands.append(x)
     return bands[::-1]
@@ -42,12 +55,9 @@ def laplacian_split(x, levels: int):
 
 def laplacian_merge(bands):
     """The inverse of `laplacian_split`."""
-    import tensorflow as tf
-
-    k = _kernel()
     x = bands[0]
     for band in bands[1:]:
-        x = tf.nn.conv2d_transpose(x, k * 4.0, tf.shape(band), [1, 2, 2, 1]) + band
+        x = _up(x, band) + band
     return x
 
 

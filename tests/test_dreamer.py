@@ -1,0 +1,208 @@
+"""Engine v2: the reusable Dreamer, jitter at every size, the step rules, --preserve-colors, --mask,
+and settings carried in the picture (--settings), with the real embedded VGG16."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from conftest import SAMPLES, run_cli
+from deepdream import DreamSettings, api, images
+from deepdream.colors import to_ycbcr
+from deepdream.errors import SettingsError
+from deepdream.objectives import from_specs
+from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normalize, laplacian_split
+from deepdream.render.tiles import TiledGradient, tile_grid
+from deepdream.render.transforms import AffineJitter, Jitter
+
+FAST = dict(layers=["block3_conv3"], octaves=1, steps=3, precision="float32")
+
+
+@pytest.fixture(scope="module")
+def cat320() -> np.ndarray:
+    """The cat photo at 320x213: smaller than a tile, where jitter is the only random shift."""
+    img = Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((320, 213), Image.LANCZOS)
+    return np.asarray(img)
+
+
+# ---------------------------------------------------------------------------- jitter and tiles
+
+@pytest.mark.parametrize("height,width,tile", [(64, 96, 512), (300, 451, 128), (700, 130, 256)])
+def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, width, tile):
+    rng = np.random.default_rng(0)
+    min_tile = max(32, tile // 4)
+    tiled = type("T", (), {"min_tile": min_tile})()
+    for _ in range(20):
+        shift = Jitter(32).draw(rng, height, width, tiled)["shift"]
+        offset = tuple(rng.integers(0, tile, size=2))
+        cover = np.zeros((height, width), np.int32)
+        for t in tile_grid(height, width, tile, offset, min_tile, shift):
+            cover[t.y0:t.y1, t.x0:t.x1] += 1
+            top, bottom, left, right = t.pads
+            assert max(top, bottom) < t.y1 - t.y0 and max(left, right) < t.x1 - t.x0  # mirror padding is valid
+            assert (t.y1 - t.y0 + top + bottom) <= max(tile + min_tile, height + shift[0])
+        assert (cover == 1).all()
+        extension = shift[0]
+        assert 0 < extension <= min(32, min(height, width) // 4)
+
+
+def test_a_picture_smaller_than_the_tile_gets_another_alignment_each_step(vgg, photo):
+    objective = from_specs(vgg, ["block3_conv3"])
+    tiled = TiledGradient(vgg, objective, tile_size=512)
+    image = vgg.preprocess(photo)
+    plain, _ = tiled(image)
+    shifted, _ = tiled(image, shift=(16, 5, 11))
+    other, _ = tiled(image, shift=(16, 9, 2))
+    assert shifted.shape == plain.shape == image.shape
+    assert np.abs(shifted.numpy() - plain.numpy()).mean() > 0.1 * np.abs(plain.numpy()).mean()
+    assert np.abs(shifted.numpy() - other.numpy()).mean() > 0.1 * np.abs(plain.numpy()).mean()
+    assert tiled.traces == 1
+
+
+def test_seeds_change_a_picture_smaller_than_the_tile(cat320):
+    dreamer = api.prepare(**FAST)
+    a, b, c = dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=8)
+    assert a.dtype == np.uint8 and a.shape == cat320.shape  # uint8 in, uint8 out
+    assert a.tobytes() == b.tobytes()
+    assert a.tobytes() != c.tobytes()
+    assert np.abs(a.astype(int) - c).mean() > 1.0  # another picture, not a rounding difference
+    assert dreamer.traces == 1  # three pictures, one trace
+
+
+def test_affine_jitter_zooms_and_rotates_each_tile_and_the_gradient_flows_back(vgg, photo):
+    x = tf.constant(photo[None] / 255.0, tf.float32)
+    same = AffineJitter.apply(x, tf.constant([1.0, 0.0]))
+    np.testing.assert_allclose(same.numpy(), x.numpy(), atol=1e-5)
+    turned = AffineJitter.apply(x, tf.constant([1.1, 0.2]))
+    assert turned.shape == x.shape and np.abs(turned.numpy() - x.numpy()).mean() > 0.02
+    draw = AffineJitter(0.05, 5).draw(np.random.default_rng(1))["affine"]
+    assert 0.95 <= draw[0] <= 1.05 and abs(draw[1]) <= np.radians(5)
+    tiled = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 512, affine=True)
+    gradient, _ = tiled(vgg.preprocess(photo), affine=(1.05, 0.1))
+    assert (np.abs(gradient.numpy()).sum(axis=-1) > 0).mean() > 0.9
+
+
+# ---------------------------------------------------------------------------- step rules
+
+def test_laplacian_split_merges_back_and_normalises_every_level():
+    g = tf.constant(np.random.default_rng(3).normal(size=(2, 45, 61, 3)), tf.float32)
+    bands = laplacian_split(g, 4)
+    assert [b.shape[1:3] for b in bands] == [(6, 8), (12, 16), (23, 31), (45, 61)]
+    np.testing.assert_allclose(laplacian_merge(bands).numpy(), g.numpy(), atol=1e-5)
+    scaled = g * tf.constant([1.0, 1000.0])[:, None, None, None]  # tiles of any strength come out alike
+    normal = laplacian_normalize(scaled).numpy()
+    np.testing.assert_allclose(normal, laplacian_normalize(g).numpy(), rtol=1e-3, atol=1e-4)
+    # a gradient of one broad wave plus faint pixel noise: the fine scale gets its say afterwards
+    yy, xx = np.mgrid[0:64, 0:64] / 64.0
+    wave = np.sin(2 * np.pi * xx)[None, :, :, None] * np.ones((1, 1, 1, 3))
+    noise = 0.03 * np.random.default_rng(5).normal(size=(1, 64, 64, 3))
+    before = laplacian_split(tf.constant(wave + noise, tf.float32), 4)
+    after = laplacian_split(laplacian_normalize(tf.constant(wave + noise, tf.float32)), 4)
+
+    def rms(x):
+        return float(np.sqrt(np.mean(np.square(x.numpy()))))
+
+    assert rms(before[-1]) < 0.1 * rms(before[0])
+    assert rms(after[-1]) > 0.3 * rms(after[0])
+
+
+def test_the_luminance_rule_moves_r_g_and_b_alike():
+    g = tf.constant(np.random.default_rng(4).normal(size=(1, 8, 8, 3)), tf.float32)
+    out = StepRule("mean", luminance=True).tile_gradient(g).numpy()
+    np.testing.assert_allclose(out[..., 0], out[..., 1])
+    np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
+
+
+def test_preserve_colors_keeps_chroma_and_changes_luminance(cat320):
+    settings = dict(FAST, steps=6, step_size=3.0)
+    plain = api.dream(cat320.astype(np.float32), **settings)
+    kept = api.dream(cat320.astype(np.float32), preserve_colors=True, **settings)
+    before, after, free = to_ycbcr(cat320), to_ycbcr(kept), to_ycbcr(plain)
+    assert np.abs(after[..., 1:] - before[..., 1:]).mean() < 2.0
+    assert np.abs(free[..., 1:] - before[..., 1:]).mean() > 4.0  # the plain dream changes colours
+    assert np.abs(after[..., 0] - before[..., 0]).mean() > 5.0  # the dream is in the luminance
+
+
+def test_the_mask_says_where_to_dream(tmp_path, cat320):
+    mask = np.zeros(cat320.shape[:2], np.uint8)
+    mask[:, 160:] = 255
+    mask_file = tmp_path / "mask.png"
+    Image.fromarray(mask).resize((160, 106)).save(mask_file)  # another size: resized to the picture
+    out = api.dream(cat320.astype(np.float32), mask=str(mask_file), **FAST)
+    change = np.abs(out - cat320).mean(axis=-1)
+    assert change[:, :150].mean() < 0.05  # black: untouched (a few pixels blur at the edge)
+    assert change[:, 170:].mean() > 3.0
+    with pytest.raises(SettingsError, match="black everywhere"):
+        api.prepare(mask=np.zeros((40, 40, 3), np.uint8))
+
+
+# ---------------------------------------------------------------------------- settings
+
+def test_settings_hold_defaults_help_and_checks():
+    s = DreamSettings()
+    assert (s.steps, s.jitter, s.normalize, s.seed) == (10, 32, "laplacian", 0)
+    assert DreamSettings.help("jitter").startswith("Random shift")
+    assert DreamSettings.flag("layers") == "--layer"
+    again = DreamSettings.from_dict(json.loads(s.replace(steps=3, layers=["a"]).to_json())["settings"])
+    assert again == s.replace(steps=3, layers=("a",))
+    with pytest.raises(SettingsError, match=r"Unknown dream setting 'stpes'. Did you mean 'steps'\?"):
+        DreamSettings.from_dict({"stpes": 3})
+    with pytest.raises(SettingsError, match=r"--octave-scale must be greater than 1 \(got 1\)"):
+        DreamSettings(octave_scale=1)
+    with pytest.raises(SettingsError, match="--seed must be a whole number"):
+        DreamSettings(seed=1.5)
+    assert DreamSettings(seed=-5).seed == -5  # any integer is a seed
+
+
+def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
+    source = tmp_path / "cat.png"
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((120, 80)).save(source)
+    first = tmp_path / "first.png"
+    done = run_cli("dream", source, "-o", first, "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
+                   "--seed", "-5", "--preserve-colors", "-q")
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads(images.read_metadata(first))
+    assert recorded["mode"] == "dream" and recorded["settings"]["seed"] == -5
+    assert recorded["settings"]["preserve_colors"] is True and recorded["input"] == "cat.png"
+    again = tmp_path / "again.png"
+    assert run_cli("dream", source, "--settings", first, "-o", again, "-q").returncode == 0
+    assert again.read_bytes() == first.read_bytes()
+    other = tmp_path / "other.png"
+    assert run_cli("dream", source, "--settings", first, "--seed", "3", "-o", other, "-q").returncode == 0
+    assert json.loads(images.read_metadata(other))["settings"]["seed"] == 3  # options beside it win
+    assert other.read_bytes() != first.read_bytes()
+
+
+def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):
+    source = tmp_path / "cat.png"
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
+    (tmp_path / "cat_dream.png").write_bytes(b"an earlier result")
+    done = run_cli("dream", source, "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    assert done.returncode == 0, done.stderr
+    assert "cat_dream.png exists; writing" in done.stderr and "cat_dream_2.png" in done.stderr
+    assert (tmp_path / "cat_dream.png").read_bytes() == b"an earlier result"
+    assert Image.open(tmp_path / "cat_dream_2.png").size == (64, 48)
+
+
+def test_version_and_plain_help():
+    import deepdream
+
+    assert run_cli("--version").stdout.strip() == f"deepdream {deepdream.__version__}"
+    help_text = run_cli("dream", "--help").stdout
+    assert "Usage: deepdream dream [OPTIONS] INPUT" in help_text
+    assert "<bool>" not in help_text and "<list" not in help_text and "{input}" not in help_text.lower()
+    assert "--normalize RULE" in help_text and "[default: laplacian]" in help_text
+
+
+def test_rgba_to_jpeg_says_the_alpha_is_dropped(tmp_path):
+    source = tmp_path / "see-through.png"
+    Image.new("RGBA", (64, 48), (200, 120, 40, 128)).save(source)
+    out = tmp_path / "out.jpg"
+    done = run_cli("dream", source, "-o", out, "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    assert done.returncode == 0, done.stderr
+    assert "JPEG has no transparency; the input's alpha channel is dropped" in done.stderr
+    assert Image.open(out).mode == "RGB"
