@@ -32,7 +32,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
-IMAGE_FOLDERS = (ROOT / "samples", ROOT.parent / "shared" / "images")
+IMAGE_FOLDERS = (ROOT / "samples",)
 
 
 def _image_path(name: str) -> Path:
@@ -43,24 +43,16 @@ def _image_path(name: str) -> Path:
 
 
 # -- cases ---------------------------------------------------------------------------------------
-def dream_case(backbone, rgb, args):
-    """A plain dream on the backbone's default layers (or --layer)."""
-    from deepdream import api
-    from deepdream.objectives import from_specs
-
-    return from_specs(backbone, api.layer_specs(args.get("layers"), backbone)), {}
-
-
-def guided_case(backbone, rgb, args):
-    """A dream on the same layers as `dream`, guided by the brick texture (guide features once)."""
-    from deepdream import api
-
-    specs = api.layer_specs(args.get("layers"), backbone)
-    return api.guided_objective(backbone, rgb, _image_path("brick.png"), specs, tile_size=args["tile_size"]), {}
-
-
-#: name -> case function. A case returns the objective to ascend and extra render() arguments.
-CASES = {"dream": dream_case, "guided": guided_case}
+#: name -> DreamSettings overrides. `dream` is the default dream (Laplacian step, 32 px jitter); the
+#: others change one thing, so a pair of them prices that thing; `classic` is the step of the
+#: engine before v2 (mean-normalised, no jitter beyond the tile grid).
+CASES = {
+    "dream": {},
+    "mean": {"normalize": "mean"},
+    "nojitter": {"jitter": 0},
+    "classic": {"normalize": "mean", "jitter": 0},
+    "guided": {"guide": ("brick.png",)},
+}
 
 
 # -- one measurement (runs in its own process) ---------------------------------------------------
@@ -79,7 +71,8 @@ def _cpu_seconds() -> float:
 
 def measure_style(args: dict) -> dict:
     """Seconds per style-transfer iteration (one loss and gradient over every tile) at args' size."""
-    from deepdream.style import benchmark_iteration
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_style import benchmark_iteration
 
     result = benchmark_iteration("vgg16", size=(args["height"], args["width"]), tile_size=args["tile_size"],
                                  repeats=args["steps"])
@@ -92,22 +85,24 @@ def measure(args: dict) -> dict:
     import numpy as np
     from PIL import Image
 
-    from deepdream.backbones import load_backbone
-    from deepdream.render.dream import render
-    from deepdream.render.tiles import TiledGradient
+    from deepdream import DreamSettings, prepare
 
-    net = load_backbone(args.get("backbone", "vgg16"))
     height, width = args["height"], args["width"]
     with Image.open(_image_path(args.get("image", "astronaut.png"))) as img:
         small = img.convert("RGB").resize((width, height), Image.BICUBIC)
     rgb = np.asarray(small, np.float32)
     del small
-    objective, extra = CASES[args["case"]](net, rgb, args)
-    tiled = TiledGradient(net, objective, args["tile_size"], precision=args["precision"],
-                          tile_batch=args["tile_batch"])
-    # Trace (and warm up) on a small image: tracing is paid once per process, not per size.
+    overrides = dict(CASES[args["case"]])
+    if "guide" in overrides:
+        overrides["guide"] = tuple(str(_image_path(g)) for g in overrides["guide"])
+    settings = DreamSettings(backbone=args.get("backbone", "vgg16"), layers=tuple(args.get("layers") or ()),
+                             octaves=1, steps=args["steps"], tile_size=args["tile_size"],
+                             precision=args["precision"], tile_batch=args["tile_batch"], **overrides)
+    dreamer = prepare(settings, like=rgb)  # loads, builds the objective, traces once
+    tiled = dreamer.tiled
+    # Warm up on a small image: kernels are set up once per process, not per size.
     warm = min(args["tile_size"], 128, height, width)
-    tiled(net.preprocess(rgb[:warm, :warm]), (0, 0))
+    tiled(dreamer.backbone.preprocess(rgb[:warm, :warm]), (0, 0))
     rss_before_kib = _status_kib("VmRSS")
     stamps = []
 
@@ -115,8 +110,7 @@ def measure(args: dict) -> dict:
         stamps.append((time.perf_counter(), _cpu_seconds()))
 
     start = (time.perf_counter(), _cpu_seconds())
-    out = render(net, rgb, objective, octaves=1, steps=args["steps"], step_size=1.5,
-                 tile_size=args["tile_size"], seed=0, progress=progress, tiled=tiled, **extra)
+    out = dreamer.run(rgb, progress=progress)
     end = (time.perf_counter(), _cpu_seconds())
     assert out.shape == rgb.shape and np.isfinite(out).all()
     marks = [start] + stamps
@@ -125,7 +119,8 @@ def measure(args: dict) -> dict:
     megapixels = height * width / 1e6
     wall, cpu = sum(step_wall), sum(step_cpu)
     return {
-        "case": args["case"], "height": height, "width": width, "megapixels": round(megapixels, 3),
+        "case": args["case"], "backbone": settings.backbone, "height": height, "width": width,
+        "megapixels": round(megapixels, 3),
         "tile_size": args["tile_size"], "tiles_per_step": _tiles(height, width, tiled),
         "precision": tiled.precision, "requested_precision": args["precision"],
         "tile_batch": tiled.tile_batch, "steps": args["steps"],
@@ -191,6 +186,7 @@ def main() -> None:
                         help="comma-separated; auto is resolved and duplicates are dropped")
     parser.add_argument("--tile-batch", default="1", help="comma-separated tile batch sizes to compare")
     parser.add_argument("--cases", default="dream", help=f"comma-separated, of: {', '.join(CASES)}")
+    parser.add_argument("--backbones", default="vgg16", help="comma-separated backbones to compare")
     parser.add_argument("--layer", action="append", default=None, help="layers (default: the backbone's)")
     parser.add_argument("--compare-untiled", action="store_true",
                         help="also time one untiled tile-sized image, the ceiling tiled runs are compared with")
@@ -215,10 +211,10 @@ def main() -> None:
     precisions = list(dict.fromkeys(resolve_precision(p) for p in opts.precisions.split(",")))
     batches = [int(b) for b in opts.tile_batch.split(",")]
     result = {"machine": machine(), "settings": {"tile_size": opts.tile_size, "octaves": 1,
-                                                 "layers": opts.layer or "default", "backbone": "vgg16"},
+                                                 "layers": opts.layer or "default"},
               "runs": []}
     started = time.perf_counter()
-    for case in opts.cases.split(","):
+    for backbone, case in [(b, c) for b in opts.backbones.split(",") for c in opts.cases.split(",")]:
         if case not in CASES:
             sys.exit(f"bench: unknown case {case!r}; cases: {', '.join(CASES)}")
         jobs = []
@@ -228,8 +224,8 @@ def main() -> None:
         for job in jobs:
             for precision in precisions:
                 for batch in batches if not job.get("untiled") else [1]:
-                    args = dict(case=case, tile_size=opts.tile_size, precision=precision, tile_batch=batch,
-                                layers=opts.layer, **job)
+                    args = dict(case=case, backbone=backbone, tile_size=opts.tile_size, precision=precision,
+                                tile_batch=batch, layers=opts.layer, **job)
                     run = run_in_subprocess(args, opts.timeout)
                     run["untiled"] = bool(job.get("untiled"))
                     result["runs"].append(run)
@@ -252,10 +248,11 @@ def summarize(runs) -> dict:
     for r in ok:
         if r["untiled"]:
             continue
-        key = f"{r['case']} {r['megapixels']:g}MP {r['precision']} batch{r['tile_batch']}"
-        ceiling = next((u for u in ok if u["untiled"] and u["case"] == r["case"]
+        key = f"{r['backbone']} {r['case']} {r['megapixels']:g}MP {r['precision']} batch{r['tile_batch']}"
+        ceiling = next((u for u in ok if u["untiled"] and u["case"] == r["case"] and u["backbone"] == r["backbone"]
                         and u["precision"] == r["precision"]), None)
         f32 = next((x for x in ok if not x["untiled"] and x["case"] == r["case"] and x["precision"] == "float32"
+                    and x["backbone"] == r["backbone"]
                     and x["megapixels"] == r["megapixels"] and x["tile_batch"] == r["tile_batch"]), None)
         entry = {"mpix_steps_per_s": r["mpix_steps_per_s"], "peak_rss_mib": r["peak_rss_mib"],
                  "traces": r["traces"]}
@@ -268,13 +265,13 @@ def summarize(runs) -> dict:
     by_size = {}
     for r in ok:
         if not r["untiled"] and r["tile_batch"] == 1:
-            by_size.setdefault((r["case"], r["precision"]), []).append(r)
-    for (case, precision), rs in by_size.items():
+            by_size.setdefault((r["backbone"], r["case"], r["precision"]), []).append(r)
+    for (backbone, case, precision), rs in by_size.items():
         rs.sort(key=lambda r: r["megapixels"])
         for a, b in zip(rs, rs[1:]):
             growth = b["peak_rss_mib"] - a["peak_rss_mib"]
             buffer = b["image_buffer_mib"] - a["image_buffer_mib"]
-            summary[f"{case} {precision} peak growth {a['megapixels']:g}->{b['megapixels']:g}MP"] = {
+            summary[f"{backbone} {case} {precision} peak growth {a['megapixels']:g}->{b['megapixels']:g}MP"] = {
                 "peak_rss_growth_mib": round(growth, 1), "one_image_buffer_growth_mib": round(buffer, 1),
                 "growth_in_image_buffers": round(growth / buffer, 2) if buffer else None}
     return summary
