@@ -100,7 +100,8 @@ def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable 
 def style_progress(quiet: bool = False, label: str = "styling", save: Callable | None = None,
                    save_every: int | None = None):
     """Yield a callback for style transfer / texture synthesis: one bar for the whole run, with the
-    loss terms; every `save_every` iterations it calls save(iteration_count, rgb) (also when quiet)."""
+    loss terms the run has (a texture has no content term); every `save_every` iterations it calls
+    save(iteration_count, rgb) (also when quiet)."""
     done = 0
 
     def maybe_save(event) -> None:
@@ -118,9 +119,10 @@ def style_progress(quiet: bool = False, label: str = "styling", save: Callable |
         h, w = event.size
         loss = event.losses
         scale = f" · scale {event.scale}/{event.scales}" if event.scales > 1 else ""
+        terms = ", ".join(f"{name} {loss[name]:.3g}" for name in ("content", "style", "tv") if name in loss)
         bar.advance(sum(a * b for a, b in event.sizes) * event.iterations, h * w,
                     f"{label}{scale} {w}x{h} · iter {event.iteration}/{event.iterations} · loss {loss['total']:.4g} "
-                    f"(content {loss['content']:.3g}, style {loss['style']:.3g}, tv {loss['tv']:.3g})")
+                    f"({terms})")
         maybe_save(event)
 
     try:

@@ -328,8 +328,8 @@ class _GatysSettings(Settings):
     backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
-    style_weight: float = option(1.0, "Weight of the style term: higher paints more style, less content.")
-    tv_weight: float = option(1.0, "Weight of the total-variation term: higher is smoother.")
+    style_weight: float = option(10.0, "Weight of the style term: higher paints more style, less content.")
+    tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.")
     optimizer: str = option("lbfgs", "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
                                      "pairs) or adam (steady, least memory; see --learning-rate).")
     iterations: int = option(100, "Optimiser iterations, at each scale.")
@@ -338,7 +338,6 @@ class _GatysSettings(Settings):
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
     tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
     seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.")
-    save_every: int | None = option(None, "Also write OUTPUT_0050.png etc. every N iterations.")
 
     def __post_init__(self) -> None:
         self._texts("style_layers")
@@ -358,8 +357,6 @@ class _GatysSettings(Settings):
         self._whole("tile_size", 64, " 512 is a good start.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             self._fail("seed", f"must be a whole number (got {self.seed!r}).")
-        if self.save_every is not None:
-            self._whole("save_every", 1)
         self._check_init()
 
     def _check_init(self) -> None:

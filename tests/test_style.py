@@ -1,17 +1,14 @@
-"""Style transfer and texture synthesis: Grams, tiled Grams and gradients, the optimiser, colours,
-masks, and the `style` / `texture` commands' handling of bad input."""
+"""Style transfer and texture synthesis: Grams, tiled Grams and gradients, the optimisers, colours,
+masks, the default settings' look, and the `style` / `texture` commands' handling of bad input."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-IMAGES = Path("/work/shared/images")
+from conftest import SAMPLES, run_cli
+
 SHALLOW = dict(content_layers=[("block2_conv2", 1.0)], style_layers=[("block1_conv1", 1.0), ("block2_conv1", 0.5)])
 
 
@@ -25,7 +22,13 @@ def net():
 def picture(name: str, size: tuple[int, int]) -> np.ndarray:
     from deepdream.images import load_image, resize_array
 
-    return resize_array(load_image(IMAGES / name).rgb, size)
+    return resize_array(load_image(SAMPLES / name).rgb, size)
+
+
+def saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation, 0-255."""
+    hsv = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).convert("HSV")
+    return float(np.asarray(hsv, np.float32)[..., 1].mean())
 
 
 # ----------------------------------------------------------------------------------- Gram matrices
@@ -45,7 +48,7 @@ def test_gram_matches_numpy_with_and_without_mask():
 
 def test_tile_gram_sums_add_up_to_the_whole_gram():
     """The accumulation mechanics: Gram sums over the tiles' cores equal the whole array's Gram sum."""
-    from deepdream.style import _gram_sums, make_tiles
+    from deepdream.style import gram_sums, make_tiles
 
     rng = np.random.default_rng(2)
     f = rng.normal(size=(45, 70, 8)).astype(np.float32)
@@ -59,9 +62,9 @@ def test_tile_gram_sums_add_up_to_the_whole_gram():
         core = f[t.ey0:t.ey1, t.ex0:t.ex1][r0:r1, c0:c1]
         np.testing.assert_array_equal(core, f[R0:R1, C0:C1])
         covered[R0:R1, C0:C1] += 1
-        total += _gram_sums(core, masks[:, R0:R1, C0:C1]).numpy()
+        total += gram_sums(core, masks[:, R0:R1, C0:C1]).numpy()
     assert (covered == 1).all()  # the cores partition the picture
-    np.testing.assert_allclose(total, _gram_sums(f, masks).numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(total, gram_sums(f, masks).numpy(), rtol=1e-4, atol=1e-3)
 
 
 def test_tiles_line_up_with_the_deepest_layer():
@@ -75,6 +78,44 @@ def test_tiles_line_up_with_the_deepest_layer():
     # Layer of stride 8: the cores' feature rows cover ceil(300 / 8) = 38 rows exactly once.
     rows = sorted({tuple(t.crop(8)[1][:2]) for t in tiles})
     assert rows[0][0] == 0 and rows[-1][1] == 38 and all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+
+
+# ------------------------------------------------------------------------ numpy TV and padding fold
+
+
+def test_reflect_padding_fold_is_the_adjoint_of_reflect_padding():
+    import tensorflow as tf
+
+    from deepdream.style import fold_reflect_padding
+
+    rng = np.random.default_rng(6)
+    for h, w, pad in ((9, 13, 4), (5, 5, 4), (20, 7, 1), (6, 6, 0)):
+        image = tf.constant(rng.normal(size=(h, w, 3)).astype(np.float32))
+        upstream = rng.normal(size=(h + 2 * pad, w + 2 * pad, 3)).astype(np.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+        expected = tape.gradient(padded, image, output_gradients=tf.constant(upstream)).numpy()
+        np.testing.assert_allclose(fold_reflect_padding(upstream.copy(), pad), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_total_variation_gradient_matches_autodiff():
+    import tensorflow as tf
+
+    from deepdream.style import tv_loss_and_gradient
+
+    x = np.random.default_rng(7).uniform(-100, 100, (11, 17, 3)).astype(np.float32)
+    value, grad = tv_loss_and_gradient(x, 3.0, pixel_scale=1.0)
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        dy, dx = t[1:] - t[:-1], t[:, 1:] - t[:, :-1]
+        expected = 3.0 * (tf.reduce_mean(dy * dy) + tf.reduce_mean(dx * dx)) / 255.0**2
+    assert value == pytest.approx(float(expected), rel=1e-5)
+    np.testing.assert_allclose(grad, tape.gradient(expected, t).numpy(), rtol=1e-4, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------ tiled loss
 
 
 def _loss_pair(net, halo=16):
@@ -110,7 +151,7 @@ def test_tiled_loss_and_gradient_equal_the_whole_pictures(net):
     tiled, whole = _loss_pair(net)
     h, w = 72, 100
     content = net.preprocess(picture("chelsea.png", (h, w))).numpy()
-    styles = [net.preprocess(picture(n, (64, 64))).numpy() for n in ("astronaut.png", "brick.png")]
+    styles = [net.preprocess(picture(n, (64, 64))).numpy() for n in ("rocket.jpg", "brick.png")]
     masks = np.zeros((2, h, w), np.float32)
     masks[0, :, :50] = 1
     masks[1, :, 50:] = 1
@@ -130,44 +171,118 @@ def test_tiled_loss_and_gradient_equal_the_whole_pictures(net):
     assert np.abs(grad_t - grad_w).max() < 2e-3 * scale
     # Traced once per function, whatever the tile shapes (9 tiles of several shapes here).
     tiled(x * 0.5)
-    assert tiled.traces == 4  # pass 1, pass 2, TV, folding the reflect padding's gradient back
-    assert whole.traces == 4  # measure (pass 1), the whole-picture function, TV, folding
+    assert tiled.traces == 2  # pass 1, pass 2 (TV and the padding's fold are numpy)
+    assert whole.traces == 2  # measure (pass 1), the whole-picture function
 
 
-# ------------------------------------------------------------------------------------ optimising
+# ------------------------------------------------------------------------------------ optimisers
 
 
-def test_lbfgs_lowers_the_loss_tenfold(net):
-    from deepdream.style import transfer
+def _quadratic(n=200, seed=8):
+    """f(x) = 0.5 (x - c)' A (x - c), A diagonal with condition number 100."""
+    rng = np.random.default_rng(seed)
+    a = np.geomspace(1, 100, n).astype(np.float32)
+    c = rng.uniform(-1, 1, n).astype(np.float32)
+    evals = []
+
+    def loss(x):
+        evals.append(1)
+        r = x - c
+        return {"total": float(0.5 * np.sum(a * r * r, dtype=np.float64))}, (a * r).astype(np.float32)
+
+    return loss, c, evals
+
+
+def test_lbfgs_solves_an_ill_conditioned_quadratic():
+    from deepdream.style import minimise_lbfgs
+
+    loss, c, evals = _quadratic()
+    log = []
+    x = minimise_lbfgs(loss, np.zeros_like(c), 60, lambda i, t, x: log.append(t["total"]), history=5)
+    assert x.dtype == np.float32
+    assert np.abs(x - c).max() < 1e-3
+    assert all(b <= a for a, b in zip(log, log[1:]))  # never goes up
+    assert len(evals) < 3 * len(log) + 2  # the full step is taken almost always
+
+
+def test_lbfgs_keeps_the_bounds_and_finds_the_bounded_minimum():
+    from deepdream.style import minimise_lbfgs
+
+    loss, c, _ = _quadratic(seed=9)
+    x = minimise_lbfgs(loss, np.zeros_like(c), 80, lambda *a: None, low=-0.5, high=0.5)
+    assert x.min() >= -0.5 and x.max() <= 0.5
+    np.testing.assert_allclose(x, np.clip(c, -0.5, 0.5), atol=2e-3)
+
+
+def test_lbfgs_on_rosenbrock():
+    from deepdream.style import minimise_lbfgs
+
+    def loss(v):
+        x, y = float(v[0]), float(v[1])
+        f = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        g = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], np.float32)
+        return {"total": f}, g
+
+    x = minimise_lbfgs(loss, np.array([-1.2, 1.0], np.float32), 200, lambda *a: None, first_step=0.1)
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=2e-2)
+
+
+def test_lbfgs_history_is_bounded_in_memory():
+    from deepdream.style.optimizers import HISTORY_BYTES, history_size
+
+    assert history_size(64 * 64 * 3) == 10
+    sixteen_megapixels = 4096 * 4096 * 3
+    m = history_size(sixteen_megapixels)
+    assert m == 3 and m * 2 * sixteen_megapixels * 4 <= 1.25 * HISTORY_BYTES
+
+
+def test_lbfgs_lowers_the_style_loss_tenfold(net):
+    from deepdream.style import TextureSettings, transfer
 
     log = []
-    transfer(net, content=None, styles=[picture("astronaut.png", (64, 64))], size=(40, 40), iterations=30,
-             init="noise", progress=log.append)
+    transfer(net, None, [picture("rocket.jpg", (64, 64))], (40, 40), TextureSettings(iterations=30),
+             progress=log.append)
     assert len(log) == 30 and log[-1].iteration == 30
+    assert "content" not in log[-1].losses  # a texture has no content term
     first, last = log[0].losses["total"], log[-1].losses["total"]
     assert last < first / 10, (first, last)
 
 
 def test_adam_lowers_the_loss(net):
-    from deepdream.style import transfer
+    from deepdream.style import StyleSettings, transfer
 
     log = []
-    out = transfer(net, content=picture("coffee.png", (48, 64)), styles=[picture("astronaut.png", (64, 64))],
-                   size=(48, 64), iterations=8, optimizer="adam", learning_rate=8.0, progress=log.append)
+    out = transfer(net, picture("coffee.png", (48, 64)), [picture("rocket.jpg", (64, 64))], (48, 64),
+                   StyleSettings(iterations=8, optimizer="adam", learning_rate=8.0), progress=log.append)
     assert out.shape == (48, 64, 3) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 255
     assert log[-1].losses["total"] < 0.7 * log[0].losses["total"]
 
 
 def test_coarse_to_fine_scales_solve_small_then_refine(net):
-    from deepdream.style import scale_sizes, transfer
+    from deepdream.style import StyleSettings, scale_sizes, transfer
 
     assert scale_sizes(300, 451, 3, 32) == [(75, 113), (150, 226), (300, 451)]
     assert scale_sizes(64, 64, 3, 32) == [(32, 32), (64, 64)]  # 16 px is under VGG16's minimum
     log = []
-    out = transfer(net, content=picture("chelsea.png", (64, 96)), styles=[picture("brick.png", (64, 64))],
-                   size=(64, 96), scales=2, iterations=2, progress=log.append)
+    out = transfer(net, picture("chelsea.png", (64, 96)), [picture("brick.png", (64, 64))], (64, 96),
+                   StyleSettings(scales=2, iterations=2), progress=log.append)
     assert out.shape == (64, 96, 3)
     assert [(e.scale, e.size) for e in log] == [(1, (32, 48))] * 2 + [(2, (64, 96))] * 2
+
+
+# ----------------------------------------------------------------------------- colours and masks
+
+
+def test_default_settings_paint_a_grey_style_over_the_colours(photo):
+    """A colour photo styled with a grey texture at the default settings loses most of its colour:
+    the style, not the content, decides the palette."""
+    import deepdream
+
+    grey_style = np.repeat(picture("gravel.png", (128, 128)).mean(-1, keepdims=True), 3, -1)
+    out = deepdream.stylize(photo, grey_style)
+    assert out.shape == photo.shape
+    ratio = saturation(out) / saturation(photo)
+    assert ratio < 0.6, ratio
 
 
 def test_preserve_colors_keeps_the_contents_chroma():
@@ -184,20 +299,24 @@ def test_preserve_colors_keeps_the_contents_chroma():
 
 def test_a_mask_keeps_each_style_in_its_region(net):
     """Red noise styles the left half, blue noise the right; each half's colour follows its style."""
-    from deepdream.style import transfer
+    from deepdream.style import TextureSettings, transfer
 
     rng = np.random.default_rng(4)
     red = np.stack([rng.uniform(150, 255, (48, 48)), rng.uniform(0, 60, (48, 48)), rng.uniform(0, 60, (48, 48))], -1)
     blue = red[..., ::-1].copy()
     left = np.zeros((48, 48), np.float32)
     left[:, :24] = 1
-    out = transfer(net, content=None, styles=[red.astype(np.float32), blue.astype(np.float32)], size=(48, 48),
-                   masks=[left, 1 - left], iterations=30, init="noise")
+    # A texture's settings with two styles: each style's Gram over its own mask, no content term.
+    out = transfer(net, None, [red.astype(np.float32), blue.astype(np.float32)], (48, 48),
+                   TextureSettings(iterations=30), masks=[left, 1 - left])
     lh, rh = out[:, 2:20].reshape(-1, 3).mean(0), out[:, 28:46].reshape(-1, 3).mean(0)
     assert lh[0] > lh[2] + 40 and rh[2] > rh[0] + 40, (lh, rh)
 
 
-def test_texture_api_takes_a_size_and_returns_pil(tmp_path):
+# ------------------------------------------------------------------------------------ the API
+
+
+def test_texture_api_takes_a_size_and_returns_pil():
     import deepdream
 
     sample = Image.fromarray(picture("gravel.png", (48, 48)).astype(np.uint8))
@@ -205,7 +324,15 @@ def test_texture_api_takes_a_size_and_returns_pil(tmp_path):
     assert isinstance(out, Image.Image) and out.size == (80, 40) and out.mode == "RGB"
 
 
-# ---------------------------------------------------------------------------------- parsing + CLI
+def test_api_takes_settings_and_overrides(photo):
+    import deepdream
+    from deepdream.settings import StyleSettings
+
+    settings = StyleSettings(iterations=1, seed=3)
+    out = deepdream.stylize(photo, picture("brick.png", (64, 64)), settings, tile_size=256, seed=None)
+    assert out.shape == photo.shape
+    with pytest.raises(deepdream.DeepDreamError, match="--iterations must be at least 1"):
+        deepdream.stylize(photo, picture("brick.png", (64, 64)), settings, iterations=0)
 
 
 def test_parse_size_and_blend():
@@ -222,9 +349,20 @@ def test_parse_size_and_blend():
             parse_blend(bad, 2)
 
 
-def run_cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+def test_settings_record_paths_and_round_trip():
+    from deepdream.settings import StyleSettings, TextureSettings
+
+    s = StyleSettings(styles=[SAMPLES / "rocket.jpg"], style_blend="1", content_layers=[("block4_conv2", 2)])
+    assert s.styles == (str(SAMPLES / "rocket.jpg"),) and s.style_blend == (1.0,)
+    assert s.content_layers == ("block4_conv2=2",)
+    assert StyleSettings.from_dict(s.to_dict()) == s
+    t = TextureSettings(size=(80, 40), seed=-5)
+    assert t.size == "80x40" and TextureSettings.from_dict(t.to_dict()) == t
+    assert StyleSettings.help("backbone") == TextureSettings.help("backbone")
+    assert "dream with" not in StyleSettings.help("backbone")
+
+
+# ---------------------------------------------------------------------------------------- CLI
 
 
 @pytest.fixture(scope="module")
@@ -248,11 +386,27 @@ def files(tmp_path_factory):
      "Style blend weights must be positive numbers (got -1)"),
     (["style", "content.png", "-s", "style.png", "--style-blend", "x"], "Cannot read style blend weight 'x'"),
     (["style", "content.png", "-s", "missing.png"], "Input file 'missing.png' does not exist."),
-    (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "Unknown optimizer 'sgd'"),
-    (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be a whole number"),
+    (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "--optimizer must be one of lbfgs, adam"),
+    (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be at least 1"),
+    (["style", "content.png", "-s", "style.png", "--content-weight", "-1"], "--content-weight must be at least 0"),
+    (["style", "content.png", "-s", "style.png", "--style-weight", "0"], "--style-weight must be greater than 0"),
+    (["style", "content.png", "-s", "style.png", "--tv-weight", "nan"], "--tv-weight must be a finite number"),
+    (["style", "content.png", "-s", "style.png", "--learning-rate", "0"], "--learning-rate must be greater than 0"),
+    (["style", "content.png", "-s", "style.png", "--style-scale", "9"], "--style-scale must be at most 8"),
+    (["style", "content.png", "-s", "style.png", "--scales", "0"], "--scales must be at least 1"),
+    (["style", "content.png", "-s", "style.png", "--scales", "9"], "--scales must be at most 8"),
+    (["style", "content.png", "-s", "style.png", "--tile-size", "16"], "--tile-size must be at least 64"),
+    (["style", "content.png", "-s", "style.png", "--max-side", "0"], "--max-side must be at least 1"),
+    (["style", "content.png", "-s", "style.png", "--save-every", "0"], "--save-every must be at least 1"),
+    (["style", "content.png", "-s", "style.png", "--init", "banana"],
+     "--init must be content, noise or an image file ('banana' does not exist)"),
+    (["style", "content.png", "-s", "style.png", "--style-layer", "nope"], "nope"),
     (["texture", "style.png", "--size", "12by5"], "Cannot read size '12by5'"),
     (["texture", "style.png", "--size", "0x64"], "The size must be at least 1x1 pixels"),
     (["texture", "style.png", "--init", "content"], "A texture has no content image"),
+    (["texture", "style.png", "--init", "banana"], "--init must be noise or an image file ('banana' does not exist)"),
+    (["texture", "style.png", "--sample-scale", "0"], "--sample-scale must be at least 0.05"),
+    (["texture", "style.png", "--optimizer", "adamw"], "--optimizer must be one of lbfgs, adam"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
     result = run_cli(*args, "-o", "out.png", cwd=files)
@@ -263,7 +417,9 @@ def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
     assert not (files / "out.png").exists()
 
 
-def test_cli_style_resizes_a_mask_with_a_note_and_saves_snapshots(files):
+def test_cli_style_resizes_a_mask_with_a_note_saves_snapshots_and_settings(files):
+    from deepdream.images import read_metadata
+
     result = run_cli("style", "content.png", "-s", "style.png", "--mask", "white_small.png", "--iterations", "2",
                      "--save-every", "1", "-q", "-o", "styled.png", cwd=files)
     assert result.returncode == 0, result.stderr
@@ -272,3 +428,30 @@ def test_cli_style_resizes_a_mask_with_a_note_and_saves_snapshots(files):
     with Image.open(files / "styled.png") as img:
         assert img.size == (64, 64)
     assert (files / "styled_0001.png").exists() and (files / "styled_0002.png").exists()
+    import json
+
+    meta = json.loads(read_metadata(files / "styled.png"))
+    assert meta["mode"] == "style" and meta["input"] == "content.png"
+    assert meta["settings"]["styles"] == ["style.png"] and meta["settings"]["iterations"] == 2
+
+
+def test_cli_texture_takes_a_negative_seed_and_shows_no_content_term(files):
+    import json
+
+    from deepdream.images import read_metadata
+
+    result = run_cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "--seed", "-5",
+                     "-o", "tex.png", cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "content" not in result.stderr
+    with Image.open(files / "tex.png") as img:
+        assert img.size == (40, 32)
+    meta = json.loads(read_metadata(files / "tex.png"))
+    assert meta["mode"] == "texture" and meta["settings"]["seed"] == -5 and meta["settings"]["size"] == "40x32"
+
+
+def test_cli_backbone_help_is_about_style():
+    for command in ("style", "texture"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0
+        assert "dream with" not in result.stdout and "define content and style" in result.stdout

@@ -1,0 +1,60 @@
+"""Colour and masks for style transfer: luminance and chroma (YIQ) for --preserve-colors, grey
+styles, masks as weights in [0, 1], and the coloured noise a texture starts from."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import images
+from ..errors import InputError
+
+# YIQ: Y is the luminance, I and Q the chroma.
+_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
+_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(rgb, np.float32) @ _RGB_TO_YIQ[0]
+
+
+def to_yiq(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(rgb, np.float32) @ _RGB_TO_YIQ.T
+
+
+def from_yiq(yiq: np.ndarray) -> np.ndarray:
+    return np.asarray(yiq, np.float32) @ _YIQ_TO_RGB.T
+
+
+def grey(rgb: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
+    """The luminance as a 3-channel picture; with `like`, its mean and spread matched to like's."""
+    y = luminance(rgb)
+    if like is not None:
+        ref = luminance(like)
+        y = (y - y.mean()) * (ref.std() / max(float(y.std()), 1e-3)) + ref.mean()
+    return np.repeat(np.clip(y, 0, 255)[..., None], 3, axis=2).astype(np.float32)
+
+
+def keep_colors(result: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """The result's luminance with the content's chroma (YIQ)."""
+    yiq = to_yiq(content)
+    yiq[..., 0] = luminance(result)
+    return np.clip(from_yiq(yiq), 0, 255).astype(np.float32)
+
+
+def mask_array(loaded: images.LoadedImage, name: str = "mask") -> np.ndarray:
+    """A mask image as floats in [0, 1] (white = the style's region); an all-black mask is an error."""
+    m = luminance(loaded.rgb) / 255.0
+    if loaded.alpha is not None:
+        m = m * (loaded.alpha.astype(np.float32) / 255.0)
+    if float(m.max()) < 0.5:
+        raise InputError(f"Mask {name} is empty (no white pixels); paint the region its style should cover white.")
+    return np.clip(m, 0, 1).astype(np.float32)
+
+
+def colour_noise(rng, size: tuple[int, int], like: np.ndarray, spread: float = 0.5) -> np.ndarray:
+    """Gaussian noise with the mean and colour covariance of `like` (grey noise for a grey picture),
+    at `spread` times its spread: a starting point of the right colours, with no structure."""
+    pixels = np.asarray(like, np.float64).reshape(-1, 3)
+    mean, cov = pixels.mean(0), np.cov(pixels, rowvar=False) + 1e-6 * np.eye(3)
+    noise = rng.standard_normal((size[0] * size[1], 3)) @ np.linalg.cholesky(cov).T * spread + mean
+    return np.clip(noise, 0, 255).reshape(size + (3,)).astype(np.float32)
