@@ -25,10 +25,13 @@ def test_tile_edges_cover_every_pixel_once_within_bounds(length, tile, min_size)
         assert max(sizes) <= max(tile + min_size - 1, length if length <= tile else 0)
 
 
-def test_tile_edges_follow_the_offset():
-    assert tile_edges(1000, 256, 100, 32) == [(0, 100), (100, 356), (356, 612), (612, 868), (868, 1000)]
-    # a sliver at either end is merged into its neighbour
-    assert tile_edges(1000, 256, 10, 32) == [(0, 266), (266, 522), (522, 778), (778, 1000)]
+def test_tile_edges_use_the_fewest_tiles_and_move_with_the_offset():
+    assert tile_edges(1024, 512, 127, 128) == [(0, 512), (512, 1024)]  # the middle of the range
+    assert tile_edges(1024, 512, 0, 128) == [(0, 385), (385, 1024)]  # moved 127 up
+    assert tile_edges(1024, 512, 254, 128) == [(0, 639), (639, 1024)]  # and 127 down
+    cuts = {tile_edges(1400, 512, offset, 128)[1][0] for offset in range(512)}
+    assert len(cuts) > 300  # the borders wander over hundreds of positions, step after step
+    assert all(len(tile_edges(1400, 512, offset, 128)) == 3 for offset in range(512))
 
 
 def whole_image_gradient(backbone, objective, image):

@@ -73,8 +73,10 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
     From the smallest octave up: the original image at this octave's size, plus the detail dreamt so
     far (enlarged), is ascended for `steps` steps; what the steps added becomes the detail carried on.
     Each step moves the mean pixel by `step_size` RGB levels (times the mask, [H, W] in [0, 1]).
-    Per step the generator draws the tile grid's offset, then each transform its parameters
-    (`transform.draw(rng, height, width, tiled)` -> keyword arguments of `tiled.ascent_step`).
+    The tile grid's offset is drawn once per octave, so every step of an octave feeds the network
+    tiles of the same shapes (its kernels are set up once); per step each transform draws its
+    parameters (`transform.draw(rng, height, width, tiled)` -> keyword arguments of
+    `tiled.ascent_step`): `Jitter` moves the picture under the grid, `GridShift` the grid itself.
 
     Memory at full size, besides the caller's array and the result: the image (updated in place
     each step), the tiles' gradients (one image's worth) and, while the last octave starts, the
@@ -98,12 +100,12 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
             image = backbone.clip(base if detail is None else base + resize(detail, size))
         detail = None
         octave_mask = None if full_mask is None else resize(full_mask, size)
+        grid = tuple(int(o) for o in rng.integers(0, tiled.tile_size, size=2))  # one tile shape per octave
         for s in range(steps):
-            offset = tuple(int(o) for o in rng.integers(0, tiled.tile_size, size=2))
-            options = {}
+            options = {"offset": grid}
             for transform in transforms:
                 options.update(transform.draw(rng, size[0], size[1], tiled))
-            image, value = tiled.ascent_step(image, offset, step, low, high, mask=octave_mask, **options)
+            image, value = tiled.ascent_step(image, step=step, low=low, high=high, mask=octave_mask, **options)
             if progress is not None:
                 current = image
                 progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
@@ -122,15 +124,16 @@ class Dreamer:
 
     def __init__(self, settings, backbone, objective, mask=None):
         from .steps import StepRule
-        from .transforms import AffineJitter, Jitter
+        from .transforms import AffineJitter, GridShift, Jitter
 
         self.settings = settings
         self.backbone = backbone
         self.objective = objective
         self.mask = mask  # float32 [H, W] in [0, 1], or None
         affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
-        self.transforms = [t for t in (Jitter(settings.jitter) if settings.jitter else None,
-                                       affine if affine.active else None) if t is not None]
+        # Without jitter the grid itself must move every step, or tile borders would show as seams.
+        shift = Jitter(settings.jitter) if settings.jitter else GridShift()
+        self.transforms = [shift] + ([affine] if affine.active else [])
         self.step_rule = StepRule(settings.normalize, luminance=settings.preserve_colors)
         self.tiled = TiledGradient(backbone, objective, settings.tile_size, precision=settings.precision,
                                    tile_batch=settings.tile_batch, step_rule=self.step_rule,

@@ -1,11 +1,14 @@
 """Random-shift tiled gradients: the gradient of an objective over an image of any size, in memory
 bounded by the tile.
 
-Each step lays a grid of tiles over the image at a random offset (the jitter), takes each tile's
-gradient with respect to that tile alone, and stitches the gradients back together. Tiles never wrap
-around the image's edges, so no seam is ever fed to the network, and since the grid moves every step,
-tile borders leave no trace. With a tile at least as large as the image there is one tile, and the
-result is exactly the whole image's gradient.
+A step lays a grid of tiles over the picture, takes each tile's gradient with respect to that tile
+alone, and stitches the gradients back together. The grid has as few tiles as cover the picture,
+with their borders moved by a random amount; before the grid is laid, the picture may be extended
+at its edges by its own mirror image (the jitter, `transforms.Jitter`), so its content moves under
+the grid and the network from step to step, small pictures included. Tiles never wrap around the
+picture's edges, so no seam is ever fed to the network, and since the picture moves every step,
+tile borders leave no trace. With a tile at least as large as the picture and no jitter there is
+one tile, and the result is exactly the whole picture's gradient.
 
 The network may compute in a lower precision (bfloat16, float16) than the image: the tile is cast
 to the compute dtype inside the traced function, the objective reduces in float32, and the gradient
@@ -16,19 +19,23 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
+import numpy as np
 
-def tile_edges(length: int, tile: int, offset: int, min_size: int) -> list[tuple[int, int]]:
-    """Split [0, length) into segments at offset, offset + tile, ...; segments shorter than min_size
-    (at either end) are merged into their neighbour, so every segment is at least min_size long
-    (or the whole length) and at most tile + min_size - 1."""
-    if length <= tile:
+
+def tile_edges(length: int, tile: int, offset: int, min_size: int, count: int | None = None) -> list[tuple[int, int]]:
+    """Split [0, length) into `count` segments (default: as few as fit, ceil(length / tile)) of
+    nearly equal length, all cuts moved together by an amount drawn from `offset` (0 .. tile - 1),
+    as far as every segment stays between min_size and tile + min_size - 1 long.
+
+    The fewest tiles is what costs least (a grid laid at any offset would cut most lines into one
+    more, smaller piece); moving every cut each step keeps tile borders from settling anywhere."""
+    count = count or -(-length // tile)
+    if count <= 1:
         return [(0, length)]
-    cuts = [0] + list(range(offset % tile, length, tile)) + [length]
-    cuts = sorted(set(cuts))
-    if len(cuts) > 2 and cuts[1] - cuts[0] < min_size:
-        del cuts[1]
-    if len(cuts) > 2 and cuts[-1] - cuts[-2] < min_size:
-        del cuts[-2]
+    even = length / count
+    room = int(max(0, min(tile + min_size - 1 - np.ceil(even), np.floor(even) - min_size)))
+    move = offset % (2 * room + 1) - room if room else 0
+    cuts = [0] + [int(round(k * even)) + move for k in range(1, count)] + [length]
     return list(zip(cuts[:-1], cuts[1:]))
 
 
@@ -47,9 +54,9 @@ class Tile(NamedTuple):
 def _segments(length: int, tile: int, offset: int, min_size: int, extension: int, shift: int):
     """(core start, core end, pad before, pad after) along one axis. The picture is extended by
     `extension` mirrored pixels, `shift` of them before it; the extended line is cut as
-    `tile_edges` cuts it (into one piece when the picture itself fits a tile)."""
+    `tile_edges` cuts it, into as many pieces as the picture itself needs (one when it fits a tile)."""
     virtual = length + extension
-    edges = [(0, virtual)] if length <= tile else tile_edges(virtual, tile, offset, min_size)
+    edges = tile_edges(virtual, tile, offset, min_size, count=-(-length // tile))
     return [(max(0, v0 - shift), min(length, v1 - shift), max(0, shift - v0), max(0, v1 - shift - length))
             for v0, v1 in edges]
 
@@ -212,7 +219,8 @@ class TiledGradient:
             gradient = write_rows(gradient, y0, band)
         return tf.reshape(gradient, [height, width, 3]), float(value)
 
-    def ascent_step(self, image, offset, step, low, high, shift=(0, 0, 0), affine=(1.0, 0.0), mask=None):
+    def ascent_step(self, image, offset=(0, 0), step=1.0, low=None, high=None, shift=(0, 0, 0), affine=(1.0, 0.0),
+                    mask=None):
         """One gradient-ascent step: (clip(image + s * mask * g, low, high), objective value), where
         g is the tiled gradient at offset (after the step rule's per-tile part) and s makes the mean
         |s * g| equal `step` (model-space units). `mask` [H, W, 1] (or None) weights the change per

@@ -36,6 +36,15 @@ class Jitter:
 
 
 @dataclass(frozen=True)
+class GridShift:
+    """Lay the tile grid at a new random offset each step (when nothing else moves the picture
+    under it: without it the tile borders would stay put for a whole octave and show as seams)."""
+
+    def draw(self, rng, height: int, width: int, tiled) -> dict:
+        return {"offset": tuple(int(o) for o in rng.integers(0, tiled.tile_size, size=2))}
+
+
+@dataclass(frozen=True)
 class AffineJitter:
     """Zoom each tile by a factor in [1 - scale, 1 + scale] and rotate it by up to `degrees`."""
 
