@@ -50,3 +50,74 @@ SettingsFile = Annotated[Optional[Path], typer.Option(
     help="Take the settings from a picture deepdream wrote (or a JSON file); options given beside it override them.")]
 Strings = Optional[List[str]]
 Paths = Optional[List[Path]]
+
+
+# ---------------------------------------------------------------------------- every dream option, declared once
+
+#: Short flags and metavars of dream options; any other field gets its settings flag and a metavar by type.
+DREAM_SHORT_FLAGS = {"layers": ("-l",), "backbone": ("-b",)}
+DREAM_METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
+                  "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
+                  "rotate_jitter": "DEGREES", "normalize": "RULE", "precision": "P", "target_class": "NAME_OR_INDEX",
+                  "octave_scale": "S", "scale_jitter": "F", "step_size": "X"}
+
+
+def dream_option_parameters(cls=DreamSettings, *, lists=(), skip=(), helps=None) -> list:
+    """One keyword parameter (for Typer) per field of the settings class `cls`, in field order, each
+    an option defaulting to None (not given) with the field's flag, help and default shown. Tuple
+    fields and those named in `lists` repeat (a list); bools are flags. `helps`: help lines to use
+    instead of the field's own. Built from the settings themselves, so an option added there (such
+    as --class) reaches every command that uses this."""
+    import dataclasses
+    import inspect
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    params = []
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init:
+            continue
+        hint = hints[f.name]
+        base = [t for t in typing.get_args(hint) if t is not type(None)] if typing.get_args(hint) else [hint]
+        kind = base[0] if len(base) == 1 and base[0] in (bool, int, float) else str
+        repeat = hint is tuple or f.name in lists
+        flags = DREAM_SHORT_FLAGS.get(f.name, ()) + (cls.flag(f.name),)
+        help = (helps or {}).get(f.name)
+        if kind is bool and not repeat:
+            annotation = Annotated[bool, setting(cls, f.name, *flags, help=help)]
+            default = False
+        else:
+            metavar = DREAM_METAVARS.get(f.name) or {int: "N", float: "X"}.get(kind, "TEXT")
+            annotation = Annotated[Optional[List[kind]] if repeat else Optional[kind],
+                                   setting(cls, f.name, *flags, metavar=metavar, help=help)]
+            default = None
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=annotation))
+    return params
+
+
+def with_dream_options(cls=DreamSettings, *, lists=(), skip=(), helps=None):
+    """Decorate a command so it also takes every dream option (see `dream_option_parameters`),
+    after its own parameters; the command receives them as one dict, `dream_options` (field name
+    -> value as typed, None / [] / False where not given)."""
+    import functools
+    import inspect
+
+    def wrap(func):
+        own = [p for name, p in inspect.signature(func, eval_str=True).parameters.items() if name != "dream_options"]
+        extra = dream_option_parameters(cls, lists=lists, skip=skip, helps=helps)
+        names = [p.name for p in extra]
+        signature = inspect.Signature([p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own + extra])
+
+        @functools.wraps(func)
+        def command(*args, **kwargs):
+            options = {name: kwargs.pop(name, None) for name in names}
+            return func(*args, **kwargs, dream_options=options)
+
+        command.__signature__ = signature
+        command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+        del command.__wrapped__  # Typer must read the new signature, not the function's own
+        return command
+
+    return wrap
+

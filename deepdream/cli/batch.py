@@ -1,0 +1,150 @@
+"""`deepdream batch` and `deepdream gallery`: many renders, in this process or on Ray."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from ..settings import DreamSettings
+from . import app
+from .dream import given_settings
+from .options import Overwrite, Quiet, SettingsFile, with_dream_options
+
+SWEEP_HELPS = {
+    "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
+              "(not their sum, as in `dream`; put a sum in a --settings file). Default: the backbone's own.",
+    "seed": "Random seed; repeat to sweep: one render per seed.  [default: 0]",
+    "target_class": "ImageNet class (name or number) to push the picture toward; repeat to sweep: one render "
+                    "per class.",
+}
+GALLERY_HELPS = {
+    "layers": "One layer: a cell per channel of it (see --channels). Several: a cell per layer. "
+              "Default: a cell per layer of the backbone.",
+    "target_class": "ImageNet class (name or number): a cell per --class given.",
+}
+Ray = Annotated[Optional[str], typer.Option(
+    "--ray", metavar="local|ADDRESS", show_default=False,
+    help="Render on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
+         "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
+         "pip install \"deepdream[ray]\".")]
+Workers = Annotated[Optional[int], typer.Option(
+    "--workers", metavar="N", show_default=False,
+    help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
+
+
+@contextlib.contextmanager
+def batch_progress(quiet: bool, label: str):
+    """A callback for a batch's progress: one Rich bar counting renders (with a time estimate),
+    stages shown before the first render is done."""
+    from ..batch import Planned, Result
+    from ..progress import _Bar
+
+    if quiet:
+        yield lambda event: None
+        return
+    bar = _Bar(label)
+    total = 1
+    done = {"written": 0, "skipped": 0, "failed": 0}
+
+    def update(event) -> None:
+        nonlocal total
+        if isinstance(event, Planned):
+            total = max(1, event.total)
+        elif isinstance(event, Result):
+            done[event.status] += 1
+            failed = f" · {done['failed']} failed" if done["failed"] else ""
+            skipped = f" · {done['skipped']} already there" if done["skipped"] else ""
+            bar.advance(total, 1, f"{label} · {sum(done.values())}/{total}{skipped}{failed} · {event.item.label}")
+        else:
+            bar.stage(event.text)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
+
+
+def report(summary, quiet: bool) -> None:
+    """The summary on stderr (only the failures when quiet); exit code 1 if anything failed."""
+    for line in summary.lines() if not quiet else summary.lines()[1:]:
+        typer.echo(line, err=True)
+    if not summary.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+@with_dream_options(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
+def batch(
+    inputs: Annotated[List[str], typer.Argument(
+        metavar="INPUTS", show_default=False,
+        help="Image files, folders (their image files) or glob patterns such as 'photos/**/*.jpg'.")],
+    out: Annotated[Path, typer.Option("-o", "--out", metavar="DIR", show_default=False,
+                                      help="Output folder (made if missing): DIR/STEM.png per input, "
+                                           "DIR/STEM__layer-NAME__seed-N.png when sweeping.")],
+    format: Annotated[str, typer.Option("--format", metavar="FMT", help="Output format: png, jpg, webp or tif.")] = "png",
+    ray: Ray = None,
+    workers: Workers = None,
+    settings_file: SettingsFile = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Render again outputs already in DIR "
+                                                                "(default: skip them, so a stopped batch resumes).")] = False,
+    quiet: Quiet = False,
+    dream_options: dict = None,
+) -> None:
+    """Dream on many images: one output per input, and per value of a repeated --layer, --class or --seed.
+
+    A broken input is reported and skipped (exit code 1 at the end); outputs already there are
+    skipped, so running the same command again resumes."""
+    from ..batch import batch as run_batch
+
+    options = dict(dream_options)
+    sweep = {name: options.pop(name) for name in ("layers", "target_class", "seed") if options.get(name)}
+    settings = given_settings(DreamSettings, settings_file, options)
+    with batch_progress(quiet, "batch") as progress:
+        summary = run_batch(inputs, out, settings, sweep=sweep, ray=ray, workers=workers, overwrite=overwrite,
+                            format=format, progress=progress)
+    report(summary, quiet)
+
+
+@app.command()
+@with_dream_options(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
+def gallery(
+    input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", metavar="SHEET.png", show_default=False,
+        help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
+             "Default: INPUT_gallery.png beside the input.")] = None,
+    channels: Annotated[Optional[int], typer.Option(
+        "--channels", metavar="N", show_default=False,
+        help="With one --layer: show its first N channels.  [default: 16]")] = None,
+    cell: Annotated[int, typer.Option("--cell", metavar="PIXELS", help="Longer side of each cell's dream.")] = 160,
+    columns: Annotated[Optional[int], typer.Option("--columns", metavar="N", show_default=False,
+                                                   help="Cells per row. Default: a square-ish sheet.")] = None,
+    ray: Ray = None,
+    workers: Workers = None,
+    settings_file: SettingsFile = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    dream_options: dict = None,
+) -> None:
+    """A contact sheet of small dreams: one per layer of the backbone, per channel of --layer, or per --class.
+
+    Quick by default (--octaves 2 --steps 6 unless given); the HTML page beside the sheet gives
+    each cell's full-size `deepdream dream` command."""
+    from ..gallery import gallery as make_gallery
+
+    options = dict(dream_options)
+    layers = options.pop("layers") or None
+    classes = options.pop("target_class", None) or None
+    typed = [k for k, v in options.items() if v is not None and v is not False]
+    settings = given_settings(DreamSettings, settings_file, options)
+    with batch_progress(quiet, "gallery") as progress:
+        result = make_gallery(input, output, settings, layers=layers, channels=channels, classes=classes, cell=cell,
+                              columns=columns, ray=ray, workers=workers, overwrite=overwrite, progress=progress,
+                              typed=typed)
+    if not quiet:
+        typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} cells in "
+                   f"{result.sheet.stem}_cells/)", err=True)
+    report(result.summary, quiet)

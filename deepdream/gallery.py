@@ -1,0 +1,237 @@
+"""A gallery: one small dream per layer of a backbone (or per channel of one layer, or per class),
+laid out as a labelled contact sheet (PNG) with an HTML page beside it giving, for every cell,
+the `deepdream dream` command that makes it at full size.
+
+It is a batch (`deepdream.batch`) with a sweep, so it runs in process or on Ray alike; the cells
+are kept in SHEET_cells/ and a cell already there with the same settings is not dreamt again.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import shlex
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .batch import BatchSummary, Item, plan, run
+from .errors import OutputError, SettingsError
+from .settings import DreamSettings
+
+#: The gallery's quick look, used where the options do not say otherwise.
+QUICK = {"octaves": 2, "steps": 6}
+CELL = 160  # longer side of each cell's picture, in pixels
+CHANNELS = 16  # channels shown for one --layer without --channels
+
+
+@dataclass
+class Gallery:
+    """A finished gallery: the sheet, its HTML page, the cells (items, in order) and the batch summary."""
+
+    sheet: Path
+    html: Path
+    cells: list[Item]
+    labels: list[str]
+    commands: list[str]
+    summary: BatchSummary
+
+
+def gallery_sweep(settings: DreamSettings, layers: Sequence[str] | None = None, channels: int | None = None,
+                  classes: Sequence | None = None) -> tuple[dict, list[str]]:
+    """(sweep, cell labels): one cell per class (`classes`), per channel of one layer (the first
+    `channels`, default 16), per layer named (several `layers`), or per layer of the backbone."""
+    from ._tf import quiet_tensorflow
+    from .backbones import load_backbone
+
+    layers = list(layers or [])
+    if classes:
+        if channels is not None:
+            raise SettingsError("--channels shows the channels of one --layer; leave it out with --class.")
+        return {"target_class": list(classes)}, [str(c) for c in classes]
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    if len(layers) == 1 and ":" not in layers[0] and "=" not in layers[0]:
+        info = net.layer(layers[0])
+        if channels is not None and channels < 1:
+            raise SettingsError(f"--channels must be at least 1 (got {channels}).")
+        count = min(channels or CHANNELS, info.channels)
+        specs = [f"{info.name}:{c}" for c in range(count)]
+        return {"layers": specs}, specs
+    if channels is not None:
+        raise SettingsError("--channels shows the channels of one layer; give exactly one --layer NAME with it.")
+    specs = layers or [info.name for info in net.catalog]
+    return {"layers": specs}, specs
+
+
+def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
+    """The `deepdream dream` command line that renders `settings` on `input` (options at their
+    defaults left out), quoted for a POSIX shell."""
+    words = ["deepdream", "dream", str(input), "-o", output]
+    for f in fields(DreamSettings):
+        value, default = getattr(settings, f.name), f.default
+        if value == default or value is None or value == ():
+            continue
+        flag = DreamSettings.flag(f.name)
+        if isinstance(value, bool):
+            words.append(flag)
+        elif isinstance(value, tuple):
+            for v in value:
+                words += [flag, str(v)]
+        else:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, layers: Sequence[str] | None = None,
+            channels: int | None = None, classes: Sequence | None = None, cell: int = CELL, columns: int | None = None,
+            quick: bool = True, ray: str | None = None, workers: int | None = None, overwrite: bool = False,
+            progress: Callable[[object], None] | None = None, typed: Sequence[str] | None = None,
+            **options) -> Gallery:
+    """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
+    first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
+    dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
+    image), with SHEET.html beside it and the cells in SHEET_cells/.
+
+    Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
+    octaves and steps unless they are among `typed` (the settings the caller chose; default: the
+    names in `options`). The HTML gives each cell's full-size command: the settings given (not the
+    quick ones), at the image's own size. ray/workers: as `batch`."""
+    from . import images
+    from .api import dream_settings
+
+    image = Path(image)
+    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 32:
+        raise SettingsError(f"--cell must be a whole number of pixels, at least 32 (got {cell!r}).")
+    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
+        raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
+    sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
+    if sheet.suffix.lower() != ".png":
+        raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
+    page = sheet.with_suffix(".html")
+    images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
+    if page.exists() and not overwrite:
+        raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+    images.load_image(image)  # one clear line for a broken picture, before any work
+    full = dream_settings(settings, **options)
+    typed = set(options if typed is None else typed)
+    small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
+    small = small.replace(max_side=min(cell, full.max_side or cell))
+    sweep, labels = gallery_sweep(full, layers, channels, classes)
+    cells_dir = sheet.with_name(f"{sheet.stem}_cells")
+
+    def same_settings(item: Item) -> bool:
+        return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
+
+    the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
+    from .batch import check_layers
+
+    check_layers(item.settings for item in the_plan.items)
+    summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress)
+    cells = the_plan.ordered
+    commands = []
+    for item in cells:
+        changes = {name: getattr(item.settings, name) for name in sweep}
+        out = f"{image.stem}_{item.output.stem.split('__', 1)[-1].replace('__', '_')}.png"
+        commands.append(dream_command(image, full.replace(**changes), out))
+    failed = {r.item.output: r.reason for r in summary.failed}
+    title = (f"{image.name} · {small.backbone} · {small.octaves} octave{'s' * (small.octaves != 1)} x "
+             f"{small.steps} step{'s' * (small.steps != 1)}")
+    picture = contact_sheet([c.output for c in cells], labels, title, cell, columns, failed)
+    images.save_image(picture, sheet, overwrite=overwrite,
+                      metadata=small.to_json(input=image.name, gallery=labels))
+    write_html(page, sheet, cells, labels, commands, failed, title, overwrite)
+    return Gallery(sheet, page, cells, labels, commands, summary)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def _fit_text(draw, text: str, font, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell: int, columns: int | None = None,
+                  failed: dict | None = None):
+    """The sheet: a title line, then the cells in rows (each picture fitted into a box of the
+    largest cell's size, at most cell x cell; its label under it); a cell that failed is grey and
+    says so. A float32 RGB array."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    failed = failed or {}
+    n = len(paths)
+    columns = columns or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / columns)
+    pad, label_size, title_size = 8, max(11, cell // 12), max(13, cell // 10)
+    label_font, title_font = _font(label_size), _font(title_size)
+    sizes = []
+    for path in paths:
+        if path.exists() and path not in failed:
+            with Image.open(path) as img:
+                scale = min(1.0, cell / max(img.size))
+                sizes.append((max(1, round(img.width * scale)), max(1, round(img.height * scale))))
+    pic_w, pic_h = (max(w for w, _ in sizes), max(h for _, h in sizes)) if sizes else (cell, cell)
+    box_w, box_h = max(pic_w, 2 * label_size), pic_h + label_size + pad
+    top = title_size + 2 * pad
+    width = pad + columns * (box_w + pad)
+    height = top + rows * (box_h + pad)
+    sheet = Image.new("RGB", (width, height), (24, 24, 24))
+    draw = ImageDraw.Draw(sheet)
+    draw.text((pad, pad), _fit_text(draw, title, title_font, width - 2 * pad), fill=(235, 235, 235), font=title_font)
+    for index, (path, label) in enumerate(zip(paths, labels)):
+        x = pad + (index % columns) * (box_w + pad)
+        y = top + (index // columns) * (box_h + pad)
+        if path.exists() and path not in failed:
+            with Image.open(path) as img:
+                img = img.convert("RGB")
+                img.thumbnail((pic_w, pic_h), Image.LANCZOS)
+                sheet.paste(img, (x + (box_w - img.width) // 2, y + (pic_h - img.height) // 2))
+        else:
+            draw.rectangle([x, y, x + box_w - 1, y + pic_h - 1], fill=(70, 70, 70))
+            draw.text((x + 6, y + 6), "failed", fill=(255, 160, 160), font=label_font)
+        draw.text((x, y + pic_h + pad // 2), _fit_text(draw, str(label), label_font, box_w), fill=(220, 220, 220),
+                  font=label_font)
+    return np.asarray(sheet, np.float32)
+
+
+def write_html(page: Path, sheet: Path, cells: Sequence[Item], labels: Sequence[str], commands: Sequence[str],
+               failed: dict, title: str, overwrite: bool) -> None:
+    """SHEET.html: the title, the sheet, and per cell its picture, label and full-size command."""
+    from .images import atomic_write
+
+    figures = []
+    for item, label, command in zip(cells, labels, commands):
+        src = f"{item.output.parent.name}/{item.output.name}"
+        note = f'<p class="failed">failed: {html.escape(failed[item.output])}</p>' if item.output in failed else ""
+        figures.append(f'<figure><img src="{html.escape(src)}" alt="{html.escape(str(label))}">'
+                       f"<figcaption>{html.escape(str(label))}</figcaption>{note}"
+                       f"<code>{html.escape(command)}</code></figure>")
+    text = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ background: #181818; color: #ddd; font-family: sans-serif; margin: 1.5em; }}
+main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 1.2em; }}
+figure {{ margin: 0; }} img {{ max-width: 100%; image-rendering: auto; }}
+figcaption {{ font-weight: bold; margin: .3em 0; }}
+code {{ display: block; font-size: .75em; color: #9cf; word-break: break-all; user-select: all; }}
+.failed {{ color: #f99; }}
+</style></head>
+<body><h1>{html.escape(title)}</h1>
+<p>Contact sheet: <a href="{html.escape(sheet.name)}">{html.escape(sheet.name)}</a>. Under each cell, the command
+that makes it at full size.</p>
+<main>
+{chr(10).join(figures)}
+</main></body></html>
+"""
+    atomic_write(page, lambda f: f.write(text.encode("utf-8")))

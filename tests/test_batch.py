@@ -1,0 +1,155 @@
+"""`deepdream batch` and `deepdream gallery` as a user runs them, in process and on a real local
+Ray cluster (2 CPUs): broken inputs, resume, sweeps, input expansion, bad options, the same bytes
+on Ray, a worker that dies, the missing extra, and the contact sheet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from conftest import SAMPLES
+
+
+def run_cli(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """`python -m deepdream ARGS` as a user runs it, with extra environment variables."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+TINY = ["-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1", "-q"]
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Three 48x48 pictures (a1, a2, a10) and a broken one, in tmp_path/in."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cat = Image.open(SAMPLES / "chelsea.png").convert("RGB")
+    for name, box in [("a1", (0, 0, 200, 200)), ("a2", (100, 50, 300, 250)), ("a10", (200, 100, 400, 300))]:
+        cat.crop(box).resize((48, 48)).save(folder / f"{name}.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    return folder
+
+
+def outputs(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_broken_input_skipped_then_resume_and_overwrite(photos, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("batch", photos / "a1.png", photos / "broken.png", photos / "a2.png", "--out", out, *TINY)
+    assert result.returncode == 1, result.stderr
+    assert outputs(out) == ["a1.png", "a2.png"]
+    failures = [line for line in result.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failures) == 1 and "broken.png" in failures[0] and "is not an image" in failures[0], result.stderr
+    assert "Traceback" not in result.stderr
+    meta = Image.open(out / "a1.png").text["deepdream"]  # settings ride along, as with `dream`
+    assert '"block2_conv1"' in meta and '"input": "a1.png"' in meta
+    before = {name: (out / name).read_bytes() for name in outputs(out)}
+    (out / "a2.png").write_bytes(b"stale")  # resume keeps whatever is there
+    result = run_cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, *TINY[:-1])
+    assert result.returncode == 0, result.stderr
+    assert "0 written, 2 skipped" in result.stderr
+    assert (out / "a1.png").read_bytes() == before["a1.png"] and (out / "a2.png").read_bytes() == b"stale"
+    result = run_cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, "--overwrite", *TINY)
+    assert result.returncode == 0, result.stderr
+    assert (out / "a2.png").read_bytes() == before["a2.png"]  # redone, same bytes as the first time
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
+    (photos / "broken.png").unlink()
+    out = tmp_path / "out"
+    args = ["-b", "vgg16", "--octaves", "1", "--steps", "1", "-q"]
+    result = run_cli("batch", photos / "a1.png", "--out", out, "--layer", "block1_conv1", "--layer", "block2_conv1",
+                     "--seed", "3", "--seed", "4", *args)
+    assert result.returncode == 0, result.stderr
+    assert outputs(out) == [f"a1__layer-{layer}__seed-{seed}.png" for layer in ("block1_conv1", "block2_conv1")
+                            for seed in (3, 4)]
+    assert (out / "a1__layer-block1_conv1__seed-3.png").read_bytes() != (out / "a1__layer-block1_conv1__seed-4.png").read_bytes()
+    from deepdream.batch import expand_inputs
+
+    assert [p.name for p in expand_inputs([photos])] == ["a1.png", "a2.png", "a10.png"]  # natural order
+    assert [p.name for p in expand_inputs([str(photos / "a1*.png"), photos / "a1.png"])] == ["a1.png", "a10.png"]
+    out2 = tmp_path / "out2"
+    result = run_cli("batch", photos, str(photos / "a1?.png"), "--out", out2, "--layer", "block1_conv1", *args)
+    assert result.returncode == 0, result.stderr
+    assert outputs(out2) == ["a1.png", "a10.png", "a2.png"]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--layer", "block9_conv1"], "block9_conv1"),
+    (["--steps", "0"], "--steps must be at least 1 (got 0)"),
+    (["--format", "gif"], "--format must be one of png, jpg, webp, tif"),
+    (["--workers", "0"], "--workers must be"),
+])
+def test_bad_options_fail_before_any_work(photos, tmp_path, args, fragment):
+    out = tmp_path / "out"
+    result = run_cli("batch", photos / "a1.png", "--out", out, "-b", "vgg16", "--octaves", "1", "--steps", "1",
+                     *args)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and fragment in lines[0], result.stderr
+    assert outputs(out) == []
+    result = run_cli("batch", tmp_path / "nowhere" / "*.png", "--out", out, *TINY)
+    assert result.returncode == 2 and "No file matches" in result.stderr
+
+
+def test_missing_ray_extra_says_how_to_install(photos, tmp_path):
+    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['deepdream'] + sys.argv[1:]; "
+            "from deepdream.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code, "batch", str(photos / "a1.png"), "--out", str(tmp_path / "o"),
+                             "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
+                                     '"deepdream[ray]" (or pip install ".[ray]" from a clone).')
+    assert not (tmp_path / "o").exists()
+
+
+def test_ray_gives_the_same_bytes_and_survives_a_dead_worker(photos, tmp_path):
+    pytest.importorskip("ray")
+    here, there = tmp_path / "here", tmp_path / "there"
+    inputs = [photos / "a1.png", photos / "broken.png", photos / "a2.png", photos / "a10.png"]
+    result = run_cli("batch", *inputs, "--out", here, *TINY)
+    assert result.returncode == 1, result.stderr
+    marker = tmp_path / "crashed"
+    env = {"DEEPDREAM_TEST_CRASH_MARKER": str(marker)}  # the first worker to render dies (os._exit)
+    result = run_cli("batch", *inputs, "--out", there, "--ray", "local", "--workers", "2", *TINY, env=env)
+    assert result.returncode == 1, result.stderr
+    assert marker.exists()  # a worker did die, and its item was rendered again
+    assert outputs(there) == outputs(here) == ["a1.png", "a10.png", "a2.png"]
+    for name in outputs(here):
+        assert (there / name).read_bytes() == (here / name).read_bytes(), name
+    assert "broken.png" in result.stderr and "Traceback" not in result.stderr
+    assert not [p for p in there.iterdir() if p.name.startswith(".")]
+
+
+def test_gallery_sheet_and_page(photos, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    layers = ["block1_conv1", "block2_conv1", "block3_conv1"]
+    result = run_cli("gallery", photos / "a1.png", "-o", sheet, "-b", "vgg16", *sum([["--layer", l] for l in layers], []),
+                     "--cell", "48", "--octaves", "1", "--steps", "1", "-q")
+    assert result.returncode == 0, result.stderr
+    # 3 cells of 48x48 in 2 columns: 8 px margins, 11 px labels, a 13 px title line
+    assert Image.open(sheet).size == (8 + 2 * (48 + 8), 13 + 16 + 2 * (48 + 11 + 8 + 8))
+    assert outputs(tmp_path / "sheet_cells") == [f"a1__layer-{l}.png" for l in layers]
+    page = (tmp_path / "sheet.html").read_text()
+    assert page.count("<figure>") == 3
+    for l in layers:
+        assert f'src="sheet_cells/a1__layer-{l}.png"' in page
+        assert f"deepdream dream {photos / 'a1.png'} -o a1_layer-{l}.png --backbone vgg16 --layer {l} --octaves 1 --steps 1</code>" in page
+    # the same gallery again reuses its cells; one layer's channels is another sweep
+    from deepdream.gallery import gallery
+
+    made = gallery(photos / "a1.png", tmp_path / "ch.png", backbone="vgg16", layers=["block1_conv1"], channels=2,
+                   cell=48, octaves=1, steps=1)
+    assert made.labels == ["block1_conv1:0", "block1_conv1:1"] and made.summary.ok
+    assert outputs(tmp_path / "ch_cells") == ["a1__layer-block1_conv1-0.png", "a1__layer-block1_conv1-1.png"]
+    assert "--layer block1_conv1:1 --octaves 1 --steps 1" in made.commands[1]
+    again = gallery(photos / "a1.png", tmp_path / "ch.png", backbone="vgg16", layers=["block1_conv1"], channels=2,
+                    cell=48, octaves=1, steps=1, overwrite=True)
+    assert len(again.summary.skipped) == 2
