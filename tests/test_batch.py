@@ -153,3 +153,14 @@ def test_gallery_sheet_and_page(photos, tmp_path):
     again = gallery(photos / "a1.png", tmp_path / "ch.png", backbone="vgg16", layers=["block1_conv1"], channels=2,
                     cell=48, octaves=1, steps=1, overwrite=True)
     assert len(again.summary.skipped) == 2
+
+
+def test_python_api(photos, tmp_path):
+    import deepdream
+
+    summary = deepdream.batch([photos], tmp_path / "out", backbone="vgg16", layers=["block2_conv1"], octaves=1,
+                              steps=1, sweep={"seed": [1, 2]})
+    assert isinstance(summary, deepdream.BatchSummary) and not summary.ok
+    assert [p.name for p in summary.written] == [f"{s}__seed-{n}.png" for s in ("a1", "a2", "a10") for n in (1, 2)]
+    assert [r.item.input.name for r in summary.failed] == ["broken.png", "broken.png"]
+    assert "failed: broken.png (2 renders): " in str(summary)
