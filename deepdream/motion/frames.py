@@ -1,0 +1,140 @@
+"""Frames on disk: one PNG per frame, written as soon as it is made, so a run can be resumed.
+
+A frames folder holds `frame_000001.png`, `frame_000002.png`, ... (six digits: names sort in frame
+order up to a million frames, and still parse past that) and `settings.json`, what the frames
+depend on. A run finding frames made with other settings refuses to mix them with its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SETTINGS_FILE = "settings.json"
+_NAME = re.compile(r"frame_(\d{6,})\.png")
+
+
+def frame_name(index: int) -> str:
+    """The file name of frame `index` (1-based): frame_000001.png."""
+    if index < 1:
+        raise ValueError(f"frames count from 1 (got {index})")
+    return f"frame_{index:06d}.png"
+
+
+def frame_index(name: str) -> int | None:
+    """The frame number a file name holds, or None for any other file."""
+    match = _NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def frame_seed(seed: int, index: int) -> int:
+    """Frame `index`'s own seed, derived from the run's seed: the same for every run and resume."""
+    entropy = [1 if seed < 0 else 0, abs(int(seed)), int(index)]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint32)[0])
+
+
+def frame_metadata(settings, index: int) -> str:
+    """What a frame's PNG carries: the mode, the settings its pixels depend on, and its number
+    (fields that do not change it, such as the frame count, left out: a resumed run writes the same)."""
+    from .. import __version__
+
+    return json.dumps({"mode": settings.mode, "version": __version__, "settings": settings.frames_key(),
+                       "frame": index}, sort_keys=True)
+
+
+def default_frames_dir(output) -> Path:
+    """OUT_frames/ beside the movie OUT.mp4."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_frames")
+
+
+@dataclass
+class FrameStore:
+    """A frames folder for one run's settings (`key`: a JSON-able dict of what frames depend on).
+
+    Nothing is written before the first frame is (the folder and `settings.json` come with it), so
+    a run refused or failing before then leaves no folder. `record`: the run's settings JSON kept
+    in `settings.json` beside the key."""
+
+    folder: Path
+    key: dict
+    overwrite: bool = False
+    record: str = "{}"
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        self.check()
+        self.stale = self._other_settings()  # frames to discard (only with overwrite) before writing
+        self.opened = False
+
+    def check(self) -> None:
+        """OutputError when the folder cannot hold these frames: not a folder, or frames of other
+        settings there (unless overwrite, which discards them when opened)."""
+        from ..errors import OutputError
+
+        folder = self.folder
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"Frames folder '{folder}' is a file; pass another --frames-dir.")
+        if not folder.parent.is_dir():
+            raise OutputError(f"Folder '{folder.parent}' for the frames does not exist; create it first.")
+        if not self.overwrite and self._other_settings():
+            raise OutputError(f"Frames folder '{folder}' holds frames made with other settings; pass another "
+                              f"--frames-dir, or --overwrite to discard them.")
+
+    def _other_settings(self) -> bool:
+        path = self.folder / SETTINGS_FILE
+        if not path.is_file():
+            return bool(self.existing())  # frames of unknown settings
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return True
+        return saved.get("frames_key") != json.loads(json.dumps(self.key))
+
+    def open(self) -> None:
+        """Create the folder, discard frames of other settings (when allowed), record the settings."""
+        from ..images import atomic_write
+
+        self.check()
+        self.folder.mkdir(exist_ok=True)
+        if self._other_settings():  # only with overwrite
+            for index in self.existing():
+                self.path(index).unlink()
+        self.stale, self.opened = False, True
+        record = {"frames_key": self.key, "run": json.loads(self.record)}
+        text = json.dumps(record, indent=1, sort_keys=True).encode()
+        atomic_write(self.folder / SETTINGS_FILE, lambda f: f.write(text))
+
+    def path(self, index: int) -> Path:
+        return self.folder / frame_name(index)
+
+    def existing(self) -> list[int]:
+        """Frame numbers on disk, in order."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(i for i in (frame_index(p.name) for p in self.folder.iterdir()) if i is not None)
+
+    def has(self, index: int) -> bool:
+        return not self.stale and self.path(index).is_file()
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` as uint8 RGB."""
+        from PIL import Image
+
+        with Image.open(self.path(index)) as img:
+            return np.asarray(img.convert("RGB"))
+
+    def write(self, index: int, rgb: np.ndarray, metadata: str | None = None) -> Path:
+        """Frame `index` (uint8 RGB), atomically."""
+        from ..images import save_image
+
+        if not self.opened:
+            self.open()
+        return save_image(np.asarray(rgb), self.path(index), overwrite=True, metadata=metadata)
+
+    def paths(self, count: int) -> list[Path]:
+        return [self.path(i) for i in range(1, count + 1)]

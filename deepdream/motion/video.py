@@ -1,0 +1,171 @@
+"""Video dreams: frames decoded one at a time (PyAV), each dreamt from the raw frame plus the
+previous frame's dreamt detail carried along the optical flow, then written as PNGs; the movie is
+encoded from those at the end (see `movie`). Memory is bounded by a few frames, not the clip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .frames import FrameStore, frame_metadata, frame_seed
+from .progress import FrameProgress
+from .zoom import input_name, motion_settings
+
+VIDEO_EXTRA = 'pip install "deepdream[video]" (or pip install ".[video]" from a clone)'
+
+
+def need_video_extra() -> None:
+    """SettingsError naming the extra to install when PyAV or OpenCV is missing."""
+    from ..errors import SettingsError
+
+    try:
+        import av  # noqa: F401
+        import cv2  # noqa: F401
+    except ImportError:
+        raise SettingsError(f"Motion needs PyAV and OpenCV: {VIDEO_EXTRA}.") from None
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the movie written from a clip keeps: its frame rate, size, and whether it has sound."""
+
+    path: Path
+    rate: Fraction
+    width: int
+    height: int
+    duration: float | None  # seconds
+    frames: int | None  # estimated count in [start, end), None when unknown
+    audio: bool
+
+
+def probe(path, settings=None) -> VideoInfo:
+    """A clip's frame rate, size and audio; InputError for a file that is missing or not a video."""
+    import av
+
+    from ..errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Input video '{path}' does not exist." if not path.exists()
+                         else f"Input '{path}' is not a file; give a video file.")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"'{path}' holds no video stream; give a video file (MP4, WebM, MOV, ...).")
+            stream = container.streams.video[0]
+            if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+                raise InputError(f"'{path}' is a still picture, not a video; dream on it with `deepdream dream` "
+                                 f"or `deepdream zoom`.")
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            if not rate:
+                raise InputError(f"'{path}' has no frame rate; re-encode it (e.g. with ffmpeg) and try again.")
+            duration = None
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / 1_000_000
+            audio = bool(container.streams.audio)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            # decoding one frame proves the file readable now, before anything is written
+            next(iter(container.decode(stream)))
+    except InputError:
+        raise
+    except (av.FFmpegError, StopIteration, OSError, ValueError) as e:
+        why = str(e).split(":")[0].strip() if isinstance(e, av.FFmpegError) else "no frames"
+        raise InputError(f"Cannot read '{path}' as a video ({why}); give a video file (MP4, WebM, MOV, ...).") from None
+    frames = None
+    if duration:
+        start = (settings.start if settings is not None and settings.start else 0.0)
+        end = min(duration, settings.end) if settings is not None and settings.end is not None else duration
+        frames = max(0, round((end - start) * float(rate)))
+        if settings is not None and settings.start is not None and settings.start >= duration:
+            from ..errors import SettingsError
+
+            raise SettingsError(f"--start {settings.start:g} s is past the end of '{path}' ({duration:.2f} s).")
+    return VideoInfo(path, Fraction(rate), width, height, duration, frames, audio)
+
+
+def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """(width, height) shrunk so the longer side is at most max_side, as `images.fit_max_side`."""
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def decode(path, start: float | None = None, end: float | None = None,
+           max_side: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the clip's frames in [start, end) seconds as uint8 RGB arrays, shrunk to max_side, one
+    at a time (seeking to the keyframe before start, then decoding on)."""
+    import av
+    import cv2
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        if start:
+            container.seek(int((start + t0) / stream.time_base), stream=stream, backward=True, any_frame=False)
+        half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+        for frame in container.decode(stream):
+            t = (frame.time if frame.time is not None else 0.0) - t0
+            if start and t < start - half:
+                continue
+            if end is not None and t >= end - half:
+                break
+            rgb = frame.to_ndarray(format="rgb24")
+            size = fit_size(rgb.shape[1], rgb.shape[0], max_side)
+            if size != (rgb.shape[1], rgb.shape[0]):
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            yield rgb
+
+
+def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = False,
+                 progress: Callable[[object], None] | None = None, **options) -> Iterator[np.ndarray]:
+    """Yield a clip's dreamt frames (uint8 RGB arrays), one per input frame in [start, end).
+
+    settings: a VideoSettings (or a dict of its fields); options override its fields. Each frame is dreamt from the raw frame plus `blend` x the previous
+    frame's dreamt detail carried along the backward optical flow where the flow is consistent
+    (none with `independent`). frames_dir: each frame written there as a PNG when made; frames
+    already there (same settings) are read back, and the carried detail rebuilt from the last of
+    them and its raw frame, so a resumed run makes the same bytes. progress: `Stage` events while
+    the network loads, a `FrameProgress` after each frame."""
+    from ..render.dreamer import prepare
+    from .flow import carry
+
+    from ..settings import VideoSettings
+
+    settings = motion_settings(VideoSettings, settings, options)
+    info = probe(path, settings)
+    store = None
+    if frames_dir is not None:
+        store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
+                           record=settings.to_json(input=input_name(path)))
+    total = info.frames or 0
+    dreamer = None
+    previous_raw = previous = None
+    for index, raw in enumerate(decode(path, settings.start, settings.end, settings.dream.max_side), 1):
+        total = max(total, index)
+        resumed = store is not None and store.has(index)
+        if resumed:
+            frame = store.read(index)
+        else:
+            if dreamer is None:
+                dreamer = prepare(settings.dream, like=raw, progress=progress)
+            start = raw
+            if previous is not None and not settings.independent and settings.blend > 0:
+                start, _ = carry(raw, previous_raw, previous, settings.blend, settings.flow)
+            out = dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index))
+            frame = np.clip(np.round(out), 0, 255).astype(np.uint8)
+            if store is not None:
+                store.write(index, frame, frame_metadata(settings, index))
+        previous_raw, previous = raw, frame
+        if progress is not None:
+            progress(FrameProgress(index, total, resumed))
+        yield frame
