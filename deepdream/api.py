@@ -12,7 +12,7 @@ from typing import Callable
 
 from .render.dreamer import Dreamer, DreamProgress, Stage
 from .render.dreamer import prepare as _prepare
-from .settings import DreamSettings
+from .settings import ClassSettings, DreamSettings
 
 Progress = Callable[[object], None]
 
@@ -52,6 +52,24 @@ def dream(image, settings: DreamSettings | dict | None = None, *, progress: Prog
     return _prepare(settings, like=image, progress=progress).run(image, progress=progress)
 
 
+def paint_class(target_class, settings: ClassSettings | dict | None = None, *, progress: Progress | None = None,
+                **options):
+    """Paint an ImageNet class (a name such as "golden retriever", or a number 0-999) from noise;
+    returns a PIL image. Options as `dream` (on the efficientnet-lite2 backbone), plus size="WxH";
+    the defaults add scale and rotation jitter and a light blur, which keep the painting from
+    turning into high-confidence noise."""
+    from . import images
+    from .render.dreamer import paint_class as paint
+
+    if isinstance(settings, dict):
+        settings = ClassSettings.from_dict(settings, target_class=str(target_class), **options)
+    elif settings is None:
+        settings = ClassSettings(target_class=str(target_class), **options)
+    else:
+        settings = settings.replace(target_class=str(target_class), **options)
+    return images.to_pil(paint(_prepare(settings, progress=progress), progress=progress))
+
+
 def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **options):
     """Dream on an image toward the patterns of a guide image (or several, pooled).
 
@@ -62,5 +80,5 @@ def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **o
     return dream(image, settings, guide=guides, **options)
 
 
-__all__ = ["dream", "guided_dream", "prepare", "dream_settings", "Dreamer", "DreamProgress", "Stage",
-           "DreamSettings"]
+__all__ = ["dream", "guided_dream", "paint_class", "prepare", "dream_settings", "Dreamer", "DreamProgress",
+           "Stage", "DreamSettings", "ClassSettings"]

@@ -184,18 +184,23 @@ class DreamSettings(Settings):
 
     mode: ClassVar[str] = "dream"
 
-    backbone: str = option("vgg16", "Network to dream with (see `deepdream backbones`).", flag="--backbone")
+    backbone: str = option("efficientnet-lite2", "Network to dream with: efficientnet-lite2 (the classic look: "
+                                                 "eyes, dog faces; fast), vgg16 (edges, cells, strong colours), "
+                                                 "inceptionv3 or googlenet (need their weights: see `deepdream "
+                                                 "weights`).", flag="--backbone")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
                                "Default: the backbone's own (see `deepdream layers`).", flag="--layer")
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.")
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).")
     steps: int = option(10, "Gradient-ascent steps per octave.")
-    step_size: float = option(1.5, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
+    step_size: float = option(1.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
     jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).")
     scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
     rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
+    blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
+                              "against noise (class paintings use 0.5; 0: none).")
     normalize: str = option("laplacian", "Gradient normalisation: laplacian (each scale of the gradient "
                                          "alike: finer, more even detail) or mean (the classic step).")
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.")
@@ -203,6 +208,9 @@ class DreamSettings(Settings):
     guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
     guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
                                           "size). Default: shrunk to fit 512, never enlarged.")
+    target_class: str | None = option(None, "ImageNet class (name or number) to push the picture toward; needs "
+                                            "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
+                                            "lists them.", flag="--class")
     precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16. auto: "
                                     "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
                                     "older GPUs, else float32.")
@@ -230,6 +238,7 @@ class DreamSettings(Settings):
         self._whole("jitter", 0)
         self._number("scale_jitter", 0.0, high=0.5)
         self._number("rotate_jitter", 0.0, high=45.0)
+        self._number("blur", 0.0, high=5.0)
         self._choice("normalize", NORMALIZATIONS)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
@@ -243,6 +252,13 @@ class DreamSettings(Settings):
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
         if auto and len(self.layers) > 1:
             raise SettingsError("--layer auto picks one layer by itself; give it alone, or name the layers.")
+        if self.target_class is not None:
+            from .classes import class_index
+
+            self._set("target_class", str(self.target_class).strip())
+            class_index(self.target_class)
+            if self.guide:
+                raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
         if self.guide_size is not None:
             if not self.guide:
                 raise SettingsError("--guide-size applies to a guide image; give one with --guide.")
@@ -251,6 +267,29 @@ class DreamSettings(Settings):
     @property
     def auto_layer(self) -> bool:
         return len(self.layers) == 1 and str(self.layers[0]).strip().lower() == "auto"
+
+
+@dataclass(frozen=True)
+class ClassSettings(DreamSettings):
+    """A class painting: an ImageNet class dreamt from noise (the dream options, other defaults)."""
+
+    mode: ClassVar[str] = "class"
+
+    backbone: str = option("efficientnet-lite2", "Network with an ImageNet classifier to paint with.",
+                           flag="--backbone")
+    steps: int = option(20, "Gradient-ascent steps per octave.")
+    step_size: float = option(1.5, "Mean change per step, in RGB levels (0-255).")
+    scale_jitter: float = option(0.05, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
+    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees.")
+    blur: float = option(0.5, "Blur the picture by a Gaussian of this many pixels every 4 steps (0: none).")
+    size: str = option("320x320", "Size of the painting, WIDTHxHEIGHT (objects form best near the 224-320 pixels the network was trained on).")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.target_class is None:
+            raise SettingsError("Name the class to paint: a name or number (see `deepdream classes WORD`).")
+        height, width = parse_size(self.size)  # (defined with the style settings below)
+        self._set("size", f"{width}x{height}")
 
 
 # ---------------------------------------------------------------------------- style and texture

@@ -8,7 +8,7 @@ from PIL import Image
 
 from conftest import SAMPLES, run_cli
 
-FAST = ["--octaves", "2", "--steps", "2", "--tile-size", "64", "-q"]
+FAST = ["-b", "vgg16", "--octaves", "2", "--steps", "2", "--tile-size", "64", "-q"]
 
 
 @pytest.fixture
@@ -85,7 +85,8 @@ def test_existing_output_needs_overwrite(small_png, tmp_path):
 ])
 def test_bad_settings_are_one_line(small_png, tmp_path, args, fragment):
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.png", *args, "-q"), fragment, tmp_path, before)
+    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.png", "-b", "vgg16", *args, "-q"),
+                         fragment, tmp_path, before)
 
 
 def test_bad_inputs_are_one_line(tmp_path):
@@ -123,12 +124,16 @@ def test_bad_outputs_are_one_line(small_png, tmp_path):
 
 
 def test_layers_and_backbones_commands():
-    result = run_cli("layers")
+    result = run_cli("layers", "-b", "vgg16")
     assert result.returncode == 0
     assert "block4_conv3          512      8  (default)" in result.stdout
+    result = run_cli("layers")  # the dream default: efficientnet-lite2
+    assert result.returncode == 0
+    assert "block5a_expand" in result.stdout and "(default)" in result.stdout
     result = run_cli("backbones")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[0].startswith("vgg16        ready")
+    assert any(line.startswith("vgg16") and "ready" in line for line in result.stdout.splitlines())
+    assert any(line.startswith("efficientnet-lite2") and "ready" in line for line in result.stdout.splitlines())
     assert "inceptionv3" in result.stdout
 
 
@@ -142,7 +147,7 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
 
     out = tmp_path / "out.png"
     proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
-                             "--steps", "200", "--tile-size", "64"], cwd=ROOT,
+                             "--steps", "100000", "--tile-size", "64"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(12)  # well into the render
     proc.send_signal(signal.SIGINT)

@@ -19,7 +19,7 @@ from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normaliz
 from deepdream.render.tiles import TiledGradient, tile_grid
 from deepdream.render.transforms import AffineJitter, Jitter
 
-FAST = dict(layers=["block3_conv3"], octaves=1, steps=3, precision="float32")
+FAST = dict(backbone="vgg16", layers=["block3_conv3"], octaves=1, steps=3, precision="float32")
 
 
 @pytest.fixture(scope="module")
@@ -132,19 +132,20 @@ def test_the_mask_says_where_to_dream(tmp_path, cat320):
     mask[:, 160:] = 255
     mask_file = tmp_path / "mask.png"
     Image.fromarray(mask).resize((160, 106)).save(mask_file)  # another size: resized to the picture
-    out = api.dream(cat320.astype(np.float32), mask=str(mask_file), **FAST)
+    out = api.dream(cat320.astype(np.float32), mask=str(mask_file), step_size=2.0, **FAST)
     change = np.abs(out - cat320).mean(axis=-1)
     assert change[:, :150].mean() < 0.05  # black: untouched (a few pixels blur at the edge)
     assert change[:, 170:].mean() > 3.0
     with pytest.raises(SettingsError, match="black everywhere"):
-        api.prepare(mask=np.zeros((40, 40, 3), np.uint8))
+        api.prepare(mask=np.zeros((40, 40, 3), np.uint8), backbone="vgg16")
 
 
 # ---------------------------------------------------------------------------- settings
 
 def test_settings_hold_defaults_help_and_checks():
     s = DreamSettings()
-    assert (s.steps, s.jitter, s.normalize, s.seed) == (10, 32, "laplacian", 0)
+    assert (s.backbone, s.steps, s.step_size, s.jitter, s.normalize, s.seed) == (
+        "efficientnet-lite2", 10, 1.0, 32, "laplacian", 0)
     assert DreamSettings.help("jitter").startswith("Random shift")
     assert DreamSettings.flag("layers") == "--layer"
     again = DreamSettings.from_dict(json.loads(s.replace(steps=3, layers=["a"]).to_json())["settings"])
@@ -162,7 +163,7 @@ def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((120, 80)).save(source)
     first = tmp_path / "first.png"
-    done = run_cli("dream", source, "-o", first, "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
+    done = run_cli("dream", source, "-o", first, "-b", "vgg16", "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
                    "--seed", "-5", "--preserve-colors", "-q")
     assert done.returncode == 0, done.stderr
     recorded = json.loads(images.read_metadata(first))
@@ -181,7 +182,7 @@ def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
     (tmp_path / "cat_dream.png").write_bytes(b"an earlier result")
-    done = run_cli("dream", source, "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    done = run_cli("dream", source, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
     assert done.returncode == 0, done.stderr
     assert "cat_dream.png exists; writing" in done.stderr and "cat_dream_2.png" in done.stderr
     assert (tmp_path / "cat_dream.png").read_bytes() == b"an earlier result"
@@ -202,7 +203,7 @@ def test_rgba_to_jpeg_says_the_alpha_is_dropped(tmp_path):
     source = tmp_path / "see-through.png"
     Image.new("RGBA", (64, 48), (200, 120, 40, 128)).save(source)
     out = tmp_path / "out.jpg"
-    done = run_cli("dream", source, "-o", out, "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    done = run_cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
     assert done.returncode == 0, done.stderr
     assert "JPEG has no transparency; the input's alpha channel is dropped" in done.stderr
     assert Image.open(out).mode == "RGB"

@@ -81,7 +81,7 @@ def test_two_guides_pool_their_vectors(vgg, photo, brick):
 
 
 def test_guided_dream_grows_the_guide(vgg, photo, brick):
-    settings = dict(layers=[LAYER], octaves=1, steps=6, step_size=2.0, seed=0, precision="float32")
+    settings = dict(backbone="vgg16", layers=[LAYER], octaves=1, steps=6, step_size=2.0, seed=0, precision="float32")
     guided = api.dream(photo, guide=brick, **settings)
     unguided = api.dream(photo, **settings)
     target = features(vgg, brick)
@@ -98,14 +98,14 @@ def test_guided_dream_api_forms(vgg, photo, brick, caplog):
     pil = Image.fromarray(photo.astype(np.uint8))
     guide_pil = Image.fromarray(brick.astype(np.uint8))
     with caplog.at_level(logging.INFO, logger="deepdream"):
-        out = api.guided_dream(pil, [guide_pil, brick], layers="auto", octaves=1, steps=1, seed=0)
+        out = api.guided_dream(pil, [guide_pil, brick], layers="auto", octaves=1, steps=1, seed=0, backbone="vgg16")
     assert isinstance(out, Image.Image) and out.size == pil.size
-    picked = api.prepare(guide=(guide_pil, brick), layers="auto", like=photo).settings.layers[0]
+    picked = api.prepare(guide=(guide_pil, brick), layers="auto", like=photo, backbone="vgg16").settings.layers[0]
     assert picked in objectives.auto_layer_candidates(vgg)
     assert f"guided at layer {picked} (auto)" in caplog.text
     assert objectives.auto_layer_candidates(vgg)[0] == "block3_conv1"
-    assert api.prepare(guide=brick).objective.layers == ("block3_conv3",)  # guided default
-    both = api.prepare(guide=brick, layers=["block4_conv3", "block5_conv1=0.5"]).objective
+    assert api.prepare(guide=brick, backbone="vgg16").objective.layers == ("block3_conv3",)  # guided default
+    both = api.prepare(guide=brick, layers=["block4_conv3", "block5_conv1=0.5"], backbone="vgg16").objective
     assert both.layers == ("block4_conv3", "block5_conv1") and "0.5 * guide(block5_conv1)" in both.description
     assert "block1_conv1" not in objectives.auto_layer_candidates(vgg)
 
@@ -116,11 +116,11 @@ def test_guided_api_errors(photo, brick):
     with pytest.raises(SettingsError, match="--layer auto .* give one with --guide"):
         api.dream(photo, layers="auto")
     with pytest.raises(SettingsError, match="names a channel"):
-        api.dream(photo, guide=brick, layers="block4_conv3:5", steps=1, octaves=1)
+        api.dream(photo, guide=brick, layers="block4_conv3:5", steps=1, octaves=1, backbone="vgg16")
     with pytest.raises(SettingsError, match="--guide-size must be between 32"):
-        api.dream(photo, guide=brick, guide_size=16, steps=1, octaves=1)
+        api.dream(photo, guide=brick, guide_size=16, steps=1, octaves=1, backbone="vgg16")
     with pytest.raises(InputError, match="Guide image 'nowhere.png' does not exist"):
-        api.guided_dream(photo, "nowhere.png")
+        api.guided_dream(photo, "nowhere.png", backbone="vgg16")
 
 
 def test_cli_auto_layer_reports_and_writes(tmp_path, brick):
@@ -129,7 +129,7 @@ def test_cli_auto_layer_reports_and_writes(tmp_path, brick):
     guide = tmp_path / "brick.png"
     Image.fromarray(brick.astype(np.uint8)).save(guide)
     out = tmp_path / "guided.png"
-    result = run_cli("dream", photo, "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
+    result = run_cli("dream", photo, "-b", "vgg16", "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
                      "-o", out)
     assert result.returncode == 0, result.stderr
     line = [s for s in result.stderr.splitlines() if "guided at" in s]
@@ -159,7 +159,7 @@ def test_cli_bad_guided_input(tmp_path, case):
         Image.new("RGB", (64, 64), "red").save(guide)
         args += ["--layer", "block4_conv3:7"]
         expected = "names a channel, but a guided dream matches whole feature vectors"
-    result = run_cli("dream", photo, *args, "--octaves", "1", "--steps", "1", "-q", "-o", out)
+    result = run_cli("dream", photo, "-b", "vgg16", *args, "--octaves", "1", "--steps", "1", "-q", "-o", out)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: "), result.stderr

@@ -84,6 +84,7 @@ def dream(
     mask: Annotated[Optional[Path], setting(S, "mask", metavar="FILE")] = None,
     guide: Annotated[Paths, setting(S, "guide", metavar="FILE")] = None,
     guide_size: Annotated[Optional[int], setting(S, "guide_size", metavar="PIXELS")] = None,
+    target_class: Annotated[Optional[str], setting(S, "target_class", metavar="NAME_OR_INDEX")] = None,
     tile_size: TileSize = None,
     precision: Annotated[Optional[str], setting(S, "precision", metavar="P")] = None,
     tile_batch: Annotated[Optional[int], setting(S, "tile_batch", metavar="N")] = None,
@@ -104,7 +105,7 @@ def dream(
         layers=layer, backbone=backbone, weights=weights, octaves=octaves, octave_scale=octave_scale,
         steps=steps, step_size=step_size, normalize=normalize, jitter=jitter, scale_jitter=scale_jitter,
         rotate_jitter=rotate_jitter, preserve_colors=preserve_colors, mask=mask, guide=guide,
-        guide_size=guide_size, tile_size=tile_size, precision=precision, tile_batch=tile_batch, seed=seed,
+        guide_size=guide_size, target_class=target_class, tile_size=tile_size, precision=precision, tile_batch=tile_batch, seed=seed,
         max_side=max_side))
     if save_every is not None and save_every < 1:
         raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")

@@ -8,10 +8,11 @@ from typing import Optional
 import typer
 
 from . import _quiet_tensorflow, app
+from ..settings import DreamSettings
 from .options import Backbone, Weights
 
 @app.command()
-def layers(backbone: Backbone = "vgg16",
+def layers(backbone: Backbone = DreamSettings.default("backbone"),
            weights: Weights = None) -> None:
     """List a backbone's layers: name, channels, and scale (input pixels per feature position)."""
     from ..backbones import load_backbone
@@ -31,12 +32,13 @@ def backbones() -> None:
     """List the backbones and whether their weights are available now."""
     from .. import backbones as registry
 
+    width = max(len(name) for name in registry.names())
     for name in registry.names():
         module = registry.module(name)
         status = registry.weights_status(name)
         state = "ready" if status.available else "weights missing"
-        typer.echo(f"{name:<12} {state:<16} {module.DESCRIPTION}")
-        typer.echo(f"{'':<12} {status.where}")
+        typer.echo(f"{name:<{width}}  {state:<16} {module.DESCRIPTION}")
+        typer.echo(f"{'':<{width}}  {status.where}")
 
 
 weights_app = typer.Typer(

@@ -106,6 +106,9 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
             for transform in transforms:
                 options.update(transform.draw(rng, size[0], size[1], tiled))
             image, value = tiled.ascent_step(image, step=step, low=low, high=high, mask=octave_mask, **options)
+            for transform in transforms:
+                if hasattr(transform, "after"):
+                    image = transform.after(image, s)
             if progress is not None:
                 current = image
                 progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
@@ -124,7 +127,7 @@ class Dreamer:
 
     def __init__(self, settings, backbone, objective, mask=None):
         from .steps import StepRule
-        from .transforms import AffineJitter, GridShift, Jitter
+        from .transforms import AffineJitter, Blur, GridShift, Jitter
 
         self.settings = settings
         self.backbone = backbone
@@ -133,7 +136,8 @@ class Dreamer:
         affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
         # Without jitter the grid itself must move every step, or tile borders would show as seams.
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
-        self.transforms = [shift] + ([affine] if affine.active else [])
+        self.transforms = [shift] + ([affine] if affine.active else []) + \
+            ([Blur(settings.blur)] if settings.blur > 0 else [])
         self.step_rule = StepRule(settings.normalize, luminance=settings.preserve_colors)
         self.tiled = TiledGradient(backbone, objective, settings.tile_size, precision=settings.precision,
                                    tile_batch=settings.tile_batch, step_rule=self.step_rule,
@@ -209,6 +213,46 @@ def load_mask(mask, name: str = "mask") -> np.ndarray:
     return grey
 
 
+def noise_start(height: int, width: int, seed: int) -> np.ndarray:
+    """The picture a class painting starts from: grey with faint colour noise (seeded)."""
+    from ..settings import rng
+
+    return np.clip(128.0 + 20.0 * rng(seed).normal(size=(height, width, 3)), 0, 255).astype(np.float32)
+
+
+def stretch_contrast(rgb: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
+    """The picture's levels stretched so their `low` and `high` percentiles become 0 and 255 (all
+    channels alike, so hues keep their relations): a painting dreamt from grey noise comes out
+    greyish; stretched, it shows its colours."""
+    lo, hi = np.percentile(rgb, [low, high])
+    return np.clip((rgb - lo) * (255.0 / max(hi - lo, 1e-3)), 0, 255).astype(np.float32)
+
+
+def paint_class(dreamer: Dreamer, progress=None) -> np.ndarray:
+    """A class painting with a prepared dreamer (settings: a ClassSettings): dreamt from noise of
+    the settings' size, then contrast-stretched."""
+    from ..settings import parse_size
+
+    height, width = parse_size(dreamer.settings.size)
+    rgb = dreamer.run(noise_start(height, width, dreamer.settings.seed), progress=progress)
+    return stretch_contrast(rgb)
+
+
+def class_objective(net, target_class):
+    """The logit of an ImageNet class (name or number) on a backbone with a classifier head."""
+    from ..classes import class_index, imagenet_classes
+    from ..errors import SettingsError
+    from ..objectives import channel
+
+    if "logits" not in {info.name for info in net.catalog}:
+        raise SettingsError(f"--class needs a backbone with an ImageNet classifier: use --backbone "
+                            f"efficientnet-lite2 ({net.name} has none).")
+    index = class_index(target_class)
+    objective = channel("logits", index)
+    objective.description = f"class {index} ({imagenet_classes()[index]})"
+    return objective
+
+
 def prepare(settings, *, like=None, progress=None) -> Dreamer:
     """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
     the guides' features, once), loads the mask and traces the tile gradient.
@@ -244,6 +288,10 @@ def prepare(settings, *, like=None, progress=None) -> Dreamer:
             guided.log.info("guided at layer %s (auto)", layers[0])
             settings = settings.replace(layers=tuple(layers))
         objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
+    elif settings.target_class is not None:
+        objective = class_objective(net, settings.target_class)
+        if settings.layers:
+            objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
     else:
         specs = [parse_layer_spec(s) for s in settings.layers] or \
                 [LayerSpec(name, None, weight) for name, weight in net.default_layers]

@@ -1,0 +1,44 @@
+"""ImageNet classes by name or number, for `--class` and `deepdream classes`."""
+
+from __future__ import annotations
+
+import difflib
+
+from .errors import SettingsError
+
+
+def imagenet_classes() -> tuple[str, ...]:
+    """The 1000 ImageNet-1k class names, in index order (package data)."""
+    from .backbones.efficientnet_lite2 import imagenet_classes as names
+
+    return names()
+
+
+def search(word: str = "") -> list[tuple[int, str]]:
+    """(index, name) of the classes whose name contains `word` (any case); all for ''."""
+    word = word.strip().lower()
+    return [(i, name) for i, name in enumerate(imagenet_classes()) if word in name.lower()]
+
+
+def class_index(text) -> int:
+    """The index of a class given by number (0-999) or name (any case; a unique part of a name
+    will do). Anything else is a SettingsError naming the closest classes."""
+    names = imagenet_classes()
+    given = str(text).strip()
+    if given.isdigit():
+        index = int(given)
+        if not 0 <= index < len(names):
+            raise SettingsError(f"--class {given} is out of range: ImageNet classes are numbered 0 to {len(names) - 1}.")
+        return index
+    lowered = [name.lower() for name in names]
+    exact = [i for i, name in enumerate(lowered) if name == given.lower()]
+    found = exact or [i for i, name in enumerate(lowered) if given.lower() in name]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        listed = ", ".join(f"{i} {names[i]}" for i in found[:6]) + (", ..." if len(found) > 6 else "")
+        raise SettingsError(f"--class {given!r} matches {len(found)} classes ({listed}); give one by "
+                            f"number or full name (see `deepdream classes {given}`).")
+    close = difflib.get_close_matches(given.lower(), lowered, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(names[lowered.index(c)]) for c in close)}?" if close else ""
+    raise SettingsError(f"Unknown ImageNet class {given!r}.{hint} `deepdream classes WORD` lists the names.")

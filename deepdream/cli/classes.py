@@ -1,0 +1,68 @@
+"""`deepdream class` (paint an ImageNet class from noise) and `deepdream classes` (list them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..settings import ClassSettings
+from . import app
+from .dream import given_settings, save_result, snapshot_saver
+from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
+
+
+@app.command("class")
+@with_dream_options(ClassSettings, skip=("target_class", "size", "guide", "guide_size", "mask", "preserve_colors",
+                                         "max_side"))
+def paint(
+    target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
+                                                help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
+    output: Output = None,
+    size: Annotated[Optional[str], setting(ClassSettings, "size", metavar="WxH")] = None,
+    settings_file: SettingsFile = None,
+    save_every: SaveEvery = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    dream_options: dict = None,
+) -> None:
+    """Paint an ImageNet class from noise (class visualisation), e.g. deepdream class "golden retriever"."""
+    from .. import images
+    from ..errors import SettingsError
+    from ..progress import dream_progress
+    from ..render.dreamer import paint_class, prepare
+
+    settings = given_settings(ClassSettings, settings_file, {**dream_options, "target_class": target_class,
+                                                             "size": size})
+    if save_every is not None and save_every < 1:
+        raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
+    if output is None:
+        from ..classes import class_index, imagenet_classes
+
+        name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
+        output = Path(f"{name}.png")
+        n = 2
+        while output.exists() and not overwrite:
+            output, n = Path(f"{name}_{n}.png"), n + 1
+    images.check_output_path(output, overwrite=overwrite)
+    saver = snapshot_saver(output, []) if save_every else None
+    with dream_progress(quiet, "painting", saver, save_every) as progress:
+        dreamer = prepare(settings, progress=progress)
+        rgb = paint_class(dreamer, progress=progress)
+    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
+
+
+@app.command("classes")
+def classes(word: Annotated[Optional[str], typer.Argument(metavar="WORD", show_default=False,
+                                                          help="Show only the classes whose name contains this.")] = None) -> None:
+    """List the 1000 ImageNet classes (number and name) that `--class` and `deepdream class` take."""
+    from ..classes import search
+
+    found = search(word or "")
+    if not found:
+        from ..errors import SettingsError
+
+        raise SettingsError(f"No ImageNet class name contains {word!r}; try a shorter word.")
+    for index, name in found:
+        typer.echo(f"{index:>4}  {name}")
