@@ -295,7 +295,7 @@ class ClassSettings(DreamSettings):
 # ---------------------------------------------------------------------------- style and texture
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise")
+INITS = ("palette", "content", "noise")
 STYLE_BACKBONE_HELP = ("Network whose features define content and style: vgg16 (embedded, works offline), "
                        "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`).")
 _LAYER_WEIGHT_HELP = "NAME or NAME=WEIGHT; repeat for several. Default: the backbone's own."
@@ -367,13 +367,14 @@ class _GatysSettings(Settings):
     backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
-    style_weight: float = option(10.0, "Weight of the style term: higher paints more style, less content.")
+    style_weight: float = option(30.0, "Weight of the style term: higher paints more style, less content.")
     tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.")
     optimizer: str = option("lbfgs", "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
                                      "pairs) or adam (steady, least memory; see --learning-rate).")
     iterations: int = option(100, "Optimiser iterations, at each scale.")
     learning_rate: float = option(4.0, "Adam's step size, in RGB levels.")
-    init: Any = option("content", "Start from: content, noise, or an image FILE.")
+    init: Any = option("palette", "Start from: palette (the content recoloured to the styles' colours), "
+                                  "content (as it is), noise, or an image FILE.")
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
     tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
     seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.")
@@ -405,7 +406,7 @@ class _GatysSettings(Settings):
             self._set("init", init)
         if isinstance(init, str) and init not in INITS and not Path(init).is_file():
             why = "is a folder" if Path(init).is_dir() else "does not exist"
-            self._fail("init", f"must be content, noise or an image file ('{init}' {why}).")
+            self._fail("init", f"must be palette, content, noise or an image file ('{init}' {why}).")
 
 
 @dataclass(frozen=True)
@@ -453,7 +454,7 @@ class TextureSettings(_GatysSettings):
     sample_scale: float = option(1.0, "Resize the sample first by this factor (1 keeps its scale).")
 
     def __post_init__(self) -> None:
-        if isinstance(self.init, str) and self.init == "content":
+        if isinstance(self.init, str) and self.init in ("content", "palette"):
             raise SettingsError("A texture has no content image: use --init noise or --init FILE.")
         super().__post_init__()
         if self.size is not None:
@@ -462,7 +463,7 @@ class TextureSettings(_GatysSettings):
         self._number("sample_scale", 0.05, high=8.0, hint=" 1 is a good start.")
 
     def _check_init(self) -> None:
-        if isinstance(self.init, str) and self.init not in INITS and not Path(self.init).is_file():
+        if isinstance(self.init, str) and self.init != "noise" and not Path(self.init).is_file():
             why = "is a folder" if Path(self.init).is_dir() else "does not exist"
             self._fail("init", f"must be noise or an image file ('{self.init}' {why}).")
         super()._check_init()

@@ -105,7 +105,7 @@ def test_total_variation_gradient_matches_autodiff():
     from deepdream.style import tv_loss_and_gradient
 
     x = np.random.default_rng(7).uniform(-100, 100, (11, 17, 3)).astype(np.float32)
-    value, grad = tv_loss_and_gradient(x, 3.0, pixel_scale=1.0)
+    value, grad = tv_loss_and_gradient(x, 3.0, pixel_scale=1.0, band=4)  # bands of 4 rows: seams checked
     t = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(t)
@@ -285,6 +285,19 @@ def test_default_settings_paint_a_grey_style_over_the_colours(photo):
     assert ratio < 0.6, ratio
 
 
+def test_palette_matching_gives_the_styles_colour_statistics(photo):
+    from deepdream.style import colour_stats, match_palette
+
+    style = picture("coffee.png", (64, 96))
+    mean, cov = colour_stats([style])
+    out = match_palette(photo, mean, cov)
+    got_mean, got_cov = colour_stats([out])
+    np.testing.assert_allclose(got_mean, mean, atol=6)  # up to clipping to [0, 255]
+    np.testing.assert_allclose(got_cov, cov, rtol=0.25, atol=20)
+    grey = np.repeat(style.mean(-1, keepdims=True), 3, -1)
+    assert saturation(match_palette(photo, *colour_stats([grey]))) < 2  # a grey palette: a grey picture
+
+
 def test_preserve_colors_keeps_the_contents_chroma():
     import deepdream
     from deepdream.style import luminance, to_yiq
@@ -333,6 +346,12 @@ def test_api_takes_settings_and_overrides(photo):
     assert out.shape == photo.shape
     with pytest.raises(deepdream.DeepDreamError, match="--iterations must be at least 1"):
         deepdream.stylize(photo, picture("brick.png", (64, 64)), settings, iterations=0)
+
+
+def test_default_layers_are_the_backbones_own(net):
+    from deepdream.style import default_layers
+
+    assert default_layers(net) == (tuple(net.content_layers), tuple(net.style_layers))
 
 
 def test_parse_size_and_blend():
@@ -399,11 +418,12 @@ def files(tmp_path_factory):
     (["style", "content.png", "-s", "style.png", "--max-side", "0"], "--max-side must be at least 1"),
     (["style", "content.png", "-s", "style.png", "--save-every", "0"], "--save-every must be at least 1"),
     (["style", "content.png", "-s", "style.png", "--init", "banana"],
-     "--init must be content, noise or an image file ('banana' does not exist)"),
+     "--init must be palette, content, noise or an image file ('banana' does not exist)"),
     (["style", "content.png", "-s", "style.png", "--style-layer", "nope"], "nope"),
     (["texture", "style.png", "--size", "12by5"], "Cannot read size '12by5'"),
     (["texture", "style.png", "--size", "0x64"], "The size must be at least 1x1 pixels"),
     (["texture", "style.png", "--init", "content"], "A texture has no content image"),
+    (["texture", "style.png", "--init", "palette"], "A texture has no content image"),
     (["texture", "style.png", "--init", "banana"], "--init must be noise or an image file ('banana' does not exist)"),
     (["texture", "style.png", "--sample-scale", "0"], "--sample-scale must be at least 0.05"),
     (["texture", "style.png", "--optimizer", "adamw"], "--optimizer must be one of lbfgs, adam"),

@@ -8,17 +8,18 @@
 """
 
 from ..settings import StyleSettings, TextureSettings, parse_blend, parse_size
-from .colors import colour_noise, from_yiq, grey, keep_colors, luminance, mask_array, to_yiq
+from .colors import (colour_noise, colour_stats, from_yiq, grey, keep_colors, luminance, mask_array, match_palette,
+                     to_yiq)
 from .losses import StyleLoss, fold_reflect_padding, gram, gram_sums, tv_loss_and_gradient
 from .optimizers import minimise_adam, minimise_lbfgs
 from .tiles import Tile, make_tiles
-from .transfer import (DEFAULT_LAYERS, StyleInputs, StyleProgress, default_layers, layer_weights, prepare_style,
+from .transfer import (StyleInputs, StyleProgress, default_layers, layer_weights, prepare_style,
                        prepare_texture, run_style, run_texture, scale_sizes, stylize, synthesize_texture, transfer)
 
 __all__ = [
     "StyleSettings", "TextureSettings", "stylize", "synthesize_texture", "transfer", "StyleProgress", "StyleLoss",
     "StyleInputs", "prepare_style", "prepare_texture", "run_style", "run_texture", "gram", "gram_sums",
     "tv_loss_and_gradient", "fold_reflect_padding", "make_tiles", "Tile", "minimise_lbfgs", "minimise_adam",
-    "luminance", "to_yiq", "from_yiq", "grey", "keep_colors", "mask_array", "colour_noise", "default_layers",
-    "layer_weights", "scale_sizes", "parse_size", "parse_blend", "DEFAULT_LAYERS",
+    "luminance", "to_yiq", "colour_stats", "match_palette", "from_yiq", "grey", "keep_colors", "mask_array", "colour_noise", "default_layers",
+    "layer_weights", "scale_sizes", "parse_size", "parse_blend",
 ]

@@ -57,23 +57,31 @@ def sum_of_squares(a: np.ndarray, chunk: int = 1 << 20) -> float:
     return float(sum(float(np.dot(flat[i:i + chunk], flat[i:i + chunk])) for i in range(0, flat.size, chunk)))
 
 
-def tv_loss_and_gradient(image: np.ndarray, weight: float, pixel_scale: float = 1.0) -> tuple[float, np.ndarray]:
+def tv_loss_and_gradient(image: np.ndarray, weight: float, pixel_scale: float = 1.0, out: np.ndarray | None = None,
+                         band: int = 256) -> tuple[float, np.ndarray]:
     """Total variation of a model-space picture [H, W, 3] (the mean squared difference of
-    neighbours, in units of the full RGB range squared) times `weight`, and its gradient."""
+    neighbours, in units of the full RGB range squared) times `weight`, and its gradient (added to
+    `out` if given). Computed in bands of rows, so no picture-sized temporary is made."""
+    h, w = image.shape[:2]
     unit = weight / (255.0 * pixel_scale) ** 2
-    grad = np.zeros_like(image, dtype=np.float32)
+    grad = np.zeros_like(image, dtype=np.float32) if out is None else out
     value = 0.0
-    for axis in (0, 1):
-        n = image.shape[axis] - 1
-        if n < 1:
-            continue
-        d = np.diff(image, axis=axis).astype(np.float32)
-        count = d.size
-        value += unit * sum_of_squares(d) / count
-        d *= np.float32(2 * unit / count)
-        lead = (slice(None),) * axis
-        grad[lead + (slice(1, None),)] += d
-        grad[lead + (slice(None, -1),)] -= d
+    counts = ((h - 1) * w * 3, h * (w - 1) * 3)
+    for y0 in range(0, h, band):
+        y1 = min(h, y0 + band)
+        last = min(y1, h - 1)  # vertical neighbours: rows y and y + 1 for y in [y0, last)
+        if last > y0:
+            d = image[y0 + 1:last + 1] - image[y0:last]
+            value += unit * sum_of_squares(d) / counts[0]
+            d *= np.float32(2 * unit / counts[0])
+            grad[y0 + 1:last + 1] += d
+            grad[y0:last] -= d
+        if counts[1]:  # horizontal neighbours
+            d = image[y0:y1, 1:] - image[y0:y1, :-1]
+            value += unit * sum_of_squares(d) / counts[1]
+            d *= np.float32(2 * unit / counts[1])
+            grad[y0:y1, 1:] += d
+            grad[y0:y1, :-1] -= d
     return value, grad
 
 
@@ -323,9 +331,7 @@ class StyleLoss:
                 content += float(c)
             del padded
         grad = fold_reflect_padding(grad, tiles[0].pad)
-        tv, tv_grad = tv_loss_and_gradient(image, t["tv"], self.backbone.pixel_scale)
-        grad += tv_grad
-        del tv_grad
+        tv, _ = tv_loss_and_gradient(image, t["tv"], self.backbone.pixel_scale, out=grad)
         terms = dict(style=style, tv=tv)
         if t["has_content"]:
             terms["content"] = content

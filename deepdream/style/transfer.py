@@ -20,25 +20,10 @@ import numpy as np
 
 from .. import images
 from ..errors import SettingsError
-from ..settings import StyleSettings, TextureSettings, parse_blend, parse_size, rng
-from .colors import colour_noise, grey, keep_colors, mask_array
+from ..settings import INITS, StyleSettings, TextureSettings, parse_blend, parse_size, rng
+from .colors import colour_noise, colour_stats, grey, keep_colors, mask_array, match_palette
 from .losses import StyleLoss
 from .optimizers import minimise_adam, minimise_lbfgs
-
-#: Per backbone: (content layers, style layers), each as (layer, weight); used where the backbone
-#: class has no `content_layers` / `style_layers` of its own.
-DEFAULT_LAYERS = {
-    "vgg16": (
-        (("block4_conv2", 1.0),),
-        (("block1_conv1", 1.0), ("block2_conv1", 1.0), ("block3_conv1", 1.0), ("block4_conv1", 1.0),
-         ("block5_conv1", 1.0)),
-    ),
-    "inceptionv3": (
-        (("mixed3", 1.0),),
-        (("conv2d_2", 1.0), ("conv2d_4", 1.0), ("mixed0", 1.0), ("mixed2", 1.0), ("mixed5", 1.0)),
-    ),
-}
-
 
 @dataclass(frozen=True)
 class StyleProgress:
@@ -58,20 +43,17 @@ class StyleProgress:
 
 
 def default_layers(backbone) -> tuple:
-    """(content, style) default layers of a backbone: its own `content_layers` / `style_layers`,
-    else DEFAULT_LAYERS, else spread over its catalogue."""
-    content = getattr(backbone, "content_layers", None)
-    style = getattr(backbone, "style_layers", None)
-    if content and style:
-        return tuple(content), tuple(style)
-    if backbone.name in DEFAULT_LAYERS:
-        known = DEFAULT_LAYERS[backbone.name]
-        return tuple(content or known[0]), tuple(style or known[1])
+    """(content, style) default layers of a backbone, each as (layer, weight): its own
+    `content_layers` / `style_layers`, else spread over its catalogue."""
+    content = tuple(getattr(backbone, "content_layers", ()) or ())
+    style = tuple(getattr(backbone, "style_layers", ()) or ())
     names = [info.name for info in backbone.catalog]
-    deep = names[: max(1, (2 * len(names)) // 3)]
-    spread = [deep[round(i * (len(deep) - 1) / 4)] for i in range(5)]
-    return (tuple(content or ((names[len(names) // 2], 1.0),)),
-            tuple(style or tuple((n, 1.0) for n in dict.fromkeys(spread))))
+    if not content:
+        content = ((names[len(names) // 2], 1.0),)
+    if not style:
+        deep = names[: max(1, (2 * len(names)) // 3)]
+        style = tuple((n, 1.0) for n in dict.fromkeys(deep[round(i * (len(deep) - 1) / 4)] for i in range(5)))
+    return content, style
 
 
 def layer_weights(specs, backbone, default) -> list[tuple[str, float]]:
@@ -129,8 +111,8 @@ def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray],
     """The engine: RGB arrays in, an RGB float32 array [H, W, 3] in [0, 255] of `size` (h, w) out.
 
     content: RGB [H, W, 3], or None for a texture (then `settings` is TextureSettings); styles: RGB
-    arrays; masks: one [H, W] array in [0, 1] per style, or None; init: "content", "noise" or an RGB
-    array (None: settings.init, which must then not be a file). Everything else comes from settings.
+    arrays; masks: one [H, W] array in [0, 1] per style, or None; init: "palette", "content",
+    "noise" or an RGB array (None: settings.init, which must then not be a file). Everything else comes from settings.
     """
     texture = content is None
     h, w = size
@@ -194,6 +176,8 @@ def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray],
             x0 = _resized(init, (sh, sw))
         elif init == "content" and not texture:
             x0 = _resized(content, (sh, sw))
+        elif init == "palette" and not texture:
+            x0 = match_palette(_resized(content, (sh, sw)), *colour_stats(styles, blend))
         else:
             x0 = colour_noise(generator, (sh, sw), styles[0] if texture else content)
         x0 = backbone.preprocess(x0).numpy()
@@ -272,7 +256,7 @@ def prepare_texture(sample, settings: TextureSettings) -> StyleInputs:
 
 
 def _init_value(init):
-    if isinstance(init, str) and init in ("content", "noise"):
+    if isinstance(init, str) and init in INITS:
         return init
     return _as_loaded(init).rgb
 
