@@ -1,0 +1,172 @@
+"""Motion's benchmark (JSON on stdout): flicker of flow-stabilised vs independent video dreams,
+optical-flow speed, frames per minute, and peak memory of a 1920x1080 clip.
+
+    python scripts/bench_motion.py                      # every case
+    python scripts/bench_motion.py --cases flicker --flicker-size 320x180 --flicker-frames 10
+
+Clips are made here from samples/ (a picture panned by a known number of pixels a frame, H.264).
+flicker: every output frame compared with the previous output frame moved by the known camera motion
+  (mean absolute difference over the part both show, in RGB levels); the raw clip's own figure is
+  the floor (codec noise). Reported for --independent, and for DIS and Farneback flow at --blend values.
+flow: seconds per flow field (forward and backward make two per frame) at 640x360, DIS vs Farneback.
+speed: frames per minute at 640x360 with the default dream settings, per backbone, after the first
+  frame (the network loaded and traced).
+memory: peak resident memory (VmHWM) of `deepdream video` on a few 1920x1080 frames, in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "astronaut.png"
+
+
+def make_pan_clip(path, width, height, frames, shift, fps=24, source=SAMPLE):
+    """An H.264 clip of `source` panned right by `shift` pixels a frame (content moves left)."""
+    import av
+    from PIL import Image
+
+    big = np.asarray(Image.open(source).convert("RGB").resize((width + shift * frames + 2, height), Image.LANCZOS))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "16"}
+        for i in range(frames):
+            rgb = np.ascontiguousarray(big[:, shift * i:shift * i + width])
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+def flicker(frames, shift: int) -> float:
+    """Mean |frame_k - frame_{k-1} moved by the camera| over the part both show."""
+    diffs = []
+    for previous, current in zip(frames, frames[1:]):
+        a = current[:, :current.shape[1] - shift].astype(np.float32)
+        b = previous[:, shift:].astype(np.float32)
+        diffs.append(np.abs(a - b).mean())
+    return float(np.mean(diffs))
+
+
+def case_flicker(args) -> dict:
+    from deepdream import VideoSettings, video_frames
+    from deepdream.motion import decode
+
+    width, height = (int(v) for v in args.flicker_size.split("x"))
+    out = {"size": f"{width}x{height}", "frames": args.flicker_frames, "shift_px_per_frame": args.shift,
+           "backbone": args.backbone}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_pan_clip(Path(tmp) / "pan.mp4", width, height, args.flicker_frames, args.shift)
+        out["raw"] = round(flicker(list(decode(clip)), args.shift), 3)
+        runs = [("independent", dict(independent=True))]
+        runs += [(f"{m} blend {b:g}", dict(flow=m, blend=b)) for m in args.flows.split(",")
+                 for b in (float(v) for v in args.blends.split(","))]
+        for name, options in runs:
+            settings = VideoSettings(dream=dict(backbone=args.backbone, seed=0), **options)
+            if args.look:
+                look = Path(args.look) / name.replace(" ", "_")
+                look.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            frames = list(video_frames(clip, settings, frames_dir=look if args.look else None, overwrite=True))
+            out[name] = {"flicker": round(flicker(frames, args.shift), 3),
+                         "seconds": round(time.perf_counter() - start, 1)}
+            print(name, out[name], file=sys.stderr)
+        base = out["independent"]["flicker"]
+        for name, _ in runs[1:]:
+            out[name]["vs_independent"] = round(out[name]["flicker"] / base, 3)
+    return out
+
+
+def case_flow(args) -> dict:
+    from PIL import Image
+
+    from deepdream.motion.flow import optical_flow
+
+    big = np.asarray(Image.open(SAMPLE).convert("RGB").resize((660, 360)))
+    a, b = np.ascontiguousarray(big[:, :640]), np.ascontiguousarray(big[:, 4:644])
+    out = {}
+    for method in ("dis", "farneback"):
+        optical_flow(a, b, method)
+        start = time.perf_counter()
+        for _ in range(10):
+            flow = optical_flow(a, b, method)
+        out[method] = {"seconds_per_field_640x360": round((time.perf_counter() - start) / 10, 4),
+                       "median_dx_error_px": round(float(abs(np.median(flow[40:-40, 40:-40, 0]) + 4)), 3)}
+    return out
+
+
+def case_speed(args) -> dict:
+    from deepdream import VideoSettings, video_frames
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_pan_clip(Path(tmp) / "pan.mp4", 640, 360, args.speed_frames + 1, 4)
+        for backbone in args.backbones.split(","):
+            times = []
+            last = time.perf_counter()
+            for _ in video_frames(clip, VideoSettings(dream=dict(backbone=backbone))):
+                now = time.perf_counter()
+                times.append(now - last)
+                last = now
+            per_frame = float(np.mean(times[1:]))
+            out[backbone] = {"seconds_per_frame": round(per_frame, 2), "frames_per_minute": round(60 / per_frame, 2),
+                             "first_frame_seconds_with_load": round(times[0], 1)}
+            print(backbone, out[backbone], file=sys.stderr)
+    return out
+
+
+def case_memory(args) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_pan_clip(Path(tmp) / "hd.mp4", 1920, 1080, args.memory_frames, 8)
+        code = ("import resource, sys; from deepdream.cli import main; sys.argv = sys.argv[1:]; "
+                "import atexit; atexit.register(lambda: print('VmHWM', open('/proc/self/status').read()"
+                ".split('VmHWM:')[1].split()[0], file=sys.stderr))\ntry:\n    main()\nexcept SystemExit: pass")
+        cmd = [sys.executable, "-c", code, "deepdream", "video", str(clip), "-o", str(Path(tmp) / "out.mp4"), "-q",
+               "--steps", str(args.memory_steps)]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    kib = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("VmHWM")]
+    return {"frames": args.memory_frames, "size": "1920x1080", "steps": args.memory_steps, "backbone": "default",
+            "peak_rss_gib": round(kib[-1] / 2 ** 20, 2) if kib else None, "seconds": round(seconds, 1),
+            "returncode": proc.returncode, **({"stderr": proc.stderr[-500:]} if proc.returncode else {})}
+
+
+CASES = {"flow": case_flow, "flicker": case_flicker, "speed": case_speed, "memory": case_memory}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="flow,flicker,speed,memory")
+    parser.add_argument("--flicker-size", default="320x180")
+    parser.add_argument("--flicker-frames", type=int, default=10)
+    parser.add_argument("--shift", type=int, default=3, help="camera pan, pixels per frame")
+    parser.add_argument("--backbone", default="efficientnet-lite2", help="flicker's backbone")
+    parser.add_argument("--flows", default="dis,farneback")
+    parser.add_argument("--blends", default="0.6")
+    parser.add_argument("--look", help="also keep the flicker runs' frames in this folder")
+    parser.add_argument("--backbones", default="vgg16,efficientnet-lite2")
+    parser.add_argument("--speed-frames", type=int, default=2)
+    parser.add_argument("--memory-frames", type=int, default=2)
+    parser.add_argument("--memory-steps", type=int, default=2)
+    args = parser.parse_args()
+    result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
+    for name in args.cases.split(","):
+        result[name] = CASES[name](args)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
