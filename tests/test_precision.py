@@ -119,3 +119,19 @@ def test_the_cli_rejects_a_bad_precision_or_tile_batch(tmp_path, option, value, 
     assert done.stderr.strip() == message
     assert "Traceback" not in done.stderr + done.stdout
     assert not output.exists()
+
+
+@pytest.mark.parametrize("auto,on_gpu,expected_vgg,expected_lite2", [
+    ("bfloat16", False, "bfloat16", "float32"),  # AMX CPU: depthwise convolutions are slower in bfloat16
+    ("bfloat16", True, "bfloat16", "bfloat16"),  # a recent GPU: both
+    ("float32", False, "float32", "float32"),  # no native bfloat16
+])
+def test_auto_precision_follows_the_backbone_on_a_cpu(monkeypatch, vgg, auto, on_gpu, expected_vgg, expected_lite2):
+    from deepdream.backbones import base, load_backbone
+
+    monkeypatch.setattr(base, "_auto", auto)
+    monkeypatch.setattr(base, "_on_gpu", on_gpu)
+    lite2 = load_backbone("efficientnet-lite2")
+    assert base.resolve_precision("auto", vgg) == expected_vgg
+    assert base.resolve_precision("auto", lite2) == expected_lite2
+    assert base.resolve_precision("bfloat16", lite2) == "bfloat16"  # asked for by name: obeyed

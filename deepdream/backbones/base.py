@@ -62,16 +62,23 @@ def gpu_capabilities() -> list[tuple[int, int] | None]:
 
 
 _auto: str | None = None
+_on_gpu: bool | None = None
 
 
-def resolve_precision(precision: str = "auto") -> str:
-    """The concrete compute precision for `precision` ("auto" decided once per process)."""
-    global _auto
+def resolve_precision(precision: str = "auto", backbone=None) -> str:
+    """The concrete compute precision for `precision` ("auto" decided once per process). On a CPU,
+    a backbone whose `cpu_bfloat16` is False (its depthwise convolutions have no fast bfloat16
+    kernels there) computes in float32 under "auto"."""
+    global _auto, _on_gpu
     check_precision(precision)
     if precision != "auto":
         return precision
     if _auto is None:
-        _auto = choose_precision(cpu_flags(), gpu_capabilities())
+        gpus = gpu_capabilities()
+        _on_gpu = bool(gpus)
+        _auto = choose_precision(cpu_flags(), gpus)
+    if _auto == "bfloat16" and not _on_gpu and backbone is not None and not getattr(backbone, "cpu_bfloat16", True):
+        return "float32"
     return _auto
 
 
@@ -121,6 +128,9 @@ class Backbone:
     style_layers: tuple[tuple[str, float], ...] = ()
     #: The smallest side (pixels) the network takes.
     min_size: int = 32
+    #: Whether bfloat16 pays on a CPU with native bfloat16 (AMX, AVX512_BF16): dense convolutions
+    #: run several times faster there, depthwise ones (EfficientNet) several times slower.
+    cpu_bfloat16: bool = True
 
     def __init__(self, model, catalog: Sequence[LayerInfo], mean: Sequence[float], scale: float,
                  bgr: bool = False, model_layers: dict[str, str] | None = None):
@@ -189,7 +199,7 @@ class Backbone:
     def model_in_precision(self, precision: str = "float32"):
         """The whole network computing in `precision` ("auto", "float32", "bfloat16", "float16"):
         the loaded model for float32, else a copy of it made once (same weights, kept in float32)."""
-        precision = resolve_precision(precision)
+        precision = resolve_precision(precision, self)
         if precision == "float32":
             return self.model
         if precision not in self._models_in_precision:
@@ -202,7 +212,7 @@ class Backbone:
         It takes float32 input and computes in `precision`; its feature maps are of that dtype, so
         objectives cast them to float32 before reducing.
         """
-        precision = resolve_precision(precision)
+        precision = resolve_precision(precision, self)
         key = (tuple(layer_names), precision)
         if key not in self._feature_models:
             for name in key[0]:

@@ -140,6 +140,9 @@ class EfficientNetLite2(Backbone):
     content_layers = CONTENT_LAYERS
     style_layers = STYLE_LAYERS
     min_size = MIN_SIZE
+    #: Measured on a Sapphire Rapids CPU (AMX): a 512x512 step at block5a_expand takes 0.17 s in
+    #: float32 and 0.58 s in bfloat16 (depthwise convolutions have no AMX kernels).
+    cpu_bfloat16 = False
 
     def logits_model(self, precision: str = "float32"):
         """A callable: model-space batch [B, H, W, 3] -> the 1000 class logits [B, 1000]."""

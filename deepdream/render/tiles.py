@@ -125,7 +125,7 @@ class TiledGradient:
         self.tile_size = int(tile_size)
         self.min_tile = min(self.tile_size, max(backbone.min_size, min_tile or self.tile_size // 4))
         self.tile_batch = max(1, int(tile_batch))
-        self.precision = resolve_precision(precision)
+        self.precision = resolve_precision(precision, backbone)
         self.step_rule = step_rule
         self.affine = bool(affine)
         self._layers: Sequence[str] = objective.layers
