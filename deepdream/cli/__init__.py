@@ -77,4 +77,4 @@ def main() -> None:
         sys.exit(2)
 
 
-from . import batch, classes, dream, models, motion, style  # noqa: E402,F401  (register the commands)
+from . import batch, classes, dream, models, motion, serve, style  # noqa: E402,F401  (register the commands)

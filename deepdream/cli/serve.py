@@ -1,0 +1,26 @@
+"""`deepdream serve`: the web studio and the HTTP API on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import app
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS",
+                                      help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
+                                           "lets other machines in (the API has no login).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
+) -> None:
+    """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
+    from ..errors import SettingsError
+    from ..web import require_extra, serve as run
+
+    require_extra()
+    if not 0 < port < 65536:
+        raise SettingsError(f"--port must be between 1 and 65535 (got {port}).")
+    run(host, port)

@@ -1,0 +1,180 @@
+"""The HTTP API: `POST /api/dream`, `/api/class`, `/api/style` (multipart forms, PNG answers with the
+settings in their metadata) and `GET /api/backbones`, `/api/layers?backbone=NAME` (JSON).
+
+Form fields are the CLI's options without their dashes (`steps`, `step-size`, `layer` repeated,
+`class`, ...), parsed by `forms.settings_from_form` and validated by the settings themselves. A user's
+mistake (a bad upload, a bad option) answers 400 with `{"error": MESSAGE}`, MESSAGE being the line
+the CLI prints; a body over the upload limit 413; anything unexpected 500 with a JSON error, and the
+server goes on serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import DeepDreamError, SettingsError
+from ..settings import ClassSettings, DreamSettings, StyleSettings
+from . import forms
+from .service import MAX_UPLOAD_BYTES, Service, Upload, backbone_list, layer_list, read_upload
+
+log = logging.getLogger("deepdream.web")
+
+#: The multipart fields holding pictures, per endpoint (every other field is an option).
+_FILES = {"dream": ("image", "guide", "mask"), "class": (), "style": ("image", "style")}
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes is refused with 413 and a JSON error, by
+    its Content-Length before anything is read, or while it is read when it is sent in chunks."""
+
+    def __init__(self, app, limit: int = MAX_UPLOAD_BYTES):
+        self.app, self.limit = app, limit
+
+    def _message(self) -> str:
+        return f"The upload is too large; the limit is {self.limit // 2**20} MB per request."
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await JSONResponse({"error": self._message()}, status_code=413)(scope, receive, send)
+        seen = 0
+        started = False
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge()
+            return message
+
+        async def watched(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except TooLarge:
+            if not started:
+                await JSONResponse({"error": self._message()}, status_code=413)(scope, receive, send)
+
+
+async def _form(request: Request, mode: str) -> tuple[dict, dict]:
+    """(option name -> texts, picture field -> [(filename, bytes)]) from a multipart or urlencoded form."""
+    try:
+        form = await request.form(max_files=16, max_fields=200)
+    except TooLarge:
+        raise
+    except Exception as e:  # a malformed body
+        raise SettingsError(f"Could not read the form ({e}); send multipart/form-data.") from None
+    texts: dict[str, list[str]] = {}
+    files: dict[str, list[tuple[str, bytes]]] = {}
+    for name, value in form.multi_items():
+        if hasattr(value, "read"):  # an uploaded file
+            if name not in _FILES[mode]:
+                raise SettingsError(f"Field {name!r} cannot be a file here; "
+                                    f"{mode} takes pictures in: {', '.join(_FILES[mode]) or 'none'}.")
+            files.setdefault(name, []).append((value.filename, await value.read()))
+        else:
+            if name in ("image",) and name in _FILES[mode]:
+                raise SettingsError(f"Field {name!r} must be an uploaded file (multipart/form-data), not text.")
+            texts.setdefault(name, []).append(value)
+    return texts, files
+
+
+def _one(files: dict, name: str, what: str) -> tuple[str, bytes]:
+    given = files.get(name) or []
+    if len(given) != 1:
+        raise SettingsError(f"Upload {'one' if not given else 'only one'} {what} as the file field {name!r}.")
+    return given[0]
+
+
+def _png(result, name: str) -> Response:
+    return Response(result.png(), media_type="image/png",
+                    headers={"Content-Disposition": f'inline; filename="{name}"',
+                             "Server-Timing": f"render;dur={result.seconds * 1000:.1f}"})
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/api")
+
+    async def run(backbone: str, fn, *args, **kwargs):
+        return await asyncio.wrap_future(service.submit(backbone, fn, *args, **kwargs))
+
+    @api.post("/dream")
+    async def dream(request: Request):
+        texts, files = await _form(request, "dream")
+        filename, data = _one(files, "image", "picture to dream on")
+        image = await run_in_threadpool(read_upload, data, filename)
+        guides = [await run_in_threadpool(read_upload, d, f, "guide.png") for f, d in files.get("guide", [])]
+        mask = None
+        if files.get("mask"):
+            mask = await run_in_threadpool(read_upload, *reversed(_one(files, "mask", "mask")), "mask.png")
+        pictures = {"guide": [g.image for g in guides]}
+        if mask is not None:
+            pictures["mask"] = [mask.image]
+        settings = forms.settings_from_form(DreamSettings, texts, files=pictures)
+        result = await run(settings.backbone, service.dream, image, settings, guides=guides, mask=mask)
+        return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
+
+    @api.post("/class")
+    async def paint(request: Request):
+        texts, _ = await _form(request, "class")
+        settings = forms.settings_from_form(ClassSettings, texts)
+        result = await run(settings.backbone, service.paint, settings)
+        return _png(result, "class.png")
+
+    @api.post("/style")
+    async def style(request: Request):
+        texts, files = await _form(request, "style")
+        filename, data = _one(files, "image", "content picture")
+        content = await run_in_threadpool(read_upload, data, filename)
+        if not files.get("style"):
+            raise SettingsError("Upload at least one style picture as the file field 'style'.")
+        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png") for f, d in files["style"]]
+        settings = forms.settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
+        result = await run(settings.backbone, service.stylize, content, styles, settings)
+        return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")
+
+    @api.get("/backbones")
+    async def backbones():
+        return await run_in_threadpool(backbone_list)
+
+    @api.get("/layers")
+    async def layers(backbone: str = DreamSettings.default("backbone")):
+        from ..backbones import load_backbone, module
+
+        module(backbone)  # an unknown name: 400 before any queue
+        net = await run(backbone, load_backbone, backbone)
+        return layer_list(net)
+
+    return api
+
+
+def install(app: FastAPI, service: Service) -> None:
+    """The API's routes and error answers on `app`."""
+    app.include_router(router(service))
+
+    @app.exception_handler(DeepDreamError)
+    async def user_error(request: Request, error: DeepDreamError):
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return JSONResponse({"error": f"Unexpected error ({type(error).__name__}: {error}); "
+                                      f"the server's log has the details."}, status_code=500)

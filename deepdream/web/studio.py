@@ -1,0 +1,279 @@
+"""The studio: a Gradio page to dream, guide, paint a class or transfer a style, with live progress
+(the picture after each octave), the result as a PNG carrying its settings, and the `deepdream ...`
+command that makes it again.
+
+The page only gathers values and builds settings (validated by the settings themselves); renders go
+through the same `Service` queue as the HTTP API.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..errors import DeepDreamError  # noqa: E402
+from ..render.dreamer import DreamProgress, Stage  # noqa: E402
+from ..settings import ClassSettings, DreamSettings, StyleSettings  # noqa: E402
+from . import forms  # noqa: E402
+from .service import Cancelled, Service, read_upload  # noqa: E402
+
+MODES = ("dream", "guided dream", "class painting", "style transfer")
+#: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
+STUDIO_MAX_SIDE = 512
+#: Studio outputs older than this are removed when a new one is written.
+KEEP_SECONDS = 3600
+
+CSS = """
+#command textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+#status { min-height: 2em; }
+"""
+
+
+def _theme():
+    system = ["ui-sans-serif", "system-ui", "sans-serif"]  # no web fonts: the studio works offline
+    mono = ["ui-monospace", "SFMono-Regular", "monospace"]
+    return gr.themes.Soft(font=system, font_mono=mono, primary_hue="violet")
+
+
+def _class_choices() -> list[tuple[str, str]]:
+    """(label, value) of every ImageNet class: the name where it is unique, else its number."""
+    from ..classes import search
+
+    found = search("")
+    counts: dict[str, int] = {}
+    for _, name in found:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    return [(f"{i} {name}", name if counts[name.lower()] == 1 else str(i)) for i, name in found]
+
+
+def _defaults(mode: str):
+    return {"dream": DreamSettings, "guided dream": DreamSettings, "class painting": ClassSettings,
+            "style transfer": StyleSettings}[mode]
+
+
+def _upload(path, what: str):
+    if not path:
+        raise DeepDreamError(f"Drop a {what} on the page first.")
+    return read_upload(Path(path).read_bytes(), Path(path).name, f"{what}.png")
+
+
+def _tidy(folder: Path) -> None:
+    now = time.time()
+    for item in folder.glob("*/*"):
+        try:
+            if now - item.stat().st_mtime > KEEP_SECONDS:
+                item.unlink()
+                item.parent.rmdir()
+        except OSError:
+            pass
+
+
+def build(service: Service, outputs: Path) -> gr.Blocks:
+    """The studio's page; renders are queued on `service`, results written under `outputs`."""
+    from ..backbones import names as backbone_names
+
+    def settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed, jitter,
+                     normalize, preserve_colors, max_side, octave_scale, blur, iterations, style_weight,
+                     guide=None, style=None):
+        common = dict(backbone=backbone, seed=int(seed or 0))
+        if max_side:
+            common["max_side"] = int(max_side)
+        if mode == "style transfer":
+            return StyleSettings(styles=(style.image,), iterations=iterations, style_weight=style_weight,
+                                 preserve_colors=preserve_colors, **common)
+        dream = dict(layers=tuple(layers or ()), steps=steps, octaves=octaves, step_size=step_size, jitter=jitter,
+                     normalize=normalize, octave_scale=octave_scale, blur=blur, **common)
+        if mode == "class painting":
+            dream.pop("max_side", None)
+            return ClassSettings(target_class=target_class or None, size=size, **dream)
+        if mode == "guided dream":
+            return DreamSettings(guide=(guide.image,), preserve_colors=preserve_colors, **dream)
+        return DreamSettings(target_class=target_class or None, preserve_colors=preserve_colors, **dream)
+
+    def render(mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps, octaves,
+               step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
+               style_weight):
+        try:
+            image = guide = style = None
+            if mode != "class painting":
+                image = _upload(picture, "picture")
+            if mode == "guided dream":
+                guide = _upload(guide_picture, "guide")
+            if mode == "style transfer":
+                style = _upload(style_picture, "style")
+            settings = settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed,
+                                    jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
+                                    style_weight, guide, style)
+        except DeepDreamError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+        events: queue.Queue = queue.Queue()
+        cancel = threading.Event()
+
+        def progress(event):
+            if isinstance(event, Stage):
+                events.put((event.text[:1].upper() + event.text[1:] + " ...", None))
+            elif isinstance(event, DreamProgress):
+                last = event.step == event.steps
+                picture = event.snapshot() if last and event.snapshot is not None else None
+                events.put((f"Octave {event.octave}/{event.octaves} ({event.size[1]}x{event.size[0]}), "
+                            f"step {event.step}/{event.steps}", picture))
+            else:  # style: StyleProgress
+                last = event.iteration == event.iterations
+                picture = event.snapshot() if last or event.iteration % 10 == 0 else None
+                events.put((f"Scale {event.scale}/{event.scales}, iteration {event.iteration}/{event.iterations}",
+                            picture))
+
+        kwargs = dict(progress=progress, cancelled=cancel)
+        if mode == "style transfer":
+            future = service.submit(settings.backbone, service.stylize, image, [style], settings, **kwargs)
+        elif mode == "class painting":
+            future = service.submit(settings.backbone, service.paint, settings, **kwargs)
+        else:
+            future = service.submit(settings.backbone, service.dream, image, settings,
+                                    guides=[guide] if guide else [], **kwargs)
+        ahead = service.waiting(settings.backbone) - 1
+        yield (gr.skip(), f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
+               gr.skip(), gr.skip())
+        try:
+            while not future.done() or not events.empty():
+                try:
+                    text, picture = events.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                while picture is None and not events.empty():  # keep up: skip to the latest news
+                    text, picture = events.get_nowait()
+                shown = gr.skip() if picture is None else np.clip(np.round(picture), 0, 255).astype(np.uint8)
+                yield shown, text, gr.skip(), gr.skip()
+            try:
+                result = future.result()
+            except DeepDreamError as e:
+                raise gr.Error(str(e), print_exception=False) from None
+        finally:
+            cancel.set()  # the page went away (or the render ended): stop at the next step
+        _tidy(outputs)
+        if image is None:
+            from ..classes import class_index, imagenet_classes
+
+            stem = forms.safe_name(imagenet_classes()[class_index(settings.target_class)], "class")
+            name = f"{stem}.png"
+        else:
+            stem = Path(image.name).stem
+            name = f"{stem}_{settings.mode}.png"
+        folder = Path(tempfile.mkdtemp(dir=outputs))
+        path = folder / name
+        path.write_bytes(result.png())
+        files = {}
+        if guide is not None:
+            files["guide"] = [guide.name]
+        if style is not None:
+            files["styles"] = [style.name]
+        command = forms.command_line(settings, None if image is None else image.name, name, files)
+        height, width = result.rgb.shape[:2]
+        yield str(path), f"Done: {width}x{height} in {result.seconds:.1f} s.", str(path), command
+
+    def on_mode(mode):
+        cls = _defaults(mode)
+        dreamlike = mode != "style transfer"
+        backbone = cls.default("backbone")
+        return (gr.update(visible=mode != "class painting"), gr.update(visible=mode == "guided dream"),
+                gr.update(visible=mode == "style transfer"), gr.update(value=backbone),
+                gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
+                gr.update(visible=mode == "class painting"),
+                *(gr.update(visible=dreamlike, value=cls.default(n) if dreamlike else None)
+                  for n in ("steps", "octaves", "step_size")),
+                gr.update(visible=not dreamlike), gr.update(visible=not dreamlike))
+
+    def on_backbone(backbone):
+        from ..backbones import load_backbone
+
+        try:
+            net = service.submit(backbone, load_backbone, backbone).result()
+        except DeepDreamError as e:
+            gr.Warning(str(e))
+            return gr.update(choices=[], value=[])
+        defaults = {name for name, _ in net.default_layers}
+        choices = [(f"{info.name} ({info.channels} ch, 1/{info.stride})" + (" default" if info.name in defaults else ""),
+                    info.name) for info in net.catalog]
+        return gr.update(choices=choices, value=[])
+
+    with gr.Blocks(title="deepdream studio", delete_cache=(3600, 3600)) as page:
+        gr.Markdown("## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
+                    "settings; the command below it makes the same picture from a terminal.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
+                picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                   label="Picture (drop one here)", elem_id="picture", height=260)
+                guide_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                         label="Guide: dream toward its patterns", elem_id="guide", height=200,
+                                         visible=False)
+                style_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                         label="Style picture", elem_id="style", height=200, visible=False)
+                with gr.Row():
+                    backbone = gr.Dropdown(backbone_names(), value=DreamSettings.default("backbone"),
+                                           label="Backbone", elem_id="backbone")
+                    layers = gr.Dropdown([], value=[], multiselect=True, label="Layers (empty: the backbone's own)",
+                                         elem_id="layers")
+                with gr.Row():
+                    target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
+                                               label="ImageNet class (type to search)", elem_id="class")
+                    size = gr.Textbox(ClassSettings.default("size"), label="Size WxH", elem_id="size", visible=False)
+                with gr.Row():
+                    steps = gr.Slider(1, 100, value=DreamSettings.default("steps"), step=1, label="Steps per octave",
+                                      elem_id="steps")
+                    octaves = gr.Slider(1, 8, value=DreamSettings.default("octaves"), step=1, label="Octaves",
+                                        elem_id="octaves")
+                with gr.Row():
+                    step_size = gr.Slider(0.1, 5, value=DreamSettings.default("step_size"), step=0.1,
+                                          label="Strength (step size)", elem_id="step-size")
+                    seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
+                with gr.Row():
+                    iterations = gr.Slider(1, 500, value=StyleSettings.default("iterations"), step=1,
+                                           label="Iterations", elem_id="iterations", visible=False)
+                    style_weight = gr.Number(StyleSettings.default("style_weight"), label="Style weight",
+                                             elem_id="style-weight", visible=False)
+                go = gr.Button("Render", variant="primary", elem_id="render")
+                with gr.Accordion("More options", open=False):
+                    with gr.Row():
+                        max_side = gr.Number(STUDIO_MAX_SIDE, precision=0, minimum=0,
+                                             label="Shrink input to this longer side (0: keep)", elem_id="max-side")
+                        octave_scale = gr.Slider(1.1, 2.0, value=DreamSettings.default("octave_scale"), step=0.05,
+                                                 label="Octave scale", elem_id="octave-scale")
+                    with gr.Row():
+                        jitter = gr.Slider(0, 64, value=DreamSettings.default("jitter"), step=1,
+                                           label="Jitter (pixels)", elem_id="jitter")
+                        blur = gr.Slider(0, 2, value=DreamSettings.default("blur"), step=0.1, label="Blur",
+                                         elem_id="blur")
+                    with gr.Row():
+                        normalize = gr.Radio(["laplacian", "mean"], value=DreamSettings.default("normalize"),
+                                             label="Step rule", elem_id="normalize")
+                        preserve_colors = gr.Checkbox(False, label="Keep the picture's colours",
+                                                      elem_id="preserve-colors")
+            with gr.Column(scale=1):
+                result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
+                                  elem_id="result", height=420)
+                status = gr.Markdown("", elem_id="status")
+                download = gr.File(label="Download (PNG with its settings)", interactive=False, elem_id="download")
+                command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
+                                     buttons=["copy"], elem_id="command")
+
+        mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, size,
+                                    steps, octaves, step_size, iterations, style_weight])
+        backbone.change(on_backbone, backbone, layers)
+        page.load(on_backbone, backbone, layers)
+        go.click(render, [mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps,
+                          octaves, step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur,
+                          iterations, style_weight],
+                 [result, status, download, command])
+    page.queue(default_concurrency_limit=4)
+    return page

@@ -1,0 +1,261 @@
+"""The HTTP API through a real server (uvicorn on 127.0.0.1, a free port, in a thread), and
+`deepdream serve` as a user runs it. Every render is tiny (64x48, one octave, one or two steps)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install '.[web]'")
+pytest.importorskip("gradio", reason="the web extra is not installed: pip install '.[web]'")
+pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
+httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
+
+from PIL import Image  # noqa: E402
+
+from conftest import SAMPLES, run_cli  # noqa: E402
+from test_web_forms import bomb_png, png_of  # noqa: E402
+
+TINY = {"steps": "1", "octaves": "1"}
+
+
+class Running:
+    """A uvicorn server for `app` on 127.0.0.1 and a free port, in a daemon thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.app = app
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 120
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        self.address = self.server.servers[0].sockets[0].getsockname()[:2]
+        self.url = f"http://127.0.0.1:{self.address[1]}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.app.state.service.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    from deepdream.web import create_app
+
+    running = Running(create_app())
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=300) as c:
+        yield c
+
+
+def small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48), Image.LANCZOS).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def dream(client, data=None, name="cat.png", **fields):
+    form = {**TINY, **fields}
+    return client.post("/api/dream", files={"image": (name, data if data is not None else small_png(), "image/png")},
+                       data=form)
+
+
+def metadata(response) -> dict:
+    image = Image.open(io.BytesIO(response.content))
+    return json.loads(image.text["deepdream"])
+
+
+def test_dream_answers_a_png_of_the_right_size_carrying_its_settings(client):
+    response = dream(client, seed="3", layer=["block5a_expand", "block4a_expand=0.5"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    assert "render;dur=" in response.headers["server-timing"]
+    image = Image.open(io.BytesIO(response.content))
+    assert image.format == "PNG" and image.size == (64, 48)
+    meta = metadata(response)
+    assert meta["mode"] == "dream" and meta["input"] == "cat.png"
+    settings = meta["settings"]
+    assert settings["steps"] == 1 and settings["octaves"] == 1 and settings["seed"] == 3
+    assert settings["layers"] == ["block5a_expand", "block4a_expand=0.5"]
+
+
+def test_repeated_requests_reuse_the_prepared_dreamer_and_seeds_matter(client, server):
+    service = server.app.state.service
+    first = dream(client, seed="11")
+    hits = service.hits
+    again = dream(client, seed="11")
+    other = dream(client, seed="12")
+    assert service.hits == hits + 2
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert Image.open(io.BytesIO(first.content)).tobytes() == Image.open(io.BytesIO(again.content)).tobytes()
+    assert Image.open(io.BytesIO(first.content)).tobytes() != Image.open(io.BytesIO(other.content)).tobytes()
+
+
+def test_three_concurrent_requests_all_succeed(server):
+    def one(seed):
+        with httpx.Client(base_url=server.url, timeout=300) as c:
+            return dream(c, seed=str(seed), steps="2")
+
+    with ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(one, [21, 22, 23]))
+    assert [r.status_code for r in responses] == [200, 200, 200], [r.text for r in responses]
+    assert [metadata(r)["settings"]["seed"] for r in responses] == [21, 22, 23]
+    assert all(Image.open(io.BytesIO(r.content)).size == (64, 48) for r in responses)
+
+
+def test_a_text_file_as_the_image_is_a_json_400_and_the_server_goes_on(client):
+    response = dream(client, data=b"not a picture, just words\n", name="notes.txt")
+    assert response.status_code == 400
+    assert response.json() == {"error": "'notes.txt' is not an image Pillow can read "
+                                        "(supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."}
+    assert dream(client).status_code == 200
+
+
+def test_a_bad_option_gets_the_cli_message_as_json(client, tmp_path):
+    response = dream(client, steps="0")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error == "--steps must be at least 1 (got 0)."
+    cli = run_cli("dream", SAMPLES / "chelsea.png", "--steps", "0", "-o", tmp_path / "x.png")
+    assert cli.returncode == 2
+    assert cli.stderr.strip().splitlines()[-1] == f"deepdream: error: {error}"
+    unknown_layer = dream(client, layer="block9_nope")
+    assert unknown_layer.status_code == 400 and "block9_nope" in unknown_layer.json()["error"]
+
+
+@pytest.mark.parametrize("fields, files, status, words", [
+    ({"guide": "/etc/passwd"}, {}, 400, "--guide names a file on the server"),
+    ({"weights": "/etc/passwd"}, {}, 400, "--weights names a file on the server"),
+    ({"class": "golden retrievr"}, {}, 400, "Did you mean 'golden retriever'"),
+    ({}, {"image": ("bomb.png", bomb_png(), "image/png")}, 400, "over the safe limit"),
+    ({}, {"image": ("big.png", b"\0" * (26 * 2**20), "image/png")}, 413, "The upload is too large; the limit is 25 MB"),
+    ({}, None, 400, "Upload one picture to dream on as the file field 'image'."),
+])
+def test_bad_requests_answer_json_4xx(client, fields, files, status, words):
+    if files == {}:
+        files = {"image": ("cat.png", small_png(), "image/png")}
+    response = client.post("/api/dream", data={**TINY, **fields}, files=files)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+    assert "Traceback" not in response.text
+
+
+def test_an_unexpected_error_is_a_json_500_and_the_server_goes_on(client, server, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(server.app.state.service, "paint", broken)
+    response = client.post("/api/class", data={"class": "207", "size": "48x48", **TINY})
+    assert response.status_code == 500
+    assert "the disk caught fire" in response.json()["error"]
+    monkeypatch.undo()
+    assert dream(client).status_code == 200
+
+
+def test_class_painting_and_style_transfer(client):
+    painted = client.post("/api/class", data={"class": "golden retriever", "size": "48x40", **TINY})
+    assert painted.status_code == 200, painted.text
+    assert Image.open(io.BytesIO(painted.content)).size == (48, 40)
+    assert metadata(painted)["mode"] == "class"
+    styled = client.post("/api/style", data={"iterations": "2", "optimizer": "adam"},
+                         files=[("image", ("cat.png", small_png(), "image/png")),
+                                ("style", ("flat.png", png_of(40, 40), "image/png"))])
+    assert styled.status_code == 200, styled.text
+    assert Image.open(io.BytesIO(styled.content)).size == (64, 48)
+    meta = metadata(styled)
+    assert meta["mode"] == "style" and meta["style_files"] == ["flat.png"] and meta["settings"]["iterations"] == 2
+    no_style = client.post("/api/style", files={"image": ("cat.png", small_png(), "image/png")})
+    assert no_style.status_code == 400 and "'style'" in no_style.json()["error"]
+
+
+def test_backbones_and_layers_as_json(client):
+    backbones = client.get("/api/backbones").json()
+    assert {b["name"] for b in backbones} >= {"efficientnet-lite2", "vgg16"}
+    assert all(set(b) == {"name", "description", "available"} for b in backbones)
+    layers = client.get("/api/layers", params={"backbone": "vgg16"}).json()
+    assert layers["backbone"] == "vgg16" and layers["default"]
+    assert {"name": "block4_conv3", "channels": 512, "stride": 8} in layers["layers"]
+    default = client.get("/api/layers").json()
+    assert default["backbone"] == "efficientnet-lite2"
+    bad = client.get("/api/layers", params={"backbone": "alexnet"})
+    assert bad.status_code == 400 and "Unknown backbone 'alexnet'" in bad.json()["error"]
+
+
+def test_the_server_listens_on_loopback_only(server):
+    assert server.address[0] == "127.0.0.1"
+
+
+def _listening(port: int) -> list[str]:
+    """The local addresses (hex, as /proc/net/tcp* writes them) listening on `port`."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:
+                found.append(address)
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux's /proc/net/tcp to see the bound address")
+def test_deepdream_serve_binds_127_0_0_1_by_default():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "deepdream", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/backbones", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "deepdream serve did not answer within 120 s"
+            time.sleep(0.25)
+        assert _listening(port) == ["0100007F"]  # 127.0.0.1, and nothing else (no 0.0.0.0, no ::)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200  # the studio page
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_serve_without_the_web_extra_says_what_to_install():
+    code = ("import sys; sys.modules['gradio'] = None; sys.argv = ['deepdream', 'serve']; "
+            "from deepdream.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert 'pip install "deepdream[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
