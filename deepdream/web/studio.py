@@ -77,9 +77,10 @@ def _tidy(folder: Path) -> None:
             pass
 
 
-def build(service: Service, outputs: Path) -> gr.Blocks:
-    """The studio's page; renders are queued on `service`, results written under `outputs`."""
-    from ..backbones import names as backbone_names
+def make_render(service: Service, outputs: Path):
+    """The studio's render: a generator taking the page's values and yielding (picture, status,
+    download, command) as the render goes: the picture after each octave (each style scale's last
+    iteration, every 10th), then the result."""
 
     def settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed, jitter,
                      normalize, preserve_colors, max_side, octave_scale, blur, iterations, style_weight,
@@ -180,6 +181,15 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
         command = forms.command_line(settings, None if image is None else image.name, name, files)
         height, width = result.rgb.shape[:2]
         yield str(path), f"Done: {width}x{height} in {result.seconds:.1f} s.", str(path), command
+
+    return render
+
+
+def build(service: Service, outputs: Path) -> gr.Blocks:
+    """The studio's page; renders are queued on `service`, results written under `outputs`."""
+    from ..backbones import names as backbone_names
+
+    render = make_render(service, outputs)
 
     def on_mode(mode):
         cls = _defaults(mode)

@@ -1,0 +1,182 @@
+"""The studio: its render generator (progress with a picture per octave, a result PNG carrying its
+settings, the command that makes it again), and the page in a real headless Chromium driven by
+Selenium: load, upload a picture, render, read the result back, screenshot."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gradio", reason="the web extra is not installed: pip install '.[web]'")
+pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
+
+from PIL import Image  # noqa: E402
+
+from conftest import SAMPLES  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+#: Set to a path to also save the page's screenshot there (samples/studio.png for the README).
+SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
+
+
+def page_values(mode="dream", picture=None, **changes):
+    """The page's values in the order the render takes them (defaults as the page shows them)."""
+    values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, backbone="efficientnet-lite2",
+                  layers=[], target_class=None, size="320x320", steps=10, octaves=4, step_size=1.0, seed=0, jitter=32,
+                  normalize="laplacian", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
+                  iterations=100, style_weight=30.0)
+    values.update(changes)
+    return list(values.values())
+
+
+def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(tmp_path):
+    from deepdream.web.service import Service
+    from deepdream.web.studio import make_render
+
+    service = Service()
+    try:
+        render = make_render(service, tmp_path)
+        updates = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), steps=1, octaves=2, max_side=96,
+                                           seed=4)))
+    finally:
+        service.close()
+    pictures = [u[0] for u in updates if isinstance(u[0], np.ndarray)]
+    assert [p.shape for p in pictures] == [(46, 69, 3), (64, 96, 3)]  # one per octave, smallest first
+    result, status, download, command = updates[-1]
+    assert status.startswith("Done: 96x64") and result == download
+    image = Image.open(download)
+    assert image.size == (96, 64)
+    meta = json.loads(image.text["deepdream"])
+    assert meta["input"] == "chelsea.png" and meta["settings"]["seed"] == 4 and meta["settings"]["octaves"] == 2
+    assert command == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 2 --steps 1 --seed 4 --max-side 96"
+    assert shlex.split(command)[:3] == ["deepdream", "dream", "chelsea.png"]
+
+
+def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
+    import gradio as gr
+
+    from deepdream.web.service import Service
+    from deepdream.web.studio import make_render
+
+    render = make_render(Service(), tmp_path)
+    with pytest.raises(gr.Error) as missing:
+        list(render(*page_values(picture=None)))
+    assert missing.value.message == "Drop a picture on the page first."
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    with pytest.raises(gr.Error) as bad:
+        list(render(*page_values(picture=str(text))))
+    assert bad.value.message.startswith("'notes.txt' is not an image Pillow can read")
+    with pytest.raises(gr.Error) as painted:
+        list(render(*page_values(mode="class painting", target_class=None)))
+    assert painted.value.message.startswith("Name the class to paint")
+
+
+# ----------------------------------------------------------------------------------- in Chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip(f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER}): "
+                    f"apt-get install chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
+    from selenium.webdriver.chrome.service import Service as DriverService
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000"):
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory(prefix="deepdream-chromium-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+@pytest.fixture(scope="module")
+def studio_url():
+    from deepdream.web import create_app
+    from test_web_api import Running
+
+    running = Running(create_app())
+    yield running.url + "/"
+    running.stop()
+
+
+def _wait(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+
+
+def test_the_page_in_chromium_uploads_renders_and_gives_the_result(browser, studio_url, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def find(selector):
+        return browser.find_elements(By.CSS_SELECTOR, selector)
+
+    def set_number(selector, value):
+        field = find(selector)[0]
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(str(value), Keys.TAB)
+
+    browser.get(studio_url)
+    _wait(lambda: find("#render"), 60, "the studio page")
+    assert "deepdream studio" in browser.title
+    _wait(lambda: find("#layers input"), 30, "the layer list")
+    find("#picture input[type=file]")[0].send_keys(str(SAMPLES / "chelsea.png"))
+    _wait(lambda: find("#picture img"), 30, "the uploaded picture's preview")
+    set_number("#steps input[type=number]", 1)
+    set_number("#octaves input[type=number]", 2)
+    browser.find_element(By.XPATH, "//button[contains(., 'More options')]").click()
+    _wait(lambda: find("#max-side input"), 10, "the more options panel")
+    set_number("#max-side input", 96)
+    time.sleep(0.5)  # let the page take the last value
+    find("#render")[0].click()
+    statuses = []
+
+    def done():
+        text = find("#status")[0].text
+        if not statuses or statuses[-1] != text:
+            statuses.append(text)
+        return text.startswith("Done") or "rror" in text
+
+    _wait(done, 180, "the render")
+    assert statuses[-1].startswith("Done: 96x64"), statuses
+    source = _wait(lambda: (find("#result img") or [None])[0], 30, "the result picture").get_attribute("src")
+    result = Image.open(io.BytesIO(urllib.request.urlopen(source, timeout=30).read()))
+    assert result.size == (96, 64)
+    assert json.loads(result.text["deepdream"])["settings"]["max_side"] == 96
+    command = find("#command textarea")[0].get_attribute("value")
+    assert command == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 2 --steps 1 --max-side 96"
+    links = [a.get_attribute("href") for a in find("#download a")]
+    assert links and links[0].endswith("chelsea_dream.png")
+
+    browser.execute_script("window.scrollTo(0, 0)")
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1400, min(max(int(height), 900), 2200))
+    time.sleep(0.5)
+    shot = tmp_path / "studio.png"
+    assert browser.save_screenshot(str(shot))
+    assert Image.open(shot).size[0] >= 1000
+    if os.environ.get(SCREENSHOT_ENV):
+        Path(os.environ[SCREENSHOT_ENV]).write_bytes(shot.read_bytes())
