@@ -60,19 +60,27 @@ class _Bar:
             self.progress.stop()
 
 
+def _snapshots(save: Callable | None, every: int | None) -> Callable:
+    """A callback that counts events (steps, iterations) and every `every`-th one calls
+    save(count, event.snapshot())."""
+    done = 0
+
+    def maybe_save(event) -> None:
+        nonlocal done
+        done += 1
+        if save is not None and every and done % every == 0:
+            save(done, event.snapshot())
+
+    return maybe_save
+
+
 @contextlib.contextmanager
 def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable | None = None,
                    save_every: int | None = None):
     """Yield a callback for the dreamer that draws one bar per run (stages before the first step,
     then octaves and steps), and every `save_every` steps calls save(step_count, rgb) (also when
     quiet). The bar advances by pixels, not steps, so its ETA holds while octaves grow."""
-    done = 0
-
-    def maybe_save(event) -> None:
-        nonlocal done
-        done += 1
-        if save is not None and save_every and done % save_every == 0:
-            save(done, event.snapshot())
+    maybe_save = _snapshots(save, save_every)
 
     if quiet:
         yield lambda event: None if hasattr(event, "text") else maybe_save(event)
@@ -102,13 +110,7 @@ def style_progress(quiet: bool = False, label: str = "styling", save: Callable |
     """Yield a callback for style transfer / texture synthesis: one bar for the whole run, with the
     loss terms the run has (a texture has no content term); every `save_every` iterations it calls
     save(iteration_count, rgb) (also when quiet)."""
-    done = 0
-
-    def maybe_save(event) -> None:
-        nonlocal done
-        done += 1
-        if save is not None and save_every and done % save_every == 0:
-            save(done, event.snapshot())
+    maybe_save = _snapshots(save, save_every)
 
     if quiet:
         yield maybe_save

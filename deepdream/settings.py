@@ -201,8 +201,9 @@ class DreamSettings(Settings):
     rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
                               "against noise (class paintings use 0.5; 0: none).")
-    normalize: str = option("laplacian", "Gradient normalisation: laplacian (each scale of the gradient "
-                                         "alike: finer, more even detail) or mean (the classic step).")
+    normalize: str = option("laplacian", "Gradient normalisation: laplacian (every scale of the gradient "
+                                         "normalised alike: bolder, more even patterns) or mean (the classic "
+                                         "step: finer detail, closer to the photo).")
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.")
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
     guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")

@@ -192,6 +192,9 @@ def main() -> None:
                         help="also time one untiled tile-sized image, the ceiling tiled runs are compared with")
     parser.add_argument("--untiled-steps", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
+    parser.add_argument("--interleave", type=int, default=0, metavar="ROUNDS",
+                        help="instead: time the cases against each other in one process, one step each in turn, "
+                             "for ROUNDS rounds (median seconds per step; ratios to the first case)")
     parser.add_argument("--style-sizes", default="",
                         help="megapixels for style transfer's seconds per iteration (e.g. 1,16; default: none)")
     opts = parser.parse_args()
@@ -202,6 +205,9 @@ def main() -> None:
 
     from deepdream.backbones.base import resolve_precision
 
+    if opts.interleave:
+        print(json.dumps(interleave(opts), indent=2))
+        return
     sizes = [float(s) for s in opts.sizes.split(",") if s]
     if opts.steps is None:
         steps = [1 if mp >= 16 else 2 for mp in sizes]
@@ -239,6 +245,47 @@ def main() -> None:
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["bench_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result, indent=2))
+
+
+def interleave(opts) -> dict:
+    """Seconds per step of each case, measured in turn in one process (so machine load drifts
+    alike for all), on each backbone, at the first of --sizes; medians and ratios to the first case."""
+    import statistics
+
+    import numpy as np
+    from PIL import Image
+
+    from deepdream import DreamSettings, prepare
+
+    side_ = side(float(opts.sizes.split(",")[0]))
+    with Image.open(_image_path("astronaut.png")) as img:
+        rgb = np.asarray(img.convert("RGB").resize((side_, side_), Image.BICUBIC), np.float32)
+    result = {"machine": machine(), "size": [side_, side_], "rounds": opts.interleave, "backbones": {}}
+    for backbone in opts.backbones.split(","):
+        cases = opts.cases.split(",")
+        dreamers = {}
+        for case in cases:
+            overrides = dict(CASES[case])
+            if "guide" in overrides:
+                overrides["guide"] = tuple(str(_image_path(g)) for g in overrides["guide"])
+            settings = DreamSettings(backbone=backbone, layers=tuple(opts.layer or ()), octaves=1, steps=1,
+                                     tile_size=opts.tile_size, precision=opts.precisions.split(",")[0], **overrides)
+            dreamers[case] = prepare(settings, like=rgb)
+            dreamers[case].run(rgb)  # warm up: kernels for this size
+        times = {case: [] for case in cases}
+        for round_ in range(opts.interleave):
+            for case in cases[round_ % len(cases):] + cases[:round_ % len(cases)]:  # each case leads in turn
+                start = time.perf_counter()
+                dreamers[case].run(rgb)
+                times[case].append(time.perf_counter() - start)
+        medians = {case: statistics.median(t) for case, t in times.items()}
+        first = medians[cases[0]]
+        result["backbones"][backbone] = {
+            "precision": dreamers[cases[0]].tiled.precision,
+            "seconds_per_step": {c: round(m, 3) for c, m in medians.items()},
+            f"ratio_to_{cases[0]}": {c: round(m / first, 3) for c, m in medians.items()},
+        }
+    return result
 
 
 def summarize(runs) -> dict:

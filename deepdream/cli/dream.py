@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 
 from ..settings import DreamSettings
 from . import app, default_output
-from .options import (Backbone, InputImage, MaxSide, Output, Overwrite, Paths, Quiet, SaveEvery, Seed, SettingsFile,
-                      Strings, TileSize, Weights, setting)
-
-S = DreamSettings
+from .options import InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_dream_options
 
 
 def given_settings(cls, settings_file: Path | None, options: dict) -> "DreamSettings":
@@ -66,34 +62,15 @@ def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: boo
 
 
 @app.command()
+@with_dream_options(DreamSettings)
 def dream(
     input: InputImage,
     output: Output = None,
-    layer: Annotated[Strings, setting(S, "layers", "-l", "--layer", metavar="SPEC")] = None,
-    backbone: Annotated[Optional[str], setting(S, "backbone", "-b", "--backbone", metavar="NAME")] = None,
-    weights: Weights = None,
-    octaves: Annotated[Optional[int], setting(S, "octaves", metavar="N")] = None,
-    octave_scale: Annotated[Optional[float], setting(S, "octave_scale", metavar="S")] = None,
-    steps: Annotated[Optional[int], setting(S, "steps", metavar="N")] = None,
-    step_size: Annotated[Optional[float], setting(S, "step_size", metavar="X")] = None,
-    normalize: Annotated[Optional[str], setting(S, "normalize", metavar="RULE")] = None,
-    jitter: Annotated[Optional[int], setting(S, "jitter", metavar="PIXELS")] = None,
-    scale_jitter: Annotated[Optional[float], setting(S, "scale_jitter", metavar="F")] = None,
-    rotate_jitter: Annotated[Optional[float], setting(S, "rotate_jitter", metavar="DEGREES")] = None,
-    preserve_colors: Annotated[bool, setting(S, "preserve_colors")] = False,
-    mask: Annotated[Optional[Path], setting(S, "mask", metavar="FILE")] = None,
-    guide: Annotated[Paths, setting(S, "guide", metavar="FILE")] = None,
-    guide_size: Annotated[Optional[int], setting(S, "guide_size", metavar="PIXELS")] = None,
-    target_class: Annotated[Optional[str], setting(S, "target_class", metavar="NAME_OR_INDEX")] = None,
-    tile_size: TileSize = None,
-    precision: Annotated[Optional[str], setting(S, "precision", metavar="P")] = None,
-    tile_batch: Annotated[Optional[int], setting(S, "tile_batch", metavar="N")] = None,
-    seed: Seed = None,
-    max_side: MaxSide = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
+    dream_options: dict = None,
 ) -> None:
     """Dream on an image: amplify what the network sees in it, octave by octave."""
     from .. import images
@@ -101,12 +78,7 @@ def dream(
     from ..progress import dream_progress
     from ..render.dreamer import prepare
 
-    settings = given_settings(DreamSettings, settings_file, dict(
-        layers=layer, backbone=backbone, weights=weights, octaves=octaves, octave_scale=octave_scale,
-        steps=steps, step_size=step_size, normalize=normalize, jitter=jitter, scale_jitter=scale_jitter,
-        rotate_jitter=rotate_jitter, preserve_colors=preserve_colors, mask=mask, guide=guide,
-        guide_size=guide_size, target_class=target_class, tile_size=tile_size, precision=precision, tile_batch=tile_batch, seed=seed,
-        max_side=max_side))
+    settings = given_settings(DreamSettings, settings_file, dream_options)
     if save_every is not None and save_every < 1:
         raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
     loaded = images.load_image(input)

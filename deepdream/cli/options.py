@@ -59,7 +59,7 @@ DREAM_SHORT_FLAGS = {"layers": ("-l",), "backbone": ("-b",)}
 DREAM_METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
                   "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
                   "rotate_jitter": "DEGREES", "normalize": "RULE", "precision": "P", "target_class": "NAME_OR_INDEX",
-                  "octave_scale": "S", "scale_jitter": "F", "step_size": "X"}
+                  "octave_scale": "S", "scale_jitter": "F", "step_size": "X", "blur": "SIGMA"}
 
 
 def dream_option_parameters(cls=DreamSettings, *, lists=(), skip=(), helps=None) -> list:
