@@ -159,6 +159,34 @@ def test_bad_requests_answer_json_4xx(client, fields, files, status, words):
     assert "Traceback" not in response.text
 
 
+def test_a_body_sent_in_chunks_is_cut_off_at_the_limit(client):
+    def chunks():
+        yield b"--x\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n"
+        for _ in range(27):
+            yield b"\0" * 2**20
+
+    response = client.post("/api/dream", content=chunks(), headers={"content-type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+    assert dream(client).status_code == 200
+
+
+def test_guide_and_mask_are_taken_as_uploaded_files(client):
+    white = io.BytesIO()
+    Image.new("L", (64, 48), 255).save(white, format="PNG")
+    response = client.post("/api/dream", data={**TINY, "layer": "block5a_expand"},
+                           files=[("image", ("cat.png", small_png(), "image/png")),
+                                  ("guide", ("bricks.png", (SAMPLES / "brick.png").read_bytes(), "image/png")),
+                                  ("mask", ("where.png", white.getvalue(), "image/png"))])
+    assert response.status_code == 200, response.text
+    meta = metadata(response)
+    assert meta["guides"] == ["bricks.png"] and meta["mask"] == "where.png"
+    black = io.BytesIO()
+    Image.new("L", (64, 48), 0).save(black, format="PNG")
+    refused = client.post("/api/dream", data=TINY, files=[("image", ("cat.png", small_png(), "image/png")),
+                                                          ("mask", ("none.png", black.getvalue(), "image/png"))])
+    assert refused.status_code == 400 and "black everywhere" in refused.json()["error"]
+
+
 def test_an_unexpected_error_is_a_json_500_and_the_server_goes_on(client, server, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the disk caught fire")

@@ -61,6 +61,27 @@ def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(
     assert shlex.split(command)[:3] == ["deepdream", "dream", "chelsea.png"]
 
 
+def test_class_painting_and_style_transfer_from_the_page(tmp_path):
+    from deepdream.web.service import Service
+    from deepdream.web.studio import make_render
+
+    service = Service()
+    try:
+        render = make_render(service, tmp_path)
+        painted = list(render(*page_values(mode="class painting", target_class="golden retriever", size="48x40",
+                                           steps=1, octaves=1, step_size=1.5, blur=0.5)))[-1]
+        styled = list(render(*page_values(mode="style transfer", picture=str(SAMPLES / "chelsea.png"),
+                                          style_picture=str(SAMPLES / "gravel.png"), backbone="vgg16",
+                                          max_side=64, iterations=2)))[-1]
+    finally:
+        service.close()
+    assert Image.open(painted[2]).size == (48, 40) and Path(painted[2]).name == "golden_retriever.png"
+    assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever.png --octaves 1 --steps 1 --size 48x40"
+    assert Image.open(styled[2]).size == (64, 43)
+    assert styled[3] == ("deepdream style chelsea.png -o chelsea_style.png --iterations 2 --style gravel.png "
+                         "--max-side 64")
+
+
 def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
     import gradio as gr
 

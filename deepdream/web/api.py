@@ -77,7 +77,7 @@ async def _form(request: Request, mode: str) -> tuple[dict, dict]:
     """(option name -> texts, picture field -> [(filename, bytes)]) from a multipart or urlencoded form."""
     try:
         form = await request.form(max_files=16, max_fields=200)
-    except TooLarge:
+    except TooLarge:  # BodyLimit answers 413
         raise
     except Exception as e:  # a malformed body
         raise SettingsError(f"Could not read the form ({e}); send multipart/form-data.") from None
@@ -123,7 +123,8 @@ def router(service: Service) -> APIRouter:
         guides = [await run_in_threadpool(read_upload, d, f, "guide.png") for f, d in files.get("guide", [])]
         mask = None
         if files.get("mask"):
-            mask = await run_in_threadpool(read_upload, *reversed(_one(files, "mask", "mask")), "mask.png")
+            mask_name, mask_data = _one(files, "mask", "mask")
+            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png")
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]

@@ -24,7 +24,7 @@ from ..errors import DeepDreamError  # noqa: E402
 from ..render.dreamer import DreamProgress, Stage  # noqa: E402
 from ..settings import ClassSettings, DreamSettings, StyleSettings  # noqa: E402
 from . import forms  # noqa: E402
-from .service import Cancelled, Service, read_upload  # noqa: E402
+from .service import Service, read_upload  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
@@ -199,9 +199,10 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                 gr.update(visible=mode == "style transfer"), gr.update(value=backbone),
                 gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
                 gr.update(visible=mode == "class painting"),
-                *(gr.update(visible=dreamlike, value=cls.default(n) if dreamlike else None)
+                *(gr.update(visible=True, value=cls.default(n)) if dreamlike else gr.update(visible=False)
                   for n in ("steps", "octaves", "step_size")),
-                gr.update(visible=not dreamlike), gr.update(visible=not dreamlike))
+                gr.update(visible=not dreamlike), gr.update(visible=not dreamlike),
+                gr.update(value=cls.default("blur")) if dreamlike else gr.update())
 
     def on_backbone(backbone):
         from ..backbones import load_backbone
@@ -278,7 +279,7 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                                      buttons=["copy"], elem_id="command")
 
         mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, size,
-                                    steps, octaves, step_size, iterations, style_weight])
+                                    steps, octaves, step_size, iterations, style_weight, blur])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
         go.click(render, [mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps,
