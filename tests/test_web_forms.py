@@ -105,19 +105,26 @@ def test_command_line_names_every_changed_option_and_only_those():
         "deepdream style a.png --iterations 5 --style rocket.jpg"
 
 
-def test_command_line_round_trips_through_the_cli_parser():
-    """Every flag the command line writes is one `deepdream dream` accepts (parsed, not run)."""
+def test_the_command_line_makes_the_same_settings_through_the_cli(tmp_path, monkeypatch):
+    """The command written for some settings, run as `deepdream dream`, writes a picture carrying
+    those very settings."""
+    import json
     import shlex
 
     from typer.testing import CliRunner
 
+    from deepdream import images
     from deepdream.cli import app
 
-    settings = DreamSettings(layers=("block5a_expand:3",), steps=2, octaves=1, jitter=8, scale_jitter=0.05,
-                             rotate_jitter=2, normalize="mean", tile_size=256, seed=3)
-    words = shlex.split(forms.command_line(settings, "missing.png"))[1:]
-    result = CliRunner().invoke(app, words)
-    assert "does not exist" in str(result.exception) and "missing.png" in str(result.exception)
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(tmp_path / "in.png")
+    settings = DreamSettings(backbone="vgg16", layers=("block3_conv1:3", "block2_conv2=0.5"), steps=1, octaves=1,
+                             jitter=8, scale_jitter=0.05, rotate_jitter=2, blur=0.5, normalize="mean", tile_size=64,
+                             seed=3, preserve_colors=True, octave_scale=1.3, step_size=0.7, max_side=60)
+    words = shlex.split(forms.command_line(settings, "in.png", "out.png"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, words[1:] + ["-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(images.read_metadata(tmp_path / "out.png"))["settings"] == settings.to_dict()
 
 
 def test_uploads_are_read_with_the_cli_checks_and_messages():
