@@ -287,3 +287,14 @@ def test_serve_without_the_web_extra_says_what_to_install():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert 'pip install "deepdream[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
+
+
+def test_serve_on_a_port_in_use_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", port, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"deepdream: error: Cannot listen on 127.0.0.1:{port} (Address already in use); "
+                                     f"another server may be using it: pick another --port.")

@@ -23,4 +23,25 @@ def serve(
     require_extra()
     if not 0 < port < 65536:
         raise SettingsError(f"--port must be between 1 and 65535 (got {port}).")
+    _check_free(host, port)
     run(host, port)
+
+
+def _check_free(host: str, port: int) -> None:
+    """A one-line error, before the slow start, when host:port cannot be listened on."""
+    import socket
+
+    from ..errors import SettingsError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise SettingsError(f"--host {host!r} is not an address of this machine ({e.strerror}).") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise SettingsError(f"Cannot listen on {host}:{port} ({e.strerror}); another server may be using it: "
+                                f"pick another --port.") from None
