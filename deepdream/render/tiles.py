@@ -51,23 +51,28 @@ class Tile(NamedTuple):
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
-def _segments(length: int, tile: int, offset: int, min_size: int, extension: int, shift: int):
-    """(core start, core end, pad before, pad after) along one axis. The picture is extended by
-    `extension` mirrored pixels, `shift` of them before it; the extended line is cut as
-    `tile_edges` cuts it, into as many pieces as the picture itself needs (one when it fits a tile)."""
-    virtual = length + extension
-    edges = tile_edges(virtual, tile, offset, min_size, count=-(-length // tile))
-    return [(max(0, v0 - shift), min(length, v1 - shift), max(0, shift - v0), max(0, v1 - shift - length))
-            for v0, v1 in edges]
+def _segments(length: int, tile: int, offset: int, min_size: int, shift: int):
+    """(core start, core end, pad before, pad after) along one axis, the picture moved by `shift`
+    pixels (positive: toward the end). The moved line keeps the picture's length: `shift` mirrored
+    pixels come in at one end and as many sit this step out at the other, so jitter costs no extra
+    pixels; the line is cut by `tile_edges` into as many pieces as the picture needs."""
+    out = []
+    for v0, v1 in tile_edges(length, tile, offset, min_size):
+        p0, p1 = v0 - shift, v1 - shift  # in picture coordinates
+        core0, core1 = max(0, p0), min(length, p1)
+        if core1 > core0:
+            out.append((core0, core1, max(0, -p0), max(0, p1 - length)))
+    return out
 
 
 def tile_grid(height: int, width: int, tile: int, offset: tuple[int, int], min_size: int,
-              shift: tuple[int, int, int] = (0, 0, 0)) -> list[Tile]:
-    """The tiles of the grid at offset, row by row, over the picture extended by `shift` =
-    (extension, dy, dx) mirrored pixels (see `Jitter`)."""
-    extension, dy, dx = shift
-    rows = _segments(height, tile, offset[0], min_size, extension, dy)
-    cols = _segments(width, tile, offset[1], min_size, extension, dx)
+              shift: tuple[int, int] = (0, 0)) -> list[Tile]:
+    """The tiles of the grid at offset, row by row, over the picture moved by `shift` = (dy, dx)
+    (see `Jitter`): their cores cover the picture but for the |dy| rows and |dx| columns that sit
+    this step out."""
+    dy, dx = shift
+    rows = _segments(height, tile, offset[0], min_size, dy)
+    cols = _segments(width, tile, offset[1], min_size, dx)
     return [Tile(y0, y1, x0, x1, (pt, pb, pl, pr)) for y0, y1, pt, pb in rows for x0, x1, pl, pr in cols]
 
 
@@ -97,6 +102,22 @@ def write_rows(buffer, y0: int, values):
 
     h = int(values.shape[0])
     return tf.raw_ops.InplaceUpdate(x=buffer, i=tf.range(y0, y0 + h), v=tf.reshape(values, [h, -1]))
+
+
+def _whole(t: Tile, height: int, width: int) -> bool:
+    return (t.y0, t.y1, t.x0, t.x1) == (0, height, 0, width)
+
+
+def _gaps(covered: set, length: int) -> list[tuple[int, int]]:
+    """The runs of [0, length) not in `covered`."""
+    gaps, start = [], None
+    for y in range(length + 1):
+        if y < length and y not in covered:
+            start = y if start is None else start
+        elif start is not None:
+            gaps.append((start, y))
+            start = None
+    return gaps
 
 
 class TiledGradient:
@@ -146,7 +167,10 @@ class TiledGradient:
         self.traces += 1
         with tf.GradientTape() as tape:
             tape.watch(tiles)
-            x = tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], mode="REFLECT")
+            x = tf.cond(tf.reduce_any(pads > 0),  # most tiles touch no edge: no copy for them
+                        lambda: tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+                                       mode="REFLECT"),
+                        lambda: tiles)
             if self.affine:
                 x = AffineJitter.apply(x, affine)
             outputs = self._model(tf.cast(x, self.precision), training=False)
@@ -165,7 +189,7 @@ class TiledGradient:
             gradient = self.step_rule.tile_gradient(gradient)
         return gradient, value
 
-    def _tile_gradients(self, image, offset, shift=(0, 0, 0), affine=(1.0, 0.0)):
+    def _tile_gradients(self, image, offset, shift=(0, 0), affine=(1.0, 0.0)):
         """The grid's tiles, each tile's gradient {tile: [h, w, 3]}, the objective's value and the
         sum of the gradient's absolute values (computed per tile, so no image-sized temporary)."""
         import tensorflow as tf
@@ -176,7 +200,7 @@ class TiledGradient:
         affine = tf.constant(affine, tf.float32)
         pieces, value, magnitude = {}, 0.0, 0.0
         for batch in batches(tiles, self.tile_batch):
-            if len(tiles) == 1:
+            if len(tiles) == 1 and _whole(tiles[0], height, width):
                 stack, weights = image[None], tf.ones([1], tf.float32)
             else:
                 stack = tf.stack([image[t.y0:t.y1, t.x0:t.x1] for t in batch])
@@ -190,19 +214,23 @@ class TiledGradient:
         return tiles, pieces, value, magnitude
 
     @staticmethod
-    def _row_bands(tiles, pieces):
-        """(y0, the row band's gradient [h, W, 3]) for each row of tiles, top to bottom; each row's
-        tiles are dropped from `pieces` once joined."""
+    def _row_bands(tiles, pieces, width: int):
+        """(y0, the row band's gradient [h, width, 3]) for each row of tiles, top to bottom (columns
+        no tile covers this step are zero); each row's tiles are dropped from `pieces` once joined."""
         import tensorflow as tf
 
         for y0, y1 in dict.fromkeys((t.y0, t.y1) for t in tiles):
-            row = [pieces.pop(t) for t in tiles if (t.y0, t.y1) == (y0, y1)]
-            yield y0, (row[0] if len(row) == 1 else tf.concat(row, axis=1))
-            del row
+            row = [t for t in tiles if (t.y0, t.y1) == (y0, y1)]
+            band = tf.concat([pieces.pop(t) for t in row], axis=1) if len(row) > 1 else pieces.pop(row[0])
+            x0, x1 = row[0].x0, row[-1].x1
+            if x0 > 0 or x1 < width:
+                band = tf.pad(band, [[0, 0], [x0, width - x1], [0, 0]])
+            yield y0, band
+            del row, band
 
-    def __call__(self, image, offset: tuple[int, int] = (0, 0), shift=(0, 0, 0), affine=(1.0, 0.0)):
+    def __call__(self, image, offset: tuple[int, int] = (0, 0), shift=(0, 0), affine=(1.0, 0.0)):
         """(gradient, objective value) of a model-space image [H, W, 3]; the grid starts at offset
-        over the picture extended by `shift` (see `tile_grid`).
+        over the picture moved by `shift` (see `tile_grid`; what sits the step out has gradient 0).
 
         Each tile's objective is weighted by its share of the image's area, so the tiles' values sum
         to the whole image's value when the objective is a mean over positions.
@@ -212,14 +240,18 @@ class TiledGradient:
         image = tf.convert_to_tensor(image, tf.float32)
         height, width = int(image.shape[0]), int(image.shape[1])
         tiles, pieces, value, _ = self._tile_gradients(image, offset, shift, affine)
-        if len(tiles) == 1:  # the whole image: its gradient, with nothing stitched
+        if len(tiles) == 1 and _whole(tiles[0], height, width):  # its gradient, with nothing stitched
             return pieces[tiles[0]], float(value)
         gradient = empty_image(height, width)
-        for y0, band in self._row_bands(tiles, pieces):
+        covered = set()
+        for y0, band in self._row_bands(tiles, pieces, width):
             gradient = write_rows(gradient, y0, band)
+            covered.update(range(y0, y0 + int(band.shape[0])))
+        for y0, y1 in _gaps(covered, height):
+            gradient = write_rows(gradient, y0, tf.zeros([y1 - y0, width * 3]))
         return tf.reshape(gradient, [height, width, 3]), float(value)
 
-    def ascent_step(self, image, offset=(0, 0), step=1.0, low=None, high=None, shift=(0, 0, 0), affine=(1.0, 0.0),
+    def ascent_step(self, image, offset=(0, 0), step=1.0, low=None, high=None, shift=(0, 0), affine=(1.0, 0.0),
                     mask=None):
         """One gradient-ascent step: (clip(image + s * mask * g, low, high), objective value), where
         g is the tiled gradient at offset (after the step rule's per-tile part) and s makes the mean
@@ -233,14 +265,14 @@ class TiledGradient:
 
         height, width = int(image.shape[0]), int(image.shape[1])
         tiles, pieces, value, magnitude = self._tile_gradients(image, offset, shift, affine)
-        scale = StepRule.scale(step, magnitude, height * width * 3)
-        if len(tiles) == 1:
+        scale = StepRule.scale(step, magnitude, 3 * sum((t.y1 - t.y0) * (t.x1 - t.x0) for t in tiles))
+        if len(tiles) == 1 and _whole(tiles[0], height, width):
             delta = scale * pieces[tiles[0]]
             if mask is not None:
                 delta = delta * mask
             return tf.clip_by_value(image + delta, low, high), float(value)
         flat = tf.reshape(image, [height, width * 3])
-        for y0, band in self._row_bands(tiles, pieces):
+        for y0, band in self._row_bands(tiles, pieces, width):
             y1 = y0 + int(band.shape[0])
             delta = scale * band
             if mask is not None:

@@ -4,9 +4,10 @@ rotation), so the patterns that grow are the network's, not those of one fixed p
 The render loop is given a list of transforms; each draws its parameters from the run's generator
 once per step (same seed, same draws) and the tiled gradient applies them:
 
-- `Jitter` shifts the picture by up to `pixels` in each direction. The picture is extended by its
-  own mirror image at the edges (never wrapped around), so the network never sees a seam; every
-  tile, the whole picture's single tile included, sees a new alignment each step.
+- `Jitter` shifts the picture by up to `pixels` in each direction. What moves in at an edge is the
+  picture's own mirror image (never wrapped around), so the network never sees a seam; what moves
+  out at the other edge sits that step out. Every tile, the whole picture's single tile included,
+  sees a new alignment each step, at no extra cost.
 - `AffineJitter` zooms and rotates each tile by a small random amount about its centre (mirror
   fill), inside the traced function; the gradient flows back through the resampling.
 """
@@ -19,20 +20,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Jitter:
-    """Shift the picture by 0..pixels (down and right; the mirror extension fills the rest)."""
+    """Shift the picture by up to `pixels` each way, each step."""
 
     pixels: int = 32
 
     def draw(self, rng, height: int, width: int, tiled) -> dict:
-        """{"shift": (extension, dy, dx)} for one step: the picture is extended by `extension`
-        pixels in all, dy of them above and extension - dy below (likewise dx). The extension is
-        kept under a quarter of the picture and under half the smallest tile, so mirror padding
-        stays valid."""
-        extension = min(self.pixels, min(height, width) // 4, (tiled.min_tile - 1) // 2)
-        if extension <= 0:
+        """{"shift": (dy, dx)} for one step, each in -n..n: the picture moves by that much under
+        the grid, mirrored in at one edge while as many rows or columns sit the step out at the
+        other (so the network sees no more pixels than the picture has). n is kept under a quarter
+        of the picture and under half the smallest tile, so mirror padding stays valid."""
+        n = min(self.pixels, min(height, width) // 4, (tiled.min_tile - 1) // 2)
+        if n <= 0:
             return {}
-        dy, dx = (int(v) for v in rng.integers(0, extension + 1, size=2))
-        return {"shift": (extension, dy, dx)}
+        dy, dx = (int(v) for v in rng.integers(-n, n + 1, size=2))
+        return {"shift": (dy, dx)}
 
 
 @dataclass(frozen=True)
