@@ -148,7 +148,10 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
     out = tmp_path / "out.png"
     proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
                              "--steps", "100000", "--tile-size", "64"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a shell that started the test run in the background ignores SIGINT, and
+                            # children inherit that: give the render Python's own Ctrl-C handling
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(12)  # well into the render
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
