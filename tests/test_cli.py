@@ -152,9 +152,14 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
                             # a shell that started the test run in the background ignores SIGINT, and
                             # children inherit that: give the render Python's own Ctrl-C handling
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(12)  # well into the render
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        time.sleep(12)  # well into the render
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave a render running behind a failed test
+            proc.kill()
+            proc.communicate()
     assert proc.returncode != 0
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]
