@@ -41,7 +41,7 @@ def dream(image, settings: DreamSettings | dict | None = None, *, progress: Prog
 
     image: a PIL image, a path, or an array (H x W [x 3|4], uint8 or float in [0, 255]).
     settings/options: see `DreamSettings` (every CLI option by its field name), e.g.
-        layers=["block4_conv3:12", "block5_conv1=0.5"], steps=10, guide="brick.png",
+        layers=["block5a_expand:17", "block4d_expand=0.5"], steps=10, guide="brick.png",
         preserve_colors=True, mask="where.png", normalize="mean", seed=3.
     progress: called with a `Stage` before the first step and a `DreamProgress` after each step.
     Returns a PIL image for a PIL image or path (alpha kept), an array of the input's dtype for an

@@ -203,8 +203,6 @@ def main() -> None:
         print(json.dumps(measure_style(job) if job["case"] == "style" else measure(job)), flush=True)
         return
 
-    from deepdream.backbones.base import resolve_precision
-
     if opts.interleave:
         print(json.dumps(interleave(opts), indent=2))
         return
@@ -214,7 +212,7 @@ def main() -> None:
     else:
         given = [int(s) for s in opts.steps.split(",")]
         steps = given * len(sizes) if len(given) == 1 else given
-    precisions = list(dict.fromkeys(resolve_precision(p) for p in opts.precisions.split(",")))
+    precisions = list(dict.fromkeys(opts.precisions.split(",")))  # auto: resolved per backbone by the worker
     batches = [int(b) for b in opts.tile_batch.split(",")]
     result = {"machine": machine(), "settings": {"tile_size": opts.tile_size, "octaves": 1,
                                                  "layers": opts.layer or "default"},

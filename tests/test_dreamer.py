@@ -31,20 +31,20 @@ def cat320() -> np.ndarray:
 
 # ---------------------------------------------------------------------------- jitter and tiles
 
-@pytest.mark.parametrize("height,width,tile", [(64, 96, 512), (300, 451, 128), (700, 130, 256)])
+@pytest.mark.parametrize("height,width,tile", [(64, 96, 512), (300, 451, 128), (700, 130, 256), (33, 40, 32),
+                                               (63, 95, 48), (129, 70, 64)])
 def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, width, tile):
     """The picture moves by (dy, dx) under the grid: the cores cover every pixel once but for the
     |dy| rows and |dx| columns that sit the step out; the network sees no more pixels than the
     picture has, and the mirrored padding is always shorter than what it mirrors."""
     rng = np.random.default_rng(0)
     min_tile = max(32, tile // 4)
-    tiled = type("T", (), {"min_tile": min_tile})()
+    tiled = type("T", (), {"min_tile": min_tile, "tile_size": tile})()
     seen = set()
     for _ in range(30):
         dy, dx = Jitter(32).draw(rng, height, width, tiled)["shift"]
         seen.add((dy, dx))
-        n = min(32, min(height, width) // 4, (min_tile - 1) // 2)
-        assert abs(dy) <= n and abs(dx) <= n
+        assert abs(dy) <= min(32, min(height, width) // 4) and abs(dx) <= min(32, min(height, width) // 4)
         offset = tuple(rng.integers(0, tile, size=2))
         cover = np.zeros((height, width), np.int32)
         fed = 0
@@ -56,7 +56,7 @@ def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, wi
         assert fed == height * width  # jitter costs no extra pixels
         assert cover.max() == 1
         assert (cover == 0).sum() == height * width - (height - abs(dy)) * (width - abs(dx))
-    assert len(seen) > 20
+    assert len(seen) > (20 if min(height, width) >= 64 else 1)
 
 
 def test_a_picture_smaller_than_the_tile_gets_another_alignment_each_step(vgg, photo):

@@ -33,7 +33,7 @@ def _plain_argument_help() -> None:
 _plain_argument_help()
 
 app = typer.Typer(
-    help="Neural-network art from the terminal: DeepDream, guided dreams and style transfer.",
+    help="Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer, zooms and videos, batches, and a web studio.",
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -48,7 +48,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
                                                  help="Print the version and exit.")) -> None:
-    """Neural-network art from the terminal: DeepDream, guided dreams and style transfer."""
+    """Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer,
+    zooms and videos, batches, and a web studio."""
 
 
 def _quiet_tensorflow() -> None:

@@ -10,7 +10,7 @@ import typer
 
 from ..settings import DreamSettings
 from . import app
-from .dream import given_settings
+from .common import given_settings
 from .options import Overwrite, Quiet, SettingsFile, with_dream_options
 
 SWEEP_HELPS = {

@@ -9,7 +9,7 @@ import typer
 
 from ..settings import ClassSettings
 from . import app
-from .dream import given_settings, save_result, snapshot_saver
+from .common import check_save_every, given_settings, save_result, snapshot_saver
 from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
@@ -29,14 +29,12 @@ def paint(
 ) -> None:
     """Paint an ImageNet class from noise (class visualisation), e.g. deepdream class "golden retriever"."""
     from .. import images
-    from ..errors import SettingsError
     from ..progress import dream_progress
     from ..render.dreamer import paint_class, prepare
 
     settings = given_settings(ClassSettings, settings_file, {**dream_options, "target_class": target_class,
                                                              "size": size})
-    if save_every is not None and save_every < 1:
-        raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
+    check_save_every(save_every)
     if output is None:
         from ..classes import class_index, imagenet_classes
 
@@ -46,7 +44,7 @@ def paint(
         while output.exists() and not overwrite:
             output, n = Path(f"{name}_{n}.png"), n + 1
     images.check_output_path(output, overwrite=overwrite)
-    saver = snapshot_saver(output, []) if save_every else None
+    saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
         dreamer = prepare(settings, progress=progress)
         rgb = paint_class(dreamer, progress=progress)

@@ -56,7 +56,7 @@ def _print_weights() -> None:
     for name in names():
         r = describe(name)
         state = "embedded" if r.embedded and r.available else "ready" if r.available else "missing"
-        typer.echo(f"\n{name:<12} {state:<9} {r.filename}")
+        typer.echo(f"\n{name:<18} {state:<9} {r.filename}")
         if r.available:
             typer.echo(f"  found:      {r.path}")
             typer.echo(f"  size:       {r.size:,} bytes, sha256 {r.sha256}")

@@ -25,7 +25,8 @@ def setting(cls, name: str, *flags: str, metavar: str | None = None, help: str |
     return typer.Option(*flags, help=help, metavar=metavar, show_default=False, **kwargs)
 
 
-BACKBONE_NAMES = "vgg16 (embedded, works offline), inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)"
+BACKBONE_NAMES = ("efficientnet-lite2 or vgg16 (embedded, work offline), inceptionv3 or googlenet (these need their "
+                  "weights file: see `deepdream weights`)")
 
 InputImage = Annotated[Path, typer.Argument(metavar="INPUT", help="Image to work on (PNG, JPEG, WebP, TIFF, ...).", show_default=False)]
 Output = Annotated[Optional[Path], typer.Option(

@@ -12,43 +12,12 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..settings import StyleSettings, TextureSettings
-from . import _quiet_tensorflow, app, default_output
+from . import _quiet_tensorflow, app
+from .common import check_save_every, given_settings, output_path, snapshot_saver
 from .options import InputImage, MaxSide, Output, Overwrite, Quiet, SaveEvery, Seed, TileSize, Weights, setting
 
 S, T = StyleSettings, TextureSettings
 Strings = Optional[List[str]]
-
-
-def _settings(cls, options: dict):
-    """The settings from the options given (None, empty or False: not given)."""
-    return cls(**{k: v for k, v in options.items() if v is not None and v != [] and v is not False})
-
-
-def _check_save_every(save_every: int | None) -> None:
-    from ..errors import SettingsError
-
-    if save_every is not None and save_every < 1:
-        raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
-
-
-def _snapshot_saver(output: Path, inputs, settings, input: Path):
-    """save(n, rgb) writing OUTPUT_0050.png beside the output (atomically, with the settings), for --save-every."""
-    from .. import images
-
-    def save(count: int, rgb) -> None:
-        path = output.with_name(f"{output.stem}_{count:04d}{output.suffix}")
-        images.check_output_path(path, inputs=inputs, overwrite=True)
-        images.save_image(rgb, path, overwrite=True, metadata=settings.to_json(input=str(input), iteration=count))
-
-    return save
-
-
-def _output(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:
-    from .. import images
-
-    output = output or default_output(input, mode, echo=not quiet)
-    images.check_output_path(output, inputs=inputs, overwrite=overwrite)
-    return output
 
 
 @app.command()
@@ -84,20 +53,20 @@ def style(
     from ..progress import style_progress
     from ..style import prepare_style, run_style
 
-    settings = _settings(StyleSettings, dict(
+    settings = given_settings(StyleSettings, None, dict(
         styles=style_image, style_blend=style_blend, masks=mask, backbone=backbone, weights=weights,
         content_layers=content_layer, style_layers=style_layer, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, optimizer=optimizer, iterations=iterations,
         learning_rate=learning_rate, init=init, preserve_colors=preserve_colors, style_scale=style_scale,
         scales=scales, tile_size=tile_size, max_side=max_side, seed=seed))
-    _check_save_every(save_every)
+    check_save_every(save_every)
     inputs = prepare_style(input, settings)
     paths = [input, *style_image, *(mask or [])]
-    output = _output(input, output, "style", paths, overwrite, quiet)
+    output = output_path(input, output, "style", paths, overwrite, quiet)
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
     _quiet_tensorflow()
-    saver = _snapshot_saver(output, paths, settings, input) if save_every else None
+    saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         rgb = run_style(inputs, settings, progress)
     images.save_image(rgb, output, alpha=inputs.content.alpha, overwrite=overwrite,
@@ -134,16 +103,16 @@ def texture(
     from ..progress import style_progress
     from ..style import prepare_texture, run_texture
 
-    settings = _settings(TextureSettings, dict(
+    settings = given_settings(TextureSettings, None, dict(
         size=size, backbone=backbone, weights=weights, style_layers=style_layer, style_weight=style_weight,
         tv_weight=tv_weight, optimizer=optimizer, iterations=iterations, learning_rate=learning_rate, init=init,
         sample_scale=sample_scale, scales=scales, tile_size=tile_size, seed=seed))
-    _check_save_every(save_every)
+    check_save_every(save_every)
     inputs = prepare_texture(input, settings)
     paths = [input] + ([Path(settings.init)] if settings.init != "noise" else [])
-    output = _output(input, output, "texture", paths, overwrite, quiet)
+    output = output_path(input, output, "texture", paths, overwrite, quiet)
     _quiet_tensorflow()
-    saver = _snapshot_saver(output, paths, settings, input) if save_every else None
+    saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:
         rgb = run_texture(inputs, settings, progress)
     images.save_image(rgb, output, overwrite=overwrite, metadata=settings.to_json(input=str(input)))

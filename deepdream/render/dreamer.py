@@ -109,10 +109,9 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
             for transform in transforms:
                 if hasattr(transform, "after"):
                     image = transform.after(image, s)
-            if progress is not None:
-                current = image
+            if progress is not None:  # snapshot(): the picture now (call it during the callback)
                 progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
-                                       tiled.precision, lambda: finish_image(backbone, current)))
+                                       tiled.precision, lambda current=image: finish_image(backbone, current)))
         if not last:
             detail = image - base
             image = base = None

@@ -3,9 +3,9 @@ bounded by the tile.
 
 A step lays a grid of tiles over the picture, takes each tile's gradient with respect to that tile
 alone, and stitches the gradients back together. The grid has as few tiles as cover the picture,
-with their borders moved by a random amount; before the grid is laid, the picture may be extended
-at its edges by its own mirror image (the jitter, `transforms.Jitter`), so its content moves under
-the grid and the network from step to step, small pictures included. Tiles never wrap around the
+with their borders moved by a random amount; under the grid the picture moves from step to step
+(the jitter, `transforms.Jitter`: its mirror image comes in at one edge while as many rows sit the
+step out at the other), so its content moves under the network, small pictures included. Tiles never wrap around the
 picture's edges, so no seam is ever fed to the network, and since the picture moves every step,
 tile borders leave no trace. With a tile at least as large as the picture and no jitter there is
 one tile, and the result is exactly the whole picture's gradient.

@@ -18,6 +18,12 @@ import math
 from dataclasses import dataclass
 
 
+def _shortest_segment(length: int, tile: int, min_size: int) -> int:
+    """The shortest piece `tiles.tile_edges` can cut a line of `length` into."""
+    count = -(-length // tile)
+    return length if count <= 1 else min(min_size, length // count)
+
+
 @dataclass(frozen=True)
 class Jitter:
     """Shift the picture by up to `pixels` each way, each step."""
@@ -28,8 +34,11 @@ class Jitter:
         """{"shift": (dy, dx)} for one step, each in -n..n: the picture moves by that much under
         the grid, mirrored in at one edge while as many rows or columns sit the step out at the
         other (so the network sees no more pixels than the picture has). n is kept under a quarter
-        of the picture and under half the smallest tile, so mirror padding stays valid."""
-        n = min(self.pixels, min(height, width) // 4, (tiled.min_tile - 1) // 2)
+        of the picture and under half the shortest tile the grid can cut, so the mirrored padding
+        is always shorter than what it mirrors."""
+        shortest = min(_shortest_segment(height, tiled.tile_size, tiled.min_tile),
+                       _shortest_segment(width, tiled.tile_size, tiled.min_tile))
+        n = min(self.pixels, min(height, width) // 4, (shortest - 1) // 2)
         if n <= 0:
             return {}
         dy, dx = (int(v) for v in rng.integers(-n, n + 1, size=2))

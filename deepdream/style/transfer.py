@@ -230,16 +230,16 @@ def prepare_style(content, settings: StyleSettings) -> StyleInputs:
     """Read and check the inputs of a style transfer (content: path, PIL image, array or LoadedImage)."""
     if not settings.styles:
         raise SettingsError("Give at least one style image (--style FILE).")
-    loaded = _as_loaded(content)
+    loaded = images.as_loaded(content)
     if settings.max_side is not None:
         loaded = images.fit_max_side(loaded, settings.max_side)
     size = loaded.rgb.shape[:2]
-    styles = [_as_loaded(s).rgb for s in settings.styles]
+    styles = [images.as_loaded(s).rgb for s in settings.styles]
     masks, notes = None, []
     if settings.masks:
         masks = []
         for i, m in enumerate(settings.masks):
-            arr = mask_array(_as_loaded(m), _name(m, i, "mask"))
+            arr = mask_array(images.as_loaded(m), _name(m, i, "mask"))
             if arr.shape != tuple(size):
                 notes.append(f"mask {_name(m, i, 'mask')} is {arr.shape[1]}x{arr.shape[0]}; resized to the "
                              f"content's {size[1]}x{size[0]}.")
@@ -250,7 +250,7 @@ def prepare_style(content, settings: StyleSettings) -> StyleInputs:
 
 def prepare_texture(sample, settings: TextureSettings) -> StyleInputs:
     """Read and check the inputs of a texture synthesis (sample: path, PIL image, array or LoadedImage)."""
-    loaded = _as_loaded(sample)
+    loaded = images.as_loaded(sample)
     size = loaded.rgb.shape[:2] if settings.size is None else parse_size(settings.size)
     return StyleInputs(None, [loaded.rgb], None, _init_value(settings.init), tuple(size))
 
@@ -258,19 +258,7 @@ def prepare_texture(sample, settings: TextureSettings) -> StyleInputs:
 def _init_value(init):
     if isinstance(init, str) and init in INITS:
         return init
-    return _as_loaded(init).rgb
-
-
-def _as_loaded(image) -> images.LoadedImage:
-    from PIL import Image
-
-    if isinstance(image, images.LoadedImage):
-        return image
-    if isinstance(image, (str, Path)):
-        return images.load_image(image)
-    if isinstance(image, Image.Image):
-        return images.from_pil(image)
-    return images.from_array(np.asarray(image))
+    return images.as_loaded(init).rgb
 
 
 def _check_min(size, backbone, what: str) -> None:

@@ -1,0 +1,72 @@
+"""What the commands share: settings from the options typed (and --settings), the output path,
+snapshots for --save-every, and writing the result with its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import default_output
+
+
+def given_settings(cls, settings_file: Path | None, options: dict):
+    """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
+    not None and not empty), validated once."""
+    from ..errors import SettingsError
+    from ..settings import read_settings_file
+
+    base: dict = {}
+    if settings_file is not None:
+        mode, base = read_settings_file(settings_file)
+        if mode and mode != cls.mode:
+            raise SettingsError(f"'{settings_file}' holds {mode} settings; use them with `deepdream {mode}`.")
+    typed = {k: v for k, v in options.items() if v is not None and v != [] and v is not False}
+    return cls.from_dict(base, **typed)
+
+
+def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:
+    """The output: -o as given (checked: not an input, not existing without --overwrite), else the
+    next free INPUT_MODE[_N].png beside the input."""
+    from .. import images
+
+    output = output or default_output(input, mode, echo=not quiet)
+    images.check_output_path(output, inputs=inputs, overwrite=overwrite)
+    return output
+
+
+def check_save_every(save_every: int | None) -> None:
+    from ..errors import SettingsError
+
+    if save_every is not None and save_every < 1:
+        raise SettingsError(f"--save-every must be at least 1 (got {save_every}).")
+
+
+def snapshot_saver(output: Path, inputs, settings=None, input: Path | None = None):
+    """save(n, rgb) writing OUTPUT_0050.png beside the output (atomically, with the settings), for
+    --save-every."""
+    from .. import images
+
+    def save(count: int, rgb) -> None:
+        path = output.with_name(f"{output.stem}_{count:04d}{output.suffix}")
+        images.check_output_path(path, inputs=inputs, overwrite=True)
+        metadata = None if settings is None else settings.to_json(
+            **({"input": str(input)} if input is not None else {}), iteration=count)
+        images.save_image(rgb, path, overwrite=True, metadata=metadata)
+
+    return save
+
+
+def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: bool) -> None:
+    """Write the result (alpha kept where the format has it, said when it cannot be) with its settings."""
+    from .. import images
+
+    fmt = images.OUTPUT_FORMATS[output.suffix.lower()]
+    if result.alpha is not None and fmt not in images.ALPHA_FORMATS and not quiet:
+        typer.echo(f"deepdream: note: {fmt} has no transparency; the input's alpha channel is dropped "
+                   f"(write .png, .webp or .tif to keep it).", err=True)
+    images.save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite, metadata=metadata)
+    if not quiet:
+        typer.echo(f"wrote {output}", err=True)
+
+
