@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--shift", type=int, default=3, help="camera pan, pixels per frame")
     parser.add_argument("--backbone", default="efficientnet-lite2", help="flicker's backbone")
     parser.add_argument("--flows", default="dis,farneback")
-    parser.add_argument("--blends", default="0.6")
+    parser.add_argument("--blends", default="0.8")
     parser.add_argument("--look", help="also keep the flicker runs' frames in this folder")
     parser.add_argument("--backbones", default="vgg16,efficientnet-lite2")
     parser.add_argument("--speed-frames", type=int, default=2)

@@ -96,6 +96,8 @@ def video(
     independent: Annotated[bool, setting(V, "independent")] = False,
     start: Annotated[Optional[float], setting(V, "start", metavar="SECONDS")] = None,
     end: Annotated[Optional[float], setting(V, "end", metavar="SECONDS")] = None,
+    frame_steps: Annotated[Optional[int], setting(V, "frame_steps", metavar="N")] = None,
+    frame_octaves: Annotated[Optional[int], setting(V, "frame_octaves", metavar="N")] = None,
     frames_dir: FramesDir = None,
     overwrite: MotionOverwrite = False,
     quiet: Quiet = False,
@@ -109,7 +111,8 @@ def video(
 
     need_video_extra()
     settings = motion_settings(VideoSettings, dream_options, dict(
-        blend=blend, flow=flow, independent=independent, start=start, end=end))
+        blend=blend, flow=flow, independent=independent, start=start, end=end, frame_steps=frame_steps,
+        frame_octaves=frame_octaves))
     info = probe(input, settings)
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")
