@@ -496,6 +496,9 @@ class _MotionSettings(Settings):
     frames are carried from one to the next. `dream` is a DreamSettings (or a dict of its fields)."""
 
     dream: DreamSettings = option(DreamSettings(), "The dream every frame gets (every dream option).")
+    frame_steps: int = option(3, "Gradient-ascent steps per octave for every frame after the first "
+                                 "(the first gets --steps).")
+    frame_octaves: int = option(1, "Octaves for every frame after the first (the first gets --octaves).")
 
     def __post_init__(self) -> None:
         if self.dream is None:
@@ -504,6 +507,12 @@ class _MotionSettings(Settings):
             self._set("dream", DreamSettings.from_dict(self.dream))
         elif not isinstance(self.dream, DreamSettings):
             raise SettingsError(f"The dream settings of a {self.mode} must be DreamSettings (got {self.dream!r}).")
+        self._whole("frame_steps", 1)
+        self._whole("frame_octaves", 1)
+
+    def lighter(self, dream: DreamSettings) -> DreamSettings:
+        """`dream` with the steps and octaves of a frame that starts from the last one's dream."""
+        return dream.replace(steps=self.frame_steps, octaves=self.frame_octaves)
 
     def to_dict(self) -> dict:
         out = super().to_dict()
@@ -532,10 +541,6 @@ class ZoomSettings(_MotionSettings):
     zoom: float = option(1.3, "Zoom factor per second (1.3: 30 % closer each second; below 1 zooms out).")
     rotate: float = option(0.0, "Rotation in degrees per second (positive: counter-clockwise).")
     translate: tuple = option((0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).")
-    frame_steps: int = option(3, "Gradient-ascent steps per octave for every frame after the first "
-                                 "(the first gets --steps).")
-    frame_octaves: int = option(1, "Octaves for every frame after the first (the first gets --octaves).")
-
     def __post_init__(self) -> None:
         super().__post_init__()
         self._whole("frames", 1)
@@ -545,12 +550,6 @@ class ZoomSettings(_MotionSettings):
         self._set("translate", parse_translate(self.translate))
         if self.zoom == 1.0 and self.rotate == 0.0 and self.translate == (0.0, 0.0):
             self._fail("zoom", "of 1 with no --rotate or --translate makes no motion; give e.g. --zoom 1.3.")
-        self._whole("frame_steps", 1)
-        self._whole("frame_octaves", 1)
-
-    def frame_dream(self) -> DreamSettings:
-        """The dream of every frame after the first."""
-        return self.dream.replace(steps=self.frame_steps, octaves=self.frame_octaves)
 
 
 @dataclass(frozen=True)
@@ -576,8 +575,6 @@ class VideoSettings(_MotionSettings):
         super().__post_init__()
         self._number("blend", 0.0, high=1.0, hint=" 0.8 is a good start.")
         self._choice("flow", FLOW_METHODS)
-        self._whole("frame_steps", 1)
-        self._whole("frame_octaves", 1)
         self._set("independent", bool(self.independent))
         for name in ("start", "end"):
             if getattr(self, name) is not None:

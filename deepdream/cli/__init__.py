@@ -56,17 +56,21 @@ def _quiet_tensorflow() -> None:
     quiet_tensorflow()
 
 
-def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
-    """INPUT_suffix.png beside the input, or the first free INPUT_suffix_N.png (said on stderr), so a
-    run without -o never refuses and never replaces an earlier result."""
-    path = input_path.with_name(f"{input_path.stem}_{suffix}.png")
-    n = 2
-    while path.exists():
-        path = input_path.with_name(f"{input_path.stem}_{suffix}_{n}.png")
+def next_free(path: Path, echo: bool = True) -> Path:
+    """path, or the first free PATH_2, PATH_3, ... beside it (said on stderr), so a run without -o
+    never refuses and never replaces an earlier result."""
+    free, n = path, 2
+    while free.exists():
+        free = path.with_name(f"{path.stem}_{n}{path.suffix}")
         n += 1
-    if echo and n > 2:
-        typer.echo(f"deepdream: {input_path.stem}_{suffix}.png exists; writing {path}", err=True)
-    return path
+    if echo and free != path:
+        typer.echo(f"deepdream: {path.name} exists; writing {free}", err=True)
+    return free
+
+
+def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
+    """INPUT_suffix.png beside the input, or the next free name (see `next_free`)."""
+    return next_free(input_path.with_name(f"{input_path.stem}_{suffix}.png"), echo)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..settings import ClassSettings
-from . import app
+from . import app, next_free
 from .common import check_save_every, given_settings, save_result, snapshot_saver
 from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
@@ -39,10 +39,7 @@ def paint(
         from ..classes import class_index, imagenet_classes
 
         name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
-        output = Path(f"{name}.png")
-        n = 2
-        while output.exists() and not overwrite:
-            output, n = Path(f"{name}_{n}.png"), n + 1
+        output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
     images.check_output_path(output, overwrite=overwrite)
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:

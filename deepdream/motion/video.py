@@ -158,8 +158,7 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
         else:
             if dreamer is None:
                 dreamer = prepare(settings.dream, like=raw, progress=progress)
-                carried = with_settings(dreamer, settings.dream.replace(steps=settings.frame_steps,
-                                                                        octaves=settings.frame_octaves))
+                carried = with_settings(dreamer, settings.lighter(dreamer.settings))
             start, frame_dreamer = raw, dreamer
             if previous is not None and not settings.independent and settings.blend > 0:
                 # the carried detail already holds the big patterns: a lighter dream keeps them

@@ -95,8 +95,7 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
                 from ..render.dreamer import prepare
 
                 first = prepare(settings.dream, like=rgb, progress=progress)
-                later = with_settings(first, first.settings.replace(steps=settings.frame_steps,
-                                                                     octaves=settings.frame_octaves))
+                later = with_settings(first, settings.lighter(first.settings))
             seed = frame_seed(settings.dream.seed, index)
             if previous is None:
                 frame = first.run(rgb, seed=seed)
