@@ -308,18 +308,9 @@ def encode_output(item: Item, rgb, alpha, metadata: str) -> bytes:
     where it has a place, the settings in the metadata). Done by the worker that rendered, so the
     driver only writes bytes (PNG encoding costs about 0.5 s a megapixel: a driver doing it for
     every item would stop a batch scaling at a few GPUs)."""
-    import io
-
     from . import images
 
-    fmt = images.OUTPUT_FORMATS[item.output.suffix.lower()]
-    img = images.to_pil(rgb, alpha if fmt in images.ALPHA_FORMATS else None)
-    options = {"JPEG": {"quality": 95, "subsampling": 0}, "WEBP": {"quality": 95},
-               "PNG": {"optimize": False}}.get(fmt, {})
-    options.update(images._metadata_options(fmt, metadata))
-    buffer = io.BytesIO()
-    img.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+    return images.encode_image(rgb, images.OUTPUT_FORMATS[item.output.suffix.lower()], alpha, metadata=metadata)
 
 
 def write_output(item: Item, data: bytes, overwrite: bool) -> None:

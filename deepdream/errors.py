@@ -21,6 +21,11 @@ class SettingsError(DeepDreamError):
     """An option has a value that cannot work (zero steps, an unknown layer, ...)."""
 
 
+class RenderError(DeepDreamError):
+    """A long render could not finish (its workers kept dying); what it made is kept, and running
+    the same command again goes on from there. The command exits with 1, not 2: the input was fine."""
+
+
 class WeightsError(DeepDreamError):
     """A backbone's weights file is missing, of the wrong format, or of another network."""
 

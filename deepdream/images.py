@@ -278,6 +278,24 @@ def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | None = None) -> bytes:
+    """The bytes of an image file of Pillow format `fmt` ("PNG", "JPEG", ...) holding a float or
+    uint8 H x W x 3 array in [0, 255]: alpha where the format has a place for it, `metadata` as
+    `save_image` stores it. Raises ValueError where the encoder refuses (e.g. a side over WebP's
+    16383 pixels)."""
+    import io
+
+    img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
+    options = {"JPEG": {"quality": quality, "subsampling": 0},
+               "WEBP": {"quality": quality},
+               "PNG": {"optimize": False}}.get(fmt, {})
+    if metadata is not None:
+        options.update(_metadata_options(fmt, metadata))
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
 def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95,
                metadata: str | None = None) -> Path:
     """Save a float H x W x 3 array in [0, 255] atomically, in the format its extension names.
@@ -290,14 +308,9 @@ def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95
     """
     path = check_output_path(path, overwrite=overwrite)
     fmt = OUTPUT_FORMATS[path.suffix.lower()]
-    img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
-    options = {"JPEG": {"quality": quality, "subsampling": 0},
-               "WEBP": {"quality": quality},
-               "PNG": {"optimize": False}}.get(fmt, {})
-    if metadata is not None:
-        options.update(_metadata_options(fmt, metadata))
     try:
-        atomic_write(path, lambda f: img.save(f, format=fmt, **options))
+        data = encode_image(rgb, fmt, alpha, quality, metadata)
+        atomic_write(path, lambda f: f.write(data))
     except (OSError, ValueError) as e:
         if isinstance(e, OSError) and e.errno is not None:  # the file system refused
             hint = f"({e.strerror}); check the folder's permissions and free space"

@@ -3,11 +3,14 @@ optical-flow speed, frames per minute, and peak memory of a 1920x1080 clip.
 
     python scripts/bench_motion.py                      # every case
     python scripts/bench_motion.py --cases flicker --flicker-size 320x180 --flicker-frames 10
+    python scripts/bench_motion.py --cases seams --look /tmp/seams   # keeps the frames to look at
 
 Clips are made here from samples/ (a picture panned by a known number of pixels a frame, H.264).
 flicker: every output frame compared with the previous output frame moved by the known camera motion
   (mean absolute difference over the part both show, in RGB levels); the raw clip's own figure is
   the floor (codec noise). Reported for --independent, and for DIS and Farneback flow at --blend values.
+seams: flicker where a clip dreamt in segments (video --ray) joins, against elsewhere and against the
+  clip in one piece, per --warmup.
 flow: seconds per flow field (forward and backward make two per frame) at 640x360, DIS vs Farneback.
 speed: frames per minute at 640x360 with the default dream settings, per backbone, after the first
   frame (the network loaded and traced).
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +93,64 @@ def case_flicker(args) -> dict:
     return out
 
 
+def pair_flicker(frames, shift: int) -> list[float]:
+    """|frame_k - frame_{k-1} moved by the camera| for every k (index k-1 in the list)."""
+    return [float(np.abs(b[:, :b.shape[1] - shift].astype(np.float32) - a[:, shift:].astype(np.float32)).mean())
+            for a, b in zip(frames, frames[1:])]
+
+
+def case_seams(args) -> dict:
+    """A clip dreamt in segments (as `video --ray` cuts it, run here in process: the same bytes)
+    against the same clip in one piece, as the movie has it (dissolving through the warm-up
+    frames): flicker at the seams (the pair of frames either side of each segment's start), the
+    worst pair among the --window pairs up to it (the dissolve), and everywhere else, per --warmup."""
+    from deepdream import VideoSettings
+    from deepdream.motion.segments import LocalPool, video_segments
+    from deepdream.motion import FrameStore
+
+    width, height = (int(v) for v in args.flicker_size.split("x"))
+    out = {"size": f"{width}x{height}", "frames": args.seam_frames, "segments": args.segments,
+           "shift_px_per_frame": args.shift, "backbone": args.backbone, "clips": args.seam_sources}
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in args.seam_sources.split(","):
+            clip = make_pan_clip(Path(tmp) / f"{source}.mp4", width, height, args.seam_frames, args.shift,
+                                 source=ROOT / "samples" / source)
+            settings = VideoSettings(dream=dict(backbone=args.backbone, seed=0))
+            runs = [("one piece", 1, 0)] + [(f"warmup {w}", args.segments, w) for w in
+                                             (int(v) for v in args.warmups.split(","))]
+            for name, pieces, warmup in runs:
+                folder = Path(args.look or tmp) / f"{source}_{name.replace(' ', '_')}"
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                start = time.perf_counter()
+                video_segments(clip, settings, frames_dir=folder, pool=LocalPool(pieces), warmup=warmup, overwrite=True)
+                seconds = time.perf_counter() - start
+                count = len(list(folder.glob("frame_*.png")))
+                frames = list(FrameStore(folder, settings.frames_key()).movie_frames(count))  # as the movie has them
+                pairs = pair_flicker(frames, args.shift)
+                seams = [round(k * len(frames) / args.segments) for k in range(1, args.segments)]  # first frames (0-based)
+                entry = results.setdefault(name, {"seam": [], "rest": [], "window": [], "seconds": 0.0})
+                entry["seam"] += [pairs[k - 1] for k in seams]
+                entry["window"] += [max(pairs[k - 1 - j] for j in range(args.window)) for k in seams]
+                entry["rest"] += [p for k, p in enumerate(pairs, 1) if k not in seams]
+                entry["seconds"] += seconds
+                print(source, name, round(seconds, 1), [round(pairs[k - 1], 2) for k in seams],
+                      round(float(np.mean(pairs)), 2), file=sys.stderr)
+    for name, entry in results.items():
+        rest = float(np.mean(entry["rest"]))
+        out[name] = {"flicker_at_seams": round(float(np.mean(entry["seam"])), 3),
+                     "worst_seam": round(float(np.max(entry["seam"])), 3),
+                     "worst_pair_in_window": round(float(np.mean(entry["window"])), 3),
+                     "flicker_elsewhere": round(rest, 3),
+                     "seam_vs_elsewhere": round(float(np.mean(entry["seam"])) / rest, 3),
+                     "seconds": round(entry["seconds"], 1)}
+    base = out["one piece"]["flicker_elsewhere"]
+    for name in results:
+        out[name]["seam_vs_one_piece"] = round(out[name]["flicker_at_seams"] / base, 3)
+    return out
+
+
 def case_flow(args) -> dict:
     from PIL import Image
 
@@ -144,7 +206,7 @@ def case_memory(args) -> dict:
             "returncode": proc.returncode, **({"stderr": proc.stderr[-500:]} if proc.returncode else {})}
 
 
-CASES = {"flow": case_flow, "flicker": case_flicker, "speed": case_speed, "memory": case_memory}
+CASES = {"flow": case_flow, "flicker": case_flicker, "seams": case_seams, "speed": case_speed, "memory": case_memory}
 
 
 def main() -> None:
@@ -157,6 +219,11 @@ def main() -> None:
     parser.add_argument("--flows", default="dis,farneback")
     parser.add_argument("--blends", default="0.8")
     parser.add_argument("--look", help="also keep the flicker runs' frames in this folder")
+    parser.add_argument("--seam-frames", type=int, default=64)
+    parser.add_argument("--segments", type=int, default=4, help="seams: segments (3 seams)")
+    parser.add_argument("--warmups", default="0,6,12,24", help="seams: --warmup values")
+    parser.add_argument("--window", type=int, default=9, help="seams: pairs before each seam searched for the worst")
+    parser.add_argument("--seam-sources", default="astronaut.png,coffee.png", help="seams: pictures panned")
     parser.add_argument("--backbones", default="vgg16,efficientnet-lite2")
     parser.add_argument("--speed-frames", type=int, default=2)
     parser.add_argument("--memory-frames", type=int, default=2)

@@ -33,9 +33,10 @@ def photo() -> np.ndarray:
     return np.asarray(img, np.float32)
 
 
-def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
-    """Run `python -m deepdream ARGS` as a user would, capturing text output."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
+    """Run `python -m deepdream ARGS` as a user would, capturing text output; env: extra
+    environment variables."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=timeout)
 

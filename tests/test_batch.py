@@ -4,21 +4,14 @@ on Ray, a worker that dies, the missing extra, and the contact sheet."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES
+from conftest import SAMPLES, run_cli
 
-
-def run_cli(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
-    """`python -m deepdream ARGS` as a user runs it, with extra environment variables."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=timeout)
 
 TINY = ["-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1", "-q"]
 

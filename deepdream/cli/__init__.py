@@ -15,7 +15,7 @@ import typer.core
 
 from .. import __version__
 from .._tf import quiet_tensorflow
-from ..errors import DeepDreamError
+from ..errors import DeepDreamError, RenderError
 
 def _plain_argument_help() -> None:
     """Show a required argument as INPUT in the usage line (Typer 0.2x writes {INPUT}) and without
@@ -74,12 +74,13 @@ def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
 
 
 def main() -> None:
-    """Entry point: run the app; a DeepDreamError is one line on stderr and exit code 2."""
+    """Entry point: run the app; a DeepDreamError is one line on stderr and exit code 2 (1 for a
+    RenderError: the input was fine, the work could not finish)."""
     try:
         app(prog_name="deepdream")
     except DeepDreamError as e:
         typer.echo(f"deepdream: error: {e}", err=True)
-        sys.exit(2)
+        sys.exit(1 if isinstance(e, RenderError) else 2)
 
 
 from . import batch, classes, dream, models, motion, serve, style  # noqa: E402,F401  (register the commands)

@@ -11,7 +11,7 @@ import typer
 from ..settings import DreamSettings
 from . import app
 from .common import given_settings
-from .options import Overwrite, Quiet, SettingsFile, with_dream_options
+from .options import Overwrite, Quiet, Ray, SettingsFile, Workers, with_dream_options
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
@@ -25,16 +25,6 @@ GALLERY_HELPS = {
               "Default: a cell per layer of the backbone.",
     "target_class": "ImageNet class (name or number): a cell per --class given.",
 }
-Ray = Annotated[Optional[str], typer.Option(
-    "--ray", metavar="local|ADDRESS", show_default=False,
-    help="Render on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
-         "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
-         "pip install \"deepdream[ray]\".")]
-Workers = Annotated[Optional[int], typer.Option(
-    "--workers", metavar="N", show_default=False,
-    help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
-
-
 @contextlib.contextmanager
 def batch_progress(quiet: bool, label: str):
     """A callback for a batch's progress: one Rich bar counting renders (with a time estimate),

@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..motion.segments import SEGMENT_SECONDS, WARMUP
 from ..settings import DreamSettings, VideoSettings, ZoomSettings
 from . import app
-from .options import InputImage, Overwrite, Quiet, setting, with_dream_options
+from .options import InputImage, Overwrite, Quiet, Ray, Workers, setting, with_dream_options
 
 Z, V = ZoomSettings, VideoSettings
 
@@ -99,17 +100,41 @@ def video(
     frame_steps: Annotated[Optional[int], setting(V, "frame_steps", metavar="N")] = None,
     frame_octaves: Annotated[Optional[int], setting(V, "frame_octaves", metavar="N")] = None,
     frames_dir: FramesDir = None,
+    ray: Ray = None,
+    workers: Workers = None,
+    segment: Annotated[Optional[float], typer.Option(
+        "--segment", metavar="SECONDS", show_default=False,
+        help=f"With --ray: seconds of clip a worker takes at a time (default {SEGMENT_SECONDS:g}, shorter for "
+             f"short clips). Each worker dreams a run of consecutive segments, each carrying on from the last, "
+             f"so the clip has a seam only where a worker's run starts.")] = None,
+    warmup: Annotated[Optional[int], typer.Option(
+        "--warmup", metavar="N", show_default=False,
+        help=f"With --ray: frames dreamt and dropped before a seam, so the carried detail has settled by the "
+             f"first frame kept  [default: {WARMUP}]")] = None,
     overwrite: MotionOverwrite = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
     """Dream on a video, frame by frame: each frame starts from the last one's dream carried along
-    the optical flow, so the dream holds still on things and moves with them. Audio is kept."""
+    the optical flow, so the dream holds still on things and moves with them. Audio is kept.
+
+    With --ray the clip is cut into segments dreamt in parallel on Ray workers."""
     from ..errors import SettingsError
-    from ..motion import FrameStore, check_movie_path, default_frames_dir, need_video_extra, probe, read_frames, \
-        video_frames, write_movie
+    from ..motion import FrameStore, check_movie_path, default_frames_dir, need_video_extra, probe, video_frames, \
+        write_movie
 
     need_video_extra()
+    if not ray:
+        given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
+                 if value is not None]
+        if given:
+            raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
+    else:
+        from ..batch import import_ray
+
+        import_ray()
+        if workers is not None and workers < 1:
+            raise SettingsError(f"--workers must be a whole number of at least 1 (got {workers}).")
     settings = motion_settings(VideoSettings, dream_options, dict(
         blend=blend, flow=flow, independent=independent, start=start, end=end, frame_steps=frame_steps,
         frame_octaves=frame_octaves))
@@ -119,9 +144,18 @@ def video(
     inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
     check_movie_path(output, inputs, overwrite)
     store = FrameStore(frames_dir or default_frames_dir(output), settings.frames_key(), overwrite=overwrite)
-    run_motion("video", lambda progress: video_frames(input, settings, frames_dir=store.folder, overwrite=overwrite,
-                                                      progress=progress),
-               settings, output, store, quiet,
-               lambda count: write_movie(read_frames(store.paths(count)), output, info.rate,
+    if ray:
+        from ..motion.segments import video_segments
+
+        def frames(progress):
+            count = video_segments(input, settings, frames_dir=store.folder, overwrite=overwrite, ray=ray,
+                                   workers=workers, segment=segment, progress=progress,
+                                   **({} if warmup is None else {"warmup": warmup}))
+            return range(count)
+    else:
+        def frames(progress):
+            return video_frames(input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress)
+    run_motion("video", frames, settings, output, store, quiet,
+               lambda count: write_movie(store.movie_frames(count), output, info.rate,
                                          audio=input if info.audio else None, start=settings.start,
                                          end=settings.end, overwrite=overwrite))

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 SETTINGS_FILE = "settings.json"
+#: Where a clip dreamt in segments keeps, for each seam, the warm-up frames the movie dissolves
+#: through: seams/frame_000241/frame_000233.png ... frame_000240.png lead into frame 241.
+SEAMS = "seams"
 _NAME = re.compile(r"frame_(\d{6,})\.png")
 
 
@@ -104,6 +107,7 @@ class FrameStore:
         if self._other_settings():  # only with overwrite
             for index in self.existing():
                 self.path(index).unlink()
+            self.drop_seams()
         self.stale, self.opened = False, True
         record = {"frames_key": self.key, "run": json.loads(self.record)}
         text = json.dumps(record, indent=1, sort_keys=True).encode()
@@ -136,5 +140,71 @@ class FrameStore:
             self.open()
         return save_image(np.asarray(rgb), self.path(index), overwrite=True, metadata=metadata)
 
+    def write_bytes(self, index: int, data: bytes) -> Path:
+        """Frame `index` from its PNG file's bytes (made elsewhere, e.g. by a worker), atomically."""
+        from ..images import atomic_write
+
+        if not self.opened:
+            self.open()
+        atomic_write(self.path(index), lambda f: f.write(data))
+        return self.path(index)
+
     def paths(self, count: int) -> list[Path]:
         return [self.path(i) for i in range(1, count + 1)]
+
+    # -- seams: where a clip dreamt in segments (`segments`) joins two chains of frames
+
+    def seam_path(self, seam: int, index: int) -> Path:
+        """Frame `index` of the chain that starts at frame `seam`, dreamt while it warmed up."""
+        return self.folder / SEAMS / frame_name(seam) / frame_name(index)
+
+    def write_seam(self, seam: int, index: int, data: bytes) -> Path:
+        from ..images import atomic_write
+
+        if not self.opened:
+            self.open()
+        path = self.seam_path(seam, index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda f: f.write(data))
+        return path
+
+    def drop_seams(self, seam: int | None = None) -> None:
+        """Forget the warm-up frames leading into frame `seam` (all seams when None): frame `seam`
+        now follows the frame before it."""
+        import shutil
+
+        folder = self.folder / SEAMS if seam is None else self.folder / SEAMS / frame_name(seam)
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
+    def seams(self) -> dict[int, list[int]]:
+        """{seam frame: [indices of its warm-up frames on disk, in order]}."""
+        root = self.folder / SEAMS
+        if not root.is_dir():
+            return {}
+        out = {}
+        for sub in root.iterdir():
+            seam = frame_index(sub.name)
+            if seam is not None and sub.is_dir():
+                out[seam] = sorted(i for i in (frame_index(p.name) for p in sub.iterdir()) if i is not None)
+        return out
+
+    def movie_frames(self, count: int):
+        """Frames 1..count as uint8 RGB for the movie, one at a time: the frames on disk, except
+        that before each seam the picture dissolves into the next chain: over its n warm-up
+        frames before frame `seam`, the k-th is blended in at k / (n + 1)."""
+        fades = {}
+        for seam, indices in self.seams().items():
+            if seam <= count and self.has(seam) and indices and indices == list(range(indices[0], seam)):
+                for k, index in enumerate(indices, 1):
+                    fades[index] = (seam, k / (len(indices) + 1))
+        for index in range(1, count + 1):
+            frame = self.read(index)
+            if index in fades:
+                from PIL import Image
+
+                seam, weight = fades[index]
+                with Image.open(self.seam_path(seam, index)) as img:
+                    other = np.asarray(img.convert("RGB"), np.float32)
+                frame = np.clip(np.round(frame * (1 - weight) + other * weight), 0, 255).astype(np.uint8)
+            yield frame

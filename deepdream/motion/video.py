@@ -5,7 +5,6 @@ encoded from those at the end (see `movie`). Memory is bounded by a few frames, 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -126,19 +125,77 @@ def decode(path, start: float | None = None, end: float | None = None,
             yield rgb
 
 
+def frame_times(path, start: float | None = None, end: float | None = None) -> list[float]:
+    """The time (seconds from the clip's start) of every frame in [start, end), in order, read from
+    the packets without decoding (seconds for hours of video): the exact frame count, and where
+    each frame is, so that a segment can be decoded on its own (`decode` from one frame's time to
+    another's gives exactly those frames, at any frame rate, variable ones included)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        base = stream.time_base
+        t0 = float(stream.start_time * base) if stream.start_time is not None else 0.0
+        half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+        times = sorted(float(p.pts * base) - t0 for p in container.demux(stream) if p.pts is not None and p.size)
+    return [t for t in times if not (start and t < start - half) and not (end is not None and t >= end - half)]
+
+
+class FrameDreamer:
+    """A clip's frames dreamt in order: each from its raw frame plus `blend` x the previous frame's
+    dreamt detail carried along the optical flow where it is consistent (nothing for the first
+    frame, or with `independent`), with the lighter dream of `frame_steps` x `frame_octaves`
+    once detail is carried. The network is prepared on the first frame dreamt. `video_frames` and
+    every segment worker (`segments`) use it, so frames that follow the same frame are the same
+    bytes wherever they are made."""
+
+    def __init__(self, settings, progress: Callable[[object], None] | None = None):
+        self.settings = settings
+        self.progress = progress
+        self.full = self.carried = None
+        self.previous_raw = self.previous = None
+
+    def follow(self, raw: np.ndarray, frame: np.ndarray) -> None:
+        """The next frame dreamt carries `frame`'s detail (dreamt from `raw`): a frame made before,
+        here or elsewhere, e.g. read back from disk."""
+        self.previous_raw, self.previous = raw, frame
+
+    def forget(self) -> None:
+        """The next frame dreamt starts afresh, as a clip's first does."""
+        self.previous_raw = self.previous = None
+
+    def dream(self, raw: np.ndarray, index: int) -> np.ndarray:
+        """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB."""
+        from ..render.dreamer import prepare
+        from .flow import carry
+
+        settings = self.settings
+        if self.full is None:
+            self.full = prepare(settings.dream, like=raw, progress=self.progress)
+            self.carried = with_settings(self.full, settings.lighter(self.full.settings))
+        start, dreamer = raw, self.full
+        if self.previous is not None and not settings.independent and settings.blend > 0:
+            # the carried detail already holds the big patterns: a lighter dream keeps them
+            # where they are (flicker 0.41x of --independent's, against 0.64x with the full dream)
+            start, _ = carry(raw, self.previous_raw, self.previous, settings.blend, settings.flow)
+            dreamer = self.carried
+        out = dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index))
+        frame = np.clip(np.round(out), 0, 255).astype(np.uint8)
+        self.follow(raw, frame)
+        return frame
+
+
 def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = False,
                  progress: Callable[[object], None] | None = None, **options) -> Iterator[np.ndarray]:
     """Yield a clip's dreamt frames (uint8 RGB arrays), one per input frame in [start, end).
 
-    settings: a VideoSettings (or a dict of its fields); options override its fields. Each frame is dreamt from the raw frame plus `blend` x the previous
-    frame's dreamt detail carried along the backward optical flow where the flow is consistent
-    (none with `independent`). frames_dir: each frame written there as a PNG when made; frames
-    already there (same settings) are read back, and the carried detail rebuilt from the last of
-    them and its raw frame, so a resumed run makes the same bytes. progress: `Stage` events while
-    the network loads, a `FrameProgress` after each frame."""
-    from ..render.dreamer import prepare
-    from .flow import carry
-
+    settings: a VideoSettings (or a dict of its fields); options override its fields. Each frame
+    is dreamt from the raw frame plus `blend` x the previous frame's dreamt detail carried along
+    the backward optical flow where the flow is consistent (none with `independent`), see
+    `FrameDreamer`. frames_dir: each frame written there as a PNG when made; frames already there
+    (same settings) are read back, and the carried detail rebuilt from the last of them and its raw
+    frame, so a resumed run makes the same bytes. progress: `Stage` events while the network
+    loads, a `FrameProgress` after each frame. `video_segments` spreads a clip over Ray workers."""
     from ..settings import VideoSettings
 
     settings = motion_settings(VideoSettings, settings, options)
@@ -148,28 +205,17 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
         store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
                            record=settings.to_json(input=input_name(path)))
     total = info.frames or 0
-    dreamer = None
-    previous_raw = previous = None
+    dreamer = FrameDreamer(settings, progress)
     for index, raw in enumerate(decode(path, settings.start, settings.end, settings.dream.max_side), 1):
         total = max(total, index)
         resumed = store is not None and store.has(index)
         if resumed:
             frame = store.read(index)
+            dreamer.follow(raw, frame)
         else:
-            if dreamer is None:
-                dreamer = prepare(settings.dream, like=raw, progress=progress)
-                carried = with_settings(dreamer, settings.lighter(dreamer.settings))
-            start, frame_dreamer = raw, dreamer
-            if previous is not None and not settings.independent and settings.blend > 0:
-                # the carried detail already holds the big patterns: a lighter dream keeps them
-                # where they are (flicker 0.41x of --independent's, against 0.64x with the full dream)
-                start, _ = carry(raw, previous_raw, previous, settings.blend, settings.flow)
-                frame_dreamer = carried
-            out = frame_dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index))
-            frame = np.clip(np.round(out), 0, 255).astype(np.uint8)
+            frame = dreamer.dream(raw, index)
             if store is not None:
                 store.write(index, frame, frame_metadata(settings, index))
-        previous_raw, previous = raw, frame
         if progress is not None:
             progress(FrameProgress(index, total, resumed))
         yield frame

@@ -1,0 +1,449 @@
+"""Long videos on Ray: the clip cut into segments dreamt in parallel, one per worker at a time.
+
+Every frame of a video dream carries the previous frame's detail, so a clip is a chain; to run it
+on many workers it is cut into segments, each a chain of its own. A segment whose frame before it
+is already on disk (resumed runs, or a segment that follows a finished one) carries on from that
+frame exactly as one long run would. Any other segment starts `warmup` frames early: those frames
+are dreamt and dropped, so that by the segment's first kept frame the carried detail has settled
+as it has everywhere else in the clip, and the seam is no jump from a fresh dream to a carried one.
+
+The driver (this process) decodes the frames of every running segment (it needs no GPU and the
+workers no shared file system: frames travel through Ray's object store), sends them to the
+workers in chunks, and writes the PNGs they send back into the frames folder, as `video_frames`
+does. A worker holds the carried state of its segment; one that dies loses it, and its segment
+carries on, on a live worker, from its last frame on disk. The same driver runs the segments in
+this process (`pool=LocalPool()`), frame for frame the same bytes as on Ray (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from .frames import FrameStore, frame_metadata
+from .progress import FrameProgress
+from .video import FrameDreamer, decode, frame_times, probe
+from .zoom import input_name, motion_settings
+
+#: Frames a segment with nothing before it on disk dreams before its first kept frame; the movie
+#: dissolves through the last half of them into the segment.
+WARMUP = 16
+#: Seconds of clip in a segment, the unit of work a worker takes (and half of which a free worker
+#: takes from a busy one): short enough to balance workers, long enough that warm-ups cost little.
+SEGMENT_SECONDS = 10.0
+#: Frames sent to a worker in one call, and calls kept waiting at each worker (so it never idles
+#: while the driver writes the last chunk and decodes the next).
+CHUNK, IN_FLIGHT = 4, 2
+#: Times a segment is sent out again after the worker dreaming it died.
+ATTEMPTS = 3
+#: What a worker answers for a chunk of a segment whose carried state it no longer holds (it died
+#: and was restarted): the driver carries the segment on from its frames on disk.
+LOST = "lost"
+#: What becomes of a frame a worker dreams: kept (a frame of the clip), kept to dissolve through
+#: at a seam (a warm-up frame near the seam), or dropped (an earlier warm-up frame).
+KEEP, SEAM, DROP = "keep", "seam", "drop"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames `first` to `last` (1-based, both kept) of a clip."""
+
+    first: int
+    last: int
+
+    def __len__(self) -> int:
+        return self.last - self.first + 1
+
+
+def cut(total: int, count: int | None = None, length: int | None = None) -> list[Segment]:
+    """`total` frames cut into `count` segments of near-equal length, or into segments of
+    `length` frames (the last one shorter); one segment when neither is given."""
+    if total < 1:
+        return []
+    if length is None:
+        count = max(1, min(total, count or 1))
+        bounds = [round(k * total / count) for k in range(count + 1)]
+    else:
+        bounds = list(range(0, total, max(1, length))) + [total]
+    return [Segment(a + 1, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+# ---------------------------------------------------------------------------- the worker's side
+
+class SegmentWorker:
+    """Dreams the frames of one segment at a time, holding its carried state between calls. A
+    Ray actor on a cluster, a plain object in `LocalPool`. Each distinct VideoSettings gets one
+    `FrameDreamer` (network prepared once) for the worker's life.
+
+    crash_marker (tests only): the first worker to dream a kept frame creates this file and
+    dies, so a test can see its segment carried on elsewhere."""
+
+    def __init__(self, crash_marker: str | None = None):
+        self.dreamers: dict[str, FrameDreamer] = {}
+        self.run = None  # (run id, next chunk number) of the segment whose state is held
+        self.crash_marker = crash_marker
+        self.name = f"{os.uname().nodename}:{os.getpid()}"
+
+    def ready(self) -> str:
+        return self.name
+
+    def frames(self, run: int, chunk: int, settings, entries: list) -> list | str:
+        """Dream a chunk of a segment: `entries` are (index, raw uint8 RGB, frame or None, what),
+        in order. An entry with a frame (made before, read from disk) is followed, not dreamt; the
+        others are dreamt, and returned as (index, PNG bytes with the frame's settings in them,
+        what) unless `what` is DROP (KEEP: a frame of the clip; SEAM: a warm-up frame the movie
+        dissolves through). Chunk 0 starts a run afresh; a later chunk of a run this worker does
+        not hold (restarted since) gets LOST."""
+        from ..images import encode_image
+
+        if chunk == 0:
+            self.run = (run, 0)
+        elif self.run != (run, chunk):
+            return LOST
+        key = settings.to_json()
+        if key not in self.dreamers:
+            self.dreamers[key] = FrameDreamer(settings)
+        dreamer = self.dreamers[key]
+        if chunk == 0:
+            dreamer.forget()
+        out = []
+        for index, raw, frame, what in entries:
+            if frame is not None:
+                dreamer.follow(raw, frame)
+                continue
+            if what == KEEP and self.crash_marker and not os.path.exists(self.crash_marker):
+                with open(self.crash_marker, "w") as f:
+                    f.write(self.name)
+                os._exit(1)
+            made = dreamer.dream(raw, index)
+            if what != DROP:
+                out.append((index, encode_image(made, "PNG", metadata=frame_metadata(settings, index)), what))
+        self.run = (run, chunk + 1)
+        return out
+
+
+# ---------------------------------------------------------------------------- where the workers are
+
+class WorkerDied(Exception):
+    """A worker died (or is gone) while it held a call."""
+
+
+class LocalPool:
+    """`count` SegmentWorkers in this process; each call runs when it is made."""
+
+    where = "in process"
+
+    def __init__(self, count: int = 1):
+        self.workers = [SegmentWorker() for _ in range(count)]
+        self._done: dict[int, tuple] = {}
+        self._next = 0
+
+    def call(self, worker, *args):
+        self._next += 1
+        try:
+            self._done[self._next] = (worker.frames(*args), None)
+        except Exception as e:  # noqa: BLE001  (handed back to the driver by `get`, as Ray would)
+            self._done[self._next] = (None, e)
+        return self._next
+
+    def wait(self, handles: list):
+        return handles[0]
+
+    def get(self, handle):
+        result, error = self._done.pop(handle)
+        if error is not None:
+            raise error
+        return result
+
+    def alive(self, worker) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class RayPool:
+    """SegmentWorker actors on a Ray cluster: one per GPU where the cluster has GPUs (or `workers`),
+    else one per CPU. An actor that dies is restarted by Ray (its state lost: see LOST)."""
+
+    def __init__(self, address: str = "local", workers: int | None = None, say: Callable[[str], None] | None = None):
+        from ..batch import import_ray, start_ray
+
+        self.ray = ray = import_ray()
+        say = say or (lambda text: None)
+        say("starting Ray" if address == "local" else f"joining Ray at {address}")
+        self.started_here = start_ray(address, workers)
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        count = workers or gpus or max(1, int(resources.get("CPU", 1)))
+        options = dict(num_cpus=1, max_restarts=ATTEMPTS, max_task_retries=0)
+        if gpus:
+            options.update(num_gpus=1, num_cpus=0)
+        actor = ray.remote(**options)(SegmentWorker)
+        crash = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER")
+        self.workers = [actor.remote(crash_marker=crash) for _ in range(count)]
+        self.where = f"Ray, {count} worker{'s' * (count != 1)}" + (", GPUs" if gpus else "")
+        say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
+
+    def call(self, worker, *args):
+        return worker.frames.remote(*args)
+
+    def wait(self, handles: list):
+        done, _ = self.ray.wait(handles, num_returns=1)
+        return done[0]
+
+    def get(self, handle):
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        try:
+            return self.ray.get(handle)
+        except (RayActorError, WorkerCrashedError) as e:
+            raise WorkerDied(str(e).strip().splitlines()[0] if str(e).strip() else "") from None
+
+    def alive(self, worker) -> bool:
+        """Whether the worker answers (after Ray restarted it), within two minutes."""
+        try:
+            self.ray.get(worker.ready.remote(), timeout=120)
+            return True
+        except Exception:  # noqa: BLE001  (dead for good, or not back in time)
+            return False
+
+    def close(self) -> None:
+        for worker in self.workers:
+            self.ray.kill(worker)
+        if self.started_here:
+            self.ray.shutdown()
+
+
+# ---------------------------------------------------------------------------- the driver
+
+@dataclass
+class _Run:
+    """One segment being dreamt by one worker: the entries still to send, made as they are sent."""
+
+    id: int
+    segment: Segment
+    worker: object
+    start: _Start
+    entries: object  # iterator of entries
+    chunk: int = 0
+    out: int = 0  # calls in flight
+    done: bool = False  # every entry sent
+    dead: bool = False
+
+
+@dataclass
+class _Start:
+    """Where a run of a segment starts: dreaming from frame `begin` (a frame on disk followed, or
+    the first of the warm-up, or the clip's first frame) to make the missing frames from `first`
+    on; `seam` is `first` when the run warms up into it (a seam), else None."""
+
+    begin: int
+    first: int
+    seam: int | None
+
+
+def _start(store: FrameStore, segment: Segment, before: Segment | None, warmup: int) -> _Start | None:
+    """How to dream a segment's missing frames: from its last frame on disk before the first
+    missing one, else `warmup` frames early, else from the clip's first frame. None when the
+    segment is complete. A run warming up never reaches back past the start of the segment
+    before (`before`), so seams never overlap."""
+    missing = next((i for i in range(segment.first, segment.last + 1) if not store.has(i)), None)
+    if missing is None:
+        return None
+    if missing > 1 and store.has(missing - 1):
+        return _Start(missing - 1, missing, None)
+    if missing == 1 or warmup == 0:
+        return _Start(missing, missing, None)
+    floor = before.first + 1 if before is not None else 1
+    return _Start(max(1, floor, missing - warmup), missing, missing)
+
+
+def _entries(path, settings, times: list[float], store: FrameStore, segment: Segment, start: _Start, fade: int):
+    """The (index, raw, frame or None, what) entries that dream a segment's missing frames from
+    `start`: frames on disk are sent only where the next frame follows them, warm-up frames are
+    dreamt and dropped except the last `fade`, kept to dissolve through (SEAM)."""
+    end = times[segment.last] if segment.last < len(times) else settings.end
+    index = start.begin - 1
+    for index, raw in enumerate(decode(path, times[start.begin - 1], end, settings.dream.max_side), start.begin):
+        if index > segment.last:
+            break
+        if store.has(index):
+            if index + 1 <= segment.last and not store.has(index + 1):
+                yield index, raw, store.read(index), DROP
+            continue
+        if index >= start.first:
+            yield index, raw, None, KEEP
+        else:
+            yield index, raw, None, SEAM if index >= start.first - fade else DROP
+    if index < segment.last:
+        from ..errors import InputError
+
+        raise InputError(f"'{path}' ended after frame {index} of {len(times)}; it may be damaged.")
+
+
+def split(segments: list[Segment], count: int) -> list[collections.deque]:
+    """The segments dealt into `count` runs of consecutive segments (a block per worker), as even
+    in frames as segment boundaries allow."""
+    total = sum(len(s) for s in segments)
+    blocks = [collections.deque() for _ in range(count)]
+    seen = 0
+    for seg in segments:
+        blocks[min(count - 1, seen * count // max(1, total))].append(seg)
+        seen += len(seg)
+    return blocks
+
+
+def steal(blocks: list[collections.deque]) -> collections.deque:
+    """Half (rounded up) of the segments still waiting in the fullest block, taken from its end:
+    a free worker's new block. Empty when nothing waits."""
+    victim = max(blocks, key=len, default=collections.deque())
+    taken = collections.deque()
+    for _ in range((len(victim) + 1) // 2):
+        taken.appendleft(victim.pop())
+    return taken
+
+
+def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, ray: str | None = "local",
+                   workers: int | None = None, segment: float | None = None, warmup: int = WARMUP,
+                   pool=None, progress: Callable[[object], None] | None = None, **options) -> int:
+    """Dream a clip's frames on Ray workers, in segments, into `frames_dir` (one PNG per frame, as
+    `video_frames` writes them); returns the number of frames. Frames already there are kept,
+    and a segment carries on from them, so a run resumes.
+
+    Each worker gets a block of consecutive segments and dreams them in order, each carrying on
+    from the one before: the clip has a seam (a segment started `warmup` frames early) only where
+    a block starts. A worker that runs out of segments takes half of those still waiting in the
+    fullest block, so a slow or lost worker holds nobody up.
+
+    ray: "local" (a local cluster of `workers` CPUs) or a cluster's address. workers: how many
+    (default: one per GPU of the cluster, else one per CPU). segment: seconds of clip per segment,
+    the unit of work (default: SEGMENT_SECONDS, shorter where the clip is short, so that every
+    worker gets a block). warmup: frames dreamt and dropped before a segment with nothing before
+    it on disk. pool: where the workers are instead of Ray (`LocalPool(n)`: the same bytes, in
+    this process). progress: `Stage` events, then a `FrameProgress` per frame (first the frames
+    already on disk, as resumed)."""
+    from ..batch import check_layers
+    from ..errors import RenderError, SettingsError
+    from ..render.dreamer import Stage
+    from ..settings import VideoSettings
+
+    settings = motion_settings(VideoSettings, settings, options)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")
+    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, (int, float)) or not segment > 0):
+        raise SettingsError(f"--segment must be a number of seconds above 0 (got {segment!r}).")
+    info = probe(path, settings)
+    times = frame_times(path, settings.start, settings.end)
+    total = len(times)
+    if total == 0:
+        raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
+    store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
+                       record=settings.to_json(input=input_name(path)))
+    check_layers([settings.dream])  # here, not in every worker
+
+    def say(text: str) -> None:
+        if progress is not None:
+            progress(Stage(text))
+
+    def report(resumed: bool) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(FrameProgress(done, total, resumed))
+
+    done = 0
+    for index in range(1, total + 1):
+        if store.has(index):
+            report(True)
+    if done == total:
+        return total
+    pool = pool or RayPool(ray, workers, say)
+    try:
+        count = len(pool.workers)
+        length = max(1, round((segment or SEGMENT_SECONDS) * float(info.rate)))
+        segments = cut(total, length=min(length, -(-total // count)))
+        before = dict(zip(segments[1:], segments))
+        blocks = dict(zip(pool.workers, split(segments, count)))
+        attempts: collections.Counter = collections.Counter()
+        idle = list(pool.workers)
+        calls: dict = {}  # handle -> run
+        runs = 0
+        while True:
+            for worker in list(idle):  # a free worker takes its block's next segment, or half of another's
+                block = blocks[worker]
+                while True:
+                    if not block:
+                        block.extend(steal(list(blocks.values())))
+                    if not block:
+                        break
+                    seg = block.popleft()
+                    start = _start(store, seg, before.get(seg), warmup)
+                    if start is None:  # complete
+                        continue
+                    if start.seam is not None:
+                        store.drop_seams(start.seam)  # any left by an earlier run: these replace them
+                    runs += 1
+                    entries = _entries(path, settings, times, store, seg, start, warmup // 2)
+                    if _send(pool, _Run(runs, seg, worker, start, entries), settings, calls):
+                        idle.remove(worker)
+                        break
+            if not calls:
+                break
+            handle = pool.wait(list(calls))
+            run = calls.pop(handle)
+            run.out -= 1
+            try:
+                result = pool.get(handle)
+            except WorkerDied:
+                result = LOST
+            if run.dead:
+                pass
+            elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
+                run.dead = True
+                attempts[run.segment] += 1
+                log.warning("a worker died dreaming frames %d-%d; they carry on from the frames on disk",
+                            run.segment.first, run.segment.last)
+                if attempts[run.segment] > ATTEMPTS:
+                    raise RenderError(f"Workers died {attempts[run.segment]} times dreaming frames {run.segment.first}-"
+                                      f"{run.segment.last} (out of memory? see the Ray logs); the frames made so far "
+                                      f"are in '{store.folder}': run the same command again to go on.")
+                blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
+            else:
+                for index, data, what in result:
+                    if what == SEAM:
+                        store.write_seam(run.start.seam, index, data)
+                        continue
+                    if index != run.start.seam:
+                        store.drop_seams(index)  # it follows the frame before: no seam here now
+                    store.write_bytes(index, data)
+                    report(False)
+                _send(pool, run, settings, calls)
+            if run.out == 0 and (run.done or run.dead):
+                if not run.dead or pool.alive(run.worker):
+                    idle.append(run.worker)
+        if done < total:  # every worker gone
+            raise RenderError(f"Every worker died; {done} of {total} frames are made, in '{store.folder}': run the "
+                              f"same command again to go on.")
+        return total
+    finally:
+        pool.close()
+
+
+def _send(pool, run: _Run, settings, calls: dict) -> bool:
+    """Keep up to IN_FLIGHT chunks of the run at its worker; False if the run had nothing to send."""
+    while not run.done and not run.dead and run.out < IN_FLIGHT:
+        chunk = [entry for _, entry in zip(range(CHUNK), run.entries)]
+        if len(chunk) < CHUNK:
+            run.done = True
+        if not chunk:
+            break
+        calls[pool.call(run.worker, run.id, run.chunk, settings, chunk)] = run
+        run.chunk += 1
+        run.out += 1
+    return run.out > 0
