@@ -16,10 +16,10 @@ from .settings import ClassSettings, DreamSettings  # noqa: E402
 from .style import stylize, synthesize_texture  # noqa: E402
 from .batch import BatchSummary, batch  # noqa: E402  (deepdream.batch is the function; the module is sys.modules['deepdream.batch'])
 from .gallery import Gallery, gallery  # noqa: E402
-from .motion import video_frames, write_movie, zoom_frames  # noqa: E402
+from .motion import movie_frames, video_frames, video_segments, write_movie, zoom_frames  # noqa: E402
 from .settings import VideoSettings, ZoomSettings  # noqa: E402
 
 __all__ = ["dream", "guided_dream", "paint_class", "ClassSettings", "prepare", "dream_settings", "Dreamer", "DreamProgress", "Stage",
            "DreamSettings", "stylize", "synthesize_texture", "load_backbone", "DeepDreamError", "__version__",
-           "zoom_frames", "video_frames", "write_movie", "ZoomSettings", "VideoSettings",
+           "zoom_frames", "video_frames", "video_segments", "movie_frames", "write_movie", "ZoomSettings", "VideoSettings",
            "batch", "BatchSummary", "gallery", "Gallery"]

@@ -11,6 +11,9 @@ flicker: every output frame compared with the previous output frame moved by the
   the floor (codec noise). Reported for --independent, and for DIS and Farneback flow at --blend values.
 seams: flicker where a clip dreamt in segments (video --ray) joins, against elsewhere and against the
   clip in one piece, per --warmup.
+ray: frames per minute in process vs `video --ray local` with 1 and --workers workers, and Ray's cost
+  per frame.
+costs: per 1920x1080 frame, besides the dream: decoding, flow and carry, PNG encoding.
 flow: seconds per flow field (forward and backward make two per frame) at 640x360, DIS vs Farneback.
 speed: frames per minute at 640x360 with the default dream settings, per backbone, after the first
   frame (the network loaded and traced).
@@ -151,6 +154,67 @@ def case_seams(args) -> dict:
     return out
 
 
+def case_ray(args) -> dict:
+    """A clip dreamt in process (`video`) and on a local Ray cluster (`video --ray local`) of 1 and
+    of --workers workers: wall time with start-up, and the steady time per frame (after each
+    worker's first frame). Ray's cost per frame: 1 worker's steady time minus in process's."""
+    from deepdream import VideoSettings, video_frames
+    from deepdream.motion import FrameProgress
+    from deepdream.motion.segments import video_segments
+
+    width, height = (int(v) for v in args.ray_size.split("x"))
+    out = {"size": f"{width}x{height}", "frames": args.ray_frames, "backbone": args.backbone}
+    settings = VideoSettings(dream=dict(backbone=args.backbone, seed=0))
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_pan_clip(Path(tmp) / "pan.mp4", width, height, args.ray_frames, args.shift)
+
+        def timed(name, run):
+            stamps = []
+            start = time.perf_counter()
+            run(lambda event: stamps.append(time.perf_counter()) if isinstance(event, FrameProgress) else None)
+            wall = time.perf_counter() - start
+            gaps = np.diff(stamps[len(stamps) // 4:])  # the later three quarters: every worker busy
+            out[name] = {"wall_s": round(wall, 1), "steady_s_per_frame": round(float(np.mean(gaps)), 3),
+                         "frames_per_minute_steady": round(60 / float(np.mean(gaps)), 1)}
+            print(name, out[name], file=sys.stderr)
+
+        timed("in process", lambda p: list(video_frames(clip, settings, frames_dir=Path(tmp) / "a", progress=p)))
+        for workers in sorted({1, args.workers}):
+            timed(f"ray {workers} worker{'s' * (workers != 1)}",
+                  lambda p: video_segments(clip, settings, frames_dir=Path(tmp) / f"r{workers}", ray="local",
+                                           workers=workers, progress=p))
+    out["ray_cost_per_frame_s"] = round(out["ray 1 worker"]["steady_s_per_frame"] -
+                                        out["in process"]["steady_s_per_frame"], 3)
+    return out
+
+
+def case_costs(args) -> dict:
+    """What a frame of a long clip costs besides the dream, at 1920x1080, per frame, on this CPU:
+    decoding (driver), the two flow fields, consistency and warp (worker), the PNG (worker)."""
+    from deepdream.images import encode_image
+    from deepdream.motion import decode
+    from deepdream.motion.flow import carry
+
+    out = {"size": "1920x1080"}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_pan_clip(Path(tmp) / "hd.mp4", 1920, 1080, 6, 8)
+        start = time.perf_counter()
+        raws = list(decode(clip))
+        out["decode_s"] = round((time.perf_counter() - start) / len(raws), 4)
+        dreamt = np.clip(raws[0].astype(np.int16) + np.random.default_rng(0).integers(-20, 20, raws[0].shape),
+                         0, 255).astype(np.uint8)
+        carry(raws[1], raws[0], dreamt, 0.8)
+        start = time.perf_counter()
+        for a, b in zip(raws, raws[1:]):
+            carry(b, a, dreamt, 0.8)
+        out["flow_and_carry_s"] = round((time.perf_counter() - start) / (len(raws) - 1), 3)
+        start = time.perf_counter()
+        sizes = [len(encode_image(dreamt, "PNG")) for _ in range(3)]
+        out["png_s"] = round((time.perf_counter() - start) / 3, 3)
+        out["png_mb"] = round(sizes[0] / 1e6, 2)
+    return out
+
+
 def case_flow(args) -> dict:
     from PIL import Image
 
@@ -206,7 +270,7 @@ def case_memory(args) -> dict:
             "returncode": proc.returncode, **({"stderr": proc.stderr[-500:]} if proc.returncode else {})}
 
 
-CASES = {"flow": case_flow, "flicker": case_flicker, "seams": case_seams, "speed": case_speed, "memory": case_memory}
+CASES = {"flow": case_flow, "flicker": case_flicker, "seams": case_seams, "ray": case_ray, "costs": case_costs, "speed": case_speed, "memory": case_memory}
 
 
 def main() -> None:
@@ -221,9 +285,12 @@ def main() -> None:
     parser.add_argument("--look", help="also keep the flicker runs' frames in this folder")
     parser.add_argument("--seam-frames", type=int, default=64)
     parser.add_argument("--segments", type=int, default=4, help="seams: segments (3 seams)")
-    parser.add_argument("--warmups", default="0,6,12,24", help="seams: --warmup values")
+    parser.add_argument("--warmups", default="0,8,16,24", help="seams: --warmup values")
     parser.add_argument("--window", type=int, default=9, help="seams: pairs before each seam searched for the worst")
     parser.add_argument("--seam-sources", default="astronaut.png,coffee.png", help="seams: pictures panned")
+    parser.add_argument("--ray-size", default="320x180")
+    parser.add_argument("--ray-frames", type=int, default=48)
+    parser.add_argument("--workers", type=int, default=2, help="ray: workers of the larger cluster")
     parser.add_argument("--backbones", default="vgg16,efficientnet-lite2")
     parser.add_argument("--speed-frames", type=int, default=2)
     parser.add_argument("--memory-frames", type=int, default=2)

@@ -15,7 +15,7 @@ from conftest import run_cli
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
 
-from deepdream import VideoSettings, video_frames  # noqa: E402
+from deepdream import VideoSettings, movie_frames, video_frames  # noqa: E402
 from deepdream.motion import decode  # noqa: E402
 from deepdream.motion.frames import FrameStore, frame_name  # noqa: E402
 from deepdream.motion.segments import LocalPool, Segment, cut, split, steal, video_segments  # noqa: E402
@@ -76,6 +76,7 @@ def test_seams_warm_up_dissolve_and_resume(tmp_path, clip):
     # warm-up 4 frames before each seam, the last 2 kept to dissolve through
     assert store.seams() == {5: [3, 4], 9: [7, 8]}
     movie = list(store.movie_frames(12))
+    assert [f.tobytes() for f in movie_frames(folder)] == [f.tobytes() for f in movie]
     for index in (1, 2, 5, 6, 10):
         assert movie[index - 1].tobytes() == store.read(index).tobytes()
     for index, weight in ((3, 1 / 3), (4, 2 / 3), (7, 1 / 3), (8, 2 / 3)):

@@ -64,13 +64,21 @@ def consistency(backward: np.ndarray, forward: np.ndarray, soften: int = 3) -> n
     return mask
 
 
-def carry(raw: np.ndarray, previous_raw: np.ndarray, previous_dreamt: np.ndarray, blend: float,
-          method: str = "dis") -> tuple[np.ndarray, np.ndarray]:
-    """The start of a frame's dream: raw + blend x (the previous frame's dreamt detail, warped along
-    the backward flow, where the flow is consistent). Returns (start float32 RGB in [0, 255], mask)."""
+def flow_fields(raw: np.ndarray, previous_raw: np.ndarray, method: str = "dis") -> tuple[np.ndarray, np.ndarray]:
+    """What carrying needs from two raw frames alone: the backward flow (raw -> previous_raw) and
+    where it is consistent with the forward one (`consistency`). It needs no dream, so it can be
+    computed ahead, while the frame before is dreamt."""
     backward = optical_flow(raw, previous_raw, method)
     forward = optical_flow(previous_raw, raw, method)
-    mask = consistency(backward, forward)
+    return backward, consistency(backward, forward)
+
+
+def carry(raw: np.ndarray, previous_raw: np.ndarray, previous_dreamt: np.ndarray, blend: float,
+          method: str = "dis", fields: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The start of a frame's dream: raw + blend x (the previous frame's dreamt detail, warped along
+    the backward flow, where the flow is consistent). fields: `flow_fields(raw, previous_raw)`
+    when computed already. Returns (start float32 RGB in [0, 255], mask)."""
+    backward, mask = fields if fields is not None else flow_fields(raw, previous_raw, method)
     detail = previous_dreamt.astype(np.float32) - previous_raw.astype(np.float32)
     carried = warp(detail, backward) * (blend * mask)[..., None]
     return np.clip(raw.astype(np.float32) + carried, 0.0, 255.0), mask

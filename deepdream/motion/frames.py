@@ -208,3 +208,19 @@ class FrameStore:
                     other = np.asarray(img.convert("RGB"), np.float32)
                 frame = np.clip(np.round(frame * (1 - weight) + other * weight), 0, 255).astype(np.uint8)
             yield frame
+
+
+def movie_frames(frames_dir):
+    """The frames in a frames folder as the movie shows them (uint8 RGB, one at a time): frame 1 on,
+    up to the first one missing, dissolving at the seams of a clip dreamt in segments."""
+    folder = Path(frames_dir)
+    try:
+        key = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))["frames_key"]
+    except (OSError, ValueError, KeyError):
+        key = {}
+    store = FrameStore(folder, key, overwrite=True)
+    store.stale = False  # read only: whatever made them, these are the frames
+    count = 0
+    while store.has(count + 1):
+        count += 1
+    return store.movie_frames(count)

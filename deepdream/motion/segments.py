@@ -25,7 +25,7 @@ from typing import Callable
 
 from .frames import FrameStore, frame_metadata
 from .progress import FrameProgress
-from .video import FrameDreamer, decode, frame_times, probe
+from .video import FrameDreamer, decode, frame_times, lookahead, probe
 from .zoom import input_name, motion_settings
 
 #: Frames a segment with nothing before it on disk dreams before its first kept frame; the movie
@@ -86,6 +86,7 @@ class SegmentWorker:
     def __init__(self, crash_marker: str | None = None):
         self.dreamers: dict[str, FrameDreamer] = {}
         self.run = None  # (run id, next chunk number) of the segment whose state is held
+        self.encoder = None
         self.crash_marker = crash_marker
         self.name = f"{os.uname().nodename}:{os.getpid()}"
 
@@ -111,8 +112,13 @@ class SegmentWorker:
         dreamer = self.dreamers[key]
         if chunk == 0:
             dreamer.forget()
+        if self.encoder is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.encoder = ThreadPoolExecutor(1, thread_name_prefix="deepdream-png")
         out = []
-        for index, raw, frame, what in entries:
+        for (index, raw, frame, what), following in lookahead(entries):
+            next_raw = following[1] if following is not None and following[2] is None else None
             if frame is not None:
                 dreamer.follow(raw, frame)
                 continue
@@ -120,11 +126,12 @@ class SegmentWorker:
                 with open(self.crash_marker, "w") as f:
                     f.write(self.name)
                 os._exit(1)
-            made = dreamer.dream(raw, index)
-            if what != DROP:
-                out.append((index, encode_image(made, "PNG", metadata=frame_metadata(settings, index)), what))
+            made = dreamer.dream(raw, index, next_raw)
+            if what != DROP:  # the PNG is made in a thread while the next frame is dreamt
+                out.append((index, self.encoder.submit(encode_image, made, "PNG",
+                                                       metadata=frame_metadata(settings, index)), what))
         self.run = (run, chunk + 1)
-        return out
+        return [(index, png.result(), what) for index, png, what in out]
 
 
 # ---------------------------------------------------------------------------- where the workers are
@@ -317,15 +324,17 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
     and a segment carries on from them, so a run resumes.
 
     Each worker gets a block of consecutive segments and dreams them in order, each carrying on
-    from the one before: the clip has a seam (a segment started `warmup` frames early) only where
-    a block starts. A worker that runs out of segments takes half of those still waiting in the
-    fullest block, so a slow or lost worker holds nobody up.
+    from the one before: the clip has a seam only where a block starts. There the segment starts
+    `warmup` frames early; the last half of those frames are kept in `frames_dir/seams/`, and
+    `movie_frames` dissolves through them into the segment. A worker that runs out of segments
+    takes half of those still waiting in the fullest block, so a slow or lost worker holds
+    nobody up. Write the movie with `write_movie(movie_frames(frames_dir), ...)`.
 
     ray: "local" (a local cluster of `workers` CPUs) or a cluster's address. workers: how many
     (default: one per GPU of the cluster, else one per CPU). segment: seconds of clip per segment,
     the unit of work (default: SEGMENT_SECONDS, shorter where the clip is short, so that every
-    worker gets a block). warmup: frames dreamt and dropped before a segment with nothing before
-    it on disk. pool: where the workers are instead of Ray (`LocalPool(n)`: the same bytes, in
+    worker gets a block). warmup: frames dreamt before a segment with nothing before it on disk.
+    pool: where the workers are instead of Ray (`LocalPool(n)`: the same bytes, in
     this process). progress: `Stage` events, then a `FrameProgress` per frame (first the frames
     already on disk, as resumed)."""
     from ..batch import check_layers

@@ -154,6 +154,8 @@ class FrameDreamer:
         self.progress = progress
         self.full = self.carried = None
         self.previous_raw = self.previous = None
+        self.ahead = None  # (raw, previous raw, future of their flow fields)
+        self.pool = None
 
     def follow(self, raw: np.ndarray, frame: np.ndarray) -> None:
         """The next frame dreamt carries `frame`'s detail (dreamt from `raw`): a frame made before,
@@ -164,25 +166,60 @@ class FrameDreamer:
         """The next frame dreamt starts afresh, as a clip's first does."""
         self.previous_raw = self.previous = None
 
-    def dream(self, raw: np.ndarray, index: int) -> np.ndarray:
-        """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB."""
+    @property
+    def carries(self) -> bool:
+        return not self.settings.independent and self.settings.blend > 0
+
+    def _fields(self, raw: np.ndarray):
+        """The flow fields from `raw` to the previous raw frame: computed ahead if they were."""
+        from .flow import flow_fields
+
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead[0] is raw and ahead[1] is self.previous_raw:
+            return ahead[2].result()
+        return flow_fields(raw, self.previous_raw, self.settings.flow)
+
+    def dream(self, raw: np.ndarray, index: int, next_raw: np.ndarray | None = None) -> np.ndarray:
+        """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB.
+        next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
+        thread while this frame is dreamt (OpenCV on the CPU while the network runs)."""
         from ..render.dreamer import prepare
-        from .flow import carry
+        from .flow import carry, flow_fields
 
         settings = self.settings
         if self.full is None:
             self.full = prepare(settings.dream, like=raw, progress=self.progress)
             self.carried = with_settings(self.full, settings.lighter(self.full.settings))
         start, dreamer = raw, self.full
-        if self.previous is not None and not settings.independent and settings.blend > 0:
+        if self.previous is not None and self.carries:
             # the carried detail already holds the big patterns: a lighter dream keeps them
             # where they are (flicker 0.41x of --independent's, against 0.64x with the full dream)
-            start, _ = carry(raw, self.previous_raw, self.previous, settings.blend, settings.flow)
+            start, _ = carry(raw, self.previous_raw, self.previous, settings.blend, settings.flow,
+                             fields=self._fields(raw))
             dreamer = self.carried
+        if next_raw is not None and self.carries:
+            if self.pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self.pool = ThreadPoolExecutor(1, thread_name_prefix="deepdream-flow")
+            self.ahead = (next_raw, raw, self.pool.submit(flow_fields, next_raw, raw, settings.flow))
         out = dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index))
         frame = np.clip(np.round(out), 0, 255).astype(np.uint8)
         self.follow(raw, frame)
         return frame
+
+
+def lookahead(items):
+    """(item, the next item or None) for each item."""
+    iterator = iter(items)
+    current = next(iterator, _END)
+    while current is not _END:
+        following = next(iterator, _END)
+        yield current, (None if following is _END else following)
+        current = following
+
+
+_END = object()
 
 
 def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = False,
@@ -206,14 +243,15 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
                            record=settings.to_json(input=input_name(path)))
     total = info.frames or 0
     dreamer = FrameDreamer(settings, progress)
-    for index, raw in enumerate(decode(path, settings.start, settings.end, settings.dream.max_side), 1):
+    raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))
+    for index, (raw, next_raw) in enumerate(raws, 1):
         total = max(total, index)
         resumed = store is not None and store.has(index)
         if resumed:
             frame = store.read(index)
             dreamer.follow(raw, frame)
         else:
-            frame = dreamer.dream(raw, index)
+            frame = dreamer.dream(raw, index, next_raw if store is None or not store.has(index + 1) else None)
             if store is not None:
                 store.write(index, frame, frame_metadata(settings, index))
         if progress is not None:
