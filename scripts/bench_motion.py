@@ -102,6 +102,30 @@ def pair_flicker(frames, shift: int) -> list[float]:
             for a, b in zip(frames, frames[1:])]
 
 
+def save_strip(rows, path) -> None:
+    """A picture of the frames around the first seam: a row per run, labelled, frames side by side
+    (the right half, top two thirds of each, twice its size, where the dream's texture shows)."""
+    from PIL import Image, ImageDraw
+
+    def part(frame):
+        h, w = frame.shape[:2]
+        crop = Image.fromarray(frame[: h * 2 // 3, w // 2:])
+        return np.asarray(crop.resize((crop.width * 2, crop.height * 2), Image.LANCZOS))
+
+    rows = [(name, [part(f) for f in frames]) for name, frames in rows]
+    height, width = rows[0][1][0].shape[:2]
+    label, gap = 14, 2
+    sheet = Image.new("RGB", (len(rows[0][1]) * (width + gap) - gap, len(rows) * (height + label + gap)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for r, (name, frames) in enumerate(rows):
+        top = r * (height + label + gap)
+        draw.text((2, top + 1), {"one piece": "one piece"}.get(name, f"in segments, --{name}") +
+                  "   (frames: seam-6, -4, -2, -1 | the segment's first, +1)", fill="black")
+        for c, frame in enumerate(frames):
+            sheet.paste(Image.fromarray(frame), (c * (width + gap), top + label))
+    sheet.save(path)
+
+
 def case_seams(args) -> dict:
     """A clip dreamt in segments (as `video --ray` cuts it, run here in process: the same bytes)
     against the same clip in one piece, as the movie has it (dissolving through the warm-up
@@ -115,6 +139,7 @@ def case_seams(args) -> dict:
     out = {"size": f"{width}x{height}", "frames": args.seam_frames, "segments": args.segments,
            "shift_px_per_frame": args.shift, "backbone": args.backbone, "clips": args.seam_sources}
     results: dict = {}
+    strips: list = []
     with tempfile.TemporaryDirectory() as tmp:
         for source in args.seam_sources.split(","):
             clip = make_pan_clip(Path(tmp) / f"{source}.mp4", width, height, args.seam_frames, args.shift,
@@ -140,6 +165,10 @@ def case_seams(args) -> dict:
                 entry["seconds"] += seconds
                 print(source, name, round(seconds, 1), [round(pairs[k - 1], 2) for k in seams],
                       round(float(np.mean(pairs)), 2), file=sys.stderr)
+                if args.strip and source == args.seam_sources.split(",")[0]:
+                    strips.append((name, [frames[seams[0] + k] for k in (-6, -4, -2, -1, 0, 1)]))
+    if strips:
+        save_strip(strips, args.strip)
     for name, entry in results.items():
         rest = float(np.mean(entry["rest"]))
         out[name] = {"flicker_at_seams": round(float(np.mean(entry["seam"])), 3),
@@ -286,6 +315,7 @@ def main() -> None:
     parser.add_argument("--seam-frames", type=int, default=64)
     parser.add_argument("--segments", type=int, default=4, help="seams: segments (3 seams)")
     parser.add_argument("--warmups", default="0,8,16,24", help="seams: --warmup values")
+    parser.add_argument("--strip", help="seams: also save the frames around the first seam of the first clip here")
     parser.add_argument("--window", type=int, default=9, help="seams: pairs before each seam searched for the worst")
     parser.add_argument("--seam-sources", default="astronaut.png,coffee.png", help="seams: pictures panned")
     parser.add_argument("--ray-size", default="320x180")

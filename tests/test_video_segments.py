@@ -135,3 +135,40 @@ def test_segment_options_refused_cleanly(tmp_path, clip, args, fragment):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and fragment in lines[0], result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_video_ray_without_the_extra_says_how_to_install(tmp_path, clip):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['deepdream'] + sys.argv[1:]; "
+            "from deepdream.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code, "video", str(clip), "-o", str(tmp_path / "v.mp4"),
+                             "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
+                                     '"deepdream[ray]" (or pip install ".[ray]" from a clone).')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_in_one_piece_takes_over_from_one_in_segments(tmp_path, clip):
+    """Frames a run in segments left are kept; a missing frame is dreamt following the one before,
+    and the seam that led into it is dropped, so the movie does not dissolve into a frame that
+    no longer comes from those warm-up frames."""
+    settings = VideoSettings(dream=DREAM)
+    folder = tmp_path / "frames"
+    video_segments(clip, settings, frames_dir=folder, pool=LocalPool(3), warmup=4)
+    store = FrameStore(folder, settings.frames_key())
+    assert sorted(store.seams()) == [5, 9]
+    store.path(5).unlink()
+    frames = list(video_frames(clip, settings, frames_dir=folder))
+    assert store.seams() == {9: [7, 8]} and len(pngs(folder)) == 12
+    assert frames[8].tobytes() == store.read(9).tobytes()
+
+
+def test_independent_frames_are_the_same_bytes_in_segments(tmp_path, clip):
+    settings = VideoSettings(dream=DREAM, independent=True)
+    list(video_frames(clip, settings, frames_dir=tmp_path / "one"))
+    video_segments(clip, settings, frames_dir=tmp_path / "three", pool=LocalPool(3))
+    assert pngs(tmp_path / "three") == pngs(tmp_path / "one")
+    assert not (tmp_path / "three" / "seams").exists()  # no warm-up: nothing is carried

@@ -109,8 +109,8 @@ def video(
              f"so the clip has a seam only where a worker's run starts.")] = None,
     warmup: Annotated[Optional[int], typer.Option(
         "--warmup", metavar="N", show_default=False,
-        help=f"With --ray: frames dreamt and dropped before a seam, so the carried detail has settled by the "
-             f"first frame kept  [default: {WARMUP}]")] = None,
+        help=f"With --ray: frames dreamt before a seam, so the carried detail has settled by the first frame "
+             f"kept; the movie dissolves through the last half of them  [default: {WARMUP}]")] = None,
     overwrite: MotionOverwrite = False,
     quiet: Quiet = False,
     dream_options: dict = None,

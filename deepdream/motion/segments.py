@@ -347,6 +347,8 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")
     if segment is not None and (isinstance(segment, bool) or not isinstance(segment, (int, float)) or not segment > 0):
         raise SettingsError(f"--segment must be a number of seconds above 0 (got {segment!r}).")
+    if settings.independent or settings.blend == 0:
+        warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
     info = probe(path, settings)
     times = frame_times(path, settings.start, settings.end)
     total = len(times)

@@ -253,6 +253,7 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
         else:
             frame = dreamer.dream(raw, index, next_raw if store is None or not store.has(index + 1) else None)
             if store is not None:
+                store.drop_seams(index)  # left by a run in segments: this frame follows the one before
                 store.write(index, frame, frame_metadata(settings, index))
         if progress is not None:
             progress(FrameProgress(index, total, resumed))
