@@ -285,10 +285,17 @@ class ClassSettings(DreamSettings):
     blur: float = option(0.5, "Blur the picture by a Gaussian of this many pixels every 4 steps (0: none).")
     size: str = option("320x320", "Size of the painting, WIDTHxHEIGHT (objects form best near the 224-320 pixels the network was trained on).")
 
+    #: Dream settings a painting from noise has no use for: refused when given.
+    unused: ClassVar[tuple] = ("guide", "guide_size", "mask", "preserve_colors", "max_side")
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.target_class is None:
             raise SettingsError("Name the class to paint: a name or number (see `deepdream classes WORD`).")
+        for name in self.unused:
+            if getattr(self, name) not in (DreamSettings.default(name), None, ()):
+                raise SettingsError(f"A class painting starts from noise: {self.flag(name)} does not apply to it "
+                                    f"(paint with --size; use `deepdream dream --class` to push a photo).")
         height, width = parse_size(self.size)  # (defined with the style settings below)
         self._set("size", f"{width}x{height}")
 

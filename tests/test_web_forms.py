@@ -105,6 +105,28 @@ def test_command_line_names_every_changed_option_and_only_those():
         "deepdream style a.png --iterations 5 --style rocket.jpg"
 
 
+def test_a_class_paintings_command_names_only_options_class_takes():
+    """Every setting a class painting accepts has its option on `deepdream class` (parsed by the
+    real command); those it has no use for are refused, with the reason."""
+    import shlex
+
+    import typer.main
+
+    from deepdream.cli import app
+    from deepdream.errors import SettingsError
+
+    painted = ClassSettings(target_class="goldfish", size="64x48", steps=3, octaves=2, octave_scale=1.3, step_size=0.8,
+                            jitter=8, scale_jitter=0.1, rotate_jitter=2, blur=0.2, normalize="mean", tile_size=128,
+                            seed=4, layers=("block5a_expand",), precision="float32")
+    words = shlex.split(forms.command_line(painted, None, "fish.png"))
+    command = typer.main.get_command(app).commands["class"]
+    context = command.make_context("class", words[2:])
+    assert context.params["steps"] == 3 and context.params["size"] == "64x48" and context.params["normalize"] == "mean"
+    for changed in ({"preserve_colors": True}, {"max_side": 200}, {"mask": "m.png"}):
+        with pytest.raises(SettingsError, match="A class painting starts from noise: --"):
+            ClassSettings(target_class="goldfish", **changed)
+
+
 def test_the_command_line_makes_the_same_settings_through_the_cli(tmp_path, monkeypatch):
     """The command written for some settings, run as `deepdream dream`, writes a picture carrying
     those very settings."""

@@ -14,8 +14,7 @@ from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting,
 
 
 @app.command("class")
-@with_dream_options(ClassSettings, skip=("target_class", "size", "guide", "guide_size", "mask", "preserve_colors",
-                                         "max_side"))
+@with_dream_options(ClassSettings, skip=("target_class", "size", *ClassSettings.unused))
 def paint(
     target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
                                                 help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
