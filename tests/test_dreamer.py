@@ -185,6 +185,9 @@ def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
     assert run_cli("dream", source, "--settings", first, "--seed", "3", "-o", other, "-q").returncode == 0
     assert json.loads(images.read_metadata(other))["settings"]["seed"] == 3  # options beside it win
     assert other.read_bytes() != first.read_bytes()
+    plain = tmp_path / "plain.png"  # a switch on in the file is turned off beside it
+    assert run_cli("dream", source, "--settings", first, "--no-preserve-colors", "-o", plain, "-q").returncode == 0
+    assert json.loads(images.read_metadata(plain))["settings"]["preserve_colors"] is False
 
 
 def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):

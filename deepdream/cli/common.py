@@ -12,7 +12,7 @@ from . import default_output
 
 def given_settings(cls, settings_file: Path | None, options: dict):
     """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
-    not None and not empty), validated once."""
+    not None and not empty; False is a switch turned off), validated once."""
     from ..errors import SettingsError
     from ..settings import read_settings_file
 
@@ -21,7 +21,7 @@ def given_settings(cls, settings_file: Path | None, options: dict):
         mode, base = read_settings_file(settings_file)
         if mode and mode != cls.mode:
             raise SettingsError(f"'{settings_file}' holds {mode} settings; use them with `deepdream {mode}`.")
-    typed = {k: v for k, v in options.items() if v is not None and v != [] and v is not False}
+    typed = {k: v for k, v in options.items() if v is not None and v != []}
     return cls.from_dict(base, **typed)
 
 

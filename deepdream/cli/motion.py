@@ -31,7 +31,7 @@ def motion_settings(cls, dream_options: dict, options: dict):
     """The command's settings: the dream's from its options, the motion's from the rest (only what
     was typed overrides a default), validated once."""
     typed = {k: v for k, v in options.items() if v is not None and v is not False}
-    dream = {k: v for k, v in dream_options.items() if v is not None and v != [] and v is not False}
+    dream = {k: v for k, v in dream_options.items() if v is not None and v != []}
     return cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
 
 

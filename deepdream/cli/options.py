@@ -66,7 +66,7 @@ DREAM_METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask
 def dream_option_parameters(cls=DreamSettings, *, lists=(), skip=(), helps=None) -> list:
     """One keyword parameter (for Typer) per field of the settings class `cls`, in field order, each
     an option defaulting to None (not given) with the field's flag, help and default shown. Tuple
-    fields and those named in `lists` repeat (a list); bools are flags. `helps`: help lines to use
+    fields and those named in `lists` repeat (a list); bools are switches (--X / --no-X). `helps`: help lines to use
     instead of the field's own. Built from the settings themselves, so an option added there (such
     as --class) reaches every command that uses this."""
     import dataclasses
@@ -84,9 +84,10 @@ def dream_option_parameters(cls=DreamSettings, *, lists=(), skip=(), helps=None)
         repeat = hint is tuple or f.name in lists
         flags = DREAM_SHORT_FLAGS.get(f.name, ()) + (cls.flag(f.name),)
         help = (helps or {}).get(f.name)
-        if kind is bool and not repeat:
-            annotation = Annotated[bool, setting(cls, f.name, *flags, help=help)]
-            default = False
+        if kind is bool and not repeat:  # on, off (--no-X: over a --settings file), or not given (None)
+            switch = f"{flags[-1]}/--no-{flags[-1].lstrip('-')}"
+            annotation = Annotated[Optional[bool], setting(cls, f.name, *flags[:-1], switch, help=help)]
+            default = None
         else:
             metavar = DREAM_METAVARS.get(f.name) or {int: "N", float: "X"}.get(kind, "TEXT")
             annotation = Annotated[Optional[List[kind]] if repeat else Optional[kind],
