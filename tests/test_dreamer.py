@@ -219,3 +219,26 @@ def test_rgba_to_jpeg_says_the_alpha_is_dropped(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "JPEG has no transparency; the input's alpha channel is dropped" in done.stderr
     assert Image.open(out).mode == "RGB"
+
+
+def test_save_every_snapshots_look_as_the_result_will(tmp_path):
+    """--save-every pictures get what the result gets after the loop: the input's colours with
+    --preserve-colors, the contrast stretch of a class painting; the last one is the result."""
+    source = tmp_path / "cat.png"
+    Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
+    out = tmp_path / "kept.png"
+    done = run_cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1",
+                   "--steps", "2", "--save-every", "1", "--preserve-colors", "-q")
+    assert done.returncode == 0, done.stderr
+    first = np.asarray(Image.open(tmp_path / "kept_0001.png"), np.float32)
+    last = np.asarray(Image.open(tmp_path / "kept_0002.png"))
+    assert np.array_equal(last, np.asarray(Image.open(out)))
+    chroma = lambda rgb: to_ycbcr(np.asarray(rgb, np.float32))[..., 1:]  # noqa: E731
+    assert np.abs(chroma(first) - chroma(Image.open(source))).mean() < 2.0  # colours kept at step 1 too
+    painted = tmp_path / "fish.png"
+    done = run_cli("class", "goldfish", "-o", painted, "--size", "64x64", "--octaves", "1", "--steps", "2",
+                   "--save-every", "2", "--precision", "float32", "-q")
+    assert done.returncode == 0, done.stderr
+    snapshot = np.asarray(Image.open(tmp_path / "fish_0002.png"))
+    assert np.array_equal(snapshot, np.asarray(Image.open(painted)))
+    assert snapshot.min() == 0 and snapshot.max() == 255  # stretched

@@ -163,6 +163,12 @@ class Dreamer:
         images.check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
         rgb = loaded.rgb
         mask = None if self.mask is None else fit_mask(self.mask, rgb.shape[:2])
+        if settings.preserve_colors:  # snapshots (--save-every) show the colours the result will have
+            def colours(snapshot: np.ndarray) -> np.ndarray:
+                original = rgb if snapshot.shape == rgb.shape else images.resize_array(rgb, snapshot.shape[:2])
+                return keep_chroma(snapshot, original)
+
+            progress = finishing(progress, colours)
         out = octave_loop(self.tiled, rgb, octaves=settings.octaves, octave_scale=settings.octave_scale,
                           steps=settings.steps, step_size=settings.step_size,
                           rng=rng(settings.seed if seed is None else seed), transforms=self.transforms,
@@ -170,6 +176,22 @@ class Dreamer:
         if settings.preserve_colors:
             out = keep_chroma(out, rgb)
         return _like(image, out, loaded)
+
+
+def finishing(progress, finish: Callable[[np.ndarray], np.ndarray]):
+    """`progress` with every snapshot passed through `finish` (what the result gets after the loop),
+    so a --save-every picture looks as the result will; None stays None."""
+    import dataclasses
+
+    if progress is None:
+        return None
+
+    def report(event) -> None:
+        if isinstance(event, DreamProgress) and event.snapshot is not None:
+            event = dataclasses.replace(event, snapshot=lambda raw=event.snapshot: finish(raw()))
+        progress(event)
+
+    return report
 
 
 def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -233,7 +255,7 @@ def paint_class(dreamer: Dreamer, progress=None) -> np.ndarray:
     from ..settings import parse_size
 
     height, width = parse_size(dreamer.settings.size)
-    rgb = dreamer.run(noise_start(height, width, dreamer.settings.seed), progress=progress)
+    rgb = dreamer.run(noise_start(height, width, dreamer.settings.seed), progress=finishing(progress, stretch_contrast))
     return stretch_contrast(rgb)
 
 
