@@ -405,6 +405,8 @@ def files(tmp_path_factory):
      "Style blend weights must be positive numbers (got -1)"),
     (["style", "content.png", "-s", "style.png", "--style-blend", "x"], "Cannot read style blend weight 'x'"),
     (["style", "content.png", "-s", "missing.png"], "Input file 'missing.png' does not exist."),
+    (["style", "content.png"], "Give a style picture with -s/--style FILE (or --settings FILE"),
+    (["style", "content.png", "--settings", "style.png"], "'style.png' holds no deepdream settings"),
     (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "--optimizer must be one of lbfgs, adam"),
     (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be at least 1"),
     (["style", "content.png", "-s", "style.png", "--content-weight", "-1"], "--content-weight must be at least 0"),
@@ -474,4 +476,33 @@ def test_cli_backbone_help_is_about_style():
     for command in ("style", "texture"):
         result = run_cli(command, "--help")
         assert result.returncode == 0
-        assert "dream with" not in result.stdout and "define content and style" in result.stdout
+        text = " ".join(result.stdout.split())  # however the help is wrapped
+        assert "dream with" not in text and "define content and style" in text
+
+
+def test_cli_style_and_texture_re_render_from_their_own_pictures(files):
+    """--settings FILE: a styled picture or a texture made again from the settings it carries,
+    byte for byte; options beside it win (--no-preserve-colors turns a switch off); a content
+    with alpha written as JPEG gets the note that its alpha is dropped."""
+    import json
+
+    from deepdream.images import read_metadata
+
+    rgba = np.dstack([np.asarray(Image.open(files / "content.png")), np.full((64, 64), 200, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(files / "see_through.png")
+    first = run_cli("style", "see_through.png", "-s", "style.png", "--iterations", "2", "--preserve-colors", "--seed", "3",
+                    "-o", "first.png", "-q", cwd=files)
+    assert first.returncode == 0, first.stderr
+    again = run_cli("style", "see_through.png", "--settings", "first.png", "-o", "again.png", "-q", cwd=files)
+    assert again.returncode == 0, again.stderr
+    assert (files / "again.png").read_bytes() == (files / "first.png").read_bytes()
+    off = run_cli("style", "see_through.png", "--settings", "first.png", "--no-preserve-colors", "-o", "off.jpg",
+                  cwd=files)
+    assert off.returncode == 0, off.stderr
+    assert "deepdream: note: JPEG has no transparency; the input's alpha channel is dropped" in off.stderr
+    assert json.loads(read_metadata(files / "off.jpg"))["settings"]["preserve_colors"] is False
+    made = run_cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "-o", "tex1.png", "-q", cwd=files)
+    assert made.returncode == 0, made.stderr
+    remade = run_cli("texture", "style.png", "--settings", "tex1.png", "-o", "tex2.png", "-q", cwd=files)
+    assert remade.returncode == 0, remade.stderr
+    assert (files / "tex2.png").read_bytes() == (files / "tex1.png").read_bytes()

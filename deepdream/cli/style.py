@@ -13,8 +13,9 @@ import typer
 
 from ..settings import StyleSettings, TextureSettings
 from . import _quiet_tensorflow, app
-from .common import check_save_every, given_settings, output_path, snapshot_saver
-from .options import InputImage, MaxSide, Output, Overwrite, Quiet, SaveEvery, Seed, TileSize, Weights, setting
+from .common import check_save_every, given_settings, output_path, save_result, snapshot_saver
+from .options import InputImage, MaxSide, Output, Overwrite, Quiet, SaveEvery, Seed, SettingsFile, TileSize, Weights, \
+    setting
 
 S, T = StyleSettings, TextureSettings
 Strings = Optional[List[str]]
@@ -23,7 +24,7 @@ Strings = Optional[List[str]]
 @app.command()
 def style(
     input: InputImage,
-    style_image: Annotated[List[Path], setting(S, "styles", "-s", "--style", metavar="FILE")],
+    style_image: Annotated[Optional[List[Path]], setting(S, "styles", "-s", "--style", metavar="FILE")] = None,
     output: Output = None,
     style_blend: Annotated[Optional[str], setting(S, "style_blend", metavar="W,W")] = None,
     mask: Annotated[Optional[List[Path]], setting(S, "masks", metavar="FILE")] = None,
@@ -38,30 +39,35 @@ def style(
     iterations: Annotated[Optional[int], setting(S, "iterations", metavar="N")] = None,
     learning_rate: Annotated[Optional[float], setting(S, "learning_rate", metavar="LR")] = None,
     init: Annotated[Optional[str], setting(S, "init", metavar="FROM")] = None,
-    preserve_colors: Annotated[bool, setting(S, "preserve_colors")] = False,
+    preserve_colors: Annotated[Optional[bool], setting(S, "preserve_colors",
+                                                       "--preserve-colors/--no-preserve-colors")] = None,
     style_scale: Annotated[Optional[float], setting(S, "style_scale", metavar="S")] = None,
     scales: Annotated[Optional[int], setting(S, "scales", metavar="N")] = None,
     tile_size: TileSize = None,
     max_side: MaxSide = None,
     seed: Seed = None,
+    settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
 ) -> None:
     """Style transfer (Gatys et al.): repaint INPUT in the style of one or more --style images."""
     from .. import images
+    from ..errors import SettingsError
     from ..progress import style_progress
     from ..style import prepare_style, run_style
 
-    settings = given_settings(StyleSettings, None, dict(
+    settings = given_settings(StyleSettings, settings_file, dict(
         styles=style_image, style_blend=style_blend, masks=mask, backbone=backbone, weights=weights,
         content_layers=content_layer, style_layers=style_layer, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, optimizer=optimizer, iterations=iterations,
         learning_rate=learning_rate, init=init, preserve_colors=preserve_colors, style_scale=style_scale,
         scales=scales, tile_size=tile_size, max_side=max_side, seed=seed))
+    if not settings.styles:
+        raise SettingsError("Give a style picture with -s/--style FILE (or --settings FILE: a picture deepdream styled).")
     check_save_every(save_every)
     inputs = prepare_style(input, settings)
-    paths = [input, *style_image, *(mask or [])]
+    paths = [Path(p) for p in (input, *settings.styles, *settings.masks) if isinstance(p, (str, Path))]
     output = output_path(input, output, "style", paths, overwrite, quiet)
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
@@ -69,10 +75,8 @@ def style(
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         rgb = run_style(inputs, settings, progress)
-    images.save_image(rgb, output, alpha=inputs.content.alpha, overwrite=overwrite,
-                      metadata=settings.to_json(input=str(input)))
-    if not quiet:
-        typer.echo(f"wrote {output}", err=True)
+    save_result(images.LoadedImage(rgb, inputs.content.alpha, "RGB"), output, settings.to_json(input=str(input)),
+                overwrite, quiet)
 
 
 @app.command()
@@ -94,6 +98,7 @@ def texture(
     scales: Annotated[Optional[int], setting(T, "scales", metavar="N")] = None,
     tile_size: TileSize = None,
     seed: Seed = None,
+    settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
@@ -103,7 +108,7 @@ def texture(
     from ..progress import style_progress
     from ..style import prepare_texture, run_texture
 
-    settings = given_settings(TextureSettings, None, dict(
+    settings = given_settings(TextureSettings, settings_file, dict(
         size=size, backbone=backbone, weights=weights, style_layers=style_layer, style_weight=style_weight,
         tv_weight=tv_weight, optimizer=optimizer, iterations=iterations, learning_rate=learning_rate, init=init,
         sample_scale=sample_scale, scales=scales, tile_size=tile_size, seed=seed))
@@ -115,6 +120,4 @@ def texture(
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:
         rgb = run_texture(inputs, settings, progress)
-    images.save_image(rgb, output, overwrite=overwrite, metadata=settings.to_json(input=str(input)))
-    if not quiet:
-        typer.echo(f"wrote {output}", err=True)
+    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(input=str(input)), overwrite, quiet)
