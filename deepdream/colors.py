@@ -12,6 +12,11 @@ YCBCR_TO_RGB = np.linalg.inv(RGB_TO_YCBCR).astype(np.float32)
 _OFFSET = np.array([0.0, 128.0, 128.0], np.float32)
 
 
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Y of YCbCr (BT.601 weights), [H, W] float32."""
+    return np.asarray(rgb, np.float32) @ RGB_TO_YCBCR[0]
+
+
 def to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(rgb, np.float32) @ RGB_TO_YCBCR.T + _OFFSET
 

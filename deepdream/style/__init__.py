@@ -8,8 +8,7 @@
 """
 
 from ..settings import StyleSettings, TextureSettings, parse_blend, parse_size
-from .colors import (colour_noise, colour_stats, from_yiq, grey, keep_colors, luminance, mask_array, match_palette,
-                     to_yiq)
+from .colors import colour_noise, colour_stats, grey, keep_colors, luminance, mask_array, match_palette
 from .losses import StyleLoss, fold_reflect_padding, gram, gram_sums, tv_loss_and_gradient
 from .optimizers import minimise_adam, minimise_lbfgs
 from .tiles import Tile, make_tiles
@@ -20,6 +19,6 @@ __all__ = [
     "StyleSettings", "TextureSettings", "stylize", "synthesize_texture", "transfer", "StyleProgress", "StyleLoss",
     "StyleInputs", "prepare_style", "prepare_texture", "run_style", "run_texture", "gram", "gram_sums",
     "tv_loss_and_gradient", "fold_reflect_padding", "make_tiles", "Tile", "minimise_lbfgs", "minimise_adam",
-    "luminance", "to_yiq", "colour_stats", "match_palette", "from_yiq", "grey", "keep_colors", "mask_array", "colour_noise", "default_layers",
+    "luminance", "colour_stats", "match_palette", "grey", "keep_colors", "mask_array", "colour_noise", "default_layers",
     "layer_weights", "scale_sizes", "parse_size", "parse_blend",
 ]

@@ -1,4 +1,4 @@
-"""Colour and masks for style transfer: luminance and chroma (YIQ) for --preserve-colors, grey
+"""Colour and masks for style transfer: luminance and chroma (`deepdream.colors`) for --preserve-colors, grey
 styles, masks as weights in [0, 1], and the coloured noise a texture starts from."""
 
 from __future__ import annotations
@@ -6,23 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import images
+from ..colors import keep_chroma, luminance  # noqa: F401  (luminance: part of this module's API)
 from ..errors import InputError
-
-# YIQ: Y is the luminance, I and Q the chroma.
-_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
-_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
-
-
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    return np.asarray(rgb, np.float32) @ _RGB_TO_YIQ[0]
-
-
-def to_yiq(rgb: np.ndarray) -> np.ndarray:
-    return np.asarray(rgb, np.float32) @ _RGB_TO_YIQ.T
-
-
-def from_yiq(yiq: np.ndarray) -> np.ndarray:
-    return np.asarray(yiq, np.float32) @ _YIQ_TO_RGB.T
 
 
 def grey(rgb: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
@@ -35,10 +20,8 @@ def grey(rgb: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
 
 
 def keep_colors(result: np.ndarray, content: np.ndarray) -> np.ndarray:
-    """The result's luminance with the content's chroma (YIQ)."""
-    yiq = to_yiq(content)
-    yiq[..., 0] = luminance(result)
-    return np.clip(from_yiq(yiq), 0, 255).astype(np.float32)
+    """The result's luminance with the content's chroma (as `deepdream dream --preserve-colors`)."""
+    return keep_chroma(result, content)
 
 
 def mask_array(loaded: images.LoadedImage, name: str = "mask") -> np.ndarray:
