@@ -10,7 +10,7 @@ import typer
 from ..settings import ClassSettings
 from . import app, next_free
 from .common import check_save_every, given_settings, save_result, snapshot_saver
-from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
+from .options import Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
 @app.command("class")
@@ -18,7 +18,10 @@ from .options import Output, Overwrite, Quiet, SaveEvery, SettingsFile, setting,
 def paint(
     target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
                                                 help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
-    output: Output = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", metavar="FILE", show_default=False,
+        help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the class's name, "
+             "e.g. golden_retriever.png (golden_retriever_2.png, ... if that exists).")] = None,
     size: Annotated[Optional[str], setting(ClassSettings, "size", metavar="WxH")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
