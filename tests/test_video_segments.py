@@ -120,6 +120,19 @@ def test_video_on_ray_survives_a_dead_worker(tmp_path, clip):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_a_segment_that_keeps_failing_ends_the_run_with_exit_1_and_keeps_the_frames(tmp_path, clip):
+    pytest.importorskip("ray")
+    out = tmp_path / "ray.mp4"
+    result = run_cli("video", clip, "-o", out, "--ray", "local", "--workers", "2", "--warmup", "0", *FAST,
+                     env={"DEEPDREAM_TEST_FAIL_AT": "3"})  # every worker raises dreaming frame 3
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("deepdream: error: Workers failed 4 times dreaming frames 1-6 (RuntimeError: deliberate "
+                           "failure at frame 3); the frames made so far are in "), last
+    assert last.endswith("run the same command again to go on.") and "Traceback" not in result.stderr
+    assert frame_name(3) not in pngs(tmp_path / "ray_frames") and not out.exists()
+
+
 @pytest.mark.parametrize("args,fragment", [
     (["--workers", "2"], "--workers only works with --ray (e.g. --ray local)."),
     (["--segment", "5", "--warmup", "3"], "--segment, --warmup only work with --ray"),

@@ -81,9 +81,11 @@ class SegmentWorker:
     `FrameDreamer` (network prepared once) for the worker's life.
 
     crash_marker (tests only): the first worker to dream a kept frame creates this file and
-    dies, so a test can see its segment carried on elsewhere."""
+    dies, so a test can see its segment carried on elsewhere. fail_at (tests only): dreaming
+    this frame raises, every time, so a test can see a run give up."""
 
-    def __init__(self, crash_marker: str | None = None):
+    def __init__(self, crash_marker: str | None = None, fail_at: int | None = None):
+        self.fail_at = fail_at
         self.dreamers: dict[str, FrameDreamer] = {}
         self.run = None  # (run id, next chunk number) of the segment whose state is held
         self.encoder = None
@@ -126,6 +128,8 @@ class SegmentWorker:
                 with open(self.crash_marker, "w") as f:
                     f.write(self.name)
                 os._exit(1)
+            if index == self.fail_at:
+                raise RuntimeError(f"deliberate failure at frame {index}")
             made = dreamer.dream(raw, index, next_raw)
             if what != DROP:  # the PNG is made in a thread while the next frame is dreamt
                 out.append((index, self.encoder.submit(encode_image, made, "PNG",
@@ -137,7 +141,7 @@ class SegmentWorker:
 # ---------------------------------------------------------------------------- where the workers are
 
 class WorkerDied(Exception):
-    """A worker died (or is gone) while it held a call."""
+    """A worker died (or is gone), or failed, while it held a call; the message says why."""
 
 
 class LocalPool:
@@ -192,8 +196,8 @@ class RayPool:
         if gpus:
             options.update(num_gpus=1, num_cpus=0)
         actor = ray.remote(**options)(SegmentWorker)
-        crash = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER")
-        self.workers = [actor.remote(crash_marker=crash) for _ in range(count)]
+        crash, fail = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER"), os.environ.get("DEEPDREAM_TEST_FAIL_AT")
+        self.workers = [actor.remote(crash_marker=crash, fail_at=int(fail) if fail else None) for _ in range(count)]
         self.where = f"Ray, {count} worker{'s' * (count != 1)}" + (", GPUs" if gpus else "")
         say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
 
@@ -205,12 +209,23 @@ class RayPool:
         return done[0]
 
     def get(self, handle):
-        from ray.exceptions import RayActorError, WorkerCrashedError
+        from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
+
+        from ..errors import DeepDreamError
 
         try:
             return self.ray.get(handle)
-        except (RayActorError, WorkerCrashedError) as e:
-            raise WorkerDied(str(e).strip().splitlines()[0] if str(e).strip() else "") from None
+        except (RayActorError, WorkerCrashedError):
+            raise WorkerDied("out of memory? see the Ray logs") from None
+        except RayTaskError as e:  # an exception in the worker: the user's error as it is, else its last line
+            cause = getattr(e, "cause", None)
+            if isinstance(cause, DeepDreamError):
+                raise cause from None
+            if cause is not None:
+                text = str(cause).strip().splitlines()
+                raise WorkerDied(f"{type(cause).__name__}: {text[-1]}" if text else type(cause).__name__) from None
+            lines = [line for line in str(e).strip().splitlines() if line.strip()]
+            raise WorkerDied(lines[-1].strip() if lines else type(e).__name__) from None
 
     def alive(self, worker) -> bool:
         """Whether the worker answers (after Ray restarted it), within two minutes."""
@@ -409,21 +424,22 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
             handle = pool.wait(list(calls))
             run = calls.pop(handle)
             run.out -= 1
+            why = "the worker was restarted"
             try:
                 result = pool.get(handle)
-            except WorkerDied:
-                result = LOST
+            except WorkerDied as e:
+                result, why = LOST, str(e)
             if run.dead:
                 pass
             elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
                 run.dead = True
                 attempts[run.segment] += 1
-                log.warning("a worker died dreaming frames %d-%d; they carry on from the frames on disk",
-                            run.segment.first, run.segment.last)
+                log.warning("a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
+                            run.segment.first, run.segment.last, why)
                 if attempts[run.segment] > ATTEMPTS:
-                    raise RenderError(f"Workers died {attempts[run.segment]} times dreaming frames {run.segment.first}-"
-                                      f"{run.segment.last} (out of memory? see the Ray logs); the frames made so far "
-                                      f"are in '{store.folder}': run the same command again to go on.")
+                    raise RenderError(f"Workers failed {attempts[run.segment]} times dreaming frames "
+                                      f"{run.segment.first}-{run.segment.last} ({why}); the frames made so far are "
+                                      f"in '{store.folder}': run the same command again to go on.")
                 blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
             else:
                 for index, data, what in result:
