@@ -3,9 +3,11 @@
 Every frame of a video dream carries the previous frame's detail, so a clip is a chain; to run it
 on many workers it is cut into segments, each a chain of its own. A segment whose frame before it
 is already on disk (resumed runs, or a segment that follows a finished one) carries on from that
-frame exactly as one long run would. Any other segment starts `warmup` frames early: those frames
-are dreamt and dropped, so that by the segment's first kept frame the carried detail has settled
-as it has everywhere else in the clip, and the seam is no jump from a fresh dream to a carried one.
+frame exactly as one long run would. Any other segment starts `warmup` frames early, so that by
+its first kept frame the carried detail has settled as it has everywhere else in the clip (no jump
+from a fresh dream to a carried one); the last half of those frames are kept beside the frames,
+and the movie dissolves through them from the segment before into this one (`movie_frames`): two
+chains' patterns differ, and a dissolve over 8 frames hides what a cut would show.
 
 The driver (this process) decodes the frames of every running segment (it needs no GPU and the
 workers no shared file system: frames travel through Ray's object store), sends them to the
@@ -37,7 +39,7 @@ SEGMENT_SECONDS = 10.0
 #: Frames sent to a worker in one call, and calls kept waiting at each worker (so it never idles
 #: while the driver writes the last chunk and decodes the next).
 CHUNK, IN_FLIGHT = 4, 2
-#: Times a segment is sent out again after the worker dreaming it died.
+#: Times a segment is sent out again after the worker dreaming it died or failed.
 ATTEMPTS = 3
 #: What a worker answers for a chunk of a segment whose carried state it no longer holds (it died
 #: and was restarted): the driver carries the segment on from its frames on disk.
@@ -147,8 +149,6 @@ class WorkerDied(Exception):
 class LocalPool:
     """`count` SegmentWorkers in this process; each call runs when it is made."""
 
-    where = "in process"
-
     def __init__(self, count: int = 1):
         self.workers = [SegmentWorker() for _ in range(count)]
         self._done: dict[int, tuple] = {}
@@ -198,7 +198,6 @@ class RayPool:
         actor = ray.remote(**options)(SegmentWorker)
         crash, fail = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER"), os.environ.get("DEEPDREAM_TEST_FAIL_AT")
         self.workers = [actor.remote(crash_marker=crash, fail_at=int(fail) if fail else None) for _ in range(count)]
-        self.where = f"Ray, {count} worker{'s' * (count != 1)}" + (", GPUs" if gpus else "")
         say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
 
     def call(self, worker, *args):
