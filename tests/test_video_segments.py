@@ -62,6 +62,15 @@ def test_one_worker_is_the_one_piece_run_byte_for_byte(tmp_path, clip):
     assert not (tmp_path / "seg" / "seams").exists()
 
 
+def test_a_part_of_the_clip_in_segments_is_the_same_part(tmp_path, clip):
+    """--start/--end: each segment seeks to its own frames; with nothing carried across (as
+    --independent) every frame is the one piece's, byte for byte."""
+    settings = VideoSettings(dream=DREAM, start=0.3, end=1.0, independent=True)
+    list(video_frames(clip, settings, frames_dir=tmp_path / "one"))
+    assert video_segments(clip, settings, frames_dir=tmp_path / "three", pool=LocalPool(3)) == 7
+    assert pngs(tmp_path / "three") == pngs(tmp_path / "one") and len(pngs(tmp_path / "one")) == 7
+
+
 def test_seams_warm_up_dissolve_and_resume(tmp_path, clip):
     settings = VideoSettings(dream=DREAM)
     one = tmp_path / "one"
