@@ -481,10 +481,11 @@ def run_on_ray(items: Sequence[Item], overwrite: bool, report: Callable[[Result]
             item, actor, sent = out.pop(ref)
             try:
                 data, reason, seconds, name = ray.get(ref)
-            except (RayActorError, WorkerCrashedError) as e:
+            except (RayActorError, WorkerCrashedError):
                 if actor in live:
                     live.remove(actor)  # gone for good: its restarts are spent
-                log.warning("worker died rendering %s: %s", item.label, e)
+                log.warning("a worker died rendering %s%s", item.label,
+                            "; it is sent again" if attempts[item] < ATTEMPTS and live else "")
                 if attempts[item] < ATTEMPTS and live:
                     queue.append(item)
                     submit(live[0])
