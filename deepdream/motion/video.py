@@ -5,6 +5,7 @@ encoded from those at the end (see `movie`). Memory is bounded by a few frames, 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .frames import FrameStore, frame_metadata, frame_seed
+from .frames import FrameStore, Writes, frame_metadata, frame_seed
 from .progress import FrameProgress
 from .zoom import input_name, motion_settings, with_settings
 
@@ -244,17 +245,19 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
     total = info.frames or 0
     dreamer = FrameDreamer(settings, progress)
     raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))
-    for index, (raw, next_raw) in enumerate(raws, 1):
-        total = max(total, index)
-        resumed = store is not None and store.has(index)
-        if resumed:
-            frame = store.read(index)
-            dreamer.follow(raw, frame)
-        else:
-            frame = dreamer.dream(raw, index, next_raw if store is None or not store.has(index + 1) else None)
-            if store is not None:
-                store.drop_seams(index)  # left by a run in segments: this frame follows the one before
-                store.write(index, frame, frame_metadata(settings, index))
-        if progress is not None:
-            progress(FrameProgress(index, total, resumed))
-        yield frame
+    with contextlib.ExitStack() as stack:
+        writes = stack.enter_context(Writes(store)) if store is not None else None
+        for index, (raw, next_raw) in enumerate(raws, 1):
+            total = max(total, index)
+            resumed = store is not None and store.has(index)
+            if resumed:
+                frame = store.read(index)
+                dreamer.follow(raw, frame)
+            else:
+                frame = dreamer.dream(raw, index, next_raw if store is None or not store.has(index + 1) else None)
+                if store is not None:
+                    store.drop_seams(index)  # left by a run in segments: this frame follows the one before
+                    writes.write(index, frame, frame_metadata(settings, index))
+            if progress is not None:
+                progress(FrameProgress(index, total, resumed))
+            yield frame

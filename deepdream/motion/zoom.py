@@ -8,12 +8,13 @@ generator divided by the frame rate, so k frames at 10 fps move exactly as far a
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Callable, Iterator
 
 import numpy as np
 
-from .frames import FrameStore, frame_metadata, frame_seed
+from .frames import FrameStore, Writes, frame_metadata, frame_seed
 from .progress import FrameProgress
 
 
@@ -86,27 +87,29 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
     matrix = motion_matrix(settings, width, height)
     first = later = None
     previous = None
-    for index in range(1, settings.frames + 1):
-        resumed = store is not None and store.has(index)
-        if resumed:
-            frame = store.read(index)
-        else:
-            if first is None:
-                from ..render.dreamer import prepare
-
-                first = prepare(settings.dream, like=rgb, progress=progress)
-                later = with_settings(first, settings.lighter(first.settings))
-            seed = frame_seed(settings.dream.seed, index)
-            if previous is None:
-                frame = first.run(rgb, seed=seed)
+    with contextlib.ExitStack() as stack:
+        writes = stack.enter_context(Writes(store)) if store is not None else None
+        for index in range(1, settings.frames + 1):
+            resumed = store is not None and store.has(index)
+            if resumed:
+                frame = store.read(index)
             else:
-                frame = later.run(move(previous, matrix), seed=seed)
-            if store is not None:
-                store.write(index, frame, frame_metadata(settings, index))
-        previous = frame
-        if progress is not None:
-            progress(FrameProgress(index, settings.frames, resumed))
-        yield frame
+                if first is None:
+                    from ..render.dreamer import prepare
+
+                    first = prepare(settings.dream, like=rgb, progress=progress)
+                    later = with_settings(first, settings.lighter(first.settings))
+                seed = frame_seed(settings.dream.seed, index)
+                if previous is None:
+                    frame = first.run(rgb, seed=seed)
+                else:
+                    frame = later.run(move(previous, matrix), seed=seed)
+                if store is not None:
+                    writes.write(index, frame, frame_metadata(settings, index))
+            previous = frame
+            if progress is not None:
+                progress(FrameProgress(index, settings.frames, resumed))
+            yield frame
 
 
 def motion_settings(cls, settings, options: dict):
