@@ -413,6 +413,21 @@ def start_ray(address: str, workers: int | None):
     return True
 
 
+def worker_plan(resources: Mapping, workers: int | None) -> tuple[int, dict, str | None]:
+    """(actors to start, what each asks Ray for, a note or None) for a cluster with `resources`
+    (`ray.cluster_resources()`): one GPU each where the cluster has GPUs, else one CPU; `workers`
+    of them (default: one per GPU, else per CPU), but never more than the cluster can place, since
+    the others would wait forever (the note says so)."""
+    gpus = int(resources.get("GPU", 0))
+    capacity = gpus or max(1, int(resources.get("CPU", 1)))
+    count, note = workers or capacity, None
+    if count > capacity:
+        note = (f"--workers {count}: the cluster has room for {capacity} (one {'GPU' if gpus else 'CPU'} each); "
+                f"starting {capacity}")
+        count = capacity
+    return count, (dict(num_gpus=1, num_cpus=0) if gpus else dict(num_cpus=1)), note
+
+
 def run_on_ray(items: Sequence[Item], overwrite: bool, report: Callable[[Result], None], *, address: str = "local",
                workers: int | None = None, stage: Callable[[str], None] | None = None, in_flight: int = 2) -> str:
     """Render the items on Ray actors (one GPU each where the cluster has GPUs, else one CPU).
@@ -432,13 +447,11 @@ def run_on_ray(items: Sequence[Item], overwrite: bool, report: Callable[[Result]
     say("starting Ray" if address == "local" else f"joining Ray at {address}")
     started_here = start_ray(address, workers)
     try:
-        resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        count = workers or gpus or max(1, int(resources.get("CPU", 1)))
-        options = dict(num_cpus=1, max_restarts=ATTEMPTS, max_task_retries=ATTEMPTS)
-        if gpus:
-            options.update(num_gpus=1, num_cpus=0)
-        actor_class = ray.remote(**options)(DreamWorker)
+        count, ask, note = worker_plan(ray.cluster_resources(), workers)
+        if note:
+            log.warning("%s", note)
+        gpus = "num_gpus" in ask
+        actor_class = ray.remote(**ask, max_restarts=ATTEMPTS, max_task_retries=ATTEMPTS)(DreamWorker)
         crash = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER")
         actors = [actor_class.remote(crash_marker=crash) for _ in range(count)]
         say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")

@@ -157,3 +157,15 @@ def test_python_api(photos, tmp_path):
     assert [p.name for p in summary.written] == [f"{s}__seed-{n}.png" for s in ("a1", "a2", "a10") for n in (1, 2)]
     assert [r.item.input.name for r in summary.failed] == ["broken.png", "broken.png"]
     assert "failed: broken.png (2 renders): " in str(summary)
+
+
+def test_workers_are_capped_by_what_the_cluster_can_place():
+    from deepdream.batch import worker_plan
+
+    assert worker_plan({"CPU": 8.0}, None) == (8, {"num_cpus": 1}, None)
+    assert worker_plan({"CPU": 64.0, "GPU": 4.0}, None) == (4, {"num_gpus": 1, "num_cpus": 0}, None)
+    assert worker_plan({"CPU": 64.0, "GPU": 4.0}, 2)[0] == 2
+    count, ask, note = worker_plan({"CPU": 64.0, "GPU": 4.0}, 6)
+    assert (count, ask) == (4, {"num_gpus": 1, "num_cpus": 0})
+    assert note == "--workers 6: the cluster has room for 4 (one GPU each); starting 4"
+    assert worker_plan({}, None)[0] == 1

@@ -183,19 +183,17 @@ class RayPool:
     else one per CPU. An actor that dies is restarted by Ray (its state lost: see LOST)."""
 
     def __init__(self, address: str = "local", workers: int | None = None, say: Callable[[str], None] | None = None):
-        from ..batch import import_ray, start_ray
+        from ..batch import import_ray, start_ray, worker_plan
 
         self.ray = ray = import_ray()
         say = say or (lambda text: None)
         say("starting Ray" if address == "local" else f"joining Ray at {address}")
         self.started_here = start_ray(address, workers)
-        resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        count = workers or gpus or max(1, int(resources.get("CPU", 1)))
-        options = dict(num_cpus=1, max_restarts=ATTEMPTS, max_task_retries=0)
-        if gpus:
-            options.update(num_gpus=1, num_cpus=0)
-        actor = ray.remote(**options)(SegmentWorker)
+        count, ask, note = worker_plan(ray.cluster_resources(), workers)
+        if note:
+            log.warning("%s", note)
+        gpus = "num_gpus" in ask
+        actor = ray.remote(**ask, max_restarts=ATTEMPTS, max_task_retries=0)(SegmentWorker)
         crash, fail = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER"), os.environ.get("DEEPDREAM_TEST_FAIL_AT")
         self.workers = [actor.remote(crash_marker=crash, fail_at=int(fail) if fail else None) for _ in range(count)]
         say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
