@@ -413,6 +413,12 @@ def start_ray(address: str, workers: int | None):
     return True
 
 
+def check_workers(workers) -> None:
+    """SettingsError unless `workers` is None (the cluster's own count) or a whole number >= 1."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise SettingsError(f"--workers must be a whole number of at least 1 (got {workers!r}).")
+
+
 def worker_plan(resources: Mapping, workers: int | None) -> tuple[int, dict, str | None]:
     """(actors to start, what each asks Ray for, a note or None) for a cluster with `resources`
     (`ray.cluster_resources()`): one GPU each where the cluster has GPUs, else one CPU; `workers`
@@ -583,8 +589,7 @@ def batch(inputs, out_dir, settings: DreamSettings | dict | None = None, *, swee
 
     if ray:
         import_ray()
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise SettingsError(f"--workers must be a whole number of at least 1 (got {workers!r}).")
+    check_workers(workers)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     settings = dream_settings(settings, **options)

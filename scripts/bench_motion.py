@@ -133,7 +133,7 @@ def case_seams(args) -> dict:
     worst pair among the --window pairs up to it (the dissolve), and everywhere else, per --warmup."""
     from deepdream import VideoSettings
     from deepdream.motion.segments import LocalPool, video_segments
-    from deepdream.motion import FrameStore
+    from deepdream.motion import movie_frames
 
     width, height = (int(v) for v in args.flicker_size.split("x"))
     out = {"size": f"{width}x{height}", "frames": args.seam_frames, "segments": args.segments,
@@ -154,8 +154,7 @@ def case_seams(args) -> dict:
                 start = time.perf_counter()
                 video_segments(clip, settings, frames_dir=folder, pool=LocalPool(pieces), warmup=warmup, overwrite=True)
                 seconds = time.perf_counter() - start
-                count = len(list(folder.glob("frame_*.png")))
-                frames = list(FrameStore(folder, settings.frames_key()).movie_frames(count))  # as the movie has them
+                frames = list(movie_frames(folder))  # as the movie has them
                 pairs = pair_flicker(frames, args.shift)
                 seams = [round(k * len(frames) / args.segments) for k in range(1, args.segments)]  # first frames (0-based)
                 entry = results.setdefault(name, {"seam": [], "rest": [], "window": [], "seconds": 0.0})

@@ -124,17 +124,10 @@ def video(
         write_movie
 
     need_video_extra()
-    if not ray:
-        given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
-                 if value is not None]
-        if given:
-            raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
-    else:
-        from ..batch import import_ray
-
-        import_ray()
-        if workers is not None and workers < 1:
-            raise SettingsError(f"--workers must be a whole number of at least 1 (got {workers}).")
+    given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
+             if value is not None]
+    if given and not ray:
+        raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
     settings = motion_settings(VideoSettings, dream_options, dict(
         blend=blend, flow=flow, independent=independent, start=start, end=end, frame_steps=frame_steps,
         frame_octaves=frame_octaves))

@@ -142,12 +142,17 @@ class FrameStore:
 
     def write_bytes(self, index: int, data: bytes) -> Path:
         """Frame `index` from its PNG file's bytes (made elsewhere, e.g. by a worker), atomically."""
+        return self._put(self.path(index), data)
+
+    def _put(self, path: Path, data: bytes) -> Path:
+        """A file of the folder from its bytes, atomically (the folder opened first)."""
         from ..images import atomic_write
 
         if not self.opened:
             self.open()
-        atomic_write(self.path(index), lambda f: f.write(data))
-        return self.path(index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda f: f.write(data))
+        return path
 
     def paths(self, count: int) -> list[Path]:
         return [self.path(i) for i in range(1, count + 1)]
@@ -159,14 +164,8 @@ class FrameStore:
         return self.folder / SEAMS / frame_name(seam) / frame_name(index)
 
     def write_seam(self, seam: int, index: int, data: bytes) -> Path:
-        from ..images import atomic_write
-
-        if not self.opened:
-            self.open()
-        path = self.seam_path(seam, index)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: f.write(data))
-        return path
+        """Warm-up frame `index` leading into frame `seam`, from its PNG file's bytes, atomically."""
+        return self._put(self.seam_path(seam, index), data)
 
     def drop_seams(self, seam: int | None = None) -> None:
         """Forget the warm-up frames leading into frame `seam` (all seams when None): frame `seam`

@@ -97,6 +97,14 @@ class SegmentWorker:
     def ready(self) -> str:
         return self.name
 
+    def close(self) -> None:
+        """Stop the threads (flow ahead, PNG encoding); a Ray actor's end with its process."""
+        for dreamer in self.dreamers.values():
+            dreamer.close()
+        if self.encoder is not None:
+            self.encoder.shutdown()
+            self.encoder = None
+
     def frames(self, run: int, chunk: int, settings, entries: list) -> list | str:
         """Dream a chunk of a segment: `entries` are (index, raw uint8 RGB, frame or None, what),
         in order. An entry with a frame (made before, read from disk) is followed, not dreamt; the
@@ -175,7 +183,8 @@ class LocalPool:
         return True
 
     def close(self) -> None:
-        pass
+        for worker in self.workers:
+            worker.close()
 
 
 class RayPool:
@@ -349,11 +358,14 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
     pool: where the workers are instead of Ray (`LocalPool(n)`: the same bytes, in
     this process). progress: `Stage` events, then a `FrameProgress` per frame (first the frames
     already on disk, as resumed)."""
-    from ..batch import check_layers
+    from ..batch import check_layers, check_workers, import_ray
     from ..errors import RenderError, SettingsError
     from ..render.dreamer import Stage
     from ..settings import VideoSettings
 
+    if pool is None:
+        import_ray()  # says how to install it, before any work
+    check_workers(workers)
     settings = motion_settings(VideoSettings, settings, options)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")

@@ -109,15 +109,14 @@ def decode(path, start: float | None = None, end: float | None = None,
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        t0, where = _window(stream, start, end)
         if start:
             container.seek(int((start + t0) / stream.time_base), stream=stream, backward=True, any_frame=False)
-        half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
         for frame in container.decode(stream):
-            t = (frame.time if frame.time is not None else 0.0) - t0
-            if start and t < start - half:
+            place = where((frame.time if frame.time is not None else 0.0) - t0)
+            if place < 0:
                 continue
-            if end is not None and t >= end - half:
+            if place > 0:
                 break
             rgb = frame.to_ndarray(format="rgb24")
             size = fit_size(rgb.shape[1], rgb.shape[0], max_side)
@@ -135,11 +134,25 @@ def frame_times(path, start: float | None = None, end: float | None = None) -> l
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        base = stream.time_base
-        t0 = float(stream.start_time * base) if stream.start_time is not None else 0.0
-        half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
-        times = sorted(float(p.pts * base) - t0 for p in container.demux(stream) if p.pts is not None and p.size)
-    return [t for t in times if not (start and t < start - half) and not (end is not None and t >= end - half)]
+        t0, where = _window(stream, start, end)
+        times = sorted(float(p.pts * stream.time_base) - t0 for p in container.demux(stream)
+                       if p.pts is not None and p.size)
+    return [t for t in times if where(t) == 0]
+
+
+def _window(stream, start: float | None, end: float | None) -> tuple[float, Callable[[float], int]]:
+    """(the stream's start time, where(t)): -1 for a frame at t (seconds from the clip's start)
+    before [start, end), 0 inside, 1 after, with half a frame's leeway at both ends. `decode` and
+    `frame_times` share it, so a segment decoded from a frame's time gets exactly its frames."""
+    t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+
+    def where(t: float) -> int:
+        if start and t < start - half:
+            return -1
+        return 1 if end is not None and t >= end - half else 0
+
+    return t0, where
 
 
 class FrameDreamer:
@@ -166,6 +179,12 @@ class FrameDreamer:
     def forget(self) -> None:
         """The next frame dreamt starts afresh, as a clip's first does."""
         self.previous_raw = self.previous = None
+
+    def close(self) -> None:
+        """Stop the thread that computes flow ahead (a later `dream` starts another)."""
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool, self.ahead = None, None
 
     @property
     def carries(self) -> bool:
@@ -246,6 +265,7 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
     dreamer = FrameDreamer(settings, progress)
     raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))
     with contextlib.ExitStack() as stack:
+        stack.callback(dreamer.close)
         writes = stack.enter_context(Writes(store)) if store is not None else None
         for index, (raw, next_raw) in enumerate(raws, 1):
             total = max(total, index)
