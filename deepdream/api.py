@@ -12,7 +12,7 @@ from typing import Callable
 
 from .render.dreamer import Dreamer, DreamProgress, Stage
 from .render.dreamer import prepare as _prepare
-from .settings import ClassSettings, DreamSettings
+from .settings import ClassSettings, DreamSettings, VisualizeSettings
 
 Progress = Callable[[object], None]
 
@@ -21,7 +21,7 @@ def dream_settings(settings: DreamSettings | dict | None = None, **options) -> D
     """DreamSettings from settings (an object or a dict, e.g. read from a picture) and options that
     override them; options are the CLI's, by field name (layers, steps, guide, mask, ...)."""
     if settings is None:
-        return DreamSettings(**options)
+        return DreamSettings.from_dict({}, **options)
     if isinstance(settings, dict):
         return DreamSettings.from_dict(settings, **options)
     return settings.replace(**options) if options else settings
@@ -52,22 +52,36 @@ def dream(image, settings: DreamSettings | dict | None = None, *, progress: Prog
     return _prepare(settings, like=image, progress=progress).run(image, progress=progress)
 
 
+def _painting(cls, settings, fixed: dict, options: dict):
+    if isinstance(settings, dict):
+        return cls.from_dict(settings, **fixed, **options)
+    if settings is None:
+        return cls.from_dict({}, **fixed, **options)
+    return settings.replace(**fixed, **options)
+
+
 def paint_class(target_class, settings: ClassSettings | dict | None = None, *, progress: Progress | None = None,
                 **options):
     """Paint an ImageNet class (a name such as "golden retriever", or a number 0-999) from noise;
-    returns a PIL image. Options as `dream` (on the efficientnet-lite2 backbone), plus size="WxH";
-    the defaults add scale and rotation jitter and a light blur, which keep the painting from
-    turning into high-confidence noise."""
+    returns a PIL image. Options: see `ClassSettings` (size="WxH", steps, learning_rate, decay,
+    views, ...): the picture is painted as Fourier coefficients in decorrelated colour, seen by the
+    network through random shifts, zooms, turns and blurs (`deepdream.render.param`)."""
     from . import images
-    from .render.dreamer import paint_class as paint
+    from .render.param import prepare_painting
 
-    if isinstance(settings, dict):
-        settings = ClassSettings.from_dict(settings, target_class=str(target_class), **options)
-    elif settings is None:
-        settings = ClassSettings(target_class=str(target_class), **options)
-    else:
-        settings = settings.replace(target_class=str(target_class), **options)
-    return images.to_pil(paint(_prepare(settings, progress=progress), progress=progress))
+    settings = _painting(ClassSettings, settings, {"target_class": str(target_class)}, options)
+    return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
+
+
+def visualize(target: str, settings: VisualizeSettings | dict | None = None, *, progress: Progress | None = None,
+              **options):
+    """Paint what a layer ("block4a_expand") or one channel of it ("block4a_expand:12") responds to
+    most, from noise; returns a PIL image. Options: see `VisualizeSettings`."""
+    from . import images
+    from .render.param import prepare_painting
+
+    settings = _painting(VisualizeSettings, settings, {"target": str(target)}, options)
+    return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 
 def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **options):
@@ -80,5 +94,5 @@ def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **o
     return dream(image, settings, guide=guides, **options)
 
 
-__all__ = ["dream", "guided_dream", "paint_class", "prepare", "dream_settings", "Dreamer", "DreamProgress",
-           "Stage", "DreamSettings", "ClassSettings"]
+__all__ = ["dream", "guided_dream", "paint_class", "visualize", "prepare", "dream_settings", "Dreamer",
+           "DreamProgress", "Stage", "DreamSettings", "ClassSettings", "VisualizeSettings"]

@@ -235,3 +235,66 @@ that makes it at full size.</p>
 </main></body></html>
 """
     atomic_write(page, lambda f: f.write(text.encode("utf-8")))
+
+
+@dataclass(frozen=True)
+class _Cell:
+    output: Path
+
+
+def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, columns: int | None = None,
+          batch: int = 8, overwrite: bool = False, progress: Callable[[object], None] | None = None) -> Gallery:
+    """A feature atlas: the first `channels` (default 16) channels of the layer `settings.target`
+    (a VisualizeSettings) each painted from noise (`deepdream.render.param`), `batch` channels at
+    a time in one network pass, as a labelled contact sheet `sheet` (PNG) with SHEET.html beside it
+    (each cell's `deepdream visualize` command) and the cells in SHEET_cells/. A cell already
+    there with the same settings is not painted again."""
+    from . import images
+    from .objectives import parse_layer_spec
+    from .render.param import prepare_painting
+
+    sheet = Path(sheet)
+    if sheet.suffix.lower() != ".png":
+        raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
+    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 64:
+        raise SettingsError(f"--cell must be a whole number of pixels, at least 64 for paintings (got {cell!r}).")
+    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
+        raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
+    spec = parse_layer_spec(settings.target)
+    if spec.channel is not None:
+        raise SettingsError("An atlas paints the channels of one layer: give --layer NAME without a channel.")
+    page = sheet.with_suffix(".html")
+    images.check_output_path(sheet, overwrite=overwrite)
+    if page.exists() and not overwrite:
+        raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+    settings = settings.replace(size=f"{cell}x{cell}")
+    from ._tf import quiet_tensorflow
+    from .backbones import load_backbone
+
+    quiet_tensorflow()
+    info = load_backbone(settings.backbone, settings.weights).layer(spec.name)
+    if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int) or channels < 1):
+        raise SettingsError(f"--channels must be at least 1 (got {channels!r}).")
+    picks = list(range(min(channels or CHANNELS, info.channels)))
+    cells_dir = sheet.with_name(f"{sheet.stem}_cells")
+    outputs = [cells_dir / f"{spec.name}_{c:04d}.png" for c in picks]
+    own = {c: settings.replace(target=f"{spec.name}:{c}") for c in picks}
+    todo = [c for c, out in zip(picks, outputs) if images.read_metadata(out) != own[c].to_json()] \
+        if cells_dir.is_dir() else list(picks)
+    cells_dir.mkdir(exist_ok=True)
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        pictures = prepare_painting(settings, channels=chunk).run()
+        for c, rgb in zip(chunk, pictures):
+            images.save_image(rgb, outputs[picks.index(c)], overwrite=True, metadata=own[c].to_json())
+        if progress is not None:
+            progress(min(start + batch, len(todo)), len(todo))
+    labels = [f"{spec.name}:{c}" for c in picks]
+    commands = [" ".join(shlex.quote(w) for w in
+                         ["deepdream", "visualize", f"{spec.name}:{c}", "-o", f"{spec.name}_{c}.png"]) for c in picks]
+    title = f"{spec.name} · {settings.backbone} · painted from noise, {settings.steps} steps"
+    picture = contact_sheet(outputs, labels, title, cell, columns, {})
+    images.save_image(picture, sheet, overwrite=overwrite, metadata=settings.to_json(atlas=labels))
+    cells = [_Cell(out) for out in outputs]
+    write_html(page, sheet, cells, labels, commands, {}, title, overwrite)
+    return Gallery(sheet, page, cells, labels, commands, BatchSummary())

@@ -117,13 +117,21 @@ class Settings:
     def from_dict(cls, data: dict, **overrides):
         """Settings from a dict (as `to_dict` made, maybe from another version), with overrides.
 
-        Unknown names are a SettingsError naming the closest known one."""
+        A `preset` among the overrides sets its values over `data`'s, and the other overrides go
+        over the preset's (`--settings FILE --preset intense --steps 5`); a preset named only in
+        `data` is a record of how those values came to be. Unknown names are a SettingsError
+        naming the closest known one."""
         known = {f.name for f in fields(cls)}
-        values = {**data, **overrides}
-        for name in values:
+        for name in {**data, **overrides}:
             if name not in known:
                 raise SettingsError(f"Unknown {cls.mode} setting {name!r}.{suggest(name, known)}")
-        return cls(**values)
+        preset = overrides.get("preset") if "preset" in known else None
+        if preset is not None:
+            values = {**data, **preset_values(preset), **overrides}
+            made = cls(**{**values, "preset": None})
+            object.__setattr__(made, "preset", preset_name(preset))
+            return made
+        return cls(**{**data, **overrides})
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -179,6 +187,57 @@ NORMALIZATIONS = ("laplacian", "mean")
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A named look: a few dream settings and what they are for. Options given beside a preset
+    override it; a picture's stored settings name the preset it was made with."""
+
+    name: str
+    purpose: str
+    values: dict
+
+    def line(self) -> str:
+        """`NAME  what it is for  (--flag value ...)`, as `deepdream presets` prints it."""
+        words = []
+        for key, value in self.values.items():
+            flag = DreamSettings.flag(key)
+            for v in (value if isinstance(value, tuple) else (value,)):
+                words.append(f"{flag} {v:g}" if isinstance(v, float) else f"{flag} {v}")
+        return f"{self.name:<8}  {self.purpose}  ({' '.join(words)})"
+
+
+#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream.
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
+                      "readable (the default)",
+           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 5.0, "normalize": "mean", "chroma": 0.6}),
+    Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
+           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean", "chroma": 0.4}),
+    Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
+           {"octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean", "chroma": 0.8}),
+    Preset("swirls", "shallow layers: swirls, scales and small eyes in fine detail",
+           {"backbone": "efficientnet-lite2", "layers": ("block3c_expand",), "octaves": 4, "octave_scale": 1.4,
+            "steps": 10, "step_size": 4.0, "normalize": "laplacian", "chroma": 0.6}),
+    Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
+           {"backbone": "vgg16", "layers": ("block3_conv3",), "octaves": 4, "octave_scale": 1.4,
+            "steps": 10, "step_size": 2.0, "normalize": "laplacian", "chroma": 1.0}),
+)}
+
+
+def preset_name(name) -> str:
+    """The preset's name as listed, or a SettingsError with the closest names."""
+    text = str(name).strip().lower()
+    if text not in PRESETS:
+        raise SettingsError(f"Unknown preset {name!r}; the presets are {', '.join(PRESETS)} "
+                            f"(see `deepdream presets`).{suggest(text, PRESETS)}")
+    return text
+
+
+def preset_values(name) -> dict:
+    """The settings a preset sets (field name -> value)."""
+    return dict(PRESETS[preset_name(name)].values)
+
+
+@dataclass(frozen=True)
 class DreamSettings(Settings):
     """A dream: gradient ascent on what `backbone` sees at `layers`, octave by octave, in tiles."""
 
@@ -194,16 +253,18 @@ class DreamSettings(Settings):
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.")
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).")
     steps: int = option(10, "Gradient-ascent steps per octave.")
-    step_size: float = option(1.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
+    step_size: float = option(5.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
     jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).")
     scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
     rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
                               "against noise (class paintings use 0.5; 0: none).")
-    normalize: str = option("laplacian", "Gradient normalisation: laplacian (every scale of the gradient "
-                                         "normalised alike: bolder, more even patterns) or mean (the classic "
-                                         "step: finer detail, closer to the photo).")
+    normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
+                                    "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
+                                    "gradient normalised alike: larger, more even, more colourful patterns).")
+    chroma: float = option(0.6, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
+                                "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).")
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.")
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
     guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
@@ -219,9 +280,18 @@ class DreamSettings(Settings):
                                 "holds that many tiles' activations in memory.")
     seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.")
     max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.")
+    preset: str | None = option(None, "A named look: classic (the default), subtle, intense, swirls, edges (see "
+                                      "`deepdream presets`); options given beside it override it.")
 
     def __post_init__(self) -> None:
         from .backbones.base import PRECISIONS
+
+        if self.preset is not None:  # made directly (DreamSettings(preset=...)): fields left at their default take the preset's
+            name = preset_name(self.preset)
+            self._set("preset", name)
+            for key, value in PRESETS[name].values.items():
+                if getattr(self, key) == type(self).default(key):
+                    self._set(key, value)
 
         self._texts("layers")
         self._set("layers", tuple(str(s) for s in self.layers))
@@ -241,6 +311,7 @@ class DreamSettings(Settings):
         self._number("rotate_jitter", 0.0, high=45.0)
         self._number("blur", 0.0, high=5.0)
         self._choice("normalize", NORMALIZATIONS)
+        self._number("chroma", 0.0, high=1.0)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
         self._whole("tile_batch", 1)
@@ -271,33 +342,99 @@ class DreamSettings(Settings):
 
 
 @dataclass(frozen=True)
-class ClassSettings(DreamSettings):
-    """A class painting: an ImageNet class dreamt from noise (the dream options, other defaults)."""
+class PaintSettings(Settings):
+    """A painting from noise (lucid's way, `render.param`): the picture is Fourier coefficients in a
+    decorrelated colour space, and each step the network sees several randomly moved, scaled,
+    turned and blurred views of it."""
+
+    mode: ClassVar[str] = "paint"
+
+    backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone")
+    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
+    size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.")
+    steps: int = option(200, "Optimiser (Adam) steps.")
+    learning_rate: float = option(0.01, "Adam's step size on the Fourier coefficients: higher paints faster and "
+                                        "bolder, and saturates sooner.")
+    decay: float = option(1.5, "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
+                               "photos; higher: smoother, larger shapes).")
+    views: int = option(4, "Randomly moved, scaled and turned copies of the picture the network sees each step.")
+    blurred_views: int = option(2, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
+    rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.")
+    precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16.")
+    seed: int = option(0, "Random seed: same seed and options, same output bytes.")
+
+    def __post_init__(self) -> None:
+        from .backbones.base import PRECISIONS
+
+        if isinstance(self.weights, Path):
+            self._set("weights", str(self.weights))
+        if not isinstance(self.backbone, str):
+            self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
+        height, width = parse_size(self.size)
+        if min(height, width) < 64:
+            self._fail("size", f"must be at least 64x64 (got {width}x{height}).")
+        self._set("size", f"{width}x{height}")
+        self._whole("steps", 1)
+        self._number("learning_rate", 0.0, above=True, high=10.0)
+        self._number("decay", 0.0, high=4.0)
+        self._whole("views", 1)
+        if self.views > 32:
+            self._fail("views", f"must be at most 32 (got {self.views}).")
+        self._whole("blurred_views", 0)
+        if self.blurred_views > self.views:
+            self._fail("blurred_views", f"must be at most --views ({self.views}; got {self.blurred_views}).")
+        self._number("rotate_jitter", 0.0, high=45.0)
+        self._choice("precision", PRECISIONS)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
+
+
+@dataclass(frozen=True)
+class ClassSettings(PaintSettings):
+    """A class painting: an ImageNet class painted from noise."""
 
     mode: ClassVar[str] = "class"
 
     backbone: str = option("efficientnet-lite2", "Network with an ImageNet classifier to paint with.",
                            flag="--backbone")
-    steps: int = option(20, "Gradient-ascent steps per octave.")
-    step_size: float = option(1.5, "Mean change per step, in RGB levels (0-255).")
-    scale_jitter: float = option(0.05, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
-    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees.")
-    blur: float = option(0.5, "Blur the picture by a Gaussian of this many pixels every 4 steps (0: none).")
-    size: str = option("320x320", "Size of the painting, WIDTHxHEIGHT (objects form best near the 224-320 pixels the network was trained on).")
-
-    #: Dream settings a painting from noise has no use for: refused when given.
-    unused: ClassVar[tuple] = ("guide", "guide_size", "mask", "preserve_colors", "max_side")
+    target_class: str | None = option(None, "ImageNet class (name or number) to paint; `deepdream classes WORD` "
+                                            "lists them.", flag="--class")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.target_class is None:
             raise SettingsError("Name the class to paint: a name or number (see `deepdream classes WORD`).")
-        for name in self.unused:
-            if getattr(self, name) not in (DreamSettings.default(name), None, ()):
-                raise SettingsError(f"A class painting starts from noise: {self.flag(name)} does not apply to it "
-                                    f"(paint with --size; use `deepdream dream --class` to push a photo).")
-        height, width = parse_size(self.size)  # (defined with the style settings below)
-        self._set("size", f"{width}x{height}")
+        from .classes import class_index
+
+        self._set("target_class", str(self.target_class).strip())
+        class_index(self.target_class)
+
+
+@dataclass(frozen=True)
+class VisualizeSettings(PaintSettings):
+    """A feature visualisation: what one channel (or a whole layer) of a network responds to most,
+    painted from noise."""
+
+    mode: ClassVar[str] = "visualize"
+
+    target: str | None = option(None, "LAYER or LAYER:CHANNEL to paint (see `deepdream layers`).", flag="--layer")
+    decay: float = option(1.0, "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
+                               "photos; higher: smoother, larger shapes).")
+    blurred_views: int = option(0, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
+    learning_rate: float = option(0.05, "Adam's step size on the Fourier coefficients: higher paints faster and "
+                                        "bolder, and saturates sooner.")
+    steps: int = option(128, "Optimiser (Adam) steps.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.target:
+            raise SettingsError("Name the layer to paint: LAYER or LAYER:CHANNEL (see `deepdream layers`).")
+        from .objectives import parse_layer_spec
+
+        spec = parse_layer_spec(self.target)
+        if spec.weight != 1.0:
+            raise SettingsError(f"Paint one layer or channel, without a weight (got {self.target!r}).")
+        self._set("target", str(spec))
 
 
 # ---------------------------------------------------------------------------- style and texture

@@ -13,7 +13,6 @@ from conftest import SAMPLES, run_cli
 from deepdream import api, images
 from deepdream.classes import class_index, search
 from deepdream.errors import SettingsError
-from deepdream.render.dreamer import noise_start, stretch_contrast
 
 
 def test_classes_by_name_number_or_part():
@@ -31,28 +30,64 @@ def test_classes_by_name_number_or_part():
 
 
 def test_painting_a_class_makes_the_network_see_it():
-    """At the class command's defaults (320x320) the painting is what the network calls a golden
-    retriever, where the noise it starts from was nothing of the kind."""
+    """A small, short painting from noise is what the network calls a golden retriever, where the
+    first step's picture (the noise it starts from) is nothing of the kind; one trace serves the
+    whole run and a second run, which gives the same bytes for the same seed."""
+    from deepdream.render.param import prepare_painting
     from deepdream.settings import ClassSettings
 
-    dreamer = api.prepare(ClassSettings(target_class="golden retriever"))
-    start = noise_start(320, 320, 0)
-    net = dreamer.backbone
-    before = dict((i, p) for i, _, p in net.classify(start, 1000))[207]
-    painting = dreamer.run(start)
-    top = net.classify(painting, 1)[0]
-    assert before < 0.01
+    painting = prepare_painting(ClassSettings(target_class="golden retriever", size="128x128", steps=48))
+    net = painting.backbone
+    seen = []
+    rgb = painting.run(progress=lambda e: seen.append(e.snapshot()) if getattr(e, "step", 0) == 1 else None)
+    before = dict((i, p) for i, _, p in net.classify(seen[0], 1000))[207]
+    top = net.classify(rgb, 1)[0]
+    assert before < 0.05
     assert top[0] == 207 and top[2] > 0.5, top
-    stretched = stretch_contrast(painting)
-    assert stretched.min() == 0 and stretched.max() == 255
+    assert rgb.shape == (128, 128, 3) and rgb.dtype == np.float32 and 0 <= rgb.min() and rgb.max() <= 255
+    again = painting.run()
+    assert painting.traces == 1
+    np.testing.assert_array_equal(again, rgb)
+    assert np.abs(painting.run(seed=1) - rgb).mean() > 5.0
 
 
-def test_stretch_contrast_spreads_the_levels_alike():
-    rgb = np.stack([np.linspace(100, 140, 100), np.linspace(90, 150, 100), np.full(100, 120.0)], -1)[None]
-    out = stretch_contrast(rgb.astype(np.float32))
-    lo, hi = np.percentile(rgb, [0.5, 99.5])
-    assert out.min() == 0 and out.max() == 255
-    np.testing.assert_allclose(out[..., 2], (120 - lo) * 255 / (hi - lo), rtol=1e-4)  # hues keep their relations
+def test_a_painting_keeps_to_natural_colours():
+    """The decorrelated colour space keeps neighbouring pixels' colours close (no rainbow noise):
+    the chroma of a painting varies less from pixel to pixel than its brightness, as in photos."""
+    from deepdream.colors import to_ycbcr
+    from deepdream.render.param import prepare_painting
+    from deepdream.settings import ClassSettings
+
+    rgb = prepare_painting(ClassSettings(target_class="lemon", size="128x128", steps=24)).run()
+    ycc = to_ycbcr(rgb)
+    rough = [np.abs(np.diff(ycc[..., c], axis=1)).mean() for c in range(3)]
+    assert (rough[1] + rough[2]) / 2 < 0.5 * rough[0], rough
+
+
+def test_visualizing_a_channel_and_an_atlas_of_channels():
+    """A channel painted from noise drives that channel far above what it reads in the start; an
+    atlas paints several channels at once, each picture driving its own channel most."""
+    import tensorflow as tf
+
+    from deepdream.render.param import prepare_painting
+    from deepdream.settings import VisualizeSettings
+
+    settings = VisualizeSettings(target="block4a_expand:5", size="96x96", steps=24)
+    painting = prepare_painting(settings)
+    features = painting.backbone.feature_model(["block4a_expand"])
+
+    def mean_channels(rgb):
+        return tf.reduce_mean(features(painting.backbone.preprocess(np.asarray(rgb, np.float32)[None]))[0],
+                              axis=[0, 1]).numpy()
+
+    first = []
+    rgb = painting.run(progress=lambda e: first.append(e.snapshot()) if getattr(e, "step", 0) == 1 else None)
+    assert mean_channels(rgb)[5] > 3 * max(mean_channels(first[0])[5], 0.05)
+    atlas = prepare_painting(settings.replace(target="block4a_expand"), channels=[1, 2, 3]).run()
+    assert atlas.shape == (3, 96, 96, 3)
+    for i, channel in enumerate([1, 2, 3]):
+        means = mean_channels(atlas[i])
+        assert means[channel] == max(means[c] for c in (1, 2, 3)), (channel, means[[1, 2, 3]])
 
 
 def test_a_class_pushes_a_photo_and_needs_a_classifier(photo):
@@ -67,7 +102,7 @@ def test_a_class_pushes_a_photo_and_needs_a_classifier(photo):
 def test_the_default_dream_network_is_efficientnet_lite2(photo):
     dreamer = api.prepare()
     assert dreamer.backbone.name == "efficientnet-lite2"
-    assert dreamer.objective.layers == ("block5a_expand",)
+    assert dreamer.objective.layers == ("block6a_expand",)
 
 
 def test_class_and_classes_commands(tmp_path):
@@ -75,7 +110,7 @@ def test_class_and_classes_commands(tmp_path):
     assert listed.returncode == 0
     assert listed.stdout.splitlines()[2].split() == ["207", "golden", "retriever"]
     out = tmp_path / "dog.png"
-    done = run_cli("class", "golden retriever", "-o", out, "--size", "96x64", "--octaves", "1", "--steps", "2", "-q")
+    done = run_cli("class", "golden retriever", "-o", out, "--size", "96x64", "--steps", "2", "-q")
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (96, 64)
     recorded = json.loads(images.read_metadata(out))
@@ -84,7 +119,7 @@ def test_class_and_classes_commands(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["class", "golden retreiver"], "Unknown ImageNet class 'golden retreiver'. Did you mean 'golden retriever'"),
-    (["class", "7", "--size", "12x12"], "at least 32 pixels"),
+    (["class", "7", "--size", "12x12"], "--size must be at least 64x64 (got 12x12)"),
     (["class", "7", "--size", "big"], "Cannot read size 'big'"),
     (["classes", "xyzzy"], "No ImageNet class name contains 'xyzzy'"),
     (["dream", str(SAMPLES / "chelsea.png"), "--class", "cat"], "--class 'cat' matches 8 classes"),
@@ -97,3 +132,32 @@ def test_bad_classes_are_one_line(tmp_path, args, message):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and message in lines[0], done.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
+    """`gallery --from-noise`: one painted cell per channel of --layer on a labelled sheet, the HTML
+    page giving each cell's `deepdream visualize` command; run again, nothing is painted anew."""
+    from typer.testing import CliRunner
+
+    from deepdream.cli import app
+
+    source = tmp_path / "any.png"
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(source)
+    args = ["gallery", str(source), "--from-noise", "-l", "block3a_expand", "--channels", "3", "--cell", "64",
+            "--steps", "4", "-q"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    sheet, page, cells = tmp_path / "any_atlas.png", tmp_path / "any_atlas.html", tmp_path / "any_atlas_cells"
+    assert sorted(p.name for p in cells.iterdir()) == [f"block3a_expand_000{c}.png" for c in range(3)]
+    assert Image.open(cells / "block3a_expand_0002.png").size == (64, 64)
+    recorded = json.loads(images.read_metadata(cells / "block3a_expand_0001.png"))
+    assert recorded["mode"] == "visualize" and recorded["settings"]["target"] == "block3a_expand:1"
+    assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png" in page.read_text()
+    assert Image.open(sheet).size[0] == 8 + 2 * (64 + 8)  # two columns of 64-pixel cells
+    stamps = {p.name: p.stat().st_mtime_ns for p in cells.iterdir()}
+    again = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert again.exit_code == 0, again.output
+    assert {p.name: p.stat().st_mtime_ns for p in cells.iterdir()} == stamps
+    refused = CliRunner().invoke(app, ["gallery", str(source), "--from-noise", "-l", "block3a_expand",
+                                       "--octaves", "2", "-o", str(tmp_path / "x.png")])
+    assert refused.exit_code != 0 and "--octaves does not apply to it" in str(refused.exception or refused.output)

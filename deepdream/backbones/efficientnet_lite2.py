@@ -120,10 +120,12 @@ def _catalog() -> tuple[LayerInfo, ...]:
 
 CATALOG = _catalog()
 
-#: Dreams: the expansion of block 5a at 1/16 scale: dog faces, eyes and snouts everywhere (rendered
-#: on samples/chelsea.png beside block3c/4c/4d/5c's: 3c and 4d leave a plaid of fine stripes, 4c
-#: and 5c are faint; 5a+5b is much like 5a alone, only busier). A step of 1 to 1.5 suits it.
-DEFAULT_LAYERS = (("block5a_expand", 1.0),)
+#: Dreams: the expansion of block 6a at 1/16 scale: dog faces, eyes and snouts over the whole
+#: picture. Chosen by rendering 12 photos (portrait, street, landscape, night sky, indoor, textures,
+#: greyscale) at block5a/5b/5d/6a/6b/6c's expansion and 6a's depthwise output, and by the look
+#: benchmark (scripts/bench_look.py: a judge network's dog-class mass): 6a grows the most and
+#: clearest dog faces on every photo; 5a/5b mostly texture, 6b/6c fainter. A step of 4 suits it.
+DEFAULT_LAYERS = (("block6a_expand", 1.0),)
 #: Guided dreams: a middle block's expansion, matched position by position.
 GUIDE_LAYERS = (("block5a_expand", 1.0),)
 #: Style transfer: content at 1/16 scale; style from the stem up to 1/16, one per scale.

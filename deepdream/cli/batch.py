@@ -112,6 +112,9 @@ def gallery(
     cell: Annotated[int, typer.Option("--cell", metavar="PIXELS", help="Longer side of each cell's dream.")] = 160,
     columns: Annotated[Optional[int], typer.Option("--columns", metavar="N", show_default=False,
                                                    help="Cells per row. Default: a square-ish sheet.")] = None,
+    from_noise: Annotated[bool, typer.Option(
+        "--from-noise", help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
+                             "instead of dreaming on INPUT, which then only names the sheet.")] = False,
     ray: Ray = None,
     workers: Workers = None,
     settings_file: SettingsFile = None,
@@ -125,6 +128,8 @@ def gallery(
     each cell's full-size `deepdream dream` command."""
     from ..gallery import gallery as make_gallery
 
+    if from_noise:
+        return _atlas(input, output, channels, cell, columns, ray, dream_options, overwrite, quiet)
     options = dict(dream_options)
     layers = options.pop("layers") or None
     classes = options.pop("target_class", None) or None
@@ -138,3 +143,30 @@ def gallery(
         typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} cells in "
                    f"{result.sheet.stem}_cells/)", err=True)
     report(result.summary, quiet)
+
+
+def _atlas(input: Path, output, channels, cell: int, columns, ray, dream_options: dict, overwrite: bool,
+           quiet: bool) -> None:
+    """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`)."""
+    from ..errors import SettingsError
+    from ..gallery import atlas
+    from ..settings import VisualizeSettings
+
+    layers = dream_options.get("layers") or []
+    if len(layers) != 1:
+        raise SettingsError("--from-noise paints the channels of one layer: give exactly one --layer NAME.")
+    given = {k: v for k, v in dream_options.items() if v not in (None, [], False) and k != "layers"}
+    usable = {f for f in VisualizeSettings.__dataclass_fields__ if not f.startswith("_")}
+    refused = sorted(k for k in given if k not in usable or k in ("size", "target"))
+    if refused:
+        raise SettingsError(f"--from-noise paints from noise: {DreamSettings.flag(refused[0])} does not apply to it "
+                            f"(it takes --backbone, --steps, --seed, --precision).")
+    if ray:
+        raise SettingsError("--from-noise paints in this process (a batch of channels per network pass); leave out --ray.")
+    settings = VisualizeSettings.from_dict({}, target=layers[0], **given)
+    sheet = output or input.with_name(f"{input.stem}_atlas.png")
+    result = atlas(sheet, settings, channels=channels, cell=cell if cell != 160 else 128, columns=columns,
+                   overwrite=overwrite)
+    if not quiet:
+        typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} channels painted from noise, in "
+                   f"{result.sheet.stem}_cells/)", err=True)

@@ -7,14 +7,28 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..settings import ClassSettings
+from ..settings import ClassSettings, VisualizeSettings
 from . import app, next_free
 from .common import check_save_every, given_settings, save_result, snapshot_saver
 from .options import Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
+def _paint(settings, output: Path, save_every, overwrite: bool, quiet: bool) -> None:
+    """Paint from noise with a progress bar (--save-every snapshots) and write the picture."""
+    from .. import images
+    from ..progress import dream_progress
+    from ..render.param import prepare_painting
+
+    check_save_every(save_every)
+    images.check_output_path(output, overwrite=overwrite)
+    saver = snapshot_saver(output, [], settings) if save_every else None
+    with dream_progress(quiet, "painting", saver, save_every) as progress:
+        rgb = prepare_painting(settings, progress=progress).run(progress=progress)
+    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
+
+
 @app.command("class")
-@with_dream_options(ClassSettings, skip=("target_class", "size", *ClassSettings.unused))
+@with_dream_options(ClassSettings, skip=("target_class", "size"))
 def paint(
     target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
                                                 help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
@@ -30,24 +44,39 @@ def paint(
     dream_options: dict = None,
 ) -> None:
     """Paint an ImageNet class from noise (class visualisation), e.g. deepdream class "golden retriever"."""
-    from .. import images
-    from ..progress import dream_progress
-    from ..render.dreamer import paint_class, prepare
-
     settings = given_settings(ClassSettings, settings_file, {**dream_options, "target_class": target_class,
                                                              "size": size})
-    check_save_every(save_every)
     if output is None:
         from ..classes import class_index, imagenet_classes
 
         name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
         output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
-    images.check_output_path(output, overwrite=overwrite)
-    saver = snapshot_saver(output, [], settings) if save_every else None
-    with dream_progress(quiet, "painting", saver, save_every) as progress:
-        dreamer = prepare(settings, progress=progress)
-        rgb = paint_class(dreamer, progress=progress)
-    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
+    _paint(settings, output, save_every, overwrite, quiet)
+
+
+@app.command("visualize")
+@with_dream_options(VisualizeSettings, skip=("target", "size"))
+def visualize(
+    target: Annotated[str, typer.Argument(metavar="LAYER[:CHANNEL]", show_default=False,
+                                          help="The layer (its mean activation) or one channel of it to paint, "
+                                               "e.g. block4a_expand:12 (see `deepdream layers`).")],
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", metavar="FILE", show_default=False,
+        help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the layer and "
+             "channel, e.g. block4a_expand_12.png (block4a_expand_12_2.png, ... if that exists).")] = None,
+    size: Annotated[Optional[str], setting(VisualizeSettings, "size", metavar="WxH")] = None,
+    settings_file: SettingsFile = None,
+    save_every: SaveEvery = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    dream_options: dict = None,
+) -> None:
+    """Paint what a layer, or one channel of it, responds to most, from noise (feature visualisation)."""
+    settings = given_settings(VisualizeSettings, settings_file, {**dream_options, "target": target, "size": size})
+    if output is None:
+        name = settings.target.replace(":", "_")
+        output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
+    _paint(settings, output, save_every, overwrite, quiet)
 
 
 @app.command("classes")

@@ -40,3 +40,12 @@ def dream(
     if settings.auto_layer and not quiet:
         typer.echo(f"deepdream: guided at layer {dreamer.settings.layers[0]} (auto)", err=True)
     save_result(result, output, dreamer.settings.to_json(input=input.name), overwrite, quiet)
+
+
+@app.command()
+def presets() -> None:
+    """List the presets `--preset NAME` takes: name, what it is for, the settings it sets."""
+    from ..settings import PRESETS
+
+    for preset in PRESETS.values():
+        typer.echo(preset.line())

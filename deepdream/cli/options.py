@@ -60,7 +60,8 @@ DREAM_SHORT_FLAGS = {"layers": ("-l",), "backbone": ("-b",)}
 DREAM_METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
                   "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
                   "rotate_jitter": "DEGREES", "normalize": "RULE", "precision": "P", "target_class": "NAME_OR_INDEX",
-                  "octave_scale": "S", "scale_jitter": "F", "step_size": "X", "blur": "SIGMA"}
+                  "octave_scale": "S", "scale_jitter": "F", "step_size": "X", "blur": "SIGMA", "preset": "NAME",
+                  "target": "LAYER[:CHANNEL]"}
 
 
 def dream_option_parameters(cls=DreamSettings, *, lists=(), skip=(), helps=None) -> list:

@@ -137,7 +137,7 @@ class Dreamer:
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
         self.transforms = [shift] + ([affine] if affine.active else []) + \
             ([Blur(settings.blur)] if settings.blur > 0 else [])
-        self.step_rule = StepRule(settings.normalize, luminance=settings.preserve_colors)
+        self.step_rule = StepRule(settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma)
         self.tiled = TiledGradient(backbone, objective, settings.tile_size, precision=settings.precision,
                                    tile_batch=settings.tile_batch, step_rule=self.step_rule,
                                    affine=affine.active)
@@ -232,31 +232,6 @@ def load_mask(mask, name: str = "mask") -> np.ndarray:
     if float(grey.max()) < 1.0 / 255.0:
         raise SettingsError(f"The {name} is black everywhere, so nothing would be dreamt; white marks where to dream.")
     return grey
-
-
-def noise_start(height: int, width: int, seed: int) -> np.ndarray:
-    """The picture a class painting starts from: grey with faint colour noise (seeded)."""
-    from ..settings import rng
-
-    return np.clip(128.0 + 20.0 * rng(seed).normal(size=(height, width, 3)), 0, 255).astype(np.float32)
-
-
-def stretch_contrast(rgb: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
-    """The picture's levels stretched so their `low` and `high` percentiles become 0 and 255 (all
-    channels alike, so hues keep their relations): a painting dreamt from grey noise comes out
-    greyish; stretched, it shows its colours."""
-    lo, hi = np.percentile(rgb, [low, high])
-    return np.clip((rgb - lo) * (255.0 / max(hi - lo, 1e-3)), 0, 255).astype(np.float32)
-
-
-def paint_class(dreamer: Dreamer, progress=None) -> np.ndarray:
-    """A class painting with a prepared dreamer (settings: a ClassSettings): dreamt from noise of
-    the settings' size, then contrast-stretched."""
-    from ..settings import parse_size
-
-    height, width = parse_size(dreamer.settings.size)
-    rgb = dreamer.run(noise_start(height, width, dreamer.settings.seed), progress=finishing(progress, stretch_contrast))
-    return stretch_contrast(rgb)
 
 
 def class_objective(net, target_class):

@@ -76,19 +76,21 @@ def laplacian_normalize(g, levels: int = 4):
 @dataclass(frozen=True)
 class StepRule:
     """normalize: "mean" (the gradient as it is, scaled to the step) or "laplacian" (see
-    `laplacian_normalize`); luminance: keep only the part of the gradient that changes
-    brightness (equal in R, G and B), so the colours stay the input's; levels: pyramid levels."""
+    `laplacian_normalize`); chroma: how much of the gradient's colour part is kept (the part
+    that is not equal in R, G and B): 1 all of it, 0 none, so the step changes brightness only
+    and the colours stay the input's; levels: pyramid levels."""
 
     normalize: str = "laplacian"
-    luminance: bool = False
+    chroma: float = 1.0
     levels: int = 4
 
     def tile_gradient(self, g):
         """The rule's per-tile part, in the traced function: g [B, h, w, 3] -> same shape."""
         import tensorflow as tf
 
-        if self.luminance:
-            g = tf.broadcast_to(tf.reduce_mean(g, axis=-1, keepdims=True), tf.shape(g))
+        if self.chroma != 1.0:
+            grey = tf.reduce_mean(g, axis=-1, keepdims=True)
+            g = grey + self.chroma * (g - grey)
         if self.normalize == "laplacian":
             g = laplacian_normalize(g, self.levels)
         return g

@@ -118,7 +118,7 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         if pictures:
             values[names.get(name, name)] = tuple(pictures) if _kind(cls, names.get(name, name))[1] else pictures[0]
     values.update(fixed)
-    return cls(**values)
+    return cls.from_dict({}, **values)  # a preset's values under the fields given
 
 
 # ----------------------------------------------------------------------------- the command line
@@ -127,6 +127,7 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
 _COMMANDS = {
     "dream": ("dream", ()),
     "class": ("class", ("target_class",)),
+    "visualize": ("visualize", ("target",)),
     "style": ("style", ()),
 }
 

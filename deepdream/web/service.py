@@ -132,13 +132,13 @@ class Service:
 
     # -- prepared dreamers -------------------------------------------------------------------
     def dreamer(self, settings: DreamSettings, digests=(), progress=None):
-        """A Dreamer for these settings: the cached one, or a new one (then cached)."""
+        """A Dreamer (a Painting for class settings) for these settings: the cached one, or a new
+        one (then cached)."""
         from ..render.dreamer import prepare
+        from ..render.param import prepare_painting
 
         data = settings.to_dict()
         data.pop("seed")
-        if isinstance(settings, ClassSettings):
-            data.pop("size")
         key = (type(settings).__name__, json.dumps(data, sort_keys=True), tuple(digests))
         with self._lock:
             dreamer = self._cache.get(key)
@@ -147,7 +147,8 @@ class Service:
                 self.hits += 1
                 return dreamer
             self.misses += 1
-        dreamer = prepare(settings, progress=progress)
+        dreamer = prepare_painting(settings, progress=progress) if isinstance(settings, ClassSettings) \
+            else prepare(settings, progress=progress)
         with self._lock:
             self._cache[key] = dreamer
             while len(self._cache) > self.cache_size:
@@ -173,15 +174,11 @@ class Service:
 
     def paint(self, settings: ClassSettings, *, progress=None, cancelled: threading.Event | None = None) -> Result:
         """A class painting (as `deepdream class`: the same bytes for the same settings)."""
-        from ..render.dreamer import noise_start, stretch_contrast
-        from ..settings import parse_size
-
         progress = _cancellable(progress, cancelled)
         start = time.perf_counter()
-        dreamer = self.dreamer(settings, (), progress)
-        height, width = parse_size(settings.size)
-        rgb = dreamer.run(noise_start(height, width, settings.seed), progress=progress, seed=settings.seed)
-        return Result(stretch_contrast(rgb), None, settings.to_json(), time.perf_counter() - start)
+        painting = self.dreamer(settings, (), progress)
+        rgb = painting.run(progress=progress)
+        return Result(rgb, None, settings.to_json(), time.perf_counter() - start)
 
     def stylize(self, content: Upload, styles, settings: StyleSettings, *, progress=None,
                 cancelled: threading.Event | None = None) -> Result:

@@ -1,0 +1,288 @@
+"""Paintings from noise, the way lucid makes them: the picture is not its pixels but the Fourier
+coefficients of its colour channels in a decorrelated colour space, and every step shows the network
+a randomly padded, shifted, scaled and turned copy of it.
+
+- **Fourier basis, scaled by 1/frequency.** Each coefficient is multiplied by 1 / frequency, so a
+  step of equal size on every coefficient changes coarse structure as much as fine: gradient ascent
+  on pixels is dominated by the highest frequencies (the network is just as sure of pixel noise),
+  in this basis it grows shapes first. Natural pictures have this 1/f spectrum too.
+- **Decorrelated colour.** The three channels are independent components of ImageNet's colours
+  (the square root of their covariance, `COLOR_SQRT`), mapped back to RGB and squashed into range
+  by a sigmoid: a step then moves brightness and a few natural hues, not one channel against the
+  others, which is what made the old paintings rainbow noise.
+- **Transformation robustness.** Before the network sees it, each step the picture is padded
+  (mirror), shifted, scaled and turned by small random amounts, and shifted again: only features
+  that survive all of these grow (lucid's `standard_transforms`).
+- **Adam** on the coefficients (lucid's optimiser), a few hundred steps.
+
+The objective is any deepdream objective (a class's logit, a channel's or a layer's mean): it is
+maximised on the network's features of the transformed picture. A batch paints several pictures at
+once, each with its own objective term (a feature atlas: one channel per picture).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+#: The square root of ImageNet's RGB colour covariance (its principal directions, each scaled by
+#: the square root of its variance): decorrelated colour -> RGB, as lucid uses it.
+COLOR_SQRT = np.array([[0.26, 0.09, 0.02],
+                       [0.27, 0.00, -0.05],
+                       [0.27, -0.09, 0.03]], np.float32)
+#: Normalised so the largest direction has unit length.
+COLOR_MIX = (COLOR_SQRT / np.max(np.linalg.norm(COLOR_SQRT, axis=0))).astype(np.float32)
+
+
+def spectrum_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:
+    """1 / frequency (frequencies in cycles per pixel; the lowest is 1 / the longer side) for the
+    coefficients of a real 2-D FFT of a height x width picture, times sqrt(pixels): [h, w // 2 + 1]."""
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    freqs = np.sqrt(fx * fx + fy * fy)
+    scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** decay
+    return (scale * math.sqrt(height * width)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """The random views the network sees each step: `views` crops of the picture, each a square
+    of `min_crop` to `max_crop` of its shorter side (beyond 1 the picture is mirrored at its
+    edges: lucid's padding), anywhere in it, turned by up to `degrees` and resized to the network's
+    input side `size`. A feature grows only where it reads at every scale, place and angle."""
+
+    views: int = 4
+    min_crop: float = 0.5
+    max_crop: float = 1.1
+    degrees: float = 10.0
+    size: int = 224
+    #: Views blurred by a Gaussian of up to `blur` pixels (drawn each step): the class must read
+    #: in the picture's coarse shapes too, not only in its finest texture.
+    blurred: int = 0
+    blur: float = 3.0
+
+    def draw(self, rng, height: int, width: int) -> np.ndarray:
+        """[views, 8] projective transforms (output pixel -> picture pixel), for one step."""
+        out = np.zeros((self.views, 8), np.float32)
+        side = min(height, width)
+        n = self.size
+        for i in range(self.views):
+            crop = side * rng.uniform(self.min_crop, self.max_crop)
+            s = crop / n
+            angle = math.radians(rng.uniform(-self.degrees, self.degrees))
+            cy = rng.uniform(min(crop, height) / 2, height - min(crop, height) / 2)
+            cx = rng.uniform(min(crop, width) / 2, width - min(crop, width) / 2)
+            a0, a1, b0, b1 = s * math.cos(angle), -s * math.sin(angle), s * math.sin(angle), s * math.cos(angle)
+            c = (n - 1) / 2.0
+            out[i] = (a0, a1, cx - 0.5 - a0 * c - a1 * c, b0, b1, cy - 0.5 - b0 * c - b1 * c, 0.0, 0.0)
+        return out
+
+
+class FourierPainter:
+    """Paints `batch` pictures of height x width that maximise `objective` (features of the views
+    -> one value per view, [B * views], picture-major), on `backbone` (computing in `precision`)."""
+
+    def __init__(self, backbone, objective: Callable, layers, height: int, width: int, *, batch: int = 1,
+                 learning_rate: float = 0.05, decay: float = 1.0, robustness: Robustness = Robustness(),
+                 precision: str = "float32", phase_only: bool = False, contrast: float = 1.0, base=None):
+        import tensorflow as tf
+
+        self.backbone = backbone
+        self.objective = objective
+        self.height, self.width, self.batch = height, width, batch
+        self.learning_rate = learning_rate
+        self.robustness = robustness
+        self.precision = precision
+        self.features = backbone.feature_model(list(layers), precision)
+        self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
+        self.phase_only, self.contrast = phase_only, contrast
+        # a picture to start from (RGB [h, w, 3] in [0, 255]): the coefficients then paint what is added to it
+        self.base = None if base is None else tf.constant(
+            np.log(np.clip(np.asarray(base, np.float32) / 255.0, 0.01, 0.99) /
+                   (1 - np.clip(np.asarray(base, np.float32) / 255.0, 0.01, 0.99)))[None].astype(np.float32))
+        self.mix = tf.constant(COLOR_MIX.T)
+        shape = (2, batch, 3, height, width // 2 + 1)
+        self.spectrum = tf.Variable(tf.zeros(shape))
+        # Adam (Kingma and Ba), written out so that a run starts from a clean state
+        self.m, self.v = tf.Variable(tf.zeros(shape)), tf.Variable(tf.zeros(shape))
+        self.t = tf.Variable(0.0)
+        self.traces = 0
+        self._step = tf.function(self._ascent, jit_compile=False, reduce_retracing=True)
+
+    def pixels(self, spectrum):
+        """The pictures (RGB in [0, 255], [B, h, w, 3]) that the coefficients [2, B, 3, h, w/2+1] make."""
+        import tensorflow as tf
+
+        if self.phase_only:  # magnitude fixed at 1/f, the phase (spectrum[0]) free
+            coefficients = tf.complex(tf.cos(spectrum[0]), tf.sin(spectrum[0])) * tf.cast(self.scale, tf.complex64)
+            decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width])
+            spread = tf.math.reduce_std(decorrelated, axis=[1, 2, 3], keepdims=True)
+            decorrelated = decorrelated / (spread + 1e-6) * self.contrast
+        else:
+            coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
+            decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
+        decorrelated = tf.transpose(decorrelated, [0, 2, 3, 1])  # [B, h, w, 3]
+        mixed = tf.reshape(tf.reshape(decorrelated, [-1, 3]) @ self.mix, tf.shape(decorrelated))
+        if self.base is not None:
+            mixed = mixed + self.base
+        return tf.sigmoid(mixed) * 255.0
+
+    def _blur_some(self, seen, sigma):
+        """The last `blurred` views of each picture blurred by a Gaussian of `sigma` pixels."""
+        import tensorflow as tf
+
+        radius = int(math.ceil(3 * self.robustness.blur))
+        x = tf.range(-radius, radius + 1, dtype=tf.float32)
+        k = tf.exp(-0.5 * tf.square(x / tf.maximum(sigma, 0.3)))
+        k = k / tf.reduce_sum(k)
+        rows = tf.tile(tf.reshape(k, [-1, 1, 1, 1]), [1, 1, 3, 1])
+        cols = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
+        views, n = self.robustness.views, self.robustness.size
+        seen = tf.reshape(seen, [self.batch, views, n, n, 3])
+        sharp, soft = seen[:, :views - self.robustness.blurred], seen[:, views - self.robustness.blurred:]
+        soft = tf.reshape(soft, [-1, n, n, 3])
+        soft = tf.pad(soft, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+        soft = tf.nn.depthwise_conv2d(soft, rows, [1, 1, 1, 1], "VALID")
+        soft = tf.nn.depthwise_conv2d(soft, cols, [1, 1, 1, 1], "VALID")
+        soft = tf.reshape(soft, [self.batch, self.robustness.blurred, n, n, 3])
+        return tf.reshape(tf.concat([sharp, soft], axis=1), [-1, n, n, 3])
+
+    def _ascent(self, transforms, sigma):
+        import tensorflow as tf
+
+        self.traces += 1
+        views = self.robustness.views
+        n = self.robustness.size
+        with tf.GradientTape() as tape:
+            tape.watch(self.spectrum)
+            rgb = self.pixels(self.spectrum)  # [B, h, w, 3]
+            rgb = tf.repeat(rgb, views, axis=0)  # [B * views, h, w, 3]
+            seen = tf.raw_ops.ImageProjectiveTransformV3(
+                images=rgb, transforms=tf.tile(transforms, [self.batch, 1]), output_shape=[n, n],
+                fill_value=0.0, interpolation="BILINEAR", fill_mode="REFLECT")
+            if self.robustness.blurred:
+                seen = self._blur_some(seen, sigma)
+            out = self.features(self.backbone.preprocess(seen))
+            out = list(out) if isinstance(out, (list, tuple)) else [out]
+            values = tf.cast(self.objective(out), tf.float32)  # [B * views]
+            total = tf.reduce_sum(values)
+        gradient = tape.gradient(total, self.spectrum)
+        beta1, beta2 = 0.9, 0.999
+        self.t.assign_add(1.0)
+        self.m.assign(beta1 * self.m + (1 - beta1) * gradient)
+        self.v.assign(beta2 * self.v + (1 - beta2) * tf.square(gradient))
+        m_hat = self.m / (1 - tf.pow(beta1, self.t))
+        v_hat = self.v / (1 - tf.pow(beta2, self.t))
+        self.spectrum.assign_add(self.learning_rate * m_hat / (tf.sqrt(v_hat) + 1e-8))  # ascent
+        return total / float(self.batch * views)
+
+    def run(self, rng, steps: int, progress: Callable[[int, float], None] | None = None) -> np.ndarray:
+        """Paint: `steps` Adam steps from small random coefficients drawn from `rng`; returns the
+        pictures, float32 RGB [B, h, w, 3] in [0, 255]. progress(step, value) after each step."""
+        import tensorflow as tf
+
+        if self.base is not None:
+            self.spectrum.assign(tf.zeros_like(self.spectrum))
+        elif self.phase_only:
+            self.spectrum.assign(rng.uniform(-np.pi, np.pi, size=self.spectrum.shape).astype(np.float32))
+        else:
+            self.spectrum.assign(rng.normal(0.0, 0.01, size=self.spectrum.shape).astype(np.float32))
+        for variable in (self.m, self.v):
+            variable.assign(tf.zeros_like(variable))
+        self.t.assign(0.0)
+        for step in range(steps):
+            transforms = tf.constant(self.robustness.draw(rng, self.height, self.width))
+            sigma = tf.constant(rng.uniform(0.5, self.robustness.blur) if self.robustness.blurred else 0.0, tf.float32)
+            value = self._step(transforms, sigma)
+            if progress is not None:
+                progress(step + 1, float(value))
+        return self.pixels(self.spectrum).numpy()
+
+
+# -- paintings from settings -----------------------------------------------------------------
+def painting_objective(net, settings, channels=None):
+    """(layers to read, objective: features -> [views * B]) for a ClassSettings (the class's logit)
+    or a VisualizeSettings (a channel's or a layer's mean activation). channels: one channel of
+    the settings' layer per picture of a batch (a feature atlas), instead of the settings' own."""
+    import tensorflow as tf
+
+    from ..errors import SettingsError
+    from ..objectives import check_spec, parse_layer_spec
+
+    if getattr(settings, "target_class", None) is not None:
+        from ..classes import class_index
+
+        if "logits" not in {info.name for info in net.catalog}:
+            raise SettingsError(f"A class painting needs a backbone with an ImageNet classifier: use --backbone "
+                                f"efficientnet-lite2 ({net.name} has none).")
+        index = class_index(settings.target_class)
+        return ["logits"], lambda out: tf.reshape(tf.cast(out[0], tf.float32), (-1, net.layer("logits").channels))[:, index]
+    spec = check_spec(net, parse_layer_spec(settings.target))
+    if channels is not None:
+        picks = tf.constant(list(channels), tf.int32)
+
+        def atlas(out):
+            f = tf.reduce_mean(tf.cast(out[0], tf.float32), axis=[1, 2])  # [B * views, C]
+            per_picture = tf.shape(f)[0] // tf.size(picks)
+            return tf.gather(f, tf.repeat(picks, per_picture), axis=1, batch_dims=1)
+
+        return [spec.name], atlas
+    if spec.channel is None:
+        return [spec.name], lambda out: tf.reduce_mean(tf.cast(out[0], tf.float32), axis=[1, 2, 3])
+    return [spec.name], lambda out: tf.reduce_mean(tf.cast(out[0][..., spec.channel], tf.float32), axis=[1, 2])
+
+
+class Painting:
+    """A prepared painting: the network, the objective and the traced step, made once; `run()`
+    paints (call it again for another seed)."""
+
+    def __init__(self, settings, net, painter: FourierPainter):
+        self.settings, self.backbone, self.painter = settings, net, painter
+
+    @property
+    def traces(self) -> int:
+        return self.painter.traces
+
+    def run(self, *, seed: int | None = None, progress=None) -> np.ndarray:
+        """The painting(s): float32 RGB in [0, 255], [h, w, 3] (or [B, h, w, 3] for a batch)."""
+        from ..settings import rng
+        from .dreamer import DreamProgress
+
+        painter, settings = self.painter, self.settings
+        size = (painter.height, painter.width)
+        report = None
+        if progress is not None:
+            def report(step: int, value: float) -> None:
+                progress(DreamProgress(1, 1, step, settings.steps, size, value, (size,), painter.precision,
+                                       lambda: painter.pixels(painter.spectrum).numpy()[0]))
+        out = painter.run(rng(settings.seed if seed is None else seed), settings.steps, report)
+        return out[0] if painter.batch == 1 else out
+
+
+def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
+    """A Painting for a ClassSettings or VisualizeSettings. channels: paint one picture per channel
+    of the settings' layer, in one batch (see `painting_objective`)."""
+    from .._tf import quiet_tensorflow
+    from ..backbones import load_backbone
+    from ..backbones.base import resolve_precision
+    from ..settings import parse_size
+    from .dreamer import Stage
+
+    if progress is not None:
+        progress(Stage(f"loading {settings.backbone}"))
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    layers, objective = painting_objective(net, settings, channels)
+    height, width = parse_size(settings.size)
+    robustness = Robustness(views=settings.views, blurred=settings.blurred_views, degrees=settings.rotate_jitter,
+                            size=min(224, height, width))
+    precision = resolve_precision(settings.precision, net)
+    if progress is not None:
+        progress(Stage("preparing the network"))
+    painter = FourierPainter(net, objective, layers, height, width, batch=len(channels) if channels else 1,
+                             learning_rate=settings.learning_rate, decay=settings.decay, robustness=robustness,
+                             precision=precision)
+    return Painting(settings, net, painter)

