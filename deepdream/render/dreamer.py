@@ -169,13 +169,71 @@ class Dreamer:
                 return keep_chroma(snapshot, original)
 
             progress = finishing(progress, colours)
-        out = octave_loop(self.tiled, rgb, octaves=settings.octaves, octave_scale=settings.octave_scale,
-                          steps=settings.steps, step_size=settings.step_size,
-                          rng=rng(settings.seed if seed is None else seed), transforms=self.transforms,
-                          mask=mask, progress=progress)
+        out = self.render(rgb, rng=rng(settings.seed if seed is None else seed), mask=mask, progress=progress)
         if settings.preserve_colors:
             out = keep_chroma(out, rgb)
         return _like(image, out, loaded)
+
+
+    def render(self, rgb: np.ndarray, *, rng, mask=None, progress=None) -> np.ndarray:
+        """The dream itself, on RGB float32 [H, W, 3] in [0, 255]: the octave loop."""
+        settings = self.settings
+        return octave_loop(self.tiled, rgb, octaves=settings.octaves, octave_scale=settings.octave_scale,
+                           steps=settings.steps, step_size=settings.step_size, rng=rng,
+                           transforms=self.transforms, mask=mask, progress=progress)
+
+
+class ClassDreamer(Dreamer):
+    """`dream --class NAME` on a photo: the class painted into the photo the way a class painting
+    is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
+    colour, and the network sees random half-size crops of it (turned, some blurred), so the class
+    appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
+    `PAINT_STEPS_PER_STEP x --steps x --octaves` steps (160 at the defaults); `--step-size` scales
+    its learning rate (0.01 at the default 5)."""
+
+    PAINT_STEPS_PER_STEP = 4
+
+    def __init__(self, settings, backbone, objective, mask=None):
+        self.settings, self.backbone, self.objective, self.mask = settings, backbone, objective, mask
+        self._painters: dict = {}
+
+    @property
+    def traces(self) -> int:
+        return sum(p.traces for p in self._painters.values())
+
+    def render(self, rgb: np.ndarray, *, rng, mask=None, progress=None) -> np.ndarray:
+        import tensorflow as tf
+
+        from ..backbones.base import resolve_precision
+        from ..classes import class_index
+        from .param import FourierPainter, Robustness
+
+        settings = self.settings
+        height, width = rgb.shape[:2]
+        painter = self._painters.get((height, width))
+        if painter is None:
+            index = class_index(settings.target_class)
+            channels = self.backbone.layer("logits").channels
+
+            def logit(out):
+                return tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))[:, index]
+
+            robustness = Robustness(views=4, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
+                                    size=min(224, height, width))
+            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
+                                     learning_rate=0.002 * settings.step_size, robustness=robustness,
+                                     precision=resolve_precision(settings.precision, self.backbone))
+            self._painters[(height, width)] = painter
+        steps = self.PAINT_STEPS_PER_STEP * settings.steps * settings.octaves
+        report = None
+        if progress is not None:
+            size = (height, width)
+
+            def report(step: int, value: float) -> None:
+                progress(DreamProgress(1, 1, step, steps, size, value, (size,), painter.precision,
+                                       lambda: painter.pixels(painter.spectrum).numpy()[0]))
+        out = painter.run(rng, steps, report, base=rgb, weight=mask)[0]
+        return out
 
 
 def finishing(progress, finish: Callable[[np.ndarray], np.ndarray]):
@@ -286,8 +344,10 @@ def prepare(settings, *, like=None, progress=None) -> Dreamer:
         objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
     elif settings.target_class is not None:
         objective = class_objective(net, settings.target_class)
-        if settings.layers:
-            objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
+        if not settings.layers:
+            stage("preparing the network")
+            return ClassDreamer(settings, net, objective, mask)
+        objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
     else:
         specs = [parse_layer_spec(s) for s in settings.layers] or \
                 [LayerSpec(name, None, weight) for name, weight in net.default_layers]

@@ -87,7 +87,7 @@ class FourierPainter:
 
     def __init__(self, backbone, objective: Callable, layers, height: int, width: int, *, batch: int = 1,
                  learning_rate: float = 0.05, decay: float = 1.0, robustness: Robustness = Robustness(),
-                 precision: str = "float32", phase_only: bool = False, contrast: float = 1.0, base=None):
+                 precision: str = "float32"):
         import tensorflow as tf
 
         self.backbone = backbone
@@ -98,11 +98,10 @@ class FourierPainter:
         self.precision = precision
         self.features = backbone.feature_model(list(layers), precision)
         self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
-        self.phase_only, self.contrast = phase_only, contrast
-        # a picture to start from (RGB [h, w, 3] in [0, 255]): the coefficients then paint what is added to it
-        self.base = None if base is None else tf.constant(
-            np.log(np.clip(np.asarray(base, np.float32) / 255.0, 0.01, 0.99) /
-                   (1 - np.clip(np.asarray(base, np.float32) / 255.0, 0.01, 0.99)))[None].astype(np.float32))
+        # a picture to start from (its logit, [1, h, w, 3]) and a weight map of where the painting
+        # may change it ([1, h, w, 1]): zeros and ones when painting from noise
+        self.base = tf.Variable(tf.zeros((1, height, width, 3)))
+        self.weight = tf.Variable(tf.ones((1, height, width, 1)))
         self.mix = tf.constant(COLOR_MIX.T)
         shape = (2, batch, 3, height, width // 2 + 1)
         self.spectrum = tf.Variable(tf.zeros(shape))
@@ -116,19 +115,11 @@ class FourierPainter:
         """The pictures (RGB in [0, 255], [B, h, w, 3]) that the coefficients [2, B, 3, h, w/2+1] make."""
         import tensorflow as tf
 
-        if self.phase_only:  # magnitude fixed at 1/f, the phase (spectrum[0]) free
-            coefficients = tf.complex(tf.cos(spectrum[0]), tf.sin(spectrum[0])) * tf.cast(self.scale, tf.complex64)
-            decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width])
-            spread = tf.math.reduce_std(decorrelated, axis=[1, 2, 3], keepdims=True)
-            decorrelated = decorrelated / (spread + 1e-6) * self.contrast
-        else:
-            coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
-            decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
+        coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
+        decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
         decorrelated = tf.transpose(decorrelated, [0, 2, 3, 1])  # [B, h, w, 3]
         mixed = tf.reshape(tf.reshape(decorrelated, [-1, 3]) @ self.mix, tf.shape(decorrelated))
-        if self.base is not None:
-            mixed = mixed + self.base
-        return tf.sigmoid(mixed) * 255.0
+        return tf.sigmoid(self.base + self.weight * mixed) * 255.0
 
     def _blur_some(self, seen, sigma):
         """The last `blurred` views of each picture blurred by a Gaussian of `sigma` pixels."""
@@ -179,17 +170,25 @@ class FourierPainter:
         self.spectrum.assign_add(self.learning_rate * m_hat / (tf.sqrt(v_hat) + 1e-8))  # ascent
         return total / float(self.batch * views)
 
-    def run(self, rng, steps: int, progress: Callable[[int, float], None] | None = None) -> np.ndarray:
+    def run(self, rng, steps: int, progress: Callable[[int, float], None] | None = None, *, base=None,
+            weight=None) -> np.ndarray:
         """Paint: `steps` Adam steps from small random coefficients drawn from `rng`; returns the
-        pictures, float32 RGB [B, h, w, 3] in [0, 255]. progress(step, value) after each step."""
+        pictures, float32 RGB [B, h, w, 3] in [0, 255]. progress(step, value) after each step.
+
+        base: a picture to start from instead (RGB [h, w, 3] in [0, 255]): the coefficients start at
+        zero and paint what is added to it (in the sigmoid's logit space, so it stays in range).
+        weight: [h, w] in [0, 1], where the painting may change the base (a mask)."""
         import tensorflow as tf
 
-        if self.base is not None:
-            self.spectrum.assign(tf.zeros_like(self.spectrum))
-        elif self.phase_only:
-            self.spectrum.assign(rng.uniform(-np.pi, np.pi, size=self.spectrum.shape).astype(np.float32))
-        else:
+        if base is None:
+            self.base.assign(tf.zeros_like(self.base))
             self.spectrum.assign(rng.normal(0.0, 0.01, size=self.spectrum.shape).astype(np.float32))
+        else:
+            level = np.clip(np.asarray(base, np.float32) / 255.0, 0.004, 0.996)
+            self.base.assign(np.log(level / (1.0 - level))[None])
+            self.spectrum.assign(tf.zeros_like(self.spectrum))
+        self.weight.assign(np.ones(self.weight.shape, np.float32) if weight is None
+                           else np.asarray(weight, np.float32)[None, ..., None])
         for variable in (self.m, self.v):
             variable.assign(tf.zeros_like(variable))
         self.t.assign(0.0)
