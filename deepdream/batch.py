@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import DeepDreamError, InputError, OutputError, SettingsError
+from ._install import extra_hint
 from .settings import DreamSettings
 
 #: What an input folder contributes: its files with these extensions (not its subfolders).
@@ -35,7 +36,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tif": ".tif"}
 #: How a swept setting is named in output file names (other settings: their flag without dashes).
 SWEEP_LABELS = {"layers": "layer", "target_class": "class", "seed": "seed"}
-RAY_MISSING = 'Ray is not installed; --ray needs it: pip install "deepdream[ray]" (or pip install ".[ray]" from a clone).'
+RAY_MISSING = f'Ray is not installed; --ray needs it: {extra_hint("ray")}.'
 #: Times an item is sent again after the worker rendering it died.
 ATTEMPTS = 3
 

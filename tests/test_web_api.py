@@ -286,7 +286,7 @@ def test_serve_without_the_web_extra_says_what_to_install():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert 'pip install "deepdream[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
+    assert 'pip install "deepdream-studio[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
 
 
 def test_serve_on_a_port_in_use_is_one_line():

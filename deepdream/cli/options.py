@@ -128,7 +128,7 @@ Ray = Annotated[Optional[str], typer.Option(
     "--ray", metavar="local|ADDRESS", show_default=False,
     help="Run on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
          "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
-         "pip install \"deepdream[ray]\".")]
+         "pip install \"deepdream-studio[ray]\".")]
 Workers = Annotated[Optional[int], typer.Option(
     "--workers", metavar="N", show_default=False,
     help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
