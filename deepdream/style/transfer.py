@@ -311,6 +311,9 @@ def stylize(content, style=None, settings: StyleSettings | None = None, *, progr
     Returns a PIL image (alpha of the content kept) for a PIL image or path, an RGB float32 array in
     [0, 255] for an array.
     """
+    from .._tf import quiet_tensorflow
+
+    quiet_tensorflow()
     if style is not None:
         overrides["styles"] = list(style) if isinstance(style, (list, tuple)) else [style]
     settings = _settings(StyleSettings, settings, overrides)
@@ -329,6 +332,9 @@ def synthesize_texture(sample, size=None, settings: TextureSettings | None = Non
     of `sample` (a PIL image, path or array), grown from noise. settings: a TextureSettings, whose
     fields keyword arguments override (sample_scale resizes the sample first; 1 keeps its pixels'
     scale). Returns a PIL image, or an RGB float32 array for an array sample."""
+    from .._tf import quiet_tensorflow
+
+    quiet_tensorflow()
     if size is not None:
         overrides["size"] = size
     settings = _settings(TextureSettings, settings, overrides)
