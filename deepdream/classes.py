@@ -53,6 +53,11 @@ def class_index(text) -> int:
         listed = ", ".join(f"{i} {names[i]}" for i in found[:5]) + (", ..." if len(found) > 5 else "")
         raise SettingsError(f"--class {given!r} matches {len(found)} classes ({listed}); give one by "
                             f"number or full name (see `deepdream classes {given}`).")
-    close = difflib.get_close_matches(given.lower(), lowered, n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(names[lowered.index(c)]) for c in close)}?" if close else ""
+    close = difflib.get_close_matches(given.lower(), list(dict.fromkeys(lowered)), n=3, cutoff=0.6)
+
+    def option(name: str) -> str:  # 'crane' (134 or 517): two classes have that name
+        same = [str(i) for i, n in enumerate(lowered) if n == name]
+        return repr(names[lowered.index(name)]) + (f" ({' or '.join(same)})" if len(same) > 1 else "")
+
+    hint = f" Did you mean {', '.join(option(c) for c in close)}?" if close else ""
     raise SettingsError(f"Unknown ImageNet class {given!r}.{hint} `deepdream classes WORD` lists the names.")

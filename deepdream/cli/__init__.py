@@ -127,7 +127,7 @@ def run(args=None) -> int:
     except click.ClickException as e:
         typer.echo(f"deepdream: error: {' '.join(e.format_message().split())}", err=True)
         return e.exit_code
-    except (KeyboardInterrupt, click.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         code = 130
     if code == 130:
         typer.echo(f"deepdream: interrupted; {_interrupted[0]}.", err=True)

@@ -9,8 +9,8 @@ import typer
 
 from ..settings import ClassSettings
 from . import app, next_free
-from .common import check_save_every, given_settings, save_result, snapshot_saver
-from .options import Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
+from .common import check_save_every, describe, given_settings, save_dry_run, save_result, snapshot_saver
+from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
 @app.command("class")
@@ -26,6 +26,7 @@ def paint(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -43,6 +44,15 @@ def paint(
         name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
         output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
     images.check_output_path(output, overwrite=overwrite)
+    if dry_run:
+        from ..classes import described, class_index
+        from ..render.dreamer import check
+
+        check(settings)
+        size = settings.size if isinstance(settings.size, str) else "x".join(map(str, settings.size))
+        save_dry_run(output, f"{size}, {describe(settings)}".replace(
+            f"class {settings.target_class}", f"class {described(class_index(settings.target_class))}"), save_every)
+        return
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
         dreamer = prepare(settings, progress=progress)
@@ -61,5 +71,7 @@ def classes(word: Annotated[Optional[str], typer.Argument(metavar="WORD", show_d
         from ..errors import SettingsError
 
         raise SettingsError(f"No ImageNet class name contains {word!r}; try a shorter word.")
+    from ..classes import SAME_NAME
+
     for index, name in found:
-        typer.echo(f"{index:>4}  {name}")
+        typer.echo(f"{index:>4}  {name}" + (f" ({SAME_NAME[index]})" if index in SAME_NAME else ""))

@@ -132,3 +132,6 @@ Ray = Annotated[Optional[str], typer.Option(
 Workers = Annotated[Optional[int], typer.Option(
     "--workers", metavar="N", show_default=False,
     help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
+DryRun = Annotated[bool, typer.Option(
+    "--dry-run", help="Read and check every input and setting (files decode, layers and classes exist on the "
+                      "backbone, the output can be written), say what would be written, and write nothing.")]

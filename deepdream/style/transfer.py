@@ -268,6 +268,19 @@ def _check_min(size, backbone, what: str) -> None:
             f"{backbone.min_size} pixels on each side.")
 
 
+def check_layers(inputs: StyleInputs, settings) -> None:
+    """What run_style / run_texture check before their work (--dry-run): the backbone and its
+    weights load, the picture is large enough for it, every content and style layer exists."""
+    from ..backbones import load_backbone
+
+    net = load_backbone(settings.backbone, settings.weights)
+    _check_min(inputs.size, net, "texture" if inputs.content is None else "content image")
+    content, style = default_layers(net)
+    if inputs.content is not None:
+        layer_weights(settings.content_layers, net, content)
+    layer_weights(settings.style_layers, net, style)
+
+
 def run_style(inputs: StyleInputs, settings: StyleSettings, progress=None) -> np.ndarray:
     """Load the backbone and style `inputs` (from prepare_style): an RGB float32 array."""
     from ..backbones import load_backbone
