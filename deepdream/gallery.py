@@ -158,11 +158,14 @@ def _font(size: int):
 
 
 def _fit_text(draw, text: str, font, width: int) -> str:
+    """The text, shortened with "…" to fit `width`; a channel's label loses the middle of its layer
+    name, never its channel number (block5a_exp…:12)."""
     if draw.textlength(text, font=font) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
+    head, tail = (text.rsplit(":", 1)[0], ":" + text.rsplit(":", 1)[1]) if ":" in text else (text, "")
+    while head and draw.textlength(head + "…" + tail, font=font) > width:
+        head = head[:-1]
+    return head + "…" + tail
 
 
 def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell: int, columns: int | None = None,

@@ -438,6 +438,9 @@ class StyleSettings(_GatysSettings):
         self._texts("masks")
         self._texts("content_layers")
         self._set("content_layers", _layer_texts(self.content_layers))
+        if self.style_blend is not None and len(self.styles) == 1:
+            raise SettingsError("--style-blend weighs several styles, and there is one --style; give more --style "
+                                "pictures, or leave --style-blend out.")
         if self.style_blend is not None:
             self._set("style_blend", tuple(parse_blend(self.style_blend, len(self.styles) or None)))
         if self.masks and self.styles and len(self.masks) != len(self.styles):

@@ -42,3 +42,57 @@ def test_the_python_api_keeps_tensorflow_start_up_chatter_off_stderr():
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
     assert result.stderr == ""
+
+
+def test_a_channel_label_too_long_for_its_cell_keeps_its_channel_number():
+    from PIL import Image, ImageDraw
+
+    from deepdream.gallery import _fit_text, _font
+
+    draw, font = ImageDraw.Draw(Image.new("RGB", (10, 10))), _font(13)
+    label = _fit_text(draw, "block5a_expand:12", font, 70)
+    assert label.endswith("…:12") and label.startswith("block") and draw.textlength(label, font=font) <= 70
+    assert _fit_text(draw, "block5a_expand_and_more", font, 70).endswith("…")  # other labels: cut at the end
+
+
+def test_style_blend_with_one_style_is_refused():
+    import pytest
+
+    from deepdream.errors import SettingsError
+    from deepdream.settings import StyleSettings
+
+    with pytest.raises(SettingsError, match=r"^--style-blend weighs several styles, and there is one --style; "):
+        StyleSettings(styles=("a.png",), style_blend="0.7")
+    assert StyleSettings(styles=("a.png", "b.png"), style_blend="3,1").style_blend == (0.75, 0.25)
+
+
+def test_help_shows_each_commands_real_defaults_and_optional_arguments():
+    from conftest import cli
+
+    dream, style, texture = (cli(c, "--help").stdout for c in ("dream", "style", "texture"))
+    assert "INPUT_dream.png" in dream and "INPUT_style.png" in style and "INPUT_texture.png" in texture
+    assert "INPUT_MODE" not in dream + style + texture
+    assert re.search(r"--seed N\s+Random seed[^\[]*\[default: 0\]", " ".join(dream.split())), dream
+    assert "[default: 0]" in " ".join(cli("batch", "--help").stdout.split())  # the sweep's --seed too, once
+    assert cli("classes", "--help").stdout.startswith("Usage: deepdream classes [OPTIONS] [WORD]")
+    assert cli("dream", "--help").stdout.startswith("Usage: deepdream dream [OPTIONS] INPUT")
+
+
+def test_the_missing_weights_message_names_both_networks_that_work_offline(tmp_path, monkeypatch):
+    from conftest import SAMPLES, cli
+
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no Keras cache either
+    result = cli("dream", SAMPLES / "chelsea.png", "-b", "googlenet", "-o", tmp_path / "out.png", "--dry-run")
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("or use --backbone efficientnet-lite2 (the default) or vgg16, which work "
+                                          "offline.")
+
+
+def test_the_long_run_warning_suggests_only_options_the_command_has():
+    from deepdream.cli import app  # noqa: F401  (the commands, registered)
+    from deepdream.progress import _Bar
+
+    assert _Bar("painting").faster == "fewer --steps or a smaller --size"  # `class` has no --max-side
+    assert _Bar("texture").faster == "fewer --iterations or a smaller --size"
+    assert _Bar("dreaming").faster == "fewer --steps or a smaller --max-side"

@@ -25,7 +25,9 @@ def _plain_argument_help() -> None:
     if argument is None:
         return
     if hasattr(argument, "_usage_display_name"):
-        argument._usage_display_name = lambda self: self.display_name_raw + ("..." if self.nargs != 1 else "")
+        argument._usage_display_name = lambda self: (
+            (self.display_name_raw + ("..." if self.nargs != 1 else "")) if self.required
+            else f"[{self.display_name_raw}]")
     if hasattr(argument, "display_type_rich"):
         argument.display_type_rich = lambda self, ctx=None: ""
 

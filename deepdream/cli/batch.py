@@ -16,7 +16,7 @@ from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
               "(not their sum, as in `dream`; put a sum in a --settings file). Default: the backbone's own.",
-    "seed": "Random seed; repeat to sweep: one render per seed.  [default: 0]",
+    "seed": "Random seed; repeat to sweep: one render per seed.",
     "target_class": "ImageNet class (name or number) to push the picture toward; repeat to sweep: one render "
                     "per class.",
 }

@@ -14,8 +14,8 @@ import typer
 from ..settings import StyleSettings, TextureSettings
 from . import _quiet_tensorflow, app
 from .common import check_save_every, given_settings, output_path, save_dry_run, save_result, snapshot_saver
-from .options import DryRun, InputImage, MaxSide, Output, Overwrite, Quiet, SaveEvery, Seed, SettingsFile, TileSize, \
-    Weights, setting
+from .options import DryRun, InputImage, MaxSide, Overwrite, Quiet, SaveEvery, Seed, SettingsFile, StyleOutput, \
+    TextureOutput, TileSize, Weights, setting
 
 S, T = StyleSettings, TextureSettings
 Strings = Optional[List[str]]
@@ -25,7 +25,7 @@ Strings = Optional[List[str]]
 def style(
     input: InputImage,
     style_image: Annotated[Optional[List[Path]], setting(S, "styles", "-s", "--style", metavar="FILE")] = None,
-    output: Output = None,
+    output: StyleOutput = None,
     style_blend: Annotated[Optional[str], setting(S, "style_blend", metavar="W,W")] = None,
     mask: Annotated[Optional[List[Path]], setting(S, "masks", metavar="FILE")] = None,
     backbone: Annotated[Optional[str], setting(S, "backbone", "-b", "--backbone", metavar="NAME")] = None,
@@ -93,7 +93,7 @@ def texture(
     input: Annotated[Path, typer.Argument(metavar="INPUT", help="Texture sample to grow a new texture from.",
                                           show_default=False)],
     size: Annotated[Optional[str], setting(T, "size", metavar="WxH")] = None,
-    output: Output = None,
+    output: TextureOutput = None,
     backbone: Annotated[Optional[str], setting(T, "backbone", "-b", "--backbone", metavar="NAME")] = None,
     weights: Weights = None,
     style_layer: Annotated[Strings, setting(T, "style_layers", metavar="SPEC")] = None,
