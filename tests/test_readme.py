@@ -54,7 +54,7 @@ def test_the_readme_has_commands_to_check():
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_readme_command_runs_as_written(command, tmp_path, monkeypatch):
+def test_every_readme_command_runs_as_written(command):
     """Run from the repository's root (its files as the README names them) with --dry-run, so
     nothing is written there; a file the README makes with one command and uses in the next is not
     assumed."""
