@@ -439,6 +439,7 @@ class StyleSettings(_GatysSettings):
         self._texts("content_layers")
         self._set("content_layers", _layer_texts(self.content_layers))
         if self.style_blend is not None and len(self.styles) == 1:
+            parse_blend(self.style_blend)  # a weight that is no number says so first
             raise SettingsError("--style-blend weighs several styles, and there is one --style; give more --style "
                                 "pictures, or leave --style-blend out.")
         if self.style_blend is not None:
