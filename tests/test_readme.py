@@ -5,6 +5,7 @@ covered the day they are added; one this test cannot run fails it, loudly."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 
@@ -17,6 +18,8 @@ from conftest import ROOT, cli
 NOT_RENDERS = {"serve", "weights"}
 #: Commands that only list things: run as they are (cheap).
 LISTINGS = {"layers", "classes", "backbones", "presets"}
+#: The modules of the optional extras some commands need.
+EXTRA_MODULES = {"ray": ("ray",), "video": ("av", "cv2")}
 #: A placeholder in a synopsis (`deepdream dream INPUT [-o OUTPUT]`, `--class NAME`, `SHEET.png`).
 PLACEHOLDER = re.compile(r"^(\[.*|.*\]|\.\.\.|[A-Z][A-Z_]*(\.[a-z]+)?|[A-Z]+,[A-Z,]+|-.*=[A-Z_]+)$")
 
@@ -80,6 +83,12 @@ def test_every_readme_command_runs_as_written(command):
     args = words[1:] if listing else [*words[1:], "--dry-run"]
     result = cli(*args, cwd=ROOT)
     assert sorted(p.name for p in ROOT.iterdir()) == before, "a README command wrote into the repository"
+    extras = {"ray": "--ray" in words, "video": words[1] in ("zoom", "video")}
+    missing = [extra for extra, needed in extras.items()
+               if needed and any(importlib.util.find_spec(m) is None for m in EXTRA_MODULES[extra])]
+    if missing and result.returncode == 2:  # an optional extra not installed here: it must say how to get it
+        assert f'pip install "deepdream-studio[{missing[0]}]"' in result.stderr, result.stderr
+        return
     needs = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-b", "--backbone")]
     if needs and not weights_status(needs[-1]).available and result.returncode == 2:
         # the README adds this network's weights file first (`deepdream weights add`); here it is
