@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import DeepDreamError, InputError, OutputError, SettingsError
+from ._install import extra_hint
 from .settings import DreamSettings
 
 #: What an input folder contributes: its files with these extensions (not its subfolders).
@@ -35,7 +36,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tif": ".tif"}
 #: How a swept setting is named in output file names (other settings: their flag without dashes).
 SWEEP_LABELS = {"layers": "layer", "target_class": "class", "seed": "seed"}
-RAY_MISSING = 'Ray is not installed; --ray needs it: pip install "deepdream[ray]" (or pip install ".[ray]" from a clone).'
+RAY_MISSING = f'Ray is not installed; --ray needs it: {extra_hint("ray")}.'
 #: Times an item is sent again after the worker rendering it died.
 ATTEMPTS = 3
 
@@ -151,12 +152,7 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
     files = expand_inputs(inputs)
     combos = sweep_settings(settings, sweep)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"Output folder '{out_dir}' is a file; give a folder for --out.")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"Cannot create output folder '{out_dir}' ({e.strerror}).") from None
+    check_folder(out_dir)
     items, skipped, ordered, taken = [], [], [], {}
     for path in files:
         for item_settings, values in combos:
@@ -166,7 +162,8 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
                                     f"rename one or run them in separate batches.")
             taken[output] = path
             item = Item(path, output, item_settings, values)
-            images.check_output_path(output, inputs=files, overwrite=True)
+            if out_dir.is_dir():  # else check_folder said it can be made, and nothing in it is an input
+                images.check_output_path(output, inputs=files, overwrite=True)
             ordered.append(item)
             if output.exists() and not overwrite and (keep is None or keep(item)):
                 skipped.append(item)
@@ -175,24 +172,44 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
     return Plan(items, skipped, files, ordered)
 
 
+def check_folder(out_dir: Path) -> None:
+    """The output folder is a folder, or can be made (its nearest existing parent is a writable
+    folder): an OutputError before any work otherwise. Makes nothing."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputError(f"Output folder '{out_dir}' is a file; give a folder for --out.")
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise OutputError(f"Output folder '{out_dir}' is not writable; choose another folder or fix its permissions.")
+        return
+    parent = out_dir.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"Cannot create output folder '{out_dir}': '{parent}' is not a writable folder.")
+
+
+def make_folder(out_dir: Path) -> None:
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"Cannot create output folder '{out_dir}' ({e.strerror}).") from None
+
+
 def check_layers(settings_list: Iterable[DreamSettings]) -> None:
-    """Every layer named exists in its backbone (its channel in range): a SettingsError before any
-    work otherwise. Loads each backbone named (once per process)."""
-    from ._tf import quiet_tensorflow
-    from .backbones import load_backbone
-    from .objectives import check_spec, parse_layer_spec
+    """Every layer named exists in its backbone (its channel in range), every class too, and the
+    guides and masks decode: a SettingsError before any work otherwise. Loads each backbone named
+    (once per process); each distinct objective is checked once."""
+    from .render.dreamer import check
+
+    def name(value):
+        return value if value is None or isinstance(value, (str, int)) else id(value)  # an in-memory image
 
     seen = set()
     for s in settings_list:
-        if s.auto_layer:
-            continue
-        for spec in s.layers:
-            if (s.backbone, s.weights, spec) in seen:
-                continue
-            seen.add((s.backbone, s.weights, spec))
-            parsed = parse_layer_spec(spec)
-            quiet_tensorflow()
-            check_spec(load_backbone(s.backbone, s.weights), parsed)
+        key = (s.backbone, s.weights, s.layers, s.target_class, tuple(map(name, s.guide)), name(s.mask))
+        if key not in seen:
+            seen.add(key)
+            check(s)
 
 
 # ---------------------------------------------------------------------------- rendering (shared by both ways)
@@ -585,14 +602,26 @@ def batch(inputs, out_dir, settings: DreamSettings | dict | None = None, *, swee
     ray: None (this process), "local" (a local Ray cluster of `workers` actors) or a cluster
     address. A broken input is skipped and reported in the summary; bad options raise before any
     work. progress: see `run`. Returns a BatchSummary (`.ok`, `.written`, `.failed`, ...)."""
-    from .api import dream_settings
-
     if ray:
         import_ray()
     check_workers(workers)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    the_plan = batch_plan(inputs, out_dir, settings, sweep=sweep, overwrite=overwrite, format=format, **options)
+    make_folder(out_dir)
+    return run(the_plan, overwrite=overwrite, ray=ray, workers=workers, progress=progress)
+
+
+def batch_plan(inputs, out_dir, settings: DreamSettings | dict | None = None, *,
+               sweep: Mapping[str, Sequence] | None = None, overwrite: bool = False, format: str = "png",
+               **options) -> Plan:
+    """What `batch` would do, checked (inputs found, outputs named, every layer and class on its
+    backbone), with nothing written and no folder made: `deepdream batch --dry-run`."""
+    from .api import dream_settings
+
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
     settings = dream_settings(settings, **options)
     the_plan = plan(inputs, out_dir, settings, sweep, format=format, overwrite=overwrite)
-    check_layers(item.settings for item in the_plan.items)
-    return run(the_plan, overwrite=overwrite, ray=ray, workers=workers, progress=progress)
+    check_layers(item.settings for item in the_plan.ordered)
+    return the_plan

@@ -30,6 +30,11 @@ class WeightsError(DeepDreamError):
     """A backbone's weights file is missing, of the wrong format, or of another network."""
 
 
+def nearest(name: str, choices, n: int = 5) -> list[str]:
+    """The n choices most like name, closest first (for errors that list a few names, never all)."""
+    return difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=0.0)
+
+
 def suggest(name: str, choices) -> str:
     """' Did you mean X?' for the closest of choices, or ''."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)

@@ -87,7 +87,7 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
             channels: int | None = None, classes: Sequence | None = None, cell: int = CELL, columns: int | None = None,
             quick: bool = True, ray: str | None = None, workers: int | None = None, overwrite: bool = False,
             progress: Callable[[object], None] | None = None, typed: Sequence[str] | None = None,
-            **options) -> Gallery:
+            dry_run: bool = False, **options) -> Gallery:
     """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
     first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
     dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
@@ -96,7 +96,8 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
     octaves and steps unless they are among `typed` (the settings the caller chose; default: the
     names in `options`). The HTML gives each cell's full-size command: the settings given (not the
-    quick ones), at the image's own size. ray/workers: as `batch`."""
+    quick ones), at the image's own size. ray/workers: as `batch`. dry_run: check everything and
+    return the plan (cells to make, summary None) without writing anything."""
     from . import images
     from .api import dream_settings
 
@@ -124,9 +125,12 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
         return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
 
     the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
-    from .batch import check_layers
+    from .batch import check_layers, make_folder
 
-    check_layers(item.settings for item in the_plan.items)
+    check_layers(item.settings for item in the_plan.ordered)
+    if dry_run:
+        return Gallery(sheet, page, the_plan.ordered, labels, [], None)
+    make_folder(cells_dir)
     summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress)
     cells = the_plan.ordered
     commands = []
@@ -154,11 +158,14 @@ def _font(size: int):
 
 
 def _fit_text(draw, text: str, font, width: int) -> str:
+    """The text, shortened with "…" to fit `width`; a channel's label loses the middle of its layer
+    name, never its channel number (block5a_exp…:12)."""
     if draw.textlength(text, font=font) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
+    head, tail = (text.rsplit(":", 1)[0], ":" + text.rsplit(":", 1)[1]) if ":" in text else (text, "")
+    while head and draw.textlength(head + "…" + tail, font=font) > width:
+        head = head[:-1]
+    return head + "…" + tail
 
 
 def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell: int, columns: int | None = None,

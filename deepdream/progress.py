@@ -6,6 +6,11 @@ import contextlib
 from typing import Callable
 
 
+#: What makes a long run shorter, by the bar's label: only options the command has.
+FASTER = {"painting": "fewer --steps or a smaller --size", "texture": "fewer --iterations or a smaller --size",
+          "styling": "fewer --iterations or a smaller --max-side"}
+
+
 class _Bar:
     """One Rich bar on stderr: elapsed time and ETA first (so a narrow terminal still shows them),
     then the bar and what is being done. It is started by the first update or stage, so an error
@@ -25,6 +30,7 @@ class _Bar:
         self.console = Console(stderr=True)
         self.progress = Progress(*columns, console=self.console)
         self.label = label
+        self.faster = FASTER.get(label, "fewer --steps or a smaller --max-side")
         self.task = None
         self.warned = False
 
@@ -53,7 +59,7 @@ class _Bar:
             if remaining > limit:
                 hours = remaining / 3600
                 self.console.print(f"deepdream: this run will take about {hours:,.1f} hours at this speed "
-                                   f"(Ctrl-C stops it; fewer --steps or a smaller --max-side is faster)")
+                                   f"(Ctrl-C stops it; {self.faster} is faster)")
 
     def stop(self) -> None:
         if self.task is not None:

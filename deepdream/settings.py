@@ -575,6 +575,10 @@ class StyleSettings(_GatysSettings):
         self._texts("masks")
         self._texts("content_layers")
         self._set("content_layers", _layer_texts(self.content_layers))
+        if self.style_blend is not None and len(self.styles) == 1:
+            parse_blend(self.style_blend)  # a weight that is no number says so first
+            raise SettingsError("--style-blend weighs several styles, and there is one --style; give more --style "
+                                "pictures, or leave --style-blend out.")
         if self.style_blend is not None:
             self._set("style_blend", tuple(parse_blend(self.style_blend, len(self.styles) or None)))
         if self.masks and self.styles and len(self.masks) != len(self.styles):

@@ -52,3 +52,24 @@ def render(backbone, rgb, objective, *, octaves=4, octave_scale=1.4, steps=10, s
     tiled = tiled or TiledGradient(backbone, objective, tile_size, precision=precision, tile_batch=tile_batch)
     return octave_loop(tiled, rgb, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
                        rng=rng(seed), transforms=transforms, mask=mask, progress=progress)
+
+
+def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """Run `deepdream ARGS` in this process (no Python or TensorFlow start-up: fast) as `main` does,
+    capturing its exit code, stdout and stderr; cwd: the folder to run it from."""
+    import contextlib
+    import io
+
+    from deepdream.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.ExitStack() as stack:
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
+        try:
+            code = run([str(a) for a in args])
+        except SystemExit as e:  # pragma: no cover (run returns its code; a stray exit still counts)
+            code = e.code if isinstance(e.code, int) else 1
+    return subprocess.CompletedProcess(["deepdream", *map(str, args)], code, out.getvalue(), err.getvalue())

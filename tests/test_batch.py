@@ -99,7 +99,7 @@ def test_missing_ray_extra_says_how_to_install(photos, tmp_path):
                              "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
-                                     '"deepdream[ray]" (or pip install ".[ray]" from a clone).')
+                                     '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')
     assert not (tmp_path / "o").exists()
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli, run_cli
 from deepdream import api, images
 from deepdream.classes import class_index, search
 from deepdream.errors import SettingsError
@@ -23,8 +23,13 @@ def test_classes_by_name_number_or_part():
     assert search("retriever")[2] == (207, "golden retriever")
     with pytest.raises(SettingsError, match=r"Unknown ImageNet class 'golden retreiver'\. Did you mean 'golden retriever'"):
         class_index("golden retreiver")
-    with pytest.raises(SettingsError, match=r"matches 2 classes \(134 crane, 517 crane\)"):
+    with pytest.raises(SettingsError) as crane:  # two classes are named exactly "crane": say which is which
         class_index("crane")
+    assert str(crane.value) == ("--class 'crane' names 2 classes: 134 crane (the bird) and 517 crane (the lifting "
+                                "machine); give the number of the one you mean.")
+    with pytest.raises(SettingsError, match=r"names 2 classes: 638 maillot \(a dancer's or gymnast's leotard\) and "
+                                            r"639 maillot \(a one-piece bathing suit\)"):
+        class_index("maillot")
     with pytest.raises(SettingsError, match="numbered 0 to 999"):
         class_index("1000")
 
@@ -138,7 +143,7 @@ def test_class_and_classes_commands(tmp_path):
 ])
 def test_bad_classes_are_one_line(tmp_path, args, message):
     out = tmp_path / "out.png"
-    done = run_cli(*args, "-o", out, "-q") if args[0] != "classes" else run_cli(*args)
+    done = cli(*args, "-o", out, "-q") if args[0] != "classes" else cli(*args)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and message in lines[0], done.stderr

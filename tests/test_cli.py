@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli, run_cli
 
 FAST = ["-b", "vgg16", "--octaves", "2", "--steps", "2", "--tile-size", "64", "-q"]
 
@@ -63,6 +63,9 @@ def test_existing_output_needs_overwrite(small_png, tmp_path):
 
 @pytest.mark.parametrize("args,fragment", [
     (["--steps", "0"], "--steps must be at least 1 (got 0)"),
+    (["--steps", "ten"], "--steps must be a whole number (got 'ten')."),  # one line, not a box
+    (["--step-size", "strong"], "--step-size must be a number (got 'strong')."),
+    (["--stpes", "3"], "No such option: --stpes"),
     (["--steps", "-3"], "--steps must be at least 1 (got -3)"),
     (["--octaves", "0"], "--octaves must be"),
     (["--octave-scale", "1"], "--octave-scale must be greater than 1"),
@@ -85,7 +88,7 @@ def test_existing_output_needs_overwrite(small_png, tmp_path):
 ])
 def test_bad_settings_are_one_line(small_png, tmp_path, args, fragment):
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.png", "-b", "vgg16", *args, "-q"),
+    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "out.png", "-b", "vgg16", *args, "-q"),
                          fragment, tmp_path, before)
 
 
@@ -110,27 +113,27 @@ def test_bad_inputs_are_one_line(tmp_path):
         (tiny, "needs at least 32 pixels"),
     ]
     for source, fragment in cases:
-        assert_clean_failure(run_cli("dream", source, "-o", out, *FAST), fragment, tmp_path, before)
+        assert_clean_failure(cli("dream", source, "-o", out, *FAST), fragment, tmp_path, before)
 
 
 def test_bad_outputs_are_one_line(small_png, tmp_path):
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "no" / "out.png", *FAST),
+    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "no" / "out.png", *FAST),
                          "does not exist; create it first", tmp_path, before)
-    assert_clean_failure(run_cli("dream", small_png, "-o", small_png, "--overwrite", *FAST),
+    assert_clean_failure(cli("dream", small_png, "-o", small_png, "--overwrite", *FAST),
                          "would overwrite the input", tmp_path, before)
-    assert_clean_failure(run_cli("dream", small_png, "-o", tmp_path / "out.gif", *FAST),
+    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "out.gif", *FAST),
                          "use one of .png", tmp_path, before)
 
 
 def test_layers_and_backbones_commands():
-    result = run_cli("layers", "-b", "vgg16")
+    result = cli("layers", "-b", "vgg16")
     assert result.returncode == 0
     assert "block4_conv3          512      8  (default)" in result.stdout
-    result = run_cli("layers")  # the dream default: efficientnet-lite2
+    result = cli("layers")  # the dream default: efficientnet-lite2
     assert result.returncode == 0
     assert any(line.startswith("block6a_expand") and line.endswith("(default)") for line in result.stdout.splitlines())
-    result = run_cli("backbones")
+    result = cli("backbones")
     assert result.returncode == 0
     assert any(line.startswith("vgg16") and "ready" in line for line in result.stdout.splitlines())
     assert any(line.startswith("efficientnet-lite2") and "ready" in line for line in result.stdout.splitlines())
@@ -160,6 +163,7 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
         if proc.poll() is None:  # never leave a render running behind a failed test
             proc.kill()
             proc.communicate()
-    assert proc.returncode != 0
+    assert proc.returncode == 130
     assert "Traceback" not in err
+    assert err.splitlines()[-1] == "deepdream: interrupted; nothing written."  # said, not silent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]

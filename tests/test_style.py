@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli, run_cli
 
 SHALLOW = dict(content_layers=[("block2_conv2", 1.0)], style_layers=[("block1_conv1", 1.0), ("block2_conv1", 0.5)])
 
@@ -372,8 +372,9 @@ def test_parse_size_and_blend():
 def test_settings_record_paths_and_round_trip():
     from deepdream.settings import StyleSettings, TextureSettings
 
-    s = StyleSettings(styles=[SAMPLES / "rocket.jpg"], style_blend="1", content_layers=[("block4_conv2", 2)])
-    assert s.styles == (str(SAMPLES / "rocket.jpg"),) and s.style_blend == (1.0,)
+    s = StyleSettings(styles=[SAMPLES / "rocket.jpg", SAMPLES / "gravel.png"], style_blend="1,3",
+                      content_layers=[("block4_conv2", 2)])
+    assert s.styles == (str(SAMPLES / "rocket.jpg"), str(SAMPLES / "gravel.png")) and s.style_blend == (0.25, 0.75)
     assert s.content_layers == ("block4_conv2=2",)
     assert StyleSettings.from_dict(s.to_dict()) == s
     t = TextureSettings(size=(80, 40), seed=-5)
@@ -432,7 +433,7 @@ def files(tmp_path_factory):
     (["texture", "style.png", "--optimizer", "adamw"], "--optimizer must be one of lbfgs, adam"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
-    result = run_cli(*args, "-o", "out.png", cwd=files)
+    result = cli(*args, "-o", "out.png", cwd=files)  # in process: the process is not the point
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and message in lines[0], result.stderr

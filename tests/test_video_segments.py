@@ -169,7 +169,7 @@ def test_video_ray_without_the_extra_says_how_to_install(tmp_path, clip):
                              "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
-                                     '"deepdream[ray]" (or pip install ".[ray]" from a clone).')
+                                     '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')
     assert list(tmp_path.iterdir()) == []
 
 

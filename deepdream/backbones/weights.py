@@ -171,7 +171,7 @@ def missing_message(spec: WeightsFile, backbone_name: str, why: str) -> str:
            f"{keras_cache_dir()}")
     return (
         f"Backbone {backbone_name!r} needs the weights file '{spec.filename}' ({why}): {how}, or "
-        f"give its path with --weights FILE, or use --backbone vgg16, which works offline."
+        f"give its path with --weights FILE, or use --backbone efficientnet-lite2 (the default) or vgg16, which work offline."
     )
 
 

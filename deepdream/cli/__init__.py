@@ -25,7 +25,9 @@ def _plain_argument_help() -> None:
     if argument is None:
         return
     if hasattr(argument, "_usage_display_name"):
-        argument._usage_display_name = lambda self: self.display_name_raw + ("..." if self.nargs != 1 else "")
+        argument._usage_display_name = lambda self: (
+            (self.display_name_raw + ("..." if self.nargs != 1 else "")) if self.required
+            else f"[{self.display_name_raw}]")
     if hasattr(argument, "display_type_rich"):
         argument.display_type_rich = lambda self, ctx=None: ""
 
@@ -73,14 +75,70 @@ def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
     return next_free(input_path.with_name(f"{input_path.stem}_{suffix}.png"), echo)
 
 
-def main() -> None:
-    """Entry point: run the app; a DeepDreamError is one line on stderr and exit code 2 (1 for a
-    RenderError: the input was fine, the work could not finish)."""
+#: What an interrupted command leaves, said on Ctrl-C (a long job sets it once it knows: its frames,
+#: its finished pictures).
+_interrupted = ["nothing written"]
+
+
+def on_interrupt(kept: str) -> None:
+    """Say this (what is kept, how to go on) if the user stops the command with Ctrl-C."""
+    _interrupted[0] = kept
+
+
+def _bad_value(e, args: list) -> str:
+    """One sentence for an option value of the wrong type: `--steps must be a whole number (got 'ten').`"""
+    opts = list(getattr(e.param, "opts", None) or [])
+    flag = max(opts, key=len) if opts else (e.param_hint if isinstance(e.param_hint, str) else "the value")
+    given = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in opts), None)
+    given = given or next((a.split("=", 1)[1] for a in args if "=" in a and a.split("=", 1)[0] in opts), None)
+    text = e.format_message()
+    what = ("a whole number" if "valid integer" in text else "a number" if "valid number" in text else None)
+    got = f" (got {given!r})" if given is not None else ""
+    if what is None:
+        return f"{' '.join(text.split()).rstrip('.')}{got}."
+    return f"{flag} must be {what}{got}."
+
+
+def run(args=None) -> int:
+    """Run the command line `args` (default: sys.argv[1:]) and return its exit code: 0 done, 1 a
+    batch with failures or a RenderError, 2 a user's error (a DeepDreamError, or an option typed
+    wrong: one line on stderr, no box, no traceback), 130 interrupted (Ctrl-C: one line saying what
+    was kept)."""
     try:
-        app(prog_name="deepdream")
+        from typer._click import exceptions as click  # Typer 0.2x carries its own click
+    except ImportError:
+        from click import exceptions as click
+
+    _interrupted[0] = "nothing written"
+    try:
+        code = app(args=args, prog_name="deepdream", standalone_mode=False)
     except DeepDreamError as e:
         typer.echo(f"deepdream: error: {e}", err=True)
-        sys.exit(1 if isinstance(e, RenderError) else 2)
+        return 1 if isinstance(e, RenderError) else 2
+    except click.NoArgsIsHelpError as e:  # `deepdream` or `deepdream weights` alone: the help
+        e.show()
+        return e.exit_code
+    except click.BadParameter as e:
+        typer.echo(f"deepdream: error: {_bad_value(e, sys.argv[1:] if args is None else list(args))}", err=True)
+        return 2
+    except click.UsageError as e:
+        where = f"; see `{e.ctx.command_path} --help`" if e.ctx is not None else ""
+        message = " ".join(e.format_message().split()).rstrip(".")
+        typer.echo(f"deepdream: error: {message}{where}.", err=True)
+        return 2
+    except click.ClickException as e:
+        typer.echo(f"deepdream: error: {' '.join(e.format_message().split())}", err=True)
+        return e.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    if code == 130:
+        typer.echo(f"deepdream: interrupted; {_interrupted[0]}.", err=True)
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """Entry point: `run` the command line and exit with its code."""
+    sys.exit(run())
 
 
 from . import batch, classes, dream, models, motion, serve, style  # noqa: E402,F401  (register the commands)

@@ -9,14 +9,14 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..settings import DreamSettings
-from . import app
+from . import app, on_interrupt
 from .common import given_settings
-from .options import Overwrite, Quiet, Ray, SettingsFile, Workers, with_dream_options
+from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_dream_options
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
               "(not their sum, as in `dream`; put a sum in a --settings file). Default: the backbone's own.",
-    "seed": "Random seed; repeat to sweep: one render per seed.  [default: 0]",
+    "seed": "Random seed; repeat to sweep: one render per seed.",
     "target_class": "ImageNet class (name or number) to push the picture toward; repeat to sweep: one render "
                     "per class.",
 }
@@ -65,6 +65,37 @@ def report(summary, quiet: bool) -> None:
         raise typer.Exit(code=1)
 
 
+def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: bool, format: str) -> None:
+    """--dry-run: the batch's plan, every input read and every setting checked, nothing written
+    (not even the folder). A broken input is listed as the run would report it (exit code 1)."""
+    from .. import images
+    from ..batch import batch_plan, check_workers, import_ray
+    from ..errors import InputError
+
+    if ray:
+        import_ray()
+    check_workers(workers)
+    the_plan = batch_plan(inputs, out, settings, sweep=sweep, overwrite=overwrite, format=format)
+    broken = {}
+    for path in the_plan.inputs:
+        try:
+            images.load_image(path)
+        except InputError as e:
+            broken[path] = str(e)
+    todo = [item for item in the_plan.items if item.input not in broken]
+    folder = "" if out.is_dir() else f" (the folder {out}/ made first)"
+    where = f" on Ray ({ray})" if ray else ""
+    typer.echo(f"would write {len(todo)} picture{'s' * (len(todo) != 1)} in {out}/{folder}{where}: "
+               f"{settings.backbone}, {settings.octaves} octaves x {settings.steps} steps")
+    skipped = set(the_plan.skipped)
+    for item in the_plan.ordered:
+        state = (f"  (cannot: {broken[item.input]})" if item.input in broken else
+                 "  (already there: skipped)" if item in skipped else "")
+        typer.echo(f"  {item.label} -> {item.output}{state}")
+    if broken:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 @with_dream_options(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
 def batch(
@@ -80,6 +111,7 @@ def batch(
     settings_file: SettingsFile = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Render again outputs already in DIR "
                                                                 "(default: skip them, so a stopped batch resumes).")] = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -92,6 +124,10 @@ def batch(
     options = dict(dream_options)
     sweep = {name: options.pop(name) for name in ("layers", "target_class", "seed") if options.get(name)}
     settings = given_settings(DreamSettings, settings_file, options)
+    if dry_run:
+        say_plan(inputs, out, settings, sweep, ray, workers, overwrite, format)
+        return
+    on_interrupt(f"the pictures finished so far are kept in {out}/, and the same command goes on from them")
     with batch_progress(quiet, "batch") as progress:
         summary = run_batch(inputs, out, settings, sweep=sweep, ray=ray, workers=workers, overwrite=overwrite,
                             format=format, progress=progress)
@@ -119,6 +155,7 @@ def gallery(
     workers: Workers = None,
     settings_file: SettingsFile = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -135,6 +172,21 @@ def gallery(
     classes = options.pop("target_class", None) or None
     typed = [k for k, v in options.items() if v is not None and v is not False]
     settings = given_settings(DreamSettings, settings_file, options)
+    if dry_run:
+        from ..batch import check_workers, import_ray
+
+        if ray:
+            import_ray()
+        check_workers(workers)
+        result = make_gallery(input, output, settings, layers=layers, channels=channels, classes=classes, cell=cell,
+                              columns=columns, overwrite=overwrite, typed=typed, dry_run=True)
+        there = sum(1 for item in result.cells if item.output.exists())
+        typer.echo(f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
+                   f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else ""))
+        for item, label in zip(result.cells, result.labels):
+            typer.echo(f"  {label} -> {item.output}")
+        return
+    on_interrupt("the cells finished so far are kept, and the same command goes on from them")
     with batch_progress(quiet, "gallery") as progress:
         result = make_gallery(input, output, settings, layers=layers, channels=channels, classes=classes, cell=cell,
                               columns=columns, ray=ray, workers=workers, overwrite=overwrite, progress=progress,

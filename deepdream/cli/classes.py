@@ -9,18 +9,24 @@ import typer
 
 from ..settings import ClassSettings, VisualizeSettings
 from . import app, next_free
-from .common import check_save_every, given_settings, save_result, snapshot_saver
-from .options import Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
+from .common import check_save_every, describe, given_settings, save_dry_run, save_result, snapshot_saver
+from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
-def _paint(settings, output: Path, save_every, overwrite: bool, quiet: bool) -> None:
-    """Paint from noise with a progress bar (--save-every snapshots) and write the picture."""
+def _paint(settings, output: Path, save_every, overwrite: bool, quiet: bool, dry_run: bool, what: str) -> None:
+    """Paint from noise with a progress bar (--save-every snapshots) and write the picture; with
+    --dry-run, check everything and say what would be written."""
     from .. import images
     from ..progress import dream_progress
-    from ..render.param import prepare_painting
+    from ..render.param import check_painting, prepare_painting
 
     check_save_every(save_every)
     images.check_output_path(output, overwrite=overwrite)
+    if dry_run:
+        check_painting(settings)
+        save_dry_run(output, f"{settings.size}, {settings.backbone}, {what}, painted from noise in "
+                             f"{settings.steps} steps", save_every)
+        return
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
         rgb = prepare_painting(settings, progress=progress).run(progress=progress)
@@ -40,6 +46,7 @@ def paint(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -51,7 +58,10 @@ def paint(
 
         name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
         output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
-    _paint(settings, output, save_every, overwrite, quiet)
+    from ..classes import class_index, described
+
+    _paint(settings, output, save_every, overwrite, quiet, dry_run,
+           f"class {described(class_index(settings.target_class))}")
 
 
 @app.command("visualize")
@@ -68,6 +78,7 @@ def visualize(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -76,7 +87,7 @@ def visualize(
     if output is None:
         name = settings.target.replace(":", "_")
         output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
-    _paint(settings, output, save_every, overwrite, quiet)
+    _paint(settings, output, save_every, overwrite, quiet, dry_run, f"layer {settings.target}")
 
 
 @app.command("classes")
@@ -90,5 +101,7 @@ def classes(word: Annotated[Optional[str], typer.Argument(metavar="WORD", show_d
         from ..errors import SettingsError
 
         raise SettingsError(f"No ImageNet class name contains {word!r}; try a shorter word.")
+    from ..classes import SAME_NAME
+
     for index, name in found:
-        typer.echo(f"{index:>4}  {name}")
+        typer.echo(f"{index:>4}  {name}" + (f" ({SAME_NAME[index]})" if index in SAME_NAME else ""))

@@ -70,3 +70,19 @@ def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: boo
         typer.echo(f"wrote {output}", err=True)
 
 
+
+
+def describe(settings) -> str:
+    """A dream's settings in a few words, for --dry-run: backbone, objective, octaves and steps."""
+    what = (f"class {settings.target_class}" if settings.target_class is not None else
+            f"guided by {len(settings.guide)} picture{'s' * (len(settings.guide) != 1)}" if settings.guide else "")
+    layers = (f"layers {', '.join(settings.layers)}" if settings.layers else
+              "" if settings.target_class is not None else "its default layers")
+    return (f"{settings.backbone}, {', '.join(x for x in (what, layers) if x)}, {settings.octaves} octaves x "
+            f"{settings.steps} steps")
+
+
+def save_dry_run(output: Path, what: str, save_every: int | None = None) -> None:
+    """What --dry-run says: the file that would be written (and the snapshots beside it)."""
+    snapshots = f", and {output.stem}_NNNN{output.suffix} every {save_every} steps" if save_every else ""
+    typer.echo(f"would write {output} ({what}){snapshots}")

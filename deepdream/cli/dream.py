@@ -6,8 +6,9 @@ import typer
 
 from ..settings import DreamSettings
 from . import app
-from .common import check_save_every, given_settings, output_path, save_result, snapshot_saver
-from .options import InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_dream_options
+from .common import check_save_every, describe, given_settings, output_path, save_dry_run as say_dry_run, save_result, \
+    snapshot_saver
+from .options import DryRun, InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_dream_options
 
 
 @app.command()
@@ -18,6 +19,7 @@ def dream(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -33,6 +35,13 @@ def dream(
     output = output_path(input, output, "dream", inputs, overwrite, quiet)
     if settings.max_side is not None:
         loaded = images.fit_max_side(loaded, settings.max_side)
+    if dry_run:
+        from ..render.dreamer import check
+
+        check(settings)
+        height, width = loaded.rgb.shape[:2]
+        say_dry_run(output, f"{width}x{height}, {describe(settings)}", save_every)
+        return
     saver = snapshot_saver(output, inputs, settings, input.name) if save_every else None
     with dream_progress(quiet, "dreaming", saver, save_every) as progress:
         dreamer = prepare(settings, like=loaded, progress=progress)

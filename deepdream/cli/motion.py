@@ -9,8 +9,8 @@ import typer
 
 from ..motion.segments import SEGMENT_SECONDS, WARMUP
 from ..settings import DreamSettings, VideoSettings, ZoomSettings
-from . import app
-from .options import InputImage, Overwrite, Quiet, Ray, Workers, setting, with_dream_options
+from . import app, on_interrupt
+from .options import DryRun, InputImage, Overwrite, Quiet, Ray, Workers, setting, with_dream_options
 
 Z, V = ZoomSettings, VideoSettings
 
@@ -35,15 +35,60 @@ def motion_settings(cls, dream_options: dict, options: dict):
     return cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
 
 
-def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, write) -> None:
-    """Make every frame (skipping those on disk) under a bar, then write the movie from the PNGs."""
+def frames_store(output: Path, frames_dir: Path | None, settings, overwrite: bool):
+    """The run's frames folder (checked; nothing made yet): --frames-dir, else OUTPUT_frames/ (or
+    OUTPUT_EXT_frames/ where that holds another movie's frames)."""
+    from ..motion import FrameStore, default_frames_dir
+
+    key = settings.frames_key()
+    folder = frames_dir or default_frames_dir(output, None if overwrite else key)
+    return FrameStore(folder, key, overwrite=overwrite)
+
+
+def movie_plan(output: Path, inputs, store, count: int | None, resumable: dict, overwrite: bool) -> str:
+    """The movie checked (format, folder, not an input); whether it is new, done, ours to replace
+    (a rerun or a continuation of the run that made it, as the frames folder's record proves) or
+    another file (refused without --overwrite)."""
+    from ..motion import check_movie_path, rerun
+
+    state = rerun(store, output, count, resumable, overwrite)
+    check_movie_path(output, inputs, overwrite=state != "theirs")
+    return state
+
+
+def say_plan(kind: str, state: str, output: Path, store, count: int | None, what: str, dry_run: bool,
+             quiet: bool) -> bool:
+    """Say what a run will do (or, with --dry-run, would); True where there is nothing to do."""
+    folder = store.folder
+    there = sum(1 for i in range(1, (count or 0) + 1) if store.has(i))
+    frames = f"{count} frames" if count is not None else "every frame"
+    if state == "done":
+        if dry_run or not quiet:
+            typer.echo(f"{output} is up to date ({frames} in {folder}); nothing to do.", err=not dry_run)
+        return True
+    if dry_run:
+        verb = {"new": "write", "ours": "replace"}[state]
+        kept = f", {there} of them already there" if there else ""
+        typer.echo(f"would {verb} {output}: {kind}, {frames} ({what}){kept}; frames in {folder}/")
+        return True
+    if state == "ours" and not quiet:
+        typer.echo(f"deepdream: continuing the run that made {output} ({there} frames already in {folder}); "
+                   f"the movie will be replaced", err=True)
+    return False
+
+
+def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, write, resumable: dict) -> None:
+    """Make every frame (skipping those on disk) under a bar, then write the movie from the PNGs and
+    note it in the frames folder (so that a rerun knows the movie is its own)."""
     from ..motion import frames_progress
 
+    on_interrupt(f"the frames made so far are kept in {store.folder}/, and the same command goes on from them")
     count = 0
     with frames_progress(quiet, kind) as progress:
         for _ in frames(progress):
             count += 1
     write(count)
+    store.record_movie(output, count, resumable)
     if not quiet:
         typer.echo(f"wrote {output} ({count} frames; PNGs in {store.folder})", err=True)
 
@@ -63,14 +108,15 @@ def zoom(
     frame_octaves: Annotated[Optional[int], setting(Z, "frame_octaves", metavar="N")] = None,
     frames_dir: FramesDir = None,
     overwrite: MotionOverwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
     """Infinite zoom: dream the image, zoom into it a little, dream again; each dream a frame."""
     from .. import images
-    from ..motion import FrameStore, check_movie_path, default_frames_dir, need_video_extra, read_frames, \
-        write_movie, zoom_frames
+    from ..motion import need_video_extra, read_frames, write_movie, zoom_frames
     from ..motion.zoom import start_picture
+    from ..render.dreamer import check
 
     need_video_extra()
     settings = motion_settings(ZoomSettings, dream_options, dict(
@@ -78,13 +124,21 @@ def zoom(
         frame_octaves=frame_octaves))
     loaded = images.load_image(input)
     inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
-    check_movie_path(output, inputs, overwrite)
-    store = FrameStore(frames_dir or default_frames_dir(output), settings.frames_key(), overwrite=overwrite)
+    store = frames_store(output, frames_dir, settings, overwrite)
+    resumable = {"frames": settings.frames}
+    state = movie_plan(output, inputs, store, settings.frames, resumable, overwrite)
     picture = start_picture(loaded, settings.dream)
+    if dry_run:
+        check(settings.dream)
+    height, width = picture.shape[:2]
+    if say_plan("zoom", state, output, store, settings.frames, f"{width}x{height}, {settings.fps:g} fps", dry_run,
+                quiet):
+        return
     run_motion("zoom", lambda progress: zoom_frames(picture, settings, frames_dir=store.folder, overwrite=overwrite,
                                                     progress=progress, name=input.name),
                settings, output, store, quiet,
-               lambda count: write_movie(read_frames(store.paths(count)), output, settings.fps, overwrite=overwrite))
+               lambda count: write_movie(read_frames(store.paths(count)), output, settings.fps,
+                                         overwrite=state != "theirs"), resumable)
 
 
 @app.command()
@@ -112,6 +166,7 @@ def video(
         help=f"With --ray: frames dreamt before a seam, so the carried detail has settled by the first frame "
              f"kept; the movie dissolves through the last half of them  [default: {WARMUP}]")] = None,
     overwrite: MotionOverwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
 ) -> None:
@@ -120,8 +175,9 @@ def video(
 
     With --ray the clip is cut into segments dreamt in parallel on Ray workers."""
     from ..errors import SettingsError
-    from ..motion import FrameStore, check_movie_path, default_frames_dir, need_video_extra, probe, video_frames, \
-        write_movie
+    from ..motion import need_video_extra, probe, video_frames, write_movie
+    from ..motion.video import fit_size
+    from ..render.dreamer import check
 
     need_video_extra()
     given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
@@ -135,8 +191,21 @@ def video(
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")
     inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
-    check_movie_path(output, inputs, overwrite)
-    store = FrameStore(frames_dir or default_frames_dir(output), settings.frames_key(), overwrite=overwrite)
+    store = frames_store(output, frames_dir, settings, overwrite)
+    resumable = {"end": settings.end}
+    state = movie_plan(output, inputs, store, None, resumable, overwrite)  # the count is known once decoded
+    if dry_run:
+        check(settings.dream)
+        if ray:
+            from ..batch import check_workers, import_ray
+
+            import_ray()
+            check_workers(workers)
+    width, height = fit_size(info.width, info.height, settings.dream.max_side)
+    what = f"{width}x{height}, {float(info.rate):g} fps{', audio kept' if info.audio else ''}" + \
+        (f", in segments on Ray ({ray})" if ray else "")
+    if say_plan("video", state, output, store, info.frames, what, dry_run, quiet):
+        return
     if ray:
         from ..motion.segments import video_segments
 
@@ -151,4 +220,4 @@ def video(
     run_motion("video", frames, settings, output, store, quiet,
                lambda count: write_movie(store.movie_frames(count), output, info.rate,
                                          audio=input if info.audio else None, start=settings.start,
-                                         end=settings.end, overwrite=overwrite))
+                                         end=settings.end, overwrite=state != "theirs"), resumable)

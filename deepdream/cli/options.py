@@ -20,7 +20,7 @@ def setting(cls, name: str, *flags: str, metavar: str | None = None, help: str |
     default = cls.default(name)
     flags = flags or (cls.flag(name),)
     help = help or cls.help(name)
-    if default not in (None, (), False, ""):
+    if default is not None and default is not False and default != () and default != "":  # 0 is a default too
         help = f"{help}  [default: {default}]"
     return typer.Option(*flags, help=help, metavar=metavar, show_default=False, **kwargs)
 
@@ -29,10 +29,17 @@ BACKBONE_NAMES = ("efficientnet-lite2 or vgg16 (embedded, work offline), incepti
                   "weights file: see `deepdream weights`)")
 
 InputImage = Annotated[Path, typer.Argument(metavar="INPUT", help="Image to work on (PNG, JPEG, WebP, TIFF, ...).", show_default=False)]
-Output = Annotated[Optional[Path], typer.Option(
-    "-o", "--output", metavar="FILE", show_default=False,
-    help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: INPUT_MODE.png "
-         "beside the input (INPUT_MODE_2.png, ... if that exists).")]
+def output_option(mode: str):
+    """-o/--output of a command that writes INPUT_<mode>.png by default."""
+    return typer.Option(
+        "-o", "--output", metavar="FILE", show_default=False,
+        help=f"Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: INPUT_{mode}.png "
+             f"beside the input (INPUT_{mode}_2.png, ... if that exists).")
+
+
+Output = Annotated[Optional[Path], output_option("dream")]
+StyleOutput = Annotated[Optional[Path], output_option("style")]
+TextureOutput = Annotated[Optional[Path], output_option("texture")]
 Backbone = Annotated[Optional[str], typer.Option("-b", "--backbone", metavar="NAME", help=f"The network: {BACKBONE_NAMES}.")]
 Weights = Annotated[Optional[Path], typer.Option("--weights", metavar="FILE", show_default=False,
                                                  help=DreamSettings.help("weights"))]
@@ -129,7 +136,10 @@ Ray = Annotated[Optional[str], typer.Option(
     "--ray", metavar="local|ADDRESS", show_default=False,
     help="Run on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
          "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
-         "pip install \"deepdream[ray]\".")]
+         "pip install \"deepdream-studio[ray]\".")]
 Workers = Annotated[Optional[int], typer.Option(
     "--workers", metavar="N", show_default=False,
     help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
+DryRun = Annotated[bool, typer.Option(
+    "--dry-run", help="Read and check every input and setting (files decode, layers and classes exist on the "
+                      "backbone, the output can be written), say what would be written, and write nothing.")]

@@ -13,9 +13,9 @@ import typer
 
 from ..settings import StyleSettings, TextureSettings
 from . import _quiet_tensorflow, app
-from .common import check_save_every, given_settings, output_path, save_result, snapshot_saver
-from .options import InputImage, MaxSide, Output, Overwrite, Quiet, SaveEvery, Seed, SettingsFile, TileSize, Weights, \
-    setting
+from .common import check_save_every, given_settings, output_path, save_dry_run, save_result, snapshot_saver
+from .options import DryRun, InputImage, MaxSide, Overwrite, Quiet, SaveEvery, Seed, SettingsFile, StyleOutput, \
+    TextureOutput, TileSize, Weights, setting
 
 S, T = StyleSettings, TextureSettings
 Strings = Optional[List[str]]
@@ -25,7 +25,7 @@ Strings = Optional[List[str]]
 def style(
     input: InputImage,
     style_image: Annotated[Optional[List[Path]], setting(S, "styles", "-s", "--style", metavar="FILE")] = None,
-    output: Output = None,
+    output: StyleOutput = None,
     style_blend: Annotated[Optional[str], setting(S, "style_blend", metavar="W,W")] = None,
     mask: Annotated[Optional[List[Path]], setting(S, "masks", metavar="FILE")] = None,
     backbone: Annotated[Optional[str], setting(S, "backbone", "-b", "--backbone", metavar="NAME")] = None,
@@ -49,6 +49,7 @@ def style(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
 ) -> None:
     """Style transfer (Gatys et al.): repaint INPUT in the style of one or more --style images."""
@@ -72,6 +73,14 @@ def style(
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
     _quiet_tensorflow()
+    if dry_run:
+        from ..style.transfer import check_layers
+
+        check_layers(inputs, settings)
+        save_dry_run(output, f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {len(settings.styles)} "
+                             f"style{'s' * (len(settings.styles) != 1)}, {settings.iterations} {settings.optimizer} "
+                             f"iterations", save_every)
+        return
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         rgb = run_style(inputs, settings, progress)
@@ -84,7 +93,7 @@ def texture(
     input: Annotated[Path, typer.Argument(metavar="INPUT", help="Texture sample to grow a new texture from.",
                                           show_default=False)],
     size: Annotated[Optional[str], setting(T, "size", metavar="WxH")] = None,
-    output: Output = None,
+    output: TextureOutput = None,
     backbone: Annotated[Optional[str], setting(T, "backbone", "-b", "--backbone", metavar="NAME")] = None,
     weights: Weights = None,
     style_layer: Annotated[Strings, setting(T, "style_layers", metavar="SPEC")] = None,
@@ -101,6 +110,7 @@ def texture(
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
+    dry_run: DryRun = False,
     quiet: Quiet = False,
 ) -> None:
     """Texture synthesis (Gatys et al.): grow a new texture of any size from a sample."""
@@ -117,6 +127,13 @@ def texture(
     paths = [input] + ([Path(settings.init)] if settings.init != "noise" else [])
     output = output_path(input, output, "texture", paths, overwrite, quiet)
     _quiet_tensorflow()
+    if dry_run:
+        from ..style.transfer import check_layers
+
+        check_layers(inputs, settings)
+        save_dry_run(output, f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {settings.iterations} "
+                             f"{settings.optimizer} iterations", save_every)
+        return
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:
         rgb = run_texture(inputs, settings, progress)

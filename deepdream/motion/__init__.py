@@ -1,6 +1,6 @@
 """Motion: infinite zoom loops and flow-stabilised video dreams, frames on disk and resume."""
 
-from .frames import FrameStore, default_frames_dir, frame_name, frame_seed, movie_frames
+from .frames import FrameStore, default_frames_dir, frame_name, frame_seed, movie_frames, rerun
 from .movie import MOVIE_FORMATS, check_movie_path, read_frames, write_movie
 from .progress import FrameProgress, frames_progress
 from .video import VIDEO_EXTRA, decode, need_video_extra, probe, video_frames

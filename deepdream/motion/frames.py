@@ -49,10 +49,32 @@ def frame_metadata(settings, index: int) -> str:
                        "frame": index}, sort_keys=True)
 
 
-def default_frames_dir(output) -> Path:
-    """OUT_frames/ beside the movie OUT.mp4."""
+def default_frames_dir(output, key: dict | None = None) -> Path:
+    """OUT_frames/ beside the movie OUT.mp4; where that holds frames of other settings than `key`
+    (say, OUT.mp4's, and this is OUT.gif), OUT_gif_frames/: each movie its own frames."""
     output = Path(output)
-    return output.with_name(f"{output.stem}_frames")
+    folder = output.with_name(f"{output.stem}_frames")
+    if key is not None and folder.is_dir() and FrameStore(folder, key, overwrite=True).stale:
+        other = output.with_name(f"{output.stem}_{output.suffix.lstrip('.').lower()}_frames")
+        if other.parent.is_dir():
+            return other
+    return folder
+
+
+def rerun(store: "FrameStore", output, count: int | None, resumable: dict, overwrite: bool) -> str:
+    """What a run may do about its movie: "new" (no movie there, or --overwrite), "done" (this
+    movie was made from these frames with these settings, all still there: nothing to do), "ours"
+    (made from these frames, now to be continued or cut: replace it) or "theirs" (another file:
+    refuse). count: the frames this run will make, where known."""
+    if overwrite or not Path(output).exists():
+        return "new"
+    made = store.made(output)
+    if made is None:
+        return "theirs"
+    if made.get("resumable") == resumable and (count is None or made.get("frames") == count) \
+            and all(store.has(i) for i in range(1, made["frames"] + 1)):
+        return "done"
+    return "ours"
 
 
 @dataclass
@@ -108,9 +130,42 @@ class FrameStore:
             for index in self.existing():
                 self.path(index).unlink()
             self.drop_seams()
+        movies = self._saved().get("movies", {}) if not self.stale else {}
         self.stale, self.opened = False, True
-        record = {"frames_key": self.key, "run": json.loads(self.record)}
+        record = {"frames_key": self.key, "run": json.loads(self.record), "movies": movies}
         text = json.dumps(record, indent=1, sort_keys=True).encode()
+        atomic_write(self.folder / SETTINGS_FILE, lambda f: f.write(text))
+
+    def _saved(self) -> dict:
+        try:
+            saved = json.loads((self.folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return saved if isinstance(saved, dict) else {}
+
+    # -- the movies made from these frames: what lets a rerun of a finished run do nothing, and a
+    # longer one replace the movie it made itself (and only that one)
+
+    def made(self, output) -> dict | None:
+        """What this folder's settings.json says about the movie `output` made from these frames
+        ({"frames": count, "bytes": size, "resumable": {...}}), if it is still that file; else None."""
+        if self.stale:
+            return None
+        entry = self._saved().get("movies", {}).get(str(Path(output).absolute()))
+        try:
+            return entry if entry and Path(output).stat().st_size == entry["bytes"] else None
+        except (OSError, KeyError, TypeError):
+            return None
+
+    def record_movie(self, output, count: int, resumable: dict) -> None:
+        """Note in settings.json that `output` was made from frames 1..count with these resumable
+        settings (e.g. {"frames": 48} or {"end": 6.0})."""
+        from ..images import atomic_write
+
+        saved = self._saved()
+        saved.setdefault("movies", {})[str(Path(output).absolute())] = {
+            "frames": count, "bytes": Path(output).stat().st_size, "resumable": resumable}
+        text = json.dumps(saved, indent=1, sort_keys=True).encode()
         atomic_write(self.folder / SETTINGS_FILE, lambda f: f.write(text))
 
     def path(self, index: int) -> Path:

@@ -13,11 +13,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .._install import extra_hint
 from .frames import FrameStore, Writes, frame_metadata, frame_seed
 from .progress import FrameProgress
 from .zoom import input_name, motion_settings, with_settings
 
-VIDEO_EXTRA = 'pip install "deepdream[video]" (or pip install ".[video]" from a clone)'
+VIDEO_EXTRA = extra_hint("video")
 
 
 def need_video_extra() -> None:

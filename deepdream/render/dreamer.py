@@ -307,6 +307,28 @@ def class_objective(net, target_class):
     return objective
 
 
+def check(settings) -> None:
+    """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
+    and the guides decode, the backbone and its weights load, every layer (its channel in range)
+    and the class exist on it."""
+    from .. import guided
+    from .._tf import quiet_tensorflow
+    from ..backbones import load_backbone
+    from ..objectives import check_spec, parse_layer_spec
+
+    if settings.mask is not None:
+        load_mask(settings.mask)
+    if settings.guide:
+        guided.load_guides(list(settings.guide))
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    if settings.target_class is not None:
+        class_objective(net, settings.target_class)
+    if not settings.auto_layer:
+        for spec in settings.layers:
+            check_spec(net, parse_layer_spec(spec))
+
+
 def prepare(settings, *, like=None, progress=None) -> Dreamer:
     """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
     the guides' features, once), loads the mask and traces the tile gradient.

@@ -261,6 +261,16 @@ class Painting:
         return out[0] if painter.batch == 1 else out
 
 
+def check_painting(settings) -> None:
+    """What `prepare_painting` checks, without its work (--dry-run): the backbone and its weights
+    load, and the class or layer (its channel in range) exists on it."""
+    from .._tf import quiet_tensorflow
+    from ..backbones import load_backbone
+
+    quiet_tensorflow()
+    painting_objective(load_backbone(settings.backbone, settings.weights), settings)
+
+
 def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     """A Painting for a ClassSettings or VisualizeSettings. channels: paint one picture per channel
     of the settings' layer, in one batch (see `painting_objective`)."""

@@ -268,6 +268,19 @@ def _check_min(size, backbone, what: str) -> None:
             f"{backbone.min_size} pixels on each side.")
 
 
+def check_layers(inputs: StyleInputs, settings) -> None:
+    """What run_style / run_texture check before their work (--dry-run): the backbone and its
+    weights load, the picture is large enough for it, every content and style layer exists."""
+    from ..backbones import load_backbone
+
+    net = load_backbone(settings.backbone, settings.weights)
+    _check_min(inputs.size, net, "texture" if inputs.content is None else "content image")
+    content, style = default_layers(net)
+    if inputs.content is not None:
+        layer_weights(settings.content_layers, net, content)
+    layer_weights(settings.style_layers, net, style)
+
+
 def run_style(inputs: StyleInputs, settings: StyleSettings, progress=None) -> np.ndarray:
     """Load the backbone and style `inputs` (from prepare_style): an RGB float32 array."""
     from ..backbones import load_backbone
@@ -311,6 +324,9 @@ def stylize(content, style=None, settings: StyleSettings | None = None, *, progr
     Returns a PIL image (alpha of the content kept) for a PIL image or path, an RGB float32 array in
     [0, 255] for an array.
     """
+    from .._tf import quiet_tensorflow
+
+    quiet_tensorflow()
     if style is not None:
         overrides["styles"] = list(style) if isinstance(style, (list, tuple)) else [style]
     settings = _settings(StyleSettings, settings, overrides)
@@ -329,6 +345,9 @@ def synthesize_texture(sample, size=None, settings: TextureSettings | None = Non
     of `sample` (a PIL image, path or array), grown from noise. settings: a TextureSettings, whose
     fields keyword arguments override (sample_scale resizes the sample first; 1 keeps its pixels'
     scale). Returns a PIL image, or an RGB float32 array for an array sample."""
+    from .._tf import quiet_tensorflow
+
+    quiet_tensorflow()
     if size is not None:
         overrides["size"] = size
     settings = _settings(TextureSettings, settings, overrides)

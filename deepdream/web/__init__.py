@@ -10,11 +10,12 @@ under uvicorn).
 
 from __future__ import annotations
 
+from .._install import extra_hint
 from ..errors import DeepDreamError
 
 #: What the web extra brings, by import name.
 EXTRA_MODULES = ("fastapi", "gradio", "uvicorn", "multipart")
-INSTALL_HINT = 'pip install "deepdream[web]" (or pip install ".[web]" from a clone)'
+INSTALL_HINT = extra_hint("web")
 
 
 def require_extra() -> None:

@@ -151,6 +151,18 @@ def router(service: Service) -> APIRouter:
         result = await run(settings.backbone, service.stylize, content, styles, settings)
         return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")
 
+    def post_only(path: str, takes: str):
+        async def wrong_method():  # else the studio's catch-all answers a bare 404
+            return JSONResponse({"error": f"/api{path} takes POST with a multipart form ({takes}); see "
+                                          f"/api/docs or the README's curl lines."},
+                                status_code=405, headers={"Allow": "POST"})
+
+        api.add_api_route(path, wrong_method, methods=["GET", "HEAD"], include_in_schema=False)
+
+    post_only("/dream", "the file field 'image' and any dream option")
+    post_only("/class", "the field 'class' and any dream option")
+    post_only("/style", "the file fields 'image' and 'style' and any style option")
+
     @api.get("/backbones")
     async def backbones():
         return await run_in_threadpool(backbone_list)

@@ -1,0 +1,98 @@
+"""What a new user meets first: the install name, quiet start-up, one-line errors, --help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+from conftest import ROOT
+
+DISTRIBUTION = "deepdream-studio"  # `deepdream` on the package index is an unrelated 2020 project
+
+
+def test_the_distribution_has_a_name_of_its_own_and_every_install_line_uses_it():
+    from deepdream._install import DISTRIBUTION as named, extra_hint
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == named == DISTRIBUTION
+    assert project["scripts"] == {"deepdream": "deepdream.cli:main"}  # the command keeps its name
+    texts = {path: path.read_text() for path in [ROOT / "README.md", *(ROOT / "deepdream").rglob("*.py")]}
+    named_lines = [(path.name, m.group(1)) for path, text in texts.items()
+                   for m in re.finditer(r'pip install \\?["\']?([\w.-]+)\[', text)]
+    assert named_lines, "no install line with an extra found"
+    assert {name for _, name in named_lines if name != "."} == {DISTRIBUTION}, named_lines
+    assert extra_hint("video") == 'pip install "deepdream-studio[video]" (or pip install ".[video]" from a clone)'
+
+
+def test_the_python_api_keeps_tensorflow_start_up_chatter_off_stderr():
+    """The process's stderr is the point: TensorFlow logs CUDA probing, CPU features and oneDNN notes
+    from C++ when first imported, unless deepdream imports it quietly first."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}  # conftest quiets this process only
+    code = ("import numpy as np, deepdream\n"
+            "deepdream.load_backbone('vgg16')\n"
+            "a = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype(np.uint8)\n"
+            "deepdream.synthesize_texture(a, '32x32', iterations=1, scales=1)\n"
+            "deepdream.stylize(a, a, iterations=1, scales=1)\n"
+            "print('done')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert result.stderr == ""
+
+
+def test_a_channel_label_too_long_for_its_cell_keeps_its_channel_number():
+    from PIL import Image, ImageDraw
+
+    from deepdream.gallery import _fit_text, _font
+
+    draw, font = ImageDraw.Draw(Image.new("RGB", (10, 10))), _font(13)
+    label = _fit_text(draw, "block5a_expand:12", font, 70)
+    assert label.endswith("…:12") and label.startswith("block") and draw.textlength(label, font=font) <= 70
+    assert _fit_text(draw, "block5a_expand_and_more", font, 70).endswith("…")  # other labels: cut at the end
+
+
+def test_style_blend_with_one_style_is_refused():
+    import pytest
+
+    from deepdream.errors import SettingsError
+    from deepdream.settings import StyleSettings
+
+    with pytest.raises(SettingsError, match=r"^--style-blend weighs several styles, and there is one --style; "):
+        StyleSettings(styles=("a.png",), style_blend="0.7")
+    assert StyleSettings(styles=("a.png", "b.png"), style_blend="3,1").style_blend == (0.75, 0.25)
+
+
+def test_help_shows_each_commands_real_defaults_and_optional_arguments():
+    from conftest import cli
+
+    dream, style, texture = (cli(c, "--help").stdout for c in ("dream", "style", "texture"))
+    assert "INPUT_dream.png" in dream and "INPUT_style.png" in style and "INPUT_texture.png" in texture
+    assert "INPUT_MODE" not in dream + style + texture
+    assert re.search(r"--seed N\s+Random seed[^\[]*\[default: 0\]", " ".join(dream.split())), dream
+    assert "[default: 0]" in " ".join(cli("batch", "--help").stdout.split())  # the sweep's --seed too, once
+    assert cli("classes", "--help").stdout.startswith("Usage: deepdream classes [OPTIONS] [WORD]")
+    assert cli("dream", "--help").stdout.startswith("Usage: deepdream dream [OPTIONS] INPUT")
+
+
+def test_the_missing_weights_message_names_both_networks_that_work_offline(tmp_path, monkeypatch):
+    from conftest import SAMPLES, cli
+
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no Keras cache either
+    result = cli("dream", SAMPLES / "chelsea.png", "-b", "googlenet", "-o", tmp_path / "out.png", "--dry-run")
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("or use --backbone efficientnet-lite2 (the default) or vgg16, which work "
+                                          "offline.")
+
+
+def test_the_long_run_warning_suggests_only_options_the_command_has():
+    from deepdream.cli import app  # noqa: F401  (the commands, registered)
+    from deepdream.progress import _Bar
+
+    assert _Bar("painting").faster == "fewer --steps or a smaller --size"  # `class` has no --max-side
+    assert _Bar("texture").faster == "fewer --iterations or a smaller --size"
+    assert _Bar("dreaming").faster == "fewer --steps or a smaller --max-side"
