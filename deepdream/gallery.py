@@ -250,7 +250,8 @@ class _Cell:
 
 
 def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, columns: int | None = None,
-          batch: int = 8, overwrite: bool = False, progress: Callable[[object], None] | None = None) -> Gallery:
+          batch: int = 8, overwrite: bool = False, progress: Callable[[object], None] | None = None,
+          dry_run: bool = False) -> Gallery | None:
     """A feature atlas: the first `channels` (default 16) channels of the layer `settings.target`
     (a VisualizeSettings) each painted from noise (`deepdream.render.param`), `batch` channels at
     a time in one network pass, as a labelled contact sheet `sheet` (PNG) with SHEET.html beside it
@@ -284,6 +285,10 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, colu
         raise SettingsError(f"--channels must be at least 1 (got {channels!r}).")
     picks = list(range(min(channels or CHANNELS, info.channels)))
     cells_dir = sheet.with_name(f"{sheet.stem}_cells")
+    if dry_run:
+        print(f"would write {sheet} and {page} ({len(picks)} channels of {spec.name} painted from noise, "
+              f"{cell}x{cell}, into {cells_dir}/)")
+        return None
     outputs = [cells_dir / f"{spec.name}_{c:04d}.png" for c in picks]
     own = {c: settings.replace(target=f"{spec.name}:{c}") for c in picks}
     todo = [c for c, out in zip(picks, outputs) if images.read_metadata(out) != own[c].to_json()] \

@@ -209,17 +209,17 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
                       "readable (the default)",
-           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 5.0, "normalize": "mean", "chroma": 0.6}),
+           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
     Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
            {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean", "chroma": 0.4}),
     Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
            {"octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean", "chroma": 0.8}),
-    Preset("swirls", "shallow layers: swirls, scales and small eyes in fine detail",
-           {"backbone": "efficientnet-lite2", "layers": ("block3c_expand",), "octaves": 4, "octave_scale": 1.4,
-            "steps": 10, "step_size": 4.0, "normalize": "laplacian", "chroma": 0.6}),
+    Preset("swirls", "a shallow layer: swirls and scales over everything, the photo's shapes kept",
+           {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "octaves": 4, "octave_scale": 1.4,
+            "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
     Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
            {"backbone": "vgg16", "layers": ("block3_conv3",), "octaves": 4, "octave_scale": 1.4,
-            "steps": 10, "step_size": 2.0, "normalize": "laplacian", "chroma": 1.0}),
+            "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8}),
 )}
 
 
@@ -253,7 +253,7 @@ class DreamSettings(Settings):
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.")
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).")
     steps: int = option(10, "Gradient-ascent steps per octave.")
-    step_size: float = option(5.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
+    step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
     jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).")
     scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
@@ -418,12 +418,6 @@ class VisualizeSettings(PaintSettings):
     mode: ClassVar[str] = "visualize"
 
     target: str | None = option(None, "LAYER or LAYER:CHANNEL to paint (see `deepdream layers`).", flag="--layer")
-    decay: float = option(1.0, "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
-                               "photos; higher: smoother, larger shapes).")
-    blurred_views: int = option(0, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
-    learning_rate: float = option(0.05, "Adam's step size on the Fourier coefficients: higher paints faster and "
-                                        "bolder, and saturates sooner.")
-    steps: int = option(128, "Optimiser (Adam) steps.")
 
     def __post_init__(self) -> None:
         super().__post_init__()

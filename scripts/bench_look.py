@@ -178,11 +178,14 @@ def load_photo(name: str, max_side: int | None) -> np.ndarray:
     return np.asarray(img, np.float32)
 
 
-def dream_settings(options: str, **fixed):
-    """DreamSettings from CLI-style options (`--steps 10 -l block5a_expand`), through the real CLI parser."""
+def dream_settings(options: str, cls=None, **fixed):
+    """Settings (DreamSettings, or `cls`) from CLI-style options (`--steps 10 -l block5a_expand`);
+    a `--preset` is applied as the CLI applies it."""
+    import dataclasses
+
     from deepdream.settings import DreamSettings
 
-    import dataclasses
+    DreamSettings = cls or DreamSettings  # noqa: N806
 
     args = shlex.split(options)
     values: dict = {}
@@ -213,7 +216,7 @@ def dream_settings(options: str, **fixed):
         else:
             values[name] = value
     values.update(fixed)
-    return DreamSettings(**values)
+    return DreamSettings.from_dict({}, **values)
 
 
 # -- cases -----------------------------------------------------------------------------------
@@ -294,12 +297,12 @@ def case_dream_class(judge, args) -> dict:
 
 
 def _class_options(options: str) -> dict:
-    settings = dream_settings(options) if options else None
-    if settings is None:
-        return {}
-    from deepdream.settings import DreamSettings
+    from deepdream.settings import ClassSettings
 
-    return {k: v for k, v in settings.to_dict().items() if v != DreamSettings.default(k)}
+    if not options:
+        return {}
+    settings = dream_settings(options, ClassSettings, target_class="0")
+    return {k: v for k, v in settings.to_dict().items() if v != ClassSettings.default(k) and k != "target_class"}
 
 
 def _save(args, name: str, rgb: np.ndarray) -> None:

@@ -154,7 +154,7 @@ def test_the_mask_says_where_to_dream(tmp_path, cat320):
 def test_settings_hold_defaults_help_and_checks():
     s = DreamSettings()
     assert (s.backbone, s.steps, s.step_size, s.jitter, s.normalize, s.seed) == (
-        "efficientnet-lite2", 10, 5.0, 32, "mean", 0)
+        "efficientnet-lite2", 10, 4.0, 32, "mean", 0)
     assert DreamSettings.help("jitter").startswith("Random shift")
     assert DreamSettings.flag("layers") == "--layer"
     again = DreamSettings.from_dict(json.loads(s.replace(steps=3, layers=["a"]).to_json())["settings"])

@@ -32,7 +32,7 @@ def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
     assert made.to_dict()["preset"] == "intense"
     # a settings file's values sit under the preset, which sits under the options typed
     from_file = DreamSettings.from_dict({"steps": 7, "seed": 5, "step_size": 0.5}, preset="subtle", octaves=2)
-    assert (from_file.seed, from_file.octaves, from_file.steps, from_file.step_size) == (5, 2, 10, 1.5)
+    assert (from_file.seed, from_file.octaves, from_file.steps, from_file.step_size) == (5, 2, 10, PRESETS["subtle"].values["step_size"])
     # made directly, the fields left at their default take the preset's
     assert DreamSettings(preset="subtle").step_size == PRESETS["subtle"].values["step_size"]
     # a file that names a preset is a record: its values stand as they are
@@ -56,7 +56,7 @@ def test_presets_command_prints_one_line_per_preset_name_first():
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(PRESETS)
-    assert "(the default)" in lines[0] and "--step-size 5" in lines[0]
+    assert "(the default)" in lines[0] and "--step-size 4" in lines[0]
     assert "--backbone vgg16" in lines[-1]
 
 

@@ -166,7 +166,7 @@ def gallery(
     from ..gallery import gallery as make_gallery
 
     if from_noise:
-        return _atlas(input, output, channels, cell, columns, ray, dream_options, overwrite, quiet)
+        return _atlas(input, output, channels, cell, columns, ray, dream_options, overwrite, quiet, dry_run)
     options = dict(dream_options)
     layers = options.pop("layers") or None
     classes = options.pop("target_class", None) or None
@@ -198,7 +198,7 @@ def gallery(
 
 
 def _atlas(input: Path, output, channels, cell: int, columns, ray, dream_options: dict, overwrite: bool,
-           quiet: bool) -> None:
+           quiet: bool, dry_run: bool = False) -> None:
     """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`)."""
     from ..errors import SettingsError
     from ..gallery import atlas
@@ -218,7 +218,9 @@ def _atlas(input: Path, output, channels, cell: int, columns, ray, dream_options
     settings = VisualizeSettings.from_dict({}, target=layers[0], **given)
     sheet = output or input.with_name(f"{input.stem}_atlas.png")
     result = atlas(sheet, settings, channels=channels, cell=cell if cell != 160 else 128, columns=columns,
-                   overwrite=overwrite)
+                   overwrite=overwrite, dry_run=dry_run)
+    if dry_run:
+        return
     if not quiet:
         typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} channels painted from noise, in "
                    f"{result.sheet.stem}_cells/)", err=True)

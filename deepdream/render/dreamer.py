@@ -189,7 +189,7 @@ class ClassDreamer(Dreamer):
     colour, and the network sees random half-size crops of it (turned, some blurred), so the class
     appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
     `PAINT_STEPS_PER_STEP x --steps x --octaves` steps (160 at the defaults); `--step-size` scales
-    its learning rate (0.01 at the default 5)."""
+    its learning rate (0.01 at the default 4)."""
 
     PAINT_STEPS_PER_STEP = 4
 
@@ -221,7 +221,7 @@ class ClassDreamer(Dreamer):
             robustness = Robustness(views=4, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
                                     size=min(224, height, width))
             painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
-                                     learning_rate=0.002 * settings.step_size, robustness=robustness,
+                                     learning_rate=0.0025 * settings.step_size, robustness=robustness,
                                      precision=resolve_precision(settings.precision, self.backbone))
             self._painters[(height, width)] = painter
         steps = self.PAINT_STEPS_PER_STEP * settings.steps * settings.octaves
