@@ -30,7 +30,21 @@ class WeightsError(DeepDreamError):
     """A backbone's weights file is missing, of the wrong format, or of another network."""
 
 
+class LimitError(DeepDreamError):
+    """A request asks for more work than a server allows (its --max-side, --max-work or --timeout)."""
+
+
+def shown(value, limit: int = 60) -> str:
+    """repr(value) for a message, cut to about `limit` characters (a 10 MB option is not echoed whole)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 160:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 20]}...{text[-12:]} ({len(text):,} characters)"
+
+
 def suggest(name: str, choices) -> str:
     """' Did you mean X?' for the closest of choices, or ''."""
+    if len(str(name)) > 200:  # difflib is quadratic; no name is that long
+        return ""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     return f" Did you mean {close[0]!r}?" if close else ""
