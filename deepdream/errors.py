@@ -33,6 +33,9 @@ class WeightsError(DeepDreamError):
 class LimitError(DeepDreamError):
     """A request asks for more work than a server allows (its --max-side, --max-work or --timeout)."""
 
+    #: The HTTP status the API answers it with.
+    status = 413
+
 
 def shown(value, limit: int = 60) -> str:
     """repr(value) for a message, cut to about `limit` characters (a 10 MB option is not echoed whole)."""

@@ -24,7 +24,7 @@ from ..errors import DeepDreamError  # noqa: E402
 from ..render.dreamer import DreamProgress, Stage  # noqa: E402
 from ..settings import ClassSettings, DreamSettings, StyleSettings  # noqa: E402
 from . import forms  # noqa: E402
-from .service import Service, read_upload  # noqa: E402
+from .service import Service, read_upload, redact  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
@@ -60,10 +60,15 @@ def _defaults(mode: str):
             "style transfer": StyleSettings}[mode]
 
 
-def _upload(path, what: str):
+def _upload(path, what: str, uploads: Path):
+    """The picture Gradio stored for an upload: read only from the uploads folder (`uploads`), so a
+    path sent by a client naming any other file is never opened."""
     if not path:
         raise DeepDreamError(f"Drop a {what} on the page first.")
-    return read_upload(Path(path).read_bytes(), Path(path).name, f"{what}.png")
+    real = os.path.realpath(path)
+    if not (real.startswith(os.path.realpath(uploads) + os.sep) and os.path.isfile(real)):
+        raise DeepDreamError(f"The {what} was not uploaded through this page; drop it on the page again.")
+    return read_upload(Path(real).read_bytes(), Path(path).name, f"{what}.png")
 
 
 def _tidy(folder: Path) -> None:
@@ -77,10 +82,11 @@ def _tidy(folder: Path) -> None:
             pass
 
 
-def make_render(service: Service, outputs: Path):
+def make_render(service: Service, outputs: Path, uploads: Path):
     """The studio's render: a generator taking the page's values and yielding (picture, status,
     download, command) as the render goes: the picture after each octave (each style scale's last
-    iteration, every 10th), then the result."""
+    iteration, every 10th), then the result. Pictures are read only from `uploads` (where Gradio
+    keeps what was uploaded); renders over the service's limits are refused before they queue."""
 
     def settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed, jitter,
                      normalize, preserve_colors, max_side, octave_scale, blur, iterations, style_weight,
@@ -106,16 +112,22 @@ def make_render(service: Service, outputs: Path):
         try:
             image = guide = style = None
             if mode != "class painting":
-                image = _upload(picture, "picture")
+                image = _upload(picture, "picture", uploads)
             if mode == "guided dream":
-                guide = _upload(guide_picture, "guide")
+                guide = _upload(guide_picture, "guide", uploads)
             if mode == "style transfer":
-                style = _upload(style_picture, "style")
+                style = _upload(style_picture, "style", uploads)
             settings = settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed,
                                     jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
                                     style_weight, guide, style)
+            if image is None:
+                from ..settings import parse_size
+
+                service.check(settings, *parse_size(settings.size))
+            else:
+                service.check(settings, *image.image.rgb.shape[:2])
         except DeepDreamError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(redact(str(e)), print_exception=False) from None
 
         events: queue.Queue = queue.Queue()
         cancel = threading.Event()
@@ -158,7 +170,7 @@ def make_render(service: Service, outputs: Path):
             try:
                 result = future.result()
             except DeepDreamError as e:
-                raise gr.Error(str(e), print_exception=False) from None
+                raise gr.Error(redact(str(e)), print_exception=False) from None
         finally:
             cancel.set()  # the page went away (or the render ended): stop at the next step
         _tidy(outputs)
@@ -185,11 +197,13 @@ def make_render(service: Service, outputs: Path):
     return render
 
 
-def build(service: Service, outputs: Path) -> gr.Blocks:
-    """The studio's page; renders are queued on `service`, results written under `outputs`."""
+def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
+    """The studio's page; renders are queued on `service`, pictures read from `uploads` only,
+    results written under `outputs`."""
     from ..backbones import names as backbone_names
 
-    render = make_render(service, outputs)
+    render = make_render(service, outputs, uploads)
+    shrink = min(STUDIO_MAX_SIDE, service.limits.max_side or STUDIO_MAX_SIDE)
 
     def on_mode(mode):
         cls = _defaults(mode)
@@ -205,12 +219,10 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                 gr.update(value=cls.default("blur")) if dreamlike else gr.update())
 
     def on_backbone(backbone):
-        from ..backbones import load_backbone
-
         try:
-            net = service.submit(backbone, load_backbone, backbone).result()
+            net = service.backbone(backbone)  # not on the render queue: the list never waits
         except DeepDreamError as e:
-            gr.Warning(str(e))
+            gr.Warning(redact(str(e)))
             return gr.update(choices=[], value=[])
         defaults = {name for name, _ in net.default_layers}
         choices = [(f"{info.name} ({info.channels} ch, 1/{info.stride})" + (" default" if info.name in defaults else ""),
@@ -256,7 +268,7 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                 go = gr.Button("Render", variant="primary", elem_id="render")
                 with gr.Accordion("More options", open=False):
                     with gr.Row():
-                        max_side = gr.Number(STUDIO_MAX_SIDE, precision=0, minimum=0,
+                        max_side = gr.Number(shrink, precision=0, minimum=0,
                                              label="Shrink input to this longer side (0: keep)", elem_id="max-side")
                         octave_scale = gr.Slider(1.1, 2.0, value=DreamSettings.default("octave_scale"), step=0.05,
                                                  label="Octave scale", elem_id="octave-scale")
