@@ -306,3 +306,33 @@ def test_the_server_never_downloads_and_its_errors_show_no_paths(client, monkeyp
     assert "(not found, and the server never downloads weights: run `deepdream weights` on it first)" in error
     assert str(tmp_path) not in error and "<tmp>/" in error
     assert str(Path.home()) + "/" not in error
+
+
+def test_a_huge_form_value_is_not_echoed_whole(client):
+    answer = client.post("/api/dream", data={"steps": "9" * 1_000_000},
+                         files={"image": ("cat.png", small_png(), "image/png")})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error.startswith("--steps must be a whole number (got '99999") and error.endswith("(1,000,002 characters)).")
+    assert len(error) < 150
+
+
+def test_the_studio_stops_a_render_over_the_timeout(tmp_path):
+    import gradio as gr
+
+    from deepdream.web.service import Limits, Service
+    from deepdream.web.studio import make_render
+
+    service = Service(limits=Limits(max_work=None, timeout=2))
+    (tmp_path / "cat.png").write_bytes(small_png())
+    values = studio_values(str(tmp_path / "cat.png"))
+    values[4], values[8] = "vgg16", 10000  # backbone, steps
+    start = time.perf_counter()
+    with pytest.raises(gr.Error) as stopped:
+        list(make_render(service, tmp_path, tmp_path)(*values))
+    assert stopped.value.message.startswith("The render took over 2 s, this server's limit per request")
+    deadline = time.monotonic() + 10
+    while service.waiting("vgg16") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert service.waiting("vgg16") == 0 and time.perf_counter() - start < 15
+    service.close()

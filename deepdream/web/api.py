@@ -131,8 +131,7 @@ async def finish(request: Request | None, service: Service, backbone: str, fn, *
                 log.info("client of %s went away; render cancelled", request.url.path)
                 raise Cancelled()
             if deadline is not None and loop.time() > deadline:
-                raise TimedOut(f"The render took over {timeout:g} s, this server's limit per request, and was "
-                               f"stopped; ask for less work, or start the server with a larger --timeout.")
+                raise TimedOut.after(timeout)
     finally:
         cancel.set()
         future.cancel()

@@ -77,7 +77,14 @@ class Limits:
 
 
 class TimedOut(LimitError):
+    """A request ran past the server's --timeout; its render was stopped."""
+
     status = 503
+
+    @classmethod
+    def after(cls, seconds: float) -> "TimedOut":
+        return cls(f"The render took over {seconds:g} s, this server's limit per request, and was stopped; ask "
+                   f"for less work, or start the server with a larger --timeout.")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..errors import DeepDreamError  # noqa: E402
 from ..render.dreamer import DreamProgress, Stage  # noqa: E402
 from ..settings import ClassSettings, DreamSettings, StyleSettings  # noqa: E402
 from . import forms  # noqa: E402
-from .service import Service, read_upload, redact  # noqa: E402
+from .service import Service, TimedOut, read_upload, redact  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
@@ -157,8 +157,11 @@ def make_render(service: Service, outputs: Path, uploads: Path):
         ahead = service.waiting(settings.backbone) - 1
         yield (gr.skip(), f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
                gr.skip(), gr.skip())
+        timeout, started = service.limits.timeout, time.monotonic()
         try:
             while not future.done() or not events.empty():
+                if timeout and time.monotonic() - started > timeout:
+                    raise gr.Error(TimedOut.after(timeout).args[0], print_exception=False)
                 try:
                     text, picture = events.get(timeout=0.25)
                 except queue.Empty:
