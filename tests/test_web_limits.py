@@ -158,6 +158,9 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
      "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's budget "
      "of 60 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
      "larger --max-work."),
+    ("/api/dream", {**TINY, "max-side": "512"}, {"image": ("huge.png", "9400x9400", "image/png")},
+     "'huge.png' is 9400x9400 pixels, over the 50 megapixels this server decodes; shrink it before uploading, or "
+     "start the server with --max-side 0."),
     ("/api/class", {"class": "goldfish", "size": "9400x9400"}, None,
      "The size 9400x9400 is over this server's limit of 512 pixels on the longer side; ask for a smaller size, "
      "or start the server with a larger --max-side."),
@@ -174,6 +177,10 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
      "--step-size must be at most 255 (got 1e+300)."),
 ])
 def test_a_request_over_the_budget_is_refused_at_once(client, route, fields, files, words):
+    if files and files["image"][1] == "9400x9400":  # 88 megapixels in 12 kB: refused before it is decoded
+        buffer = io.BytesIO()
+        Image.new("1", (9400, 9400)).save(buffer, format="PNG")
+        files = {"image": ("huge.png", buffer.getvalue(), "image/png")}
     start = time.perf_counter()
     answer = client.post(route, data=fields, files=files)
     assert time.perf_counter() - start < 3

@@ -27,6 +27,7 @@ def serve(
                                              "then its render is stopped. 0: no limit.")] = 600.0,
 ) -> None:
     """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
+    import dataclasses
     import math
 
     from ..errors import SettingsError
@@ -41,7 +42,10 @@ def serve(
     _check_free(host, port)
     from ..web.service import Limits
 
-    run(host, port, limits=Limits(max_side=max_side or None, max_work=max_work or None, timeout=timeout or None))
+    limits = Limits(max_side=max_side or None, max_work=max_work or None, timeout=timeout or None)
+    if not max_side:  # no limit on the side: none on what is decoded either (beyond Pillow's own)
+        limits = dataclasses.replace(limits, max_pixels=None)
+    run(host, port, limits=limits)
 
 
 def _check_free(host: str, port: int) -> None:

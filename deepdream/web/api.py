@@ -144,12 +144,13 @@ def router(service: Service) -> APIRouter:
     async def dream(request: Request):
         texts, files = await _form(request, "dream")
         filename, data = _one(files, "image", "picture to dream on")
-        image = await run_in_threadpool(read_upload, data, filename)
-        guides = [await run_in_threadpool(read_upload, d, f, "guide.png") for f, d in files.get("guide", [])]
+        most = service.limits.max_pixels
+        image = await run_in_threadpool(read_upload, data, filename, "upload.png", most)
+        guides = [await run_in_threadpool(read_upload, d, f, "guide.png", most) for f, d in files.get("guide", [])]
         mask = None
         if files.get("mask"):
             mask_name, mask_data = _one(files, "mask", "mask")
-            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png")
+            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most)
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]
@@ -171,10 +172,12 @@ def router(service: Service) -> APIRouter:
     async def style(request: Request):
         texts, files = await _form(request, "style")
         filename, data = _one(files, "image", "content picture")
-        content = await run_in_threadpool(read_upload, data, filename)
+        most = service.limits.max_pixels
+        content = await run_in_threadpool(read_upload, data, filename, "upload.png", most)
         if not files.get("style"):
             raise SettingsError("Upload at least one style picture as the file field 'style'.")
-        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png") for f, d in files["style"]]
+        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most)
+                                for f, d in files["style"]]
         settings = forms.settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
         service.check(settings, *content.image.rgb.shape[:2])
         result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)

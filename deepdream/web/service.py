@@ -45,11 +45,14 @@ class Cancelled(Exception):
 class Limits:
     """What one request may ask of the server. max_side: the longest side, in pixels, of a picture
     rendered (after the request's own max-side); max_work: pixel-steps of one render, in millions
-    (`budget.work`); timeout: seconds a request may take, queue included. None: no limit."""
+    (`budget.work`); timeout: seconds a request may take, queue included; max_pixels: the most an
+    uploaded picture may have before its request's max-side shrinks it. None: no limit."""
 
     max_side: int | None = 512
     max_work: float | None = 60.0
     timeout: float | None = 600.0
+    #: Pixels an upload may declare in its header, checked before it is decoded (None: Pillow's limit).
+    max_pixels: int | None = 50_000_000
 
     def check(self, settings, height: int, width: int) -> None:
         """A LimitError (one sentence: the limit, and how to change it) when a render of `settings`
@@ -96,15 +99,22 @@ class Upload:
     digest: str
 
 
-def read_upload(data: bytes, filename: str | None, default: str = "upload.png") -> Upload:
+def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
+                max_pixels: int | None = None) -> Upload:
     """Decode an uploaded picture with the same checks and messages as the CLI's `load_image`
     (EXIF orientation, every mode, the decompression-bomb limit): the bytes are written under their
-    harmless base name into a folder of our own, read, and the folder's path left out of any message."""
+    harmless base name into a folder of our own, read, and the folder's path left out of any message.
+    max_pixels: a picture whose header declares more is refused (LimitError) before it is decoded."""
     name = safe_name(filename, default)
     if not data:
         raise InputError(f"'{name}' is empty; upload an image file (PNG, JPEG, WebP, TIFF, BMP, GIF, ...).")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"'{name}' is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+    if max_pixels:
+        width, height = _declared_size(data)
+        if width * height > max_pixels:
+            raise LimitError(f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
+                             f"server decodes; shrink it before uploading, or start the server with --max-side 0.")
     with tempfile.TemporaryDirectory(prefix="deepdream-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(data)
@@ -113,6 +123,23 @@ def read_upload(data: bytes, filename: str | None, default: str = "upload.png") 
         except DeepDreamError as e:
             raise type(e)(str(e).replace(str(path), name)) from None
     return Upload(name, loaded, hashlib.sha256(data).hexdigest())
+
+
+def _declared_size(data: bytes) -> tuple[int, int]:
+    """(width, height) a picture's header declares, read without decoding; (0, 0) where Pillow
+    cannot tell (load_image then says why)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as probe:
+                return probe.size
+    except Exception:  # noqa: BLE001 (not an image, a bomb, ...: load_image says which)
+        return 0, 0
 
 
 def png_bytes(rgb, alpha=None, metadata: str | None = None) -> bytes:
