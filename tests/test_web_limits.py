@@ -343,3 +343,13 @@ def test_the_studio_stops_a_render_over_the_timeout(tmp_path):
         time.sleep(0.05)
     assert service.waiting("vgg16") == 0 and time.perf_counter() - start < 15
     service.close()
+
+
+def test_serve_limits_are_checked_in_one_line():
+    from conftest import run_cli
+
+    for flag, value in (("--max-work", "-1"), ("--timeout", "nan"), ("--max-side", "-5")):
+        result = run_cli("serve", flag, value, timeout=60)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"deepdream: error: {flag} must be a number of at least 0 (0: no limit; got {float(value):g})."]
