@@ -4,8 +4,10 @@ settings in their metadata) and `GET /api/backbones`, `/api/layers?backbone=NAME
 Form fields are the CLI's options without their dashes (`steps`, `step-size`, `layer` repeated,
 `class`, ...), parsed by `forms.settings_from_form` and validated by the settings themselves. A user's
 mistake (a bad upload, a bad option) answers 400 with `{"error": MESSAGE}`, MESSAGE being the line
-the CLI prints; a body over the upload limit 413; anything unexpected 500 with a JSON error, and the
-server goes on serving.
+the CLI prints; a body over the upload limit, or a render over the server's limits (`Limits`: the
+longer side, the work budget), 413 at once, before anything is queued; a request past the timeout
+503 (its render stopped); anything unexpected 500 with a JSON error, and the server goes on serving.
+A render whose client hangs up is cancelled at its next step.
 """
 
 from __future__ import annotations

@@ -82,6 +82,10 @@ def forget_folder(app: FastAPI, folder: Path) -> None:
             os.environ["GRADIO_TEMP_DIR"] = before
 
 
+#: The API's own POST routes (multipart pictures, never paths): not Gradio's, so not gated.
+OWN_ROUTES = frozenset({"/api/dream", "/api/class", "/api/style"})
+
+
 class FileGate:
     """ASGI middleware in front of the studio: a POST whose JSON body names a file (a Gradio
     FileData: any object with a "path") outside the folder Gradio's uploads go to is refused with
@@ -94,7 +98,7 @@ class FileGate:
         self.uploads = os.path.realpath(uploads)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in OWN_ROUTES:
             return await self.app(scope, receive, send)
         messages, body = [], b""
         while True:
