@@ -401,6 +401,9 @@ def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | N
     16383 pixels)."""
     import io
 
+    if not np.isfinite(np.asarray(rgb, dtype=np.float32)).all():
+        raise OutputError("The result holds non-finite values (NaN or infinity), so nothing was written; "
+                          "lower --step-size, the layer weights or the loss weights.")
     img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
     options = {"JPEG": {"quality": quality, "subsampling": 0},
                "WEBP": {"quality": quality},
@@ -424,9 +427,6 @@ def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95
     """
     path = check_output_path(path, overwrite=overwrite)
     fmt = OUTPUT_FORMATS[path.suffix.lower()]
-    if not np.isfinite(np.asarray(rgb, dtype=np.float32)).all():
-        raise OutputError("The result holds non-finite values (NaN or infinity), so nothing was written; "
-                          "lower --step-size, the layer weights or the loss weights.")
     try:
         data = encode_image(rgb, fmt, alpha, quality, metadata)
         atomic_write(path, lambda f: f.write(data))

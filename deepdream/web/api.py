@@ -147,12 +147,13 @@ def router(service: Service) -> APIRouter:
         texts, files = await _form(request, "dream")
         filename, data = _one(files, "image", "picture to dream on")
         most = service.limits.max_pixels
-        image = await run_in_threadpool(read_upload, data, filename, "upload.png", most)
-        guides = [await run_in_threadpool(read_upload, d, f, "guide.png", most) for f, d in files.get("guide", [])]
+        image = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
+        guides = [await run_in_threadpool(read_upload, d, f, "guide.png", most, service.scratch)
+                  for f, d in files.get("guide", [])]
         mask = None
         if files.get("mask"):
             mask_name, mask_data = _one(files, "mask", "mask")
-            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most)
+            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most, service.scratch)
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]
@@ -175,10 +176,10 @@ def router(service: Service) -> APIRouter:
         texts, files = await _form(request, "style")
         filename, data = _one(files, "image", "content picture")
         most = service.limits.max_pixels
-        content = await run_in_threadpool(read_upload, data, filename, "upload.png", most)
+        content = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
         if not files.get("style"):
             raise SettingsError("Upload at least one style picture as the file field 'style'.")
-        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most)
+        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch)
                                 for f, d in files["style"]]
         settings = forms.settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
         service.check(settings, *content.image.rgb.shape[:2])

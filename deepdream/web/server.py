@@ -45,6 +45,7 @@ def create_app(service: Service | None = None, *, studio: bool = True, max_uploa
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.service = service
     app.state.folder = folder
+    service.scratch = folder
     install(app, service)
     if studio:
         import gradio as gr

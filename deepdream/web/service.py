@@ -100,11 +100,12 @@ class Upload:
 
 
 def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
-                max_pixels: int | None = None) -> Upload:
+                max_pixels: int | None = None, scratch: Path | None = None) -> Upload:
     """Decode an uploaded picture with the same checks and messages as the CLI's `load_image`
     (EXIF orientation, every mode, the decompression-bomb limit): the bytes are written under their
     harmless base name into a folder of our own, read, and the folder's path left out of any message.
-    max_pixels: a picture whose header declares more is refused (LimitError) before it is decoded."""
+    max_pixels: a picture whose header declares more is refused (LimitError) before it is decoded.
+    scratch: the folder the bytes are written under (the server's own; default the system's temp)."""
     name = safe_name(filename, default)
     if not data:
         raise InputError(f"'{name}' is empty; upload an image file (PNG, JPEG, WebP, TIFF, BMP, GIF, ...).")
@@ -115,7 +116,7 @@ def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
         if width * height > max_pixels:
             raise LimitError(f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
                              f"server decodes; shrink it before uploading, or start the server with --max-side 0.")
-    with tempfile.TemporaryDirectory(prefix="deepdream-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix="deepdream-upload-", dir=scratch) as folder:
         path = Path(folder) / name
         path.write_bytes(data)
         try:
@@ -143,11 +144,9 @@ def _declared_size(data: bytes) -> tuple[int, int]:
 
 
 def png_bytes(rgb, alpha=None, metadata: str | None = None) -> bytes:
-    """A PNG of the picture with its settings in the `deepdream` text chunk (`images.save_image`)."""
-    with tempfile.TemporaryDirectory(prefix="deepdream-out-") as folder:
-        path = Path(folder) / "out.png"
-        images.save_image(rgb, path, alpha=alpha, metadata=metadata)
-        return path.read_bytes()
+    """A PNG of the picture with its settings in the `deepdream` text chunk (as `images.save_image`
+    writes it), made in memory."""
+    return images.encode_image(rgb, "PNG", alpha, metadata=metadata)
 
 
 @dataclass
@@ -174,6 +173,8 @@ class Service:
     def __init__(self, cache_size: int = 4, limits: Limits | None = None):
         self.cache_size = cache_size
         self.limits = limits or Limits()
+        #: Where uploads are written while they are decoded (the server's own folder; None: the system's temp).
+        self.scratch: Path | None = None
         self._cache: OrderedDict = OrderedDict()
         self._workers: dict[str, _Worker] = {}
         self._pending: dict[str, int] = {}

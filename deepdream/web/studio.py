@@ -60,7 +60,7 @@ def _defaults(mode: str):
             "style transfer": StyleSettings}[mode]
 
 
-def _upload(path, what: str, uploads: Path, max_pixels: int | None = None):
+def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
     """The picture Gradio stored for an upload: read only from the uploads folder (`uploads`), so a
     path sent by a client naming any other file is never opened."""
     if not path:
@@ -68,7 +68,7 @@ def _upload(path, what: str, uploads: Path, max_pixels: int | None = None):
     real = os.path.realpath(path)
     if not (real.startswith(os.path.realpath(uploads) + os.sep) and os.path.isfile(real)):
         raise DeepDreamError(f"The {what} was not uploaded through this page; drop it on the page again.")
-    return read_upload(Path(real).read_bytes(), Path(path).name, f"{what}.png", max_pixels)
+    return read_upload(Path(real).read_bytes(), Path(path).name, f"{what}.png", max_pixels, scratch)
 
 
 def _tidy(folder: Path) -> None:
@@ -112,11 +112,11 @@ def make_render(service: Service, outputs: Path, uploads: Path):
         try:
             image = guide = style = None
             if mode != "class painting":
-                image = _upload(picture, "picture", uploads, service.limits.max_pixels)
+                image = _upload(picture, "picture", uploads, service.limits.max_pixels, service.scratch)
             if mode == "guided dream":
-                guide = _upload(guide_picture, "guide", uploads, service.limits.max_pixels)
+                guide = _upload(guide_picture, "guide", uploads, service.limits.max_pixels, service.scratch)
             if mode == "style transfer":
-                style = _upload(style_picture, "style", uploads, service.limits.max_pixels)
+                style = _upload(style_picture, "style", uploads, service.limits.max_pixels, service.scratch)
             settings = settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed,
                                     jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
                                     style_weight, guide, style)
