@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import re
 import tempfile
@@ -68,11 +69,28 @@ def load_image(path) -> LoadedImage:
         raise InputError(f"Input file '{p}' does not exist.")
     if p.is_dir():
         raise InputError(f"Input '{p}' is a folder, not an image file; give the path of an image.")
+    if not p.is_file():  # a FIFO would block the open for ever; a device would never end
+        raise InputError(f"Input '{p}' is not a regular file (a pipe, socket or device); give the path of an image file.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as img:
-                img.load()
+                covered = coverage(img, p)
+                if covered < 1.0 and not accept_partial():
+                    width, height = img.size
+                    share = f"{covered * 100:.2g}%" if covered >= 1e-5 else "under 0.001%"
+                    raise InputError(
+                        f"Input file '{p}' holds data for {share} of the {width}x{height} pixels its header "
+                        f"declares (it is damaged or cut off); re-export or re-download it, or set "
+                        f"{ACCEPT_PARTIAL_ENV}=1 to take it as it is.")
+                said: list[str] = []
+                try:
+                    with _quiet_stderr(img.format == "TIFF") as said:
+                        img.load()
+                except OSError as e:
+                    if said:  # libtiff's own words say more than Pillow's "decoder error -2"
+                        raise OSError(f"{str(e).rstrip('.')}: {said[0].rstrip('.')}") from None
+                    raise
                 return from_pil(img)
     except PermissionError:
         raise InputError(f"Input file '{p}' cannot be read (permission denied); check its permissions.") from None
@@ -90,6 +108,104 @@ def load_image(path) -> LoadedImage:
         if "truncated" in reason.lower():
             raise InputError(f"Input file '{p}' is truncated ({reason}); re-export or re-download it.") from None
         raise InputError(f"Input file '{p}' could not be decoded ({reason}); check that it is a valid image.") from None
+
+
+#: Set to 1 to load pictures whose data covers only part of what their header declares.
+ACCEPT_PARTIAL_ENV = "DEEPDREAM_ACCEPT_PARTIAL"
+
+
+def accept_partial() -> bool:
+    return os.environ.get(ACCEPT_PARTIAL_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def coverage(img: Image.Image, path) -> float:
+    """The share (0 to 1) of the pixels img's header declares that its data can hold, from the
+    header alone (before decoding): a GIF's first frame against its screen, a TIFF's strips or tiles
+    against its rows, a baseline JPEG's entropy-coded bytes against the least its blocks need (2 bits
+    each). 1.0 where the format gives no such bound."""
+    width, height = img.size
+    pixels = width * height
+    if not pixels:
+        return 1.0
+    try:
+        if img.format == "GIF" and img.tile:
+            x0, y0, x1, y1 = img.tile[0][1]
+            return min(1.0, max(0, min(x1, width) - x0) * max(0, min(y1, height) - y0) / pixels)
+        if img.format == "TIFF":
+            tags = img.tag_v2
+            if 324 in tags and 322 in tags and 323 in tags:  # tiles
+                tiles = len(tags[324]) if isinstance(tags[324], tuple) else 1
+                planes = 3 if tags.get(284, 1) == 2 and img.mode in ("RGB", "YCbCr", "RGBA") else 1
+                return min(1.0, tiles / planes * tags[322] * tags[323] / pixels)
+            if 273 in tags:  # strips
+                strips = len(tags[273]) if isinstance(tags[273], tuple) else 1
+                planes = 3 if tags.get(284, 1) == 2 and img.mode in ("RGB", "YCbCr", "RGBA") else 1
+                rows = tags.get(278, height)
+                return min(1.0, strips / planes * min(rows, height) / height)
+        if img.format == "JPEG" and not img.info.get("progressive") and not img.info.get("progression"):
+            return _jpeg_coverage(Path(path), img)
+    except (TypeError, ValueError, KeyError, IndexError, OSError):
+        return 1.0
+    return 1.0
+
+
+def _jpeg_coverage(path: Path, img: Image.Image) -> float:
+    """A baseline JPEG's entropy-coded bytes (after its first scan header) against the 2 bits each
+    8x8 block takes at the least (a DC code and an end-of-block code)."""
+    data = path.read_bytes()
+    at, frame = 2, None
+    while at + 4 <= len(data) and data[at] == 0xFF:  # the segments before the first scan
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if marker == 0xDA:
+            break
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = marker
+        at += 2 + length
+    else:
+        return 1.0
+    if frame not in (0xC0, 0xC1):  # progressive or arithmetic coding: no such bound
+        return 1.0
+    entropy = len(data) - (at + 2 + int.from_bytes(data[at + 2:at + 4], "big"))
+    layers = getattr(img, "layer", None) or [("Y", 1, 1, 0)]
+    hmax = max(layer[1] for layer in layers)
+    vmax = max(layer[2] for layer in layers)
+    width, height = img.size
+    blocks = sum(math.ceil(math.ceil(width * h / hmax) / 8) * math.ceil(math.ceil(height * v / vmax) / 8)
+                 for _, h, v, _ in layers)
+    return min(1.0, entropy * 8 / 2 / blocks)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(active: bool):
+    """Silence what a C library (libtiff) writes straight to stderr while a picture decodes, in the
+    main thread only (another thread's messages are never swallowed); the error, if any, says it."""
+    import sys
+    import threading
+
+    said: list[str] = []
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield said
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield said
+        return
+    with tempfile.TemporaryFile() as caught:
+        try:
+            os.dup2(caught.fileno(), 2)
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            said.extend(line.strip() for line in caught.read(4096).decode("utf-8", "replace").splitlines()
+                        if line.strip())
 
 
 def from_pil(img: Image.Image) -> LoadedImage:
@@ -285,6 +401,9 @@ def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | N
     16383 pixels)."""
     import io
 
+    if not np.isfinite(np.asarray(rgb, dtype=np.float32)).all():
+        raise OutputError("The result holds non-finite values (NaN or infinity), so nothing was written; "
+                          "lower --step-size, the layer weights or the loss weights.")
     img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
     options = {"JPEG": {"quality": quality, "subsampling": 0},
                "WEBP": {"quality": quality},

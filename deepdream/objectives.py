@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from .errors import SettingsError
+from .errors import SettingsError, shown
 
 Features = Mapping[str, "tf.Tensor"]  # noqa: F821  (layer name -> [B, H, W, C] tensor)
 
@@ -83,21 +83,26 @@ class LayerSpec:
 _SPEC = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*(?::\s*(-?\d+)\s*)?(?:=\s*([^:=\s]+)\s*)?$")
 
 
+#: The largest layer weight taken (a weight of 1e300 only overflows to infinity).
+MAX_WEIGHT = 1e6
+
+
 def parse_layer_spec(text: str) -> LayerSpec:
     """Parse `block4_conv3`, `mixed4:97`, `block5_conv1=0.5` or `mixed4:97=2` (no backbone check)."""
     match = _SPEC.match(str(text))
     if not match:
         raise SettingsError(
-            f"Cannot read layer {text!r}: write LAYER, LAYER:CHANNEL, LAYER=WEIGHT or "
+            f"Cannot read layer {shown(text)}: write LAYER, LAYER:CHANNEL, LAYER=WEIGHT or "
             f"LAYER:CHANNEL=WEIGHT (e.g. block4_conv3:12=0.5)."
         )
     name, chan, weight = match.groups()
     try:
         value = 1.0 if weight is None else float(weight)
     except ValueError:
-        raise SettingsError(f"Cannot read the weight in layer {text!r}: {weight!r} is not a number.") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SettingsError(f"The weight in layer {text!r} must be a finite number.")
+        raise SettingsError(f"Cannot read the weight in layer {shown(text)}: {shown(weight)} is not a number.") from None
+    if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_WEIGHT:
+        raise SettingsError(f"The weight in layer {shown(text)} must be a finite number between "
+                            f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g}.")
     return LayerSpec(name, None if chan is None else int(chan), value)
 
 

@@ -86,6 +86,8 @@ def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable 
     """Yield a callback for the dreamer that draws one bar per run (stages before the first step,
     then octaves and steps), and every `save_every` steps calls save(step_count, rgb) (also when
     quiet). The bar advances by pixels, not steps, so its ETA holds while octaves grow."""
+    from .budget import dream_work
+
     maybe_save = _snapshots(save, save_every)
 
     if quiet:
@@ -99,7 +101,7 @@ def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable 
             return
         h, w = event.size
         precision = getattr(event, "precision", None)
-        bar.advance(sum(a * b for a, b in event.sizes) * event.steps, h * w,
+        bar.advance(dream_work(event.sizes, event.steps), h * w,
                     f"{label} · octave {event.octave}/{event.octaves} {w}x{h} · step {event.step}/{event.steps}"
                     + (f" · {precision}" if precision else ""))
         maybe_save(event)

@@ -18,10 +18,20 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .errors import SettingsError, suggest
+from .errors import SettingsError, shown, suggest
 
 #: The key of a PNG text chunk (and the prefix of other formats' description) holding the settings.
 from .images import METADATA_KEY  # noqa: E402 (re-exported for settings users)
+
+
+#: Upper bounds on counts (a typo of 10**400 steps or 3000 layers is refused, not run for ever).
+MAX_STEPS = 10_000  # steps per octave, optimiser iterations, steps of later frames
+MAX_OCTAVES = 32
+MAX_LAYERS = 64  # layer specs given (dream, style, content layers)
+MAX_PICTURES = 32  # guides, styles, masks
+MAX_FRAMES = 1_000_000
+MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
+MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
 
 
 def option(default: Any, help: str, *, flag: str | None = None):
@@ -61,22 +71,29 @@ class Settings:
         object.__setattr__(self, name, value)
 
     # -- checks shared by the modes ---------------------------------------------------------
-    def _whole(self, name: str, low: int, hint: str = "") -> None:
+    def _whole(self, name: str, low: int, hint: str = "", high: int | None = None) -> None:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
                 self._set(name, value)
             else:
-                self._fail(name, f"must be a whole number (got {value!r}).")
+                self._fail(name, f"must be a whole number (got {shown(value)}).")
         if value < low:
-            self._fail(name, f"must be at least {low} (got {value}).{hint}")
+            self._fail(name, f"must be at least {low} (got {shown(value)}).{hint}")
+        if high is not None and value > high:
+            self._fail(name, f"must be at most {high:,} (got {shown(value)}).{hint}")
+
+    def _count(self, name: str, high: int) -> None:
+        """At most `high` items in a repeated field."""
+        if len(getattr(self, name)) > high:
+            self._fail(name, f"was given {len(getattr(self, name)):,} times; the limit is {high}.")
 
     def _number(self, name: str, low: float | None = None, *, above: bool = False, high: float | None = None,
                 hint: str = "") -> None:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            self._fail(name, f"must be a finite number (got {value!r}).")
+            self._fail(name, f"must be a finite number (got {shown(value)}).")
         self._set(name, float(value))
         if low is not None and (value <= low if above else value < low):
             self._fail(name, f"must be {'greater than' if above else 'at least'} {low:g} (got {value:g}).{hint}")
@@ -86,7 +103,7 @@ class Settings:
     def _choice(self, name: str, choices) -> None:
         value = getattr(self, name)
         if value not in choices:
-            self._fail(name, f"must be one of {', '.join(choices)} (got {value!r}).{suggest(str(value), choices)}")
+            self._fail(name, f"must be one of {', '.join(choices)} (got {shown(value)}).{suggest(str(value), choices)}")
 
     def _texts(self, name: str) -> None:
         """A list of strings, paths or in-memory images as a tuple (paths as str); one item as a 1-tuple."""
@@ -163,7 +180,7 @@ def read_settings_file(path) -> tuple[str, dict]:
         raise InputError(f"Settings file '{path}' does not exist; give a PNG written by deepdream or a JSON file.")
     text = None
     if path.suffix.lower() == ".json":
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM (Notepad) is no error
     else:
         from .images import read_metadata
 
@@ -171,19 +188,27 @@ def read_settings_file(path) -> tuple[str, dict]:
         if text is None:
             raise InputError(f"'{path}' holds no deepdream settings; give a picture written by deepdream or a JSON file.")
     try:
-        data = json.loads(text)
+        data = json.loads(text.lstrip("\ufeff"))
+    except RecursionError:
+        raise InputError(f"Settings file '{path}' is nested too deeply to be deepdream settings.") from None
     except ValueError:
         raise InputError(f"Settings file '{path}' is not valid JSON.") from None
     if not isinstance(data, dict) or not isinstance(data.get("settings", {}), dict):
         raise InputError(f"Settings file '{path}' does not hold deepdream settings.")
+    mode = data.get("mode", "")
+    if not isinstance(mode, str) or (mode and mode not in MODES):
+        raise InputError(f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
+                         f"one of {', '.join(MODES)}).")
     settings = data.get("settings", data)
     settings = {k: v for k, v in settings.items() if k not in ("mode", "version")}
-    return str(data.get("mode", "")), settings
+    return mode, settings
 
 
 # ---------------------------------------------------------------------------- dream
 
 NORMALIZATIONS = ("laplacian", "mean")
+#: Every mode a settings file (or a picture's metadata) may name.
+MODES = ("dream", "class", "style", "texture", "zoom", "video")
 
 
 @dataclass(frozen=True)
@@ -301,10 +326,12 @@ class DreamSettings(Settings):
                 self._set(name, str(getattr(self, name)))
         if not isinstance(self.backbone, str):
             self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
-        self._whole("octaves", 1)
+        self._count("layers", MAX_LAYERS)
+        self._count("guide", MAX_PICTURES)
+        self._whole("octaves", 1, high=MAX_OCTAVES)
         self._number("octave_scale", 1.0, above=True, hint=" 1.4 is a good start.")
-        self._whole("steps", 1)
-        self._number("step_size", 0.0, above=True)
+        self._whole("steps", 1, high=MAX_STEPS)
+        self._number("step_size", 0.0, above=True, high=MAX_STEP_SIZE)
         self._whole("tile_size", 32, " 512 is a good start.")
         self._whole("jitter", 0)
         self._number("scale_jitter", 0.0, high=0.5)
@@ -314,9 +341,9 @@ class DreamSettings(Settings):
         self._number("chroma", 0.0, high=1.0)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
-        self._whole("tile_batch", 1)
+        self._whole("tile_batch", 1, high=MAX_PICTURES)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
+            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         if self.max_side is not None:
             self._whole("max_side", 1)
         auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
@@ -521,21 +548,22 @@ class _GatysSettings(Settings):
     def __post_init__(self) -> None:
         self._texts("style_layers")
         self._set("style_layers", _layer_texts(self.style_layers))
+        self._count("style_layers", MAX_LAYERS)
         if isinstance(self.weights, Path):
             self._set("weights", str(self.weights))
         if not isinstance(self.backbone, str):
             self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
-        self._number("style_weight", 0.0, above=True)
-        self._number("tv_weight", 0.0)
+        self._number("style_weight", 0.0, above=True, high=MAX_LOSS_WEIGHT)
+        self._number("tv_weight", 0.0, high=MAX_LOSS_WEIGHT)
         self._choice("optimizer", OPTIMIZERS)
-        self._whole("iterations", 1)
-        self._number("learning_rate", 0.0, above=True)
+        self._whole("iterations", 1, high=MAX_STEPS)
+        self._number("learning_rate", 0.0, above=True, high=MAX_STEP_SIZE)
         self._whole("scales", 1)
         if self.scales > 8:
             self._fail("scales", f"must be at most 8 (got {self.scales}).")
         self._whole("tile_size", 64, " 512 is a good start.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
+            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         self._check_init()
 
     def _check_init(self) -> None:
@@ -573,13 +601,16 @@ class StyleSettings(_GatysSettings):
             parse_blend(self.style_blend)  # a weight that is no number says so first
             raise SettingsError("--style-blend weighs several styles, and there is one --style; give more --style "
                                 "pictures, or leave --style-blend out.")
+        for name in ("styles", "masks"):
+            self._count(name, MAX_PICTURES)
+        self._count("content_layers", MAX_LAYERS)
         if self.style_blend is not None:
             self._set("style_blend", tuple(parse_blend(self.style_blend, len(self.styles) or None)))
         if self.masks and self.styles and len(self.masks) != len(self.styles):
             n, k = len(self.masks), len(self.styles)
             raise SettingsError(f"There {'is' if n == 1 else 'are'} {n} --mask for {k} --style; give one --mask "
                                 f"per --style, in the same order, or none.")
-        self._number("content_weight", 0.0)
+        self._number("content_weight", 0.0, high=MAX_LOSS_WEIGHT)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._number("style_scale", 0.05, high=8.0, hint=" 1 is a good start.")
         if self.max_side is not None:
@@ -649,8 +680,8 @@ class _MotionSettings(Settings):
             self._set("dream", DreamSettings.from_dict(self.dream))
         elif not isinstance(self.dream, DreamSettings):
             raise SettingsError(f"The dream settings of a {self.mode} must be DreamSettings (got {self.dream!r}).")
-        self._whole("frame_steps", 1)
-        self._whole("frame_octaves", 1)
+        self._whole("frame_steps", 1, high=MAX_STEPS)
+        self._whole("frame_octaves", 1, high=MAX_OCTAVES)
 
     def lighter(self, dream: DreamSettings) -> DreamSettings:
         """`dream` with the steps and octaves of a frame that starts from the last one's dream."""
@@ -685,7 +716,7 @@ class ZoomSettings(_MotionSettings):
     translate: tuple = option((0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).")
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._whole("frames", 1)
+        self._whole("frames", 1, high=MAX_FRAMES)
         self._number("fps", 0.0, above=True, high=240.0)
         self._number("zoom", 0.0, above=True, hint=" 1.3 zooms in 30 % a second.")
         self._number("rotate", -3600.0, high=3600.0)

@@ -101,7 +101,7 @@ def test_a_class_pushes_a_photo_and_needs_a_classifier(photo):
     from PIL import Image as PILImage
 
     cat = np.asarray(PILImage.open(SAMPLES / "chelsea.png").convert("RGB").resize((288, 192)), np.float32)
-    dreamer = api.prepare(target_class="lemon", octaves=1, steps=25)
+    dreamer = api.prepare(target_class="lemon", octaves=1, steps=34)
     pushed = dreamer.run(cat)
 
     def lemon(rgb):

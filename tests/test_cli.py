@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -167,3 +170,70 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
     assert "Traceback" not in err
     assert err.splitlines()[-1] == "deepdream: interrupted; nothing written."  # said, not silent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]
+
+
+# ---------------------------------------------------------------------------- absurd input (issue 17)
+
+
+def test_absurd_counts_and_values_are_one_line_and_end_at_once(small_png, tmp_path):
+    def settings_file(name, text, bom=False):
+        path = tmp_path / name
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+        return path
+
+    deep = settings_file("deep.json", "[" * 100000 + "]" * 100000)
+    odd_mode = settings_file("mode.json", json.dumps({"mode": {"x": 1}, "settings": {}}))
+    huge = settings_file("huge.json", json.dumps({"mode": "dream", "settings": {"normalize": "x" * 10_000_000}}))
+    bom = settings_file("bom.json", json.dumps({"mode": "dream", "settings": {"steps": 0}}), bom=True)
+    layers = settings_file("layers.json", json.dumps({"layers": ["block4_conv3"] * 600_000}))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out.png"
+    cases = [
+        (["--steps", str(10**400)], "--steps must be at most 10,000 (got a number of about 401 digits)."),
+        (["--octaves", "1000"], "--octaves must be at most 32 (got 1000)."),
+        (["--step-size", "1e300"], "--step-size must be at most 255 (got 1e+300)."),
+        (["--layer", "block4_conv3=1e300"], "The weight in layer 'block4_conv3=1e300' must be a finite number"),
+        ([arg for _ in range(3000) for arg in ("-l", "block4_conv3")], "--layer was given 3,000 times; the limit is 64."),
+        (["--settings", layers], "--layer was given 600,000 times; the limit is 64."),
+        (["--settings", deep], f"Settings file '{deep}' is nested too deeply to be deepdream settings."),
+        (["--settings", odd_mode], f"Settings file '{odd_mode}' names no deepdream mode (its \"mode\" is {{'x': 1}}; "
+                                   f"one of dream, class, style, texture, zoom, video)."),
+        (["--settings", bom], "--steps must be at least 1 (got 0)."),
+        (["--backbone", "b" * 100_000], "A command-line value of 100,000 characters ('bbbbbbbbbbbbbbbbbbbb'...) is too long; the limit is 4,096."),
+    ]
+    for args, fragment in cases:
+        assert_clean_failure(run_cli("dream", small_png, "-o", out, "-b", "vgg16", *args, "-q", timeout=120),
+                             fragment, tmp_path, before)
+    result = run_cli("dream", small_png, "-o", out, "--settings", huge, "-q", timeout=120)
+    assert_clean_failure(result, "--normalize must be one of laplacian, mean (got 'xxxx", tmp_path, before)
+    assert len(result.stderr) < 300 and "(10,000,002 characters))." in result.stderr
+
+
+def test_a_fifo_mask_and_the_files_a_settings_file_names(small_png, tmp_path):
+    fifo = tmp_path / "mask.png"
+    os.mkfifo(fifo)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out.png"
+    assert_clean_failure(run_cli("dream", small_png, "-o", out, *FAST, "--mask", fifo, timeout=60),
+                         f"Mask '{fifo}' is not a regular file (a pipe, socket or device)", tmp_path, before)
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps({"mode": "dream", "settings": {"guide": ["/etc/hostname"], "mask": str(fifo)}}))
+    result = run_cli("dream", small_png, "-o", out, *FAST, "--settings", named, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == (f"deepdream: the settings in '{named}' read --mask '{fifo}', "
+                                             f"--guide '/etc/hostname'")
+    assert not out.exists()
+
+
+def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path):
+    path = tmp_path / "bad.tif"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        path, compression="tiff_deflate")
+    data = bytearray(path.read_bytes())
+    start = Image.open(path).tag_v2[273][0]
+    for i in range(start + 2, start + 200):  # spoil the deflate stream
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_clean_failure(run_cli("dream", path, "-o", tmp_path / "out.png", *FAST),
+                         "(decoder error -2: ZIPDecode: Decoding error at scanline 0", tmp_path, before)

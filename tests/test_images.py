@@ -338,3 +338,77 @@ def test_to_pil():
     assert to_pil(np.zeros((3, 4, 3))).mode == "RGB"
     with pytest.raises(ValueError):
         to_pil(np.zeros((3, 4)))
+
+
+# ---------------------------------------------------------------------------- damaged headers (issue 17)
+
+
+def header_lies_jpeg(tmp_path):
+    """A real 64x64 baseline JPEG whose frame header says 9000x9000 (4.3 KB for 81 megapixels)."""
+    path = tmp_path / "big.jpg"
+    Image.fromarray(noise(64, 64)).save(path, quality=90)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\xff\xc0")
+    data[at + 5:at + 9] = (9000).to_bytes(2, "big") * 2
+    path.write_bytes(bytes(data))
+    return path
+
+
+def header_lies_gif(tmp_path):
+    """A 10x10 GIF frame on a 9000x9000 logical screen."""
+    path = tmp_path / "screen.gif"
+    Image.new("P", (10, 10)).save(path)
+    data = bytearray(path.read_bytes())
+    data[6:10] = (9000).to_bytes(2, "little") * 2
+    path.write_bytes(bytes(data))
+    return path
+
+
+def header_lies_tiff(tmp_path):
+    """A TIFF whose one strip holds 64 rows of the 100000 its header declares."""
+    path = tmp_path / "tall.tif"
+    Image.fromarray(noise(64, 64, 1)[..., 0]).save(path)
+    data = bytearray(path.read_bytes())
+    ifd = int.from_bytes(data[4:8], "little")
+    for k in range(int.from_bytes(data[ifd:ifd + 2], "little")):
+        entry = ifd + 2 + 12 * k
+        if int.from_bytes(data[entry:entry + 2], "little") == 257:  # ImageLength, as a LONG
+            data[entry + 2:entry + 12] = (4).to_bytes(2, "little") + (1).to_bytes(4, "little") + \
+                (100000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("make, size, share", [(header_lies_jpeg, "9000x9000", "0.77%"),
+                                                (header_lies_gif, "9000x9000", "under 0.001%"),
+                                                (header_lies_tiff, "64x100000", "0.064%")])
+def test_a_picture_whose_data_covers_part_of_its_header_is_refused(tmp_path, monkeypatch, make, size, share):
+    path = make(tmp_path)
+    assert Image.open(path).size == tuple(int(n) for n in size.split("x"))  # Pillow believes the header
+    with pytest.raises(InputError) as refused:
+        load_image(path)
+    assert str(refused.value) == (f"Input file '{path}' holds data for {share} of the {size} pixels its header "
+                                  f"declares (it is damaged or cut off); re-export or re-download it, or set "
+                                  f"DEEPDREAM_ACCEPT_PARTIAL=1 to take it as it is.")
+    if make is not header_lies_tiff:  # asked to, it is taken as it is
+        monkeypatch.setenv("DEEPDREAM_ACCEPT_PARTIAL", "1")
+        assert load_image(path).rgb.shape[:2] == (9000, 9000)
+
+
+def test_whole_pictures_of_every_kind_cover_their_header(tmp_path):
+    for name, options in (("a.jpg", {}), ("b.jpg", {"progressive": True}), ("c.gif", {}), ("d.tif", {}),
+                          ("e.tif", {"compression": "tiff_deflate"}), ("f.png", {})):
+        Image.fromarray(noise(40, 56)).save(tmp_path / name, **options)
+        assert load_image(tmp_path / name).rgb.shape == (40, 56, 3)
+    flat = tmp_path / "flat.jpg"  # one colour compresses hard, and is still whole
+    Image.new("RGB", (2000, 1500), (90, 30, 200)).save(flat, quality=50)
+    assert images.coverage(Image.open(flat), flat) == 1.0
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path):
+    fifo = tmp_path / "mask.png"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as refused:
+        load_image(fifo)
+    assert str(refused.value) == (f"Input '{fifo}' is not a regular file (a pipe, socket or device); "
+                                  f"give the path of an image file.")

@@ -44,7 +44,7 @@ def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(
 
     service = Service()
     try:
-        render = make_render(service, tmp_path)
+        render = make_render(service, tmp_path, SAMPLES)  # the samples play the uploads folder
         updates = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), steps=1, octaves=2, max_side=96,
                                            seed=4)))
     finally:
@@ -67,7 +67,7 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
 
     service = Service()
     try:
-        render = make_render(service, tmp_path)
+        render = make_render(service, tmp_path, SAMPLES)
         painted = list(render(*page_values(mode="class painting", target_class="golden retriever", size="48x40",
                                            steps=1, octaves=1, step_size=1.5, blur=0.5)))[-1]
         styled = list(render(*page_values(mode="style transfer", picture=str(SAMPLES / "chelsea.png"),
@@ -88,7 +88,7 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
     from deepdream.web.service import Service
     from deepdream.web.studio import make_render
 
-    render = make_render(Service(), tmp_path)
+    render = make_render(Service(), tmp_path, tmp_path)
     with pytest.raises(gr.Error) as missing:
         list(render(*page_values(picture=None)))
     assert missing.value.message == "Drop a picture on the page first."

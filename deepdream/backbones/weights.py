@@ -11,11 +11,13 @@ by loading it and copies it atomically into the user weights folder; `describe` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +107,20 @@ def user_weights_dir() -> Path:
     return base / "deepdream" / "weights"
 
 
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def downloads_off(reason: str):
+    """In this thread, within it, a missing weights file is not downloaded: the error gives `reason`."""
+    before = getattr(_local, "no_download", None)
+    _local.no_download = reason
+    try:
+        yield
+    finally:
+        _local.no_download = before
+
+
 def offline() -> bool:
     """Whether downloads are off: DEEPDREAM_OFFLINE set, not to '', '0', 'false', 'no' or 'off'."""
     value = os.environ.get("DEEPDREAM_OFFLINE", "").strip().lower()
@@ -191,6 +207,8 @@ def resolve(spec: WeightsFile, explicit: str | os.PathLike | None, backbone_name
         why = "not found"
     elif not allow_download:
         why = "not found, and downloading is off"
+    elif getattr(_local, "no_download", None):
+        why = f"not found, and {_local.no_download}"
     elif offline():
         why = "not found, and DEEPDREAM_OFFLINE is set"
     else:

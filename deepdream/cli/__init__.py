@@ -75,6 +75,21 @@ def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
     return next_free(input_path.with_name(f"{input_path.stem}_{suffix}.png"), echo)
 
 
+#: The longest command-line word taken (the longest path Linux opens is 4096 bytes).
+MAX_ARGUMENT = 4096
+
+
+def _check_lengths(words) -> None:
+    """A one-line error for a command-line word too long to be a real option value, before Click
+    echoes it whole."""
+    from ..errors import SettingsError
+
+    for word in words:
+        if len(word) > MAX_ARGUMENT:
+            raise SettingsError(f"A command-line value of {len(word):,} characters ({word[:20]!r}...) is too long; "
+                                f"the limit is {MAX_ARGUMENT:,}.")
+
+
 #: What an interrupted command leaves, said on Ctrl-C (a long job sets it once it knows: its frames,
 #: its finished pictures).
 _interrupted = ["nothing written"]
@@ -111,6 +126,7 @@ def run(args=None) -> int:
 
     _interrupted[0] = "nothing written"
     try:
+        _check_lengths(sys.argv[1:] if args is None else list(args))
         code = app(args=args, prog_name="deepdream", standalone_mode=False)
     except DeepDreamError as e:
         typer.echo(f"deepdream: error: {e}", err=True)

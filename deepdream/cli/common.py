@@ -17,12 +17,40 @@ def given_settings(cls, settings_file: Path | None, options: dict):
     from ..settings import read_settings_file
 
     base: dict = {}
+    typed = {k: v for k, v in options.items() if v is not None and v != []}
     if settings_file is not None:
         mode, base = read_settings_file(settings_file)
         if mode and mode != cls.mode:
             raise SettingsError(f"'{settings_file}' holds {mode} settings; use them with `deepdream {mode}`.")
-    typed = {k: v for k, v in options.items() if v is not None and v != []}
+        files = files_named(cls, base, typed)
+        if files:
+            typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
     return cls.from_dict(base, **typed)
+
+
+#: Settings fields that name files to read (a settings file from elsewhere may name any).
+FILE_FIELDS = ("weights", "mask", "guide", "styles", "masks", "init")
+
+
+def files_named(cls, base: dict, typed: dict) -> list[str]:
+    """'--guide PATH', ... for each file the settings dict `base` names that the options typed do not
+    override (the dream of a zoom or video included): what a --settings run will open."""
+    from ..settings import INITS
+
+    out = []
+    for name in FILE_FIELDS:
+        value = base.get(name)
+        if name in typed or value in (None, "", [], ()):
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item and not (name == "init" and item in INITS):
+                flag = cls.flag(name) if name in cls.__dataclass_fields__ else "--" + name
+                out.append(f"{flag} '{item}'")
+    if isinstance(base.get("dream"), dict):
+        from ..settings import DreamSettings
+
+        out += files_named(DreamSettings, base["dream"], typed)
+    return out
 
 
 def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:

@@ -15,16 +15,37 @@ def serve(
                                       help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
                                            "lets other machines in (the API has no login).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
+    max_side: Annotated[int, typer.Option(
+        "--max-side", metavar="PIXELS", help="Longest side of a picture the server renders (after a request's "
+                                             "own max-side; a class painting's size); 0: no limit.")] = 512,
+    max_work: Annotated[float, typer.Option(
+        "--max-work", metavar="MILLIONS", help="Budget of one render in millions of pixel-steps (pixels x steps "
+                                               "over every octave; pixels x iterations for style); a request "
+                                               "over it is refused at once. 0: no limit.")] = 60.0,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", metavar="SECONDS", help="Longest a request may take, its wait in the queue included; "
+                                             "then its render is stopped. 0: no limit.")] = 600.0,
 ) -> None:
     """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
+    import dataclasses
+    import math
+
     from ..errors import SettingsError
     from ..web import require_extra, serve as run
 
     require_extra()
     if not 0 < port < 65536:
         raise SettingsError(f"--port must be between 1 and 65535 (got {port}).")
+    for flag, value in (("--max-side", max_side), ("--max-work", max_work), ("--timeout", timeout)):
+        if not math.isfinite(value) or value < 0:
+            raise SettingsError(f"{flag} must be a number of at least 0 (0: no limit; got {value:g}).")
     _check_free(host, port)
-    run(host, port)
+    from ..web.service import Limits
+
+    limits = Limits(max_side=max_side or None, max_work=max_work or None, timeout=timeout or None)
+    if not max_side:  # no limit on the side: none on what is decoded either (beyond Pillow's own)
+        limits = dataclasses.replace(limits, max_pixels=None)
+    run(host, port, limits=limits)
 
 
 def _check_free(host: str, port: int) -> None:

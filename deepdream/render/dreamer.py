@@ -188,10 +188,8 @@ class ClassDreamer(Dreamer):
     is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
     colour, and the network sees random half-size crops of it (turned, some blurred), so the class
     appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
-    `PAINT_STEPS_PER_STEP x --steps x --octaves` steps (160 at the defaults); `--step-size` scales
-    its learning rate (0.01 at the default 4)."""
-
-    PAINT_STEPS_PER_STEP = 4
+    `param.CLASS_DREAM_STEPS x --steps x --octaves` steps (120 at the defaults); `--step-size`
+    scales its learning rate (0.01 at the default 4)."""
 
     def __init__(self, settings, backbone, objective, mask=None):
         self.settings, self.backbone, self.objective, self.mask = settings, backbone, objective, mask
@@ -206,7 +204,7 @@ class ClassDreamer(Dreamer):
 
         from ..backbones.base import resolve_precision
         from ..classes import class_index
-        from .param import FourierPainter, Robustness
+        from .param import CLASS_DREAM_STEPS, CLASS_DREAM_VIEWS, VIEW_SIZE, FourierPainter, Robustness
 
         settings = self.settings
         height, width = rgb.shape[:2]
@@ -218,13 +216,13 @@ class ClassDreamer(Dreamer):
             def logit(out):
                 return tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))[:, index]
 
-            robustness = Robustness(views=4, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
-                                    size=min(224, height, width))
+            robustness = Robustness(views=CLASS_DREAM_VIEWS, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
+                                    size=min(VIEW_SIZE, height, width))
             painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
                                      learning_rate=0.0025 * settings.step_size, robustness=robustness,
                                      precision=resolve_precision(settings.precision, self.backbone))
             self._painters[(height, width)] = painter
-        steps = self.PAINT_STEPS_PER_STEP * settings.steps * settings.octaves
+        steps = CLASS_DREAM_STEPS * settings.steps * settings.octaves
         report = None
         if progress is not None:
             size = (height, width)
@@ -366,7 +364,9 @@ def prepare(settings, *, like=None, progress=None) -> Dreamer:
         objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
     elif settings.target_class is not None:
         objective = class_objective(net, settings.target_class)
-        if not settings.layers:
+        from .param import class_dream
+
+        if class_dream(settings):
             stage("preparing the network")
             return ClassDreamer(settings, net, objective, mask)
         objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])

@@ -28,6 +28,20 @@ from typing import Callable
 
 import numpy as np
 
+#: The network's input side for the views of a painting (crops are resized to it).
+VIEW_SIZE = 224
+#: `dream --class` on a photo: painting steps per --steps x --octaves, and views per step.
+CLASS_DREAM_STEPS = 3
+CLASS_DREAM_VIEWS = 4
+
+
+def class_dream(settings) -> bool:
+    """Whether a dream's settings paint a class into the photo (`--class` without `--layer`), which
+    `render.dreamer.ClassDreamer` does, rather than the octave dream."""
+    return getattr(settings, "mode", "") == "dream" and getattr(settings, "target_class", None) is not None \
+        and not settings.layers
+
+
 #: The square root of ImageNet's RGB colour covariance (its principal directions, each scaled by
 #: the square root of its variance): decorrelated colour -> RGB, as lucid uses it.
 COLOR_SQRT = np.array([[0.26, 0.09, 0.02],
@@ -287,7 +301,7 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     layers, objective = painting_objective(net, settings, channels)
     height, width = parse_size(settings.size)
     robustness = Robustness(views=settings.views, blurred=settings.blurred_views, degrees=settings.rotate_jitter,
-                            size=min(224, height, width))
+                            size=min(VIEW_SIZE, height, width))
     precision = resolve_precision(settings.precision, net)
     if progress is not None:
         progress(Stage("preparing the network"))

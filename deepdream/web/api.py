@@ -4,23 +4,27 @@ settings in their metadata) and `GET /api/backbones`, `/api/layers?backbone=NAME
 Form fields are the CLI's options without their dashes (`steps`, `step-size`, `layer` repeated,
 `class`, ...), parsed by `forms.settings_from_form` and validated by the settings themselves. A user's
 mistake (a bad upload, a bad option) answers 400 with `{"error": MESSAGE}`, MESSAGE being the line
-the CLI prints; a body over the upload limit 413; anything unexpected 500 with a JSON error, and the
-server goes on serving.
+the CLI prints; a body over the upload limit, or a render over the server's limits (`Limits`: the
+longer side, the work budget), 413 at once, before anything is queued; a request past the timeout
+503 (its render stopped); anything unexpected 500 with a JSON error, and the server goes on serving.
+A render whose client hangs up is cancelled at its next step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import DeepDreamError, SettingsError
-from ..settings import ClassSettings, DreamSettings, StyleSettings
+from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
 from . import forms
-from .service import MAX_UPLOAD_BYTES, Service, Upload, backbone_list, layer_list, read_upload
+from .service import (MAX_UPLOAD_BYTES, Cancelled, Service, TimedOut, Upload, backbone_list, layer_list, read_upload,
+                      redact)
 
 log = logging.getLogger("deepdream.web")
 
@@ -109,46 +113,77 @@ def _png(result, name: str) -> Response:
                              "Server-Timing": f"render;dur={result.seconds * 1000:.1f}"})
 
 
+async def finish(request: Request | None, service: Service, backbone: str, fn, *args, **kwargs):
+    """Queue fn on the backbone's worker and wait for it; when the client hangs up, or the request
+    is over the server's timeout, the render is cancelled (it stops at its next step) and, for a
+    timeout, a TimedOut (503) says the limit."""
+    cancel = threading.Event()
+    future = service.submit(backbone, fn, *args, cancelled=cancel, **kwargs)
+    waited = asyncio.wrap_future(future)
+    waited.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "exception not retrieved"
+    timeout = service.limits.timeout
+    loop = asyncio.get_running_loop()
+    deadline = None if not timeout else loop.time() + timeout
+    try:
+        while True:
+            done, _ = await asyncio.wait({waited}, timeout=0.25)
+            if done:
+                return waited.result()
+            if request is not None and await request.is_disconnected():
+                log.info("client of %s went away; render cancelled", request.url.path)
+                raise Cancelled()
+            if deadline is not None and loop.time() > deadline:
+                raise TimedOut.after(timeout)
+    finally:
+        cancel.set()
+        future.cancel()
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/api")
-
-    async def run(backbone: str, fn, *args, **kwargs):
-        return await asyncio.wrap_future(service.submit(backbone, fn, *args, **kwargs))
 
     @api.post("/dream")
     async def dream(request: Request):
         texts, files = await _form(request, "dream")
         filename, data = _one(files, "image", "picture to dream on")
-        image = await run_in_threadpool(read_upload, data, filename)
-        guides = [await run_in_threadpool(read_upload, d, f, "guide.png") for f, d in files.get("guide", [])]
+        most = service.limits.max_pixels
+        image = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
+        guides = [await run_in_threadpool(read_upload, d, f, "guide.png", most, service.scratch)
+                  for f, d in files.get("guide", [])]
         mask = None
         if files.get("mask"):
             mask_name, mask_data = _one(files, "mask", "mask")
-            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png")
+            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most, service.scratch)
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]
         settings = forms.settings_from_form(DreamSettings, texts, files=pictures)
-        result = await run(settings.backbone, service.dream, image, settings, guides=guides, mask=mask)
+        service.check(settings, *image.image.rgb.shape[:2])
+        result = await finish(request, service, settings.backbone, service.dream, image, settings, guides=guides,
+                              mask=mask)
         return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
 
     @api.post("/class")
     async def paint(request: Request):
         texts, _ = await _form(request, "class")
         settings = forms.settings_from_form(ClassSettings, texts)
-        result = await run(settings.backbone, service.paint, settings)
+        service.check(settings, *parse_size(settings.size))
+        result = await finish(request, service, settings.backbone, service.paint, settings)
         return _png(result, "class.png")
 
     @api.post("/style")
     async def style(request: Request):
         texts, files = await _form(request, "style")
         filename, data = _one(files, "image", "content picture")
-        content = await run_in_threadpool(read_upload, data, filename)
+        most = service.limits.max_pixels
+        content = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
         if not files.get("style"):
             raise SettingsError("Upload at least one style picture as the file field 'style'.")
-        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png") for f, d in files["style"]]
+        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch)
+                                for f, d in files["style"]]
         settings = forms.settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
-        result = await run(settings.backbone, service.stylize, content, styles, settings)
+        service.check(settings, *content.image.rgb.shape[:2])
+        result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)
         return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")
 
     def post_only(path: str, takes: str):
@@ -169,10 +204,10 @@ def router(service: Service) -> APIRouter:
 
     @api.get("/layers")
     async def layers(backbone: str = DreamSettings.default("backbone")):
-        from ..backbones import load_backbone, module
+        from ..backbones import module
 
-        module(backbone)  # an unknown name: 400 before any queue
-        net = await run(backbone, load_backbone, backbone)
+        module(backbone)  # an unknown name: 400 at once
+        net = await run_in_threadpool(service.backbone, backbone)  # never behind the renders
         return layer_list(net)
 
     return api
@@ -184,10 +219,15 @@ def install(app: FastAPI, service: Service) -> None:
 
     @app.exception_handler(DeepDreamError)
     async def user_error(request: Request, error: DeepDreamError):
-        return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"error": redact(str(error))}, status_code=getattr(error, "status", 400))
+
+    @app.exception_handler(Cancelled)
+    async def cancelled(request: Request, error: Cancelled):  # the client has gone, or the server stops
+        return JSONResponse({"error": "The render was cancelled: the server is stopping."}, status_code=503)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
         log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return JSONResponse({"error": f"Unexpected error ({type(error).__name__}: {error}); "
-                                      f"the server's log has the details."}, status_code=500)
+        return JSONResponse({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); "
+                                             f"the server's log has the details.")}, status_code=500)
+

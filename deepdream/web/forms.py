@@ -19,8 +19,8 @@ import shlex
 import typing
 from pathlib import Path
 
-from ..errors import SettingsError, suggest
-from ..settings import ClassSettings, DreamSettings, Settings, StyleSettings
+from ..errors import SettingsError, shown, suggest
+from ..settings import ClassSettings, DreamSettings, Settings, StyleSettings, preset_values
 
 #: Fields that hold a path on the server: never taken from a client as text.
 PATH_FIELDS = frozenset({"weights", "guide", "mask", "masks", "styles", "init"})
@@ -62,7 +62,7 @@ def convert(cls, name: str, text: str):
             return True
         if value.lower() in _FALSE:
             return False
-        raise SettingsError(f"{flag} is on or off: give true or false (got {text!r}).")
+        raise SettingsError(f"{flag} is on or off: give true or false (got {shown(text)}).")
     if kind is int:
         try:
             return int(value)
@@ -70,17 +70,17 @@ def convert(cls, name: str, text: str):
             try:
                 number = float(value)
             except ValueError:
-                raise SettingsError(f"{flag} must be a whole number (got {text!r}).") from None
+                raise SettingsError(f"{flag} must be a whole number (got {shown(text)}).") from None
             if number.is_integer():
                 return int(number)
-            raise SettingsError(f"{flag} must be a whole number (got {text!r}).") from None
+            raise SettingsError(f"{flag} must be a whole number (got {shown(text)}).") from None
     if kind is float:
         try:
             number = float(value)
         except ValueError:
-            raise SettingsError(f"{flag} must be a finite number (got {text!r}).") from None
+            raise SettingsError(f"{flag} must be a finite number (got {shown(text)}).") from None
         if not math.isfinite(number):
-            raise SettingsError(f"{flag} must be a finite number (got {text!r}).")
+            raise SettingsError(f"{flag} must be a finite number (got {shown(text)}).")
         return number
     return value
 
@@ -100,7 +100,7 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         name = names.get(given)
         if name is None:
             known = sorted(n for n in names if "_" not in n)
-            raise SettingsError(f"Unknown {cls.mode} option {given!r}.{suggest(given, known)}")
+            raise SettingsError(f"Unknown {cls.mode} option {shown(given)}.{suggest(given, known)}")
         texts = [t for t in texts if str(t).strip() != ""]
         if not texts:
             continue
@@ -158,6 +158,8 @@ def command_line(settings: Settings, input_name: str | None = None, output: str 
         words.append(_quote(input_name))
     if output is not None:
         words += ["-o", _quote(output)]
+    # with a preset, the options it sets are left out where the settings still have its values
+    baseline = preset_values(settings.preset) if getattr(settings, "preset", None) else {}
     for f in dataclasses.fields(cls):
         if f.name in positional:
             continue
@@ -166,7 +168,7 @@ def command_line(settings: Settings, input_name: str | None = None, output: str 
             for name in files[f.name]:
                 words += [flag, _quote(name)]
             continue
-        value, default = getattr(settings, f.name), cls.default(f.name)
+        value, default = getattr(settings, f.name), baseline.get(f.name, cls.default(f.name))
         if isinstance(value, tuple) and f.name not in ("style_blend",):
             value = tuple(v for v in value if isinstance(v, (str, int, float)))
         if value == default or value is None or value == ():

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import queue
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from .. import images
-from ..errors import DeepDreamError, InputError
+from ..errors import DeepDreamError, InputError, LimitError
 from ..settings import ClassSettings, DreamSettings, StyleSettings
 from .forms import safe_name
 
@@ -36,7 +38,56 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
 
 class Cancelled(Exception):
-    """The client went away; the render stopped at its next step."""
+    """The client went away (or the server is stopping); the render stopped at its next step."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the server. max_side: the longest side, in pixels, of a picture
+    rendered (after the request's own max-side); max_work: pixel-steps of one render, in millions
+    (`budget.work`); timeout: seconds a request may take, queue included; max_pixels: the most an
+    uploaded picture may have before its request's max-side shrinks it. None: no limit."""
+
+    max_side: int | None = 512
+    max_work: float | None = 60.0
+    timeout: float | None = 600.0
+    #: Pixels an upload may declare in its header, checked before it is decoded (None: Pillow's limit).
+    max_pixels: int | None = 50_000_000
+
+    def check(self, settings, height: int, width: int) -> None:
+        """A LimitError (one sentence: the limit, and how to change it) when a render of `settings`
+        on a height x width picture (before its max-side) is over the limits."""
+        from ..budget import described, work
+
+        if settings.mode == "class":
+            what = f"The size {width}x{height}"
+            shrink = "ask for a smaller size"
+        else:
+            if settings.max_side is not None and max(height, width) > settings.max_side:
+                scale = settings.max_side / max(height, width)
+                height, width = max(1, round(height * scale)), max(1, round(width * scale))
+            what = f"The picture is {width}x{height} pixels, which"
+            shrink = f"send max-side={self.max_side} (or less) to shrink it first"
+        if self.max_side and max(height, width) > self.max_side:
+            raise LimitError(f"{what} is over this server's limit of {self.max_side} pixels on the longer side; "
+                             f"{shrink}, or start the server with a larger --max-side.")
+        amount = work(settings, height, width)
+        if self.max_work and amount > self.max_work * 1e6:
+            raise LimitError(f"This render is about {amount / 1e6:,.0f} million pixel-steps ({width}x{height}, "
+                             f"{described(settings)}), over this server's budget of {self.max_work:g} million; use "
+                             f"fewer steps, octaves or iterations or a smaller picture, or start the server with a "
+                             f"larger --max-work.")
+
+
+class TimedOut(LimitError):
+    """A request ran past the server's --timeout; its render was stopped."""
+
+    status = 503
+
+    @classmethod
+    def after(cls, seconds: float) -> "TimedOut":
+        return cls(f"The render took over {seconds:g} s, this server's limit per request, and was stopped; ask "
+                   f"for less work, or start the server with a larger --timeout.")
 
 
 @dataclass(frozen=True)
@@ -48,16 +99,24 @@ class Upload:
     digest: str
 
 
-def read_upload(data: bytes, filename: str | None, default: str = "upload.png") -> Upload:
+def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
+                max_pixels: int | None = None, scratch: Path | None = None) -> Upload:
     """Decode an uploaded picture with the same checks and messages as the CLI's `load_image`
     (EXIF orientation, every mode, the decompression-bomb limit): the bytes are written under their
-    harmless base name into a folder of our own, read, and the folder's path left out of any message."""
+    harmless base name into a folder of our own, read, and the folder's path left out of any message.
+    max_pixels: a picture whose header declares more is refused (LimitError) before it is decoded.
+    scratch: the folder the bytes are written under (the server's own; default the system's temp)."""
     name = safe_name(filename, default)
     if not data:
         raise InputError(f"'{name}' is empty; upload an image file (PNG, JPEG, WebP, TIFF, BMP, GIF, ...).")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"'{name}' is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
-    with tempfile.TemporaryDirectory(prefix="deepdream-upload-") as folder:
+    if max_pixels:
+        width, height = _declared_size(data)
+        if width * height > max_pixels:
+            raise LimitError(f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
+                             f"server decodes; shrink it before uploading, or start the server with --max-side 0.")
+    with tempfile.TemporaryDirectory(prefix="deepdream-upload-", dir=scratch) as folder:
         path = Path(folder) / name
         path.write_bytes(data)
         try:
@@ -67,12 +126,27 @@ def read_upload(data: bytes, filename: str | None, default: str = "upload.png") 
     return Upload(name, loaded, hashlib.sha256(data).hexdigest())
 
 
+def _declared_size(data: bytes) -> tuple[int, int]:
+    """(width, height) a picture's header declares, read without decoding; (0, 0) where Pillow
+    cannot tell (load_image then says why)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as probe:
+                return probe.size
+    except Exception:  # noqa: BLE001 (not an image, a bomb, ...: load_image says which)
+        return 0, 0
+
+
 def png_bytes(rgb, alpha=None, metadata: str | None = None) -> bytes:
-    """A PNG of the picture with its settings in the `deepdream` text chunk (`images.save_image`)."""
-    with tempfile.TemporaryDirectory(prefix="deepdream-out-") as folder:
-        path = Path(folder) / "out.png"
-        images.save_image(rgb, path, alpha=alpha, metadata=metadata)
-        return path.read_bytes()
+    """A PNG of the picture with its settings in the `deepdream` text chunk (as `images.save_image`
+    writes it), made in memory."""
+    return images.encode_image(rgb, "PNG", alpha, metadata=metadata)
 
 
 @dataclass
@@ -96,28 +170,45 @@ class Service:
     for a class painting, its size), plus the digests of uploaded guides and masks, so a repeated
     request skips the model load, the objective and the trace."""
 
-    def __init__(self, cache_size: int = 4):
+    def __init__(self, cache_size: int = 4, limits: Limits | None = None):
         self.cache_size = cache_size
+        self.limits = limits or Limits()
+        #: Where uploads are written while they are decoded (the server's own folder; None: the system's temp).
+        self.scratch: Path | None = None
         self._cache: OrderedDict = OrderedDict()
-        self._workers: dict[str, ThreadPoolExecutor] = {}
+        self._workers: dict[str, _Worker] = {}
         self._pending: dict[str, int] = {}
+        self._cancels: set[threading.Event] = set()
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
+        self.closed = False
         self.hits = self.misses = 0
 
     # -- the queue ---------------------------------------------------------------------------
     def submit(self, backbone: str, fn: Callable, *args, **kwargs) -> Future:
+        """Run fn(*args, **kwargs) on the backbone's worker; a `cancelled` Event among kwargs is set
+        by `close` (the render then stops at its next step)."""
+        cancel = kwargs.get("cancelled")
         with self._lock:
+            if self.closed:
+                raise Cancelled()
             worker = self._workers.get(backbone)
             if worker is None:
-                worker = self._workers[backbone] = ThreadPoolExecutor(1, thread_name_prefix=f"render-{backbone}")
+                worker = self._workers[backbone] = _Worker(f"render-{backbone}")
             self._pending[backbone] = self._pending.get(backbone, 0) + 1
+            if cancel is not None:
+                self._cancels.add(cancel)
 
         def job():
             try:
-                return fn(*args, **kwargs)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                with _no_downloads():
+                    return fn(*args, **kwargs)
             finally:
                 with self._lock:
                     self._pending[backbone] -= 1
+                    self._cancels.discard(cancel)
 
         return worker.submit(job)
 
@@ -126,14 +217,39 @@ class Service:
         with self._lock:
             return self._pending.get(backbone, 0)
 
+    def busy(self) -> bool:
+        """Whether a render is queued or running on any worker."""
+        with self._lock:
+            return any(self._pending.values())
+
     def close(self) -> None:
-        for worker in self._workers.values():
-            worker.shutdown(wait=False, cancel_futures=True)
+        """Stop: queued renders are dropped, running ones stop at their next step (their threads
+        are daemons, so a render in the middle of a step never holds the process)."""
+        with self._lock:
+            self.closed = True
+            cancels, workers = list(self._cancels), list(self._workers.values())
+        for cancel in cancels:
+            cancel.set()
+        for worker in workers:
+            worker.shutdown()
+
+    def backbone(self, name: str):
+        """The loaded backbone `name` (loaded once, under a lock, never on a render queue: listing
+        its layers does not wait behind renders)."""
+        from ..backbones import load_backbone
+
+        with self._loading, _no_downloads():
+            return load_backbone(name)
+
+    def check(self, settings, height: int, width: int) -> None:
+        """LimitError when a render is over this server's limits (see `Limits.check`)."""
+        self.limits.check(settings, height, width)
 
     # -- prepared dreamers -------------------------------------------------------------------
-    def dreamer(self, settings: DreamSettings, digests=(), progress=None):
+    def dreamer(self, settings: DreamSettings, digests=(), progress=None, like=None):
         """A Dreamer (a Painting for class settings) for these settings: the cached one, or a new
-        one (then cached)."""
+        one (then cached). like: the picture to be dreamt, for `layer=auto` (its digest is then
+        part of `digests`)."""
         from ..render.dreamer import prepare
         from ..render.param import prepare_painting
 
@@ -148,7 +264,7 @@ class Service:
                 return dreamer
             self.misses += 1
         dreamer = prepare_painting(settings, progress=progress) if isinstance(settings, ClassSettings) \
-            else prepare(settings, progress=progress)
+            else prepare(settings, like=like, progress=progress)
         with self._lock:
             self._cache[key] = dreamer
             while len(self._cache) > self.cache_size:
@@ -163,14 +279,18 @@ class Service:
         progress = _cancellable(progress, cancelled)
         start = time.perf_counter()
         digests = [g.digest for g in guides] + ([mask.digest] if mask else [])
-        dreamer = self.dreamer(settings, digests, progress)
+        if settings.auto_layer:  # the layer is picked for this picture
+            digests.append(image.digest)
+        dreamer = self.dreamer(settings, digests, progress, like=image.image if settings.auto_layer else None)
         out = dreamer.run(image.image, progress=progress, seed=settings.seed)
         extra = {"input": image.name}
         if guides:
             extra["guides"] = [g.name for g in guides]
         if mask:
             extra["mask"] = mask.name
-        return Result(out.rgb, out.alpha, settings.to_json(**extra), time.perf_counter() - start)
+        chosen = dreamer.settings if settings.auto_layer else settings  # the layer auto picked, and the seed
+        return Result(out.rgb, out.alpha, chosen.replace(seed=settings.seed).to_json(**extra),
+                      time.perf_counter() - start)
 
     def paint(self, settings: ClassSettings, *, progress=None, cancelled: threading.Event | None = None) -> Result:
         """A class painting (as `deepdream class`: the same bytes for the same settings)."""
@@ -193,6 +313,54 @@ class Service:
         return Result(rgb, content.image.alpha, metadata, time.perf_counter() - start)
 
 
+class _Worker:
+    """One daemon thread running jobs in order (a ThreadPoolExecutor's threads are joined when
+    the interpreter exits, so a render in the middle of a long step would keep a stopped server
+    alive)."""
+
+    def __init__(self, name: str):
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as error:  # noqa: BLE001 (handed to whoever waits)
+                future.set_exception(error)
+
+    def shutdown(self) -> None:
+        """Drop the queued jobs (their futures cancelled) and end the thread after its current job."""
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        self._jobs.put(None)
+
+
+def _no_downloads():
+    """Within it, a backbone whose weights are not on this machine is an error saying to run
+    `deepdream weights`, never a download (the server never reaches out)."""
+    from ..backbones.weights import downloads_off
+
+    return downloads_off("the server never downloads weights: run `deepdream weights` on it first")
+
+
 def _cancellable(progress, cancelled: threading.Event | None):
     """The progress callback, stopping the render (Cancelled) once `cancelled` is set."""
     if cancelled is None:
@@ -205,6 +373,15 @@ def _cancellable(progress, cancelled: threading.Event | None):
             progress(event)
 
     return report
+
+
+def redact(message: str) -> str:
+    """A message for a client: the server's home folder written ~, its temporary folder <tmp>
+    (where it keeps uploads and outputs), so an error tells no one how the machine is laid out."""
+    for folder, shown in ((tempfile.gettempdir(), "<tmp>"), (str(Path.home()), "~")):
+        if folder and folder not in ("/", "."):
+            message = message.replace(os.path.realpath(folder), shown).replace(folder, shown)
+    return message
 
 
 def backbone_list() -> list[dict]:

@@ -22,9 +22,9 @@ import numpy as np  # noqa: E402
 
 from ..errors import DeepDreamError  # noqa: E402
 from ..render.dreamer import DreamProgress, Stage  # noqa: E402
-from ..settings import ClassSettings, DreamSettings, StyleSettings  # noqa: E402
+from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings  # noqa: E402
 from . import forms  # noqa: E402
-from .service import Service, read_upload  # noqa: E402
+from .service import Service, TimedOut, read_upload, redact  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
@@ -60,10 +60,15 @@ def _defaults(mode: str):
             "style transfer": StyleSettings}[mode]
 
 
-def _upload(path, what: str):
+def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
+    """The picture Gradio stored for an upload: read only from the uploads folder (`uploads`), so a
+    path sent by a client naming any other file is never opened."""
     if not path:
         raise DeepDreamError(f"Drop a {what} on the page first.")
-    return read_upload(Path(path).read_bytes(), Path(path).name, f"{what}.png")
+    real = os.path.realpath(path)
+    if not (real.startswith(os.path.realpath(uploads) + os.sep) and os.path.isfile(real)):
+        raise DeepDreamError(f"The {what} was not uploaded through this page; drop it on the page again.")
+    return read_upload(Path(real).read_bytes(), Path(path).name, f"{what}.png", max_pixels, scratch)
 
 
 def _tidy(folder: Path) -> None:
@@ -77,45 +82,57 @@ def _tidy(folder: Path) -> None:
             pass
 
 
-def make_render(service: Service, outputs: Path):
+def make_render(service: Service, outputs: Path, uploads: Path):
     """The studio's render: a generator taking the page's values and yielding (picture, status,
     download, command) as the render goes: the picture after each octave (each style scale's last
-    iteration, every 10th), then the result."""
+    iteration, every 10th), then the result. Pictures are read only from `uploads` (where Gradio
+    keeps what was uploaded); renders over the service's limits are refused before they queue."""
 
     def settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed, jitter,
                      normalize, preserve_colors, max_side, octave_scale, blur, iterations, style_weight,
-                     guide=None, style=None):
+                     guide=None, style=None, preset=None):
         common = dict(backbone=backbone, seed=int(seed or 0))
         if max_side:
             common["max_side"] = int(max_side)
         if mode == "style transfer":
             return StyleSettings(styles=(style.image,), iterations=iterations, style_weight=style_weight,
                                  preserve_colors=preserve_colors, **common)
-        dream = dict(layers=tuple(layers or ()), steps=steps, octaves=octaves, step_size=step_size, jitter=jitter,
-                     normalize=normalize, octave_scale=octave_scale, blur=blur, **common)
         if mode == "class painting":
-            dream.pop("max_side", None)
-            return ClassSettings(target_class=target_class or None, size=size, **dream)
+            common.pop("max_side", None)
+            return ClassSettings(target_class=target_class or None, size=size, steps=steps, **common)
+        # the sliders hold the preset's values (on_preset) unless moved; layers left empty are the preset's
+        dream = dict(steps=steps, octaves=octaves, step_size=step_size, jitter=jitter, normalize=normalize,
+                     octave_scale=octave_scale, blur=blur, preserve_colors=preserve_colors, **common)
+        if layers:
+            dream["layers"] = tuple(layers)
+        if preset:
+            dream["preset"] = preset
         if mode == "guided dream":
-            return DreamSettings(guide=(guide.image,), preserve_colors=preserve_colors, **dream)
-        return DreamSettings(target_class=target_class or None, preserve_colors=preserve_colors, **dream)
+            return DreamSettings.from_dict({}, guide=(guide.image,), **dream)
+        return DreamSettings.from_dict({}, target_class=target_class or None, **dream)
 
     def render(mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps, octaves,
                step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
-               style_weight):
+               style_weight, preset=None):
         try:
             image = guide = style = None
             if mode != "class painting":
-                image = _upload(picture, "picture")
+                image = _upload(picture, "picture", uploads, service.limits.max_pixels, service.scratch)
             if mode == "guided dream":
-                guide = _upload(guide_picture, "guide")
+                guide = _upload(guide_picture, "guide", uploads, service.limits.max_pixels, service.scratch)
             if mode == "style transfer":
-                style = _upload(style_picture, "style")
+                style = _upload(style_picture, "style", uploads, service.limits.max_pixels, service.scratch)
             settings = settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed,
                                     jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
-                                    style_weight, guide, style)
+                                    style_weight, guide, style, preset)
+            if image is None:
+                from ..settings import parse_size
+
+                service.check(settings, *parse_size(settings.size))
+            else:
+                service.check(settings, *image.image.rgb.shape[:2])
         except DeepDreamError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(redact(str(e)), print_exception=False) from None
 
         events: queue.Queue = queue.Queue()
         cancel = threading.Event()
@@ -145,8 +162,11 @@ def make_render(service: Service, outputs: Path):
         ahead = service.waiting(settings.backbone) - 1
         yield (gr.skip(), f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
                gr.skip(), gr.skip())
+        timeout, started = service.limits.timeout, time.monotonic()
         try:
             while not future.done() or not events.empty():
+                if timeout and time.monotonic() - started > timeout:
+                    raise gr.Error(TimedOut.after(timeout).args[0], print_exception=False)
                 try:
                     text, picture = events.get(timeout=0.25)
                 except queue.Empty:
@@ -158,7 +178,7 @@ def make_render(service: Service, outputs: Path):
             try:
                 result = future.result()
             except DeepDreamError as e:
-                raise gr.Error(str(e), print_exception=False) from None
+                raise gr.Error(redact(str(e)), print_exception=False) from None
         finally:
             cancel.set()  # the page went away (or the render ended): stop at the next step
         _tidy(outputs)
@@ -185,32 +205,45 @@ def make_render(service: Service, outputs: Path):
     return render
 
 
-def build(service: Service, outputs: Path) -> gr.Blocks:
-    """The studio's page; renders are queued on `service`, results written under `outputs`."""
+def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
+    """The studio's page; renders are queued on `service`, pictures read from `uploads` only,
+    results written under `outputs`."""
     from ..backbones import names as backbone_names
 
-    render = make_render(service, outputs)
+    render = make_render(service, outputs, uploads)
+    shrink = min(STUDIO_MAX_SIDE, service.limits.max_side or STUDIO_MAX_SIDE)
 
     def on_mode(mode):
         cls = _defaults(mode)
-        dreamlike = mode != "style transfer"
+        dreamlike = mode in ("dream", "guided dream")
+        painting = mode == "class painting"
         backbone = cls.default("backbone")
-        return (gr.update(visible=mode != "class painting"), gr.update(visible=mode == "guided dream"),
+        return (gr.update(visible=not painting), gr.update(visible=mode == "guided dream"),
                 gr.update(visible=mode == "style transfer"), gr.update(value=backbone),
                 gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
-                gr.update(visible=mode == "class painting"),
+                gr.update(visible=painting),
+                gr.update(visible=dreamlike or painting, value=cls.default("steps") if dreamlike or painting else None,
+                          label="Painting steps" if painting else "Steps per octave"),
                 *(gr.update(visible=True, value=cls.default(n)) if dreamlike else gr.update(visible=False)
-                  for n in ("steps", "octaves", "step_size")),
-                gr.update(visible=not dreamlike), gr.update(visible=not dreamlike),
-                gr.update(value=cls.default("blur")) if dreamlike else gr.update())
+                  for n in ("octaves", "step_size")),
+                gr.update(visible=mode == "style transfer"), gr.update(visible=mode == "style transfer"),
+                gr.update(value=cls.default("blur")) if dreamlike else gr.update(),
+                gr.update(visible=dreamlike, value="classic"))
+
+    def on_preset(name):
+        """The sliders (and the backbone) at the preset's values, so what is shown is what renders."""
+        from ..settings import preset_values
+
+        values = {**DreamSettings().to_dict(), **preset_values(name or "classic")}
+        return (gr.update(value=values["backbone"]), gr.update(value=values["steps"]),
+                gr.update(value=values["octaves"]), gr.update(value=values["step_size"]),
+                gr.update(value=values["normalize"]), gr.update(value=values["octave_scale"]))
 
     def on_backbone(backbone):
-        from ..backbones import load_backbone
-
         try:
-            net = service.submit(backbone, load_backbone, backbone).result()
+            net = service.backbone(backbone)  # not on the render queue: the list never waits
         except DeepDreamError as e:
-            gr.Warning(str(e))
+            gr.Warning(redact(str(e)))
             return gr.update(choices=[], value=[])
         defaults = {name for name, _ in net.default_layers}
         choices = [(f"{info.name} ({info.channels} ch, 1/{info.stride})" + (" default" if info.name in defaults else ""),
@@ -223,6 +256,8 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=1):
                 mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
+                preset = gr.Dropdown([(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()], value="classic",
+                                     label="Preset (a named look; the controls below start from it)", elem_id="preset")
                 picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                    label="Picture (drop one here)", elem_id="picture", height=260)
                 guide_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
@@ -240,12 +275,12 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                                                label="ImageNet class (type to search)", elem_id="class")
                     size = gr.Textbox(ClassSettings.default("size"), label="Size WxH", elem_id="size", visible=False)
                 with gr.Row():
-                    steps = gr.Slider(1, 100, value=DreamSettings.default("steps"), step=1, label="Steps per octave",
+                    steps = gr.Slider(1, 400, value=DreamSettings.default("steps"), step=1, label="Steps per octave",
                                       elem_id="steps")
                     octaves = gr.Slider(1, 8, value=DreamSettings.default("octaves"), step=1, label="Octaves",
                                         elem_id="octaves")
                 with gr.Row():
-                    step_size = gr.Slider(0.1, 5, value=DreamSettings.default("step_size"), step=0.1,
+                    step_size = gr.Slider(0.1, 10, value=DreamSettings.default("step_size"), step=0.1,
                                           label="Strength (step size)", elem_id="step-size")
                     seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
                 with gr.Row():
@@ -256,7 +291,7 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                 go = gr.Button("Render", variant="primary", elem_id="render")
                 with gr.Accordion("More options", open=False):
                     with gr.Row():
-                        max_side = gr.Number(STUDIO_MAX_SIDE, precision=0, minimum=0,
+                        max_side = gr.Number(shrink, precision=0, minimum=0,
                                              label="Shrink input to this longer side (0: keep)", elem_id="max-side")
                         octave_scale = gr.Slider(1.1, 2.0, value=DreamSettings.default("octave_scale"), step=0.05,
                                                  label="Octave scale", elem_id="octave-scale")
@@ -279,12 +314,13 @@ def build(service: Service, outputs: Path) -> gr.Blocks:
                                      buttons=["copy"], elem_id="command")
 
         mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, size,
-                                    steps, octaves, step_size, iterations, style_weight, blur])
+                                    steps, octaves, step_size, iterations, style_weight, blur, preset])
+        preset.change(on_preset, preset, [backbone, steps, octaves, step_size, normalize, octave_scale])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
         go.click(render, [mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps,
                           octaves, step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur,
-                          iterations, style_weight],
+                          iterations, style_weight, preset],
                  [result, status, download, command])
     page.queue(default_concurrency_limit=4)
     return page
