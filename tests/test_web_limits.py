@@ -62,8 +62,8 @@ def client(app):
 
 def studio_values(picture) -> list:
     """The studio's render inputs, in order (the page's defaults, a tiny dream)."""
-    return ["dream", picture, None, None, "efficientnet-lite2", [], None, "320x320", 1, 1, 1.0, 0, 32, "laplacian",
-            False, 64, 1.4, 0.0, 100, 30.0]
+    return ["dream", picture, None, None, "efficientnet-lite2", [], None, "256x256", 1, 1, 4.0, 0, 32, "mean",
+            False, 64, 1.4, 0.0, 100, 30.0, "classic"]
 
 
 def file_data(path: str) -> dict:
@@ -161,6 +161,10 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     ("/api/dream", {**TINY, "max-side": "512"}, {"image": ("huge.png", "9400x9400", "image/png")},
      "'huge.png' is 9400x9400 pixels, over the 50 megapixels this server decodes; shrink it before uploading, or "
      "start the server with --max-side 0."),
+    ("/api/class", {"class": "goldfish", "steps": "2000"}, None,
+     "This render is about 532 million pixel-steps (256x256, 2000 painting steps), over this server's budget of "
+     "60 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a larger "
+     "--max-work."),
     ("/api/class", {"class": "goldfish", "size": "9400x9400"}, None,
      "The size 9400x9400 is over this server's limit of 512 pixels on the longer side; ask for a smaller size, "
      "or start the server with a larger --max-side."),

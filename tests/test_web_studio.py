@@ -31,9 +31,9 @@ SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
     values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, backbone="efficientnet-lite2",
-                  layers=[], target_class=None, size="320x320", steps=10, octaves=4, step_size=1.0, seed=0, jitter=32,
-                  normalize="laplacian", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
-                  iterations=100, style_weight=30.0)
+                  layers=[], target_class=None, size="256x256", steps=10, octaves=4, step_size=4.0, seed=0, jitter=32,
+                  normalize="mean", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
+                  iterations=100, style_weight=30.0, preset="classic")
     values.update(changes)
     return list(values.values())
 
@@ -68,15 +68,15 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
     service = Service()
     try:
         render = make_render(service, tmp_path, SAMPLES)
-        painted = list(render(*page_values(mode="class painting", target_class="golden retriever", size="48x40",
-                                           steps=1, octaves=1, step_size=1.5, blur=0.5)))[-1]
+        painted = list(render(*page_values(mode="class painting", target_class="golden retriever", size="80x64",
+                                           steps=1)))[-1]
         styled = list(render(*page_values(mode="style transfer", picture=str(SAMPLES / "chelsea.png"),
                                           style_picture=str(SAMPLES / "gravel.png"), backbone="vgg16",
                                           max_side=64, iterations=2)))[-1]
     finally:
         service.close()
-    assert Image.open(painted[2]).size == (48, 40) and Path(painted[2]).name == "golden_retriever.png"
-    assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever.png --octaves 1 --steps 1 --size 48x40"
+    assert Image.open(painted[2]).size == (80, 64) and Path(painted[2]).name == "golden_retriever.png"
+    assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever.png --size 80x64 --steps 1"
     assert Image.open(styled[2]).size == (64, 43)
     assert styled[3] == ("deepdream style chelsea.png -o chelsea_style.png --iterations 2 --style gravel.png "
                          "--max-side 64")
@@ -201,3 +201,23 @@ def test_the_page_in_chromium_uploads_renders_and_gives_the_result(browser, stud
     assert Image.open(shot).size[0] >= 1000
     if os.environ.get(SCREENSHOT_ENV):
         Path(os.environ[SCREENSHOT_ENV]).write_bytes(shot.read_bytes())
+
+
+def test_a_preset_chosen_on_the_page_is_rendered_and_named_in_the_command(tmp_path):
+    """The preset menu sets the sliders to the preset's values; the render carries the preset's
+    other settings too (its chroma), and the command names the preset instead of its options."""
+    from deepdream.settings import PRESETS
+    from deepdream.web.service import Service
+    from deepdream.web.studio import make_render
+
+    subtle = PRESETS["subtle"].values
+    service = Service()
+    try:
+        render = make_render(service, tmp_path, SAMPLES)
+        done = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), preset="subtle", steps=1, octaves=1,
+                                        step_size=subtle["step_size"], max_side=64)))[-1]
+    finally:
+        service.close()
+    meta = json.loads(Image.open(done[2]).text["deepdream"])["settings"]
+    assert meta["preset"] == "subtle" and meta["chroma"] == subtle["chroma"] and meta["step_size"] == subtle["step_size"]
+    assert done[3] == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 1 --steps 1 --max-side 64 --preset subtle"

@@ -105,7 +105,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
                      octave_scale=octave_scale, blur=blur, preserve_colors=preserve_colors, **common)
         if layers:
             dream["layers"] = tuple(layers)
-        if preset:
+        if preset and preset != "classic":  # classic is the defaults
             dream["preset"] = preset
         if mode == "guided dream":
             return DreamSettings.from_dict({}, guide=(guide.image,), **dream)
