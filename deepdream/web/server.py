@@ -157,6 +157,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
 
     quiet_tensorflow()
     app = create_app(limits=limits)
+    scratch = app.state.folder / "tmp"  # what else this process writes to a temporary file (TensorFlow's
+    scratch.mkdir()  # autograph sources, ...) lands in the server's folder, and goes with it
+    tempfile.tempdir = str(scratch)
     shown = f"[{host}]" if ":" in host else host
     print(f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
           f"docs /api/docs; Ctrl+C to stop)", flush=True)
