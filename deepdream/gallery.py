@@ -302,8 +302,9 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, colu
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))
     labels = [f"{spec.name}:{c}" for c in picks]
-    commands = [" ".join(shlex.quote(w) for w in
-                         ["deepdream", "visualize", f"{spec.name}:{c}", "-o", f"{spec.name}_{c}.png"]) for c in picks]
+    from .web.forms import command_line
+
+    commands = [command_line(own[c], None, f"{spec.name}_{c}.png") for c in picks]
     title = f"{spec.name} · {settings.backbone} · painted from noise, {settings.steps} steps"
     picture = contact_sheet(outputs, labels, title, cell, columns, {})
     images.save_image(picture, sheet, overwrite=overwrite, metadata=settings.to_json(atlas=labels))

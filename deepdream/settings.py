@@ -144,7 +144,11 @@ class Settings:
                 raise SettingsError(f"Unknown {cls.mode} setting {name!r}.{suggest(name, known)}")
         preset = overrides.get("preset") if "preset" in known else None
         if preset is not None:
-            values = {**data, **preset_values(preset), **overrides}
+            chosen = preset_values(preset)
+            if "backbone" in overrides and overrides["backbone"] != chosen.get("backbone", overrides["backbone"]):
+                chosen.pop("backbone")  # another network: the preset's layers are not its own
+                chosen.pop("layers", None)
+            values = {**data, **chosen, **overrides}
             made = cls(**{**values, "preset": None})
             object.__setattr__(made, "preset", preset_name(preset))
             return made
@@ -208,7 +212,7 @@ def read_settings_file(path) -> tuple[str, dict]:
 
 NORMALIZATIONS = ("laplacian", "mean")
 #: Every mode a settings file (or a picture's metadata) may name.
-MODES = ("dream", "class", "style", "texture", "zoom", "video")
+MODES = ("dream", "class", "visualize", "style", "texture", "zoom", "video")
 
 
 @dataclass(frozen=True)
@@ -306,17 +310,15 @@ class DreamSettings(Settings):
     seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.")
     max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.")
     preset: str | None = option(None, "A named look: classic (the default), subtle, intense, swirls, edges (see "
-                                      "`deepdream presets`); options given beside it override it.")
+                                      "`deepdream presets`); options given beside it override it. (In Python, "
+                                      "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
+                                      "records it.)")
 
     def __post_init__(self) -> None:
         from .backbones.base import PRECISIONS
 
-        if self.preset is not None:  # made directly (DreamSettings(preset=...)): fields left at their default take the preset's
-            name = preset_name(self.preset)
-            self._set("preset", name)
-            for key, value in PRESETS[name].values.items():
-                if getattr(self, key) == type(self).default(key):
-                    self._set(key, value)
+        if self.preset is not None:  # a record of the preset the values came from; `from_dict` applies one
+            self._set("preset", preset_name(self.preset))
 
         self._texts("layers")
         self._set("layers", tuple(str(s) for s in self.layers))
@@ -401,7 +403,7 @@ class PaintSettings(Settings):
         if min(height, width) < 64:
             self._fail("size", f"must be at least 64x64 (got {width}x{height}).")
         self._set("size", f"{width}x{height}")
-        self._whole("steps", 1)
+        self._whole("steps", 1, high=MAX_STEPS)
         self._number("learning_rate", 0.0, above=True, high=10.0)
         self._number("decay", 0.0, high=4.0)
         self._whole("views", 1)

@@ -168,8 +168,12 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     assert Image.open(cells / "block3a_expand_0002.png").size == (64, 64)
     recorded = json.loads(images.read_metadata(cells / "block3a_expand_0001.png"))
     assert recorded["mode"] == "visualize" and recorded["settings"]["target"] == "block3a_expand:1"
-    assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png" in page.read_text()
+    assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png --size 64x64 --steps 4" in page.read_text()
     assert Image.open(sheet).size[0] == 8 + 2 * (64 + 8)  # two columns of 64-pixel cells
+    again_from_its_settings = CliRunner().invoke(app, ["visualize", "block3a_expand:1", "--settings",
+                                                       str(cells / "block3a_expand_0001.png"), "--dry-run"])
+    assert again_from_its_settings.exit_code == 0, again_from_its_settings.output
+    assert "64x64" in again_from_its_settings.output
     stamps = {p.name: p.stat().st_mtime_ns for p in cells.iterdir()}
     again = CliRunner().invoke(app, [*args, "--overwrite"])
     assert again.exit_code == 0, again.output

@@ -33,11 +33,14 @@ def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
     # a settings file's values sit under the preset, which sits under the options typed
     from_file = DreamSettings.from_dict({"steps": 7, "seed": 5, "step_size": 0.5}, preset="subtle", octaves=2)
     assert (from_file.seed, from_file.octaves, from_file.steps, from_file.step_size) == (5, 2, 10, PRESETS["subtle"].values["step_size"])
-    # made directly, the fields left at their default take the preset's
-    assert DreamSettings(preset="subtle").step_size == PRESETS["subtle"].values["step_size"]
-    # a file that names a preset is a record: its values stand as they are
-    recorded = DreamSettings.from_dict({**made.to_dict()})
-    assert recorded.steps == 3 and recorded.preset == "intense"
+    # a file that names a preset is a record: its values stand as they are, also where they equal
+    # the plain defaults, and so do a copy's with a change
+    typed = DreamSettings.from_dict({}, preset="intense", steps=10)
+    assert typed.steps == 10 and DreamSettings.from_dict(typed.to_dict()).steps == 10
+    assert typed.replace(seed=3).steps == 10 and typed.replace(seed=3).preset == "intense"
+    # another backbone beside a preset that names layers: the backbone's own layers, not the preset's
+    moved = DreamSettings.from_dict({}, preset="edges", backbone="efficientnet-lite2")
+    assert moved.layers == () and moved.step_size == PRESETS["edges"].values["step_size"]
 
 
 def test_an_unknown_preset_is_one_sentence_with_the_closest_name():

@@ -305,3 +305,15 @@ def test_a_get_on_a_post_endpoint_is_405_saying_how_to_call_it(client, path):
     response = client.get(path)
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     assert response.json()["error"].startswith(f"{path} takes POST with a multipart form (")
+
+
+def test_class_paintings_follow_each_requests_seed(client):
+    """A painting prepared for one request is reused for the next with other seeds: each answer is
+    its own seed's painting (the same seed, the same bytes)."""
+    def paint(seed):
+        answer = client.post("/api/class", data={"class": "lemon", "size": "64x64", "steps": "2", "seed": seed})
+        assert answer.status_code == 200, answer.text
+        return answer.content
+
+    first, other, again = paint("0"), paint("7"), paint("0")
+    assert first == again and first != other

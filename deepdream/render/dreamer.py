@@ -218,6 +218,7 @@ class ClassDreamer(Dreamer):
 
             robustness = Robustness(views=CLASS_DREAM_VIEWS, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
                                     size=min(VIEW_SIZE, height, width))
+            self._painters.clear()  # one picture size at a time: each holds full-size coefficients
             painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
                                      learning_rate=0.0025 * settings.step_size, robustness=robustness,
                                      precision=resolve_precision(settings.precision, self.backbone))

@@ -194,9 +194,10 @@ class FourierPainter:
         weight: [h, w] in [0, 1], where the painting may change the base (a mask)."""
         import tensorflow as tf
 
-        if base is None:
+        if base is None:  # every picture of a batch starts from the same noise, so a batch paints what one would
             self.base.assign(tf.zeros_like(self.base))
-            self.spectrum.assign(rng.normal(0.0, 0.01, size=self.spectrum.shape).astype(np.float32))
+            start = rng.normal(0.0, 0.01, size=(2, 1) + tuple(self.spectrum.shape[2:])).astype(np.float32)
+            self.spectrum.assign(np.repeat(start, self.batch, axis=1))
         else:
             level = np.clip(np.asarray(base, np.float32) / 255.0, 0.004, 0.996)
             self.base.assign(np.log(level / (1.0 - level))[None])

@@ -297,7 +297,7 @@ class Service:
         progress = _cancellable(progress, cancelled)
         start = time.perf_counter()
         painting = self.dreamer(settings, (), progress)
-        rgb = painting.run(progress=progress)
+        rgb = painting.run(progress=progress, seed=settings.seed)
         return Result(rgb, None, settings.to_json(), time.perf_counter() - start)
 
     def stylize(self, content: Upload, styles, settings: StyleSettings, *, progress=None,

@@ -315,7 +315,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
 
         mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, size,
                                     steps, octaves, step_size, iterations, style_weight, blur, preset])
-        preset.change(on_preset, preset, [backbone, steps, octaves, step_size, normalize, octave_scale])
+        preset.input(on_preset, preset, [backbone, steps, octaves, step_size, normalize, octave_scale])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
         go.click(render, [mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps,
