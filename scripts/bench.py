@@ -43,12 +43,12 @@ def _image_path(name: str) -> Path:
 
 
 # -- cases ---------------------------------------------------------------------------------------
-#: name -> DreamSettings overrides. `dream` is the default dream (Laplacian step, 32 px jitter); the
+#: name -> DreamSettings overrides. `dream` is the default dream (the mean step, 32 px jitter); the
 #: others change one thing, so a pair of them prices that thing; `classic` is the step of the
 #: engine before v2 (mean-normalised, no jitter beyond the tile grid).
 CASES = {
     "dream": {},
-    "mean": {"normalize": "mean"},
+    "laplacian": {"normalize": "laplacian"},
     "nojitter": {"jitter": 0},
     "classic": {"normalize": "mean", "jitter": 0},
     "guided": {"guide": ("brick.png",)},
