@@ -153,7 +153,7 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
 
     out = tmp_path / "out.png"
     proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
-                             "--steps", "100000", "--tile-size", "64"], cwd=ROOT,
+                             "--steps", "10000", "--tile-size", "64"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # a shell that started the test run in the background ignores SIGINT, and
                             # children inherit that: give the render Python's own Ctrl-C handling
@@ -197,7 +197,7 @@ def test_absurd_counts_and_values_are_one_line_and_end_at_once(small_png, tmp_pa
         (["--settings", layers], "--layer was given 600,000 times; the limit is 64."),
         (["--settings", deep], f"Settings file '{deep}' is nested too deeply to be deepdream settings."),
         (["--settings", odd_mode], f"Settings file '{odd_mode}' names no deepdream mode (its \"mode\" is {{'x': 1}}; "
-                                   f"one of dream, class, style, texture, zoom, video)."),
+                                   f"one of dream, class, visualize, style, texture, zoom, video)."),
         (["--settings", bom], "--steps must be at least 1 (got 0)."),
         (["--backbone", "b" * 100_000], "A command-line value of 100,000 characters ('bbbbbbbbbbbbbbbbbbbb'...) is too long; the limit is 4,096."),
     ]
