@@ -64,8 +64,8 @@ def make_pan_clip(path, width, height, frames, shift, fps=24, source=SAMPLE):
 def motion_matrices(kind: str, frames: int, width: int, height: int, seed: int = 0) -> list[np.ndarray]:
     """Per frame, the 2x3 affine map from the frame's pixel (x, y, 1) to the source picture's pixel.
     pan: 3 px a frame to the right (centred on the middle frame); zoom: into the centre, 2 % a frame; shake: a hand-held camera,
-    each frame shifted up to 3 px and turned up to 0.6 degrees about the centre, at random (a
-    smooth-ish walk: each move is half the last plus a fresh random part)."""
+    shifted and turned about the centre at random (each frame's offset is half the last plus up to
+    2 px, its angle half the last plus up to 0.4 degrees: within about 4 px and 0.8 degrees)."""
     rng = np.random.default_rng(seed)
     cx, cy = width / 2, height / 2
     out, dx, dy, angle = [], 0.0, 0.0, 0.0
