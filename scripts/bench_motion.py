@@ -9,6 +9,10 @@ Clips are made here from samples/ (a picture panned by a known number of pixels 
 flicker: every output frame compared with the previous output frame moved by the known camera motion
   (mean absolute difference over the part both show, in RGB levels); the raw clip's own figure is
   the floor (codec noise). Reported for --independent, and for DIS and Farneback flow at --blend values.
+motions: a pan, a zoom and a hand-held shake (small random shifts and turns), each made here from a
+  picture by known affine moves; per clip, flicker of the stabilised dream / flicker of --independent
+  (the bar: at most 0.5), and the dream's strength (mean |dreamt - raw|, RGB levels) of both, so a
+  stabiliser that wins by dreaming fainter shows.
 seams: flicker where a clip dreamt in segments (video --ray) joins, against elsewhere and against the
   clip in one piece, per --warmup.
 ray: frames per minute in process vs `video --ray local` with 1 and --workers workers, and Ray's cost
@@ -55,6 +59,112 @@ def make_pan_clip(path, width, height, frames, shift, fps=24, source=SAMPLE):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(stream.encode(None))
     return path
+
+
+def motion_matrices(kind: str, frames: int, width: int, height: int, seed: int = 0) -> list[np.ndarray]:
+    """Per frame, the 2x3 affine map from the frame's pixel (x, y, 1) to the source picture's pixel.
+    pan: 3 px a frame to the right (centred on the middle frame); zoom: into the centre, 2 % a frame; shake: a hand-held camera,
+    shifted and turned about the centre at random (each frame's offset is half the last plus up to
+    2 px, its angle half the last plus up to 0.4 degrees: within about 4 px and 0.8 degrees)."""
+    rng = np.random.default_rng(seed)
+    cx, cy = width / 2, height / 2
+    out, dx, dy, angle = [], 0.0, 0.0, 0.0
+    for k in range(frames):
+        if kind == "pan":
+            scale, tx, ty, turn = 1.0, 3.0 * (k - (frames - 1) / 2), 0.0, 0.0
+        elif kind == "zoom":
+            scale, tx, ty, turn = 0.98 ** k, 0.0, 0.0, 0.0
+        elif kind == "shake":
+            if k:
+                dx = 0.5 * dx + rng.uniform(-2.0, 2.0)
+                dy = 0.5 * dy + rng.uniform(-2.0, 2.0)
+                angle = 0.5 * angle + rng.uniform(-0.4, 0.4)
+            scale, tx, ty, turn = 1.0, dx, dy, np.deg2rad(angle)
+        else:
+            raise ValueError(f"unknown motion {kind!r}")
+        c, s = scale * np.cos(turn), scale * np.sin(turn)
+        # about the centre: source = centre + R S (x - centre) + t
+        out.append(np.array([[c, -s, cx - c * cx + s * cy + tx], [s, c, cy - s * cx - c * cy + ty]], np.float64))
+    return out
+
+
+def make_motion_clip(path, kind: str, width: int, height: int, frames: int, fps=24, source=SAMPLE, seed: int = 0):
+    """An H.264 clip of `source` seen through `motion_matrices(kind)`: returns (path, matrices)."""
+    import av
+    import cv2
+    from PIL import Image
+
+    mats = motion_matrices(kind, frames, width, height, seed)
+    margin = 24 + (2 * frames if kind == "pan" else 0)
+    big = np.asarray(Image.open(source).convert("RGB").resize((width + 2 * margin, height + 2 * margin), Image.LANCZOS))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "16"}
+        for m in mats:
+            shifted = m.copy()
+            shifted[:, 2] += margin  # the frame's centre on the picture's
+            rgb = cv2.warpAffine(big, shifted, (width, height), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REFLECT)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")))
+        out.mux(stream.encode(None))
+    return path, mats
+
+
+def motion_flicker(frames, mats, border: int = 6) -> float:
+    """Mean |frame_k - frame_{k-1} carried by the known camera move| over the pixels frame k-1 shows
+    (at least `border` pixels inside it), in RGB levels."""
+    import cv2
+
+    diffs = []
+    for k in range(1, len(frames)):
+        h, w = frames[k].shape[:2]
+        a_prev = np.vstack([mats[k - 1], [0, 0, 1]])
+        a_now = np.vstack([mats[k], [0, 0, 1]])
+        to_prev = (np.linalg.inv(a_prev) @ a_now)[:2]  # frame k's pixel -> frame k-1's
+        moved = cv2.warpAffine(frames[k - 1].astype(np.float32), to_prev, (w, h),
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+        px = to_prev[0, 0] * xs + to_prev[0, 1] * ys + to_prev[0, 2]
+        py = to_prev[1, 0] * xs + to_prev[1, 1] * ys + to_prev[1, 2]
+        inside = (px >= border) & (px <= w - 1 - border) & (py >= border) & (py <= h - 1 - border)
+        inside &= (xs >= border) & (xs <= w - 1 - border) & (ys >= border) & (ys <= h - 1 - border)
+        diffs.append(float(np.abs(frames[k].astype(np.float32) - moved)[inside].mean()))
+    return float(np.mean(diffs))
+
+
+def strength(frames, raws) -> float:
+    """How strong the dream is: mean |dreamt - raw| over every frame, in RGB levels."""
+    return float(np.mean([np.abs(f.astype(np.float32) - r.astype(np.float32)).mean() for f, r in zip(frames, raws)]))
+
+
+def case_motions(args) -> dict:
+    """Flicker (stabilised / independent) and strength on a pan, a zoom and a hand-held shake."""
+    from deepdream import VideoSettings, video_frames
+    from deepdream.motion import decode
+
+    width, height = (int(v) for v in args.flicker_size.split("x"))
+    out = {"size": f"{width}x{height}", "frames": args.flicker_frames, "backbone": args.backbone,
+           "source": args.motion_source}
+    extra = json.loads(args.video_options) if args.video_options else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in args.motions.split(","):
+            clip, mats = make_motion_clip(Path(tmp) / f"{kind}.mp4", kind, width, height, args.flicker_frames,
+                                          source=ROOT / "samples" / args.motion_source)
+            raws = list(decode(clip))
+            entry = {"raw_flicker": round(motion_flicker(raws, mats), 3)}
+            for name, options in (("independent", dict(independent=True)), ("stabilised", extra)):
+                settings = VideoSettings(dream=dict(backbone=args.backbone, seed=0), **options)
+                start = time.perf_counter()
+                frames = list(video_frames(clip, settings))
+                entry[name] = {"flicker": round(motion_flicker(frames, mats), 3),
+                               "strength": round(strength(frames, raws), 3),
+                               "seconds": round(time.perf_counter() - start, 1)}
+            entry["ratio"] = round(entry["stabilised"]["flicker"] / entry["independent"]["flicker"], 3)
+            entry["strength_ratio"] = round(entry["stabilised"]["strength"] / entry["independent"]["strength"], 3)
+            print(kind, json.dumps(entry), file=sys.stderr, flush=True)
+            out[kind] = entry
+    return out
 
 
 def flicker(frames, shift: int) -> float:
@@ -298,7 +408,7 @@ def case_memory(args) -> dict:
             "returncode": proc.returncode, **({"stderr": proc.stderr[-500:]} if proc.returncode else {})}
 
 
-CASES = {"flow": case_flow, "flicker": case_flicker, "seams": case_seams, "ray": case_ray, "costs": case_costs, "speed": case_speed, "memory": case_memory}
+CASES = {"flow": case_flow, "flicker": case_flicker, "motions": case_motions, "seams": case_seams, "ray": case_ray, "costs": case_costs, "speed": case_speed, "memory": case_memory}
 
 
 def main() -> None:
@@ -310,6 +420,9 @@ def main() -> None:
     parser.add_argument("--backbone", default="efficientnet-lite2", help="flicker's backbone")
     parser.add_argument("--flows", default="dis,farneback")
     parser.add_argument("--blends", default="0.8")
+    parser.add_argument("--motions", default="pan,zoom,shake", help="motions: clips made")
+    parser.add_argument("--motion-source", default="coffee.png", help="motions: picture the clips are made from")
+    parser.add_argument("--video-options", help='motions: VideoSettings of the stabilised run, JSON, e.g. {"blend": 0.9}')
     parser.add_argument("--look", help="also keep the flicker runs' frames in this folder")
     parser.add_argument("--seam-frames", type=int, default=64)
     parser.add_argument("--segments", type=int, default=4, help="seams: segments (3 seams)")

@@ -273,12 +273,16 @@ def test_coarse_to_fine_scales_solve_small_then_refine(net):
 # ----------------------------------------------------------------------------- colours and masks
 
 
-def test_default_settings_paint_a_grey_style_over_the_colours(photo):
+@pytest.mark.parametrize("content, style", [("chelsea.png", "gravel.png"), ("coffee.png", "brick.png"),
+                                            ("astronaut.png", "brick.png"), ("rocket.jpg", "brick.png")])
+def test_default_settings_paint_a_grey_style_over_the_colours(content, style):
     """A colour photo styled with a grey texture at the default settings loses most of its colour:
-    the style, not the content, decides the palette."""
+    the style, not the content, decides the palette. On every photo of samples/, not only the cat
+    (brick, the grey style that leaves the most colour): 15-32 % of the HSV saturation kept at this size."""
     import deepdream
 
-    grey_style = np.repeat(picture("gravel.png", (128, 128)).mean(-1, keepdims=True), 3, -1)
+    photo = picture(content, (64, 96))
+    grey_style = np.repeat(picture(style, (128, 128)).mean(-1, keepdims=True), 3, -1)
     out = deepdream.stylize(photo, grey_style)
     assert out.shape == photo.shape
     ratio = saturation(out) / saturation(photo)
