@@ -191,6 +191,8 @@ def test_the_page_in_chromium_uploads_renders_and_gives_the_result(browser, stud
     assert command == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 2 --steps 1 --max-side 96"
     links = [a.get_attribute("href") for a in find("#download a")]
     assert links and links[0].endswith("chelsea_dream.png")
+    # no error popped up on the way (the page's first calls come in on several threads at once)
+    assert [t.text for t in find("[data-testid='toast-body']")] == []
 
     browser.execute_script("window.scrollTo(0, 0)")
     height = browser.execute_script("return document.documentElement.scrollHeight")

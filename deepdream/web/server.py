@@ -29,6 +29,11 @@ def create_app(service: Service | None = None, *, studio: bool = True, max_uploa
                limits: Limits | None = None) -> FastAPI:
     """The app: the API on `service` (a new one with `limits` by default) and, with `studio`, the
     page at `/`. Its temporary folder (`app.state.folder`) is removed when the app shuts down."""
+    from .._tf import quiet_tensorflow
+
+    # TensorFlow whole before any request: the page's first calls (its layer list, a render) come in
+    # on several threads at once, and two threads importing it together can break the import
+    quiet_tensorflow()
     service = service or Service(limits=limits)
     folder = Path(tempfile.mkdtemp(prefix="deepdream-serve-"))
 
