@@ -1,23 +1,24 @@
 """Paintings from noise, the way lucid makes them: the picture is not its pixels but the Fourier
 coefficients of its colour channels in a decorrelated colour space, and every step shows the network
-a randomly padded, shifted, scaled and turned copy of it.
+several random views of it (`Robustness`).
 
-- **Fourier basis, scaled by 1/frequency.** Each coefficient is multiplied by 1 / frequency, so a
-  step of equal size on every coefficient changes coarse structure as much as fine: gradient ascent
-  on pixels is dominated by the highest frequencies (the network is just as sure of pixel noise),
-  in this basis it grows shapes first. Natural pictures have this 1/f spectrum too.
+- **Fourier basis, scaled by 1/frequency^decay.** Each coefficient is multiplied by 1 / frequency^d,
+  so a step of equal size on every coefficient changes coarse structure as much as fine (more, for
+  d > 1): gradient ascent on pixels is dominated by the highest frequencies (the network is just as
+  sure of pixel noise); in this basis it grows shapes first. Natural pictures have a 1/f spectrum.
 - **Decorrelated colour.** The three channels are independent components of ImageNet's colours
   (the square root of their covariance, `COLOR_SQRT`), mapped back to RGB and squashed into range
   by a sigmoid: a step then moves brightness and a few natural hues, not one channel against the
   others, which is what made the old paintings rainbow noise.
-- **Transformation robustness.** Before the network sees it, each step the picture is padded
-  (mirror), shifted, scaled and turned by small random amounts, and shifted again: only features
-  that survive all of these grow (lucid's `standard_transforms`).
+- **Transformation robustness.** Each step the network sees `views` crops of the picture, from half
+  of it to a little more than all of it (mirrored at the edges: lucid's padding), anywhere in it,
+  turned by a few degrees and resized to its input; some of them blurred. Only what reads at every
+  scale, place and angle, and in coarse shapes too, grows.
 - **Adam** on the coefficients (lucid's optimiser), a few hundred steps.
 
-The objective is any deepdream objective (a class's logit, a channel's or a layer's mean): it is
-maximised on the network's features of the transformed picture. A batch paints several pictures at
-once, each with its own objective term (a feature atlas: one channel per picture).
+The objective is a class's logit, or a channel's or a layer's mean, evaluated per view; a batch
+paints several pictures at once, each with its own channel (a feature atlas). Started from a photo
+(`run(base=...)`) instead of noise, the coefficients paint what is added to it: `dream --class`.
 """
 
 from __future__ import annotations
