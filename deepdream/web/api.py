@@ -225,9 +225,38 @@ def install(app: FastAPI, service: Service) -> None:
     async def cancelled(request: Request, error: Cancelled):  # the client has gone, or the server stops
         return JSONResponse({"error": "The render was cancelled: the server is stopping."}, status_code=503)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception):
-        log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return JSONResponse({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); "
-                                             f"the server's log has the details.")}, status_code=500)
+    app.add_middleware(Unexpected)
+
+
+class Unexpected:
+    """ASGI middleware: an unexpected exception in a request answers 500 with a JSON error, logged,
+    and the connection stays open for the client's next request. (A handler for Exception on the app
+    would answer the same, but Starlette re-raises after it, and the server then drops the
+    connection, so a keep-alive client's next request would fail.)"""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watched(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except TooLarge:  # BodyLimit, outside, answers it
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure gets its one-line JSON answer
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            answer = JSONResponse({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); "
+                                                   f"the server's log has the details.")}, status_code=500)
+            await answer(scope, receive, send)
 
