@@ -288,7 +288,7 @@ class DreamSettings(Settings):
     scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
     rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
-                              "against noise (class paintings use 0.5; 0: none).")
+                              "against noise (0: none).")
     normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
                                     "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
                                     "gradient normalised alike: larger, more even, more colourful patterns).")
