@@ -13,13 +13,17 @@ from .common import check_save_every, describe, given_settings, save_dry_run, sa
 from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
 
 
-def _paint(settings, output: Path, save_every, overwrite: bool, quiet: bool, dry_run: bool, what: str) -> None:
-    """Paint from noise with a progress bar (--save-every snapshots) and write the picture; with
-    --dry-run, check everything and say what would be written."""
+def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool, quiet: bool, dry_run: bool,
+           what: str) -> None:
+    """Paint from noise with a progress bar (--save-every snapshots) and write the picture (to
+    STEM.png, or the next free name, without -o); with --dry-run, check everything and say what
+    would be written."""
     from .. import images
     from ..progress import dream_progress
     from ..render.param import check_painting, prepare_painting
 
+    if output is None:
+        output = Path(f"{stem}.png") if overwrite else next_free(Path(f"{stem}.png"), echo=False)
     check_save_every(save_every)
     images.check_output_path(output, overwrite=overwrite)
     if dry_run:
@@ -53,15 +57,11 @@ def paint(
     """Paint an ImageNet class from noise (class visualisation), e.g. deepdream class "golden retriever"."""
     settings = given_settings(ClassSettings, settings_file, {**dream_options, "target_class": target_class,
                                                              "size": size})
-    if output is None:
-        from ..classes import class_index, imagenet_classes
+    from ..classes import class_index, described, imagenet_classes
 
-        name = imagenet_classes()[class_index(settings.target_class)].replace(" ", "_").replace("/", "_")
-        output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
-    from ..classes import class_index, described
-
-    _paint(settings, output, save_every, overwrite, quiet, dry_run,
-           f"class {described(class_index(settings.target_class))}")
+    index = class_index(settings.target_class)
+    stem = imagenet_classes()[index].replace(" ", "_").replace("/", "_")
+    _paint(settings, output, stem, save_every, overwrite, quiet, dry_run, f"class {described(index)}")
 
 
 @app.command("visualize")
@@ -84,10 +84,8 @@ def visualize(
 ) -> None:
     """Paint what a layer, or one channel of it, responds to most, from noise (feature visualisation)."""
     settings = given_settings(VisualizeSettings, settings_file, {**dream_options, "target": target, "size": size})
-    if output is None:
-        name = settings.target.replace(":", "_")
-        output = Path(f"{name}.png") if overwrite else next_free(Path(f"{name}.png"), echo=False)
-    _paint(settings, output, save_every, overwrite, quiet, dry_run, f"layer {settings.target}")
+    _paint(settings, output, settings.target.replace(":", "_"), save_every, overwrite, quiet, dry_run,
+           f"layer {settings.target}")
 
 
 @app.command("classes")

@@ -36,6 +36,18 @@ class TooLarge(Exception):
     pass
 
 
+class _Sending:
+    """An ASGI `send` that notes whether the response has started (then no other answer can be sent)."""
+
+    def __init__(self, send):
+        self.send, self.started = send, False
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `limit` bytes is refused with 413 and a JSON error, by
     its Content-Length before anything is read, or while it is read when it is sent in chunks."""
@@ -53,7 +65,6 @@ class BodyLimit:
         if length is not None and length.isdigit() and int(length) > self.limit:
             return await JSONResponse({"error": self._message()}, status_code=413)(scope, receive, send)
         seen = 0
-        started = False
 
         async def counted():
             nonlocal seen
@@ -64,16 +75,11 @@ class BodyLimit:
                     raise TooLarge()
             return message
 
-        async def watched(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        sending = _Sending(send)
         try:
-            await self.app(scope, counted, watched)
+            await self.app(scope, counted, sending)
         except TooLarge:
-            if not started:
+            if not sending.started:
                 await JSONResponse({"error": self._message()}, status_code=413)(scope, receive, send)
 
 
@@ -240,21 +246,14 @@ class Unexpected:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
-
-        async def watched(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        sending = _Sending(send)
         try:
-            await self.app(scope, receive, watched)
+            await self.app(scope, receive, sending)
         except TooLarge:  # BodyLimit, outside, answers it
             raise
         except Exception as error:  # noqa: BLE001 - every failure gets its one-line JSON answer
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if sending.started:
                 raise
             answer = JSONResponse({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); "
                                                    f"the server's log has the details.")}, status_code=500)
