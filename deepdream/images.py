@@ -21,10 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from deepdream.errors import InputError, OutputError, SettingsError
 
-#: Pillow's hard decompression-bomb limit (2 x its default ``Image.MAX_IMAGE_PIXELS``).
-#: ``load_image`` is stricter: it refuses anything over ``Image.MAX_IMAGE_PIXELS``, the
-#: point where Pillow starts to warn, so the effective default limit is half of this.
-MAX_PIXELS = 178_956_970
+#: Pillow's hard decompression-bomb limit (see `settings.base`; ``load_image`` refuses half of it).
+from .settings.base import MAX_PIXELS  # noqa: E402
 
 #: Output file extension -> Pillow format name.
 OUTPUT_FORMATS = {

@@ -47,9 +47,17 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None) -> B
     return _loaded[key]
 
 
+def class_index(name) -> int:
+    """The ImageNet class a name or number gives (the classifier backbones' vocabulary), or a
+    SettingsError with the closest names: what settings check their class names against."""
+    from ..classes import class_index as index
+
+    return index(name)
+
+
 def weights_status(name: str) -> WeightsStatus:
     return module(name).weights_status()
 
 
 __all__ = ["Backbone", "LayerInfo", "WeightsStatus", "DEFAULT_BACKBONE", "names", "module",
-           "load_backbone", "weights_status"]
+           "load_backbone", "weights_status", "class_index"]
