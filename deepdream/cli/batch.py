@@ -9,7 +9,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..settings import DreamSettings
-from . import app, on_interrupt
+from .app import app, on_interrupt
 from .common import given_settings
 from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
 

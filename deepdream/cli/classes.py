@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..settings import ClassSettings, VisualizeSettings
-from . import app, next_free
+from .app import app, next_free
 from .common import check_save_every, given_settings, save_dry_run, save_result, snapshot_saver
 from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_settings
 

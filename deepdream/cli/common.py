@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from . import default_output
+from .app import default_output
 
 
 def given_settings(cls, settings_file: Path | None, options: dict):
     """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
     not None and not empty; False is a switch turned off), validated once."""
-    from .. import backbones
+    from .. import classes
     from ..errors import SettingsError
     from ..settings_file import read_settings_file
 
@@ -27,7 +27,7 @@ def given_settings(cls, settings_file: Path | None, options: dict):
         if files:
             typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
     settings = cls.from_dict(base, **typed)
-    settings.check_names(backbones)
+    settings.check_names(classes)
     return settings
 
 

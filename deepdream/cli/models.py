@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..settings import DreamSettings
-from . import _quiet_tensorflow, app
+from .app import _quiet_tensorflow, app
 from .options import setting
 
 D = DreamSettings

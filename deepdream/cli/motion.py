@@ -9,7 +9,7 @@ import typer
 
 from ..motion.segments import SEGMENT_SECONDS, WARMUP
 from ..settings import DreamSettings, VideoSettings, ZoomSettings
-from . import app, on_interrupt
+from .app import app, on_interrupt
 from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
 MovieOutput = Annotated[Path, typer.Option(
@@ -30,10 +30,10 @@ def motion_settings(cls, dream_options: dict, options: dict):
     was typed overrides a default), validated once."""
     typed = {k: v for k, v in options.items() if v is not None}
     dream = {k: v for k, v in dream_options.items() if v is not None and v != []}
-    from .. import backbones
+    from .. import classes
 
     settings = cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
-    settings.dream.check_names(backbones)
+    settings.dream.check_names(classes)
     return settings
 
 

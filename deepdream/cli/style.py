@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..settings import StyleSettings, TextureSettings
-from . import _quiet_tensorflow, app
+from .app import _quiet_tensorflow, app
 from .common import check_save_every, given_settings, output_path, save_dry_run, save_result, snapshot_saver
 from .options import DryRun, InputImage, Overwrite, Quiet, SaveEvery, SettingsFile, output_option, with_settings
 

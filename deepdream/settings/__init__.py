@@ -8,7 +8,7 @@ and `command_line`), and `to_dict` is what a rendered picture carries in its met
 `from_dict` can make the same picture again.
 
 Fields are declared with `option(default, help, flag=..., ...)` (`base`); names the settings give
-(classes, layers) are checked against the backbone registry passed to `check_names`, so this
+(ImageNet classes) are checked against the vocabulary passed to `check_names`, so this
 package imports nothing of deepdream's but `errors` and `objectives`' layer-spec parser.
 
     base     bounds, `option`, the `Settings` base, parsers of option texts
@@ -19,7 +19,7 @@ package imports nothing of deepdream's but `errors` and `objectives`' layer-spec
 """
 
 from .base import (MAX_FRAMES, MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_OCTAVES, MAX_PICTURES, MAX_PIXELS, MAX_STEP_SIZE,
-                   MAX_STEPS, MODES, PRECISIONS, Settings, _field, _jsonable, _layer_texts, option, parse_blend,
+                   MAX_STEPS, MODES, PRECISIONS, Control, Settings, _field, _jsonable, _layer_texts, option, parse_blend,
                    parse_size, parse_translate, rng)
 from .dream import NORMALIZATIONS, PRESETS, DreamSettings, Preset, preset_name, preset_values
 from .motion import FLOW_METHODS, VideoSettings, ZoomSettings, _MotionSettings
@@ -31,7 +31,7 @@ SETTINGS_OF = {"dream": DreamSettings, "class": ClassSettings, "visualize": Visu
                "style": StyleSettings, "texture": TextureSettings, "zoom": ZoomSettings, "video": VideoSettings}
 
 __all__ = ["MAX_FRAMES", "MAX_LAYERS", "MAX_LOSS_WEIGHT", "MAX_OCTAVES", "MAX_PICTURES", "MAX_PIXELS",
-           "MAX_STEP_SIZE", "MAX_STEPS", "MODES", "PRECISIONS", "Settings", "option", "parse_blend", "parse_size",
+           "MAX_STEP_SIZE", "MAX_STEPS", "MODES", "PRECISIONS", "Control", "Settings", "option", "parse_blend", "parse_size",
            "parse_translate", "rng", "NORMALIZATIONS", "PRESETS", "DreamSettings", "Preset", "preset_name",
            "preset_values", "FLOW_METHODS", "VideoSettings", "ZoomSettings", "ClassSettings", "PaintSettings",
            "VisualizeSettings", "INITS", "OPTIMIZERS", "STYLE_BACKBONE_HELP", "StyleSettings", "TextureSettings",

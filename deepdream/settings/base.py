@@ -10,7 +10,7 @@ import dataclasses
 import json
 import math
 import re
-from dataclasses import field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -47,6 +47,22 @@ def option(default: Any, help: str, *, flag: str | None = None, short: str | Non
     (low, high, step) for a slider (fields without one are not on the page)."""
     return field(default=default, metadata={"help": help, "flag": flag, "short": short, "metavar": metavar,
                                             "aliases": tuple(aliases), "text": text, "ui": ui})
+
+
+@dataclass(frozen=True)
+class Control:
+    """How the studio shows a field (`option(..., ui=Control(...))`): its label; a slider from `low`
+    to `high` in `step`s for a number (a number box without them); a radio of `choices` for a text;
+    a checkbox for a switch. `more`: under "More options". `zero_none`: 0 on the page means "not
+    set" (None)."""
+
+    label: str
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple = ()
+    more: bool = False
+    zero_none: bool = False
 
 
 #: The name a value has in `--help` (`--tile-size PIXELS`), by field name, where the field says none;
@@ -154,7 +170,7 @@ class Settings:
     def to_json(self, **extra) -> str:
         """The JSON a rendered picture carries: mode, program version, settings (and `extra`, e.g.
         the input's name, for information)."""
-        from .. import __version__
+        from .._version import __version__
 
         return json.dumps({"mode": self.mode, "version": __version__, "settings": self.to_dict(), **extra},
                           sort_keys=True)
@@ -206,9 +222,10 @@ class Settings:
         raise SettingsError(f"Expected {cls.__name__}, a dict of its fields or nothing (got {type(value).__name__}).")
 
     def check_names(self, names) -> None:
-        """Check the names these settings give (classes, layers) against `names`, the backbone
-        registry (`deepdream.backbones`); the settings import no vocabulary of their own. A mode
-        that names nothing has nothing to check."""
+        """Check the names these settings give against `names`, the vocabulary passed in
+        (`deepdream.classes`: its `class_index` takes a name or number, or raises a SettingsError
+        with the closest names); the settings import no vocabulary of their own, and layers are
+        checked on the loaded network. A mode that names nothing has nothing to check."""
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
-from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Settings, option
+from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, \
+    option
 
 NORMALIZATIONS = ("laplacian", "mean")
 
@@ -76,22 +77,28 @@ class DreamSettings(Settings):
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
                                "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
-    octaves: int = option(4, "Number of scales, dreamt from the smallest up.")
-    octave_scale: float = option(1.4, "Size ratio between octaves (> 1).")
-    steps: int = option(10, "Gradient-ascent steps per octave.")
-    step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.")
+    octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
+    octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
+                                  ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True))
+    steps: int = option(10, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
+    step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.",
+                               ui=Control("Strength (step size)", 0.1, 10, 0.1))
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
-    jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).")
+    jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).",
+                          ui=Control("Jitter (pixels)", 0, 64, 1, more=True))
     scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
     rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
-                              "against noise (0: none).")
+                              "against noise (0: none).", ui=Control("Blur", 0, 2, 0.1, more=True))
     normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
                                     "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
-                                    "gradient normalised alike: larger, more even, more colourful patterns).")
+                                    "gradient normalised alike: larger, more even, more colourful patterns).",
+                      ui=Control("Step rule", choices=NORMALIZATIONS, more=True))
     chroma: float = option(0.6, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
-                                "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).")
-    preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.")
+                                "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
+                  ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True))
+    preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
+                                   ui=Control("Keep the picture's colours", more=True))
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
     guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
     guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
@@ -104,8 +111,9 @@ class DreamSettings(Settings):
                                     "older GPUs, else float32.")
     tile_batch: int = option(1, "Tiles of equal shape sent through the network together: can be faster, "
                                 "holds that many tiles' activations in memory.")
-    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.")
-    max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.")
+    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"))
+    max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.",
+                                   ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True))
     preset: str | None = option(None, "A named look: classic (the default), subtle, intense, swirls, edges (see "
                                       "`deepdream presets`); options given beside it override it. (In Python, "
                                       "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "

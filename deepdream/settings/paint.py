@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from ..errors import SettingsError
 from ..objectives import parse_layer_spec
-from .base import MAX_STEPS, PRECISIONS, Settings, option, parse_size
+from .base import MAX_STEPS, PRECISIONS, Control, Settings, option, parse_size
 
 @dataclass(frozen=True)
 class PaintSettings(Settings):
@@ -20,8 +20,8 @@ class PaintSettings(Settings):
 
     backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone", short="-b")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
-    size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.")
-    steps: int = option(200, "Optimiser (Adam) steps.")
+    size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"))
+    steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1))
     learning_rate: float = option(0.01, "Adam's step size on the Fourier coefficients: higher paints faster and "
                                         "bolder, and saturates sooner.")
     decay: float = option(1.5, "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
@@ -30,7 +30,7 @@ class PaintSettings(Settings):
     blurred_views: int = option(2, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
     rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.")
     precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16.")
-    seed: int = option(0, "Random seed: same seed and options, same output bytes.")
+    seed: int = option(0, "Random seed: same seed and options, same output bytes.", ui=Control("Seed"))
 
     def __post_init__(self) -> None:
         if isinstance(self.weights, Path):

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import SettingsError, shown
-from .base import MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, Settings, _layer_texts, \
-    option, parse_blend, parse_size
+from .base import MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, Control, Settings, \
+    _layer_texts, option, parse_blend, parse_size
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("palette", "content", "noise")
@@ -25,17 +25,18 @@ class _GatysSettings(Settings):
     backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone", short="-b")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
-    style_weight: float = option(30.0, "Weight of the style term: higher paints more style, less content.")
+    style_weight: float = option(30.0, "Weight of the style term: higher paints more style, less content.",
+                                  ui=Control("Style weight"))
     tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.")
     optimizer: str = option("lbfgs", "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
                                      "pairs) or adam (steady, least memory; see --learning-rate).")
-    iterations: int = option(100, "Optimiser iterations, at each scale.")
+    iterations: int = option(100, "Optimiser iterations, at each scale.", ui=Control("Iterations", 1, 500, 1))
     learning_rate: float = option(4.0, "Adam's step size, in RGB levels.")
     init: Any = option("palette", "Start from: palette (the content recoloured to the styles' colours), "
                                   "content (as it is), noise, or an image FILE.")
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
     tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
-    seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.")
+    seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.", ui=Control("Seed"))
 
     def __post_init__(self) -> None:
         self._texts("style_layers")
@@ -80,9 +81,11 @@ class StyleSettings(_GatysSettings):
     masks: tuple = option((), "Region of each style (white = this style): one per --style, in order.", flag="--mask")
     content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer")
     content_weight: float = option(1.0, "Weight of the content term: higher keeps more of the content's shapes.")
-    preserve_colors: bool = option(False, "Transfer the style on luminance only; keep the content's colours.")
+    preserve_colors: bool = option(False, "Transfer the style on luminance only; keep the content's colours.",
+                                   ui=Control("Keep the picture's colours", more=True))
     style_scale: float = option(1.0, "Style image's size relative to the output (longer sides).")
-    max_side: int | None = option(None, "Shrink the content first so its longer side is at most this many pixels.")
+    max_side: int | None = option(None, "Shrink the content first so its longer side is at most this many pixels.",
+                                   ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True))
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -118,10 +118,10 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         if pictures:
             values[names.get(name, name)] = tuple(pictures) if _kind(cls, names.get(name, name))[1] else pictures[0]
     values.update(fixed)
-    from .. import backbones
+    from .. import classes
 
     settings = cls.from_dict({}, **values)  # a preset's values under the fields given
-    settings.check_names(backbones)
+    settings.check_names(classes)
     return settings
 
 
