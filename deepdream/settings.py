@@ -125,7 +125,7 @@ class Settings:
     def to_json(self, **extra) -> str:
         """The JSON a rendered picture carries: mode, program version, settings (and `extra`, e.g.
         the input's name, for information)."""
-        from . import __version__
+        from ._version import __version__
 
         return json.dumps({"mode": self.mode, "version": __version__, "settings": self.to_dict(), **extra},
                           sort_keys=True)
