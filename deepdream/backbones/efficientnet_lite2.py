@@ -494,7 +494,7 @@ def claims(path) -> bool:
 
 
 def weights_status():
-    from .weights import WeightsStatus
+    from .files import WeightsStatus
 
     path = embedded_weights_path()
     if path is None:
