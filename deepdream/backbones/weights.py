@@ -173,7 +173,7 @@ def add(path, backbone: str | None = None) -> Added:
 
 def _copy(source: Path, target: Path, sha256: str) -> None:
     """Copy source onto target atomically, checking the bytes written against sha256."""
-    from ..images import atomic_write
+    from ..saving import atomic_write
 
     def write(out) -> None:
         digest = hashlib.sha256()
