@@ -18,7 +18,7 @@ def read_settings_file(path) -> tuple[str, dict]:
     if path.suffix.lower() == ".json":
         text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM (Notepad) is no error
     else:
-        from .images import read_metadata
+        from .saving import read_metadata
 
         text = read_metadata(path)
         if text is None:

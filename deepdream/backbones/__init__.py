@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from ..errors import SettingsError, suggest
 from .base import Backbone, LayerInfo
-from .weights import WeightsStatus
+from .files import WeightsStatus
 
 #: name -> module (imported lazily: importing TensorFlow is slow, and `deepdream --help` need not).
 _MODULES = {
