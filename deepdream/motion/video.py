@@ -162,12 +162,16 @@ class FrameDreamer:
     frame, or with `independent`), with the lighter dream of `frame_steps` x `frame_octaves`
     once detail is carried. The network is prepared on the first frame dreamt. `video_frames` and
     every segment worker (`segments`) use it, so frames that follow the same frame are the same
-    bytes wherever they are made."""
+    bytes wherever they are made. dreamer: a Dreamer prepared for `settings.dream` already (e.g.
+    a server's cached one), used instead of preparing one."""
 
-    def __init__(self, settings, progress: Callable[[object], None] | None = None):
+    def __init__(self, settings, progress: Callable[[object], None] | None = None, dreamer=None):
         self.settings = settings
         self.progress = progress
         self.full = self.carried = None
+        if dreamer is not None:
+            self.full = dreamer
+            self.carried = with_settings(dreamer, settings.lighter(dreamer.settings))
         self.previous_raw = self.previous = None
         self.ahead = None  # (raw, previous raw, future of their flow fields)
         self.pool = None

@@ -52,6 +52,9 @@ def create_app(service: Service | None = None, *, studio: bool = True, max_uploa
     app.state.folder = folder
     service.scratch = folder
     install(app, service)
+    from .live import install_live
+
+    install_live(app, service)
     if studio:
         import gradio as gr
 
@@ -167,7 +170,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
     tempfile.tempdir = str(scratch)
     shown = f"[{host}]" if ":" in host else host
     print(f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
-          f"docs /api/docs; Ctrl+C to stop)", flush=True)
+          f"live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)", flush=True)
     service = app.state.service
 
     class Server(uvicorn.Server):

@@ -33,6 +33,11 @@ STUDIO_MAX_SIDE = 512
 #: Studio outputs older than this are removed when a new one is written.
 KEEP_SECONDS = 3600
 
+#: The Live tab: the page `/live` (web/live.html), which streams the camera, a shared screen or a video
+#: file to `/api/live` frame by frame and shows the dreamt frames beside it.
+LIVE_FRAME = ('<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay" '
+              'style="width: 100%; height: 760px; border: 0"></iframe>')
+
 CSS = """
 #command textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
 #status { min-height: 2em; }
@@ -306,39 +311,45 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                                           DreamSettings in classes)
 
     with gr.Blocks(title="deepdream studio", delete_cache=(3600, 3600)) as page:
-        gr.Markdown("## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
-                    "settings; the command below it makes the same picture from a terminal.")
-        made: dict = {}
-        with gr.Row():
-            with gr.Column(scale=1):
-                mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
-                preset = gr.Dropdown([(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()], value="classic",
-                                     label="Preset (a named look; the controls below start from it)", elem_id="preset")
-                picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                   label="Picture (drop one here)", elem_id="picture", height=260)
-                guide_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                         label="Guide: dream toward its patterns", elem_id="guide", height=200,
-                                         visible=False)
-                style_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                         label="Style picture", elem_id="style", height=200, visible=False)
+        with gr.Tabs():
+            with gr.Tab("Studio", id="studio"):
+                gr.Markdown("## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
+                            "settings; the command below it makes the same picture from a terminal.")
+                made: dict = {}
                 with gr.Row():
-                    backbone = gr.Dropdown(backbone_names(), value=DreamSettings.default("backbone"),
-                                           label="Backbone", elem_id="backbone")
-                    layers = gr.Dropdown([], value=[], multiselect=True, label="Layers (empty: the backbone's own)",
-                                         elem_id="layers")
-                target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
-                                           label="ImageNet class (type to search)", elem_id="class")
-                grid([n for n, (ui, _) in specs.items() if not ui.more], made)
-                go = gr.Button("Render", variant="primary", elem_id="render")
-                with gr.Accordion("More options", open=False):
-                    grid([n for n, (ui, _) in specs.items() if ui.more], made)
-            with gr.Column(scale=1):
-                result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
-                                  elem_id="result", height=420)
-                status = gr.Markdown("", elem_id="status")
-                download = gr.File(label="Download (PNG with its settings)", interactive=False, elem_id="download")
-                command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
-                                     buttons=["copy"], elem_id="command")
+                    with gr.Column(scale=1):
+                        mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
+                        preset = gr.Dropdown([(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
+                                             value="classic", elem_id="preset",
+                                             label="Preset (a named look; the controls below start from it)")
+                        picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                           label="Picture (drop one here)", elem_id="picture", height=260)
+                        guide_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                                 label="Guide: dream toward its patterns", elem_id="guide", height=200,
+                                                 visible=False)
+                        style_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                                 label="Style picture", elem_id="style", height=200, visible=False)
+                        with gr.Row():
+                            backbone = gr.Dropdown(backbone_names(), value=DreamSettings.default("backbone"),
+                                                   label="Backbone", elem_id="backbone")
+                            layers = gr.Dropdown([], value=[], multiselect=True, elem_id="layers",
+                                                 label="Layers (empty: the backbone's own)")
+                        target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
+                                                   label="ImageNet class (type to search)", elem_id="class")
+                        grid([n for n, (ui, _) in specs.items() if not ui.more], made)
+                        go = gr.Button("Render", variant="primary", elem_id="render")
+                        with gr.Accordion("More options", open=False):
+                            grid([n for n, (ui, _) in specs.items() if ui.more], made)
+                    with gr.Column(scale=1):
+                        result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
+                                          elem_id="result", height=420)
+                        status = gr.Markdown("", elem_id="status")
+                        download = gr.File(label="Download (PNG with its settings)", interactive=False,
+                                           elem_id="download")
+                        command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
+                                             buttons=["copy"], elem_id="command")
+            with gr.Tab("Live", id="live-tab"):
+                gr.HTML(LIVE_FRAME, elem_id="live")
 
         fields = [made[name] for name in specs]
         mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, preset,

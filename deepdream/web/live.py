@@ -1,0 +1,347 @@
+"""The live API: a WebSocket at `/api/live` dreaming a stream of frames, and the Live page (`/live`).
+
+Protocol. The client's first message is text: a JSON object of settings by CLI name (`{}` for the
+live defaults, `motion.live.LIVE_DREAM` / `LIVE_FRAMES`; `video`'s settings apply, `independent`
+included, and every dream option, a `preset` too; `format`: `jpeg` (default) or `png` for the
+answers). Then each binary message is one frame (JPEG, PNG or WebP), answered by one binary
+message: the frame dreamt, the same size, as JPEG (or PNG). Every message gets one answer, in order:
+a settings message `{"settings": {...}, "format": ...}` once its Dreamer is ready (the first takes
+seconds: the network loads and is traced), a frame its dreamt frame, and a mistake (a frame that is
+not a picture or is over the limits, bad settings) `{"error": "one line"}`; the stream goes on
+(with the settings before a bad settings message). A later settings message changes the named
+settings (`null` puts one back to its live default); the carried detail goes on. When frames come
+faster than they are dreamt, a frame still waiting when the next one comes is dropped, answered
+`{"dropped": N}` (N frames), so at most one frame waits behind the one being dreamt: latency stays
+about two frames' dream time.
+
+Safety, as for the HTTP API: frames are decoded in memory (never a file, never a path), their size
+checked in their header before decoding (`MAX_FRAME_SIDE`, the server's --max-side for the dream,
+its work budget per frame); frames are dreamt on the backbone's render queue with the API's renders;
+a page of another site may not open the socket (its Origin must be this server); at most
+`MAX_STREAMS` streams at once; when the client goes, frames not yet started are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import threading
+import warnings
+from collections import deque
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+from fastapi import WebSocket  # at the top: the route's annotation is read from this module's names
+
+from ..errors import DeepDreamError, InputError, LimitError, SettingsError, shown, suggest
+from ..motion.live import LIVE_DREAM, LIVE_FRAMES, LiveDreamer
+from ..settings import DreamSettings, VideoSettings
+from . import forms
+from .service import Cancelled, Service, TimedOut, _declared_size, redact
+
+log = logging.getLogger("deepdream.web")
+
+#: The longest side, in pixels, of a frame the server decodes (it is then shrunk to the dream's --max-side).
+MAX_FRAME_SIDE = 2048
+#: The most bytes one frame (or settings message) may have.
+MAX_FRAME_BYTES = 8 * 2**20
+MAX_TEXT_BYTES = 64 * 2**10
+#: Live streams the server dreams at once (each connection is one stream).
+MAX_STREAMS = 4
+#: Settings messages waiting at once before more are refused.
+MAX_WAITING_TEXTS = 8
+FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
+#: Settings that mean nothing for a stream.
+NOT_LIVE = frozenset({"start", "end"})
+PAGE = Path(__file__).with_name("live.html")
+
+
+def canonical(data: dict) -> dict:
+    """A client's settings object with its names as settings fields (`step-size` -> step_size, ...);
+    `format` kept as is. SettingsError for an unknown name or a value that is no setting's."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"Live settings are a JSON object of options by CLI name, e.g. "
+                            f'{{"preset": "swirls", "step-size": 6}} (got {shown(data)}).')
+    video, dream = forms.aliases(VideoSettings), forms.aliases(DreamSettings)
+    out = {}
+    for given, value in data.items():
+        name = "format" if given == "format" else video.get(given) if given != "dream" else None
+        name = name or dream.get(given)
+        if name is None or name in NOT_LIVE:
+            known = sorted({n for n in (*video, *dream) if "_" not in n and n not in NOT_LIVE} | {"format"})
+            why = "applies to a clip, not a live stream" if name in NOT_LIVE else "is not a live setting"
+            raise SettingsError(f"{shown(given)} {why}.{suggest(str(given), known)}")
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+            raise SettingsError(f"The setting {given!r} takes a value or a list of values (got {shown(value)}).")
+        out[name] = value
+    return out
+
+
+def _texts(value) -> list[str]:
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+
+
+def parse(fields: dict) -> tuple[VideoSettings, str]:
+    """(the stream's VideoSettings, the answers' format) from canonical fields (`canonical`): the
+    live defaults under the fields, a preset's look under both (its cost is the live one)."""
+    fmt = fields.get("format") or "jpeg"
+    if str(fmt).lower() not in FORMATS:
+        raise SettingsError(f"format must be jpeg or png (got {shown(fmt)}).")
+    video_names = set(forms.aliases(VideoSettings).values())
+    dream_texts: dict = {}
+    video_texts: dict = {}
+    for name, value in fields.items():
+        if name != "format":
+            (video_texts if name in video_names else dream_texts)[name] = _texts(value)
+    for texts, defaults in ((dream_texts, LIVE_DREAM), (video_texts, LIVE_FRAMES)):
+        for name, value in defaults.items():
+            if not texts.get(name):
+                texts[name] = _texts(value)
+    dream = forms.settings_from_form(DreamSettings, dream_texts)
+    return forms.settings_from_form(VideoSettings, video_texts, dream=dream), FORMATS[str(fmt).lower()]
+
+
+def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
+    """A frame's pixels (uint8 RGB), decoded in memory; InputError for what is not a JPEG, PNG or
+    WebP picture, LimitError for a frame over `MAX_FRAME_SIDE` or `max_pixels` (read from its
+    header, before decoding)."""
+    from PIL import Image
+
+    if not data:
+        raise InputError("The frame is empty; send each frame as a JPEG or PNG picture.")
+    if len(data) > MAX_FRAME_BYTES:
+        raise LimitError(f"The frame is {len(data) / 2**20:.1f} MB, over the {MAX_FRAME_BYTES // 2**20} MB a live "
+                         f"frame may have; send smaller frames (JPEG).")
+    width, height = _declared_size(data)
+    if not width or not height:
+        raise InputError("The frame is not a picture; send each frame as a JPEG or PNG picture.")
+    if max(width, height) > MAX_FRAME_SIDE or (max_pixels and width * height > max_pixels):
+        raise LimitError(f"The frame is {width}x{height} pixels, over the {MAX_FRAME_SIDE} pixels on the longer side a "
+                         f"live frame may have; send smaller frames (they are dreamt at max-side anyway).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format not in ("JPEG", "PNG", "WEBP"):
+                    raise InputError(f"The frame is a {image.format} picture; send JPEG or PNG frames.")
+                return np.asarray(image.convert("RGB"))
+    except InputError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError("The frame could not be decoded (truncated or damaged); send each frame as a whole "
+                         "JPEG or PNG picture.") from None
+
+
+def encode_frame(rgb: np.ndarray, fmt: str) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    if fmt == "PNG":
+        Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
+    else:
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def same_origin(headers) -> bool:
+    """Whether a WebSocket's opening request comes from this server's own page, or from no page
+    at all (a program): a page of another site gets no answer."""
+    origin = headers.get("origin")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc.lower() == (headers.get("host") or "").lower()
+
+
+class LiveStream:
+    """One WebSocket's stream: a reader task that queues messages (a waiting frame replaced by a
+    newer one), and the loop that answers them in order, frames dreamt on the render queue."""
+
+    def __init__(self, websocket, service: Service):
+        self.ws, self.service = websocket, service
+        self.fields: dict = {}
+        self.settings, self.format = parse({})
+        self.dreamer: LiveDreamer | None = None
+        self.inbox: deque = deque()
+        self.wake = asyncio.Event()
+        self.gone = False
+        self.cancel = threading.Event()
+        self.frames = self.dropped = 0
+
+    async def run(self) -> None:
+        reader = asyncio.create_task(self.read())
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.inbox and not self.gone:
+                    kind, value = self.inbox.popleft()
+                    await self.answer(kind, value)
+                if self.gone:
+                    return
+        finally:
+            self.cancel.set()
+            reader.cancel()
+            if self.dreamer is not None:
+                self.dreamer.close()
+
+    async def read(self) -> None:
+        """Queue the client's messages until it goes: a frame waiting when another comes is dropped."""
+        try:
+            while True:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("bytes") is not None:
+                    self.queue_frame(message["bytes"])
+                elif message.get("text") is not None:
+                    waiting = sum(kind == "settings" for kind, _ in self.inbox)
+                    if waiting >= MAX_WAITING_TEXTS:
+                        self.inbox.append(("error", "Too many settings messages at once; wait for their answers."))
+                    else:
+                        self.inbox.append(("settings", message["text"]))
+                self.wake.set()
+        except Exception:  # noqa: BLE001 (the connection broke)
+            pass
+        finally:
+            self.gone = True
+            self.cancel.set()
+            self.wake.set()
+
+    def queue_frame(self, data: bytes) -> None:
+        for i, (kind, _) in enumerate(self.inbox):
+            if kind == "frame":
+                before = self.inbox[i - 1] if i else None
+                if before is not None and before[0] == "dropped":
+                    del self.inbox[i]
+                    self.inbox[i - 1] = ("dropped", before[1] + 1)
+                else:
+                    self.inbox[i] = ("dropped", 1)
+                break
+        self.inbox.append(("frame", data))
+
+    async def send(self, message) -> None:
+        try:
+            if isinstance(message, bytes):
+                await self.ws.send_bytes(message)
+            else:
+                await self.ws.send_text(json.dumps(message))
+        except Exception:  # noqa: BLE001 (the client went while we answered)
+            self.gone = True
+
+    async def answer(self, kind: str, value) -> None:
+        try:
+            if kind == "settings":
+                await self.change(value)
+            elif kind == "frame":
+                await self.send(await self.dream(value))
+            elif kind == "dropped":
+                self.dropped += value
+                await self.send({"dropped": value})
+            else:
+                await self.send({"error": value})
+        except DeepDreamError as error:
+            await self.send({"error": redact(str(error))})
+        except Cancelled:
+            self.gone = True
+        except Exception as error:  # noqa: BLE001 - one line, and the stream goes on
+            log.exception("unexpected error in a live stream")
+            await self.send({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); the server's "
+                                             f"log has the details.")})
+
+    async def change(self, text: str) -> None:
+        """A settings message: merged into the stream's, checked, its Dreamer prepared, then used."""
+        if len(text) > MAX_TEXT_BYTES:
+            raise SettingsError(f"The settings message is over {MAX_TEXT_BYTES // 1024} kB.")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SettingsError('Live settings are a JSON object of options by CLI name, e.g. {"preset": "swirls"}; '
+                                "that message is not JSON.") from None
+        fields = {**self.fields, **canonical(data)}
+        fields = {name: value for name, value in fields.items() if value is not None}
+        settings, fmt = parse(fields)
+        await self.on_queue(settings.dream.backbone, self.service.dreamer, settings.dream)
+        self.fields, self.settings, self.format = fields, settings, fmt
+        await self.send({"settings": settings.to_dict(), "format": fmt.lower()})
+
+    async def dream(self, data: bytes) -> bytes:
+        """One frame: decoded, checked against the limits, dreamt on the queue, encoded."""
+        from starlette.concurrency import run_in_threadpool
+
+        frame = await run_in_threadpool(decode_frame, data, self.service.limits.max_pixels)
+        settings = self.settings
+        height, width = frame.shape[:2]
+        self.service.check(settings.dream, height, width)
+        self.service.check(settings.lighter(settings.dream), height, width)
+        out = await self.on_queue(settings.dream.backbone, self.next_frame, settings, frame)
+        self.frames += 1
+        return await run_in_threadpool(encode_frame, out, self.format)
+
+    def next_frame(self, settings: VideoSettings, frame: np.ndarray, cancelled=None) -> np.ndarray:
+        """On the backbone's render thread: the stream's LiveDreamer (made, or changed to `settings`
+        with the cached Dreamer), one frame on."""
+        prepared = self.service.dreamer(settings.dream)
+        if self.dreamer is None:
+            self.dreamer = LiveDreamer(settings, prepared)
+        elif self.dreamer.settings is not settings:
+            self.dreamer.change(settings, prepared)
+        return self.dreamer.next(frame)
+
+    async def on_queue(self, backbone: str, fn, *args):
+        """fn(*args) on the backbone's render queue; a job not started when the client goes is dropped."""
+        future = self.service.submit(backbone, lambda cancelled=None: fn(*args), cancelled=self.cancel)
+        waited = asyncio.wrap_future(future)
+        timeout = self.service.limits.timeout
+        try:
+            return await asyncio.wait_for(asyncio.shield(waited), timeout or None)
+        except asyncio.TimeoutError:
+            raise TimedOut.after(timeout) from None
+
+
+def install_live(app, service: Service) -> None:
+    """`/api/live` (the WebSocket) and `/live` (the page the studio's Live tab shows) on `app`."""
+    from fastapi.responses import HTMLResponse
+
+    open_streams = [0]
+
+    @app.websocket("/api/live")
+    async def live(websocket: WebSocket):
+        if not same_origin(websocket.headers):
+            await websocket.close(code=1008)  # before accepting: the opening request gets 403
+            return
+        await websocket.accept()
+        if open_streams[0] >= MAX_STREAMS:
+            await websocket.send_text(json.dumps({"error": f"This server dreams {MAX_STREAMS} live streams at once; "
+                                                           f"close one and try again."}))
+            await websocket.close(code=1013)
+            return
+        open_streams[0] += 1
+        try:
+            await LiveStream(websocket, service).run()
+        finally:
+            open_streams[0] -= 1
+        try:
+            await websocket.close()
+        except Exception:  # noqa: BLE001 (already closed by the client)
+            pass
+
+    @app.get("/live", include_in_schema=False)
+    async def page():
+        return HTMLResponse(page_html(), headers={"Cache-Control": "no-store"})
+
+
+def page_html() -> str:
+    """The Live page, with the presets (their purpose, network and strength) written in."""
+    from ..settings import PRESETS
+
+    presets = {name: {"purpose": p.purpose, "backbone": p.values.get("backbone", DreamSettings.default("backbone")),
+                      "step_size": p.values.get("step_size", DreamSettings.default("step_size"))}
+               for name, p in PRESETS.items()}
+    text = json.dumps(presets).replace("<", "\\u003c")
+    return PAGE.read_text(encoding="utf-8").replace("/*PRESETS*/{}", text)

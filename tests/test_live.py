@@ -1,0 +1,292 @@
+"""Live dreams: the settings a stream takes, `LiveDreamer` frame by frame, the `/api/live` WebSocket
+through a real server (uvicorn on 127.0.0.1 in a thread) and a real client (`websockets`), and the
+studio's Live tab in headless Chromium fed by a fake camera playing a small clip. Frames are tiny
+(64x48 to 160x120), so each is dreamt in well under a second."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("cv2", reason="live dreams need OpenCV: pip install '.[video]'")
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install '.[web]'")
+pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
+websockets = pytest.importorskip("websockets", reason="the web extra is not installed: pip install '.[web]'")
+
+from PIL import Image  # noqa: E402
+
+from conftest import SAMPLES  # noqa: E402
+
+TINY = {"steps": 1, "octaves": 1}
+
+
+def frames(width=64, height=48, count=6, shift=2):
+    """`count` frames of a photo panned by `shift` pixels a frame (uint8 RGB)."""
+    big = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB").resize((width + shift * count, height)))
+    return [np.ascontiguousarray(big[:, shift * i:shift * i + width]) for i in range(count)]
+
+
+def encoded(rgb, fmt="JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------- settings and engine
+
+
+def test_live_settings_are_light_under_what_the_client_gives_and_a_preset_keeps_its_look():
+    from deepdream.web.live import canonical, parse
+
+    settings, fmt = parse(canonical({}))
+    assert (settings.dream.octaves, settings.dream.steps, settings.dream.max_side) == (1, 2, 320)
+    assert (settings.frame_steps, settings.frame_octaves, settings.independent, fmt) == (1, 1, False, "JPEG")
+    settings, fmt = parse(canonical({"preset": "intense", "step-size": 6, "independent": True, "format": "png",
+                                     "layer": ["block5a_expand"], "frame-steps": 2}))
+    assert settings.dream.preset == "intense" and settings.dream.chroma == 0.8  # the preset's look
+    assert (settings.dream.octaves, settings.dream.steps) == (1, 2)  # the live cost, not the preset's 5 x 16
+    assert settings.dream.step_size == 6.0 and settings.dream.layers == ("block5a_expand",)
+    assert settings.independent and settings.frame_steps == 2 and fmt == "PNG"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"steps": 0}, "--steps must be at least 1 (got 0)."),
+    ({"stepz": 2}, "'stepz' is not a live setting. Did you mean 'steps'?"),
+    ({"start": 1}, "'start' applies to a clip, not a live stream."),
+    ({"mask": "/etc/passwd"}, "--mask names a file on the server, which the web API does not take"),
+    ({"format": "gif"}, "format must be jpeg or png (got 'gif')."),
+    ({"blend": 2}, "--blend must be at most 1"),
+])
+def test_bad_live_settings_are_one_line(fields, message):
+    from deepdream.errors import SettingsError
+    from deepdream.web.live import canonical, parse
+
+    with pytest.raises(SettingsError) as error:
+        parse(canonical(fields))
+    assert str(error.value).startswith(message)
+
+
+def test_the_live_dreamer_carries_detail_frame_to_frame_and_keeps_each_frame_size():
+    from deepdream.motion.live import LiveDreamer, live_settings
+
+    from deepdream.render.dreamer import prepare
+
+    clip = frames(80, 60, count=4)
+    settings = live_settings(dream=TINY)
+    dreamer = prepare(settings.dream)  # one network, traced once, for both streams
+    carried = LiveDreamer(settings, dreamer)
+    alone = LiveDreamer(settings.replace(independent=True), dreamer)
+    out = [carried.next(f) for f in clip]
+    solo = [alone.next(f) for f in clip]
+    assert carried.prepared is alone.prepared is dreamer
+    assert all(o.shape == (60, 80, 3) and o.dtype == np.uint8 for o in out)
+    assert np.array_equal(out[0], solo[0])  # the first frame has nothing to carry
+    assert not np.array_equal(out[2], solo[2])  # later ones start from the carried detail
+    # a frame over the dream's max-side is dreamt shrunk and brought back to its size; a new size starts afresh
+    carried.change(live_settings(dream={**TINY, "max_side": 48}))
+    big = carried.next(np.asarray(Image.fromarray(clip[0]).resize((120, 90))))
+    assert big.shape == (90, 120, 3) and carried._frames.previous_raw.shape == (36, 48, 3)
+
+
+# ------------------------------------------------------------------------------- the WebSocket
+
+
+@pytest.fixture(scope="module")
+def server():
+    from deepdream.web import create_app
+    from test_web_api import Running
+
+    running = Running(create_app(studio=False))
+    yield running
+    running.stop()
+
+
+def connect(server, **options):
+    from websockets.sync.client import connect as ws_connect
+
+    return ws_connect(server.url.replace("http://", "ws://") + "/api/live", max_size=None, open_timeout=30, **options)
+
+
+def answer(ws, timeout=120):
+    message = ws.recv(timeout=timeout)
+    return json.loads(message) if isinstance(message, str) else message
+
+
+def test_frames_in_same_size_dreamt_frames_out_mistakes_answered_and_the_stream_goes_on(server):
+    clip = frames()
+    with connect(server) as ws:
+        ws.send(json.dumps(TINY))
+        ready = answer(ws)
+        assert ready["format"] == "jpeg" and ready["settings"]["dream"]["steps"] == 1
+        outs = []
+        for frame in clip[:3]:
+            ws.send(encoded(frame))
+            data = answer(ws)
+            assert isinstance(data, bytes), data
+            picture = Image.open(io.BytesIO(data))
+            assert picture.format == "JPEG" and picture.size == (64, 48)
+            outs.append(np.asarray(picture.convert("RGB")).astype(float))
+        assert np.abs(outs[2] - clip[2]).mean() > 2  # dreamt, not sent back
+
+        ws.send(b"this is not a picture")
+        assert answer(ws) == {"error": "The frame is not a picture; send each frame as a JPEG or PNG picture."}
+        whole = encoded(clip[3])
+        ws.send(whole[:len(whole) // 2])  # a truncated JPEG: its header says a size, its data stops
+        assert answer(ws)["error"].startswith("The frame could not be decoded")
+        ws.send(encoded(np.zeros((40, 2100, 3), np.uint8), "PNG"))  # oversize, refused from its header
+        assert answer(ws) == {"error": "The frame is 2100x40 pixels, over the 2048 pixels on the longer side a live "
+                                       "frame may have; send smaller frames (they are dreamt at max-side anyway)."}
+        ws.send(json.dumps({"steps": 0}))
+        assert answer(ws) == {"error": "--steps must be at least 1 (got 0)."}
+        ws.send("not json")
+        assert answer(ws)["error"].startswith("Live settings are a JSON object")
+        ws.send(encoded(clip[3], "PNG"))  # the stream goes on, with the settings before the bad ones
+        assert Image.open(io.BytesIO(answer(ws))).size == (64, 48)
+
+        ws.send(json.dumps({"format": "png", "step-size": 6}))  # a change mid-stream, merged
+        changed = answer(ws)
+        assert changed["format"] == "png" and changed["settings"]["dream"]["step_size"] == 6.0
+        assert changed["settings"]["dream"]["steps"] == 1  # kept from the first message
+        ws.send(encoded(clip[4]))
+        picture = Image.open(io.BytesIO(answer(ws)))
+        assert picture.format == "PNG" and picture.size == (64, 48)
+
+        ws.send(json.dumps({"max-side": 48}))  # a smaller dream: the frame shrunk, dreamt, brought back
+        assert answer(ws)["settings"]["dream"]["max_side"] == 48
+        ws.send(encoded(clip[5]))
+        got = answer(ws)
+        assert isinstance(got, bytes), got
+        assert Image.open(io.BytesIO(got)).size == (64, 48)
+
+
+def test_frames_faster_than_dreamt_drop_the_waiting_ones_and_every_frame_is_answered(server):
+    clip = frames(count=5)
+    with connect(server) as ws:
+        ws.send(json.dumps(TINY))
+        assert "settings" in answer(ws)
+        for frame in clip:  # all at once: while one is dreamt, each newer one replaces the one waiting
+            ws.send(encoded(frame))
+        dreamt = dropped = 0
+        while dreamt + dropped < len(clip):
+            got = answer(ws)
+            if isinstance(got, bytes):
+                dreamt += 1
+            else:
+                dropped += got["dropped"]
+        assert dropped >= 2 and 1 <= dreamt <= 3, (dreamt, dropped)
+
+
+def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are_refused(server):
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus) as refused:
+        with connect(server, origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+    with connect(server, origin=server.url):  # the server's own page may
+        pass
+    with connect(server) as ws:
+        ws.send(json.dumps({"max-side": 1000}))
+        ws.send(encoded(np.zeros((600, 800, 3), np.uint8)))  # 800 px dreamt: over the server's --max-side 512
+        assert answer(ws)["settings"]["dream"]["max_side"] == 1000
+        assert answer(ws)["error"].startswith("The picture is 800x600 pixels, which is over this server's limit of "
+                                              "512 pixels on the longer side")
+    from deepdream.web.live import MAX_STREAMS
+
+    with contextlib.ExitStack() as opened:
+        for _ in range(MAX_STREAMS):
+            opened.enter_context(connect(server))
+        time.sleep(0.5)
+        with connect(server) as extra:
+            assert "live streams at once" in answer(extra, 30)["error"]
+
+
+def test_a_client_that_goes_leaves_no_work_behind(server):
+    service = server.app.state.service
+    with connect(server) as ws:
+        ws.send(json.dumps(TINY))
+        assert "settings" in answer(ws)
+        for frame in frames(count=4):
+            ws.send(encoded(frame))
+    deadline = time.monotonic() + 30
+    while service.busy() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not service.busy()
+
+
+# ------------------------------------------------------------------------------- the Live tab
+
+
+def write_y4m(path, clip, fps=10):
+    """A raw YUV 4:2:0 clip (what Chromium's fake camera plays), written with OpenCV's colour conversion."""
+    import cv2
+
+    height, width = clip[0].shape[:2]
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for rgb in clip:
+            out.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+@pytest.mark.slow
+def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
+    from test_web_api import Running
+    from test_web_studio import CHROMEDRIVER, CHROMIUM, _wait
+
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip(f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER})")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
+    from selenium.webdriver.chrome.service import Service as DriverService
+    from selenium.webdriver.common.by import By
+
+    from deepdream.web import create_app
+
+    camera = write_y4m(tmp_path / "camera.y4m", frames(160, 120, count=12, shift=3))
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-video-capture={camera}", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    running = Running(create_app())
+    driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
+    try:
+        driver.get(running.url + "/")
+        tab = _wait(lambda: [b for b in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")
+                             if b.text.strip() == "Live"], 60, "the Live tab")[0]
+        tab.click()
+        frame = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#live iframe"), 30, "the Live page")[0]
+        driver.switch_to.frame(frame)
+        _wait(lambda: driver.find_elements(By.ID, "start"), 30, "the Start button")[0].click()
+
+        def shown():
+            count = int(driver.find_element(By.ID, "dreamt").get_attribute("data-frames") or 0)
+            return count >= 4 and count
+
+        _wait(shown, 180, "four dreamt frames")
+        # the dreamt frame beside the source: same size, and not the source sent back
+        difference = driver.execute_script("""
+            const a = document.getElementById('source'), b = document.getElementById('dreamt');
+            if (a.width !== b.width || a.height !== b.height) return -1;
+            const p = a.getContext('2d').getImageData(0, 0, a.width, a.height).data;
+            const q = b.getContext('2d').getImageData(0, 0, b.width, b.height).data;
+            let sum = 0; for (let i = 0; i < p.length; i++) sum += Math.abs(p[i] - q[i]);
+            return sum / p.length;""")
+        assert difference > 2, difference
+        before = driver.execute_script("return document.getElementById('dreamt').toDataURL()")
+        _wait(lambda: driver.execute_script("return document.getElementById('dreamt').toDataURL()") != before,
+              60, "the next dreamt frame")
+        assert "frames dreamt" in driver.find_element(By.ID, "stats").text
+        assert "rror" not in driver.find_element(By.ID, "status").text
+        driver.find_element(By.ID, "stop").click()
+    finally:
+        driver.quit()
+        running.stop()
