@@ -24,6 +24,8 @@ from PIL import Image  # noqa: E402
 from conftest import SAMPLES  # noqa: E402
 
 TINY = {"steps": 1, "octaves": 1}
+#: Set to a path to also save a screenshot of the Live tab there.
+SCREENSHOT_ENV = "DEEPDREAM_LIVE_SCREENSHOT"
 
 
 def frames(width=64, height=48, count=6, shift=2):
@@ -286,6 +288,10 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
               60, "the next dreamt frame")
         assert "frames dreamt" in driver.find_element(By.ID, "stats").text
         assert "rror" not in driver.find_element(By.ID, "status").text
+        if os.environ.get(SCREENSHOT_ENV):  # the page as a user sees it, for the README
+            driver.switch_to.default_content()
+            driver.save_screenshot(os.environ[SCREENSHOT_ENV])
+            driver.switch_to.frame(frame)
         driver.find_element(By.ID, "stop").click()
     finally:
         driver.quit()
