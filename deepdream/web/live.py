@@ -54,6 +54,9 @@ MAX_STREAMS = 4
 #: Settings messages waiting at once before more are refused.
 MAX_WAITING_TEXTS = 8
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
+#: The answers' JPEG quality: at 90 the codec's own noise, new in every frame, is a tenth of the
+#: flicker of carried frames (bench_live: flicker ratio 0.73 at 90, 0.66 at 95, 320x240).
+JPEG_QUALITY = 95
 #: Settings that mean nothing for a stream.
 NOT_LIVE = frozenset({"start", "end"})
 PAGE = Path(__file__).with_name("live.html")
@@ -145,7 +148,7 @@ def encode_frame(rgb: np.ndarray, fmt: str) -> bytes:
     if fmt == "PNG":
         Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
     else:
-        Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 
