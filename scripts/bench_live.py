@@ -170,6 +170,20 @@ def open_loop(port: int, raws, settings: dict, fps: float) -> dict:
             "answered_fps": round(answered / elapsed, 2), "latency": percentiles(latencies)}
 
 
+def save_gif(path, raws, outs, solo, side: int, fps: float = 12) -> None:
+    """raw | carried | independent, side by side, one GIF frame per clip frame (one palette for all)."""
+    from PIL import Image
+
+    height, width = raws[0].shape[:2]
+    scale = side / max(height, width)
+    size = (round(width * scale), round(height * scale))
+    strips = [Image.fromarray(np.hstack([np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in row]))
+              for row in zip(raws, outs, solo)]
+    palette = strips[len(strips) // 2].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames = [s.quantize(palette=palette, dither=Image.Dither.NONE) for s in strips]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0, optimize=True)
+
+
 def main() -> None:
     from bench_motion import make_motion_clip, motion_flicker, strength
 
@@ -183,6 +197,9 @@ def main() -> None:
     parser.add_argument("--camera-fps", type=float, default=15.0, help="open loop: frames a second sent")
     parser.add_argument("--open-frames", type=int, default=45)
     parser.add_argument("--look", help="also save the last carried and independent frames side by side here (PNG)")
+    parser.add_argument("--gif", help="also save the clip as a GIF here: raw | carried | independent, every frame")
+    parser.add_argument("--gif-side", type=int, default=160, help="--gif: each panel's longer side, pixels")
+    parser.add_argument("--gif-frames", type=int, default=24, help="--gif: the clip's first frames shown")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     settings = json.loads(args.settings)
@@ -217,6 +234,8 @@ def main() -> None:
         from PIL import Image
 
         Image.fromarray(np.hstack([raws[-1], outs[-1], solo[-1]])).save(args.look)
+    if args.gif:
+        save_gif(args.gif, raws[:args.gif_frames], outs[:args.gif_frames], solo[:args.gif_frames], args.gif_side)
     print(json.dumps(report, indent=1))
 
 

@@ -290,6 +290,8 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
         assert "rror" not in driver.find_element(By.ID, "status").text
         if os.environ.get(SCREENSHOT_ENV):  # the page as a user sees it, for the README
             driver.switch_to.default_content()
+            driver.set_window_size(1300, 720)
+            time.sleep(1.0)
             driver.save_screenshot(os.environ[SCREENSHOT_ENV])
             driver.switch_to.frame(frame)
         driver.find_element(By.ID, "stop").click()
