@@ -209,6 +209,21 @@ def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are
             assert "live streams at once" in answer(extra, 30)["error"]
 
 
+def test_a_client_that_never_waits_for_its_settings_answers_is_closed(server):
+    from websockets.exceptions import ConnectionClosed
+    from deepdream.web.live import MAX_WAITING_TEXTS
+
+    with connect(server) as ws:
+        for _ in range(MAX_WAITING_TEXTS + 20):
+            ws.send(json.dumps(TINY))
+        answers = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                answers.append(answer(ws, 60))
+        assert ws.close_code == 1008 and len(answers) < MAX_WAITING_TEXTS + 20
+        assert all("settings" in a for a in answers)
+
+
 def test_a_client_that_goes_leaves_no_work_behind(server):
     service = server.app.state.service
     with connect(server) as ws:

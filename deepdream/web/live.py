@@ -51,7 +51,7 @@ MAX_FRAME_BYTES = 8 * 2**20
 MAX_TEXT_BYTES = 64 * 2**10
 #: Live streams the server dreams at once (each connection is one stream).
 MAX_STREAMS = 4
-#: Settings messages waiting at once before more are refused.
+#: Settings messages waiting for their answers at once; one more ends the stream (closed with 1008).
 MAX_WAITING_TEXTS = 8
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
 #: The answers' JPEG quality: at 90 the codec's own noise, new in every frame, is a tenth of the
@@ -172,7 +172,7 @@ class LiveStream:
         self.dreamer: LiveDreamer | None = None
         self.inbox: deque = deque()
         self.wake = asyncio.Event()
-        self.gone = False
+        self.gone = self.overflow = False
         self.cancel = threading.Event()
         self.frames = self.dropped = 0
 
@@ -203,11 +203,10 @@ class LiveStream:
                 if message.get("bytes") is not None:
                     self.queue_frame(message["bytes"])
                 elif message.get("text") is not None:
-                    waiting = sum(kind == "settings" for kind, _ in self.inbox)
-                    if waiting >= MAX_WAITING_TEXTS:
-                        self.inbox.append(("error", "Too many settings messages at once; wait for their answers."))
-                    else:
-                        self.inbox.append(("settings", message["text"]))
+                    if sum(kind == "settings" for kind, _ in self.inbox) >= MAX_WAITING_TEXTS:
+                        self.overflow = True  # a client that never waits for answers: the stream ends
+                        break
+                    self.inbox.append(("settings", message["text"]))
                 self.wake.set()
         except Exception:  # noqa: BLE001 (the connection broke)
             pass
@@ -243,11 +242,9 @@ class LiveStream:
                 await self.change(value)
             elif kind == "frame":
                 await self.send(await self.dream(value))
-            elif kind == "dropped":
+            else:  # dropped
                 self.dropped += value
                 await self.send({"dropped": value})
-            else:
-                await self.send({"error": value})
         except DeepDreamError as error:
             await self.send({"error": redact(str(error))})
         except Cancelled:
@@ -325,12 +322,16 @@ def install_live(app, service: Service) -> None:
             await websocket.close(code=1013)
             return
         open_streams[0] += 1
+        stream = LiveStream(websocket, service)
         try:
-            await LiveStream(websocket, service).run()
+            await stream.run()
         finally:
             open_streams[0] -= 1
         try:
-            await websocket.close()
+            if stream.overflow:
+                await websocket.close(code=1008, reason=f"over {MAX_WAITING_TEXTS} settings messages waiting")
+            else:
+                await websocket.close()
         except Exception:  # noqa: BLE001 (already closed by the client)
             pass
 
