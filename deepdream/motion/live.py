@@ -87,8 +87,9 @@ class LiveDreamer:
         """The Dreamer frames are dreamt with (None before the first frame when none was given)."""
         return self._frames.full
 
-    def next(self, frame: np.ndarray) -> np.ndarray:
-        """The frame dreamt: uint8 RGB, the frame's size."""
+    def next(self, frame: np.ndarray, progress=None) -> np.ndarray:
+        """The frame dreamt: uint8 RGB, the frame's size. progress: gets each step's
+        `DreamProgress` (raising in it stops the frame)."""
         import cv2
 
         frame = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
@@ -97,7 +98,7 @@ class LiveDreamer:
         if frames.previous_raw is not None and frames.previous_raw.shape != raw.shape:
             frames.forget()  # another size (the camera or --max-side changed): nothing to carry
         self.index += 1
-        out = frames.dream(raw, self.index)
+        out = frames.dream(raw, self.index, progress=progress)
         if out.shape != frame.shape:
             out = cv2.resize(out, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
         return out

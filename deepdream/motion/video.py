@@ -204,10 +204,12 @@ class FrameDreamer:
             return ahead[2].result()
         return flow_fields(raw, self.previous_raw, self.settings.flow)
 
-    def dream(self, raw: np.ndarray, index: int, next_raw: np.ndarray | None = None) -> np.ndarray:
+    def dream(self, raw: np.ndarray, index: int, next_raw: np.ndarray | None = None,
+              progress: Callable[[object], None] | None = None) -> np.ndarray:
         """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB.
         next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
-        thread while this frame is dreamt (OpenCV on the CPU while the network runs)."""
+        thread while this frame is dreamt (OpenCV on the CPU while the network runs). progress:
+        the frame's own steps (`DreamProgress`), e.g. to stop it (live: when the client goes)."""
         from ..render.dreamer import prepare
         from .flow import carry, flow_fields
 
@@ -229,7 +231,7 @@ class FrameDreamer:
 
                 self.pool = ThreadPoolExecutor(1, thread_name_prefix="deepdream-flow")
             self.ahead = (next_raw, raw, self.pool.submit(flow_fields, next_raw, raw, settings.flow))
-        out = dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index))
+        out = dreamer.run(start.astype(np.float32), seed=frame_seed(settings.dream.seed, index), progress=progress)
         frame = np.clip(np.round(out), 0, 255).astype(np.uint8)
         self.follow(raw, frame)
         return frame

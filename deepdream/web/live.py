@@ -40,7 +40,7 @@ from ..errors import DeepDreamError, InputError, LimitError, SettingsError, show
 from ..motion.live import LIVE_DREAM, LIVE_FRAMES, LiveDreamer
 from ..settings import DreamSettings, VideoSettings
 from . import forms
-from .service import Cancelled, Service, TimedOut, _declared_size, redact
+from .service import Cancelled, Service, TimedOut, _cancellable, _declared_size, redact
 
 log = logging.getLogger("deepdream.web")
 
@@ -71,14 +71,13 @@ def canonical(data: dict) -> dict:
     video, dream = forms.aliases(VideoSettings), forms.aliases(DreamSettings)
     out = {}
     for given, value in data.items():
-        name = "format" if given == "format" else video.get(given) if given != "dream" else None
-        name = name or dream.get(given)
-        if name is None or name in NOT_LIVE:
-            known = sorted({n for n in (*video, *dream) if "_" not in n and n not in NOT_LIVE} | {"format"})
+        name = "format" if given == "format" else video.get(given) or dream.get(given)
+        if name is None or name == "dream" or name in NOT_LIVE:
+            known = sorted({n for n in (*video, *dream) if "_" not in n and n != "dream" and n not in NOT_LIVE} | {"format"})
             why = "applies to a clip, not a live stream" if name in NOT_LIVE else "is not a live setting"
             raise SettingsError(f"{shown(given)} {why}.{suggest(str(given), known)}")
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
-            raise SettingsError(f"The setting {given!r} takes a value or a list of values (got {shown(value)}).")
+            raise SettingsError(f"The setting {shown(given)} takes a value or a list of values (got {shown(value)}).")
         out[name] = value
     return out
 
@@ -291,7 +290,7 @@ class LiveStream:
             self.dreamer = LiveDreamer(settings, prepared)
         elif self.dreamer.settings is not settings:
             self.dreamer.change(settings, prepared)
-        return self.dreamer.next(frame)
+        return self.dreamer.next(frame, _cancellable(None, self.cancel))  # stops at a step once the client goes
 
     async def on_queue(self, backbone: str, fn, *args):
         """fn(*args) on the backbone's render queue; a job not started when the client goes is dropped."""
