@@ -314,6 +314,14 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
             driver.save_screenshot(os.environ[SCREENSHOT_ENV])
             driver.switch_to.frame(frame)
         driver.find_element(By.ID, "stop").click()
+        assert "Stopped" in driver.find_element(By.ID, "status").text
+
+        # a video file instead of the camera: the clip's own size (240x160) is sent and dreamt
+        driver.find_element(By.ID, "file").send_keys(str(SAMPLES / "pan.mp4"))
+        _wait(lambda: driver.find_element(By.ID, "source").get_attribute("width") == "240" and shown(), 120,
+              "dreamt frames of the video file")
+        assert driver.find_element(By.ID, "dreamt").get_attribute("height") == "160"
+        driver.find_element(By.ID, "stop").click()
     finally:
         driver.quit()
         running.stop()
