@@ -266,6 +266,7 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
     from selenium.webdriver.chrome.service import Service as DriverService
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     from deepdream.web import create_app
 
@@ -307,6 +308,22 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
               60, "the next dreamt frame")
         assert "frames dreamt" in driver.find_element(By.ID, "stats").text
         assert "rror" not in driver.find_element(By.ID, "status").text
+
+        # the controls change the stream's settings while it runs (a settings message each)
+        def status():
+            return driver.find_element(By.ID, "status").text
+
+        driver.execute_script("const s = document.getElementById('strength'); s.value = '7';"
+                              "s.dispatchEvent(new Event('change'));")
+        _wait(lambda: status().endswith("strength 7."), 60, "the stronger dream")
+        Select(driver.find_element(By.ID, "preset")).select_by_value("subtle")
+        _wait(lambda: status().startswith("Dreaming with subtle") and status().endswith("strength 2."), 60,
+              "the subtle preset (its own strength)")
+        _wait(lambda: driver.find_element(By.CSS_SELECTOR, "#layer option[value=block6a_expand]"), 30, "its layers")
+        Select(driver.find_element(By.ID, "layer")).select_by_value("block5a_expand")
+        _wait(lambda: "block5a_expand" in status(), 60, "the layer chosen")
+        count = int(shown())
+        _wait(lambda: int(shown() or 0) > count + 1, 60, "frames dreamt with the new settings")
         if os.environ.get(SCREENSHOT_ENV):  # the page as a user sees it, for the README
             driver.switch_to.default_content()
             driver.set_window_size(1300, 720)
