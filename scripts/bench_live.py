@@ -14,6 +14,7 @@ runs it) and the clip's frames are sent to `/api/live` as JPEG (quality 90, as a
            mean |frame_k - frame_{k-1} moved by the known pan| (bench_motion.motion_flicker), and
            strength (mean |dreamt - raw|), so a stabiliser that wins by dreaming fainter shows;
            ratio = carried / independent (the bar: at most 0.7). Both runs are in this one run.
+           build_up: the strength of frame k, carried and independent (the dream growing).
   open     open loop: frames sent at --camera-fps whatever the answers (a camera does not wait);
            frames still waiting when the next comes are dropped by the server: answered and
            dropped counts, and the latency of the answered ones (bounded: about two frames' work).
@@ -226,6 +227,10 @@ def main() -> None:
                          "strength_carried": round(strength(outs, raws), 3),
                          "strength_independent": round(strength(solo, raws), 3)}
     report["flicker"]["ratio"] = round(report["flicker"]["carried"] / report["flicker"]["independent"], 3)
+    # the dream building up: strength of frame k, carried and independent
+    report["build_up"] = {f"frame {k}": [round(strength([outs[k - 1]], [raws[k - 1]]), 2),
+                                         round(strength([solo[k - 1]], [raws[k - 1]]), 2)]
+                          for k in (1, 2, 3, 5, 10, 20, 40) if k <= len(raws)}
     report["flicker"]["bar"] = 0.7
     report["open"] = opened
     report["load_after"] = load()

@@ -48,7 +48,8 @@ def test_live_settings_are_light_under_what_the_client_gives_and_a_preset_keeps_
 
     settings, fmt = parse(canonical({}))
     assert (settings.dream.octaves, settings.dream.steps, settings.dream.max_side) == (1, 2, 320)
-    assert (settings.frame_steps, settings.frame_octaves, settings.independent, fmt) == (1, 1, False, "JPEG")
+    assert (settings.frame_steps, settings.frame_octaves, settings.blend, settings.independent, fmt) == \
+        (1, 1, 0.97, False, "JPEG")
     settings, fmt = parse(canonical({"preset": "intense", "step-size": 6, "independent": True, "format": "png",
                                      "layer": ["block5a_expand"], "frame-steps": 2}))
     assert settings.dream.preset == "intense" and settings.dream.chroma == 0.8  # the preset's look

@@ -270,27 +270,27 @@ class LiveStream:
         await self.send({"settings": settings.to_dict(), "format": fmt.lower()})
 
     async def dream(self, data: bytes) -> bytes:
-        """One frame: decoded, checked against the limits, dreamt on the queue, encoded."""
-        from starlette.concurrency import run_in_threadpool
+        """One frame, as one job on the backbone's render queue (one hop between threads, not
+        three): decoded, checked against the limits, dreamt, encoded."""
+        settings, fmt = self.settings, self.format
+        out = await self.on_queue(settings.dream.backbone, self.next_frame, settings, fmt, data)
+        self.frames += 1
+        return out
 
-        frame = await run_in_threadpool(decode_frame, data, self.service.limits.max_pixels)
-        settings = self.settings
+    def next_frame(self, settings: VideoSettings, fmt: str, data: bytes) -> bytes:
+        """On the backbone's render thread: the frame decoded and checked, then the stream's
+        LiveDreamer (made, or changed to `settings` with the cached Dreamer) one frame on."""
+        frame = decode_frame(data, self.service.limits.max_pixels)
         height, width = frame.shape[:2]
         self.service.check(settings.dream, height, width)
         self.service.check(settings.lighter(settings.dream), height, width)
-        out = await self.on_queue(settings.dream.backbone, self.next_frame, settings, frame)
-        self.frames += 1
-        return await run_in_threadpool(encode_frame, out, self.format)
-
-    def next_frame(self, settings: VideoSettings, frame: np.ndarray, cancelled=None) -> np.ndarray:
-        """On the backbone's render thread: the stream's LiveDreamer (made, or changed to `settings`
-        with the cached Dreamer), one frame on."""
         prepared = self.service.dreamer(settings.dream)
         if self.dreamer is None:
             self.dreamer = LiveDreamer(settings, prepared)
         elif self.dreamer.settings is not settings:
             self.dreamer.change(settings, prepared)
-        return self.dreamer.next(frame, _cancellable(None, self.cancel))  # stops at a step once the client goes
+        out = self.dreamer.next(frame, _cancellable(None, self.cancel))  # stops at a step once the client goes
+        return encode_frame(out, fmt)
 
     async def on_queue(self, backbone: str, fn, *args):
         """fn(*args) on the backbone's render queue; a job not started when the client goes is dropped."""

@@ -179,8 +179,10 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
             super().handle_exit(sig, frame)
 
     try:
-        Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                              timeout_graceful_shutdown=grace)).run()
+        # ws_per_message_deflate off: the live frames are JPEG or PNG already; deflating them again
+        # only costs CPU on both sides
+        Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=grace,
+                              ws_per_message_deflate=False)).run()
     finally:
         service.close()
         shutil.rmtree(app.state.folder, ignore_errors=True)
