@@ -310,6 +310,13 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
         assert "frames dreamt" in driver.find_element(By.ID, "stats").text
         assert "rror" not in driver.find_element(By.ID, "status").text
 
+        if os.environ.get(SCREENSHOT_ENV):  # the page as a user sees it, for the README
+            driver.switch_to.default_content()
+            driver.set_window_size(1300, 720)
+            time.sleep(1.0)
+            driver.save_screenshot(os.environ[SCREENSHOT_ENV])
+            driver.switch_to.frame(frame)
+
         # the controls change the stream's settings while it runs (a settings message each)
         def status():
             return driver.find_element(By.ID, "status").text
@@ -325,12 +332,6 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
         _wait(lambda: "block5a_expand" in status(), 60, "the layer chosen")
         count = int(shown())
         _wait(lambda: int(shown() or 0) > count + 1, 60, "frames dreamt with the new settings")
-        if os.environ.get(SCREENSHOT_ENV):  # the page as a user sees it, for the README
-            driver.switch_to.default_content()
-            driver.set_window_size(1300, 720)
-            time.sleep(1.0)
-            driver.save_screenshot(os.environ[SCREENSHOT_ENV])
-            driver.switch_to.frame(frame)
         driver.find_element(By.ID, "stop").click()
         assert "Stopped" in driver.find_element(By.ID, "status").text
 

@@ -250,7 +250,8 @@ class LiveStream:
             self.gone = True
         except Exception as error:  # noqa: BLE001 - one line, and the stream goes on
             log.exception("unexpected error in a live stream")
-            await self.send({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); the server's "
+            what = " ".join(str(error).split())[:300]  # one line, however the error was written
+            await self.send({"error": redact(f"Unexpected error ({type(error).__name__}: {what}); the server's "
                                              f"log has the details.")})
 
     async def change(self, text: str) -> None:
