@@ -171,6 +171,13 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
     shown = f"[{host}]" if ":" in host else host
     print(f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
           f"live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)", flush=True)
+    import importlib.util
+
+    if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
+        from .._install import extra_hint
+
+        print(f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.",
+              flush=True)
     service = app.state.service
 
     class Server(uvicorn.Server):
