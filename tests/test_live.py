@@ -26,6 +26,9 @@ from conftest import SAMPLES  # noqa: E402
 TINY = {"steps": 1, "octaves": 1}
 #: Set to a path to also save a screenshot of the Live tab there.
 SCREENSHOT_ENV = "DEEPDREAM_LIVE_SCREENSHOT"
+#: Set to a path to also save a GIF there: the frames sent and dreamt, side by side, as the tab shows
+#: them (the fake camera then plays a 320x240 pan).
+GIF_ENV = "DEEPDREAM_LIVE_GIF"
 
 
 def frames(width=64, height=48, count=6, shift=2):
@@ -271,7 +274,9 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
 
     from deepdream.web import create_app
 
-    camera = write_y4m(tmp_path / "camera.y4m", frames(160, 120, count=12, shift=3))
+    gif = os.environ.get(GIF_ENV)
+    clip = frames(320, 240, count=60, shift=2) if gif else frames(160, 120, count=12, shift=3)
+    camera = write_y4m(tmp_path / "camera.y4m", clip)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -317,6 +322,9 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
             driver.save_screenshot(os.environ[SCREENSHOT_ENV])
             driver.switch_to.frame(frame)
 
+        if gif:
+            save_gif(driver, shown, gif)
+
         # the controls change the stream's settings while it runs (a settings message each)
         def status():
             return driver.find_element(By.ID, "status").text
@@ -344,3 +352,25 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
     finally:
         driver.quit()
         running.stop()
+
+
+def save_gif(driver, shown, path, count: int = 12, scale: float = 0.75) -> None:
+    """`count` successive dreamt frames beside the frames sent, read from the page's canvases."""
+    import base64
+
+    shots, last = [], None
+    deadline = time.monotonic() + 180
+    while len(shots) < count and time.monotonic() < deadline:
+        frame = shown()
+        if frame and frame != last:
+            urls = driver.execute_script("return ['source', 'dreamt'].map("
+                                         "(id) => document.getElementById(id).toDataURL('image/png'))")
+            pair = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))).convert("RGB") for u in urls]
+            if pair[0].size == pair[1].size:
+                strip = Image.fromarray(np.hstack([np.asarray(p) for p in pair]))
+                shots.append(strip.resize((round(strip.width * scale), round(strip.height * scale)), Image.LANCZOS))
+            last = frame
+        time.sleep(0.03)
+    palette = shots[len(shots) // 2].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames_ = [s.quantize(palette=palette, dither=Image.Dither.NONE) for s in shots]
+    frames_[0].save(path, save_all=True, append_images=frames_[1:], duration=150, loop=0, optimize=True)
