@@ -15,8 +15,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .batch import BatchSummary, Item, plan, run
+from .batch import BatchSummary, run
 from .errors import OutputError, SettingsError
+from .planning import Item, check_layers, make_folder, plan
 from .settings import DreamSettings
 
 #: The gallery's quick look, used where the options do not say otherwise.
@@ -87,7 +88,7 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
             channels: int | None = None, classes: Sequence | None = None, cell: int = CELL, columns: int | None = None,
             quick: bool = True, ray: str | None = None, workers: int | None = None, overwrite: bool = False,
             progress: Callable[[object], None] | None = None, typed: Sequence[str] | None = None,
-            dry_run: bool = False, **options) -> Gallery:
+            dry_run: bool = False, pool=None, **options) -> Gallery:
     """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
     first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
     dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
@@ -96,8 +97,9 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
     octaves and steps unless they are among `typed` (the settings the caller chose; default: the
     names in `options`). The HTML gives each cell's full-size command: the settings given (not the
-    quick ones), at the image's own size. ray/workers: as `batch`. dry_run: check everything and
-    return the plan (cells to make, summary None) without writing anything."""
+    quick ones), at the image's own size. ray/workers/pool: as `batch` (a pool is closed once the
+    cells are made). dry_run: check everything and return the plan (cells to make, summary None)
+    without writing anything."""
     from . import images
     from .api import dream_settings
 
@@ -125,13 +127,11 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
         return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
 
     the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
-    from .batch import check_layers, make_folder
-
     check_layers(item.settings for item in the_plan.ordered)
     if dry_run:
         return Gallery(sheet, page, the_plan.ordered, labels, [], None)
     make_folder(cells_dir)
-    summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress)
+    summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress, pool=pool)
     cells = the_plan.ordered
     commands = []
     for item in cells:

@@ -69,7 +69,8 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
     """--dry-run: the batch's plan, every input read and every setting checked, nothing written
     (not even the folder). A broken input is listed as the run would report it (exit code 1)."""
     from .. import images
-    from ..batch import batch_plan, check_workers, import_ray
+    from ..planning import batch_plan
+    from ..workers import check_workers, import_ray
     from ..errors import InputError
 
     if ray:
@@ -173,7 +174,7 @@ def gallery(
     typed = [k for k, v in options.items() if v is not None and v is not False]
     settings = given_settings(DreamSettings, settings_file, options)
     if dry_run:
-        from ..batch import check_workers, import_ray
+        from ..workers import check_workers, import_ray
 
         if ray:
             import_ray()

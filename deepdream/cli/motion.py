@@ -197,7 +197,7 @@ def video(
     if dry_run:
         check(settings.dream)
         if ray:
-            from ..batch import check_workers, import_ray
+            from ..workers import check_workers, import_ray
 
             import_ray()
             check_workers(workers)
