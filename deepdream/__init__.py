@@ -7,7 +7,7 @@
     dreamer = deepdream.prepare(deepdream.DreamSettings(steps=4))   # many pictures, one model load
 """
 
-__version__ = "0.2.0"
+from ._version import __version__
 
 from .api import Dreamer, DreamProgress, Stage, dream, dream_settings, guided_dream, paint_class, prepare, visualize  # noqa: E402
 from .backbones import load_backbone  # noqa: E402

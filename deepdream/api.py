@@ -17,14 +17,9 @@ from .settings import ClassSettings, DreamSettings, VisualizeSettings
 Progress = Callable[[object], None]
 
 
-def dream_settings(settings: DreamSettings | dict | None = None, **options) -> DreamSettings:
-    """DreamSettings from settings (an object or a dict, e.g. read from a picture) and options that
-    override them; options are the CLI's, by field name (layers, steps, guide, mask, ...)."""
-    if settings is None:
-        return DreamSettings.from_dict({}, **options)
-    if isinstance(settings, dict):
-        return DreamSettings.from_dict(settings, **options)
-    return settings.replace(**options) if options else settings
+#: DreamSettings from settings (an object or a dict, e.g. read from a picture) and options that
+#: override them; options are the CLI's, by field name (layers, steps, guide, mask, ...).
+dream_settings = DreamSettings.of
 
 
 def prepare(settings: DreamSettings | dict | None = None, *, like=None, progress: Progress | None = None,
@@ -52,14 +47,6 @@ def dream(image, settings: DreamSettings | dict | None = None, *, progress: Prog
     return _prepare(settings, like=image, progress=progress).run(image, progress=progress)
 
 
-def _painting(cls, settings, fixed: dict, options: dict):
-    if isinstance(settings, dict):
-        return cls.from_dict(settings, **fixed, **options)
-    if settings is None:
-        return cls.from_dict({}, **fixed, **options)
-    return settings.replace(**fixed, **options)
-
-
 def paint_class(target_class, settings: ClassSettings | dict | None = None, *, progress: Progress | None = None,
                 **options):
     """Paint an ImageNet class (a name such as "golden retriever", or a number 0-999) from noise;
@@ -69,7 +56,7 @@ def paint_class(target_class, settings: ClassSettings | dict | None = None, *, p
     from . import images
     from .render.param import prepare_painting
 
-    settings = _painting(ClassSettings, settings, {"target_class": str(target_class)}, options)
+    settings = ClassSettings.of(settings, target_class=str(target_class), **options)
     return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 
@@ -80,7 +67,7 @@ def visualize(target: str, settings: VisualizeSettings | dict | None = None, *, 
     from . import images
     from .render.param import prepare_painting
 
-    settings = _painting(VisualizeSettings, settings, {"target": str(target)}, options)
+    settings = VisualizeSettings.of(settings, target=str(target), **options)
     return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 

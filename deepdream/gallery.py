@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import html
 import math
-import shlex
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .batch import BatchSummary, run
+from .commandline import command_line
 from .errors import OutputError, SettingsError
 from .planning import Item, check_layers, make_folder, plan
 from .settings import DreamSettings
@@ -68,20 +68,7 @@ def gallery_sweep(settings: DreamSettings, layers: Sequence[str] | None = None, 
 def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
     """The `deepdream dream` command line that renders `settings` on `input` (options at their
     defaults left out), quoted for a POSIX shell."""
-    words = ["deepdream", "dream", str(input), "-o", output]
-    for f in fields(DreamSettings):
-        value, default = getattr(settings, f.name), f.default
-        if value == default or value is None or value == ():
-            continue
-        flag = DreamSettings.flag(f.name)
-        if isinstance(value, bool):
-            words.append(flag)
-        elif isinstance(value, tuple):
-            for v in value:
-                words += [flag, str(v)]
-        else:
-            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-    return " ".join(shlex.quote(w) for w in words)
+    return command_line(settings, str(input), output)
 
 
 def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, layers: Sequence[str] | None = None,

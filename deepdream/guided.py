@@ -233,7 +233,7 @@ def load_guides(guide) -> list[images.LoadedImage]:
     return loaded
 
 
-def fit_guides(guides, backbone, guide_size: int | None = None, tile_size: int = 512,
+def fit_guides(guides, backbone, guide_size: int | None, tile_size: int,
                names=None) -> list[np.ndarray]:
     """The guides' RGB arrays, resized so the longer side is `guide_size` (default: shrunk, never
     enlarged, to fit min(tile_size, 512)); every side must stay at least the backbone's min_size."""

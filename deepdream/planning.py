@@ -98,6 +98,8 @@ def sweep_settings(settings: DreamSettings, sweep: Mapping[str, Sequence] | None
     """(settings, swept values) for every combination of the sweep's values, in order (the last
     setting varies fastest). A "layers" value is one spec or a list of them (a sum). Settings with
     one value are applied but not named."""
+    from . import classes
+
     sweep = {k: (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in (sweep or {}).items()}
     for name, values in sweep.items():
         if not values:
@@ -110,7 +112,9 @@ def sweep_settings(settings: DreamSettings, sweep: Mapping[str, Sequence] | None
         if "layers" in changes and isinstance(changes["layers"], str):
             changes["layers"] = (changes["layers"],)
         named = tuple((k, v) for k, v in zip(sweep, combo) if len(sweep[k]) > 1)
-        out.append((settings.replace(**changes) if changes else settings, named))
+        made = settings.replace(**changes) if changes else settings
+        made.check_names(classes)  # a swept class name is checked before anything renders
+        out.append((made, named))
     return out
 
 

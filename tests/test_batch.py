@@ -111,7 +111,6 @@ def test_missing_ray_extra_says_how_to_install(photos, tmp_path):
 def test_ray_gives_the_same_bytes_and_survives_a_dead_worker(photos, tmp_path):
     pytest.importorskip("ray")
     from deepdream import batch
-    from deepdream.batch import DreamWorker
     from deepdream.workers import RayPool
 
     inputs = [photos / "a1.png", photos / "broken.png", photos / "a2.png", photos / "a10.png"]

@@ -174,7 +174,7 @@ def test_registry_identify_and_status(tmp_path, monkeypatch):
     monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(tmp_path / "user_weights"))
     path = E.embedded_weights_path()
     assert "efficientnet-lite2" in backbones.names()
-    assert backbones.DEFAULT_BACKBONE == "vgg16"
+    assert not hasattr(backbones, "DEFAULT_BACKBONE")  # the default network is the settings' alone
     assert backbones.weights_status("efficientnet-lite2") == backbones.WeightsStatus(True, str(path))
     assert E.claims(path) and W.identify(path) == "efficientnet-lite2"
     for name in ("vgg16", "inceptionv3", "googlenet"):

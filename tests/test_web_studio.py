@@ -30,12 +30,15 @@ SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 
 def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
+    from deepdream.web.studio import render_inputs
+
     values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, backbone="efficientnet-lite2",
                   layers=[], target_class=None, size="256x256", steps=10, octaves=4, step_size=4.0, seed=0, jitter=32,
-                  normalize="mean", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
+                  normalize="mean", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0, chroma=0.6,
                   iterations=100, style_weight=30.0, preset="classic")
     values.update(changes)
-    return list(values.values())
+    assert set(render_inputs()) == set(values), "the page's inputs are the settings' controls and the page's own"
+    return [values[name] for name in render_inputs()]
 
 
 def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(tmp_path):
@@ -206,8 +209,9 @@ def test_the_page_in_chromium_uploads_renders_and_gives_the_result(browser, stud
 
 
 def test_a_preset_chosen_on_the_page_is_rendered_and_named_in_the_command(tmp_path):
-    """The preset menu sets the sliders to the preset's values; the render carries the preset's
-    other settings too (its chroma), and the command names the preset instead of its options."""
+    """The preset menu sets the controls to the preset's values (its step size and chroma, as the
+    page passes them here); the render carries the preset, and the command names the preset
+    instead of its options."""
     from deepdream.settings import PRESETS
     from deepdream.web.service import Service
     from deepdream.web.studio import make_render
@@ -217,7 +221,7 @@ def test_a_preset_chosen_on_the_page_is_rendered_and_named_in_the_command(tmp_pa
     try:
         render = make_render(service, tmp_path, SAMPLES)
         done = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), preset="subtle", steps=1, octaves=1,
-                                        step_size=subtle["step_size"], max_side=64)))[-1]
+                                        step_size=subtle["step_size"], chroma=subtle["chroma"], max_side=64)))[-1]
     finally:
         service.close()
     meta = json.loads(Image.open(done[2]).text["deepdream"])["settings"]

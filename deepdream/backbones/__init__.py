@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from ..errors import SettingsError, suggest
 from .base import Backbone, LayerInfo
-from .weights import WeightsStatus
+from .files import WeightsStatus
 
 #: name -> module (imported lazily: importing TensorFlow is slow, and `deepdream --help` need not).
 _MODULES = {
@@ -17,7 +17,6 @@ _MODULES = {
     "googlenet": "deepdream.backbones.googlenet",
     "efficientnet-lite2": "deepdream.backbones.efficientnet_lite2",
 }
-DEFAULT_BACKBONE = "vgg16"
 
 _loaded: dict[tuple[str, str | None], Backbone] = {}
 
@@ -36,8 +35,9 @@ def module(name: str):
     return importlib.import_module(_MODULES[name])
 
 
-def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None) -> Backbone:
-    """Load (once per process, then reuse) backbone `name`, from `weights` if given."""
+def load_backbone(name: str, weights: str | None = None) -> Backbone:
+    """Load (once per process, then reuse) backbone `name`, from `weights` if given (which network is
+    the default is the settings' to say: `DreamSettings.default("backbone")`)."""
     key = (name, None if weights is None else str(weights))
     if key not in _loaded:
         from .._tf import quiet_tensorflow
@@ -51,5 +51,5 @@ def weights_status(name: str) -> WeightsStatus:
     return module(name).weights_status()
 
 
-__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "DEFAULT_BACKBONE", "names", "module",
+__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "names", "module",
            "load_backbone", "weights_status"]

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import SettingsError, nearest, suggest
 
 #: The precisions the network can run in ("auto" picks one for the machine).
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+from ..settings.base import PRECISIONS  # noqa: E402 (one list of precisions, the settings')
 #: Keras dtype policy for each compute precision: weights stay float32, layers compute in the dtype.
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 

@@ -2,11 +2,11 @@
 package (Google's EfficientNet-Lite2 checkpoint converted to PyTorch, Apache 2.0).
 
 That package holds one file, `efficientnet-lite2-9656183e.pth`: a PyTorch state dict in PyTorch's
-legacy (non-zip) serialization. It is read here with the standard library's `pickle` and NumPy: a
-restricted unpickler that knows only an OrderedDict, `torch._utils._rebuild_tensor_v2` and the
-storage types, storages loaded from the raw bytes that follow the pickles. PyTorch is never
-imported, nor needed. Every tensor of the file is used and its shape checked against the
-architecture below; the batch normalisations (eps 1e-3) are folded into the convolutions.
+legacy (non-zip) serialization. It is read by `pytorch_pickle.py` with the standard library's
+`pickle` and NumPy: a restricted unpickler that knows only an OrderedDict,
+`torch._utils._rebuild_tensor_v2` and the storage types, storages loaded from the raw bytes that
+follow the pickles. PyTorch is never imported, nor needed. Every tensor of the file is used and
+its shape checked against the architecture below; the batch normalisations (eps 1e-3) are folded into the convolutions.
 
 The network: input (RGB - 127) / 128 -> stem (3x3/2 convolution, 32 channels, ReLU6) -> 21 MBConv
 blocks in 7 stages -> head (1x1 convolution, 1280 channels, ReLU6) -> global average -> the
@@ -27,19 +27,17 @@ added); `head`; `logits` (the 1000 class scores, one position; `logits:285` is E
 
 from __future__ import annotations
 
-import collections
 import functools
 import importlib.util
 import os
-import pickle
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import WeightsError
+from . import pytorch_pickle
 from .base import Backbone, LayerInfo
 
 NAME = "efficientnet-lite2"
@@ -184,144 +182,8 @@ def imagenet_classes() -> tuple[str, ...]:
     return names
 
 
-# -- reading a PyTorch state dict without PyTorch --------------------------------------------
-#: PyTorch's legacy serialization: this number pickled first, then the protocol version.
-_MAGIC = 0x1950A86A20F9469CFC6C
-_PROTOCOL = 1001
-#: Storage types -> NumPy dtypes (little endian, as the file's sys_info must say).
-_STORAGES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2",
-             "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2",
-             "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?"}
-
-
-class _Corrupt(Exception):
-    """What is wrong with the file, as a short clause."""
-
-
-@dataclass
-class _Storage:
-    key: str
-    dtype: np.dtype
-    numel: int
-
-
-@dataclass
-class _Tensor:
-    storage: _Storage
-    offset: int
-    shape: tuple[int, ...]
-    strides: tuple[int, ...]
-
-
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
-                       backward_hooks=None, metadata=None):
-    if not isinstance(storage, _Storage):
-        raise _Corrupt("a tensor refers to no storage")
-    return _Tensor(storage, int(storage_offset), tuple(int(s) for s in size),
-                   tuple(int(s) for s in stride))
-
-
-class _Unpickler(pickle.Unpickler):
-    """Builds nothing but an OrderedDict of _Tensor records: any other global is refused, so a
-    file cannot run code."""
-
-    _GLOBALS = {("collections", "OrderedDict"): collections.OrderedDict,
-                ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2}
-
-    def __init__(self, file, storages: dict[str, _Storage] | None = None):
-        super().__init__(file)
-        self.storages = storages if storages is not None else {}
-
-    def find_class(self, module, name):
-        if (module, name) in self._GLOBALS:
-            return self._GLOBALS[(module, name)]
-        if module == "torch" and name in _STORAGES:
-            return name
-        raise _Corrupt(f"it refers to {module}.{name}, which a PyTorch state dict does not")
-
-    def persistent_load(self, pid):
-        # ('storage', storage type, key, location, numel, view metadata)
-        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
-                and pid[1] in _STORAGES):
-            raise _Corrupt("it refers to a storage of an unknown kind")
-        if len(pid) > 5 and pid[5] is not None:
-            raise _Corrupt("it holds storage views, which this reader does not take")
-        key = str(pid[2])
-        storage = self.storages.get(key)
-        if storage is None:
-            storage = self.storages[key] = _Storage(key, np.dtype(_STORAGES[pid[1]]), int(pid[4]))
-        return storage
-
-
-def _read_exactly(f, n: int) -> bytes:
-    data = f.read(n)
-    if len(data) != n:
-        raise _Corrupt("it is truncated")
-    return data
-
-
-def _parse(f) -> dict[str, np.ndarray]:
-    """The state dict of a legacy PyTorch file open in f; _Corrupt saying what is wrong."""
-    try:
-        magic = _Unpickler(f).load()
-    except _Corrupt:
-        raise _Corrupt("it is not a PyTorch pickle") from None
-    except EOFError:
-        raise _Corrupt("it is not a PyTorch pickle (or it is truncated)") from None
-    except Exception:  # noqa: BLE001 - any unpickling failure means another kind of file
-        raise _Corrupt("it is not a PyTorch pickle") from None
-    if magic != _MAGIC:
-        raise _Corrupt("it is not a PyTorch pickle")
-    storages: dict[str, _Storage] = {}
-    try:
-        protocol = _Unpickler(f).load()
-        sys_info = _Unpickler(f).load()
-        if protocol != _PROTOCOL:
-            raise _Corrupt(f"its PyTorch serialization protocol is {protocol!r}, not {_PROTOCOL}")
-        if isinstance(sys_info, dict) and sys_info.get("little_endian") is False:
-            raise _Corrupt("it was written on a big-endian machine")
-        state = _Unpickler(f, storages).load()
-        keys = _Unpickler(f).load()
-    except _Corrupt:
-        raise
-    except EOFError:
-        raise _Corrupt("it is truncated") from None
-    except Exception:  # noqa: BLE001
-        raise _Corrupt("its pickled state dict is damaged") from None
-    if not isinstance(state, dict):
-        raise _Corrupt("it holds a pickled object that is not a state dict")
-    if not isinstance(keys, list) or set(map(str, keys)) != set(storages):
-        raise _Corrupt("its list of storages does not match its tensors")
-    buffers: dict[str, np.ndarray] = {}
-    for key in map(str, keys):
-        storage = storages[key]
-        (numel,) = struct.unpack("<q", _read_exactly(f, 8))
-        if numel != storage.numel:
-            raise _Corrupt(f"storage {key} holds {numel} values where its tensor says "
-                           f"{storage.numel}")
-        data = _read_exactly(f, numel * storage.dtype.itemsize)
-        buffers[key] = np.frombuffer(data, storage.dtype)
-    tensors = {}
-    for name, record in state.items():
-        if not isinstance(record, _Tensor):
-            raise _Corrupt(f"its entry {name!r} is not a tensor")
-        tensors[str(name)] = _materialise(record, buffers[record.storage.key], name)
-    return tensors
-
-
-def _materialise(t: _Tensor, buffer: np.ndarray, name) -> np.ndarray:
-    """The tensor t as a contiguous array, its (possibly permuted) strides honoured."""
-    if any(s < 0 for s in t.shape) or any(s < 0 for s in t.strides) or \
-            len(t.shape) != len(t.strides) or t.offset < 0:
-        raise _Corrupt(f"its tensor {name!r} has a malformed layout")
-    if 0 in t.shape:
-        return np.zeros(t.shape, buffer.dtype)
-    last = t.offset + sum((n - 1) * s for n, s in zip(t.shape, t.strides))
-    if last >= buffer.size:
-        raise _Corrupt(f"its tensor {name!r} reaches past the end of its storage")
-    view = np.lib.stride_tricks.as_strided(
-        buffer[t.offset:], t.shape, tuple(s * buffer.itemsize for s in t.strides), writeable=False)
-    return np.array(view, order="C")
+# -- reading the state dict (the legacy PyTorch reader itself is pytorch_pickle.py) --------
+_MAGIC = pytorch_pickle.MAGIC  # what a legacy PyTorch file starts with (claims looks for it)
 
 
 def _not_lite2(path, reason: str) -> WeightsError:
@@ -332,14 +194,8 @@ def read_state_dict(path) -> dict[str, np.ndarray]:
     """name -> array, from a PyTorch state dict in the legacy format; a one-line WeightsError
     naming what is wrong otherwise (not a PyTorch pickle, truncated, damaged)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-            if head[:2] == b"PK":
-                raise _Corrupt("it is a zip archive, PyTorch's newer format, which this reader "
-                               "does not take")
-            f.seek(0)
-            return _parse(f)
-    except _Corrupt as error:
+        return pytorch_pickle.read(path)
+    except pytorch_pickle.Corrupt as error:
         raise _not_lite2(path, str(error)) from None
     except OSError as error:
         raise WeightsError(f"Weights file '{path}' cannot be read "
@@ -494,7 +350,7 @@ def claims(path) -> bool:
 
 
 def weights_status():
-    from .weights import WeightsStatus
+    from .files import WeightsStatus
 
     path = embedded_weights_path()
     if path is None:

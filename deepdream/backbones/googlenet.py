@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import WeightsError
 from .base import Backbone, LayerInfo
-from .weights import WeightsFile, file_kind, resolve, status
+from .files import WeightsFile, file_kind, resolve, status
 
 NAME = "googlenet"
 DESCRIPTION = ("GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream "

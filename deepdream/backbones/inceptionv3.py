@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import WeightsError
 from .base import Backbone, LayerInfo
-from .weights import HDF5_SIGNATURE, WeightsFile, resolve, status
+from .files import HDF5_SIGNATURE, WeightsFile, resolve, status
 
 NAME = "inceptionv3"
 DESCRIPTION = "InceptionV3 (ImageNet): the network of Keras's DeepDream example; swirling eyes and animal parts"
@@ -232,7 +232,7 @@ def claims(path) -> bool:
 
 # -- the registry's interface ----------------------------------------------------------------
 def load(weights: str | os.PathLike | None = None) -> Backbone:
-    """InceptionV3 with ImageNet weights from `weights`, or found / downloaded (see weights.py)."""
+    """InceptionV3 with ImageNet weights from `weights`, or found / downloaded (see files.py)."""
     path = resolve(WEIGHTS, weights, NAME)
     inspect_file(path)  # fail on a file that is not Keras weights before the slow model build
     model = build_model()

@@ -52,7 +52,7 @@ def embedded_weights_path() -> Path | None:
 
 
 def weights_status():
-    from . import WeightsStatus
+    from .files import WeightsStatus
 
     path = embedded_weights_path()
     if path is None:
@@ -101,7 +101,7 @@ def read_weights(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def claims(path) -> bool:
     """Whether path holds VGG16's 13 convolutions (an HDF5 file that read_weights reads)."""
-    from .weights import HDF5_SIGNATURE
+    from .files import HDF5_SIGNATURE
 
     try:
         with open(path, "rb") as f:

@@ -9,9 +9,9 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..settings import DreamSettings
-from . import app, on_interrupt
+from .app import app, on_interrupt
 from .common import given_settings
-from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_dream_options
+from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
@@ -98,7 +98,7 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
 
 
 @app.command()
-@with_dream_options(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
+@with_settings(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
 def batch(
     inputs: Annotated[List[str], typer.Argument(
         metavar="INPUTS", show_default=False,
@@ -136,7 +136,7 @@ def batch(
 
 
 @app.command()
-@with_dream_options(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
+@with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
 def gallery(
     input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
     output: Annotated[Optional[Path], typer.Option(

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..settings import ClassSettings, VisualizeSettings
-from . import app, next_free
-from .common import check_save_every, describe, given_settings, save_dry_run, save_result, snapshot_saver
-from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_dream_options
+from .app import app, next_free
+from .common import check_save_every, given_settings, save_dry_run, save_result, snapshot_saver
+from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_settings
 
 
 def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool, quiet: bool, dry_run: bool,
@@ -38,7 +38,7 @@ def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool
 
 
 @app.command("class")
-@with_dream_options(ClassSettings, skip=("target_class", "size"))
+@with_settings(ClassSettings, skip=("target_class", "size"))
 def paint(
     target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
                                                 help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
@@ -65,7 +65,7 @@ def paint(
 
 
 @app.command("visualize")
-@with_dream_options(VisualizeSettings, skip=("target", "size"))
+@with_settings(VisualizeSettings, skip=("target", "size"))
 def visualize(
     target: Annotated[str, typer.Argument(metavar="LAYER[:CHANNEL]", show_default=False,
                                           help="The layer (its mean activation) or one channel of it to paint, "

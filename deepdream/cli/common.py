@@ -7,14 +7,15 @@ from pathlib import Path
 
 import typer
 
-from . import default_output
+from .app import default_output
 
 
 def given_settings(cls, settings_file: Path | None, options: dict):
     """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
     not None and not empty; False is a switch turned off), validated once."""
+    from .. import classes
     from ..errors import SettingsError
-    from ..settings import read_settings_file
+    from ..settings_file import read_settings_file
 
     base: dict = {}
     typed = {k: v for k, v in options.items() if v is not None and v != []}
@@ -25,7 +26,9 @@ def given_settings(cls, settings_file: Path | None, options: dict):
         files = files_named(cls, base, typed)
         if files:
             typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
-    return cls.from_dict(base, **typed)
+    settings = cls.from_dict(base, **typed)
+    settings.check_names(classes)
+    return settings
 
 
 #: Settings fields that name files to read (a settings file from elsewhere may name any).

@@ -5,14 +5,14 @@ from __future__ import annotations
 import typer
 
 from ..settings import DreamSettings
-from . import app
+from .app import app
 from .common import check_save_every, describe, given_settings, output_path, save_dry_run as say_dry_run, save_result, \
     snapshot_saver
-from .options import DryRun, InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_dream_options
+from .options import DryRun, InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_settings
 
 
 @app.command()
-@with_dream_options(DreamSettings)
+@with_settings(DreamSettings)
 def dream(
     input: InputImage,
     output: Output = None,

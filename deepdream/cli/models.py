@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
-from . import _quiet_tensorflow, app
 from ..settings import DreamSettings
-from .options import Backbone, Weights
+from .app import _quiet_tensorflow, app
+from .options import setting
+
+D = DreamSettings
+
 
 @app.command()
-def layers(backbone: Backbone = DreamSettings.default("backbone"),
-           weights: Weights = None) -> None:
+def layers(backbone: Annotated[str, setting(D, "backbone", "-b", "--backbone", metavar="NAME")] = D.default("backbone"),
+           weights: Annotated[Optional[Path], setting(D, "weights", metavar="FILE")] = None) -> None:
     """List a backbone's layers: name, channels, and scale (input pixels per feature position)."""
     from ..backbones import load_backbone
 

@@ -9,10 +9,8 @@ import typer
 
 from ..motion.segments import SEGMENT_SECONDS, WARMUP
 from ..settings import DreamSettings, VideoSettings, ZoomSettings
-from . import app, on_interrupt
-from .options import DryRun, InputImage, Overwrite, Quiet, Ray, Workers, setting, with_dream_options
-
-Z, V = ZoomSettings, VideoSettings
+from .app import app, on_interrupt
+from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
 MovieOutput = Annotated[Path, typer.Option(
     "-o", "--output", metavar="FILE", show_default=False,
@@ -30,9 +28,13 @@ VideoInput = Annotated[Path, typer.Argument(metavar="INPUT", help="Video to drea
 def motion_settings(cls, dream_options: dict, options: dict):
     """The command's settings: the dream's from its options, the motion's from the rest (only what
     was typed overrides a default), validated once."""
-    typed = {k: v for k, v in options.items() if v is not None and v is not False}
+    typed = {k: v for k, v in options.items() if v is not None}
     dream = {k: v for k, v in dream_options.items() if v is not None and v != []}
-    return cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
+    from .. import classes
+
+    settings = cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
+    settings.dream.check_names(classes)
+    return settings
 
 
 def frames_store(output: Path, frames_dir: Path | None, settings, overwrite: bool):
@@ -94,23 +96,17 @@ def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, wr
 
 
 @app.command()
-@with_dream_options()
+@with_settings(DreamSettings)
+@with_settings(ZoomSettings, into="motion_options")
 def zoom(
     input: InputImage,
     output: MovieOutput,
-    frames: Annotated[Optional[int], setting(Z, "frames", metavar="N")] = None,
-    fps: Annotated[Optional[float], setting(Z, "fps", metavar="FPS")] = None,
-    zoom: Annotated[Optional[float], setting(Z, "zoom", metavar="FACTOR")] = None,
-    rotate: Annotated[Optional[float], setting(Z, "rotate", metavar="DEGREES")] = None,
-    translate: Annotated[Optional[str], typer.Option("--translate", metavar="DX,DY", show_default=False,
-                                                     help=Z.help("translate") + "  [default: 0,0]")] = None,
-    frame_steps: Annotated[Optional[int], setting(Z, "frame_steps", metavar="N")] = None,
-    frame_octaves: Annotated[Optional[int], setting(Z, "frame_octaves", metavar="N")] = None,
     frames_dir: FramesDir = None,
     overwrite: MotionOverwrite = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
+    motion_options: dict = None,
 ) -> None:
     """Infinite zoom: dream the image, zoom into it a little, dream again; each dream a frame."""
     from .. import images
@@ -119,9 +115,7 @@ def zoom(
     from ..render.dreamer import check
 
     need_video_extra()
-    settings = motion_settings(ZoomSettings, dream_options, dict(
-        frames=frames, fps=fps, zoom=zoom, rotate=rotate, translate=translate, frame_steps=frame_steps,
-        frame_octaves=frame_octaves))
+    settings = motion_settings(ZoomSettings, dream_options, motion_options)
     loaded = images.load_image(input)
     inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
     store = frames_store(output, frames_dir, settings, overwrite)
@@ -142,17 +136,11 @@ def zoom(
 
 
 @app.command()
-@with_dream_options()
+@with_settings(DreamSettings)
+@with_settings(VideoSettings, into="motion_options")
 def video(
     input: VideoInput,
     output: MovieOutput,
-    blend: Annotated[Optional[float], setting(V, "blend", "--blend", "--decay", metavar="F")] = None,
-    flow: Annotated[Optional[str], setting(V, "flow", metavar="METHOD")] = None,
-    independent: Annotated[bool, setting(V, "independent")] = False,
-    start: Annotated[Optional[float], setting(V, "start", metavar="SECONDS")] = None,
-    end: Annotated[Optional[float], setting(V, "end", metavar="SECONDS")] = None,
-    frame_steps: Annotated[Optional[int], setting(V, "frame_steps", metavar="N")] = None,
-    frame_octaves: Annotated[Optional[int], setting(V, "frame_octaves", metavar="N")] = None,
     frames_dir: FramesDir = None,
     ray: Ray = None,
     workers: Workers = None,
@@ -169,6 +157,7 @@ def video(
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
+    motion_options: dict = None,
 ) -> None:
     """Dream on a video, frame by frame: each frame starts from the last one's dream carried along
     the optical flow, so the dream holds still on things and moves with them. Audio is kept.
@@ -184,9 +173,7 @@ def video(
              if value is not None]
     if given and not ray:
         raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
-    settings = motion_settings(VideoSettings, dream_options, dict(
-        blend=blend, flow=flow, independent=independent, start=start, end=end, frame_steps=frame_steps,
-        frame_octaves=frame_octaves))
+    settings = motion_settings(VideoSettings, dream_options, motion_options)
     info = probe(input, settings)
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")

@@ -43,7 +43,7 @@ def frame_seed(seed: int, index: int) -> int:
 def frame_metadata(settings, index: int) -> str:
     """What a frame's PNG carries: the mode, the settings its pixels depend on, and its number
     (fields that do not change it, such as the frame count, left out: a resumed run writes the same)."""
-    from .. import __version__
+    from .._version import __version__
 
     return json.dumps({"mode": settings.mode, "version": __version__, "settings": settings.frames_key(),
                        "frame": index}, sort_keys=True)

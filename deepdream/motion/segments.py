@@ -30,7 +30,7 @@ from ..workers import RETRY, RayPool, Worker, WorkerDied, check_workers, import_
 from .frames import FrameStore, frame_metadata
 from .progress import FrameProgress
 from .video import FrameDreamer, decode, frame_times, lookahead, probe
-from .zoom import input_name, motion_settings
+from .zoom import input_name
 
 #: Frames a segment with nothing before it on disk dreams before its first kept frame; the movie
 #: dissolves through the last half of them into the segment.
@@ -259,7 +259,7 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         if pool is None:
             import_ray()  # says how to install it, before any work
         check_workers(workers)
-        settings = motion_settings(VideoSettings, settings, options)
+        settings = VideoSettings.of(settings, **options)
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")
         if segment is not None and (isinstance(segment, bool) or not isinstance(segment, (int, float))

@@ -16,7 +16,7 @@ import numpy as np
 from .._install import extra_hint
 from .frames import FrameStore, Writes, frame_metadata, frame_seed
 from .progress import FrameProgress
-from .zoom import input_name, motion_settings, with_settings
+from .zoom import input_name, with_settings
 
 VIDEO_EXTRA = extra_hint("video")
 
@@ -257,7 +257,7 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
     loads, a `FrameProgress` after each frame. `video_segments` spreads a clip over Ray workers."""
     from ..settings import VideoSettings
 
-    settings = motion_settings(VideoSettings, settings, options)
+    settings = VideoSettings.of(settings, **options)
     info = probe(path, settings)
     store = None
     if frames_dir is not None:

@@ -77,7 +77,7 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
     the network loads and a `FrameProgress` after each frame."""
     from ..settings import ZoomSettings
 
-    settings = motion_settings(ZoomSettings, settings, options)
+    settings = ZoomSettings.of(settings, **options)
     rgb = start_picture(image, settings.dream)
     store = None
     if frames_dir is not None:
@@ -110,15 +110,6 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
             if progress is not None:
                 progress(FrameProgress(index, settings.frames, resumed))
             yield frame
-
-
-def motion_settings(cls, settings, options: dict):
-    """A settings object of `cls` from an object, a dict or None, with options overriding it."""
-    if settings is None:
-        return cls(**options)
-    if isinstance(settings, dict):
-        return cls.from_dict(settings, **options)
-    return settings.replace(**options) if options else settings
 
 
 def input_name(source) -> str | None:

@@ -110,7 +110,7 @@ class StyleLoss:
     """
 
     def __init__(self, backbone, content_layers: Sequence[tuple[str, float]],
-                 style_layers: Sequence[tuple[str, float]], tile_size: int = 512, halo: int = HALO,
+                 style_layers: Sequence[tuple[str, float]], *, tile_size: int, halo: int = HALO,
                  pad: int = PAD):
         import tensorflow as tf
 

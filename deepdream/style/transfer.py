@@ -303,16 +303,6 @@ def run_texture(inputs: StyleInputs, settings: TextureSettings, progress=None) -
 # ---------------------------------------------------------------------------------------- the API
 
 
-def _settings(cls, settings, overrides: dict):
-    if "seed" in overrides and overrides["seed"] is None:
-        del overrides["seed"]
-    if settings is None:
-        return cls(**overrides)
-    if not isinstance(settings, cls):
-        raise SettingsError(f"settings must be {cls.__name__} (got {type(settings).__name__}).")
-    return settings.replace(**overrides) if overrides else settings
-
-
 def stylize(content, style=None, settings: StyleSettings | None = None, *, progress=None, **overrides):
     """Paint `content` in the style of `style` (Gatys et al.).
 
@@ -329,7 +319,7 @@ def stylize(content, style=None, settings: StyleSettings | None = None, *, progr
     quiet_tensorflow()
     if style is not None:
         overrides["styles"] = list(style) if isinstance(style, (list, tuple)) else [style]
-    settings = _settings(StyleSettings, settings, overrides)
+    settings = StyleSettings.of(settings, **overrides)
     inputs = prepare_style(content, settings)
     rgb = run_style(inputs, settings, progress)
     loaded = inputs.content
@@ -350,7 +340,7 @@ def synthesize_texture(sample, size=None, settings: TextureSettings | None = Non
     quiet_tensorflow()
     if size is not None:
         overrides["size"] = size
-    settings = _settings(TextureSettings, settings, overrides)
+    settings = TextureSettings.of(settings, **overrides)
     rgb = run_texture(prepare_texture(sample, settings), settings, progress)
     if isinstance(sample, np.ndarray):
         return rgb

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shlex
 import typing
 from pathlib import Path
 
+from ..commandline import command_line  # noqa: F401 (the studio's and the API's "same from a terminal")
 from ..errors import SettingsError, shown, suggest
-from ..settings import ClassSettings, DreamSettings, Settings, StyleSettings, preset_values
+from ..settings import ClassSettings, DreamSettings, StyleSettings
 
 #: Fields that hold a path on the server: never taken from a client as text.
 PATH_FIELDS = frozenset({"weights", "guide", "mask", "masks", "styles", "init"})
@@ -118,69 +118,14 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         if pictures:
             values[names.get(name, name)] = tuple(pictures) if _kind(cls, names.get(name, name))[1] else pictures[0]
     values.update(fixed)
-    return cls.from_dict({}, **values)  # a preset's values under the fields given
+    from .. import classes
+
+    settings = cls.from_dict({}, **values)  # a preset's values under the fields given
+    settings.check_names(classes)
+    return settings
 
 
 # ----------------------------------------------------------------------------- the command line
-
-#: Command, positional arguments and fields each mode leaves out of its options.
-_COMMANDS = {
-    "dream": ("dream", ()),
-    "class": ("class", ("target_class",)),
-    "visualize": ("visualize", ("target",)),
-    "style": ("style", ()),
-}
-
-
-def _quote(value) -> str:
-    return shlex.quote(str(value))
-
-
-def _text(value) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (tuple, list)):
-        return ",".join(_text(v) for v in value)
-    return str(value)
-
-
-def command_line(settings: Settings, input_name: str | None = None, output: str | None = None,
-                 files: dict[str, list[str]] | None = None) -> str:
-    """The `deepdream ...` command that makes the same picture: the mode's command, the input, `-o`,
-    and `--flag value` for every field that differs from its default (a repeated flag for lists, the
-    flag alone for an option that is on). files: field -> the names of pictures given in memory
-    (uploads), written as files of those names."""
-    cls = type(settings)
-    command, positional = _COMMANDS[cls.mode]
-    words = ["deepdream", command]
-    words += [_quote(getattr(settings, name)) for name in positional]
-    if input_name is not None:
-        words.append(_quote(input_name))
-    if output is not None:
-        words += ["-o", _quote(output)]
-    # with a preset, the options it sets are left out where the settings still have its values
-    baseline = preset_values(settings.preset) if getattr(settings, "preset", None) else {}
-    for f in dataclasses.fields(cls):
-        if f.name in positional:
-            continue
-        flag = cls.flag(f.name)
-        if files and f.name in files:
-            for name in files[f.name]:
-                words += [flag, _quote(name)]
-            continue
-        value, default = getattr(settings, f.name), baseline.get(f.name, cls.default(f.name))
-        if isinstance(value, tuple) and f.name not in ("style_blend",):
-            value = tuple(v for v in value if isinstance(v, (str, int, float)))
-        if value == default or value is None or value == ():
-            continue
-        if isinstance(value, bool):
-            words.append(flag)
-        elif isinstance(value, tuple) and f.name != "style_blend":
-            for v in value:
-                words += [flag, _quote(_text(v))]
-        else:
-            words += [flag, _quote(_text(value))]
-    return " ".join(words)
 
 
 def safe_name(name: str | None, default: str = "upload.png") -> str:

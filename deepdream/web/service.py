@@ -356,7 +356,7 @@ class _Worker:
 def _no_downloads():
     """Within it, a backbone whose weights are not on this machine is an error saying to run
     `deepdream weights`, never a download (the server never reaches out)."""
-    from ..backbones.weights import downloads_off
+    from ..backbones.files import downloads_off
 
     return downloads_off("the server never downloads weights: run `deepdream weights` on it first")
 

@@ -8,6 +8,7 @@ through the same `Service` queue as the HTTP API.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import tempfile
@@ -22,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from ..errors import DeepDreamError  # noqa: E402
 from ..render.dreamer import DreamProgress, Stage  # noqa: E402
-from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings  # noqa: E402
+from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values  # noqa: E402
 from . import forms  # noqa: E402
 from .service import Service, TimedOut, read_upload, redact  # noqa: E402
 
@@ -82,49 +83,77 @@ def _tidy(folder: Path) -> None:
             pass
 
 
+def controls() -> dict:
+    """field name -> (its Control, the settings classes showing it): every control the page has
+    besides the pictures, mode, preset, backbone, layers and class, made from the settings' fields
+    (`option(..., ui=Control(...))`), in field order (dream's first): a setting given a control in
+    the settings is on the page, with no change here."""
+    out: dict = {}
+    for cls in dict.fromkeys(_defaults(m) for m in MODES):
+        for f in dataclasses.fields(cls):
+            ui = f.metadata.get("ui")
+            if ui is not None:
+                out.setdefault(f.name, [ui, []])[1].append(cls)
+    return {name: (ui, tuple(classes)) for name, (ui, classes) in out.items()}
+
+
+#: The render's inputs, in order: the page's own, then one per control (`controls`).
+PAGE_INPUTS = ("mode", "picture", "guide_picture", "style_picture", "preset", "backbone", "layers", "target_class")
+
+
+def render_inputs() -> tuple:
+    return PAGE_INPUTS + tuple(controls())
+
+
+def settings_for(mode, values: dict, guide=None, style=None):
+    """The settings of a render from the page's values (by name: `render_inputs`): the controls the
+    mode's settings show, then what the mode adds (its pictures, the class, the preset); the
+    settings check every value."""
+    cls = _defaults(mode)
+    given = {}
+    for name, (ui, classes) in controls().items():
+        value = values.get(name)
+        if cls not in classes or value is None or (ui.zero_none and not value):
+            continue
+        if isinstance(value, float) and cls.default(name) is not None and isinstance(cls.default(name), int):
+            value = int(value) if value.is_integer() else value  # a number box gives floats
+        given[name] = value
+    given["backbone"] = values.get("backbone") or cls.default("backbone")
+    if mode == "style transfer":
+        return cls.from_dict({}, styles=(style.image,), **given)
+    if mode == "class painting":
+        return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
+    # the controls hold the preset's values (on_preset) unless moved; layers left empty are the preset's
+    if values.get("layers"):
+        given["layers"] = tuple(values["layers"])
+    preset = values.get("preset")
+    if preset and preset != "classic":  # classic is the defaults
+        given["preset"] = preset
+    if mode == "guided dream":
+        return cls.from_dict({}, guide=(guide.image,), **given)
+    return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
+
+
 def make_render(service: Service, outputs: Path, uploads: Path):
-    """The studio's render: a generator taking the page's values and yielding (picture, status,
-    download, command) as the render goes: the picture after each octave (each style scale's last
-    iteration, every 10th), then the result. Pictures are read only from `uploads` (where Gradio
-    keeps what was uploaded); renders over the service's limits are refused before they queue."""
+    """The studio's render: a generator taking the page's values (in `render_inputs` order) and
+    yielding (picture, status, download, command) as the render goes: the picture after each
+    octave (each style scale's last iteration, every 10th), then the result. Pictures are read only
+    from `uploads` (where Gradio keeps what was uploaded); renders over the service's limits are
+    refused before they queue."""
+    names = render_inputs()
 
-    def settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed, jitter,
-                     normalize, preserve_colors, max_side, octave_scale, blur, iterations, style_weight,
-                     guide=None, style=None, preset=None):
-        common = dict(backbone=backbone, seed=int(seed or 0))
-        if max_side:
-            common["max_side"] = int(max_side)
-        if mode == "style transfer":
-            return StyleSettings(styles=(style.image,), iterations=iterations, style_weight=style_weight,
-                                 preserve_colors=preserve_colors, **common)
-        if mode == "class painting":
-            common.pop("max_side", None)
-            return ClassSettings(target_class=target_class or None, size=size, steps=steps, **common)
-        # the sliders hold the preset's values (on_preset) unless moved; layers left empty are the preset's
-        dream = dict(steps=steps, octaves=octaves, step_size=step_size, jitter=jitter, normalize=normalize,
-                     octave_scale=octave_scale, blur=blur, preserve_colors=preserve_colors, **common)
-        if layers:
-            dream["layers"] = tuple(layers)
-        if preset and preset != "classic":  # classic is the defaults
-            dream["preset"] = preset
-        if mode == "guided dream":
-            return DreamSettings.from_dict({}, guide=(guide.image,), **dream)
-        return DreamSettings.from_dict({}, target_class=target_class or None, **dream)
-
-    def render(mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps, octaves,
-               step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
-               style_weight, preset=None):
+    def render(*page):
+        values = dict(zip(names, page))
+        mode = values["mode"]
         try:
             image = guide = style = None
             if mode != "class painting":
-                image = _upload(picture, "picture", uploads, service.limits.max_pixels, service.scratch)
+                image = _upload(values["picture"], "picture", uploads, service.limits.max_pixels, service.scratch)
             if mode == "guided dream":
-                guide = _upload(guide_picture, "guide", uploads, service.limits.max_pixels, service.scratch)
+                guide = _upload(values["guide_picture"], "guide", uploads, service.limits.max_pixels, service.scratch)
             if mode == "style transfer":
-                style = _upload(style_picture, "style", uploads, service.limits.max_pixels, service.scratch)
-            settings = settings_for(mode, backbone, layers, target_class, size, steps, octaves, step_size, seed,
-                                    jitter, normalize, preserve_colors, max_side, octave_scale, blur, iterations,
-                                    style_weight, guide, style, preset)
+                style = _upload(values["style_picture"], "style", uploads, service.limits.max_pixels, service.scratch)
+            settings = settings_for(mode, values, guide, style)
             if image is None:
                 from ..settings import parse_size
 
@@ -205,39 +234,55 @@ def make_render(service: Service, outputs: Path, uploads: Path):
     return render
 
 
+def _control(name: str, ui, cls, value, visible: bool):
+    """The Gradio component of one settings field (`Control`): a slider, number box, radio,
+    checkbox or text box."""
+    common = dict(label=ui.label, elem_id=name.replace("_", "-"), visible=visible)
+    default = cls.default(name)
+    if isinstance(default, bool):
+        return gr.Checkbox(bool(value), **common)
+    if ui.choices:
+        return gr.Radio(list(ui.choices), value=value, **common)
+    if ui.low is not None:
+        return gr.Slider(ui.low, ui.high, value=value, step=ui.step, **common)
+    if isinstance(default, str):
+        return gr.Textbox(value, **common)
+    whole = isinstance(default, int) or default is None
+    return gr.Number(value, precision=0 if whole else None, minimum=0 if ui.zero_none else None, **common)
+
+
 def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
     """The studio's page; renders are queued on `service`, pictures read from `uploads` only,
-    results written under `outputs`."""
+    results written under `outputs`. Its controls are made from the settings (`controls`)."""
     from ..backbones import names as backbone_names
 
     render = make_render(service, outputs, uploads)
     shrink = min(STUDIO_MAX_SIDE, service.limits.max_side or STUDIO_MAX_SIDE)
+    specs = controls()
+
+    def start(name: str, cls):
+        """What a control shows for a mode's settings: the field's default (the studio's own
+        shrink for max_side: a CPU dreams 512 px in seconds)."""
+        return shrink if name == "max_side" else cls.default(name)
 
     def on_mode(mode):
         cls = _defaults(mode)
         dreamlike = mode in ("dream", "guided dream")
         painting = mode == "class painting"
-        backbone = cls.default("backbone")
+        shown = [gr.update(visible=cls in classes, value=start(name, cls) if cls in classes else None,
+                           label=_field_ui(cls, name).label if cls in classes else ui.label)
+                 for name, (ui, classes) in specs.items()]
         return (gr.update(visible=not painting), gr.update(visible=mode == "guided dream"),
-                gr.update(visible=mode == "style transfer"), gr.update(value=backbone),
+                gr.update(visible=mode == "style transfer"), gr.update(value=cls.default("backbone")),
                 gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
-                gr.update(visible=painting),
-                gr.update(visible=dreamlike or painting, value=cls.default("steps") if dreamlike or painting else None,
-                          label="Painting steps" if painting else "Steps per octave"),
-                *(gr.update(visible=True, value=cls.default(n)) if dreamlike else gr.update(visible=False)
-                  for n in ("octaves", "step_size")),
-                gr.update(visible=mode == "style transfer"), gr.update(visible=mode == "style transfer"),
-                gr.update(value=cls.default("blur")) if dreamlike else gr.update(),
-                gr.update(visible=dreamlike, value="classic"))
+                gr.update(visible=dreamlike, value="classic"), *shown)
 
     def on_preset(name):
-        """The sliders (and the backbone) at the preset's values, so what is shown is what renders."""
-        from ..settings import preset_values
-
-        values = {**DreamSettings().to_dict(), **preset_values(name or "classic")}
-        return (gr.update(value=values["backbone"]), gr.update(value=values["steps"]),
-                gr.update(value=values["octaves"]), gr.update(value=values["step_size"]),
-                gr.update(value=values["normalize"]), gr.update(value=values["octave_scale"]))
+        """The controls (and the backbone) at the preset's values, so what is shown is what renders."""
+        values = {**DreamSettings().to_dict(), "max_side": shrink, **preset_values(name or "classic")}
+        return (gr.update(value=values["backbone"]),
+                *(gr.update(value=values[n]) if DreamSettings in classes and n in values else gr.update()
+                  for n, (_, classes) in specs.items()))
 
     def on_backbone(backbone):
         try:
@@ -250,9 +295,20 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                     info.name) for info in net.catalog]
         return gr.update(choices=choices, value=[])
 
+    def grid(names, made):
+        """The controls of `names` two to a row, each as the dream shows it (the others hidden)."""
+        for pair in (names[i:i + 2] for i in range(0, len(names), 2)):
+            with gr.Row():
+                for name in pair:
+                    ui, classes = specs[name]
+                    cls = classes[0]
+                    made[name] = _control(name, _field_ui(cls, name), cls, start(name, cls),
+                                          DreamSettings in classes)
+
     with gr.Blocks(title="deepdream studio", delete_cache=(3600, 3600)) as page:
         gr.Markdown("## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
                     "settings; the command below it makes the same picture from a terminal.")
+        made: dict = {}
         with gr.Row():
             with gr.Column(scale=1):
                 mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
@@ -270,41 +326,12 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                                            label="Backbone", elem_id="backbone")
                     layers = gr.Dropdown([], value=[], multiselect=True, label="Layers (empty: the backbone's own)",
                                          elem_id="layers")
-                with gr.Row():
-                    target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
-                                               label="ImageNet class (type to search)", elem_id="class")
-                    size = gr.Textbox(ClassSettings.default("size"), label="Size WxH", elem_id="size", visible=False)
-                with gr.Row():
-                    steps = gr.Slider(1, 400, value=DreamSettings.default("steps"), step=1, label="Steps per octave",
-                                      elem_id="steps")
-                    octaves = gr.Slider(1, 8, value=DreamSettings.default("octaves"), step=1, label="Octaves",
-                                        elem_id="octaves")
-                with gr.Row():
-                    step_size = gr.Slider(0.1, 10, value=DreamSettings.default("step_size"), step=0.1,
-                                          label="Strength (step size)", elem_id="step-size")
-                    seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
-                with gr.Row():
-                    iterations = gr.Slider(1, 500, value=StyleSettings.default("iterations"), step=1,
-                                           label="Iterations", elem_id="iterations", visible=False)
-                    style_weight = gr.Number(StyleSettings.default("style_weight"), label="Style weight",
-                                             elem_id="style-weight", visible=False)
+                target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
+                                           label="ImageNet class (type to search)", elem_id="class")
+                grid([n for n, (ui, _) in specs.items() if not ui.more], made)
                 go = gr.Button("Render", variant="primary", elem_id="render")
                 with gr.Accordion("More options", open=False):
-                    with gr.Row():
-                        max_side = gr.Number(shrink, precision=0, minimum=0,
-                                             label="Shrink input to this longer side (0: keep)", elem_id="max-side")
-                        octave_scale = gr.Slider(1.1, 2.0, value=DreamSettings.default("octave_scale"), step=0.05,
-                                                 label="Octave scale", elem_id="octave-scale")
-                    with gr.Row():
-                        jitter = gr.Slider(0, 64, value=DreamSettings.default("jitter"), step=1,
-                                           label="Jitter (pixels)", elem_id="jitter")
-                        blur = gr.Slider(0, 2, value=DreamSettings.default("blur"), step=0.1, label="Blur",
-                                         elem_id="blur")
-                    with gr.Row():
-                        normalize = gr.Radio(["laplacian", "mean"], value=DreamSettings.default("normalize"),
-                                             label="Step rule", elem_id="normalize")
-                        preserve_colors = gr.Checkbox(False, label="Keep the picture's colours",
-                                                      elem_id="preserve-colors")
+                    grid([n for n, (ui, _) in specs.items() if ui.more], made)
             with gr.Column(scale=1):
                 result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
                                   elem_id="result", height=420)
@@ -313,14 +340,17 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                 command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
                                      buttons=["copy"], elem_id="command")
 
-        mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, size,
-                                    steps, octaves, step_size, iterations, style_weight, blur, preset])
-        preset.input(on_preset, preset, [backbone, steps, octaves, step_size, normalize, octave_scale])
+        fields = [made[name] for name in specs]
+        mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, preset,
+                                    *fields])
+        preset.input(on_preset, preset, [backbone, *fields])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
-        go.click(render, [mode, picture, guide_picture, style_picture, backbone, layers, target_class, size, steps,
-                          octaves, step_size, seed, jitter, normalize, preserve_colors, max_side, octave_scale, blur,
-                          iterations, style_weight, preset],
+        go.click(render, [mode, picture, guide_picture, style_picture, preset, backbone, layers, target_class, *fields],
                  [result, status, download, command])
     page.queue(default_concurrency_limit=4)
     return page
+
+
+def _field_ui(cls, name: str):
+    return next(f.metadata["ui"] for f in dataclasses.fields(cls) if f.name == name)

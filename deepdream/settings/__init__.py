@@ -1,0 +1,38 @@
+"""Settings of every mode, in one place: each option's default, its one-line help, how it is typed
+and its validation.
+
+A settings object is built once (by the CLI, the Python API, the studio or the HTTP API), validated
+when it is made, and passed down; nothing below it re-checks or re-defaults a value. Every front end
+is made from the fields (`front`: the CLI's options, the studio's controls, the API's form fields
+and `command_line`), and `to_dict` is what a rendered picture carries in its metadata, so
+`from_dict` can make the same picture again.
+
+Fields are declared with `option(default, help, flag=..., ...)` (`base`); names the settings give
+(ImageNet classes) are checked against the vocabulary passed to `check_names`, so this
+package imports nothing of deepdream's but `errors` and `objectives`' layer-spec parser.
+
+    base     bounds, `option`, the `Settings` base, parsers of option texts
+    dream    DreamSettings and the presets
+    paint    paintings from noise: ClassSettings, VisualizeSettings
+    style    StyleSettings, TextureSettings
+    motion   ZoomSettings, VideoSettings
+"""
+
+from .base import (MAX_FRAMES, MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_OCTAVES, MAX_PICTURES, MAX_PIXELS, MAX_STEP_SIZE,
+                   MAX_STEPS, MODES, PRECISIONS, Control, Settings, _field, _jsonable, _layer_texts, option, parse_blend,
+                   parse_size, parse_translate, rng)
+from .dream import NORMALIZATIONS, PRESETS, DreamSettings, Preset, preset_name, preset_values
+from .motion import FLOW_METHODS, VideoSettings, ZoomSettings, _MotionSettings
+from .paint import ClassSettings, PaintSettings, VisualizeSettings
+from .style import INITS, OPTIMIZERS, STYLE_BACKBONE_HELP, StyleSettings, TextureSettings, _GatysSettings
+
+#: The settings class of each mode a settings file may name.
+SETTINGS_OF = {"dream": DreamSettings, "class": ClassSettings, "visualize": VisualizeSettings,
+               "style": StyleSettings, "texture": TextureSettings, "zoom": ZoomSettings, "video": VideoSettings}
+
+__all__ = ["MAX_FRAMES", "MAX_LAYERS", "MAX_LOSS_WEIGHT", "MAX_OCTAVES", "MAX_PICTURES", "MAX_PIXELS",
+           "MAX_STEP_SIZE", "MAX_STEPS", "MODES", "PRECISIONS", "Control", "Settings", "option", "parse_blend", "parse_size",
+           "parse_translate", "rng", "NORMALIZATIONS", "PRESETS", "DreamSettings", "Preset", "preset_name",
+           "preset_values", "FLOW_METHODS", "VideoSettings", "ZoomSettings", "ClassSettings", "PaintSettings",
+           "VisualizeSettings", "INITS", "OPTIMIZERS", "STYLE_BACKBONE_HELP", "StyleSettings", "TextureSettings",
+           "SETTINGS_OF"]

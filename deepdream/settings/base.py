@@ -1,0 +1,317 @@
+"""The ground floor of the settings: bounds, the `option` field, the `Settings` base (checks shared by
+the modes, JSON round trips) and the parsers of option texts (sizes, blends, shifts).
+
+Nothing here imports anything of deepdream's but `errors`: every other module may build on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import SettingsError, shown, suggest
+
+#: Every mode a settings file (or a picture's metadata) may name.
+MODES = ("dream", "class", "visualize", "style", "texture", "zoom", "video")
+#: What a network may compute in (see `backbones.base.resolve_precision`).
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+#: Pillow's hard decompression-bomb limit (2 x its default ``Image.MAX_IMAGE_PIXELS``).
+#: ``images.load_image`` is stricter: it refuses anything over ``Image.MAX_IMAGE_PIXELS``, the
+#: point where Pillow starts to warn, so the effective default limit is half of this.
+MAX_PIXELS = 178_956_970
+
+#: Upper bounds on counts (a typo of 10**400 steps or 3000 layers is refused, not run for ever).
+MAX_STEPS = 10_000  # steps per octave, optimiser iterations, steps of later frames
+MAX_OCTAVES = 32
+MAX_LAYERS = 64  # layer specs given (dream, style, content layers)
+MAX_PICTURES = 32  # guides, styles, masks
+MAX_FRAMES = 1_000_000
+MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
+MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
+
+
+def option(default: Any, help: str, *, flag: str | None = None, short: str | None = None,
+           metavar: str | None = None, aliases: tuple = (), text: bool = False, ui: Any = None):
+    """A settings field: its default, the help line every front end shows, and how it is typed.
+
+    Every front end is made from these (the CLI's options, the studio's controls, the HTTP API's
+    form fields, the "same from a terminal" command line), so a new setting is one field.
+    `flag`: the CLI option (default --NAME); `short`: its one-letter form (-l); `metavar`: the
+    value's name in --help (default by type: N, X, TEXT); `aliases`: more flags taking it (--decay);
+    `text`: typed as one text although the field holds a tuple (DX,DY); `ui`: the studio's control,
+    (low, high, step) for a slider (fields without one are not on the page)."""
+    return field(default=default, metadata={"help": help, "flag": flag, "short": short, "metavar": metavar,
+                                            "aliases": tuple(aliases), "text": text, "ui": ui})
+
+
+@dataclass(frozen=True)
+class Control:
+    """How the studio shows a field (`option(..., ui=Control(...))`): its label; a slider from `low`
+    to `high` in `step`s for a number (a number box without them); a radio of `choices` for a text;
+    a checkbox for a switch. `more`: under "More options". `zero_none`: 0 on the page means "not
+    set" (None)."""
+
+    label: str
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple = ()
+    more: bool = False
+    zero_none: bool = False
+
+
+#: The name a value has in `--help` (`--tile-size PIXELS`), by field name, where the field says none;
+#: others go by type (N, X, TEXT).
+METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
+            "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
+            "rotate_jitter": "DEGREES", "normalize": "RULE", "precision": "P", "target_class": "NAME_OR_INDEX",
+            "octave_scale": "S", "scale_jitter": "F", "step_size": "X", "blur": "SIGMA", "preset": "NAME",
+            "target": "LAYER[:CHANNEL]", "size": "WxH", "styles": "FILE", "masks": "FILE", "style_blend": "W,W",
+            "content_layers": "SPEC", "style_layers": "SPEC", "content_weight": "W", "style_weight": "W",
+            "tv_weight": "W", "optimizer": "NAME", "learning_rate": "LR", "init": "FROM", "style_scale": "S",
+            "sample_scale": "S", "fps": "FPS", "zoom": "FACTOR", "rotate": "DEGREES", "translate": "DX,DY",
+            "blend": "F", "flow": "METHOD", "start": "SECONDS", "end": "SECONDS", "decay": "D"}
+
+
+def metavar_of(cls, name: str, kind: type = str) -> str:
+    """The value's name in `--help`: the field's own, the usual one for its name, else by type."""
+    own = _field(cls, name).metadata.get("metavar")
+    return own or METAVARS.get(name) or {int: "N", float: "X"}.get(kind, "TEXT")
+
+
+def rng(seed: int | None):
+    """The run's one seeded generator. Any integer is a seed: negative ones map to their own streams."""
+    import numpy as np
+
+    return np.random.default_rng(seed if seed is None or seed >= 0 else [1, -seed])
+
+
+class Settings:
+    """What every settings dataclass shares: help and defaults by field name, JSON round trips."""
+
+    #: The mode's name, as in the metadata ("dream", "style", "texture").
+    mode: ClassVar[str] = ""
+
+    @classmethod
+    def help(cls, name: str) -> str:
+        return _field(cls, name).metadata["help"]
+
+    @classmethod
+    def flag(cls, name: str) -> str:
+        return _field(cls, name).metadata.get("flag") or "--" + name.replace("_", "-")
+
+    @classmethod
+    def default(cls, name: str):
+        return _field(cls, name).default
+
+    def _fail(self, name: str, why: str) -> None:
+        raise SettingsError(f"{type(self).flag(name)} {why}")
+
+    def _set(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+
+    # -- checks shared by the modes ---------------------------------------------------------
+    def _whole(self, name: str, low: int, hint: str = "", high: int | None = None) -> None:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+                self._set(name, value)
+            else:
+                self._fail(name, f"must be a whole number (got {shown(value)}).")
+        if value < low:
+            self._fail(name, f"must be at least {low} (got {shown(value)}).{hint}")
+        if high is not None and value > high:
+            self._fail(name, f"must be at most {high:,} (got {shown(value)}).{hint}")
+
+    def _count(self, name: str, high: int) -> None:
+        """At most `high` items in a repeated field."""
+        if len(getattr(self, name)) > high:
+            self._fail(name, f"was given {len(getattr(self, name)):,} times; the limit is {high}.")
+
+    def _number(self, name: str, low: float | None = None, *, above: bool = False, high: float | None = None,
+                hint: str = "") -> None:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self._fail(name, f"must be a finite number (got {shown(value)}).")
+        self._set(name, float(value))
+        if low is not None and (value <= low if above else value < low):
+            self._fail(name, f"must be {'greater than' if above else 'at least'} {low:g} (got {value:g}).{hint}")
+        if high is not None and value > high:
+            self._fail(name, f"must be at most {high:g} (got {value:g}).{hint}")
+
+    def _choice(self, name: str, choices) -> None:
+        value = getattr(self, name)
+        if value not in choices:
+            self._fail(name, f"must be one of {', '.join(choices)} (got {shown(value)}).{suggest(str(value), choices)}")
+
+    def _texts(self, name: str) -> None:
+        """A list of strings, paths or in-memory images as a tuple (paths as str); one item as a 1-tuple."""
+        value = getattr(self, name)
+        if value is None:
+            value = ()
+        elif not isinstance(value, (list, tuple)):  # one path, PIL image or array
+            value = (value,)
+        self._set(name, tuple(str(v) if isinstance(v, Path) else v for v in value))
+
+    # -- round trips ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The settings as JSON-able values (paths as strings; in-memory images as None)."""
+        out = {}
+        for f in fields(self):
+            out[f.name] = _jsonable(getattr(self, f.name))
+        return out
+
+    def to_json(self, **extra) -> str:
+        """The JSON a rendered picture carries: mode, program version, settings (and `extra`, e.g.
+        the input's name, for information)."""
+        from .._version import __version__
+
+        return json.dumps({"mode": self.mode, "version": __version__, "settings": self.to_dict(), **extra},
+                          sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict, **overrides):
+        """Settings from a dict (as `to_dict` made, maybe from another version), with overrides.
+
+        A `preset` among the overrides sets its values over `data`'s, and the other overrides go
+        over the preset's (`--settings FILE --preset intense --steps 5`); a preset named only in
+        `data` is a record of how those values came to be. Unknown names are a SettingsError
+        naming the closest known one."""
+        known = {f.name for f in fields(cls)}
+        for name in {**data, **overrides}:
+            if name not in known:
+                raise SettingsError(f"Unknown {cls.mode} setting {name!r}.{suggest(name, known)}")
+        preset = overrides.get("preset") if "preset" in known else None
+        if preset is not None:
+            chosen = cls.preset_values(preset)
+            if "backbone" in overrides and overrides["backbone"] != chosen.get("backbone", overrides["backbone"]):
+                chosen.pop("backbone")  # another network: the preset's layers are not its own
+                chosen.pop("layers", None)
+            values = {**data, **chosen, **overrides}
+            made = cls(**{**values, "preset": None})
+            object.__setattr__(made, "preset", cls.preset_name(preset))
+            return made
+        return cls(**{**data, **overrides})
+
+    @classmethod
+    def preset_values(cls, name) -> dict:
+        """The values of the named look (modes with presets say which)."""
+        raise SettingsError(f"{cls.mode} takes no --preset.")
+
+    @classmethod
+    def preset_name(cls, name) -> str:
+        raise SettingsError(f"{cls.mode} takes no --preset.")
+
+    @classmethod
+    def of(cls, value=None, **overrides):
+        """These settings from what a caller has: settings of this class (`overrides` replaced in
+        them), a dict of fields (as `to_dict` makes; a preset among them applied) or nothing (the
+        defaults): the one way every entry point of the Python API takes settings."""
+        if value is None:
+            return cls.from_dict({}, **overrides)
+        if isinstance(value, cls):
+            return value.replace(**overrides) if overrides else value
+        if isinstance(value, dict):
+            return cls.from_dict(value, **overrides)
+        raise SettingsError(f"Expected {cls.__name__}, a dict of its fields or nothing (got {type(value).__name__}).")
+
+    def check_names(self, names) -> None:
+        """Check the names these settings give against `names`, the vocabulary passed in
+        (`deepdream.classes`: its `class_index` takes a name or number, or raises a SettingsError
+        with the closest names); the settings import no vocabulary of their own, and layers are
+        checked on the loaded network. A mode that names nothing has nothing to check."""
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+def _field(cls, name: str):
+    for f in fields(cls):
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def _jsonable(value):
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return None  # an in-memory image (array, PIL image): not reproducible from metadata
+
+
+def parse_size(text) -> tuple[int, int]:
+    """'1024x768' (width x height) or (width, height) -> (height, width); a SettingsError otherwise."""
+    bad = f"Cannot read size {text!r}: write WIDTHxHEIGHT in pixels, e.g. 1024x768."
+    if isinstance(text, (tuple, list)) and len(text) == 2:
+        w, h = text
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+        if not match:
+            raise SettingsError(bad)
+        w, h = match.groups()
+    try:
+        w, h = int(w), int(h)
+    except (TypeError, ValueError):
+        raise SettingsError(bad) from None
+    if w < 1 or h < 1:
+        raise SettingsError(f"The size must be at least 1x1 pixels (got {w}x{h}).")
+    if w * h > MAX_PIXELS // 2:
+        raise SettingsError(f"The size {w}x{h} has too many pixels; the limit is {MAX_PIXELS // 2:,}.")
+    return h, w
+
+
+def parse_blend(text, count: int | None = None) -> list[float]:
+    """'0.7,0.3' (or numbers) -> positive weights summing to 1; with `count`, one per style (None:
+    equal weights)."""
+    if text is None:
+        return [1.0 / count] * count
+    parts = [p.strip() for p in text.split(",")] if isinstance(text, str) else list(text)
+    values = []
+    for p in parts:
+        try:
+            v = float(p)
+        except (TypeError, ValueError):
+            raise SettingsError(f"Cannot read style blend weight {p!r}: give positive numbers, e.g. 0.7,0.3.") from None
+        if not (math.isfinite(v) and v > 0):
+            raise SettingsError(f"Style blend weights must be positive numbers (got {p}).")
+        values.append(v)
+    if count is not None and len(values) != count:
+        raise SettingsError(
+            f"--style-blend has {len(values)} weight{'s' * (len(values) != 1)} but there "
+            f"{'is' if count == 1 else 'are'} {count} style{'s' * (count != 1)}; give one weight per --style.")
+    total = sum(values)
+    return [v / total for v in values]
+
+
+def _layer_texts(value) -> tuple:
+    """Layer specs as strings: 'name', 'name=weight', or (name, weight) pairs written so."""
+    out = []
+    for spec in value:
+        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+            spec = f"{spec[0]}={float(spec[1]):g}"
+        out.append(str(spec))
+    return tuple(out)
+
+
+def parse_translate(text) -> tuple[float, float]:
+    """'DX,DY' (or a pair of numbers) -> (dx, dy) as floats; a SettingsError otherwise."""
+    bad = f"Cannot read --translate {text!r}: write DX,DY in pixels per second, e.g. 20,-10."
+    parts = text.split(",") if isinstance(text, str) else list(text) if isinstance(text, (tuple, list)) else None
+    if parts is None or len(parts) != 2:
+        raise SettingsError(bad)
+    try:
+        dx, dy = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise SettingsError(bad) from None
+    if not (math.isfinite(dx) and math.isfinite(dy)):
+        raise SettingsError(bad)
+    return dx, dy

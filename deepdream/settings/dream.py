@@ -1,0 +1,177 @@
+"""The dream's settings and its presets (named looks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import SettingsError, shown, suggest
+from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, \
+    option
+
+NORMALIZATIONS = ("laplacian", "mean")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named look: a few dream settings and what they are for. Options given beside a preset
+    override it; a picture's stored settings name the preset it was made with."""
+
+    name: str
+    purpose: str
+    values: dict
+
+    def line(self) -> str:
+        """`NAME  what it is for  (--flag value ...)`, as `deepdream presets` prints it."""
+        words = []
+        for key, value in self.values.items():
+            flag = DreamSettings.flag(key)
+            for v in (value if isinstance(value, tuple) else (value,)):
+                words.append(f"{flag} {v:g}" if isinstance(v, float) else f"{flag} {v}")
+        return f"{self.name:<8}  {self.purpose}  ({' '.join(words)})"
+
+
+#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream.
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
+                      "readable (the default)",
+           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
+    Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
+           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean", "chroma": 0.4}),
+    Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
+           {"octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean", "chroma": 0.8}),
+    Preset("swirls", "a shallow layer: swirls and scales over everything, the photo's shapes kept",
+           {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "octaves": 4, "octave_scale": 1.4,
+            "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
+    Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
+           {"backbone": "vgg16", "layers": ("block3_conv3",), "octaves": 4, "octave_scale": 1.4,
+            "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8}),
+)}
+
+
+def preset_name(name) -> str:
+    """The preset's name as listed, or a SettingsError with the closest names."""
+    text = str(name).strip().lower()
+    if text not in PRESETS:
+        raise SettingsError(f"Unknown preset {name!r}; the presets are {', '.join(PRESETS)} "
+                            f"(see `deepdream presets`).{suggest(text, PRESETS)}")
+    return text
+
+
+def preset_values(name) -> dict:
+    """The settings a preset sets (field name -> value)."""
+    return dict(PRESETS[preset_name(name)].values)
+
+
+@dataclass(frozen=True)
+class DreamSettings(Settings):
+    """A dream: gradient ascent on what `backbone` sees at `layers`, octave by octave, in tiles."""
+
+    mode: ClassVar[str] = "dream"
+
+    backbone: str = option("efficientnet-lite2", "Network to dream with: efficientnet-lite2 (the classic look: "
+                                                 "eyes, dog faces; fast), vgg16 (edges, cells, strong colours), "
+                                                 "inceptionv3 or googlenet (need their weights: see `deepdream "
+                                                 "weights`).", flag="--backbone", short="-b")
+    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
+    layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
+                               "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
+    octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
+    octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
+                                  ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True))
+    steps: int = option(10, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
+    step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.",
+                               ui=Control("Strength (step size)", 0.1, 10, 0.1))
+    tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
+    jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).",
+                          ui=Control("Jitter (pixels)", 0, 64, 1, more=True))
+    scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
+    rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
+    blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
+                              "against noise (0: none).", ui=Control("Blur", 0, 2, 0.1, more=True))
+    normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
+                                    "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
+                                    "gradient normalised alike: larger, more even, more colourful patterns).",
+                      ui=Control("Step rule", choices=NORMALIZATIONS, more=True))
+    chroma: float = option(0.6, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
+                                "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
+                  ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True))
+    preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
+                                   ui=Control("Keep the picture's colours", more=True))
+    mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
+    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
+    guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
+                                          "size). Default: shrunk to fit 512, never enlarged.")
+    target_class: str | None = option(None, "ImageNet class (name or number) to push the picture toward; needs "
+                                            "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
+                                            "lists them.", flag="--class")
+    precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16. auto: "
+                                    "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
+                                    "older GPUs, else float32.")
+    tile_batch: int = option(1, "Tiles of equal shape sent through the network together: can be faster, "
+                                "holds that many tiles' activations in memory.")
+    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"))
+    max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.",
+                                   ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True))
+    preset: str | None = option(None, "A named look: classic (the default), subtle, intense, swirls, edges (see "
+                                      "`deepdream presets`); options given beside it override it. (In Python, "
+                                      "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
+                                      "records it.)")
+
+    def __post_init__(self) -> None:
+        if self.preset is not None:  # a record of the preset the values came from; `from_dict` applies one
+            self._set("preset", preset_name(self.preset))
+
+        self._texts("layers")
+        self._set("layers", tuple(str(s) for s in self.layers))
+        self._texts("guide")
+        for name in ("weights", "mask"):
+            if isinstance(getattr(self, name), Path):
+                self._set(name, str(getattr(self, name)))
+        if not isinstance(self.backbone, str):
+            self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
+        self._count("layers", MAX_LAYERS)
+        self._count("guide", MAX_PICTURES)
+        self._whole("octaves", 1, high=MAX_OCTAVES)
+        self._number("octave_scale", 1.0, above=True, hint=" 1.4 is a good start.")
+        self._whole("steps", 1, high=MAX_STEPS)
+        self._number("step_size", 0.0, above=True, high=MAX_STEP_SIZE)
+        self._whole("tile_size", 32, " 512 is a good start.")
+        self._whole("jitter", 0)
+        self._number("scale_jitter", 0.0, high=0.5)
+        self._number("rotate_jitter", 0.0, high=45.0)
+        self._number("blur", 0.0, high=5.0)
+        self._choice("normalize", NORMALIZATIONS)
+        self._number("chroma", 0.0, high=1.0)
+        self._set("preserve_colors", bool(self.preserve_colors))
+        self._choice("precision", PRECISIONS)
+        self._whole("tile_batch", 1, high=MAX_PICTURES)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
+        if self.max_side is not None:
+            self._whole("max_side", 1)
+        auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
+        if auto and not self.guide:
+            raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
+        if auto and len(self.layers) > 1:
+            raise SettingsError("--layer auto picks one layer by itself; give it alone, or name the layers.")
+        if self.target_class is not None:
+            self._set("target_class", str(self.target_class).strip())
+            if self.guide:
+                raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
+        if self.guide_size is not None:
+            if not self.guide:
+                raise SettingsError("--guide-size applies to a guide image; give one with --guide.")
+            self._whole("guide_size", 1)
+
+    preset_values = classmethod(lambda cls, name: preset_values(name))
+    preset_name = classmethod(lambda cls, name: preset_name(name))
+
+    def check_names(self, names) -> None:
+        if self.target_class is not None:
+            names.class_index(self.target_class)
+
+    @property
+    def auto_layer(self) -> bool:
+        return len(self.layers) == 1 and str(self.layers[0]).strip().lower() == "auto"

@@ -1,0 +1,106 @@
+"""The settings of movies: zooms and video dreams (each frame's dream is a DreamSettings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import SettingsError
+from .base import MAX_FRAMES, MAX_OCTAVES, MAX_STEPS, Settings, option, parse_translate
+from .dream import DreamSettings
+
+FLOW_METHODS = ("dis", "farneback")
+
+
+@dataclass(frozen=True)
+class _MotionSettings(Settings):
+    """What zoom and video share: the dream every frame gets (every dream option applies), and how
+    frames are carried from one to the next. `dream` is a DreamSettings (or a dict of its fields)."""
+
+    dream: DreamSettings = option(DreamSettings(), "The dream every frame gets (every dream option).")
+    frame_steps: int = option(3, "Gradient-ascent steps per octave for every frame after the first "
+                                 "(the first gets --steps).")
+    frame_octaves: int = option(1, "Octaves for every frame after the first (the first gets --octaves).")
+
+    def __post_init__(self) -> None:
+        if self.dream is None:
+            self._set("dream", DreamSettings())
+        elif isinstance(self.dream, dict):
+            self._set("dream", DreamSettings.from_dict(self.dream))
+        elif not isinstance(self.dream, DreamSettings):
+            raise SettingsError(f"The dream settings of a {self.mode} must be DreamSettings (got {self.dream!r}).")
+        self._whole("frame_steps", 1, high=MAX_STEPS)
+        self._whole("frame_octaves", 1, high=MAX_OCTAVES)
+
+    def lighter(self, dream: DreamSettings) -> DreamSettings:
+        """`dream` with the steps and octaves of a frame that starts from the last one's dream."""
+        return dream.replace(steps=self.frame_steps, octaves=self.frame_octaves)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["dream"] = self.dream.to_dict()
+        return out
+
+    #: Fields that do not change any frame already made (e.g. how many frames): a run may resume
+    #: frames made with other values of these.
+    resumable: ClassVar[tuple] = ()
+
+    def frames_key(self) -> dict:
+        """What the frames on disk depend on: resuming needs the same."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.resumable}
+
+
+@dataclass(frozen=True)
+class ZoomSettings(_MotionSettings):
+    """An infinite zoom: each frame dreamt, then moved (zoomed into its centre, turned, shifted) to
+    start the next. Speeds are per second, so --fps changes smoothness, never the motion's speed."""
+
+    mode: ClassVar[str] = "zoom"
+    resumable: ClassVar[tuple] = ("frames",)
+
+    frames: int = option(48, "Number of frames.")
+    fps: float = option(12.0, "Frames per second of the movie (the zoom's speed per second stays the same).")
+    zoom: float = option(1.3, "Zoom factor per second (1.3: 30 % closer each second; below 1 zooms out).")
+    rotate: float = option(0.0, "Rotation in degrees per second (positive: counter-clockwise).")
+    translate: tuple = option((0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).",
+                               text=True)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._whole("frames", 1, high=MAX_FRAMES)
+        self._number("fps", 0.0, above=True, high=240.0)
+        self._number("zoom", 0.0, above=True, hint=" 1.3 zooms in 30 % a second.")
+        self._number("rotate", -3600.0, high=3600.0)
+        self._set("translate", parse_translate(self.translate))
+        if self.zoom == 1.0 and self.rotate == 0.0 and self.translate == (0.0, 0.0):
+            self._fail("zoom", "of 1 with no --rotate or --translate makes no motion; give e.g. --zoom 1.3.")
+
+
+@dataclass(frozen=True)
+class VideoSettings(_MotionSettings):
+    """A video dream: every frame starts from the raw frame plus the previous frame's dreamt detail
+    carried along the optical flow (times --blend), where the flow is consistent both ways."""
+
+    mode: ClassVar[str] = "video"
+    resumable: ClassVar[tuple] = ("end",)
+
+    blend: float = option(0.9, "Share of the previous frame's dreamt detail carried into the next "
+                               "(0: none; below 1 it decays, so nothing drifts).", aliases=("--decay",))
+    flow: str = option("dis", "Optical flow: dis (fast, sharp edges) or farneback.")
+    independent: bool = option(False, "Dream every frame on its own (no carried detail; flickers).")
+    frame_steps: int = option(4, "Gradient-ascent steps per octave for every frame that starts from carried "
+                                 "detail (the first gets --steps).")
+    frame_octaves: int = option(2, "Octaves for every frame that starts from carried detail (the first gets "
+                                   "--octaves).")
+    start: float | None = option(None, "Start at this time, in seconds.")
+    end: float | None = option(None, "End at this time, in seconds.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._number("blend", 0.0, high=1.0, hint=" 0.9 is a good start.")
+        self._choice("flow", FLOW_METHODS)
+        self._set("independent", bool(self.independent))
+        for name in ("start", "end"):
+            if getattr(self, name) is not None:
+                self._number(name, 0.0)
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise SettingsError(f"--start ({self.start:g} s) must come before --end ({self.end:g} s).")

@@ -1,0 +1,41 @@
+"""Reading settings back: from a JSON file or from the metadata of a picture deepdream wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError, shown
+from .settings import MODES
+
+
+def read_settings_file(path) -> tuple[str, dict]:
+    """(mode, settings dict) from a JSON file or a picture deepdream wrote (its metadata)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Settings file '{path}' does not exist; give a PNG written by deepdream or a JSON file.")
+    text = None
+    if path.suffix.lower() == ".json":
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM (Notepad) is no error
+    else:
+        from .saving import read_metadata
+
+        text = read_metadata(path)
+        if text is None:
+            raise InputError(f"'{path}' holds no deepdream settings; give a picture written by deepdream or a JSON file.")
+    try:
+        data = json.loads(text.lstrip("\ufeff"))
+    except RecursionError:
+        raise InputError(f"Settings file '{path}' is nested too deeply to be deepdream settings.") from None
+    except ValueError:
+        raise InputError(f"Settings file '{path}' is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("settings", {}), dict):
+        raise InputError(f"Settings file '{path}' does not hold deepdream settings.")
+    mode = data.get("mode", "")
+    if not isinstance(mode, str) or (mode and mode not in MODES):
+        raise InputError(f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
+                         f"one of {', '.join(MODES)}).")
+    settings = data.get("settings", data)
+    settings = {k: v for k, v in settings.items() if k not in ("mode", "version")}
+    return mode, settings
+
