@@ -90,34 +90,41 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     from . import images
     from .api import dream_settings
 
-    image = Path(image)
-    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 32:
-        raise SettingsError(f"--cell must be a whole number of pixels, at least 32 (got {cell!r}).")
-    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
-        raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
-    sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
-    if sheet.suffix.lower() != ".png":
-        raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
-    page = sheet.with_suffix(".html")
-    images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
-    if page.exists() and not overwrite:
-        raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
-    images.load_image(image)  # one clear line for a broken picture, before any work
-    full = dream_settings(settings, **options)
-    typed = set(options if typed is None else typed)
-    small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
-    small = small.replace(max_side=min(cell, full.max_side or cell))
-    sweep, labels = gallery_sweep(full, layers, channels, classes)
-    cells_dir = sheet.with_name(f"{sheet.stem}_cells")
+    try:  # a pool given is ours to close, also when the checks stop the gallery or it is a dry run
+        image = Path(image)
+        if isinstance(cell, bool) or not isinstance(cell, int) or cell < 32:
+            raise SettingsError(f"--cell must be a whole number of pixels, at least 32 (got {cell!r}).")
+        if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
+            raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
+        sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
+        if sheet.suffix.lower() != ".png":
+            raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
+        page = sheet.with_suffix(".html")
+        images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
+        if page.exists() and not overwrite:
+            raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+        images.load_image(image)  # one clear line for a broken picture, before any work
+        full = dream_settings(settings, **options)
+        typed = set(options if typed is None else typed)
+        small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
+        small = small.replace(max_side=min(cell, full.max_side or cell))
+        sweep, labels = gallery_sweep(full, layers, channels, classes)
+        cells_dir = sheet.with_name(f"{sheet.stem}_cells")
 
-    def same_settings(item: Item) -> bool:
-        return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
+        def same_settings(item: Item) -> bool:
+            return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
 
-    the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
-    check_layers(item.settings for item in the_plan.ordered)
-    if dry_run:
-        return Gallery(sheet, page, the_plan.ordered, labels, [], None)
-    make_folder(cells_dir)
+        the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
+        check_layers(item.settings for item in the_plan.ordered)
+        if dry_run:
+            if pool is not None:
+                pool.close()
+            return Gallery(sheet, page, the_plan.ordered, labels, [], None)
+        make_folder(cells_dir)
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress, pool=pool)
     cells = the_plan.ordered
     commands = []

@@ -230,3 +230,22 @@ def test_workers_are_capped_by_what_the_cluster_can_place():
     assert (count, ask) == (4, {"num_gpus": 1, "num_cpus": 0})
     assert note == "--workers 6: the cluster has room for 4 (one GPU each); starting 4"
     assert worker_plan({}, None)[0] == 1
+
+
+def test_a_gallery_closes_the_pool_it_was_given_when_its_checks_stop_it_or_it_is_a_dry_run(tmp_path):
+    from deepdream.errors import SettingsError
+    from deepdream.gallery import gallery
+    from deepdream.workers import Worker
+
+    closed = []
+
+    class Recording(Worker):
+        def close(self) -> None:
+            closed.append(self)
+
+    with pytest.raises(SettingsError, match="--cell must be a whole number of pixels, at least 32"):
+        gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", cell=8, pool=LocalPool(Recording, 2))
+    assert len(closed) == 2
+    planned = gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", backbone="vgg16", layers=["block1_conv1"],
+                      channels=2, dry_run=True, pool=LocalPool(Recording, 1))
+    assert planned.summary is None and len(closed) == 3 and not (tmp_path / "g_cells").exists()
