@@ -114,7 +114,7 @@ class Renderer:
 
     def render(self, item: Item, loaded) -> tuple[np.ndarray, np.ndarray | None, str]:
         """(rgb uint8, alpha or None, metadata JSON) of the item's dream on `loaded`."""
-        from .render.dreamer import prepare
+        from .render.prepare import prepare
 
         key = prepared_key(item.settings, item.input)
         if key not in self.dreamers:
@@ -242,7 +242,7 @@ def run(plan: Plan, *, overwrite: bool = False, ray: str | None = None, workers:
     or on `pool`, a pool of DreamWorkers, which this closes) and return the summary. progress:
     called with a `Stage` (what is being done) and with each item's `Result` as it finishes
     (skipped items first), after a first `Planned` event."""
-    from .render.dreamer import Stage
+    from .render.events import Stage
 
     summary = BatchSummary()
     started = time.perf_counter()

@@ -184,7 +184,7 @@ def check_layers(settings_list: Iterable[DreamSettings]) -> None:
     """Every layer named exists in its backbone (its channel in range), every class too, and the
     guides and masks decode: a SettingsError before any work otherwise. Loads each backbone named
     (once per process); each distinct objective is checked once."""
-    from .render.dreamer import check
+    from .render.prepare import check
 
     def name(value):
         return value if value is None or isinstance(value, (str, int)) else id(value)  # an in-memory image

@@ -221,7 +221,7 @@ def dream_settings(options: str, cls=None, **fixed):
 
 # -- cases -----------------------------------------------------------------------------------
 def case_dream(judge, args) -> dict:
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
 
     settings = dream_settings(args.options)
     dreamer = prepare(settings)
@@ -275,7 +275,7 @@ def case_class(judge, args) -> dict:
 
 def case_dream_class(judge, args) -> dict:
     from deepdream.classes import class_index
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
 
     rows = []
     for cls in args.classes:

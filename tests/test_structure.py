@@ -92,7 +92,6 @@ def test_the_package_holds_no_test_hooks():
     assert hooks == []
 
 
-@pytest.mark.xfail(strict=False, reason="left for other parts of issue 20: render.dreamer <-> render.param")
 def test_the_whole_package_has_no_cycle_and_no_long_module(report):
     assert report.cycles == [] and report.long == {}
 

@@ -112,12 +112,12 @@ def zoom(
     from .. import images
     from ..motion import need_video_extra, read_frames, write_movie, zoom_frames
     from ..motion.zoom import start_picture
-    from ..render.dreamer import check
+    from ..render.prepare import check
 
     need_video_extra()
     settings = motion_settings(ZoomSettings, dream_options, motion_options)
     loaded = images.load_image(input)
-    inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
+    inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
     resumable = {"frames": settings.frames}
     state = movie_plan(output, inputs, store, settings.frames, resumable, overwrite)
@@ -166,7 +166,7 @@ def video(
     from ..errors import SettingsError
     from ..motion import need_video_extra, probe, video_frames, write_movie
     from ..motion.video import fit_size
-    from ..render.dreamer import check
+    from ..render.prepare import check
 
     need_video_extra()
     given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
@@ -177,7 +177,7 @@ def video(
     info = probe(input, settings)
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")
-    inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
+    inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
     resumable = {"end": settings.end}
     state = movie_plan(output, inputs, store, None, resumable, overwrite)  # the count is known once decoded

@@ -242,7 +242,7 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
     `LocalPool(SegmentWorker, n)`: the same bytes, in this process). progress: `Stage` events,
     then a `FrameProgress` per frame (first the frames already on disk, as resumed)."""
     from ..planning import check_layers
-    from ..render.dreamer import Stage
+    from ..render.events import Stage
     from ..settings import VideoSettings
 
     def say(text: str) -> None:

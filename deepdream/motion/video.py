@@ -204,7 +204,7 @@ class FrameDreamer:
         """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB.
         next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
         thread while this frame is dreamt (OpenCV on the CPU while the network runs)."""
-        from ..render.dreamer import prepare
+        from ..render.prepare import prepare
         from .flow import carry, flow_fields
 
         settings = self.settings

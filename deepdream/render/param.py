@@ -264,7 +264,7 @@ class Painting:
     def run(self, *, seed: int | None = None, progress=None) -> np.ndarray:
         """The painting(s): float32 RGB in [0, 255], [h, w, 3] (or [B, h, w, 3] for a batch)."""
         from ..settings import rng
-        from .dreamer import DreamProgress
+        from .events import DreamProgress
 
         painter, settings = self.painter, self.settings
         size = (painter.height, painter.width)
@@ -294,7 +294,7 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     from ..backbones import load_backbone
     from ..backbones.base import resolve_precision
     from ..settings import parse_size
-    from .dreamer import Stage
+    from .events import Stage
 
     if progress is not None:
         progress(Stage(f"loading {settings.backbone}"))

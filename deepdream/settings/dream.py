@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
+from .specs import split_region
 from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, \
     option
 
@@ -151,6 +152,11 @@ class DreamSettings(Settings):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         if self.max_side is not None:
             self._whole("max_side", 1)
+        for value in (*self.layers, self.target_class, *self.guide):
+            split_region(value)  # WHAT@MASK written right
+        if self.guide and any(split_region(s)[1] for s in self.layers):
+            raise SettingsError("In a guided dream --layer names where the guide is matched; give the region to the "
+                                "guide instead: --guide FILE@MASK.")
         auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
         if auto and not self.guide:
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
@@ -170,7 +176,29 @@ class DreamSettings(Settings):
 
     def check_names(self, names) -> None:
         if self.target_class is not None:
-            names.class_index(self.target_class)
+            names.class_index(self.class_name)
+
+    @property
+    def class_name(self) -> str | None:
+        """The class to push toward, without its region (`--class NAME@MASK`)."""
+        return None if self.target_class is None else split_region(self.target_class)[0]
+
+    def region_masks(self) -> dict:
+        """{flag: [mask files]} of the objectives given a region (`WHAT@MASK`); empty for none."""
+        found: dict = {}
+        for flag, values in (("--layer", self.layers), ("--class", (self.target_class,) if self.target_class else ()),
+                             ("--guide", self.guide)):
+            for value in values:
+                mask = split_region(value)[1]
+                if mask is not None:
+                    found.setdefault(flag, []).append(mask)
+        return found
+
+    def files(self) -> list:
+        """Every file these settings read: guides, the mask, the regions' masks (paths as given)."""
+        guides = [split_region(g)[0] for g in self.guide]
+        masks = [m for ms in self.region_masks().values() for m in ms]
+        return [f for f in [*guides, self.mask, *masks] if isinstance(f, (str, Path)) and f]
 
     @property
     def auto_layer(self) -> bool:

@@ -250,7 +250,7 @@ class Service:
         """A Dreamer (a Painting for class settings) for these settings: the cached one, or a new
         one (then cached). like: the picture to be dreamt, for `layer=auto` (its digest is then
         part of `digests`)."""
-        from ..render.dreamer import prepare
+        from ..render.prepare import prepare
         from ..render.param import prepare_painting
 
         data = settings.to_dict()
