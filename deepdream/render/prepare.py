@@ -34,12 +34,14 @@ def check(settings) -> None:
             check_spec(net, parse_layer_spec(spec))
 
 
-def prepare(settings, *, like=None, progress=None) -> Dreamer:
+def prepare(settings, *, like=None, progress=None, regions: dict | None = None) -> Dreamer:
     """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
     the guides' features, once), loads the mask and traces the tile gradient.
 
     like: the picture to be dreamt, needed only by `--layer auto` (the layer where picture and
-    guide match best). progress: receives `Stage` events while this works."""
+    guide match best). progress: receives `Stage` events while this works. regions: name -> mask
+    picture for the `WHAT@NAME` objectives, instead of files (a server's uploads: then no region
+    is read from a file)."""
     from .. import images
     from ..backbones import load_backbone
     from ..errors import SettingsError
@@ -70,7 +72,7 @@ def prepare(settings, *, like=None, progress=None) -> Dreamer:
             raise SettingsError("--layer auto picks one layer for the whole picture; name the layers of a dream with "
                                 "regions.")
         stage("preparing the network")
-        return prepare_regional(settings, net, mask, guides, arrays)
+        return prepare_regional(settings, net, mask, guides, arrays, regions)
     if guides:
         layers = list(settings.layers)
         if settings.auto_layer:

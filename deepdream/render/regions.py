@@ -81,21 +81,30 @@ class RegionalDreamer(Dreamer):
     """A prepared regional dream: the class (if any) painted into its region, then the other
     objectives' groups dreamt in theirs (`RegionalGradient`)."""
 
-    def __init__(self, settings, backbone, groups: list, mask=None, painted=None):
-        """groups: [(objective, mask path or None)] of the layers and guides; painted: (class
-        objective, mask path or None) or None."""
+    def __init__(self, settings, backbone, groups: list, mask=None, painted=None, regions: dict | None = None):
+        """groups: [(objective, mask name or None)] of the layers and guides; painted: (class
+        objective, mask name or None) or None. regions: name -> mask picture; None: names are files."""
+
+        def read(name):
+            from ..errors import SettingsError
+
+            if regions is None:
+                return load_mask(name, f"mask {name!r}")
+            if name not in regions:
+                raise SettingsError(f"No mask named {name!r} was given for a region.")
+            return load_mask(regions[name], f"mask {name!r}")
+
         self._setup(settings, backbone, groups[0][0] if groups else painted[0], mask)
         self.painter = None
         if painted is not None:
             objective, region = painted
             self.painter = ClassDreamer(settings, backbone, objective)
-            self.painter.region = None if region is None else load_mask(region, f"mask {region!r}")
+            self.painter.region = None if region is None else read(region)
         self.tiled = None
         if groups:
             parts = []
             for objective, region in groups:
-                parts.append((self.tiled_gradient(objective),
-                              None if region is None else load_mask(region, f"mask {region!r}")))
+                parts.append((self.tiled_gradient(objective), None if region is None else read(region)))
             self.tiled = RegionalGradient(parts)
 
     @property
@@ -117,10 +126,11 @@ class RegionalDreamer(Dreamer):
         return out
 
 
-def prepare_regional(settings, net, mask, guides, arrays):
+def prepare_regional(settings, net, mask, guides, arrays, regions: dict | None = None):
     """The RegionalDreamer of settings whose objectives carry regions (`WHAT@MASK`): layers grouped
     by mask (none: everywhere; none named: the backbone's own, everywhere), each guide its own
-    group, the class painted first. guides/arrays: the loaded guides and their fitted arrays."""
+    group, the class painted first. guides/arrays: the loaded guides and their fitted arrays;
+    regions: name -> mask picture (None: the names are files)."""
     from .. import guided
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
     from ..objectives import class_objective
@@ -141,4 +151,4 @@ def prepare_regional(settings, net, mask, guides, arrays):
     if settings.target_class is not None:
         painted = (class_objective(net, settings.class_name), split_region(settings.target_class)[1])
     parts = [(sum(terms[1:], terms[0]), region) for region, terms in groups.items()]
-    return RegionalDreamer(settings, net, parts, mask, painted)
+    return RegionalDreamer(settings, net, parts, mask, painted, regions)
