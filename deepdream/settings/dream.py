@@ -77,6 +77,7 @@ class DreamSettings(Settings):
                                                  "weights`).", flag="--backbone", short="-b")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
+                               "NAME@MASK: only where the greyscale picture MASK is white (a region). "
                                "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
@@ -101,12 +102,13 @@ class DreamSettings(Settings):
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
                                    ui=Control("Keep the picture's colours", more=True))
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
-    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
+    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several. "
+                              "FILE@MASK: only where MASK is white.")
     guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
                                           "size). Default: shrunk to fit 512, never enlarged.")
     target_class: str | None = option(None, "ImageNet class (name or number) to push the picture toward; needs "
                                             "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-                                            "lists them.", flag="--class")
+                                            "lists them. NAME@MASK: only where MASK is white.", flag="--class")
     precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16. auto: "
                                     "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
                                     "older GPUs, else float32.")
