@@ -165,8 +165,8 @@ def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path
 @pytest.mark.parametrize("args,fragment", [
     (["--workers", "2"], "--workers only works with --ray (e.g. --ray local)."),
     (["--segment", "5", "--warmup", "3"], "--segment, --warmup only work with --ray"),
-    (["--ray", "local", "--warmup", "-1"], "--warmup must be a whole number of frames, 0 or more"),
-    (["--ray", "local", "--segment", "0"], "--segment must be a number of seconds above 0"),
+    (["--ray", "local", "--warmup", "-1"], "--warmup must be at least 0 (got -1)."),
+    (["--ray", "local", "--segment", "0"], "--segment must be greater than 0 (got 0)."),
     (["--ray", "local", "--workers", "0"], "--workers must be a whole number of at least 1"),
 ])
 def test_segment_options_refused_cleanly(tmp_path, clip, args, fragment):

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..motion.segments import SEGMENT_SECONDS, WARMUP
-from ..settings import DreamSettings, VideoSettings, ZoomSettings
+from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettings
 from .app import app, on_interrupt
 from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
@@ -138,26 +137,19 @@ def zoom(
 @app.command()
 @with_settings(DreamSettings)
 @with_settings(VideoSettings, into="motion_options")
+@with_settings(SegmentSettings, into="segment_options")
 def video(
     input: VideoInput,
     output: MovieOutput,
     frames_dir: FramesDir = None,
     ray: Ray = None,
     workers: Workers = None,
-    segment: Annotated[Optional[float], typer.Option(
-        "--segment", metavar="SECONDS", show_default=False,
-        help=f"With --ray: seconds of clip a worker takes at a time (default {SEGMENT_SECONDS:g}, shorter for "
-             f"short clips). Each worker dreams a run of consecutive segments, each carrying on from the last, "
-             f"so the clip has a seam only where a worker's run starts.")] = None,
-    warmup: Annotated[Optional[int], typer.Option(
-        "--warmup", metavar="N", show_default=False,
-        help=f"With --ray: frames dreamt before a seam, so the carried detail has settled by the first frame "
-             f"kept; the movie dissolves through the last half of them  [default: {WARMUP}]")] = None,
     overwrite: MotionOverwrite = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
     motion_options: dict = None,
+    segment_options: dict = None,
 ) -> None:
     """Dream on a video, frame by frame: each frame starts from the last one's dream carried along
     the optical flow, so the dream holds still on things and moves with them. Audio is kept.
@@ -169,6 +161,7 @@ def video(
     from ..render.prepare import check
 
     need_video_extra()
+    segment, warmup = segment_options["segment"], segment_options["warmup"]
     given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
              if value is not None]
     if given and not ray:
@@ -198,8 +191,7 @@ def video(
 
         def frames(progress):
             count = video_segments(input, settings, frames_dir=store.folder, overwrite=overwrite, ray=ray,
-                                   workers=workers, segment=segment, progress=progress,
-                                   **({} if warmup is None else {"warmup": warmup}))
+                                   workers=workers, segment=segment, warmup=warmup, progress=progress)
             return range(count)
     else:
         def frames(progress):

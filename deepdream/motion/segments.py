@@ -32,12 +32,6 @@ from .progress import FrameProgress
 from .video import FrameDreamer, decode, frame_times, lookahead, probe
 from .zoom import input_name
 
-#: Frames a segment with nothing before it on disk dreams before its first kept frame; the movie
-#: dissolves through the last half of them into the segment.
-WARMUP = 16
-#: Seconds of clip in a segment, the unit of work a worker takes (and half of which a free worker
-#: takes from a busy one): short enough to balance workers, long enough that warm-ups cost little.
-SEGMENT_SECONDS = 10.0
 #: Frames sent to a worker in one call, and calls kept waiting at each worker (so it never idles
 #: while the driver writes the last chunk and decodes the next).
 CHUNK, IN_FLIGHT = 4, 2
@@ -221,7 +215,7 @@ def steal(blocks: list[collections.deque]) -> collections.deque:
 
 
 def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, ray: str | None = "local",
-                   workers: int | None = None, segment: float | None = None, warmup: int = WARMUP,
+                   workers: int | None = None, segment: float | None = None, warmup: int | None = None,
                    pool=None, progress: Callable[[object], None] | None = None, **options) -> int:
     """Dream a clip's frames on Ray workers, in segments, into `frames_dir` (one PNG per frame, as
     `video_frames` writes them); returns the number of frames. Frames already there are kept,
@@ -236,14 +230,14 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
 
     ray: "local" (a local cluster of `workers` CPUs) or a cluster's address. workers: how many
     (default: one per GPU of the cluster, else one per CPU). segment: seconds of clip per segment,
-    the unit of work (default: SEGMENT_SECONDS, shorter where the clip is short, so that every
+    the unit of work (default: `SegmentSettings`'s, shorter where the clip is short, so that every
     worker gets a block). warmup: frames dreamt before a segment with nothing before it on disk.
     pool: where the workers are instead (a `workers.Pool` of SegmentWorkers, closed at the end;
     `LocalPool(SegmentWorker, n)`: the same bytes, in this process). progress: `Stage` events,
     then a `FrameProgress` per frame (first the frames already on disk, as resumed)."""
     from ..planning import check_layers
     from ..render.events import Stage
-    from ..settings import VideoSettings
+    from ..settings import SegmentSettings, VideoSettings
 
     def say(text: str) -> None:
         if progress is not None:
@@ -260,11 +254,9 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
             import_ray()  # says how to install it, before any work
         check_workers(workers)
         settings = VideoSettings.of(settings, **options)
-        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-            raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")
-        if segment is not None and (isinstance(segment, bool) or not isinstance(segment, (int, float))
-                                    or not segment > 0):
-            raise SettingsError(f"--segment must be a number of seconds above 0 (got {segment!r}).")
+        layout = SegmentSettings.of(None, **{k: v for k, v in (("segment", segment), ("warmup", warmup))
+                                             if v is not None})
+        warmup = layout.warmup
         if settings.independent or settings.blend == 0:
             warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
         info = probe(path, settings)
@@ -282,7 +274,7 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         if done == total:
             return total
         pool = pool or RayPool(SegmentWorker, ray, workers, say)
-        length = max(1, round((segment or SEGMENT_SECONDS) * float(info.rate)))
+        length = max(1, round(layout.segment * float(info.rate)))
         _drive(pool, path, settings, times, store, length, warmup, report)
         if done < total:  # every worker gone
             raise RenderError(f"Every worker died; {done} of {total} frames are made, in '{store.folder}': run the "
