@@ -10,6 +10,8 @@ tests needs it.
     python scripts/bench_look.py --cases dream --options "--preset intense" --save out/look
     python scripts/bench_look.py --cases class --classes "golden retriever,lemon"
     python scripts/bench_look.py --cases dream-class --classes "golden retriever"
+    python scripts/bench_look.py --cases dream-class --pairs standard   # 15 photo/class pairs
+    python scripts/bench_look.py --cases dream-class --pairs "lemon:coffee,volcano:gravel"
 
 Cases:
 - dream: per photo, the dog-class mass (ImageNet classes 151-268, the judge's summed probability)
@@ -17,8 +19,9 @@ Cases:
   and after the dream; the mean absolute change in RGB levels; the chroma-noise ratio.
 - class: per class painting (`deepdream class`), the judge's probability of the class on the whole
   picture and after a 2-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
-- dream-class: per photo and class, `dream --class` on the photo: the class's probability averaged
-  over the nine half-size crops, and the chroma-noise ratio.
+- dream-class: per photo and class (every class on every photo, or the --pairs), `dream --class` on
+  the photo: the class's probability averaged over the nine half-size crops, the mean change, and
+  the chroma-noise ratio.
 
 The chroma-noise ratio is the mean absolute difference between neighbouring pixels of Cb and Cr
 (averaged) over that of Y: about 0.1-0.3 in photos; rainbow noise pushes it above 0.5.
