@@ -191,7 +191,8 @@ class ClassDreamer(Dreamer):
 
         from ..backbones.base import resolve_precision
         from ..classes import class_index
-        from .param import CLASS_DREAM_STEPS, CLASS_DREAM_VIEWS, VIEW_SIZE, FourierPainter, Robustness
+        from . import param
+        from .param import VIEW_SIZE, FourierPainter, Robustness
 
         settings = self.settings
         height, width = rgb.shape[:2]
@@ -200,17 +201,22 @@ class ClassDreamer(Dreamer):
             index = class_index(settings.class_name)
             channels = self.backbone.layer("logits").channels
 
-            def logit(out):
-                return tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))[:, index]
+            softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
 
-            robustness = Robustness(views=CLASS_DREAM_VIEWS, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
-                                    size=min(VIEW_SIZE, height, width))
+            def logit(out):
+                logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
+                return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
+
+            low, high = param.CLASS_DREAM_CROP
+            robustness = Robustness(views=param.CLASS_DREAM_VIEWS, blurred=param.CLASS_DREAM_BLURRED, min_crop=low,
+                                    max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width))
             self._painters.clear()  # one picture size at a time: each holds full-size coefficients
-            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
-                                     learning_rate=0.0025 * settings.step_size, robustness=robustness,
-                                     precision=resolve_precision(settings.precision, self.backbone))
+            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=param.CLASS_DREAM_DECAY,
+                                     learning_rate=param.CLASS_DREAM_RATE * settings.step_size, robustness=robustness,
+                                     precision=resolve_precision(settings.precision, self.backbone),
+                                     chroma_decay=param.CLASS_DREAM_CHROMA_DECAY)
             self._painters[(height, width)] = painter
-        steps = CLASS_DREAM_STEPS * settings.steps * settings.octaves
+        steps = param.CLASS_DREAM_STEPS * settings.steps * settings.octaves
         report = None
         if progress is not None:
             size = (height, width)
