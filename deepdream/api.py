@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .render.dreamer import Dreamer, DreamProgress, Stage
-from .render.dreamer import prepare as _prepare
+from .render.dreamer import Dreamer
+from .render.events import DreamProgress, Stage
+from .render.prepare import prepare as _prepare
 from .settings import ClassSettings, DreamSettings, VisualizeSettings
 
 Progress = Callable[[object], None]

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .batch import BatchSummary, Item, plan, run
+from .batch import BatchSummary, run
 from .commandline import command_line
 from .errors import OutputError, SettingsError
-from .settings import DreamSettings
+from .planning import Item, check_layers, make_folder, plan
+from .settings import AtlasSettings, DreamSettings, SheetSettings
 
 #: The gallery's quick look, used where the options do not say otherwise.
 QUICK = {"octaves": 2, "steps": 6}
-CELL = 160  # longer side of each cell's picture, in pixels
-CHANNELS = 16  # channels shown for one --layer without --channels
 
 
 @dataclass
@@ -53,15 +52,18 @@ def gallery_sweep(settings: DreamSettings, layers: Sequence[str] | None = None, 
     net = load_backbone(settings.backbone, settings.weights)
     if len(layers) == 1 and ":" not in layers[0] and "=" not in layers[0]:
         info = net.layer(layers[0])
-        if channels is not None and channels < 1:
-            raise SettingsError(f"--channels must be at least 1 (got {channels}).")
-        count = min(channels or CHANNELS, info.channels)
+        count = min(SheetSettings.of(None, **_given(channels=channels)).channels, info.channels)
         specs = [f"{info.name}:{c}" for c in range(count)]
         return {"layers": specs}, specs
     if channels is not None:
         raise SettingsError("--channels shows the channels of one layer; give exactly one --layer NAME with it.")
     specs = layers or [info.name for info in net.catalog]
     return {"layers": specs}, specs
+
+
+def _given(**values) -> dict:
+    """The layout values a caller gave (None: not given, the settings' default applies)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
@@ -71,10 +73,11 @@ def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
 
 
 def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, layers: Sequence[str] | None = None,
-            channels: int | None = None, classes: Sequence | None = None, cell: int = CELL, columns: int | None = None,
+            channels: int | None = None, classes: Sequence | None = None, cell: int | None = None,
+            columns: int | None = None,
             quick: bool = True, ray: str | None = None, workers: int | None = None, overwrite: bool = False,
             progress: Callable[[object], None] | None = None, typed: Sequence[str] | None = None,
-            dry_run: bool = False, **options) -> Gallery:
+            dry_run: bool = False, pool=None, **options) -> Gallery:
     """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
     first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
     dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
@@ -83,42 +86,46 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
     octaves and steps unless they are among `typed` (the settings the caller chose; default: the
     names in `options`). The HTML gives each cell's full-size command: the settings given (not the
-    quick ones), at the image's own size. ray/workers: as `batch`. dry_run: check everything and
-    return the plan (cells to make, summary None) without writing anything."""
+    quick ones), at the image's own size. ray/workers/pool: as `batch` (a pool is closed once the
+    cells are made). dry_run: check everything and return the plan (cells to make, summary None)
+    without writing anything."""
     from . import images
     from .api import dream_settings
 
-    image = Path(image)
-    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 32:
-        raise SettingsError(f"--cell must be a whole number of pixels, at least 32 (got {cell!r}).")
-    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
-        raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
-    sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
-    if sheet.suffix.lower() != ".png":
-        raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
-    page = sheet.with_suffix(".html")
-    images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
-    if page.exists() and not overwrite:
-        raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
-    images.load_image(image)  # one clear line for a broken picture, before any work
-    full = dream_settings(settings, **options)
-    typed = set(options if typed is None else typed)
-    small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
-    small = small.replace(max_side=min(cell, full.max_side or cell))
-    sweep, labels = gallery_sweep(full, layers, channels, classes)
-    cells_dir = sheet.with_name(f"{sheet.stem}_cells")
+    try:  # a pool given is ours to close, also when the checks stop the gallery or it is a dry run
+        image = Path(image)
+        layout = SheetSettings.of(None, **_given(channels=channels, cell=cell, columns=columns))
+        cell, columns = layout.cell, layout.columns
+        sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
+        if sheet.suffix.lower() != ".png":
+            raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
+        page = sheet.with_suffix(".html")
+        images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
+        if page.exists() and not overwrite:
+            raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+        images.load_image(image)  # one clear line for a broken picture, before any work
+        full = dream_settings(settings, **options)
+        typed = set(options if typed is None else typed)
+        small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
+        small = small.replace(max_side=min(cell, full.max_side or cell))
+        sweep, labels = gallery_sweep(full, layers, channels, classes)
+        cells_dir = sheet.with_name(f"{sheet.stem}_cells")
 
-    def same_settings(item: Item) -> bool:
-        return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
+        def same_settings(item: Item) -> bool:
+            return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
 
-    the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
-    from .batch import check_layers, make_folder
-
-    check_layers(item.settings for item in the_plan.ordered)
-    if dry_run:
-        return Gallery(sheet, page, the_plan.ordered, labels, [], None)
-    make_folder(cells_dir)
-    summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress)
+        the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
+        check_layers(item.settings for item in the_plan.ordered)
+        if dry_run:
+            if pool is not None:
+                pool.close()
+            return Gallery(sheet, page, the_plan.ordered, labels, [], None)
+        make_folder(cells_dir)
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
+    summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress, pool=pool)
     cells = the_plan.ordered
     commands = []
     for item in cells:
@@ -236,7 +243,7 @@ class _Cell:
     output: Path
 
 
-def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, columns: int | None = None,
+def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = None, columns: int | None = None,
           batch: int = 8, overwrite: bool = False, progress: Callable[[object], None] | None = None,
           dry_run: bool = False) -> Gallery | None:
     """A feature atlas: the first `channels` (default 16) channels of the layer `settings.target`
@@ -251,10 +258,8 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, colu
     sheet = Path(sheet)
     if sheet.suffix.lower() != ".png":
         raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
-    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 64:
-        raise SettingsError(f"--cell must be a whole number of pixels, at least 64 for paintings (got {cell!r}).")
-    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
-        raise SettingsError(f"--columns must be at least 1 (got {columns!r}).")
+    layout = AtlasSettings.of(None, **_given(channels=channels, cell=cell, columns=columns))
+    cell, columns = layout.cell, layout.columns
     spec = parse_layer_spec(settings.target)
     if spec.channel is not None:
         raise SettingsError("An atlas paints the channels of one layer: give --layer NAME without a channel.")
@@ -268,9 +273,7 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int = 128, colu
 
     quiet_tensorflow()
     info = load_backbone(settings.backbone, settings.weights).layer(spec.name)
-    if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int) or channels < 1):
-        raise SettingsError(f"--channels must be at least 1 (got {channels!r}).")
-    picks = list(range(min(channels or CHANNELS, info.channels)))
+    picks = list(range(min(layout.channels, info.channels)))
     cells_dir = sheet.with_name(f"{sheet.stem}_cells")
     if dry_run:
         print(f"would write {sheet} and {page} ({len(picks)} channels of {spec.name} painted from noise, "

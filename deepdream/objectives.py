@@ -8,11 +8,9 @@ tiled renderer weights each tile's value by the tile's share of the image.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from .errors import SettingsError, shown
+from .errors import SettingsError
 
 Features = Mapping[str, "tf.Tensor"]  # noqa: F821  (layer name -> [B, H, W, C] tensor)
 
@@ -67,43 +65,7 @@ def channel(name: str, index: int) -> Objective:
                      f"{name}:{index}")
 
 
-@dataclass(frozen=True)
-class LayerSpec:
-    """One `--layer` value: `name`, `name:channel`, `name=weight` or `name:channel=weight`."""
-
-    name: str
-    channel: int | None = None
-    weight: float = 1.0
-
-    def __str__(self) -> str:
-        text = self.name if self.channel is None else f"{self.name}:{self.channel}"
-        return text if self.weight == 1.0 else f"{text}={self.weight:g}"
-
-
-_SPEC = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*(?::\s*(-?\d+)\s*)?(?:=\s*([^:=\s]+)\s*)?$")
-
-
-#: The largest layer weight taken (a weight of 1e300 only overflows to infinity).
-MAX_WEIGHT = 1e6
-
-
-def parse_layer_spec(text: str) -> LayerSpec:
-    """Parse `block4_conv3`, `mixed4:97`, `block5_conv1=0.5` or `mixed4:97=2` (no backbone check)."""
-    match = _SPEC.match(str(text))
-    if not match:
-        raise SettingsError(
-            f"Cannot read layer {shown(text)}: write LAYER, LAYER:CHANNEL, LAYER=WEIGHT or "
-            f"LAYER:CHANNEL=WEIGHT (e.g. block4_conv3:12=0.5)."
-        )
-    name, chan, weight = match.groups()
-    try:
-        value = 1.0 if weight is None else float(weight)
-    except ValueError:
-        raise SettingsError(f"Cannot read the weight in layer {shown(text)}: {shown(weight)} is not a number.") from None
-    if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_WEIGHT:
-        raise SettingsError(f"The weight in layer {shown(text)} must be a finite number between "
-                            f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g}.")
-    return LayerSpec(name, None if chan is None else int(chan), value)
+from .settings.specs import MAX_WEIGHT, LayerSpec, parse_layer_spec, split_region  # noqa: E402,F401 (re-exported)
 
 
 def check_spec(backbone, spec: LayerSpec) -> LayerSpec:
@@ -127,3 +89,16 @@ def from_specs(backbone, specs: Sequence[LayerSpec | str]) -> Objective:
         term = layer(spec.name) if spec.channel is None else channel(spec.name, spec.channel)
         terms.append(term if spec.weight == 1.0 else spec.weight * term)
     return sum(terms[1:], terms[0])
+
+
+def class_objective(net, target_class):
+    """The logit of an ImageNet class (name or number) on a backbone with a classifier head."""
+    from .classes import class_index, imagenet_classes
+
+    if "logits" not in {info.name for info in net.catalog}:
+        raise SettingsError(f"--class needs a backbone with an ImageNet classifier: use --backbone "
+                            f"efficientnet-lite2 ({net.name} has none).")
+    index = class_index(target_class)
+    objective = channel("logits", index)
+    objective.description = f"class {index} ({imagenet_classes()[index]})"
+    return objective

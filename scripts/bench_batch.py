@@ -92,7 +92,7 @@ def main() -> None:
         if not args.skip_ray:
             import ray
 
-            from deepdream.batch import start_ray
+            from deepdream.workers import start_ray
 
             started = time.perf_counter()
             start_ray("local", args.workers)

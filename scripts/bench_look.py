@@ -10,6 +10,8 @@ tests needs it.
     python scripts/bench_look.py --cases dream --options "--preset intense" --save out/look
     python scripts/bench_look.py --cases class --classes "golden retriever,lemon"
     python scripts/bench_look.py --cases dream-class --classes "golden retriever"
+    python scripts/bench_look.py --cases dream-class --pairs standard   # 15 photo/class pairs
+    python scripts/bench_look.py --cases dream-class --pairs "lemon:coffee,volcano:gravel"
 
 Cases:
 - dream: per photo, the dog-class mass (ImageNet classes 151-268, the judge's summed probability)
@@ -17,8 +19,9 @@ Cases:
   and after the dream; the mean absolute change in RGB levels; the chroma-noise ratio.
 - class: per class painting (`deepdream class`), the judge's probability of the class on the whole
   picture and after a 2-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
-- dream-class: per photo and class, `dream --class` on the photo: the class's probability averaged
-  over the nine half-size crops, and the chroma-noise ratio.
+- dream-class: per photo and class (every class on every photo, or the --pairs), `dream --class` on
+  the photo: the class's probability averaged over the nine half-size crops, the mean change, and
+  the chroma-noise ratio.
 
 The chroma-noise ratio is the mean absolute difference between neighbouring pixels of Cb and Cr
 (averaged) over that of Y: about 0.1-0.3 in photos; rainbow noise pushes it above 0.5.
@@ -55,6 +58,15 @@ PHOTOS = {
 }
 ANIMALS = {"chelsea"}
 CLASSES = ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
+#: dream-class --pairs standard: each class on three photos of different kinds (portrait, indoor,
+#: garage, landscape, night sky, greyscale, texture, microscopy), every photo at most twice.
+STANDARD_PAIRS = [
+    ("golden retriever", "astronaut"), ("golden retriever", "motorcycle"), ("golden retriever", "gravel"),
+    ("lemon", "coffee"), ("lemon", "motorcycle"), ("lemon", "hubble"),
+    ("goldfish", "camera"), ("goldfish", "brick"), ("goldfish", "rocket"),
+    ("tarantula", "coffee"), ("tarantula", "moon"), ("tarantula", "ihc"),
+    ("volcano", "astronaut"), ("volcano", "coins"), ("volcano", "gravel"),
+]
 
 
 # -- the judge -------------------------------------------------------------------------------
@@ -221,7 +233,7 @@ def dream_settings(options: str, cls=None, **fixed):
 
 # -- cases -----------------------------------------------------------------------------------
 def case_dream(judge, args) -> dict:
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
 
     settings = dream_settings(args.options)
     dreamer = prepare(settings)
@@ -275,24 +287,31 @@ def case_class(judge, args) -> dict:
 
 def case_dream_class(judge, args) -> dict:
     from deepdream.classes import class_index
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
 
+    pairs = args.pairs or [(cls, name) for cls in args.classes for name in args.photos]
     rows = []
-    for cls in args.classes:
+    for cls in dict.fromkeys(c for c, _ in pairs):
         index = class_index(cls)
         dreamer = prepare(dream_settings(args.options, target_class=cls))
-        for name in args.photos:
+        for name in [n for c, n in pairs if c == cls]:
             rgb = load_photo(name, args.max_side)
+            start = time.perf_counter()
             out = dreamer.run(rgb)
+            seconds = time.perf_counter() - start
             before = float(np.mean(judge.probabilities(half_crops(rgb))[:, index]))
             after = float(np.mean(judge.probabilities(half_crops(out))[:, index]))
             rows.append({"class": cls, "photo": name, "p_before": round(before, 4), "p_after": round(after, 4),
-                         "chroma_noise": round(chroma_noise(out), 3)})
+                         "change": round(float(np.mean(np.abs(out - rgb))), 2),
+                         "chroma_noise": round(chroma_noise(out), 3), "seconds": round(seconds, 1)})
             _save(args, f"{name}_{cls.replace(' ', '_')}.png", out)
             print(json.dumps(rows[-1]), file=sys.stderr)
     return {"options": args.options, "rows": rows,
             "summary": {"p_after_min": min(r["p_after"] for r in rows),
                         "p_after_mean": round(float(np.mean([r["p_after"] for r in rows])), 3),
+                        "pairs_at_least_0.3": sum(r["p_after"] >= 0.3 for r in rows),
+                        "pairs": len(rows),
+                        "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
                         "chroma_noise_max": max(r["chroma_noise"] for r in rows)}}
 
 
@@ -319,6 +338,9 @@ def main(argv=None) -> None:
     parser.add_argument("--cases", default="dream", help="comma-separated: dream, class, dream-class")
     parser.add_argument("--photos", default=",".join(PHOTOS), help="comma-separated photo names or paths")
     parser.add_argument("--classes", default=",".join(CLASSES))
+    parser.add_argument("--pairs", default=None,
+                        help="dream-class: 'CLASS:PHOTO,...' instead of every class on every photo; "
+                             "'standard' for the 15 pairs below (each class on three photos)")
     parser.add_argument("--options", default="", help="dream options, as on the command line")
     parser.add_argument("--class-options", default="", help="class painting options, as on the command line")
     parser.add_argument("--max-side", type=int, default=512, help="photos are shrunk to this longer side")
@@ -327,6 +349,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     args.photos = [p for p in args.photos.split(",") if p]
     args.classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    if args.pairs == "standard":
+        args.pairs = STANDARD_PAIRS
+    elif args.pairs:
+        args.pairs = [tuple(p.strip().split(":", 1)) for p in args.pairs.split(",") if p.strip()]
     judge = Judge()
     report = {"judge": "efficientnet-lite1", "max_side": args.max_side}
     for case in args.cases.split(","):

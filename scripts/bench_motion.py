@@ -242,7 +242,8 @@ def case_seams(args) -> dict:
     frames): flicker at the seams (the pair of frames either side of each segment's start), the
     worst pair among the --window pairs up to it (the dissolve), and everywhere else, per --warmup."""
     from deepdream import VideoSettings
-    from deepdream.motion.segments import LocalPool, video_segments
+    from deepdream.motion.segments import SegmentWorker, video_segments
+    from deepdream.workers import LocalPool
     from deepdream.motion import movie_frames
 
     width, height = (int(v) for v in args.flicker_size.split("x"))
@@ -262,7 +263,7 @@ def case_seams(args) -> dict:
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.parent.mkdir(parents=True, exist_ok=True)
                 start = time.perf_counter()
-                video_segments(clip, settings, frames_dir=folder, pool=LocalPool(pieces), warmup=warmup, overwrite=True)
+                video_segments(clip, settings, frames_dir=folder, pool=LocalPool(SegmentWorker, pieces), warmup=warmup, overwrite=True)
                 seconds = time.perf_counter() - start
                 frames = list(movie_frames(folder))  # as the movie has them
                 pairs = pair_flicker(frames, args.shift)

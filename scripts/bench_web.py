@@ -61,7 +61,7 @@ def main() -> None:
     from PIL import Image
 
     from deepdream import images
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
     from deepdream.settings import DreamSettings
 
     work = Path(tempfile.mkdtemp(prefix="bench-web-"))

@@ -1,9 +1,11 @@
 """`deepdream batch` and `deepdream gallery` as a user runs them, in process and on a real local
 Ray cluster (2 CPUs): broken inputs, resume, sweeps, input expansion, bad options, the same bytes
-on Ray, a worker that dies, the missing extra, and the contact sheet."""
+on Ray, a worker that dies (injected: a pool of workers that die or fail on chosen renders), the
+retry policy, the missing extra, and the contact sheet."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,9 +13,12 @@ import pytest
 from PIL import Image
 
 from conftest import SAMPLES, run_cli
+from deepdream.batch import DreamWorker
+from deepdream.workers import RETRY, LocalPool, WorkerDied, WorkerFailed
 
 
 TINY = ["-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1", "-q"]
+SMALL = dict(backbone="vgg16", layers=["block2_conv1"], octaves=1, steps=1)  # TINY, in Python
 
 
 @pytest.fixture
@@ -105,20 +110,76 @@ def test_missing_ray_extra_says_how_to_install(photos, tmp_path):
 
 def test_ray_gives_the_same_bytes_and_survives_a_dead_worker(photos, tmp_path):
     pytest.importorskip("ray")
-    here, there = tmp_path / "here", tmp_path / "there"
+    from deepdream import batch
+    from deepdream.workers import RayPool
+
     inputs = [photos / "a1.png", photos / "broken.png", photos / "a2.png", photos / "a10.png"]
-    result = run_cli("batch", *inputs, "--out", here, *TINY)
-    assert result.returncode == 1, result.stderr
+    here = batch(inputs, tmp_path / "here", **SMALL)
     marker = tmp_path / "crashed"
-    env = {"DEEPDREAM_TEST_CRASH_MARKER": str(marker)}  # the first worker to render dies (os._exit)
-    result = run_cli("batch", *inputs, "--out", there, "--ray", "local", "--workers", "2", *TINY, env=env)
-    assert result.returncode == 1, result.stderr
-    assert marker.exists()  # a worker did die, and its item was rendered again
-    assert outputs(there) == outputs(here) == ["a1.png", "a10.png", "a2.png"]
-    for name in outputs(here):
-        assert (there / name).read_bytes() == (here / name).read_bytes(), name
-    assert "broken.png" in result.stderr and "Traceback" not in result.stderr
-    assert not [p for p in there.iterdir() if p.name.startswith(".")]
+
+    class DiesOnce(DreamWorker):  # made here, so Ray ships the class itself to its workers
+        def render(self, item, loaded):
+            if not marker.exists():  # the first worker to render dies, as one killed for memory does
+                marker.write_text(self.name)
+                os._exit(1)
+            return super().render(item, loaded)
+
+    there = batch(inputs, tmp_path / "there", pool=RayPool(DiesOnce, "local", workers=2), **SMALL)
+    assert marker.exists()  # a worker did die, and its items were rendered again
+    assert there.where == "Ray, 2 workers" and here.where == "in process"
+    assert [r.item.input.name for r in there.failed] == ["broken.png"] and "is not an image" in there.failed[0].reason
+    assert outputs(tmp_path / "there") == outputs(tmp_path / "here") == ["a1.png", "a10.png", "a2.png"]
+    for name in outputs(tmp_path / "here"):
+        assert (tmp_path / "there" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+    assert not [p for p in (tmp_path / "there").iterdir() if p.name.startswith(".")]
+
+
+class Flaky(DreamWorker):
+    """A worker that dies (WorkerDied) or fails (WorkerFailed) on chosen renders: `errors` maps an
+    output's name to the errors of its first tries; `sent` lists the outputs it was given."""
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = {name: list(them) for name, them in errors.items()}
+        self.sent = []
+
+    def render(self, item, loaded):
+        self.sent.append(item.output.name)
+        if self.errors.get(item.output.name):
+            raise self.errors[item.output.name].pop(0)
+        return super().render(item, loaded)
+
+
+def test_a_worker_that_dies_or_fails_is_retried_then_reported(photos, tmp_path, caplog):
+    from deepdream import batch
+
+    (photos / "broken.png").unlink()
+    died, failed = WorkerDied("out of memory? see the Ray logs"), WorkerFailed("RuntimeError: boom")
+    worker = Flaky({"a1.png": [died, failed], "a2.png": [died] * 4, "a10.png": [failed] * 4})
+    summary = batch([photos], tmp_path / "out", pool=LocalPool(lambda: worker), **SMALL)
+    assert worker.sent == ["a1.png"] * 3 + ["a2.png"] * 4 + ["a10.png"] * 4  # a first try and RETRY's 3 more
+    assert summary.written == [tmp_path / "out" / "a1.png"] and outputs(tmp_path / "out") == ["a1.png"]
+    assert summary.lines()[1:] == [
+        "failed: a2.png: its worker died 4 times (out of memory? see the Ray logs).",
+        "failed: a10.png: the worker failed (RuntimeError: boom)."]
+    assert "a worker died rendering a1.png; it is sent again" in caplog.text
+    assert "a worker failed rendering a1.png (RuntimeError: boom); it is sent again" in caplog.text
+    reference = batch([photos / "a1.png"], tmp_path / "ref", **SMALL)
+    assert (tmp_path / "out" / "a1.png").read_bytes() == (tmp_path / "ref" / "a1.png").read_bytes()
+    assert reference.ok and RETRY.attempts == 3
+
+
+def test_gallery_shows_the_cell_whose_worker_kept_failing(photos, tmp_path):
+    from deepdream.gallery import gallery
+
+    worker = Flaky({"a1__layer-block1_conv1.png": [WorkerFailed("RuntimeError: boom")] * 4})
+    made = gallery(photos / "a1.png", tmp_path / "g.png", backbone="vgg16", layers=["block1_conv1", "block2_conv1"],
+                   cell=48, octaves=1, steps=1, pool=LocalPool(lambda: worker))
+    assert [r.item.output.name for r in made.summary.failed] == ["a1__layer-block1_conv1.png"]
+    assert outputs(tmp_path / "g_cells") == ["a1__layer-block2_conv1.png"]
+    assert '<p class="failed">failed: the worker failed (RuntimeError: boom).</p>' in made.html.read_text()
+    sheet = Image.open(made.sheet).convert("RGB")
+    assert sheet.getpixel((8 + 24, 13 + 16 + 24)) == (70, 70, 70)  # the failed cell is grey
 
 
 def test_gallery_sheet_and_page(photos, tmp_path):
@@ -160,7 +221,7 @@ def test_python_api(photos, tmp_path):
 
 
 def test_workers_are_capped_by_what_the_cluster_can_place():
-    from deepdream.batch import worker_plan
+    from deepdream.workers import worker_plan
 
     assert worker_plan({"CPU": 8.0}, None) == (8, {"num_cpus": 1}, None)
     assert worker_plan({"CPU": 64.0, "GPU": 4.0}, None) == (4, {"num_gpus": 1, "num_cpus": 0}, None)
@@ -169,3 +230,22 @@ def test_workers_are_capped_by_what_the_cluster_can_place():
     assert (count, ask) == (4, {"num_gpus": 1, "num_cpus": 0})
     assert note == "--workers 6: the cluster has room for 4 (one GPU each); starting 4"
     assert worker_plan({}, None)[0] == 1
+
+
+def test_a_gallery_closes_the_pool_it_was_given_when_its_checks_stop_it_or_it_is_a_dry_run(tmp_path):
+    from deepdream.errors import SettingsError
+    from deepdream.gallery import gallery
+    from deepdream.workers import Worker
+
+    closed = []
+
+    class Recording(Worker):
+        def close(self) -> None:
+            closed.append(self)
+
+    with pytest.raises(SettingsError, match="--cell must be at least 32 \\(got 8\\). 160 is a good start."):
+        gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", cell=8, pool=LocalPool(Recording, 2))
+    assert len(closed) == 2
+    planned = gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", backbone="vgg16", layers=["block1_conv1"],
+                      channels=2, dry_run=True, pool=LocalPool(Recording, 1))
+    assert planned.summary is None and len(closed) == 3 and not (tmp_path / "g_cells").exists()

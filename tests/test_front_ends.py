@@ -68,12 +68,15 @@ def test_every_option_of_every_rendering_command_is_a_settings_field():
     from deepdream.cli import app
 
     commands = {c.name or c.callback.__name__: c for c in app.registered_commands}
+    from deepdream.settings import SegmentSettings, SheetSettings
+
     own = {"input", "output", "settings_file", "save_every", "overwrite", "dry_run", "quiet", "frames_dir", "ray",
-           "workers", "segment", "warmup", "target_class", "target", "inputs", "out", "format", "sheet", "cell",
-           "columns", "channels", "quick", "size"}
+           "workers", "inputs", "out", "format", "from_noise"}
     for name, classes_ in {"style": [StyleSettings], "texture": [TextureSettings],
-                           "zoom": [ZoomSettings, DreamSettings], "video": [VideoSettings, DreamSettings],
-                           "dream": [DreamSettings]}.items():
+                           "zoom": [ZoomSettings, DreamSettings],
+                           "video": [VideoSettings, DreamSettings, SegmentSettings],
+                           "dream": [DreamSettings], "gallery": [DreamSettings, SheetSettings],
+                           "batch": [DreamSettings]}.items():
         import inspect
 
         params = set(inspect.signature(commands[name].callback).parameters)
@@ -142,13 +145,12 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_settings_import_nothing_above_them():
-    """settings/ imports only the standard library, its own modules, errors, the version and the layer-spec
-    parser (imports inside functions included)."""
-    allowed = {"..errors", "..objectives", ".._version", ".base", ".dream", ".motion", ".paint", ".style", "numpy"}
+    """settings/ imports only the standard library, numpy, its own modules (the objectives' texts are
+    parsed in settings.specs), errors and the version (imports inside functions included)."""
+    allowed = {"..errors", ".._version", ".specs", ".runs", ".base", ".dream", ".motion", ".paint", ".style", "numpy"}
     for path in sorted((ROOT / "deepdream" / "settings").glob("*.py")):
         ours = {name for name in _imports(path) if name.startswith(".") or name.split(".")[0] in ("deepdream", "numpy")}
         assert ours <= allowed, (path.name, ours - allowed)
-    assert _imports(ROOT / "deepdream" / "objectives.py") & {"..", "."} == set()
 
 
 def test_the_engine_never_re_defaults_the_tile_size():
@@ -161,3 +163,22 @@ def test_the_engine_never_re_defaults_the_tile_size():
     assert inspect.signature(StyleLoss).parameters["tile_size"].default is inspect.Parameter.empty
     assert inspect.signature(guided.fit_guides).parameters["tile_size"].default is inspect.Parameter.empty
     assert inspect.signature(backbones.load_backbone).parameters["name"].default is inspect.Parameter.empty
+
+
+@pytest.mark.parametrize("cls, values, message", [
+    ("SheetSettings", dict(cell=8), "--cell must be at least 32 (got 8). 160 is a good start."),
+    ("AtlasSettings", dict(cell=48), "--cell must be at least 64 (got 48). 128 is a good start."),
+    ("SheetSettings", dict(columns=0), "--columns must be at least 1 (got 0)."),
+    ("SheetSettings", dict(channels=True), "--channels must be a whole number (got True)."),
+    ("SegmentSettings", dict(segment=float("nan")), "--segment must be a finite number (got nan)."),
+    ("SegmentSettings", dict(warmup=2.5), "--warmup must be a whole number (got 2.5)."),
+])
+def test_how_a_run_is_laid_out_is_checked_by_the_settings_too(cls, values, message):
+    """A gallery's cells and a video's Ray segments are settings like any other: their CLI options
+    are made from the fields and their checks are the settings' own (one place for each)."""
+    import deepdream.settings as settings
+
+    with pytest.raises(SettingsError) as error:
+        getattr(settings, cls)(**values)
+    assert str(error.value) == message
+    assert settings.AtlasSettings().cell == 128 and settings.SheetSettings().cell == 160

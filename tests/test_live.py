@@ -81,7 +81,7 @@ def test_bad_live_settings_are_one_line(fields, message):
 def test_the_live_dreamer_carries_detail_frame_to_frame_and_keeps_each_frame_size():
     from deepdream.motion.live import LiveDreamer, live_settings
 
-    from deepdream.render.dreamer import prepare
+    from deepdream.render.prepare import prepare
 
     clip = frames(80, 60, count=4)
     settings = live_settings(dream=TINY)

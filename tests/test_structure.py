@@ -56,14 +56,15 @@ def test_the_graph_counts_imports_in_functions_relative_imports_and_submodules(t
 
 
 # Untangled (issue 20, item 5): the root package and settings/motion (the version), the backbone registry
-# and its weights module, the web package and its modules, the CLI and its commands (a name covers its
-# submodules, but the root's).
+# and its weights module, the web package and its modules, the CLI and its commands, the worker pool and
+# its users (a name covers its submodules, but the root's).
 UNTANGLED = ("deepdream", "deepdream._version", "deepdream.settings", "deepdream.motion", "deepdream.backbones",
-             "deepdream.web", "deepdream.cli")
+             "deepdream.web", "deepdream.cli", "deepdream.workers", "deepdream.planning", "deepdream.batch",
+             "deepdream.gallery")
 # Split: efficientnet_lite2 (the checkpoint reader apart), weights (the files below the registry), images,
-# settings (a package by mode).
+# settings (a package by mode), batch (planning and the worker pool apart), motion (segments' pool).
 SHORT = ("deepdream.backbones", "deepdream.images", "deepdream.saving", "deepdream.settings", "deepdream.cli",
-         "deepdream.web")
+         "deepdream.web", "deepdream.batch", "deepdream.planning", "deepdream.workers", "deepdream.motion")
 
 
 def _within(name: str, parts) -> bool:
@@ -85,8 +86,12 @@ def test_backbones_and_images_have_no_module_over_450_lines(report):
     assert {name: lines for name, lines in report.long.items() if _within(name, SHORT)} == {}
 
 
-@pytest.mark.xfail(strict=False, reason="left for other parts of issue 20: render.dreamer <-> render.param; "
-                                        "batch and motion.segments over 450 lines")
+def test_the_package_holds_no_test_hooks():
+    """Tests inject failing workers through the API (`pool=`), never through the environment."""
+    hooks = [str(p.relative_to(ROOT)) for p in (ROOT / "deepdream").rglob("*.py") if "DEEPDREAM_TEST_" in p.read_text()]
+    assert hooks == []
+
+
 def test_the_whole_package_has_no_cycle_and_no_long_module(report):
     assert report.cycles == [] and report.long == {}
 

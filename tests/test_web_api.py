@@ -187,6 +187,33 @@ def test_guide_and_mask_are_taken_as_uploaded_files(client):
     assert refused.status_code == 400 and "black everywhere" in refused.json()["error"]
 
 
+def test_regions_are_uploaded_masks_and_never_paths_on_the_server(client, tmp_path):
+    """`layer=NAME@MASK` takes MASK from the `region` uploads only: a path on the server (one that
+    exists, one outside, a traversal) is refused with 400 before anything is read."""
+    halves = []
+    for side in (0, 1):
+        mask = Image.new("L", (64, 48), 0)
+        mask.paste(255, (32 * side, 0, 32 * side + 32, 48))
+        buffer = io.BytesIO()
+        mask.save(buffer, format="PNG")
+        halves.append(buffer.getvalue())
+    response = client.post("/api/dream", data={**TINY, "layer": ["block2b_expand@left.png", "block5a_expand@right.png"]},
+                           files=[("image", ("cat.png", small_png(), "image/png")),
+                                  ("region", ("left.png", halves[0], "image/png")),
+                                  ("region", ("right.png", halves[1], "image/png"))])
+    assert response.status_code == 200, response.text
+    assert metadata(response)["settings"]["layers"] == ["block2b_expand@left.png", "block5a_expand@right.png"]
+    secret = tmp_path / "secret.png"
+    Image.new("L", (64, 48), 255).save(secret)
+    for given in (str(secret), "/etc/passwd", "../../etc/passwd", "left.png"):
+        refused = dream(client, layer=f"block5a_expand@{given}")
+        assert refused.status_code == 400, given
+        error = refused.json()["error"]
+        assert "upload it as a file in the `region` field" in error and str(tmp_path) not in error
+    painted = dream(client, **{"class": "lemon@/etc/hostname"})
+    assert painted.status_code == 400 and "--class ...@/etc/hostname names a mask" in painted.json()["error"]
+
+
 def test_an_unexpected_error_is_a_json_500_and_the_server_goes_on(client, server, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the disk caught fire")

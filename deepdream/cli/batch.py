@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..settings import DreamSettings
+from ..settings import DreamSettings, SheetSettings
 from .app import app, on_interrupt
 from .common import given_settings
 from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
@@ -69,7 +69,8 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
     """--dry-run: the batch's plan, every input read and every setting checked, nothing written
     (not even the folder). A broken input is listed as the run would report it (exit code 1)."""
     from .. import images
-    from ..batch import batch_plan, check_workers, import_ray
+    from ..planning import batch_plan
+    from ..workers import check_workers, import_ray
     from ..errors import InputError
 
     if ray:
@@ -136,18 +137,13 @@ def batch(
 
 @app.command()
 @with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
+@with_settings(SheetSettings, into="sheet_options")
 def gallery(
     input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", metavar="SHEET.png", show_default=False,
         help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
              "Default: INPUT_gallery.png beside the input.")] = None,
-    channels: Annotated[Optional[int], typer.Option(
-        "--channels", metavar="N", show_default=False,
-        help="With one --layer: show its first N channels.  [default: 16]")] = None,
-    cell: Annotated[int, typer.Option("--cell", metavar="PIXELS", help="Longer side of each cell's dream.")] = 160,
-    columns: Annotated[Optional[int], typer.Option("--columns", metavar="N", show_default=False,
-                                                   help="Cells per row. Default: a square-ish sheet.")] = None,
     from_noise: Annotated[bool, typer.Option(
         "--from-noise", help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
                              "instead of dreaming on INPUT, which then only names the sheet.")] = False,
@@ -158,6 +154,7 @@ def gallery(
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
+    sheet_options: dict = None,
 ) -> None:
     """A contact sheet of small dreams: one per layer of the backbone, per channel of --layer, or per --class.
 
@@ -165,6 +162,7 @@ def gallery(
     each cell's full-size `deepdream dream` command."""
     from ..gallery import gallery as make_gallery
 
+    channels, cell, columns = (sheet_options[name] for name in ("channels", "cell", "columns"))
     if from_noise:
         return _atlas(input, output, channels, cell, columns, ray, dream_options, overwrite, quiet, dry_run)
     options = dict(dream_options)
@@ -173,7 +171,7 @@ def gallery(
     typed = [k for k, v in options.items() if v is not None and v is not False]
     settings = given_settings(DreamSettings, settings_file, options)
     if dry_run:
-        from ..batch import check_workers, import_ray
+        from ..workers import check_workers, import_ray
 
         if ray:
             import_ray()
@@ -197,7 +195,7 @@ def gallery(
     report(result.summary, quiet)
 
 
-def _atlas(input: Path, output, channels, cell: int, columns, ray, dream_options: dict, overwrite: bool,
+def _atlas(input: Path, output, channels, cell, columns, ray, dream_options: dict, overwrite: bool,
            quiet: bool, dry_run: bool = False) -> None:
     """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`)."""
     from ..errors import SettingsError
@@ -217,7 +215,7 @@ def _atlas(input: Path, output, channels, cell: int, columns, ray, dream_options
         raise SettingsError("--from-noise paints in this process (a batch of channels per network pass); leave out --ray.")
     settings = VisualizeSettings.from_dict({}, target=layers[0], **given)
     sheet = output or input.with_name(f"{input.stem}_atlas.png")
-    result = atlas(sheet, settings, channels=channels, cell=cell if cell != 160 else 128, columns=columns,
+    result = atlas(sheet, settings, channels=channels, cell=cell, columns=columns,
                    overwrite=overwrite, dry_run=dry_run)
     if dry_run:
         return

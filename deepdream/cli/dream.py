@@ -26,17 +26,17 @@ def dream(
     """Dream on an image: amplify what the network sees in it, octave by octave."""
     from .. import images
     from ..progress import dream_progress
-    from ..render.dreamer import prepare
+    from ..render.prepare import prepare
 
     settings = given_settings(DreamSettings, settings_file, dream_options)
     check_save_every(save_every)
     loaded = images.load_image(input)
-    inputs = [input, *settings.guide, *([settings.mask] if settings.mask else [])]
+    inputs = [input, *settings.files()]
     output = output_path(input, output, "dream", inputs, overwrite, quiet)
     if settings.max_side is not None:
         loaded = images.fit_max_side(loaded, settings.max_side)
     if dry_run:
-        from ..render.dreamer import check
+        from ..render.prepare import check
 
         check(settings)
         height, width = loaded.rgb.shape[:2]

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..motion.segments import SEGMENT_SECONDS, WARMUP
-from ..settings import DreamSettings, VideoSettings, ZoomSettings
+from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettings
 from .app import app, on_interrupt
 from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
@@ -112,12 +111,12 @@ def zoom(
     from .. import images
     from ..motion import need_video_extra, read_frames, write_movie, zoom_frames
     from ..motion.zoom import start_picture
-    from ..render.dreamer import check
+    from ..render.prepare import check
 
     need_video_extra()
     settings = motion_settings(ZoomSettings, dream_options, motion_options)
     loaded = images.load_image(input)
-    inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
+    inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
     resumable = {"frames": settings.frames}
     state = movie_plan(output, inputs, store, settings.frames, resumable, overwrite)
@@ -138,26 +137,19 @@ def zoom(
 @app.command()
 @with_settings(DreamSettings)
 @with_settings(VideoSettings, into="motion_options")
+@with_settings(SegmentSettings, into="segment_options")
 def video(
     input: VideoInput,
     output: MovieOutput,
     frames_dir: FramesDir = None,
     ray: Ray = None,
     workers: Workers = None,
-    segment: Annotated[Optional[float], typer.Option(
-        "--segment", metavar="SECONDS", show_default=False,
-        help=f"With --ray: seconds of clip a worker takes at a time (default {SEGMENT_SECONDS:g}, shorter for "
-             f"short clips). Each worker dreams a run of consecutive segments, each carrying on from the last, "
-             f"so the clip has a seam only where a worker's run starts.")] = None,
-    warmup: Annotated[Optional[int], typer.Option(
-        "--warmup", metavar="N", show_default=False,
-        help=f"With --ray: frames dreamt before a seam, so the carried detail has settled by the first frame "
-             f"kept; the movie dissolves through the last half of them  [default: {WARMUP}]")] = None,
     overwrite: MotionOverwrite = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
     motion_options: dict = None,
+    segment_options: dict = None,
 ) -> None:
     """Dream on a video, frame by frame: each frame starts from the last one's dream carried along
     the optical flow, so the dream holds still on things and moves with them. Audio is kept.
@@ -166,9 +158,10 @@ def video(
     from ..errors import SettingsError
     from ..motion import need_video_extra, probe, video_frames, write_movie
     from ..motion.video import fit_size
-    from ..render.dreamer import check
+    from ..render.prepare import check
 
     need_video_extra()
+    segment, warmup = segment_options["segment"], segment_options["warmup"]
     given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
              if value is not None]
     if given and not ray:
@@ -177,14 +170,14 @@ def video(
     info = probe(input, settings)
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")
-    inputs = [input, *settings.dream.guide, *([settings.dream.mask] if settings.dream.mask else [])]
+    inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
     resumable = {"end": settings.end}
     state = movie_plan(output, inputs, store, None, resumable, overwrite)  # the count is known once decoded
     if dry_run:
         check(settings.dream)
         if ray:
-            from ..batch import check_workers, import_ray
+            from ..workers import check_workers, import_ray
 
             import_ray()
             check_workers(workers)
@@ -198,8 +191,7 @@ def video(
 
         def frames(progress):
             count = video_segments(input, settings, frames_dir=store.folder, overwrite=overwrite, ray=ray,
-                                   workers=workers, segment=segment, progress=progress,
-                                   **({} if warmup is None else {"warmup": warmup}))
+                                   workers=workers, segment=segment, warmup=warmup, progress=progress)
             return range(count)
     else:
         def frames(progress):

@@ -13,34 +13,28 @@ The driver (this process) decodes the frames of every running segment (it needs 
 workers no shared file system: frames travel through Ray's object store), sends them to the
 workers in chunks, and writes the PNGs they send back into the frames folder, as `video_frames`
 does. A worker holds the carried state of its segment; one that dies loses it, and its segment
-carries on, on a live worker, from its last frame on disk. The same driver runs the segments in
-this process (`pool=LocalPool()`), frame for frame the same bytes as on Ray (tests, benchmarks).
+carries on, on a live worker, from its last frame on disk, as `workers.RETRY` allows. The same
+driver runs the segments in this process (`pool=LocalPool(SegmentWorker, n)`), frame for frame the
+same bytes as on Ray (tests, benchmarks).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
-import os
 from dataclasses import dataclass
 from typing import Callable
 
+from ..errors import InputError, RenderError, SettingsError
+from ..workers import RETRY, RayPool, Worker, WorkerDied, check_workers, import_ray
 from .frames import FrameStore, frame_metadata
 from .progress import FrameProgress
 from .video import FrameDreamer, decode, frame_times, lookahead, probe
 from .zoom import input_name
 
-#: Frames a segment with nothing before it on disk dreams before its first kept frame; the movie
-#: dissolves through the last half of them into the segment.
-WARMUP = 16
-#: Seconds of clip in a segment, the unit of work a worker takes (and half of which a free worker
-#: takes from a busy one): short enough to balance workers, long enough that warm-ups cost little.
-SEGMENT_SECONDS = 10.0
 #: Frames sent to a worker in one call, and calls kept waiting at each worker (so it never idles
 #: while the driver writes the last chunk and decodes the next).
 CHUNK, IN_FLIGHT = 4, 2
-#: Times a segment is sent out again after the worker dreaming it died or failed.
-ATTEMPTS = 3
 #: What a worker answers for a chunk of a segment whose carried state it no longer holds (it died
 #: and was restarted): the driver carries the segment on from its frames on disk.
 LOST = "lost"
@@ -77,25 +71,16 @@ def cut(total: int, count: int | None = None, length: int | None = None) -> list
 
 # ---------------------------------------------------------------------------- the worker's side
 
-class SegmentWorker:
+class SegmentWorker(Worker):
     """Dreams the frames of one segment at a time, holding its carried state between calls. A
-    Ray actor on a cluster, a plain object in `LocalPool`. Each distinct VideoSettings gets one
-    `FrameDreamer` (network prepared once) for the worker's life.
+    Ray actor on a cluster, a plain object in a `LocalPool`. Each distinct VideoSettings gets one
+    `FrameDreamer` (network prepared once) for the worker's life."""
 
-    crash_marker (tests only): the first worker to dream a kept frame creates this file and
-    dies, so a test can see its segment carried on elsewhere. fail_at (tests only): dreaming
-    this frame raises, every time, so a test can see a run give up."""
-
-    def __init__(self, crash_marker: str | None = None, fail_at: int | None = None):
-        self.fail_at = fail_at
+    def __init__(self):
+        super().__init__()
         self.dreamers: dict[str, FrameDreamer] = {}
         self.run = None  # (run id, next chunk number) of the segment whose state is held
         self.encoder = None
-        self.crash_marker = crash_marker
-        self.name = f"{os.uname().nodename}:{os.getpid()}"
-
-    def ready(self) -> str:
-        return self.name
 
     def close(self) -> None:
         """Stop the threads (flow ahead, PNG encoding); a Ray actor's end with its process."""
@@ -134,118 +119,12 @@ class SegmentWorker:
             if frame is not None:
                 dreamer.follow(raw, frame)
                 continue
-            if what == KEEP and self.crash_marker and not os.path.exists(self.crash_marker):
-                with open(self.crash_marker, "w") as f:
-                    f.write(self.name)
-                os._exit(1)
-            if index == self.fail_at:
-                raise RuntimeError(f"deliberate failure at frame {index}")
             made = dreamer.dream(raw, index, next_raw)
             if what != DROP:  # the PNG is made in a thread while the next frame is dreamt
                 out.append((index, self.encoder.submit(encode_image, made, "PNG",
                                                        metadata=frame_metadata(settings, index)), what))
         self.run = (run, chunk + 1)
         return [(index, png.result(), what) for index, png, what in out]
-
-
-# ---------------------------------------------------------------------------- where the workers are
-
-class WorkerDied(Exception):
-    """A worker died (or is gone), or failed, while it held a call; the message says why."""
-
-
-class LocalPool:
-    """`count` SegmentWorkers in this process; each call runs when it is made."""
-
-    def __init__(self, count: int = 1):
-        self.workers = [SegmentWorker() for _ in range(count)]
-        self._done: dict[int, tuple] = {}
-        self._next = 0
-
-    def call(self, worker, *args):
-        self._next += 1
-        try:
-            self._done[self._next] = (worker.frames(*args), None)
-        except Exception as e:  # noqa: BLE001  (handed back to the driver by `get`, as Ray would)
-            self._done[self._next] = (None, e)
-        return self._next
-
-    def wait(self, handles: list):
-        return handles[0]
-
-    def get(self, handle):
-        result, error = self._done.pop(handle)
-        if error is not None:
-            raise error
-        return result
-
-    def alive(self, worker) -> bool:
-        return True
-
-    def close(self) -> None:
-        for worker in self.workers:
-            worker.close()
-
-
-class RayPool:
-    """SegmentWorker actors on a Ray cluster: one per GPU where the cluster has GPUs (or `workers`),
-    else one per CPU. An actor that dies is restarted by Ray (its state lost: see LOST)."""
-
-    def __init__(self, address: str = "local", workers: int | None = None, say: Callable[[str], None] | None = None):
-        from ..batch import import_ray, start_ray, worker_plan
-
-        self.ray = ray = import_ray()
-        say = say or (lambda text: None)
-        say("starting Ray" if address == "local" else f"joining Ray at {address}")
-        self.started_here = start_ray(address, workers)
-        count, ask, note = worker_plan(ray.cluster_resources(), workers)
-        if note:
-            log.warning("%s", note)
-        gpus = "num_gpus" in ask
-        actor = ray.remote(**ask, max_restarts=ATTEMPTS, max_task_retries=0)(SegmentWorker)
-        crash, fail = os.environ.get("DEEPDREAM_TEST_CRASH_MARKER"), os.environ.get("DEEPDREAM_TEST_FAIL_AT")
-        self.workers = [actor.remote(crash_marker=crash, fail_at=int(fail) if fail else None) for _ in range(count)]
-        say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
-
-    def call(self, worker, *args):
-        return worker.frames.remote(*args)
-
-    def wait(self, handles: list):
-        done, _ = self.ray.wait(handles, num_returns=1)
-        return done[0]
-
-    def get(self, handle):
-        from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
-
-        from ..errors import DeepDreamError
-
-        try:
-            return self.ray.get(handle)
-        except (RayActorError, WorkerCrashedError):
-            raise WorkerDied("out of memory? see the Ray logs") from None
-        except RayTaskError as e:  # an exception in the worker: the user's error as it is, else its last line
-            cause = getattr(e, "cause", None)
-            if isinstance(cause, DeepDreamError):
-                raise cause from None
-            if cause is not None:
-                text = str(cause).strip().splitlines()
-                raise WorkerDied(f"{type(cause).__name__}: {text[-1]}" if text else type(cause).__name__) from None
-            lines = [line for line in str(e).strip().splitlines() if line.strip()]
-            raise WorkerDied(lines[-1].strip() if lines else type(e).__name__) from None
-
-    def alive(self, worker) -> bool:
-        """Whether the worker answers (after Ray restarted it), within two minutes."""
-        try:
-            self.ray.get(worker.ready.remote(), timeout=120)
-            return True
-        except Exception:  # noqa: BLE001  (dead for good, or not back in time)
-            return False
-
-    def close(self) -> None:
-        for worker in self.workers:
-            self.ray.kill(worker)
-        if self.started_here:
-            self.ray.shutdown()
 
 
 # ---------------------------------------------------------------------------- the driver
@@ -310,8 +189,6 @@ def _entries(path, settings, times: list[float], store: FrameStore, segment: Seg
         else:
             yield index, raw, None, SEAM if index >= start.first - fade else DROP
     if index < segment.last:
-        from ..errors import InputError
-
         raise InputError(f"'{path}' ended after frame {index} of {len(times)}; it may be damaged.")
 
 
@@ -338,7 +215,7 @@ def steal(blocks: list[collections.deque]) -> collections.deque:
 
 
 def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, ray: str | None = "local",
-                   workers: int | None = None, segment: float | None = None, warmup: int = WARMUP,
+                   workers: int | None = None, segment: float | None = None, warmup: int | None = None,
                    pool=None, progress: Callable[[object], None] | None = None, **options) -> int:
     """Dream a clip's frames on Ray workers, in segments, into `frames_dir` (one PNG per frame, as
     `video_frames` writes them); returns the number of frames. Frames already there are kept,
@@ -353,34 +230,14 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
 
     ray: "local" (a local cluster of `workers` CPUs) or a cluster's address. workers: how many
     (default: one per GPU of the cluster, else one per CPU). segment: seconds of clip per segment,
-    the unit of work (default: SEGMENT_SECONDS, shorter where the clip is short, so that every
+    the unit of work (default: `SegmentSettings`'s, shorter where the clip is short, so that every
     worker gets a block). warmup: frames dreamt before a segment with nothing before it on disk.
-    pool: where the workers are instead of Ray (`LocalPool(n)`: the same bytes, in
-    this process). progress: `Stage` events, then a `FrameProgress` per frame (first the frames
-    already on disk, as resumed)."""
-    from ..batch import check_layers, check_workers, import_ray
-    from ..errors import RenderError, SettingsError
-    from ..render.dreamer import Stage
-    from ..settings import VideoSettings
-
-    if pool is None:
-        import_ray()  # says how to install it, before any work
-    check_workers(workers)
-    settings = VideoSettings.of(settings, **options)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise SettingsError(f"--warmup must be a whole number of frames, 0 or more (got {warmup!r}).")
-    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, (int, float)) or not segment > 0):
-        raise SettingsError(f"--segment must be a number of seconds above 0 (got {segment!r}).")
-    if settings.independent or settings.blend == 0:
-        warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
-    info = probe(path, settings)
-    times = frame_times(path, settings.start, settings.end)
-    total = len(times)
-    if total == 0:
-        raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
-    store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
-                       record=settings.to_json(input=input_name(path)))
-    check_layers([settings.dream])  # here, not in every worker
+    pool: where the workers are instead (a `workers.Pool` of SegmentWorkers, closed at the end;
+    `LocalPool(SegmentWorker, n)`: the same bytes, in this process). progress: `Stage` events,
+    then a `FrameProgress` per frame (first the frames already on disk, as resumed)."""
+    from ..planning import check_layers
+    from ..render.events import Stage
+    from ..settings import SegmentSettings, VideoSettings
 
     def say(text: str) -> None:
         if progress is not None:
@@ -392,83 +249,110 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         if progress is not None:
             progress(FrameProgress(done, total, resumed))
 
-    done = 0
-    for index in range(1, total + 1):
-        if store.has(index):
-            report(True)
-    if done == total:
-        return total
-    pool = pool or RayPool(ray, workers, say)
     try:
-        count = len(pool.workers)
-        length = max(1, round((segment or SEGMENT_SECONDS) * float(info.rate)))
-        segments = cut(total, length=min(length, -(-total // count)))
-        before = dict(zip(segments[1:], segments))
-        blocks = dict(zip(pool.workers, split(segments, count)))
-        attempts: collections.Counter = collections.Counter()
-        idle = list(pool.workers)
-        calls: dict = {}  # handle -> run
-        runs = 0
-        while True:
-            for worker in list(idle):  # a free worker takes its block's next segment, or half of another's
-                block = blocks[worker]
-                while True:
-                    if not block:
-                        block.extend(steal(list(blocks.values())))
-                    if not block:
-                        break
-                    seg = block.popleft()
-                    start = _start(store, seg, before.get(seg), warmup)
-                    if start is None:  # complete
-                        continue
-                    if start.seam is not None:
-                        store.drop_seams(start.seam)  # any left by an earlier run: these replace them
-                    runs += 1
-                    entries = _entries(path, settings, times, store, seg, start, warmup // 2)
-                    if _send(pool, _Run(runs, seg, worker, start, entries), settings, calls):
-                        idle.remove(worker)
-                        break
-            if not calls:
-                break
-            handle = pool.wait(list(calls))
-            run = calls.pop(handle)
-            run.out -= 1
-            why = "the worker was restarted"
-            try:
-                result = pool.get(handle)
-            except WorkerDied as e:
-                result, why = LOST, str(e)
-            if run.dead:
-                pass
-            elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
-                run.dead = True
-                attempts[run.segment] += 1
-                log.warning("a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
-                            run.segment.first, run.segment.last, why)
-                if attempts[run.segment] > ATTEMPTS:
-                    raise RenderError(f"Workers failed {attempts[run.segment]} times dreaming frames "
-                                      f"{run.segment.first}-{run.segment.last} ({why}); the frames made so far are "
-                                      f"in '{store.folder}': run the same command again to go on.")
-                blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
-            else:
-                for index, data, what in result:
-                    if what == SEAM:
-                        store.write_seam(run.start.seam, index, data)
-                        continue
-                    if index != run.start.seam:
-                        store.drop_seams(index)  # it follows the frame before: no seam here now
-                    store.write_bytes(index, data)
-                    report(False)
-                _send(pool, run, settings, calls)
-            if run.out == 0 and (run.done or run.dead):
-                if not run.dead or pool.alive(run.worker):
-                    idle.append(run.worker)
+        if pool is None:
+            import_ray()  # says how to install it, before any work
+        check_workers(workers)
+        settings = VideoSettings.of(settings, **options)
+        layout = SegmentSettings.of(None, **{k: v for k, v in (("segment", segment), ("warmup", warmup))
+                                             if v is not None})
+        warmup = layout.warmup
+        if settings.independent or settings.blend == 0:
+            warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
+        info = probe(path, settings)
+        times = frame_times(path, settings.start, settings.end)
+        total = len(times)
+        if total == 0:
+            raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
+        store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
+                           record=settings.to_json(input=input_name(path)))
+        check_layers([settings.dream])  # here, not in every worker
+        done = 0
+        for index in range(1, total + 1):
+            if store.has(index):
+                report(True)
+        if done == total:
+            return total
+        pool = pool or RayPool(SegmentWorker, ray, workers, say)
+        length = max(1, round(layout.segment * float(info.rate)))
+        _drive(pool, path, settings, times, store, length, warmup, report)
         if done < total:  # every worker gone
             raise RenderError(f"Every worker died; {done} of {total} frames are made, in '{store.folder}': run the "
                               f"same command again to go on.")
         return total
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
+
+
+def _drive(pool, path, settings, times: list[float], store: FrameStore, length: int, warmup: int,
+           report: Callable[[bool], None]) -> None:
+    """Dream the missing frames in segments of at most `length` frames on the pool's workers
+    (see `video_segments`), writing what comes back; report(False) after each frame written. A
+    segment whose worker died or failed carries on from its frames on disk, as RETRY allows."""
+    total, count = len(times), len(pool.workers)
+    segments = cut(total, length=min(length, -(-total // count)))
+    before = dict(zip(segments[1:], segments))
+    blocks = dict(zip(pool.workers, split(segments, count)))
+    failures: collections.Counter = collections.Counter()
+    idle = list(pool.workers)
+    calls: dict = {}  # handle -> run
+    runs = 0
+    while True:
+        for worker in list(idle):  # a free worker takes its block's next segment, or half of another's
+            block = blocks[worker]
+            while True:
+                if not block:
+                    block.extend(steal(list(blocks.values())))
+                if not block:
+                    break
+                seg = block.popleft()
+                start = _start(store, seg, before.get(seg), warmup)
+                if start is None:  # complete
+                    continue
+                if start.seam is not None:
+                    store.drop_seams(start.seam)  # any left by an earlier run: these replace them
+                runs += 1
+                entries = _entries(path, settings, times, store, seg, start, warmup // 2)
+                if _send(pool, _Run(runs, seg, worker, start, entries), settings, calls):
+                    idle.remove(worker)
+                    break
+        if not calls:
+            return
+        handle = pool.wait(list(calls))
+        run = calls.pop(handle)
+        run.out -= 1
+        try:
+            result = pool.get(handle)
+        except WorkerDied as e:
+            result, error = LOST, e
+        else:
+            error = WorkerDied("the worker was restarted")
+        if run.dead:
+            pass
+        elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
+            run.dead = True
+            failures[run.segment] += 1
+            log.warning("a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
+                        run.segment.first, run.segment.last, error)
+            if not RETRY.again(error, failures[run.segment]):
+                raise RenderError(f"Workers failed {failures[run.segment]} times dreaming frames "
+                                  f"{run.segment.first}-{run.segment.last} ({error}); the frames made so far are "
+                                  f"in '{store.folder}': run the same command again to go on.")
+            blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
+        else:
+            for index, data, what in result:
+                if what == SEAM:
+                    store.write_seam(run.start.seam, index, data)
+                    continue
+                if index != run.start.seam:
+                    store.drop_seams(index)  # it follows the frame before: no seam here now
+                store.write_bytes(index, data)
+                report(False)
+            _send(pool, run, settings, calls)
+        if run.out == 0 and (run.done or run.dead):
+            if not run.dead or pool.alive(run.worker):
+                idle.append(run.worker)
 
 
 def _send(pool, run: _Run, settings, calls: dict) -> bool:
@@ -479,7 +363,7 @@ def _send(pool, run: _Run, settings, calls: dict) -> bool:
             run.done = True
         if not chunk:
             break
-        calls[pool.call(run.worker, run.id, run.chunk, settings, chunk)] = run
+        calls[pool.call(run.worker, "frames", run.id, run.chunk, settings, chunk)] = run
         run.chunk += 1
         run.out += 1
     return run.out > 0

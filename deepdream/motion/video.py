@@ -210,7 +210,7 @@ class FrameDreamer:
         next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
         thread while this frame is dreamt (OpenCV on the CPU while the network runs). progress:
         the frame's own steps (`DreamProgress`), e.g. to stop it (live: when the client goes)."""
-        from ..render.dreamer import prepare
+        from ..render.prepare import prepare
         from .flow import carry, flow_fields
 
         settings = self.settings

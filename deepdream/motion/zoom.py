@@ -95,7 +95,7 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
                 frame = store.read(index)
             else:
                 if first is None:
-                    from ..render.dreamer import prepare
+                    from ..render.prepare import prepare
 
                     first = prepare(settings.dream, like=rgb, progress=progress)
                     later = with_settings(first, settings.lighter(first.settings))

@@ -9,36 +9,14 @@ network each step, the run's generator and the mask; it knows none of their insi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .events import DreamProgress
 from .octaves import octave_sizes, resize
 from .tiles import TiledGradient, empty_image, write_rows
-
-
-@dataclass(frozen=True)
-class DreamProgress:
-    """What the render loop reports after each step."""
-
-    octave: int  # 1-based
-    octaves: int
-    step: int  # 1-based, within the octave
-    steps: int
-    size: tuple[int, int]  # (height, width) of this octave
-    value: float  # the objective's value before this step
-    sizes: tuple[tuple[int, int], ...]  # every octave's size, smallest first
-    precision: str = "float32"  # what the network computes in: float32, bfloat16 or float16
-    #: The picture as it is after this step (RGB float32 at this octave's size), made on demand.
-    snapshot: Callable[[], np.ndarray] | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Stage:
-    """What is being done before the first step ("loading the network", "tracing ...")."""
-
-    text: str
 
 
 def start_image(backbone, rgb: np.ndarray, detail=None, band: int = 256):
@@ -125,6 +103,11 @@ class Dreamer:
     mask, the transforms and the tiled gradient, whose function is traced once, here."""
 
     def __init__(self, settings, backbone, objective, mask=None):
+        self._setup(settings, backbone, objective, mask)
+        self.tiled = self.tiled_gradient(objective)
+
+    def _setup(self, settings, backbone, objective, mask) -> None:
+        """What every octave dream holds: settings, network, objective, mask, transforms, step rule."""
         from .steps import StepRule
         from .transforms import AffineJitter, Blur, GridShift, Jitter
 
@@ -132,16 +115,20 @@ class Dreamer:
         self.backbone = backbone
         self.objective = objective
         self.mask = mask  # float32 [H, W] in [0, 1], or None
-        affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
+        self.affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
         # Without jitter the grid itself must move every step, or tile borders would show as seams.
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
-        self.transforms = [shift] + ([affine] if affine.active else []) + \
+        self.transforms = [shift] + ([self.affine] if self.affine.active else []) + \
             ([Blur(settings.blur)] if settings.blur > 0 else [])
         self.step_rule = StepRule(settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma)
-        self.tiled = TiledGradient(backbone, objective, settings.tile_size, precision=settings.precision,
-                                   tile_batch=settings.tile_batch, step_rule=self.step_rule,
-                                   affine=affine.active)
-        self.tiled._tile_gradient.get_concrete_function()  # trace now, once
+
+    def tiled_gradient(self, objective) -> TiledGradient:
+        """The tiled gradient of `objective` with these settings, traced now, once."""
+        settings = self.settings
+        tiled = TiledGradient(self.backbone, objective, settings.tile_size, precision=settings.precision,
+                              tile_batch=settings.tile_batch, step_rule=self.step_rule, affine=self.affine.active)
+        tiled._tile_gradient.get_concrete_function()
+        return tiled
 
     @property
     def traces(self) -> int:
@@ -204,26 +191,32 @@ class ClassDreamer(Dreamer):
 
         from ..backbones.base import resolve_precision
         from ..classes import class_index
-        from .param import CLASS_DREAM_STEPS, CLASS_DREAM_VIEWS, VIEW_SIZE, FourierPainter, Robustness
+        from . import param
+        from .param import VIEW_SIZE, FourierPainter, Robustness
 
         settings = self.settings
         height, width = rgb.shape[:2]
         painter = self._painters.get((height, width))
         if painter is None:
-            index = class_index(settings.target_class)
+            index = class_index(settings.class_name)
             channels = self.backbone.layer("logits").channels
 
-            def logit(out):
-                return tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))[:, index]
+            softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
 
-            robustness = Robustness(views=CLASS_DREAM_VIEWS, blurred=1, min_crop=0.35, max_crop=0.7, degrees=10.0,
-                                    size=min(VIEW_SIZE, height, width))
+            def logit(out):
+                logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
+                return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
+
+            low, high = param.CLASS_DREAM_CROP
+            robustness = Robustness(views=param.CLASS_DREAM_VIEWS, blurred=param.CLASS_DREAM_BLURRED, min_crop=low,
+                                    max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width))
             self._painters.clear()  # one picture size at a time: each holds full-size coefficients
-            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=1.25,
-                                     learning_rate=0.0025 * settings.step_size, robustness=robustness,
-                                     precision=resolve_precision(settings.precision, self.backbone))
+            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=param.CLASS_DREAM_DECAY,
+                                     learning_rate=param.CLASS_DREAM_RATE * settings.step_size, robustness=robustness,
+                                     precision=resolve_precision(settings.precision, self.backbone),
+                                     chroma_decay=param.CLASS_DREAM_CHROMA_DECAY)
             self._painters[(height, width)] = painter
-        steps = CLASS_DREAM_STEPS * settings.steps * settings.octaves
+        steps = param.CLASS_DREAM_STEPS * settings.steps * settings.octaves
         report = None
         if progress is not None:
             size = (height, width)
@@ -289,91 +282,3 @@ def load_mask(mask, name: str = "mask") -> np.ndarray:
     if float(grey.max()) < 1.0 / 255.0:
         raise SettingsError(f"The {name} is black everywhere, so nothing would be dreamt; white marks where to dream.")
     return grey
-
-
-def class_objective(net, target_class):
-    """The logit of an ImageNet class (name or number) on a backbone with a classifier head."""
-    from ..classes import class_index, imagenet_classes
-    from ..errors import SettingsError
-    from ..objectives import channel
-
-    if "logits" not in {info.name for info in net.catalog}:
-        raise SettingsError(f"--class needs a backbone with an ImageNet classifier: use --backbone "
-                            f"efficientnet-lite2 ({net.name} has none).")
-    index = class_index(target_class)
-    objective = channel("logits", index)
-    objective.description = f"class {index} ({imagenet_classes()[index]})"
-    return objective
-
-
-def check(settings) -> None:
-    """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
-    and the guides decode, the backbone and its weights load, every layer (its channel in range)
-    and the class exist on it."""
-    from .. import guided
-    from .._tf import quiet_tensorflow
-    from ..backbones import load_backbone
-    from ..objectives import check_spec, parse_layer_spec
-
-    if settings.mask is not None:
-        load_mask(settings.mask)
-    if settings.guide:
-        guided.load_guides(list(settings.guide))
-    quiet_tensorflow()
-    net = load_backbone(settings.backbone, settings.weights)
-    if settings.target_class is not None:
-        class_objective(net, settings.target_class)
-    if not settings.auto_layer:
-        for spec in settings.layers:
-            check_spec(net, parse_layer_spec(spec))
-
-
-def prepare(settings, *, like=None, progress=None) -> Dreamer:
-    """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
-    the guides' features, once), loads the mask and traces the tile gradient.
-
-    like: the picture to be dreamt, needed only by `--layer auto` (the layer where picture and
-    guide match best). progress: receives `Stage` events while this works."""
-    from .. import images
-    from ..backbones import load_backbone
-    from ..errors import SettingsError
-    from ..objectives import LayerSpec, from_specs, parse_layer_spec
-
-    def stage(text: str) -> None:
-        if progress is not None:
-            progress(Stage(text))
-
-    from .. import guided
-    from .._tf import quiet_tensorflow
-
-    mask = load_mask(settings.mask) if settings.mask is not None else None
-    guides = guided.load_guides(list(settings.guide)) if settings.guide else None  # each file read once
-    stage(f"loading {settings.backbone}")
-    quiet_tensorflow()
-    net = load_backbone(settings.backbone, settings.weights)
-    if guides:
-        stage("computing the guide's features")
-        arrays = guided.fit_guides(guides, net, settings.guide_size, settings.tile_size,
-                                   [guided.guide_name(g) for g in settings.guide])
-        layers = list(settings.layers)
-        if settings.auto_layer:
-            if like is None:
-                raise SettingsError("--layer auto needs the picture to be dreamt; pass it as `like`.")
-            layers = [guided.best_guide_layer(net, images.as_loaded(like), arrays, settings.tile_size, settings.seed)]
-            guided.log.info("guided at layer %s (auto)", layers[0])
-            settings = settings.replace(layers=tuple(layers))
-        objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
-    elif settings.target_class is not None:
-        objective = class_objective(net, settings.target_class)
-        from .param import class_dream
-
-        if class_dream(settings):
-            stage("preparing the network")
-            return ClassDreamer(settings, net, objective, mask)
-        objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
-    else:
-        specs = [parse_layer_spec(s) for s in settings.layers] or \
-                [LayerSpec(name, None, weight) for name, weight in net.default_layers]
-        objective = from_specs(net, specs)
-    stage("preparing the network")
-    return Dreamer(settings, net, objective, mask)

@@ -34,6 +34,18 @@ VIEW_SIZE = 224
 #: `dream --class` on a photo: painting steps per --steps x --octaves, and views per step.
 CLASS_DREAM_STEPS = 3
 CLASS_DREAM_VIEWS = 4
+#: ... the views' sides (fractions of the photo's shorter side), how many are blurred, and their turn
+CLASS_DREAM_CROP = (0.35, 0.7)
+CLASS_DREAM_BLURRED = 1
+CLASS_DREAM_DEGREES = 10.0
+#: ... Adam's learning rate per unit of --step-size, the spectrum's decay, and a further decay of the
+#: two colour (chroma) channels' spectrum (colour changes in broad patches, detail in brightness)
+CLASS_DREAM_RATE = 0.0025
+CLASS_DREAM_DECAY = 1.25
+CLASS_DREAM_CHROMA_DECAY = 0.0
+#: ... what is ascended: "logit" (the class's logit) or "log-softmax" (its log-probability: the
+#: class against every other, so what grows is the class, not what it shares with its neighbours)
+CLASS_DREAM_OBJECTIVE = "logit"
 
 
 def class_dream(settings) -> bool:
@@ -102,7 +114,7 @@ class FourierPainter:
 
     def __init__(self, backbone, objective: Callable, layers, height: int, width: int, *, batch: int = 1,
                  learning_rate: float = 0.05, decay: float = 1.0, robustness: Robustness = Robustness(),
-                 precision: str = "float32"):
+                 precision: str = "float32", chroma_decay: float = 0.0):
         import tensorflow as tf
 
         self.backbone = backbone
@@ -112,7 +124,11 @@ class FourierPainter:
         self.robustness = robustness
         self.precision = precision
         self.features = backbone.feature_model(list(layers), precision)
-        self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
+        scale = spectrum_scale(height, width, decay)[None, None]  # [1, 1, h, w/2+1]
+        if chroma_decay:  # the colour channels' finer coefficients scaled down further
+            extra = spectrum_scale(height, width, chroma_decay) / spectrum_scale(height, width, chroma_decay).max()
+            scale = np.concatenate([scale, scale * extra, scale * extra], axis=1)  # [1, 3, h, w/2+1]
+        self.scale = tf.constant(scale)
         # a picture to start from (its logit, [1, h, w, 3]) and a weight map of where the painting
         # may change it ([1, h, w, 1]): zeros and ones when painting from noise
         self.base = tf.Variable(tf.zeros((1, height, width, 3)))
@@ -264,7 +280,7 @@ class Painting:
     def run(self, *, seed: int | None = None, progress=None) -> np.ndarray:
         """The painting(s): float32 RGB in [0, 255], [h, w, 3] (or [B, h, w, 3] for a batch)."""
         from ..settings import rng
-        from .dreamer import DreamProgress
+        from .events import DreamProgress
 
         painter, settings = self.painter, self.settings
         size = (painter.height, painter.width)
@@ -294,7 +310,7 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     from ..backbones import load_backbone
     from ..backbones.base import resolve_precision
     from ..settings import parse_size
-    from .dreamer import Stage
+    from .events import Stage
 
     if progress is not None:
         progress(Stage(f"loading {settings.backbone}"))

@@ -16,6 +16,8 @@ package imports nothing of deepdream's but `errors` and `objectives`' layer-spec
     paint    paintings from noise: ClassSettings, VisualizeSettings
     style    StyleSettings, TextureSettings
     motion   ZoomSettings, VideoSettings
+    runs     how a run is laid out: SheetSettings, AtlasSettings (galleries), SegmentSettings (video --ray)
+    specs    the objectives' texts: NAME:CHANNEL=WEIGHT@MASK
 """
 
 from .base import (MAX_FRAMES, MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_OCTAVES, MAX_PICTURES, MAX_PIXELS, MAX_STEP_SIZE,
@@ -24,6 +26,7 @@ from .base import (MAX_FRAMES, MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_OCTAVES, MAX_PIC
 from .dream import NORMALIZATIONS, PRESETS, DreamSettings, Preset, preset_name, preset_values
 from .motion import FLOW_METHODS, VideoSettings, ZoomSettings, _MotionSettings
 from .paint import ClassSettings, PaintSettings, VisualizeSettings
+from .runs import AtlasSettings, SegmentSettings, SheetSettings
 from .style import INITS, OPTIMIZERS, STYLE_BACKBONE_HELP, StyleSettings, TextureSettings, _GatysSettings
 
 #: The settings class of each mode a settings file may name.
@@ -35,4 +38,4 @@ __all__ = ["MAX_FRAMES", "MAX_LAYERS", "MAX_LOSS_WEIGHT", "MAX_OCTAVES", "MAX_PI
            "parse_translate", "rng", "NORMALIZATIONS", "PRESETS", "DreamSettings", "Preset", "preset_name",
            "preset_values", "FLOW_METHODS", "VideoSettings", "ZoomSettings", "ClassSettings", "PaintSettings",
            "VisualizeSettings", "INITS", "OPTIMIZERS", "STYLE_BACKBONE_HELP", "StyleSettings", "TextureSettings",
-           "SETTINGS_OF"]
+           "SETTINGS_OF", "SheetSettings", "AtlasSettings", "SegmentSettings"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
+from .specs import split_region
 from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, \
     option
 
@@ -76,6 +77,7 @@ class DreamSettings(Settings):
                                                  "weights`).", flag="--backbone", short="-b")
     weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
     layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
+                               "NAME@MASK: only where the greyscale picture MASK is white (a region). "
                                "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
@@ -100,12 +102,13 @@ class DreamSettings(Settings):
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
                                    ui=Control("Keep the picture's colours", more=True))
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
-    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several.")
+    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several. "
+                              "FILE@MASK: only where MASK is white.")
     guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
                                           "size). Default: shrunk to fit 512, never enlarged.")
     target_class: str | None = option(None, "ImageNet class (name or number) to push the picture toward; needs "
                                             "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-                                            "lists them.", flag="--class")
+                                            "lists them. NAME@MASK: only where MASK is white.", flag="--class")
     precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16. auto: "
                                     "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
                                     "older GPUs, else float32.")
@@ -151,6 +154,11 @@ class DreamSettings(Settings):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         if self.max_side is not None:
             self._whole("max_side", 1)
+        for value in (*self.layers, self.target_class, *self.guide):
+            split_region(value)  # WHAT@MASK written right
+        if self.guide and any(split_region(s)[1] for s in self.layers):
+            raise SettingsError("In a guided dream --layer names where the guide is matched; give the region to the "
+                                "guide instead: --guide FILE@MASK.")
         auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
         if auto and not self.guide:
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
@@ -170,7 +178,29 @@ class DreamSettings(Settings):
 
     def check_names(self, names) -> None:
         if self.target_class is not None:
-            names.class_index(self.target_class)
+            names.class_index(self.class_name)
+
+    @property
+    def class_name(self) -> str | None:
+        """The class to push toward, without its region (`--class NAME@MASK`)."""
+        return None if self.target_class is None else split_region(self.target_class)[0]
+
+    def region_masks(self) -> dict:
+        """{flag: [mask files]} of the objectives given a region (`WHAT@MASK`); empty for none."""
+        found: dict = {}
+        for flag, values in (("--layer", self.layers), ("--class", (self.target_class,) if self.target_class else ()),
+                             ("--guide", self.guide)):
+            for value in values:
+                mask = split_region(value)[1]
+                if mask is not None:
+                    found.setdefault(flag, []).append(mask)
+        return found
+
+    def files(self) -> list:
+        """Every file these settings read: guides, the mask, the regions' masks (paths as given)."""
+        guides = [split_region(g)[0] for g in self.guide]
+        masks = [m for ms in self.region_masks().values() for m in ms]
+        return [f for f in [*guides, self.mask, *masks] if isinstance(f, (str, Path)) and f]
 
     @property
     def auto_layer(self) -> bool:

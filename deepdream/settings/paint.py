@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError
-from ..objectives import parse_layer_spec
+from .specs import parse_layer_spec
 from .base import MAX_STEPS, PRECISIONS, Control, Settings, option, parse_size
 
 @dataclass(frozen=True)
@@ -91,6 +91,6 @@ class VisualizeSettings(PaintSettings):
         if not self.target:
             raise SettingsError("Name the layer to paint: LAYER or LAYER:CHANNEL (see `deepdream layers`).")
         spec = parse_layer_spec(self.target)
-        if spec.weight != 1.0:
-            raise SettingsError(f"Paint one layer or channel, without a weight (got {self.target!r}).")
+        if spec.weight != 1.0 or spec.mask is not None:
+            raise SettingsError(f"Paint one layer or channel, without a weight or a mask (got {self.target!r}).")
         self._set("target", str(spec))

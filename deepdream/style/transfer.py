@@ -70,8 +70,9 @@ def layer_weights(specs, backbone, default) -> list[tuple[str, float]]:
             spec = LayerSpec(spec[0], None, float(spec[1]))
         spec = spec if isinstance(spec, LayerSpec) else parse_layer_spec(spec)
         backbone.layer(spec.name)
-        if spec.channel is not None:
-            raise SettingsError(f"Style and content layers take no channel: write {spec.name} or {spec.name}=WEIGHT.")
+        if spec.channel is not None or spec.mask is not None:
+            raise SettingsError(f"Style and content layers take no channel and no @mask: write {spec.name} or "
+                                f"{spec.name}=WEIGHT (--mask gives each style its region).")
         if spec.weight <= 0:
             raise SettingsError(f"The weight of layer {spec.name!r} must be positive (got {spec.weight:g}).")
         out.append((spec.name, spec.weight))

@@ -29,7 +29,7 @@ from .service import (MAX_UPLOAD_BYTES, Cancelled, Service, TimedOut, Upload, ba
 log = logging.getLogger("deepdream.web")
 
 #: The multipart fields holding pictures, per endpoint (every other field is an option).
-_FILES = {"dream": ("image", "guide", "mask"), "class": (), "style": ("image", "style")}
+_FILES = {"dream": ("image", "guide", "mask", "region"), "class": (), "style": ("image", "style")}
 
 
 class TooLarge(Exception):
@@ -160,13 +160,17 @@ def router(service: Service) -> APIRouter:
         if files.get("mask"):
             mask_name, mask_data = _one(files, "mask", "mask")
             mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most, service.scratch)
+        regions = {}  # WHAT@NAME: the mask uploaded as a `region` file named NAME
+        for f, d in files.get("region", []):
+            region = await run_in_threadpool(read_upload, d, f, "region.png", most, service.scratch)
+            regions[region.name] = region
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]
-        settings = forms.settings_from_form(DreamSettings, texts, files=pictures)
+        settings = forms.settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
         service.check(settings, *image.image.rgb.shape[:2])
         result = await finish(request, service, settings.backbone, service.dream, image, settings, guides=guides,
-                              mask=mask)
+                              mask=mask, regions=regions)
         return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
 
     @api.post("/class")

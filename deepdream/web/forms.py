@@ -85,13 +85,16 @@ def convert(cls, name: str, text: str):
     return value
 
 
-def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None = None, ignore=(), **fixed):
+def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None = None, ignore=(), regions=(),
+                       **fixed):
     """Settings of `cls` from form fields (name -> the values given, in order).
 
     files: field name -> in-memory pictures uploaded for it (e.g. {"guide": [...]}) , the only way a
     path-like field is set. ignore: names that are not settings (the upload's own field, `image`).
-    fixed: field values set by the caller (e.g. the mode's own). Unknown names and path-like fields
-    sent as text are SettingsErrors; empty values count as not given."""
+    fixed: field values set by the caller (e.g. the mode's own). regions: the names of the masks
+    uploaded for `WHAT@NAME` objectives; a region naming anything else (a path on the server) is
+    refused. Unknown names and path-like fields sent as text are SettingsErrors; empty values count
+    as not given."""
     names = aliases(cls)
     values: dict = {}
     for given, texts in fields.items():
@@ -122,6 +125,11 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
 
     settings = cls.from_dict({}, **values)  # a preset's values under the fields given
     settings.check_names(classes)
+    for flag, masks in (settings.region_masks() if hasattr(settings, "region_masks") else {}).items():
+        for mask in masks:
+            if mask not in regions:
+                raise SettingsError(f"{flag} ...@{shown(mask, 40)[1:-1]} names a mask the web API has not been sent: "
+                                    f"upload it as a file in the `region` field, named {shown(mask, 40)}.")
     return settings
 
 

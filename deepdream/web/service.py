@@ -246,11 +246,12 @@ class Service:
         self.limits.check(settings, height, width)
 
     # -- prepared dreamers -------------------------------------------------------------------
-    def dreamer(self, settings: DreamSettings, digests=(), progress=None, like=None):
+    def dreamer(self, settings: DreamSettings, digests=(), progress=None, like=None, regions=None):
         """A Dreamer (a Painting for class settings) for these settings: the cached one, or a new
         one (then cached). like: the picture to be dreamt, for `layer=auto` (its digest is then
-        part of `digests`)."""
-        from ..render.dreamer import prepare
+        part of `digests`). regions: name -> the mask pictures of `WHAT@NAME` objectives (their
+        digests part of `digests`); no region is ever read from a file."""
+        from ..render.prepare import prepare
         from ..render.param import prepare_painting
 
         data = settings.to_dict()
@@ -264,7 +265,7 @@ class Service:
                 return dreamer
             self.misses += 1
         dreamer = prepare_painting(settings, progress=progress) if isinstance(settings, ClassSettings) \
-            else prepare(settings, like=like, progress=progress)
+            else prepare(settings, like=like, progress=progress, regions=regions or {})
         with self._lock:
             self._cache[key] = dreamer
             while len(self._cache) > self.cache_size:
@@ -273,15 +274,18 @@ class Service:
 
     # -- the renders ---------------------------------------------------------------------------
     def dream(self, image: Upload, settings: DreamSettings, *, guides=(), mask: Upload | None = None,
-              progress=None, cancelled: threading.Event | None = None) -> Result:
+              regions: dict | None = None, progress=None, cancelled: threading.Event | None = None) -> Result:
         """Dream on an uploaded picture; guides and mask are uploads too (their pixels are in the
         settings). The metadata carries the settings and the uploads' names."""
         progress = _cancellable(progress, cancelled)
         start = time.perf_counter()
-        digests = [g.digest for g in guides] + ([mask.digest] if mask else [])
+        regions = regions or {}
+        digests = [g.digest for g in guides] + ([mask.digest] if mask else []) + \
+            [f"{name}:{upload.digest}" for name, upload in sorted(regions.items())]
         if settings.auto_layer:  # the layer is picked for this picture
             digests.append(image.digest)
-        dreamer = self.dreamer(settings, digests, progress, like=image.image if settings.auto_layer else None)
+        dreamer = self.dreamer(settings, digests, progress, like=image.image if settings.auto_layer else None,
+                               regions={name: upload.image for name, upload in regions.items()})
         out = dreamer.run(image.image, progress=progress, seed=settings.seed)
         extra = {"input": image.name}
         if guides:

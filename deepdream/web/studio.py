@@ -22,7 +22,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..errors import DeepDreamError  # noqa: E402
-from ..render.dreamer import DreamProgress, Stage  # noqa: E402
+from ..render.events import DreamProgress, Stage  # noqa: E402
 from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values  # noqa: E402
 from . import forms  # noqa: E402
 from .service import Service, TimedOut, read_upload, redact  # noqa: E402

@@ -1,0 +1,98 @@
+"""Preparing a dream: the network loaded, the objective built (with its guides' features, its
+regions), the mask read and the tile gradient traced, once; `check` does the reading and checking
+alone (--dry-run, a batch before it starts)."""
+
+from __future__ import annotations
+
+from ..objectives import class_objective
+from .dreamer import ClassDreamer, Dreamer, load_mask
+from .events import Stage
+
+
+def check(settings) -> None:
+    """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
+    and the guides decode, the backbone and its weights load, every layer (its channel in range)
+    and the class exist on it."""
+    from .. import guided
+    from .._tf import quiet_tensorflow
+    from ..backbones import load_backbone
+    from ..objectives import check_spec, parse_layer_spec, split_region
+
+    if settings.mask is not None:
+        load_mask(settings.mask)
+    for masks in settings.region_masks().values():
+        for region in masks:
+            load_mask(region, f"mask {region!r}")
+    if settings.guide:
+        guided.load_guides([split_region(g)[0] for g in settings.guide])
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    if settings.target_class is not None:
+        class_objective(net, settings.class_name)
+    if not settings.auto_layer:
+        for spec in settings.layers:
+            check_spec(net, parse_layer_spec(spec))
+
+
+def prepare(settings, *, like=None, progress=None, regions: dict | None = None) -> Dreamer:
+    """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
+    the guides' features, once), loads the mask and traces the tile gradient.
+
+    like: the picture to be dreamt, needed only by `--layer auto` (the layer where picture and
+    guide match best). progress: receives `Stage` events while this works. regions: name -> mask
+    picture for the `WHAT@NAME` objectives, instead of files (a server's uploads: then no region
+    is read from a file)."""
+    from .. import images
+    from ..backbones import load_backbone
+    from ..errors import SettingsError
+    from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
+
+    def stage(text: str) -> None:
+        if progress is not None:
+            progress(Stage(text))
+
+    from .. import guided
+    from .._tf import quiet_tensorflow
+
+    mask = load_mask(settings.mask) if settings.mask is not None else None
+    given = [split_region(g)[0] for g in settings.guide]  # the guides, without their regions
+    guides = guided.load_guides(given) if given else None  # each file read once
+    stage(f"loading {settings.backbone}")
+    quiet_tensorflow()
+    net = load_backbone(settings.backbone, settings.weights)
+    arrays = None
+    if guides:
+        stage("computing the guide's features")
+        arrays = guided.fit_guides(guides, net, settings.guide_size, settings.tile_size,
+                                   [guided.guide_name(g) for g in given])
+    if settings.region_masks():
+        from .regions import prepare_regional
+
+        if settings.auto_layer:
+            raise SettingsError("--layer auto picks one layer for the whole picture; name the layers of a dream with "
+                                "regions.")
+        stage("preparing the network")
+        return prepare_regional(settings, net, mask, guides, arrays, regions)
+    if guides:
+        layers = list(settings.layers)
+        if settings.auto_layer:
+            if like is None:
+                raise SettingsError("--layer auto needs the picture to be dreamt; pass it as `like`.")
+            layers = [guided.best_guide_layer(net, images.as_loaded(like), arrays, settings.tile_size, settings.seed)]
+            guided.log.info("guided at layer %s (auto)", layers[0])
+            settings = settings.replace(layers=tuple(layers))
+        objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
+    elif settings.target_class is not None:
+        objective = class_objective(net, settings.class_name)
+        from .param import class_dream
+
+        if class_dream(settings):
+            stage("preparing the network")
+            return ClassDreamer(settings, net, objective, mask)
+        objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
+    else:
+        specs = [parse_layer_spec(s) for s in settings.layers] or \
+                [LayerSpec(name, None, weight) for name, weight in net.default_layers]
+        objective = from_specs(net, specs)
+    stage("preparing the network")
+    return Dreamer(settings, net, objective, mask)
