@@ -78,6 +78,15 @@ def test_bad_live_settings_are_one_line(fields, message):
     assert str(error.value).startswith(message)
 
 
+def test_a_message_to_the_client_is_one_line_with_no_path_of_the_servers():
+    import tempfile
+
+    from deepdream.web.live import one_line
+
+    assert one_line(f"Cannot read\n  {tempfile.gettempdir()}/deepdream-serve-x/frame.png:\ttruncated") == \
+        "Cannot read <tmp>/deepdream-serve-x/frame.png: truncated"
+
+
 def test_the_live_dreamer_carries_detail_frame_to_frame_and_keeps_each_frame_size():
     from deepdream.motion.live import LiveDreamer, live_settings
 

@@ -151,6 +151,11 @@ def encode_frame(rgb: np.ndarray, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def one_line(message: str) -> str:
+    """A message for the client: on one line, with no path of the server's (`service.redact`)."""
+    return " ".join(redact(message).split())
+
+
 def same_origin(headers) -> bool:
     """Whether a WebSocket's opening request comes from this server's own page, or from no page
     at all (a program): a page of another site gets no answer."""
@@ -245,14 +250,13 @@ class LiveStream:
                 self.dropped += value
                 await self.send({"dropped": value})
         except DeepDreamError as error:
-            await self.send({"error": redact(str(error))})
+            await self.send({"error": one_line(str(error))})
         except Cancelled:
             self.gone = True
         except Exception as error:  # noqa: BLE001 - one line, and the stream goes on
             log.exception("unexpected error in a live stream")
-            what = " ".join(str(error).split())[:300]  # one line, however the error was written
-            await self.send({"error": redact(f"Unexpected error ({type(error).__name__}: {what}); the server's "
-                                             f"log has the details.")})
+            await self.send({"error": one_line(f"Unexpected error ({type(error).__name__}: {str(error)[:300]}); "
+                                               f"the server's log has the details.")})
 
     async def change(self, text: str) -> None:
         """A settings message: merged into the stream's, checked, its Dreamer prepared, then used."""
