@@ -68,6 +68,8 @@ def test_live_settings_are_light_under_what_the_client_gives_and_a_preset_keeps_
     ({"mask": "/etc/passwd"}, "--mask names a file on the server, which the web API does not take"),
     ({"format": "gif"}, "format must be jpeg or png (got 'gif')."),
     ({"blend": 2}, "--blend must be at most 1"),
+    ({"layer": ["block5a_expand@sky.png"]}, "--layer WHAT@MASK dreams in a region, and a live stream has no mask to "
+                                           "give it; give --layer without @MASK."),
 ])
 def test_bad_live_settings_are_one_line(fields, message):
     from deepdream.errors import SettingsError

@@ -105,8 +105,21 @@ def parse(fields: dict) -> tuple[VideoSettings, str]:
         for name, value in defaults.items():
             if not texts.get(name):
                 texts[name] = _texts(value)
-    dream = forms.settings_from_form(DreamSettings, dream_texts)
+    dream = forms.settings_from_form(DreamSettings, dream_texts, regions=_EVERY_NAME)
+    for flag in dream.region_masks():  # a stream has no way to send a mask: refused in live's words
+        raise SettingsError(f"{flag} WHAT@MASK dreams in a region, and a live stream has no mask to give it; "
+                            f"give {flag} without @MASK.")
     return forms.settings_from_form(VideoSettings, video_texts, dream=dream), FORMATS[str(fmt).lower()]
+
+
+class _EveryName:
+    """Regions' mask names `settings_from_form` lets through (live then refuses any)."""
+
+    def __contains__(self, name) -> bool:
+        return True
+
+
+_EVERY_NAME = _EveryName()
 
 
 def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
