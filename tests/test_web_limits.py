@@ -60,10 +60,17 @@ def client(app):
         yield c
 
 
-def studio_values(picture) -> list:
-    """The studio's render inputs, in order (the page's defaults, a tiny dream)."""
-    return ["dream", picture, None, None, "efficientnet-lite2", [], None, "256x256", 1, 1, 4.0, 0, 32, "mean",
-            False, 64, 1.4, 0.0, 100, 30.0, "classic"]
+def studio_values(picture, **changes) -> list:
+    """The studio's render inputs, in their order (the page's defaults, a tiny dream; `changes` by name)."""
+    from deepdream.web.studio import render_inputs
+
+    values = dict(mode="dream", picture=picture, guide_picture=None, style_picture=None, preset="classic",
+                  backbone="efficientnet-lite2", layers=[], target_class=None, size="256x256", steps=1, octaves=1,
+                  step_size=4.0, seed=0, jitter=32, normalize="mean", preserve_colors=False, max_side=64,
+                  octave_scale=1.4, blur=0.0, chroma=0.6, iterations=100, style_weight=30.0)
+    values.update(changes)
+    assert set(values) == set(render_inputs())
+    return [values[name] for name in render_inputs()]
 
 
 def file_data(path: str) -> dict:
@@ -339,8 +346,7 @@ def test_the_studio_stops_a_render_over_the_timeout(tmp_path):
 
     service = Service(limits=Limits(max_work=None, timeout=2))
     (tmp_path / "cat.png").write_bytes(small_png())
-    values = studio_values(str(tmp_path / "cat.png"))
-    values[4], values[8] = "vgg16", 10000  # backbone, steps
+    values = studio_values(str(tmp_path / "cat.png"), backbone="vgg16", steps=10000)
     start = time.perf_counter()
     with pytest.raises(gr.Error) as stopped:
         list(make_render(service, tmp_path, tmp_path)(*values))
