@@ -23,6 +23,8 @@ from PIL import Image  # noqa: E402
 
 from conftest import SAMPLES  # noqa: E402
 
+gr = pytest.importorskip("gradio")
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 #: Set to a path to also save the page's screenshot there (samples/studio.png for the README).
 SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
@@ -32,7 +34,8 @@ def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
     from deepdream.web.studio import render_inputs
 
-    values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, backbone="efficientnet-lite2",
+    values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, regions=None, region_1="",
+                  region_2="", region_3="", backbone="efficientnet-lite2",
                   layers=[], target_class=None, size="256x256", steps=10, octaves=4, step_size=4.0, seed=0, jitter=32,
                   normalize="mean", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0, chroma=0.6,
                   iterations=100, style_weight=30.0, preset="classic")
@@ -62,6 +65,47 @@ def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(
     assert meta["input"] == "chelsea.png" and meta["settings"]["seed"] == 4 and meta["settings"]["octaves"] == 2
     assert command == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 2 --steps 1 --seed 4 --max-side 96"
     assert shlex.split(command)[:3] == ["deepdream", "dream", "chelsea.png"]
+
+
+def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_path):
+    """Two layers of the region editor (left half, right half), each with its objective: the render's
+    settings name the masks as the command does, the masks come with the result (the command reads
+    them), and each half changes by its own objective."""
+    from deepdream.web.service import Service
+    from deepdream.web.studio import make_render
+
+    height, width = 64, 96
+    left = np.zeros((height, width, 4), np.uint8)
+    left[:, : width // 2] = (255, 255, 255, 255)
+    right = np.zeros_like(left)
+    right[:, width // 2:] = (255, 255, 255, 255)
+    editor = {"background": None, "layers": [left, right], "composite": None}
+    service = Service()
+    try:
+        render = make_render(service, tmp_path, SAMPLES)
+        common = dict(picture=str(SAMPLES / "chelsea.png"), steps=3, octaves=1, max_side=96, jitter=0)
+        done = list(render(*page_values(regions=editor, region_1="block1a_out", region_2="block5a_expand",
+                                        **common)))[-1]
+        with pytest.raises(gr.Error) as unpainted:
+            list(render(*page_values(regions={"layers": [left]}, region_1="block2b_expand",
+                                     region_2="block5a_expand", **common)))
+    finally:
+        service.close()
+    result, status, downloads, command = done
+    assert "region1.png, region2.png" in status and [Path(d).name for d in downloads] == \
+        ["chelsea_dream.png", "region1.png", "region2.png"]
+    assert np.asarray(Image.open(downloads[1])).tolist() == (left[..., 3]).tolist()
+    words = shlex.split(command)
+    assert words[words.index("--layer") + 1] == "block1a_out@region1.png"
+    assert "block5a_expand@region2.png" in words
+    meta = json.loads(Image.open(downloads[0]).text["deepdream"])["settings"]
+    assert meta["layers"] == ["block1a_out@region1.png", "block5a_expand@region2.png"]
+    assert unpainted.value.message.startswith("Region 2 names 'block5a_expand'; paint where it acts on layer 2")
+    photo = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((width, height), Image.LANCZOS),
+                       np.float32)
+    dreamt = np.asarray(Image.open(downloads[0]).convert("RGB"), np.float32)
+    fine = np.abs(np.diff(dreamt - photo, axis=1)).mean(axis=(0, 2))  # a shallow layer: pixel-fine change
+    assert fine[: width // 2 - 8].mean() > 1.3 * fine[width // 2 + 8:].mean()
 
 
 def test_class_painting_and_style_transfer_from_the_page(tmp_path):

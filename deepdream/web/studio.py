@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from ..errors import DeepDreamError  # noqa: E402
 from ..render.events import DreamProgress, Stage  # noqa: E402
 from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values  # noqa: E402
-from . import forms  # noqa: E402
+from . import forms, regions  # noqa: E402
 from .service import Service, TimedOut, read_upload, redact  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
@@ -103,17 +103,18 @@ def controls() -> dict:
 
 
 #: The render's inputs, in order: the page's own, then one per control (`controls`).
-PAGE_INPUTS = ("mode", "picture", "guide_picture", "style_picture", "preset", "backbone", "layers", "target_class")
+PAGE_INPUTS = ("mode", "picture", "guide_picture", "style_picture", "preset", "backbone", "layers", "target_class",
+               "regions", "region_1", "region_2", "region_3")
 
 
 def render_inputs() -> tuple:
     return PAGE_INPUTS + tuple(controls())
 
 
-def settings_for(mode, values: dict, guide=None, style=None):
+def settings_for(mode, values: dict, guide=None, style=None, painted: dict | None = None):
     """The settings of a render from the page's values (by name: `render_inputs`): the controls the
-    mode's settings show, then what the mode adds (its pictures, the class, the preset); the
-    settings check every value."""
+    mode's settings show, then what the mode adds (its pictures, the class, the preset, the regions
+    `painted`: `regions.region_values`' changes); the settings check every value."""
     cls = _defaults(mode)
     given = {}
     for name, (ui, classes) in controls().items():
@@ -129,14 +130,20 @@ def settings_for(mode, values: dict, guide=None, style=None):
     if mode == "class painting":
         return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
     # the controls hold the preset's values (on_preset) unless moved; layers left empty are the preset's
-    if values.get("layers"):
-        given["layers"] = tuple(values["layers"])
+    painted = painted or {}
+    if values.get("layers") or painted.get("layers"):
+        given["layers"] = tuple(values.get("layers") or ()) + painted.get("layers", ())
+    target_class = values.get("target_class") or None
+    if "target_class" in painted:
+        if target_class is not None:
+            raise DeepDreamError("One class at a time: leave the class menu empty when a region paints a class.")
+        target_class = painted["target_class"]
     preset = values.get("preset")
     if preset and preset != "classic":  # classic is the defaults
         given["preset"] = preset
     if mode == "guided dream":
         return cls.from_dict({}, guide=(guide.image,), **given)
-    return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
+    return cls.from_dict({}, target_class=target_class, **given)
 
 
 def make_render(service: Service, outputs: Path, uploads: Path):
@@ -158,7 +165,15 @@ def make_render(service: Service, outputs: Path, uploads: Path):
                 guide = _upload(values["guide_picture"], "guide", uploads, service.limits.max_pixels, service.scratch)
             if mode == "style transfer":
                 style = _upload(values["style_picture"], "style", uploads, service.limits.max_pixels, service.scratch)
-            settings = settings_for(mode, values, guide, style)
+            changes, masks, painted = {}, {}, {}
+
+            def read_mask(data: bytes, name: str):
+                painted[name] = data  # offered for download beside the result: the command reads them
+                return read_upload(data, name, name, service.limits.max_pixels, service.scratch)
+
+            if mode == "dream":
+                changes, masks = regions.region_values(values, read_mask)
+            settings = settings_for(mode, values, guide, style, changes)
             if image is None:
                 from ..settings import parse_size
 
@@ -192,7 +207,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
             future = service.submit(settings.backbone, service.paint, settings, **kwargs)
         else:
             future = service.submit(settings.backbone, service.dream, image, settings,
-                                    guides=[guide] if guide else [], **kwargs)
+                                    guides=[guide] if guide else [], regions=masks, **kwargs)
         ahead = service.waiting(settings.backbone) - 1
         yield (gr.skip(), f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
                gr.skip(), gr.skip())
@@ -234,7 +249,14 @@ def make_render(service: Service, outputs: Path, uploads: Path):
             files["styles"] = [style.name]
         command = forms.command_line(settings, None if image is None else image.name, name, files)
         height, width = result.rgb.shape[:2]
-        yield str(path), f"Done: {width}x{height} in {result.seconds:.1f} s.", str(path), command
+        done = f"Done: {width}x{height} in {result.seconds:.1f} s."
+        downloads = [str(path)]
+        for mask, data in painted.items():  # the regions' masks, named as the command names them
+            (folder / mask).write_bytes(data)
+            downloads.append(str(folder / mask))
+        if painted:
+            done += f" The regions' masks ({', '.join(painted)}) are under Download, for the command below."
+        yield str(path), done, downloads if painted else str(path), command
 
     return render
 
@@ -280,7 +302,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
         return (gr.update(visible=not painting), gr.update(visible=mode == "guided dream"),
                 gr.update(visible=mode == "style transfer"), gr.update(value=cls.default("backbone")),
                 gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
-                gr.update(visible=dreamlike, value="classic"), *shown)
+                gr.update(visible=dreamlike, value="classic"), gr.update(visible=mode == "dream"), *shown)
 
     def on_preset(name):
         """The controls (and the backbone) at the preset's values, so what is shown is what renders."""
@@ -336,6 +358,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                                                  label="Layers (empty: the backbone's own)")
                         target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
                                                    label="ImageNet class (type to search)", elem_id="class")
+                        panel, painter, boxes = regions.editor(picture)
                         grid([n for n, (ui, _) in specs.items() if not ui.more], made)
                         go = gr.Button("Render", variant="primary", elem_id="render")
                         with gr.Accordion("More options", open=False):
@@ -345,7 +368,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                                           elem_id="result", height=420)
                         status = gr.Markdown("", elem_id="status")
                         download = gr.File(label="Download (PNG with its settings)", interactive=False,
-                                           elem_id="download")
+                                           file_count="multiple", elem_id="download")
                         command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
                                              buttons=["copy"], elem_id="command")
             with gr.Tab("Live", id="live-tab"):
@@ -353,12 +376,12 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
 
         fields = [made[name] for name in specs]
         mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, preset,
-                                    *fields])
+                                    panel, *fields])
         preset.input(on_preset, preset, [backbone, *fields])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
-        go.click(render, [mode, picture, guide_picture, style_picture, preset, backbone, layers, target_class, *fields],
-                 [result, status, download, command])
+        go.click(render, [mode, picture, guide_picture, style_picture, preset, backbone, layers, target_class, painter,
+                          *boxes, *fields], [result, status, download, command])
     page.queue(default_concurrency_limit=4)
     return page
 
