@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, cli, run_cli
+from conftest import SAMPLES, cli
 from deepdream import api, images
 from deepdream.classes import class_index, search
 from deepdream.errors import SettingsError
@@ -122,11 +122,11 @@ def test_the_default_dream_network_is_efficientnet_lite2(photo):
 
 
 def test_class_and_classes_commands(tmp_path):
-    listed = run_cli("classes", "retriever")
+    listed = cli("classes", "retriever")
     assert listed.returncode == 0
     assert listed.stdout.splitlines()[2].split() == ["207", "golden", "retriever"]
     out = tmp_path / "dog.png"
-    done = run_cli("class", "golden retriever", "-o", out, "--size", "96x64", "--steps", "2", "-q")
+    done = cli("class", "golden retriever", "-o", out, "--size", "96x64", "--steps", "2", "-q")
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (96, 64)
     recorded = json.loads(images.read_metadata(out))
