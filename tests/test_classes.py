@@ -95,12 +95,13 @@ def test_visualizing_a_channel_and_an_atlas_of_channels():
         assert means[channel] == max(means[c] for c in (1, 2, 3)), (channel, means[[1, 2, 3]])
 
 
+@pytest.mark.slow  # a real render of some size (EfficientNet-Lite2, 34 steps)
 def test_a_class_pushes_a_photo_and_needs_a_classifier(photo):
     """`dream --class` paints the class into the photo: the network sees a lemon where the photo
     had none; one trace per picture size; the same seed gives the same bytes."""
     from PIL import Image as PILImage
 
-    cat = np.asarray(PILImage.open(SAMPLES / "chelsea.png").convert("RGB").resize((288, 192)), np.float32)
+    cat = np.asarray(PILImage.open(SAMPLES / "chelsea.png").convert("RGB").resize((192, 128)), np.float32)
     dreamer = api.prepare(target_class="lemon", octaves=1, steps=34)
     pushed = dreamer.run(cat)
 
