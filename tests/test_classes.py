@@ -154,16 +154,12 @@ def test_bad_classes_are_one_line(tmp_path, args, message):
 def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     """`gallery --from-noise`: one painted cell per channel of --layer on a labelled sheet, the HTML
     page giving each cell's `deepdream visualize` command; run again, nothing is painted anew."""
-    from typer.testing import CliRunner
-
-    from deepdream.cli import app
-
     source = tmp_path / "any.png"
     Image.new("RGB", (64, 64), (90, 90, 90)).save(source)
     args = ["gallery", str(source), "--from-noise", "-l", "block3a_expand", "--channels", "3", "--cell", "64",
             "--steps", "4", "-q"]
-    done = CliRunner().invoke(app, args)
-    assert done.exit_code == 0, done.output
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
     sheet, page, cells = tmp_path / "any_atlas.png", tmp_path / "any_atlas.html", tmp_path / "any_atlas_cells"
     assert sorted(p.name for p in cells.iterdir()) == [f"block3a_expand_000{c}.png" for c in range(3)]
     assert Image.open(cells / "block3a_expand_0002.png").size == (64, 64)
@@ -171,14 +167,15 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     assert recorded["mode"] == "visualize" and recorded["settings"]["target"] == "block3a_expand:1"
     assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png --size 64x64 --steps 4" in page.read_text()
     assert Image.open(sheet).size[0] == 8 + 2 * (64 + 8)  # two columns of 64-pixel cells
-    again_from_its_settings = CliRunner().invoke(app, ["visualize", "block3a_expand:1", "--settings",
-                                                       str(cells / "block3a_expand_0001.png"), "--dry-run"])
-    assert again_from_its_settings.exit_code == 0, again_from_its_settings.output
-    assert "64x64" in again_from_its_settings.output
+    again_from_its_settings = cli("visualize", "block3a_expand:1", "--settings", cells / "block3a_expand_0001.png",
+                                  "--dry-run")
+    assert again_from_its_settings.returncode == 0, again_from_its_settings.stderr
+    assert "64x64" in again_from_its_settings.stdout
     stamps = {p.name: p.stat().st_mtime_ns for p in cells.iterdir()}
-    again = CliRunner().invoke(app, [*args, "--overwrite"])
-    assert again.exit_code == 0, again.output
+    again = cli(*args, "--overwrite")
+    assert again.returncode == 0, again.stderr
     assert {p.name: p.stat().st_mtime_ns for p in cells.iterdir()} == stamps
-    refused = CliRunner().invoke(app, ["gallery", str(source), "--from-noise", "-l", "block3a_expand",
-                                       "--octaves", "2", "-o", str(tmp_path / "x.png")])
-    assert refused.exit_code != 0 and "--octaves does not apply to it" in str(refused.exception or refused.output)
+    refused = cli("gallery", source, "--from-noise", "-l", "block3a_expand", "--octaves", "2", "-o", tmp_path / "x.png")
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1 and lines[0].startswith("deepdream: error: "), refused.stderr
+    assert "--octaves does not apply to it" in lines[0] and not (tmp_path / "x.png").exists()
