@@ -34,6 +34,7 @@ def test_classes_by_name_number_or_part():
         class_index("1000")
 
 
+@pytest.mark.slow  # a real painting of some size (128x128, 48 steps, three runs)
 def test_painting_a_class_makes_the_network_see_it():
     """A small, short painting from noise is what the network calls a golden retriever, where the
     first step's picture (the noise it starts from) is nothing of the kind; one trace serves the

@@ -72,6 +72,7 @@ def test_a_picture_smaller_than_the_tile_gets_another_alignment_each_step(vgg, p
     assert tiled.traces == 1
 
 
+@pytest.mark.slow  # three 320x213 dreams
 def test_seeds_change_a_picture_smaller_than_the_tile(cat320):
     dreamer = api.prepare(**FAST)
     a, b, c = dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=8)
@@ -126,6 +127,7 @@ def test_the_luminance_rule_moves_r_g_and_b_alike():
     np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
 
 
+@pytest.mark.slow  # two 320x213 dreams of 6 steps
 def test_preserve_colors_keeps_chroma_and_changes_luminance(cat320):
     settings = dict(FAST, steps=6, step_size=3.0)
     plain = api.dream(cat320.astype(np.float32), chroma=1.0, **settings)  # colours free

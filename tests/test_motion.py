@@ -175,6 +175,7 @@ def test_video_frames_resume_from_the_frames_on_disk(tmp_path, clip):
     assert alone[3].tobytes() != whole[3].tobytes()
 
 
+@pytest.mark.slow  # two real 256x144 video dreams with the default network
 def test_stabilised_video_flickers_at_most_half_as_much_on_a_hand_held_shake(tmp_path):
     """The default stabiliser on a hand-held shake (small random shifts and turns; the hardest of
     bench_motion's pan, zoom and shake): at most 0.5x the flicker of --independent, with a dream at

@@ -273,6 +273,7 @@ def test_coarse_to_fine_scales_solve_small_then_refine(net):
 # ----------------------------------------------------------------------------- colours and masks
 
 
+@pytest.mark.slow  # four real style transfers at the default settings (100 L-BFGS iterations each)
 @pytest.mark.parametrize("content, style", [("chelsea.png", "gravel.png"), ("coffee.png", "brick.png"),
                                             ("astronaut.png", "brick.png"), ("rocket.jpg", "brick.png")])
 def test_default_settings_paint_a_grey_style_over_the_colours(content, style):
@@ -491,6 +492,7 @@ def test_cli_backbone_help_is_about_style():
         assert "dream with" not in text and "define content and style" in text
 
 
+@pytest.mark.slow  # five renders through the CLI
 def test_cli_style_and_texture_re_render_from_their_own_pictures(files):
     """--settings FILE: a styled picture or a texture made again from the settings it carries,
     byte for byte; options beside it win (--no-preserve-colors turns a switch off); a content
