@@ -57,6 +57,7 @@ def test_painting_a_class_makes_the_network_see_it():
     assert np.abs(painting.run(seed=1) - rgb).mean() > 5.0
 
 
+@pytest.mark.slow  # a real 128x128 painting of 24 steps
 def test_a_painting_keeps_to_natural_colours():
     """The decorrelated colour space keeps neighbouring pixels' colours close (no rainbow noise):
     the chroma of a painting varies less from pixel to pixel than its brightness, as in photos."""
