@@ -34,8 +34,10 @@ def photo() -> np.ndarray:
 
 
 def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
-    """Run `python -m deepdream ARGS` as a user would, capturing text output; env: extra
-    environment variables."""
+    """Run `python -m deepdream ARGS` in a process of its own, capturing text output; env: extra
+    environment variables. Each start imports TensorFlow anew (seconds): use it only where the process
+    is the point (Ray workers, a command that must not hang this one, the server) and `cli` elsewhere;
+    mark such tests `slow`."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=timeout)
@@ -56,7 +58,10 @@ def render(backbone, rgb, objective, *, octaves=4, octave_scale=1.4, steps=10, s
 
 def cli(*args, cwd=None) -> subprocess.CompletedProcess:
     """Run `deepdream ARGS` in this process (no Python or TensorFlow start-up: fast) as `main` does,
-    capturing its exit code, stdout and stderr; cwd: the folder to run it from."""
+    capturing its exit code, stdout and stderr; cwd: the folder to run it from. It goes through
+    `deepdream.cli.run`, so the one-line errors and exit codes are the console script's own (Typer's
+    CliRunner on `app` would skip them). Output written to file descriptor 2 from C (not through
+    sys.stderr) is not in `stderr` here: use pytest's `capfd` to check it."""
     import contextlib
     import io
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli, run_cli
 from deepdream.batch import DreamWorker
 from deepdream.workers import RETRY, LocalPool, WorkerDied, WorkerFailed
 
@@ -39,7 +39,7 @@ def outputs(folder):
 
 def test_broken_input_skipped_then_resume_and_overwrite(photos, tmp_path):
     out = tmp_path / "out"
-    result = run_cli("batch", photos / "a1.png", photos / "broken.png", photos / "a2.png", "--out", out, *TINY)
+    result = cli("batch", photos / "a1.png", photos / "broken.png", photos / "a2.png", "--out", out, *TINY)
     assert result.returncode == 1, result.stderr
     assert outputs(out) == ["a1.png", "a2.png"]
     failures = [line for line in result.stderr.splitlines() if line.startswith("failed: ")]
@@ -49,11 +49,11 @@ def test_broken_input_skipped_then_resume_and_overwrite(photos, tmp_path):
     assert '"block2_conv1"' in meta and '"input": "a1.png"' in meta
     before = {name: (out / name).read_bytes() for name in outputs(out)}
     (out / "a2.png").write_bytes(b"stale")  # resume keeps whatever is there
-    result = run_cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, *TINY[:-1])
+    result = cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, *TINY[:-1])
     assert result.returncode == 0, result.stderr
     assert "0 written, 2 skipped" in result.stderr
     assert (out / "a1.png").read_bytes() == before["a1.png"] and (out / "a2.png").read_bytes() == b"stale"
-    result = run_cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, "--overwrite", *TINY)
+    result = cli("batch", photos / "a1.png", photos / "a2.png", "--out", out, "--overwrite", *TINY)
     assert result.returncode == 0, result.stderr
     assert (out / "a2.png").read_bytes() == before["a2.png"]  # redone, same bytes as the first time
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
@@ -63,7 +63,7 @@ def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
     (photos / "broken.png").unlink()
     out = tmp_path / "out"
     args = ["-b", "vgg16", "--octaves", "1", "--steps", "1", "-q"]
-    result = run_cli("batch", photos / "a1.png", "--out", out, "--layer", "block1_conv1", "--layer", "block2_conv1",
+    result = cli("batch", photos / "a1.png", "--out", out, "--layer", "block1_conv1", "--layer", "block2_conv1",
                      "--seed", "3", "--seed", "4", *args)
     assert result.returncode == 0, result.stderr
     assert outputs(out) == [f"a1__layer-{layer}__seed-{seed}.png" for layer in ("block1_conv1", "block2_conv1")
@@ -74,7 +74,7 @@ def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
     assert [p.name for p in expand_inputs([photos])] == ["a1.png", "a2.png", "a10.png"]  # natural order
     assert [p.name for p in expand_inputs([str(photos / "a1*.png"), photos / "a1.png"])] == ["a1.png", "a10.png"]
     out2 = tmp_path / "out2"
-    result = run_cli("batch", photos, str(photos / "a1?.png"), "--out", out2, "--layer", "block1_conv1", *args)
+    result = cli("batch", photos, str(photos / "a1?.png"), "--out", out2, "--layer", "block1_conv1", *args)
     assert result.returncode == 0, result.stderr
     assert outputs(out2) == ["a1.png", "a10.png", "a2.png"]
 
@@ -87,27 +87,26 @@ def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
 ])
 def test_bad_options_fail_before_any_work(photos, tmp_path, args, fragment):
     out = tmp_path / "out"
-    result = run_cli("batch", photos / "a1.png", "--out", out, "-b", "vgg16", "--octaves", "1", "--steps", "1",
+    result = cli("batch", photos / "a1.png", "--out", out, "-b", "vgg16", "--octaves", "1", "--steps", "1",
                      *args)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and fragment in lines[0], result.stderr
     assert outputs(out) == []
-    result = run_cli("batch", tmp_path / "nowhere" / "*.png", "--out", out, *TINY)
+    result = cli("batch", tmp_path / "nowhere" / "*.png", "--out", out, *TINY)
     assert result.returncode == 2 and "No file matches" in result.stderr
 
 
-def test_missing_ray_extra_says_how_to_install(photos, tmp_path):
-    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['deepdream'] + sys.argv[1:]; "
-            "from deepdream.cli import main; main()")
-    result = subprocess.run([sys.executable, "-c", code, "batch", str(photos / "a1.png"), "--out", str(tmp_path / "o"),
-                             "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
+def test_missing_ray_extra_says_how_to_install(photos, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as where it is not installed
+    result = cli("batch", photos / "a1.png", "--out", tmp_path / "o", "--ray", "local", "-q")
     assert result.returncode == 2
     assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
                                      '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # a local Ray cluster
 def test_ray_gives_the_same_bytes_and_survives_a_dead_worker(photos, tmp_path):
     pytest.importorskip("ray")
     from deepdream import batch
@@ -185,7 +184,7 @@ def test_gallery_shows_the_cell_whose_worker_kept_failing(photos, tmp_path):
 def test_gallery_sheet_and_page(photos, tmp_path):
     sheet = tmp_path / "sheet.png"
     layers = ["block1_conv1", "block2_conv1", "block3_conv1"]
-    result = run_cli("gallery", photos / "a1.png", "-o", sheet, "-b", "vgg16", *sum([["--layer", l] for l in layers], []),
+    result = cli("gallery", photos / "a1.png", "-o", sheet, "-b", "vgg16", *sum([["--layer", l] for l in layers], []),
                      "--cell", "48", "--octaves", "1", "--steps", "1", "-q")
     assert result.returncode == 0, result.stderr
     # 3 cells of 48x48 in 2 columns: 8 px margins, 11 px labels, a 13 px title line

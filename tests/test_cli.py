@@ -39,7 +39,7 @@ def test_dream_renders_and_keeps_alpha(tmp_path):
     rgba.putalpha(Image.fromarray(alpha))
     src = tmp_path / "in.png"
     rgba.save(src)
-    result = run_cli("dream", src, "-o", tmp_path / "out.png", *FAST)
+    result = cli("dream", src, "-o", tmp_path / "out.png", *FAST)
     assert result.returncode == 0, result.stderr
     out = Image.open(tmp_path / "out.png")
     assert out.mode == "RGBA" and out.size == (72, 48)
@@ -47,7 +47,7 @@ def test_dream_renders_and_keeps_alpha(tmp_path):
     rgb_in = np.asarray(rgba.convert("RGB"), np.float32)
     assert np.abs(np.asarray(out.convert("RGB"), np.float32) - rgb_in).mean() > 2  # it dreamt
     # JPEG has no alpha: it is dropped, and --max-side shrinks the input first
-    result = run_cli("dream", src, "-o", tmp_path / "out.jpg", "--max-side", "60", "--octaves", "1", "--steps", "2", "-q")
+    result = cli("dream", src, "-o", tmp_path / "out.jpg", "--max-side", "60", "--octaves", "1", "--steps", "2", "-q")
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "out.jpg").mode == "RGB" and Image.open(tmp_path / "out.jpg").size == (60, 40)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
@@ -57,9 +57,9 @@ def test_existing_output_needs_overwrite(small_png, tmp_path):
     out = tmp_path / "out.png"
     out.write_bytes(b"keep me")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(run_cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before)
+    assert_clean_failure(cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before)
     assert out.read_bytes() == b"keep me"
-    result = run_cli("dream", small_png, "-o", out, "--overwrite", *FAST)
+    result = cli("dream", small_png, "-o", out, "--overwrite", *FAST)
     assert result.returncode == 0, result.stderr
     assert Image.open(out).size == (72, 48)
 
@@ -143,7 +143,13 @@ def test_layers_and_backbones_commands():
     assert "inceptionv3" in result.stdout
 
 
+@pytest.mark.slow  # a process of its own: the Ctrl-C is the point
 def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
+    """Ctrl-C once the render is stepping (its progress bar, on a terminal, says step 1): exit 130,
+    one line saying nothing was written, no traceback, no file."""
+    import pty
+    import re
+    import select
     import signal
     import subprocess
     import sys
@@ -152,23 +158,47 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
     from conftest import ROOT
 
     out = tmp_path / "out.png"
+    terminal, their_end = pty.openpty()  # a terminal for stderr, so the progress bar is drawn as it goes
     proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
                              "--steps", "10000", "--tile-size", "64"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.PIPE, stderr=their_end, text=True,
+                            env=dict(os.environ, TERM="xterm", COLUMNS="160"),
                             # a shell that started the test run in the background ignores SIGINT, and
                             # children inherit that: give the render Python's own Ctrl-C handling
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(their_end)
+    seen = b""
+
+    def read(wait: float) -> bool:
+        nonlocal seen
+        if not select.select([terminal], [], [], wait)[0]:
+            return False
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the process ended and closed its side
+            return False
+        seen += chunk
+        return bool(chunk)
+
     try:
-        time.sleep(12)  # well into the render
+        deadline = time.monotonic() + 240
+        while not re.search(rb"step [1-9]\d*/10000", seen):  # stepping: well into the render
+            assert proc.poll() is None and time.monotonic() < deadline, seen[-2000:]
+            read(0.5)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        while read(1.0):
+            pass
     finally:
         if proc.poll() is None:  # never leave a render running behind a failed test
             proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130
+        proc.communicate()
+        os.close(terminal)
+    err = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+    lines = [line for line in re.split(r"[\r\n]+", err) if line.strip()]
+    assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
-    assert err.splitlines()[-1] == "deepdream: interrupted; nothing written."  # said, not silent
+    assert lines[-1] == "deepdream: interrupted; nothing written."  # said, not silent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]
 
 
@@ -202,14 +232,16 @@ def test_absurd_counts_and_values_are_one_line_and_end_at_once(small_png, tmp_pa
         (["--backbone", "b" * 100_000], "A command-line value of 100,000 characters ('bbbbbbbbbbbbbbbbbbbb'...) is too long; the limit is 4,096."),
     ]
     for args, fragment in cases:
-        assert_clean_failure(run_cli("dream", small_png, "-o", out, "-b", "vgg16", *args, "-q", timeout=120),
+        assert_clean_failure(cli("dream", small_png, "-o", out, "-b", "vgg16", *args, "-q"),
                              fragment, tmp_path, before)
-    result = run_cli("dream", small_png, "-o", out, "--settings", huge, "-q", timeout=120)
+    result = cli("dream", small_png, "-o", out, "--settings", huge, "-q")
     assert_clean_failure(result, "--normalize must be one of laplacian, mean (got 'xxxx", tmp_path, before)
     assert len(result.stderr) < 300 and "(10,000,002 characters))." in result.stderr
 
 
 def test_a_fifo_mask_and_the_files_a_settings_file_names(small_png, tmp_path):
+    # in a process of its own: a mask read that blocked on the pipe would hang this one (here it ends
+    # at the timeout); both refusals come before TensorFlow is imported, so it starts in about a second
     fifo = tmp_path / "mask.png"
     os.mkfifo(fifo)
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -225,7 +257,7 @@ def test_a_fifo_mask_and_the_files_a_settings_file_names(small_png, tmp_path):
     assert not out.exists()
 
 
-def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path):
+def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path, capfd):
     path = tmp_path / "bad.tif"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
         path, compression="tiff_deflate")
@@ -235,5 +267,7 @@ def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path):
         data[i] ^= 0x5A
     path.write_bytes(bytes(data))
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(run_cli("dream", path, "-o", tmp_path / "out.png", *FAST),
+    capfd.readouterr()
+    assert_clean_failure(cli("dream", path, "-o", tmp_path / "out.png", *FAST),
                          "(decoder error -2: ZIPDecode: Decoding error at scanline 0", tmp_path, before)
+    assert capfd.readouterr().err == ""  # libtiff wrote nothing of its own to the process's stderr

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli
 from deepdream import DreamSettings, api, images
 from deepdream.colors import to_ycbcr
 from deepdream.errors import SettingsError
@@ -72,6 +72,7 @@ def test_a_picture_smaller_than_the_tile_gets_another_alignment_each_step(vgg, p
     assert tiled.traces == 1
 
 
+@pytest.mark.slow  # three 320x213 dreams
 def test_seeds_change_a_picture_smaller_than_the_tile(cat320):
     dreamer = api.prepare(**FAST)
     a, b, c = dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=7), dreamer.run(cat320, seed=8)
@@ -126,6 +127,7 @@ def test_the_luminance_rule_moves_r_g_and_b_alike():
     np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
 
 
+@pytest.mark.slow  # two 320x213 dreams of 6 steps
 def test_preserve_colors_keeps_chroma_and_changes_luminance(cat320):
     settings = dict(FAST, steps=6, step_size=3.0)
     plain = api.dream(cat320.astype(np.float32), chroma=1.0, **settings)  # colours free
@@ -172,21 +174,21 @@ def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((120, 80)).save(source)
     first = tmp_path / "first.png"
-    done = run_cli("dream", source, "-o", first, "-b", "vgg16", "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
+    done = cli("dream", source, "-o", first, "-b", "vgg16", "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
                    "--seed", "-5", "--preserve-colors", "-q")
     assert done.returncode == 0, done.stderr
     recorded = json.loads(images.read_metadata(first))
     assert recorded["mode"] == "dream" and recorded["settings"]["seed"] == -5
     assert recorded["settings"]["preserve_colors"] is True and recorded["input"] == "cat.png"
     again = tmp_path / "again.png"
-    assert run_cli("dream", source, "--settings", first, "-o", again, "-q").returncode == 0
+    assert cli("dream", source, "--settings", first, "-o", again, "-q").returncode == 0
     assert again.read_bytes() == first.read_bytes()
     other = tmp_path / "other.png"
-    assert run_cli("dream", source, "--settings", first, "--seed", "3", "-o", other, "-q").returncode == 0
+    assert cli("dream", source, "--settings", first, "--seed", "3", "-o", other, "-q").returncode == 0
     assert json.loads(images.read_metadata(other))["settings"]["seed"] == 3  # options beside it win
     assert other.read_bytes() != first.read_bytes()
     plain = tmp_path / "plain.png"  # a switch on in the file is turned off beside it
-    assert run_cli("dream", source, "--settings", first, "--no-preserve-colors", "-o", plain, "-q").returncode == 0
+    assert cli("dream", source, "--settings", first, "--no-preserve-colors", "-o", plain, "-q").returncode == 0
     assert json.loads(images.read_metadata(plain))["settings"]["preserve_colors"] is False
 
 
@@ -194,7 +196,7 @@ def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
     (tmp_path / "cat_dream.png").write_bytes(b"an earlier result")
-    done = run_cli("dream", source, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    done = cli("dream", source, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
     assert done.returncode == 0, done.stderr
     assert "cat_dream.png exists; writing" in done.stderr and "cat_dream_2.png" in done.stderr
     assert (tmp_path / "cat_dream.png").read_bytes() == b"an earlier result"
@@ -204,8 +206,8 @@ def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):
 def test_version_and_plain_help():
     import deepdream
 
-    assert run_cli("--version").stdout.strip() == f"deepdream {deepdream.__version__}"
-    help_text = run_cli("dream", "--help").stdout
+    assert cli("--version").stdout.strip() == f"deepdream {deepdream.__version__}"
+    help_text = cli("dream", "--help").stdout
     assert "Usage: deepdream dream [OPTIONS] INPUT" in help_text
     assert "<bool>" not in help_text and "<list" not in help_text and "{input}" not in help_text.lower()
     assert "--normalize RULE" in help_text and "[default: mean]" in help_text
@@ -215,7 +217,7 @@ def test_rgba_to_jpeg_says_the_alpha_is_dropped(tmp_path):
     source = tmp_path / "see-through.png"
     Image.new("RGBA", (64, 48), (200, 120, 40, 128)).save(source)
     out = tmp_path / "out.jpg"
-    done = run_cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    done = cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
     assert done.returncode == 0, done.stderr
     assert "JPEG has no transparency; the input's alpha channel is dropped" in done.stderr
     assert Image.open(out).mode == "RGB"
@@ -227,7 +229,7 @@ def test_save_every_snapshots_look_as_the_result_will(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
     out = tmp_path / "kept.png"
-    done = run_cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1",
+    done = cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1",
                    "--steps", "2", "--save-every", "1", "--preserve-colors", "-q")
     assert done.returncode == 0, done.stderr
     first = np.asarray(Image.open(tmp_path / "kept_0001.png"), np.float32)
@@ -236,7 +238,7 @@ def test_save_every_snapshots_look_as_the_result_will(tmp_path):
     chroma = lambda rgb: to_ycbcr(np.asarray(rgb, np.float32))[..., 1:]  # noqa: E731
     assert np.abs(chroma(first) - chroma(Image.open(source))).mean() < 2.0  # colours kept at step 1 too
     painted = tmp_path / "fish.png"
-    done = run_cli("class", "goldfish", "-o", painted, "--size", "64x64", "--steps", "2",
+    done = cli("class", "goldfish", "-o", painted, "--size", "64x64", "--steps", "2",
                    "--save-every", "1", "--precision", "float32", "-q")
     assert done.returncode == 0, done.stderr
     snapshot = np.asarray(Image.open(tmp_path / "fish_0002.png"))

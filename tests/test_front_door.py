@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from conftest import ROOT
 
 DISTRIBUTION = "deepdream-studio"  # `deepdream` on the package index is an unrelated 2020 project
@@ -26,6 +28,7 @@ def test_the_distribution_has_a_name_of_its_own_and_every_install_line_uses_it()
     assert extra_hint("video") == 'pip install "deepdream-studio[video]" (or pip install ".[video]" from a clone)'
 
 
+@pytest.mark.slow  # a new process: its first TensorFlow import is the point
 def test_the_python_api_keeps_tensorflow_start_up_chatter_off_stderr():
     """The process's stderr is the point: TensorFlow logs CUDA probing, CPU features and oneDNN notes
     from C++ when first imported, unless deepdream imports it quietly first."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli
 from deepdream import api, backbones
 from deepdream.backbones import googlenet
 from deepdream.backbones import weights as W
@@ -136,7 +136,7 @@ def test_dream_api_with_weights_file(graph_file):
 
 def test_dream_cli_with_weights_file(graph_file, tmp_path):
     out = tmp_path / "dream.png"
-    result = run_cli("dream", SAMPLES / "chelsea.png", "-o", out, "--backbone", "googlenet",
+    result = cli("dream", SAMPLES / "chelsea.png", "-o", out, "--backbone", "googlenet",
                      "--weights", graph_file, "--max-side", "90", "--octaves", "2", "--steps", "2",
                      "--tile-size", "64", "-q")
     assert result.returncode == 0, result.stderr

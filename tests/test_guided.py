@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli
 from deepdream import api
 from deepdream import guided as objectives
 
@@ -129,7 +129,7 @@ def test_cli_auto_layer_reports_and_writes(tmp_path, brick):
     guide = tmp_path / "brick.png"
     Image.fromarray(brick.astype(np.uint8)).save(guide)
     out = tmp_path / "guided.png"
-    result = run_cli("dream", photo, "-b", "vgg16", "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
+    result = cli("dream", photo, "-b", "vgg16", "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
                      "-o", out)
     assert result.returncode == 0, result.stderr
     line = [s for s in result.stderr.splitlines() if "guided at" in s]
@@ -159,7 +159,7 @@ def test_cli_bad_guided_input(tmp_path, case):
         Image.new("RGB", (64, 64), "red").save(guide)
         args += ["--layer", "block4_conv3:7"]
         expected = "names a channel, but a guided dream matches whole feature vectors"
-    result = run_cli("dream", photo, "-b", "vgg16", *args, "--octaves", "1", "--steps", "1", "-q", "-o", out)
+    result = cli("dream", photo, "-b", "vgg16", *args, "--octaves", "1", "--steps", "1", "-q", "-o", out)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: "), result.stderr

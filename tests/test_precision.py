@@ -12,7 +12,7 @@ from deepdream.errors import SettingsError
 from deepdream.objectives import Objective, from_specs
 from deepdream.render.tiles import TiledGradient
 
-from conftest import render, run_cli
+from conftest import cli, render
 
 
 @pytest.mark.parametrize("flags,gpus,expected", [
@@ -114,7 +114,7 @@ def test_the_cli_rejects_a_bad_precision_or_tile_batch(tmp_path, option, value, 
     source = tmp_path / "in.png"
     Image.new("RGB", (64, 64), (120, 80, 40)).save(source)
     output = tmp_path / "out.png"
-    done = run_cli("dream", source, "-o", output, option, value, "-q")
+    done = cli("dream", source, "-o", output, option, value, "-q")
     assert done.returncode == 2
     assert done.stderr.strip() == message
     assert "Traceback" not in done.stderr + done.stdout

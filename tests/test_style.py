@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, cli, run_cli
+from conftest import SAMPLES, cli
 
 SHALLOW = dict(content_layers=[("block2_conv2", 1.0)], style_layers=[("block1_conv1", 1.0), ("block2_conv1", 0.5)])
 
@@ -273,6 +273,7 @@ def test_coarse_to_fine_scales_solve_small_then_refine(net):
 # ----------------------------------------------------------------------------- colours and masks
 
 
+@pytest.mark.slow  # four real style transfers at the default settings (100 L-BFGS iterations each)
 @pytest.mark.parametrize("content, style", [("chelsea.png", "gravel.png"), ("coffee.png", "brick.png"),
                                             ("astronaut.png", "brick.png"), ("rocket.jpg", "brick.png")])
 def test_default_settings_paint_a_grey_style_over_the_colours(content, style):
@@ -347,8 +348,13 @@ def test_api_takes_settings_and_overrides(photo):
     from deepdream.settings import StyleSettings
 
     settings = StyleSettings(iterations=1, seed=3)
-    out = deepdream.stylize(photo, picture("brick.png", (64, 64)), settings, tile_size=256, seed=None)
-    assert out.shape == photo.shape
+    brick = picture("brick.png", (64, 64))
+    out = deepdream.stylize(photo, brick, settings, tile_size=256, seed=None)  # seed=None: the settings' seed
+    assert out.shape == photo.shape and out.dtype == np.float32 and np.abs(out - photo).mean() > 0.5
+    same = deepdream.stylize(photo, brick, iterations=1, seed=3, tile_size=256)  # the same, as keywords alone
+    assert same.tobytes() == out.tobytes()
+    longer = deepdream.stylize(photo, brick, settings, iterations=2)  # an override wins over the settings
+    assert np.abs(longer - out).mean() > 0.1
     with pytest.raises(deepdream.DeepDreamError, match="--iterations must be at least 1"):
         deepdream.stylize(photo, picture("brick.png", (64, 64)), settings, iterations=0)
 
@@ -448,7 +454,7 @@ def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
 def test_cli_style_resizes_a_mask_with_a_note_saves_snapshots_and_settings(files):
     from deepdream.images import read_metadata
 
-    result = run_cli("style", "content.png", "-s", "style.png", "--mask", "white_small.png", "--iterations", "2",
+    result = cli("style", "content.png", "-s", "style.png", "--mask", "white_small.png", "--iterations", "2",
                      "--save-every", "1", "-q", "-o", "styled.png", cwd=files)
     assert result.returncode == 0, result.stderr
     assert "deepdream: note: mask 'white_small.png' is 32x32; resized to the content's 64x64." in result.stderr
@@ -468,7 +474,7 @@ def test_cli_texture_takes_a_negative_seed_and_shows_no_content_term(files):
 
     from deepdream.images import read_metadata
 
-    result = run_cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "--seed", "-5",
+    result = cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "--seed", "-5",
                      "-o", "tex.png", cwd=files)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "content" not in result.stderr
@@ -480,12 +486,13 @@ def test_cli_texture_takes_a_negative_seed_and_shows_no_content_term(files):
 
 def test_cli_backbone_help_is_about_style():
     for command in ("style", "texture"):
-        result = run_cli(command, "--help")
+        result = cli(command, "--help")
         assert result.returncode == 0
         text = " ".join(result.stdout.split())  # however the help is wrapped
         assert "dream with" not in text and "define content and style" in text
 
 
+@pytest.mark.slow  # five renders through the CLI
 def test_cli_style_and_texture_re_render_from_their_own_pictures(files):
     """--settings FILE: a styled picture or a texture made again from the settings it carries,
     byte for byte; options beside it win (--no-preserve-colors turns a switch off); a content
@@ -496,19 +503,19 @@ def test_cli_style_and_texture_re_render_from_their_own_pictures(files):
 
     rgba = np.dstack([np.asarray(Image.open(files / "content.png")), np.full((64, 64), 200, np.uint8)])
     Image.fromarray(rgba, "RGBA").save(files / "see_through.png")
-    first = run_cli("style", "see_through.png", "-s", "style.png", "--iterations", "2", "--preserve-colors", "--seed", "3",
+    first = cli("style", "see_through.png", "-s", "style.png", "--iterations", "2", "--preserve-colors", "--seed", "3",
                     "-o", "first.png", "-q", cwd=files)
     assert first.returncode == 0, first.stderr
-    again = run_cli("style", "see_through.png", "--settings", "first.png", "-o", "again.png", "-q", cwd=files)
+    again = cli("style", "see_through.png", "--settings", "first.png", "-o", "again.png", "-q", cwd=files)
     assert again.returncode == 0, again.stderr
     assert (files / "again.png").read_bytes() == (files / "first.png").read_bytes()
-    off = run_cli("style", "see_through.png", "--settings", "first.png", "--no-preserve-colors", "-o", "off.jpg",
+    off = cli("style", "see_through.png", "--settings", "first.png", "--no-preserve-colors", "-o", "off.jpg",
                   cwd=files)
     assert off.returncode == 0, off.stderr
     assert "deepdream: note: JPEG has no transparency; the input's alpha channel is dropped" in off.stderr
     assert json.loads(read_metadata(files / "off.jpg"))["settings"]["preserve_colors"] is False
-    made = run_cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "-o", "tex1.png", "-q", cwd=files)
+    made = cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "-o", "tex1.png", "-q", cwd=files)
     assert made.returncode == 0, made.stderr
-    remade = run_cli("texture", "style.png", "--settings", "tex1.png", "-o", "tex2.png", "-q", cwd=files)
+    remade = cli("texture", "style.png", "--settings", "tex1.png", "-o", "tex2.png", "-q", cwd=files)
     assert remade.returncode == 0, remade.stderr
     assert (files / "tex2.png").read_bytes() == (files / "tex1.png").read_bytes()

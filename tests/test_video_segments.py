@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from conftest import cli, run_cli
 
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
@@ -114,6 +114,7 @@ def test_seams_warm_up_dissolve_and_resume(tmp_path, clip):
     assert [again[frame_name(i)] == made[frame_name(i)] for i in range(4, 10)] == [True] + [False] * 4 + [True]
 
 
+@pytest.mark.slow  # a local Ray cluster
 def test_video_on_ray_survives_a_dead_worker(tmp_path, clip):
     pytest.importorskip("ray")
     reference = tmp_path / "reference"
@@ -142,6 +143,7 @@ def test_video_on_ray_survives_a_dead_worker(tmp_path, clip):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow  # a local Ray cluster
 def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path, clip):
     pytest.importorskip("ray")
 
@@ -172,21 +174,18 @@ def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path
 def test_segment_options_refused_cleanly(tmp_path, clip, args, fragment):
     if "--ray" in args:
         pytest.importorskip("ray")
-    result = run_cli("video", clip, "-o", tmp_path / "v.mp4", *args, *FAST)
+    result = cli("video", clip, "-o", tmp_path / "v.mp4", *args, *FAST)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and fragment in lines[0], result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_video_ray_without_the_extra_says_how_to_install(tmp_path, clip):
-    import subprocess
+def test_video_ray_without_the_extra_says_how_to_install(tmp_path, clip, monkeypatch):
     import sys
 
-    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['deepdream'] + sys.argv[1:]; "
-            "from deepdream.cli import main; main()")
-    result = subprocess.run([sys.executable, "-c", code, "video", str(clip), "-o", str(tmp_path / "v.mp4"),
-                             "--ray", "local", "-q"], capture_output=True, text=True, timeout=120)
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as where it is not installed
+    result = cli("video", clip, "-o", tmp_path / "v.mp4", "--ray", "local", "-q")
     assert result.returncode == 2
     assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
                                      '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')

@@ -22,7 +22,7 @@ httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is ne
 
 from PIL import Image  # noqa: E402
 
-from conftest import SAMPLES, run_cli  # noqa: E402
+from conftest import SAMPLES, cli, run_cli  # noqa: E402
 from test_web_forms import bomb_png, png_of  # noqa: E402
 
 TINY = {"steps": "1", "octaves": "1"}
@@ -135,9 +135,9 @@ def test_a_bad_option_gets_the_cli_message_as_json(client, tmp_path):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error == "--steps must be at least 1 (got 0)."
-    cli = run_cli("dream", SAMPLES / "chelsea.png", "--steps", "0", "-o", tmp_path / "x.png")
-    assert cli.returncode == 2
-    assert cli.stderr.strip().splitlines()[-1] == f"deepdream: error: {error}"
+    command = cli("dream", SAMPLES / "chelsea.png", "--steps", "0", "-o", tmp_path / "x.png")
+    assert command.returncode == 2
+    assert command.stderr.strip().splitlines() == [f"deepdream: error: {error}"]
     unknown_layer = dream(client, layer="block9_nope")
     assert unknown_layer.status_code == 400 and "block9_nope" in unknown_layer.json()["error"]
 
@@ -275,6 +275,7 @@ def _listening(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # the server, as `deepdream serve` starts it
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux's /proc/net/tcp to see the bound address")
 def test_deepdream_serve_binds_127_0_0_1_by_default():
     with socket.socket() as probe:
@@ -306,16 +307,17 @@ def test_deepdream_serve_binds_127_0_0_1_by_default():
     assert f"http://127.0.0.1:{port}/" in output
 
 
-def test_serve_without_the_web_extra_says_what_to_install():
-    code = ("import sys; sys.modules['gradio'] = None; sys.argv = ['deepdream', 'serve']; "
-            "from deepdream.cli import main; main()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+def test_serve_without_the_web_extra_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as where the web extra is not installed
+    result = cli("serve")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert 'pip install "deepdream-studio[web]"' in lines[0] and 'pip install ".[web]"' in lines[0]
+    assert lines[0] == ('deepdream: error: The web studio needs the web extra (gradio missing): pip install '
+                        '"deepdream-studio[web]" (or pip install ".[web]" from a clone).')
 
 
+@pytest.mark.slow  # `deepdream serve` in a process of its own: a server that did start would not stop here
 def test_serve_on_a_port_in_use_is_one_line():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -252,6 +252,8 @@ def test_a_request_over_the_timeout_is_stopped_with_a_503():
         running.stop()
 
 
+@pytest.mark.slow  # the server in a process of its own: Ctrl-C is the point
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the server's CPU time from /proc")
 def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
     import socket
 
@@ -284,9 +286,17 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
             except httpx.TransportError as e:
                 answers.append(e)
 
+        def cpu_seconds() -> float:  # the server's own CPU time (user + system), from /proc
+            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        idle = cpu_seconds()
         thread = threading.Thread(target=post, daemon=True)
         thread.start()
-        time.sleep(8)  # the network is loaded and the render runs
+        deadline = time.monotonic() + 120
+        while cpu_seconds() < idle + 2.0:  # the render runs (the network was loaded by the tiny render)
+            assert server.poll() is None and not answers and time.monotonic() < deadline, answers
+            time.sleep(0.1)
         assert server.poll() is None and not answers
         assert list(tmp_path.glob("deepdream-serve-*"))
         start = time.monotonic()

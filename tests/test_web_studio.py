@@ -195,6 +195,7 @@ def _wait(condition, seconds: float, what: str):
     raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
 
 
+@pytest.mark.slow  # a browser
 def test_the_page_in_chromium_uploads_renders_and_gives_the_result(browser, studio_url, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

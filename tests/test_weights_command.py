@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, cli
 from deepdream.backbones import efficientnet_lite2, googlenet, inceptionv3, vgg16
 from deepdream.backbones import weights as W
 from deepdream.errors import WeightsError
@@ -22,7 +22,7 @@ GRAPH = googlenet.WEIGHTS.filename
 
 @pytest.fixture(autouse=True)
 def folders(monkeypatch, tmp_path):
-    """DEEPDREAM_WEIGHTS_DIR and KERAS_HOME in tmp_path (for this process and the CLI's)."""
+    """DEEPDREAM_WEIGHTS_DIR and KERAS_HOME in tmp_path (for this process, where the CLI runs too)."""
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(tmp_path / "user_weights"))
@@ -57,7 +57,7 @@ def _sections(text: str) -> dict[str, str]:
 
 # -- listing ---------------------------------------------------------------------------------
 def test_list_shows_every_backbone_with_where_and_how(folders):
-    result = run_cli("weights")
+    result = cli("weights")
     assert result.returncode == 0, result.stderr
     assert f"weights folder: {folders}" in result.stdout
     parts = _sections(result.stdout)
@@ -83,13 +83,13 @@ def test_list_shows_every_backbone_with_where_and_how(folders):
     assert f"found:      {lite2}" in parts["efficientnet-lite2"]
     assert not folders.exists()  # listing creates nothing
 
-    same = run_cli("weights", "list")
+    same = cli("weights", "list")
     assert same.returncode == 0 and same.stdout == result.stdout
 
 
 # -- adding ----------------------------------------------------------------------------------
-def test_added_graph_serves_every_later_run(graph, folders, tmp_path):
-    result = run_cli("weights", "add", graph)
+def test_added_graph_serves_every_later_run(graph, folders, tmp_path, monkeypatch):
+    result = cli("weights", "add", graph)
     assert result.returncode == 0, result.stderr
     target = folders / GRAPH
     sha = hashlib.sha256(graph.read_bytes()).hexdigest()
@@ -103,15 +103,19 @@ def test_added_graph_serves_every_later_run(graph, folders, tmp_path):
     assert target.read_bytes() == graph.read_bytes()
     assert sorted(os.listdir(folders)) == [GRAPH]  # no temporary file left
 
-    listing = _sections(run_cli("weights").stdout)["googlenet"]
+    listing = _sections(cli("weights").stdout)["googlenet"]
     assert listing.split()[1] == "ready" and f"found:      {target}" in listing
     assert f"sha256 {sha}" in listing
-    backbones = run_cli("backbones").stdout
+    backbones = cli("backbones").stdout
     assert any(line.split()[:2] == ["googlenet", "ready"] for line in backbones.splitlines())
     assert str(target) in [line.strip() for line in backbones.splitlines()]
 
+    from deepdream import backbones as registry
+
+    # as in a new process: no GoogLeNet loaded earlier (from another folder) is reused
+    monkeypatch.delitem(registry._loaded, ("googlenet", None), raising=False)
     out = tmp_path / "dream.png"
-    dream = run_cli("dream", SAMPLES / "coffee.png", "-o", out, "--backbone", "googlenet",
+    dream = cli("dream", SAMPLES / "coffee.png", "-o", out, "--backbone", "googlenet",
                     "--max-side", "80", "--octaves", "2", "--steps", "2", "--tile-size", "64", "-q")
     assert dream.returncode == 0, dream.stderr
     source = Image.open(SAMPLES / "coffee.png").convert("RGB")
@@ -136,7 +140,7 @@ def test_adding_again_or_another_graph(graph, folders, tmp_path):
 def test_wrong_file_is_refused_and_nothing_is_written(folders, tmp_path):
     notes = tmp_path / "notes.pb"
     notes.write_text("these are not weights")
-    line = _error_line(run_cli("weights", "add", notes))
+    line = _error_line(cli("weights", "add", notes))
     assert line.startswith(f"deepdream: error: '{notes}' is not a weights file deepdream knows: "
                            f"it is none of VGG16 weights in Keras HDF5 (vgg16), InceptionV3 "
                            f"weights in Keras HDF5 (inceptionv3), the GoogLeNet TensorFlow graph "
@@ -180,13 +184,13 @@ def test_other_wrong_files(graph, folders, tmp_path):
 
 
 def test_missing_file_and_unwritable_folder(graph, folders, tmp_path, monkeypatch):
-    line = _error_line(run_cli("weights", "add", tmp_path / "nope.pb"))
+    line = _error_line(cli("weights", "add", tmp_path / "nope.pb"))
     assert line == f"deepdream: error: Weights file '{tmp_path / 'nope.pb'}' does not exist."
 
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
     monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(a_file))
-    line = _error_line(run_cli("weights", "add", graph))
+    line = _error_line(cli("weights", "add", graph))
     assert line == (f"deepdream: error: The weights folder '{a_file}' is a file, not a folder; "
                     f"set DEEPDREAM_WEIGHTS_DIR to a writable folder.")
     assert a_file.read_text() == "x"
