@@ -6,13 +6,12 @@ retry policy, the missing extra, and the contact sheet."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, cli, run_cli
+from conftest import SAMPLES, cli
 from deepdream.batch import DreamWorker
 from deepdream.workers import RETRY, LocalPool, WorkerDied, WorkerFailed
 

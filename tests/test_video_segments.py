@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import cli, run_cli
+from conftest import cli
 
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
