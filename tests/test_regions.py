@@ -91,3 +91,19 @@ def test_a_dry_run_reads_every_region_mask_and_refuses_a_missing_one(tmp_path, h
     kept = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", f"block3_conv3@{left}",
                "-o", str(left), "--overwrite")  # a region's mask is an input: never overwritten
     assert kept.returncode == 2 and "input" in kept.stderr
+
+
+def test_a_guide_and_a_class_act_only_in_their_regions(halves):
+    """`--guide FILE@MASK` and `--class NAME@MASK`: each changes its own half and leaves the other as
+    it was (no other objective acts there), with the feathered border between."""
+    photo, left, right = halves
+    before = np.asarray(photo, np.float32)
+    half = SIZE[0] // 2
+    guided = np.asarray(dream(photo, guide=[f"{SAMPLES / 'brick.png'}@{left}"], layers=["block3_conv3"], **QUICK),
+                        np.float32)
+    painted = np.asarray(dream(photo, backbone="efficientnet-lite2", target_class=f"lemon@{right}", octaves=1,
+                               steps=2, seed=3), np.float32)
+    for picture, acting, resting in ((guided, slice(0, half - 8), slice(half + 8, None)),
+                                     (painted, slice(half + 8, None), slice(0, half - 8))):
+        assert _change(picture[:, acting], before[:, acting]) > 3.0
+        assert _change(picture[:, resting], before[:, resting]) < 0.6
