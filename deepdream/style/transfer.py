@@ -304,6 +304,11 @@ def run_texture(inputs: StyleInputs, settings: TextureSettings, progress=None) -
 # ---------------------------------------------------------------------------------------- the API
 
 
+def _given(overrides: dict) -> dict:
+    """The overrides a caller gave: `seed=None` means "not given" (the settings' seed), as the CLI's."""
+    return {k: v for k, v in overrides.items() if not (k == "seed" and v is None)}
+
+
 def stylize(content, style=None, settings: StyleSettings | None = None, *, progress=None, **overrides):
     """Paint `content` in the style of `style` (Gatys et al.).
 
@@ -320,7 +325,7 @@ def stylize(content, style=None, settings: StyleSettings | None = None, *, progr
     quiet_tensorflow()
     if style is not None:
         overrides["styles"] = list(style) if isinstance(style, (list, tuple)) else [style]
-    settings = StyleSettings.of(settings, **overrides)
+    settings = StyleSettings.of(settings, **_given(overrides))
     inputs = prepare_style(content, settings)
     rgb = run_style(inputs, settings, progress)
     loaded = inputs.content
@@ -341,7 +346,7 @@ def synthesize_texture(sample, size=None, settings: TextureSettings | None = Non
     quiet_tensorflow()
     if size is not None:
         overrides["size"] = size
-    settings = TextureSettings.of(settings, **overrides)
+    settings = TextureSettings.of(settings, **_given(overrides))
     rgb = run_texture(prepare_texture(sample, settings), settings, progress)
     if isinstance(sample, np.ndarray):
         return rgb
