@@ -103,7 +103,8 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
         detail = None
         octave_mask = None if full_mask is None else resize(full_mask, size)
         grid = tiled.grid(*size)
-        start = StepParams(offset=tuple(int(o) for o in rng.integers(0, grid.tile, size=2)))  # one tile shape per octave
+        # the grid's offset is drawn once per octave: one set of tile shapes per octave
+        start = StepParams(offset=tuple(int(o) for o in rng.integers(0, grid.tile, size=2)))
         for s in range(steps):
             params = step_params(transforms, start, rng, grid, s)
             image, value = tiled.ascent_step(image, params, step=step, low=low, high=high, mask=octave_mask)

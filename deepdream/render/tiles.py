@@ -132,7 +132,8 @@ class TiledGradient:
             if grid.whole(tiles):
                 stack, weights = image[None], tf.ones([1], tf.float32)
             else:
-                stack = tf.stack([image[t.y0:t.y1, t.x0:t.x1] for t in batch])
+                cut = [image[t.y0:t.y1, t.x0:t.x1] for t in batch]
+                stack = tf.expand_dims(cut[0], 0) if len(batch) == 1 else tf.stack(cut)  # one copy each
                 weights = tf.constant([t.area / area for t in batch], tf.float32)
             gradients, batch_value = self._tile_gradient(stack, weights, tf.constant(batch[0].pads, tf.int32), affine)
             for i, t in enumerate(batch):
