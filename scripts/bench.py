@@ -102,7 +102,7 @@ def measure(args: dict) -> dict:
     tiled = dreamer.tiled
     # Warm up on a small image: kernels are set up once per process, not per size.
     warm = min(args["tile_size"], 128, height, width)
-    tiled(dreamer.backbone.preprocess(rgb[:warm, :warm]), (0, 0))
+    tiled(dreamer.backbone.preprocess(rgb[:warm, :warm]))
     rss_before_kib = _status_kib("VmRSS")
     stamps = []
 
@@ -136,9 +136,7 @@ def measure(args: dict) -> dict:
 
 
 def _tiles(height, width, tiled) -> int:
-    from deepdream.render.tiles import tile_grid
-
-    return len(tile_grid(height, width, tiled.tile_size, (0, 0), tiled.min_tile))
+    return len(tiled.grid(height, width).tiles())
 
 
 def run_in_subprocess(args: dict, timeout: float | None) -> dict:

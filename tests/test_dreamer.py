@@ -16,8 +16,9 @@ from deepdream.colors import to_ycbcr
 from deepdream.errors import SettingsError
 from deepdream.objectives import from_specs
 from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normalize, laplacian_split
-from deepdream.render.tiles import TiledGradient, tile_grid
-from deepdream.render.transforms import AffineJitter, Jitter
+from deepdream.render.grid import Grid
+from deepdream.render.tiles import TiledGradient
+from deepdream.render.transforms import AffineJitter, Jitter, StepParams
 
 FAST = dict(backbone="vgg16", layers=["block3_conv3"], octaves=1, steps=3, precision="float32")
 
@@ -39,16 +40,16 @@ def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, wi
     picture has, and the mirrored padding is always shorter than what it mirrors."""
     rng = np.random.default_rng(0)
     min_tile = max(32, tile // 4)
-    tiled = type("T", (), {"min_tile": min_tile, "tile_size": tile})()
+    grid = Grid(height, width, tile, min_tile)
     seen = set()
     for _ in range(30):
-        dy, dx = Jitter(32).draw(rng, height, width, tiled)["shift"]
+        dy, dx = Jitter(32).params(StepParams(), rng, grid, 0).shift
         seen.add((dy, dx))
         assert abs(dy) <= min(32, min(height, width) // 4) and abs(dx) <= min(32, min(height, width) // 4)
         offset = tuple(rng.integers(0, tile, size=2))
         cover = np.zeros((height, width), np.int32)
         fed = 0
-        for t in tile_grid(height, width, tile, offset, min_tile, (dy, dx)):
+        for t in grid.tiles(offset, (dy, dx)):
             cover[t.y0:t.y1, t.x0:t.x1] += 1
             top, bottom, left, right = t.pads
             assert max(top, bottom) < t.y1 - t.y0 and max(left, right) < t.x1 - t.x0  # mirror padding is valid
@@ -61,11 +62,11 @@ def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, wi
 
 def test_a_picture_smaller_than_the_tile_gets_another_alignment_each_step(vgg, photo):
     objective = from_specs(vgg, ["block3_conv3"])
-    tiled = TiledGradient(vgg, objective, tile_size=512)
+    tiled = TiledGradient(vgg, objective, tile_size=512, precision="float32", tile_batch=1)
     image = vgg.preprocess(photo)
     plain, _ = tiled(image)
-    shifted, _ = tiled(image, shift=(5, 11))
-    other, _ = tiled(image, shift=(-9, 2))
+    shifted, _ = tiled(image, StepParams(shift=(5, 11)))
+    other, _ = tiled(image, StepParams(shift=(-9, 2)))
     assert shifted.shape == plain.shape == image.shape
     assert np.abs(shifted.numpy() - plain.numpy()).mean() > 0.1 * np.abs(plain.numpy()).mean()
     assert np.abs(shifted.numpy() - other.numpy()).mean() > 0.1 * np.abs(plain.numpy()).mean()
@@ -89,10 +90,10 @@ def test_affine_jitter_zooms_and_rotates_each_tile_and_the_gradient_flows_back(v
     np.testing.assert_allclose(same.numpy(), x.numpy(), atol=1e-5)
     turned = AffineJitter.apply(x, tf.constant([1.1, 0.2]))
     assert turned.shape == x.shape and np.abs(turned.numpy() - x.numpy()).mean() > 0.02
-    draw = AffineJitter(0.05, 5).draw(np.random.default_rng(1))["affine"]
+    draw = AffineJitter(0.05, 5).params(StepParams(), np.random.default_rng(1), Grid(64, 64, 512, 128), 0).affine
     assert 0.95 <= draw[0] <= 1.05 and abs(draw[1]) <= np.radians(5)
-    tiled = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 512, affine=True)
-    gradient, _ = tiled(vgg.preprocess(photo), affine=(1.05, 0.1))
+    tiled = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 512, precision="float32", tile_batch=1)
+    gradient, _ = tiled(vgg.preprocess(photo), StepParams(zoom=1.05, angle=0.1))
     assert (np.abs(gradient.numpy()).sum(axis=-1) > 0).mean() > 0.9
 
 
@@ -104,14 +105,14 @@ def test_laplacian_split_merges_back_and_normalises_every_level():
     assert [b.shape[1:3] for b in bands] == [(6, 8), (12, 16), (23, 31), (45, 61)]
     np.testing.assert_allclose(laplacian_merge(bands).numpy(), g.numpy(), atol=1e-5)
     scaled = g * tf.constant([1.0, 1000.0])[:, None, None, None]  # tiles of any strength come out alike
-    normal = laplacian_normalize(scaled).numpy()
-    np.testing.assert_allclose(normal, laplacian_normalize(g).numpy(), rtol=1e-3, atol=1e-4)
+    normal = laplacian_normalize(scaled, 4).numpy()
+    np.testing.assert_allclose(normal, laplacian_normalize(g, 4).numpy(), rtol=1e-3, atol=1e-4)
     # a gradient of one broad wave plus faint pixel noise: the fine scale gets its say afterwards
     yy, xx = np.mgrid[0:64, 0:64] / 64.0
     wave = np.sin(2 * np.pi * xx)[None, :, :, None] * np.ones((1, 1, 1, 3))
     noise = 0.03 * np.random.default_rng(5).normal(size=(1, 64, 64, 3))
     before = laplacian_split(tf.constant(wave + noise, tf.float32), 4)
-    after = laplacian_split(laplacian_normalize(tf.constant(wave + noise, tf.float32)), 4)
+    after = laplacian_split(laplacian_normalize(tf.constant(wave + noise, tf.float32), 4), 4)
 
     def rms(x):
         return float(np.sqrt(np.mean(np.square(x.numpy()))))
@@ -122,7 +123,7 @@ def test_laplacian_split_merges_back_and_normalises_every_level():
 
 def test_the_luminance_rule_moves_r_g_and_b_alike():
     g = tf.constant(np.random.default_rng(4).normal(size=(1, 8, 8, 3)), tf.float32)
-    out = StepRule("mean", chroma=0.0).tile_gradient(g).numpy()
+    out = StepRule("mean", chroma=0.0, levels=4).tile_gradient(g).numpy()
     np.testing.assert_allclose(out[..., 0], out[..., 1])
     np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
 

@@ -11,6 +11,7 @@ from deepdream.backbones.base import check_precision, choose_precision
 from deepdream.errors import SettingsError
 from deepdream.objectives import Objective, from_specs
 from deepdream.render.tiles import TiledGradient
+from deepdream.render.transforms import StepParams
 
 from conftest import cli, render
 
@@ -43,7 +44,8 @@ def test_the_network_runs_in_the_precision_and_the_image_stays_float32(vgg, phot
     assert vgg.feature_model(["block3_conv1"], "float32")(tf.zeros([1, 32, 32, 3])).dtype == tf.float32
     assert vgg.model_in_precision("bfloat16") is vgg.model_in_precision("bfloat16")  # made once
     objective = from_specs(vgg, ["block3_conv1"])
-    gradient, value = TiledGradient(vgg, objective, 128, precision="bfloat16")(vgg.preprocess(photo), (5, 9))
+    gradient, value = TiledGradient(vgg, objective, 128, precision="bfloat16", tile_batch=1)(
+        vgg.preprocess(photo), StepParams(offset=(5, 9)))
     assert gradient.dtype == tf.float32 and gradient.shape == photo.shape and np.isfinite(value)
 
 
@@ -79,11 +81,11 @@ def test_batched_tiles_give_the_unbatched_gradient(vgg, photo):
     base = from_specs(vgg, ["block3_conv1"])
     objective = Objective(base.layers, lambda f: base(f) * base(f), "block3_conv1 squared")
     image = tf.constant(vgg.preprocess(photo))
-    one = TiledGradient(vgg, objective, tile_size=32, min_tile=32, tile_batch=1)
-    many = TiledGradient(vgg, objective, tile_size=32, min_tile=32, tile_batch=4)
+    one = TiledGradient(vgg, objective, tile_size=32, min_tile=32, precision="float32", tile_batch=1)
+    many = TiledGradient(vgg, objective, tile_size=32, min_tile=32, precision="float32", tile_batch=4)
     for offset in [(0, 0), (7, 19)]:
-        g1, v1 = one(image, offset)
-        g4, v4 = many(image, offset)
+        g1, v1 = one(image, StepParams(offset=offset))
+        g4, v4 = many(image, StepParams(offset=offset))
         scale = np.abs(g1.numpy()).max()
         np.testing.assert_allclose(g4.numpy(), g1.numpy(), atol=1e-4 * scale)
         assert v4 == pytest.approx(v1, rel=1e-5)
@@ -92,13 +94,13 @@ def test_batched_tiles_give_the_unbatched_gradient(vgg, photo):
 @pytest.mark.parametrize("tile_size", [32, 128])  # many tiles (in place, band by band), one tile
 def test_the_ascent_step_is_a_normalised_gradient_step(vgg, photo, tile_size):
     objective = from_specs(vgg, ["block2_conv1"])
-    tiled = TiledGradient(vgg, objective, tile_size=tile_size, min_tile=32)
+    tiled = TiledGradient(vgg, objective, tile_size=tile_size, min_tile=32, precision="float32", tile_batch=1)
     image = vgg.preprocess(photo)
     low, high = tf.constant(vgg.low), tf.constant(vgg.high)
-    gradient, value = tiled(image, (3, 4))
+    gradient, value = tiled(image, StepParams(offset=(3, 4)))
     expected = tf.clip_by_value(image + 40.0 * gradient / (tf.reduce_mean(tf.abs(gradient)) + 1e-8), low, high).numpy()
     own = tf.constant(image.numpy())  # the step may update its image in place: give it its own
-    stepped, step_value = tiled.ascent_step(own, (3, 4), tf.constant(40.0), low, high)
+    stepped, step_value = tiled.ascent_step(own, StepParams(offset=(3, 4)), step=tf.constant(40.0), low=low, high=high)
     np.testing.assert_allclose(stepped.numpy(), expected, atol=1e-3)
     assert step_value == pytest.approx(value, rel=1e-6)
     assert np.abs(expected - image.numpy()).mean() > 5  # the step did move the image

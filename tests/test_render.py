@@ -8,7 +8,9 @@ import tensorflow as tf
 
 from deepdream.objectives import from_specs
 from deepdream.render.octaves import octave_sizes
-from deepdream.render.tiles import TiledGradient, tile_edges
+from deepdream.render.grid import tile_edges
+from deepdream.render.tiles import TiledGradient
+from deepdream.render.transforms import StepParams
 
 from conftest import render
 
@@ -49,9 +51,9 @@ def test_one_tile_as_large_as_the_image_gives_the_whole_image_gradient(vgg, phot
     objective = from_specs(vgg, ["block3_conv1", "block4_conv1:5=0.5"])
     image = vgg.preprocess(photo).numpy()
     expected, value = whole_image_gradient(vgg, objective, image)
-    tiled = TiledGradient(vgg, objective, tile_size=128)
+    tiled = TiledGradient(vgg, objective, tile_size=128, precision="float32", tile_batch=1)
     for offset in [(0, 0), (17, 33), (100, 5)]:  # the offset cannot matter with one tile
-        gradient, tiled_value = tiled(tf.constant(image), offset)
+        gradient, tiled_value = tiled(tf.constant(image), StepParams(offset=offset))
         np.testing.assert_allclose(gradient.numpy(), expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
         assert tiled_value == pytest.approx(value, rel=1e-5)
 
@@ -60,8 +62,8 @@ def test_many_tiles_give_every_pixel_a_gradient_and_sum_to_the_whole_value(vgg, 
     objective = from_specs(vgg, ["block3_conv3"])
     image = vgg.preprocess(photo).numpy()
     _, value = whole_image_gradient(vgg, objective, image)
-    tiled = TiledGradient(vgg, objective, tile_size=32, min_tile=32)
-    gradient, tiled_value = tiled(tf.constant(image), (11, 23))
+    tiled = TiledGradient(vgg, objective, tile_size=32, min_tile=32, precision="float32", tile_batch=1)
+    gradient, tiled_value = tiled(tf.constant(image), StepParams(offset=(11, 23)))
     assert gradient.shape == image.shape
     magnitude = np.abs(gradient.numpy()).sum(axis=-1)
     assert (magnitude > 0).mean() > 0.99  # edge tiles included
@@ -78,7 +80,7 @@ def test_octave_sizes_grow_by_the_scale_and_end_at_full_size():
 
 def test_a_whole_render_traces_once_across_octaves_and_tile_shapes(vgg, photo):
     objective = from_specs(vgg, ["block3_conv1"])
-    tiled = TiledGradient(vgg, objective, tile_size=48, min_tile=32)
+    tiled = TiledGradient(vgg, objective, tile_size=48, min_tile=32, precision="float32", tile_batch=1)
     render(vgg, photo, objective, octaves=3, octave_scale=1.3, steps=2, tile_size=48, seed=1, tiled=tiled)
     assert tiled.traces == 1
 

@@ -17,6 +17,7 @@ import numpy as np
 from .events import DreamProgress
 from .octaves import octave_sizes, resize
 from .tiles import TiledGradient, empty_image, write_rows
+from .transforms import StepParams, gaussian_blur, step_params
 
 
 def start_image(backbone, rgb: np.ndarray, detail=None, band: int = 256):
@@ -52,9 +53,10 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
     far (enlarged), is ascended for `steps` steps; what the steps added becomes the detail carried on.
     Each step moves the mean pixel by `step_size` RGB levels (times the mask, [H, W] in [0, 1]).
     The tile grid's offset is drawn once per octave, so every step of an octave feeds the network
-    tiles of the same shapes (its kernels are set up once); per step each transform draws its
-    parameters (`transform.draw(rng, height, width, tiled)` -> keyword arguments of
-    `tiled.ascent_step`): `Jitter` moves the picture under the grid, `GridShift` the grid itself.
+    tiles of the same shapes (its kernels are set up once). Per step the transforms are folded over
+    the octave's `StepParams` (`transforms.step_params`): `Jitter` moves the picture under the grid,
+    `GridShift` the grid itself, `AffineJitter` zooms and turns the tiles, `Blur` asks for a blur
+    after the step; the loop hands the parameters to `tiled.ascent_step` and blurs as they say.
 
     Memory at full size, besides the caller's array and the result: the image (updated in place
     each step), the tiles' gradients (one image's worth) and, while the last octave starts, the
@@ -78,15 +80,13 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
             image = backbone.clip(base if detail is None else base + resize(detail, size))
         detail = None
         octave_mask = None if full_mask is None else resize(full_mask, size)
-        grid = tuple(int(o) for o in rng.integers(0, tiled.tile_size, size=2))  # one tile shape per octave
+        grid = tiled.grid(*size)
+        # the grid's offset is drawn once per octave: one set of tile shapes per octave
+        start = StepParams(offset=tuple(int(o) for o in rng.integers(0, grid.tile, size=2)))
         for s in range(steps):
-            options = {"offset": grid}
-            for transform in transforms:
-                options.update(transform.draw(rng, size[0], size[1], tiled))
-            image, value = tiled.ascent_step(image, step=step, low=low, high=high, mask=octave_mask, **options)
-            for transform in transforms:
-                if hasattr(transform, "after"):
-                    image = transform.after(image, s)
+            params = step_params(transforms, start, rng, grid, s)
+            image, value = tiled.ascent_step(image, params, step=step, low=low, high=high, mask=octave_mask)
+            image = gaussian_blur(image, params.blur)
             if progress is not None:  # snapshot(): the picture now (call it during the callback)
                 progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
                                        tiled.precision, lambda current=image: finish_image(backbone, current)))
@@ -108,7 +108,7 @@ class Dreamer:
 
     def _setup(self, settings, backbone, objective, mask) -> None:
         """What every octave dream holds: settings, network, objective, mask, transforms, step rule."""
-        from .steps import StepRule
+        from .steps import LAPLACIAN_LEVELS, StepRule
         from .transforms import AffineJitter, Blur, GridShift, Jitter
 
         self.settings = settings
@@ -120,14 +120,15 @@ class Dreamer:
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
         self.transforms = [shift] + ([self.affine] if self.affine.active else []) + \
             ([Blur(settings.blur)] if settings.blur > 0 else [])
-        self.step_rule = StepRule(settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma)
+        self.step_rule = StepRule(settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma,
+                                  levels=LAPLACIAN_LEVELS)
 
     def tiled_gradient(self, objective) -> TiledGradient:
         """The tiled gradient of `objective` with these settings, traced now, once."""
         settings = self.settings
         tiled = TiledGradient(self.backbone, objective, settings.tile_size, precision=settings.precision,
-                              tile_batch=settings.tile_batch, step_rule=self.step_rule, affine=self.affine.active)
-        tiled._tile_gradient.get_concrete_function()
+                              tile_batch=settings.tile_batch, step_rule=self.step_rule)
+        tiled._tile_gradient.get_concrete_function()  # trace now, once
         return tiled
 
     @property

@@ -37,8 +37,7 @@ class RegionalGradient:
         """parts: [(TiledGradient, mask [H, W] in [0, 1] or None: everywhere)]."""
         self.parts = parts
         first = parts[0][0]
-        self.backbone, self.tile_size, self.min_tile = first.backbone, first.tile_size, first.min_tile
-        self.precision = first.precision
+        self.backbone, self.precision, self.grid = first.backbone, first.precision, first.grid
         self._masks: dict = {}
 
     @property
@@ -57,16 +56,16 @@ class RegionalGradient:
             self._masks = {key: [tf.constant((m / cover)[..., None]) for m in masks]}
         return self._masks[key]
 
-    def ascent_step(self, image, offset=(0, 0), step=1.0, low=None, high=None, shift=(0, 0), affine=(1.0, 0.0),
-                    mask=None):
-        """One step: each part's gradient scaled so its mean change over its own region is `step`,
-        weighted by its region, summed (times `mask`), added and clipped; (image, summed value)."""
+    def ascent_step(self, image, params, *, step, low, high, mask=None):
+        """One step under `params` (`transforms.StepParams`): each part's gradient scaled so its
+        mean change over its own region is `step`, weighted by its region, summed (times `mask`),
+        added and clipped; (image, summed value)."""
         import tensorflow as tf
 
         height, width = int(image.shape[0]), int(image.shape[1])
         delta, value = None, 0.0
         for (tiled, _), region in zip(self.parts, self._regions(height, width)):
-            gradient, part = tiled(image, offset, shift, affine)
+            gradient, part = tiled(image, params)
             weight = tf.reduce_sum(region) * 3.0
             magnitude = tf.reduce_sum(tf.abs(gradient) * region) / tf.maximum(weight, 1e-8)
             term = gradient * region * (step / tf.maximum(magnitude, 1e-8))

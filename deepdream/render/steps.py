@@ -19,6 +19,9 @@ import numpy as np
 _K1 = np.array([1.0, 3.0, 3.0, 1.0], np.float32)
 _K4 = np.outer(_K1, _K1) / np.float32(64.0)
 
+#: Pyramid levels of the Laplacian normalisation (not a setting: the render loop passes it).
+LAPLACIAN_LEVELS = 4
+
 
 def _kernel():
     import tensorflow as tf
@@ -61,7 +64,7 @@ def laplacian_merge(bands):
     return x
 
 
-def laplacian_normalize(g, levels: int = 4):
+def laplacian_normalize(g, levels: int):
     """Each pyramid level of each tile's gradient divided by its own RMS, then merged (as in
     Mordvintsev's TensorFlow DeepDream notebook): coarse and fine scales of the gradient get an
     equal say, so patterns grow evenly instead of as pixel-scale speckle."""
@@ -78,11 +81,12 @@ class StepRule:
     """normalize: "mean" (the gradient as it is, scaled to the step) or "laplacian" (see
     `laplacian_normalize`); chroma: how much of the gradient's colour part is kept (the part
     that is not equal in R, G and B): 1 all of it, 0 none, so the step changes brightness only
-    and the colours stay the input's; levels: pyramid levels."""
+    and the colours stay the input's; levels: pyramid levels (`LAPLACIAN_LEVELS`). No defaults: the
+    settings own them."""
 
-    normalize: str = "laplacian"
-    chroma: float = 1.0
-    levels: int = 4
+    normalize: str
+    chroma: float
+    levels: int
 
     def tile_gradient(self, g):
         """The rule's per-tile part, in the traced function: g [B, h, w, 3] -> same shape."""
