@@ -107,3 +107,22 @@ def test_a_guide_and_a_class_act_only_in_their_regions(halves):
                                      (painted, slice(half + 8, None), slice(0, half - 8))):
         assert _change(picture[:, acting], before[:, acting]) > 3.0
         assert _change(picture[:, resting], before[:, resting]) < 0.6
+
+
+def test_batch_zoom_and_settings_files_take_regions(tmp_path, halves):
+    """A region travels wherever a dream's settings go: a batch and a zoom check its mask like
+    `dream` does (a missing one is named), and a picture's settings carry it for `--settings`."""
+    pytest.importorskip("av")
+    pytest.importorskip("cv2")
+    _, left, _ = halves
+    for args in (["batch", str(SAMPLES / "chelsea.png"), "--out", str(tmp_path / "b")],
+                 ["zoom", str(SAMPLES / "chelsea.png"), "-o", str(tmp_path / "z.gif"), "--frames", "2"]):
+        missing = cli(*args, "-b", "vgg16", "-l", "block3_conv3@gone.png", "--dry-run")
+        assert missing.returncode in (1, 2) and "gone.png" in missing.stderr and "does not exist" in missing.stderr
+        assert cli(*args, "-b", "vgg16", "-l", f"block3_conv3@{left}", "--dry-run").returncode == 0
+    made = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", f"block3_conv3@{left}", "--octaves", "1",
+               "--steps", "1", "--max-side", "64", "-o", str(tmp_path / "r.png"), "-q")
+    assert made.returncode == 0, made.stderr
+    again = cli("dream", str(SAMPLES / "chelsea.png"), "--settings", str(tmp_path / "r.png"), "-o",
+                str(tmp_path / "again.png"), "-q")
+    assert again.returncode == 0 and (tmp_path / "again.png").read_bytes() == (tmp_path / "r.png").read_bytes()
