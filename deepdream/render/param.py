@@ -91,8 +91,10 @@ class Robustness:
     blurred: int = 0
     blur: float = 3.0
 
-    def draw(self, rng, height: int, width: int) -> np.ndarray:
-        """[views, 8] projective transforms (output pixel -> picture pixel), for one step."""
+    def draw(self, rng, height: int, width: int, where: np.ndarray | None = None) -> np.ndarray:
+        """[views, 8] projective transforms (output pixel -> picture pixel), for one step. where: a
+        weight map [h, w] (a region): each view is centred on a pixel drawn in proportion to it, so
+        the network looks where the painting may change (none: anywhere, uniformly)."""
         out = np.zeros((self.views, 8), np.float32)
         side = min(height, width)
         n = self.size
@@ -100,8 +102,14 @@ class Robustness:
             crop = side * rng.uniform(self.min_crop, self.max_crop)
             s = crop / n
             angle = math.radians(rng.uniform(-self.degrees, self.degrees))
-            cy = rng.uniform(min(crop, height) / 2, height - min(crop, height) / 2)
-            cx = rng.uniform(min(crop, width) / 2, width - min(crop, width) / 2)
+            if where is None:
+                cy = rng.uniform(min(crop, height) / 2, height - min(crop, height) / 2)
+                cx = rng.uniform(min(crop, width) / 2, width - min(crop, width) / 2)
+            else:
+                at = int(np.searchsorted(where, rng.uniform(0.0, where[-1]), side="right"))
+                y, x = divmod(min(at, height * width - 1), width)
+                cy = float(np.clip(y + 0.5, min(crop, height) / 2, height - min(crop, height) / 2))
+                cx = float(np.clip(x + 0.5, min(crop, width) / 2, width - min(crop, width) / 2))
             a0, a1, b0, b1 = s * math.cos(angle), -s * math.sin(angle), s * math.sin(angle), s * math.cos(angle)
             c = (n - 1) / 2.0
             out[i] = (a0, a1, cx - 0.5 - a0 * c - a1 * c, b0, b1, cy - 0.5 - b0 * c - b1 * c, 0.0, 0.0)
@@ -224,8 +232,10 @@ class FourierPainter:
         for variable in (self.m, self.v):
             variable.assign(tf.zeros_like(variable))
         self.t.assign(0.0)
+        # views look where the painting may change: centred on a region's pixels, by its weight
+        where = None if weight is None or np.min(weight) >= 1.0 else np.cumsum(np.asarray(weight, np.float64).ravel())
         for step in range(steps):
-            transforms = tf.constant(self.robustness.draw(rng, self.height, self.width))
+            transforms = tf.constant(self.robustness.draw(rng, self.height, self.width, where))
             sigma = tf.constant(rng.uniform(0.5, self.robustness.blur) if self.robustness.blurred else 0.0, tf.float32)
             value = self._step(transforms, sigma)
             if progress is not None:
