@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .render.octaves import octave_sizes
 from .render.param import CLASS_DREAM_STEPS, CLASS_DREAM_VIEWS, VIEW_SIZE, class_dream
+from .settings.specs import split_region
 
 
 def dream_work(sizes, steps: int) -> int:
@@ -28,9 +29,16 @@ def work(settings, height: int, width: int) -> int:
         return sum(max(1, height >> k) * max(1, width >> k) for k in range(settings.scales)) * settings.iterations
     if settings.mode in ("class", "visualize"):
         return painting_work(settings.steps, settings.views, height, width)
+    painting = painting_work(CLASS_DREAM_STEPS * settings.steps * settings.octaves, CLASS_DREAM_VIEWS, height, width)
     if class_dream(settings):
-        return painting_work(CLASS_DREAM_STEPS * settings.steps * settings.octaves, CLASS_DREAM_VIEWS, height, width)
-    return dream_work(octave_sizes(height, width, settings.octaves, settings.octave_scale, 1), settings.steps)
+        return painting
+    dreaming = dream_work(octave_sizes(height, width, settings.octaves, settings.octave_scale, 1), settings.steps)
+    if settings.mode == "dream" and settings.region_masks():
+        # a class painted into its region first; then one gradient per region of the layers or guides
+        masks = {split_region(s)[1] for s in (settings.guide or settings.layers)}
+        dreamt = bool(settings.guide or settings.layers or settings.target_class is None)
+        return (painting if settings.target_class is not None else 0) + dreaming * max(1, len(masks)) * dreamt
+    return dreaming
 
 
 def described(settings) -> str:

@@ -126,3 +126,16 @@ def test_batch_zoom_and_settings_files_take_regions(tmp_path, halves):
     again = cli("dream", str(SAMPLES / "chelsea.png"), "--settings", str(tmp_path / "r.png"), "-o",
                 str(tmp_path / "again.png"), "-q")
     assert again.returncode == 0 and (tmp_path / "again.png").read_bytes() == (tmp_path / "r.png").read_bytes()
+
+
+def test_the_work_of_a_regional_dream_counts_each_region_and_the_painted_class():
+    """The server's budget and the progress bar's estimate count a regional dream's real work: one
+    gradient per region of the layers, and the class's painting steps."""
+    from deepdream.budget import painting_work, work
+
+    plain = work(DreamSettings(layers=("a", "b")), 300, 400)
+    assert work(DreamSettings(layers=("a@one.png", "b@two.png")), 300, 400) == 2 * plain
+    assert work(DreamSettings(layers=("a@one.png", "b@one.png")), 300, 400) == plain  # one region, one gradient
+    settings = DreamSettings(layers=("a@one.png",), target_class="lemon@two.png")
+    assert work(settings, 300, 400) == plain + painting_work(3 * 10 * 4, 4, 300, 400)
+    assert work(DreamSettings(target_class="lemon@two.png"), 300, 400) == painting_work(3 * 10 * 4, 4, 300, 400)
