@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..web.service import Limits
 from .app import app
 
 
@@ -17,14 +18,14 @@ def serve(
     port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
     max_side: Annotated[int, typer.Option(
         "--max-side", metavar="PIXELS", help="Longest side of a picture the server renders (after a request's "
-                                             "own max-side; a class painting's size); 0: no limit.")] = 512,
+                                             "own max-side; a class painting's size); 0: no limit.")] = Limits.max_side,
     max_work: Annotated[float, typer.Option(
         "--max-work", metavar="MILLIONS", help="Budget of one render in millions of pixel-steps (pixels x steps "
                                                "over every octave; pixels x iterations for style); a request "
-                                               "over it is refused at once. 0: no limit.")] = 60.0,
+                                               "over it is refused at once. 0: no limit.")] = Limits.max_work,
     timeout: Annotated[float, typer.Option(
         "--timeout", metavar="SECONDS", help="Longest a request may take, its wait in the queue included; "
-                                             "then its render is stopped. 0: no limit.")] = 600.0,
+                                             "then its render is stopped. 0: no limit.")] = Limits.timeout,
 ) -> None:
     """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
     import dataclasses

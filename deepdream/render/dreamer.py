@@ -176,7 +176,7 @@ class ClassDreamer(Dreamer):
     is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
     colour, and the network sees random half-size crops of it (turned, some blurred), so the class
     appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
-    `param.CLASS_DREAM_STEPS x --steps x --octaves` steps (120 at the defaults); `--step-size`
+    `param.CLASS_DREAM_STEPS x --steps x --octaves` steps (200 at the defaults); `--step-size`
     scales its learning rate (0.01 at the default 4)."""
 
     def __init__(self, settings, backbone, objective, mask=None):

@@ -32,7 +32,7 @@ import numpy as np
 #: The network's input side for the views of a painting (crops are resized to it).
 VIEW_SIZE = 224
 #: `dream --class` on a photo: painting steps per --steps x --octaves, and views per step.
-CLASS_DREAM_STEPS = 3
+CLASS_DREAM_STEPS = 5
 CLASS_DREAM_VIEWS = 4
 #: ... the views' sides (fractions of the photo's shorter side), how many are blurred, and their turn
 CLASS_DREAM_CROP = (0.35, 0.7)
