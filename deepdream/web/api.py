@@ -2,7 +2,7 @@
 settings in their metadata) and `GET /api/backbones`, `/api/layers?backbone=NAME` (JSON).
 
 Form fields are the CLI's options without their dashes (`steps`, `step-size`, `layer` repeated,
-`class`, ...), parsed by `forms.settings_from_form` and validated by the settings themselves. A user's
+`class`, ...), parsed by `settings_from_form` and validated by the settings themselves. A user's
 mistake (a bad upload, a bad option) answers 400 with `{"error": MESSAGE}`, MESSAGE being the line
 the CLI prints; a body over the upload limit, or a render over the server's limits (`Limits`: the
 longer side, the work budget), 413 at once, before anything is queued; a request past the timeout
@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import DeepDreamError, SettingsError
 from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
-from . import forms
+from .forms import settings_from_form
 from .service import (MAX_UPLOAD_BYTES, Cancelled, Service, TimedOut, Upload, backbone_list, layer_list, read_upload,
                       redact)
 
@@ -167,7 +167,7 @@ def router(service: Service) -> APIRouter:
         pictures = {"guide": [g.image for g in guides]}
         if mask is not None:
             pictures["mask"] = [mask.image]
-        settings = forms.settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
+        settings = settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
         service.check(settings, *image.image.rgb.shape[:2])
         result = await finish(request, service, settings.backbone, service.dream, image, settings, guides=guides,
                               mask=mask, regions=regions)
@@ -176,7 +176,7 @@ def router(service: Service) -> APIRouter:
     @api.post("/class")
     async def paint(request: Request):
         texts, _ = await _form(request, "class")
-        settings = forms.settings_from_form(ClassSettings, texts)
+        settings = settings_from_form(ClassSettings, texts)
         service.check(settings, *parse_size(settings.size))
         result = await finish(request, service, settings.backbone, service.paint, settings)
         return _png(result, "class.png")
@@ -191,7 +191,7 @@ def router(service: Service) -> APIRouter:
             raise SettingsError("Upload at least one style picture as the file field 'style'.")
         styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch)
                                 for f, d in files["style"]]
-        settings = forms.settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
+        settings = settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
         service.check(settings, *content.image.rgb.shape[:2])
         result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)
         return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")

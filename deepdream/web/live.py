@@ -39,7 +39,7 @@ from fastapi import WebSocket  # at the top: the route's annotation is read from
 from ..errors import DeepDreamError, InputError, LimitError, SettingsError, shown, suggest
 from ..motion.live import LIVE_DREAM, LIVE_FRAMES, LiveDreamer
 from ..settings import DreamSettings, VideoSettings
-from . import forms
+from .forms import aliases, settings_from_form
 from .service import Cancelled, Service, TimedOut, _cancellable, _declared_size, redact
 
 log = logging.getLogger("deepdream.web")
@@ -68,7 +68,7 @@ def canonical(data: dict) -> dict:
     if not isinstance(data, dict):
         raise SettingsError(f"Live settings are a JSON object of options by CLI name, e.g. "
                             f'{{"preset": "swirls", "step-size": 6}} (got {shown(data)}).')
-    video, dream = forms.aliases(VideoSettings), forms.aliases(DreamSettings)
+    video, dream = aliases(VideoSettings), aliases(DreamSettings)
     out = {}
     for given, value in data.items():
         name = "format" if given == "format" else video.get(given) or dream.get(given)
@@ -95,7 +95,7 @@ def parse(fields: dict) -> tuple[VideoSettings, str]:
     fmt = fields.get("format") or "jpeg"
     if str(fmt).lower() not in FORMATS:
         raise SettingsError(f"format must be jpeg or png (got {shown(fmt)}).")
-    video_names = set(forms.aliases(VideoSettings).values())
+    video_names = set(aliases(VideoSettings).values())
     dream_texts: dict = {}
     video_texts: dict = {}
     for name, value in fields.items():
@@ -105,11 +105,11 @@ def parse(fields: dict) -> tuple[VideoSettings, str]:
         for name, value in defaults.items():
             if not texts.get(name):
                 texts[name] = _texts(value)
-    dream = forms.settings_from_form(DreamSettings, dream_texts, regions=_EVERY_NAME)
+    dream = settings_from_form(DreamSettings, dream_texts, regions=_EVERY_NAME)
     for flag in dream.region_masks():  # a stream has no way to send a mask: refused in live's words
         raise SettingsError(f"{flag} WHAT@MASK dreams in a region, and a live stream has no mask to give it; "
                             f"give {flag} without @MASK.")
-    return forms.settings_from_form(VideoSettings, video_texts, dream=dream), FORMATS[str(fmt).lower()]
+    return settings_from_form(VideoSettings, video_texts, dream=dream), FORMATS[str(fmt).lower()]
 
 
 class _EveryName:

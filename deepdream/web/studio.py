@@ -24,7 +24,8 @@ import numpy as np  # noqa: E402
 from ..errors import DeepDreamError  # noqa: E402
 from ..render.events import DreamProgress, Stage  # noqa: E402
 from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values  # noqa: E402
-from . import forms, regions  # noqa: E402
+from .forms import command_line, safe_name  # noqa: E402
+from .regions import editor as region_editor, region_values  # noqa: E402
 from .service import Service, TimedOut, read_upload, redact  # noqa: E402
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
@@ -114,7 +115,7 @@ def render_inputs() -> tuple:
 def settings_for(mode, values: dict, guide=None, style=None, painted: dict | None = None):
     """The settings of a render from the page's values (by name: `render_inputs`): the controls the
     mode's settings show, then what the mode adds (its pictures, the class, the preset, the regions
-    `painted`: `regions.region_values`' changes); the settings check every value."""
+    `painted`: `region_values`' changes); the settings check every value."""
     cls = _defaults(mode)
     given = {}
     for name, (ui, classes) in controls().items():
@@ -172,7 +173,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
                 return read_upload(data, name, name, service.limits.max_pixels, service.scratch)
 
             if mode == "dream":
-                changes, masks = regions.region_values(values, read_mask)
+                changes, masks = region_values(values, read_mask)
             settings = settings_for(mode, values, guide, style, changes)
             if image is None:
                 from ..settings import parse_size
@@ -234,7 +235,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
         if image is None:
             from ..classes import class_index, imagenet_classes
 
-            stem = forms.safe_name(imagenet_classes()[class_index(settings.target_class)], "class")
+            stem = safe_name(imagenet_classes()[class_index(settings.target_class)], "class")
             name = f"{stem}.png"
         else:
             stem = Path(image.name).stem
@@ -247,7 +248,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
             files["guide"] = [guide.name]
         if style is not None:
             files["styles"] = [style.name]
-        command = forms.command_line(settings, None if image is None else image.name, name, files)
+        command = command_line(settings, None if image is None else image.name, name, files)
         height, width = result.rgb.shape[:2]
         done = f"Done: {width}x{height} in {result.seconds:.1f} s."
         downloads = [str(path)]
@@ -358,7 +359,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                                                  label="Layers (empty: the backbone's own)")
                         target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
                                                    label="ImageNet class (type to search)", elem_id="class")
-                        panel, painter, boxes = regions.editor(picture)
+                        panel, painter, boxes = region_editor(picture)
                         grid([n for n, (ui, _) in specs.items() if not ui.more], made)
                         go = gr.Button("Render", variant="primary", elem_id="render")
                         with gr.Accordion("More options", open=False):
