@@ -54,22 +54,22 @@ def paint_class(target_class, settings: ClassSettings | dict | None = None, *, p
     returns a PIL image. Options: see `ClassSettings` (size="WxH", steps, learning_rate, decay,
     views, ...): the picture is painted as Fourier coefficients in decorrelated colour, seen by the
     network through random shifts, zooms, turns and blurs (`deepdream.render.param`)."""
-    from . import images
+    from .images import to_pil
     from .render.param import prepare_painting
 
     settings = ClassSettings.of(settings, target_class=str(target_class), **options)
-    return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
+    return to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 
 def visualize(target: str, settings: VisualizeSettings | dict | None = None, *, progress: Progress | None = None,
               **options):
     """Paint what a layer ("block4a_expand") or one channel of it ("block4a_expand:12") responds to
     most, from noise; returns a PIL image. Options: see `VisualizeSettings`."""
-    from . import images
+    from .images import to_pil
     from .render.param import prepare_painting
 
     settings = VisualizeSettings.of(settings, target=str(target), **options)
-    return images.to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
+    return to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 
 def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **options):

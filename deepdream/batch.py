@@ -131,11 +131,11 @@ class Renderer:
 def load_input(item: Item):
     """The item's picture, read and checked (InputError with a one-line reason), shrunk to
     --max-side here so that only what is dreamt travels to a worker."""
-    from . import images
+    from .images import fit_max_side, load_image
 
-    loaded = images.load_image(item.input)
+    loaded = load_image(item.input)
     if item.settings.max_side is not None:
-        loaded = images.fit_max_side(loaded, item.settings.max_side)
+        loaded = fit_max_side(loaded, item.settings.max_side)
     return loaded
 
 
@@ -144,18 +144,18 @@ def encode_output(item: Item, rgb, alpha, metadata: str) -> bytes:
     where it has a place, the settings in the metadata). Done by the worker that rendered, so the
     driver only writes bytes (PNG encoding costs about 0.5 s a megapixel: a driver doing it for
     every item would stop a batch scaling at a few GPUs)."""
-    from . import images
+    from .images import OUTPUT_FORMATS, encode_image
 
-    return images.encode_image(rgb, images.OUTPUT_FORMATS[item.output.suffix.lower()], alpha, metadata=metadata)
+    return encode_image(rgb, OUTPUT_FORMATS[item.output.suffix.lower()], alpha, metadata=metadata)
 
 
 def write_output(item: Item, data: bytes, overwrite: bool) -> None:
     """Write an encoded output atomically (temp file in DIR, renamed into place)."""
-    from . import images
+    from .images import atomic_write, check_output_path
 
-    images.check_output_path(item.output, overwrite=overwrite)
+    check_output_path(item.output, overwrite=overwrite)
     try:
-        images.atomic_write(item.output, lambda f: f.write(data))
+        atomic_write(item.output, lambda f: f.write(data))
     except OSError as e:
         raise OutputError(f"Could not write output file '{item.output}' ({e.strerror}); check the folder's "
                           f"permissions and free space.") from None

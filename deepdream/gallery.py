@@ -89,7 +89,7 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     quick ones), at the image's own size. ray/workers/pool: as `batch` (a pool is closed once the
     cells are made). dry_run: check everything and return the plan (cells to make, summary None)
     without writing anything."""
-    from . import images
+    from .images import check_output_path, load_image, read_metadata, save_image
     from .api import dream_settings
 
     try:  # a pool given is ours to close, also when the checks stop the gallery or it is a dry run
@@ -100,10 +100,10 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
         if sheet.suffix.lower() != ".png":
             raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
         page = sheet.with_suffix(".html")
-        images.check_output_path(sheet, inputs=[image], overwrite=overwrite)
+        check_output_path(sheet, inputs=[image], overwrite=overwrite)
         if page.exists() and not overwrite:
             raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
-        images.load_image(image)  # one clear line for a broken picture, before any work
+        load_image(image)  # one clear line for a broken picture, before any work
         full = dream_settings(settings, **options)
         typed = set(options if typed is None else typed)
         small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
@@ -112,7 +112,7 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
         cells_dir = sheet.with_name(f"{sheet.stem}_cells")
 
         def same_settings(item: Item) -> bool:
-            return images.read_metadata(item.output) == item.settings.to_json(input=item.input.name)
+            return read_metadata(item.output) == item.settings.to_json(input=item.input.name)
 
         the_plan = plan([image], cells_dir, small, sweep, keep=same_settings)
         check_layers(item.settings for item in the_plan.ordered)
@@ -136,7 +136,7 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     title = (f"{image.name} · {small.backbone} · {small.octaves} octave{'s' * (small.octaves != 1)} x "
              f"{small.steps} step{'s' * (small.steps != 1)}")
     picture = contact_sheet([c.output for c in cells], labels, title, cell, columns, failed)
-    images.save_image(picture, sheet, overwrite=overwrite,
+    save_image(picture, sheet, overwrite=overwrite,
                       metadata=small.to_json(input=image.name, gallery=labels))
     write_html(page, sheet, cells, labels, commands, failed, title, overwrite)
     return Gallery(sheet, page, cells, labels, commands, summary)
@@ -251,7 +251,7 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = No
     a time in one network pass, as a labelled contact sheet `sheet` (PNG) with SHEET.html beside it
     (each cell's `deepdream visualize` command) and the cells in SHEET_cells/. A cell already
     there with the same settings is not painted again."""
-    from . import images
+    from .images import check_output_path, read_metadata, save_image
     from .objectives import parse_layer_spec
     from .render.param import prepare_painting
 
@@ -264,7 +264,7 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = No
     if spec.channel is not None:
         raise SettingsError("An atlas paints the channels of one layer: give --layer NAME without a channel.")
     page = sheet.with_suffix(".html")
-    images.check_output_path(sheet, overwrite=overwrite)
+    check_output_path(sheet, overwrite=overwrite)
     if page.exists() and not overwrite:
         raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
     settings = settings.replace(size=f"{cell}x{cell}")
@@ -281,14 +281,14 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = No
         return None
     outputs = [cells_dir / f"{spec.name}_{c:04d}.png" for c in picks]
     own = {c: settings.replace(target=f"{spec.name}:{c}") for c in picks}
-    todo = [c for c, out in zip(picks, outputs) if images.read_metadata(out) != own[c].to_json()] \
+    todo = [c for c, out in zip(picks, outputs) if read_metadata(out) != own[c].to_json()] \
         if cells_dir.is_dir() else list(picks)
     cells_dir.mkdir(exist_ok=True)
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         pictures = prepare_painting(settings, channels=chunk).run()
         for c, rgb in zip(chunk, pictures):
-            images.save_image(rgb, outputs[picks.index(c)], overwrite=True, metadata=own[c].to_json())
+            save_image(rgb, outputs[picks.index(c)], overwrite=True, metadata=own[c].to_json())
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))
     labels = [f"{spec.name}:{c}" for c in picks]
@@ -297,7 +297,7 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = No
     commands = [command_line(own[c], None, f"{spec.name}_{c}.png") for c in picks]
     title = f"{spec.name} · {settings.backbone} · painted from noise, {settings.steps} steps"
     picture = contact_sheet(outputs, labels, title, cell, columns, {})
-    images.save_image(picture, sheet, overwrite=overwrite, metadata=settings.to_json(atlas=labels))
+    save_image(picture, sheet, overwrite=overwrite, metadata=settings.to_json(atlas=labels))
     cells = [_Cell(out) for out in outputs]
     write_html(page, sheet, cells, labels, commands, {}, title, overwrite)
     return Gallery(sheet, page, cells, labels, commands, BatchSummary())

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import images
+from .images import LoadedImage, as_loaded, check_min_size, fit_max_side, resize_array
 from .errors import InputError, SettingsError
 from .objectives import LayerSpec, Objective, check_spec, parse_layer_spec
 from .settings import rng as seeded_rng
@@ -210,7 +210,7 @@ def guide_name(guide) -> str:
     return Path(guide).name if isinstance(guide, (str, Path)) else "the guide image"
 
 
-def load_guides(guide) -> list[images.LoadedImage]:
+def load_guides(guide) -> list[LoadedImage]:
     """One or several guides (paths, PIL images, arrays) as LoadedImages; InputError names the guide."""
     guides = _as_list(guide)
     if not guides:
@@ -220,7 +220,7 @@ def load_guides(guide) -> list[images.LoadedImage]:
         if isinstance(item, (str, Path)) and not Path(item).exists():
             raise InputError(f"Guide image '{item}' does not exist; give the path of an image to guide the dream.")
         try:
-            loaded.append(images.as_loaded(item))
+            loaded.append(as_loaded(item))
         except InputError as e:
             message = str(e)
             for prefix in ("Input file", "Input image", "Input"):
@@ -256,16 +256,16 @@ def fit_guides(guides, backbone, guide_size: int | None, tile_size: int,
         longest = max(longest, int(np.ceil(backbone.min_size * max(h, w) / min(h, w))))  # keep min_size
         if longest != max(h, w):
             scale = longest / max(h, w)
-            rgb = images.resize_array(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
+            rgb = resize_array(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
         arrays.append(rgb)
     return arrays
 
 
-def best_guide_layer(net, picture: images.LoadedImage, guide_arrays, tile_size: int, seed) -> str:
+def best_guide_layer(net, picture: LoadedImage, guide_arrays, tile_size: int, seed) -> str:
     """The candidate layer of `net` with the highest match score between picture (shrunk to fit a
     tile) and the fitted guide arrays."""
-    small = images.fit_max_side(picture, max(tile_size, GUIDE_SIZE)).rgb
-    images.check_min_size(small, net.min_size, f"backbone {net.name!r}")
+    small = fit_max_side(picture, max(tile_size, GUIDE_SIZE)).rgb
+    check_min_size(small, net.min_size, f"backbone {net.name!r}")
     scores = layer_match_scores(net, small, guide_arrays, seed=seed)
     return max(scores, key=scores.get)
 

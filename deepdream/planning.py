@@ -98,7 +98,7 @@ def sweep_settings(settings: DreamSettings, sweep: Mapping[str, Sequence] | None
     """(settings, swept values) for every combination of the sweep's values, in order (the last
     setting varies fastest). A "layers" value is one spec or a list of them (a sum). Settings with
     one value are applied but not named."""
-    from . import classes
+    from .classes import class_index
 
     sweep = {k: (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in (sweep or {}).items()}
     for name, values in sweep.items():
@@ -113,7 +113,7 @@ def sweep_settings(settings: DreamSettings, sweep: Mapping[str, Sequence] | None
             changes["layers"] = (changes["layers"],)
         named = tuple((k, v) for k, v in zip(sweep, combo) if len(sweep[k]) > 1)
         made = settings.replace(**changes) if changes else settings
-        made.check_names(classes)  # a swept class name is checked before anything renders
+        made.check_names(class_index)  # a swept class name is checked before anything renders
         out.append((made, named))
     return out
 
@@ -130,7 +130,7 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
     (created if missing), no two items writing the same file, no output replacing an input.
     An output already there is skipped unless `overwrite`; `keep(item)`, where given, decides
     instead whether an existing output may stay (e.g. only if made with the same settings)."""
-    from . import images
+    from .images import check_output_path
 
     if format not in FORMATS:
         raise SettingsError(f"--format must be one of {', '.join(FORMATS)} (got {format!r}).")
@@ -148,7 +148,7 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
             taken[output] = path
             item = Item(path, output, item_settings, values)
             if out_dir.is_dir():  # else check_folder said it can be made, and nothing in it is an input
-                images.check_output_path(output, inputs=files, overwrite=True)
+                check_output_path(output, inputs=files, overwrite=True)
             ordered.append(item)
             if output.exists() and not overwrite and (keep is None or keep(item)):
                 skipped.append(item)

@@ -120,7 +120,7 @@ def test_settings_of_takes_settings_a_dict_or_nothing():
 def test_class_names_are_checked_against_the_vocabulary_passed_in():
     made = DreamSettings(target_class=" lemon ")
     assert made.target_class == "lemon"
-    made.check_names(classes)  # a real class
+    made.check_names(classes.class_index)  # a real class
     odd = DreamSettings(target_class="lemmon")
 
     class Fruit:  # another vocabulary: the settings use whatever they are given
@@ -128,9 +128,9 @@ def test_class_names_are_checked_against_the_vocabulary_passed_in():
         def class_index(name):
             return {"lemmon": 0}[name]
 
-    odd.check_names(Fruit)
+    odd.check_names(Fruit.class_index)
     with pytest.raises(SettingsError, match="Unknown ImageNet class 'lemmon'"):
-        odd.check_names(classes)
+        odd.check_names(classes.class_index)
 
 
 def _imports(path: Path) -> set[str]:

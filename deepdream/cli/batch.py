@@ -68,7 +68,7 @@ def report(summary, quiet: bool) -> None:
 def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: bool, format: str) -> None:
     """--dry-run: the batch's plan, every input read and every setting checked, nothing written
     (not even the folder). A broken input is listed as the run would report it (exit code 1)."""
-    from .. import images
+    from ..images import load_image
     from ..planning import batch_plan
     from ..workers import check_workers, import_ray
     from ..errors import InputError
@@ -80,7 +80,7 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
     broken = {}
     for path in the_plan.inputs:
         try:
-            images.load_image(path)
+            load_image(path)
         except InputError as e:
             broken[path] = str(e)
     todo = [item for item in the_plan.items if item.input not in broken]

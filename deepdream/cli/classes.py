@@ -18,14 +18,14 @@ def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool
     """Paint from noise with a progress bar (--save-every snapshots) and write the picture (to
     STEM.png, or the next free name, without -o); with --dry-run, check everything and say what
     would be written."""
-    from .. import images
+    from ..images import LoadedImage, check_output_path
     from ..progress import dream_progress
     from ..render.param import check_painting, prepare_painting
 
     if output is None:
         output = Path(f"{stem}.png") if overwrite else next_free(Path(f"{stem}.png"), echo=False)
     check_save_every(save_every)
-    images.check_output_path(output, overwrite=overwrite)
+    check_output_path(output, overwrite=overwrite)
     if dry_run:
         check_painting(settings)
         save_dry_run(output, f"{settings.size}, {settings.backbone}, {what}, painted from noise in "
@@ -34,7 +34,7 @@ def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
         rgb = prepare_painting(settings, progress=progress).run(progress=progress)
-    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
+    save_result(LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
 
 
 @app.command("class")

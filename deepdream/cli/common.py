@@ -13,7 +13,7 @@ from .app import default_output
 def given_settings(cls, settings_file: Path | None, options: dict):
     """Settings from `--settings FILE` (if given) overridden by the options the user typed (those
     not None and not empty; False is a switch turned off), validated once."""
-    from .. import classes
+    from ..classes import class_index
     from ..errors import SettingsError
     from ..settings_file import read_settings_file
 
@@ -27,7 +27,7 @@ def given_settings(cls, settings_file: Path | None, options: dict):
         if files:
             typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
     settings = cls.from_dict(base, **typed)
-    settings.check_names(classes)
+    settings.check_names(class_index)
     return settings
 
 
@@ -59,10 +59,10 @@ def files_named(cls, base: dict, typed: dict) -> list[str]:
 def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:
     """The output: -o as given (checked: not an input, not existing without --overwrite), else the
     next free INPUT_MODE[_N].png beside the input."""
-    from .. import images
+    from ..images import check_output_path
 
     output = output or default_output(input, mode, echo=not quiet)
-    images.check_output_path(output, inputs=inputs, overwrite=overwrite)
+    check_output_path(output, inputs=inputs, overwrite=overwrite)
     return output
 
 
@@ -76,27 +76,27 @@ def check_save_every(save_every: int | None) -> None:
 def snapshot_saver(output: Path, inputs, settings=None, input: Path | None = None):
     """save(n, rgb) writing OUTPUT_0050.png beside the output (atomically, with the settings), for
     --save-every."""
-    from .. import images
+    from ..images import check_output_path, save_image
 
     def save(count: int, rgb) -> None:
         path = output.with_name(f"{output.stem}_{count:04d}{output.suffix}")
-        images.check_output_path(path, inputs=inputs, overwrite=True)
+        check_output_path(path, inputs=inputs, overwrite=True)
         metadata = None if settings is None else settings.to_json(
             **({"input": str(input)} if input is not None else {}), iteration=count)
-        images.save_image(rgb, path, overwrite=True, metadata=metadata)
+        save_image(rgb, path, overwrite=True, metadata=metadata)
 
     return save
 
 
 def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: bool) -> None:
     """Write the result (alpha kept where the format has it, said when it cannot be) with its settings."""
-    from .. import images
+    from ..images import ALPHA_FORMATS, OUTPUT_FORMATS, save_image
 
-    fmt = images.OUTPUT_FORMATS[output.suffix.lower()]
-    if result.alpha is not None and fmt not in images.ALPHA_FORMATS and not quiet:
+    fmt = OUTPUT_FORMATS[output.suffix.lower()]
+    if result.alpha is not None and fmt not in ALPHA_FORMATS and not quiet:
         typer.echo(f"deepdream: note: {fmt} has no transparency; the input's alpha channel is dropped "
                    f"(write .png, .webp or .tif to keep it).", err=True)
-    images.save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite, metadata=metadata)
+    save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite, metadata=metadata)
     if not quiet:
         typer.echo(f"wrote {output}", err=True)
 

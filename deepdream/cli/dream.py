@@ -24,17 +24,17 @@ def dream(
     dream_options: dict = None,
 ) -> None:
     """Dream on an image: amplify what the network sees in it, octave by octave."""
-    from .. import images
+    from ..images import fit_max_side, load_image
     from ..progress import dream_progress
     from ..render.prepare import prepare
 
     settings = given_settings(DreamSettings, settings_file, dream_options)
     check_save_every(save_every)
-    loaded = images.load_image(input)
+    loaded = load_image(input)
     inputs = [input, *settings.files()]
     output = output_path(input, output, "dream", inputs, overwrite, quiet)
     if settings.max_side is not None:
-        loaded = images.fit_max_side(loaded, settings.max_side)
+        loaded = fit_max_side(loaded, settings.max_side)
     if dry_run:
         from ..render.prepare import check
 

@@ -29,10 +29,10 @@ def motion_settings(cls, dream_options: dict, options: dict):
     was typed overrides a default), validated once."""
     typed = {k: v for k, v in options.items() if v is not None}
     dream = {k: v for k, v in dream_options.items() if v is not None and v != []}
-    from .. import classes
+    from ..classes import class_index
 
     settings = cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
-    settings.dream.check_names(classes)
+    settings.dream.check_names(class_index)
     return settings
 
 
@@ -108,14 +108,14 @@ def zoom(
     motion_options: dict = None,
 ) -> None:
     """Infinite zoom: dream the image, zoom into it a little, dream again; each dream a frame."""
-    from .. import images
+    from ..images import load_image
     from ..motion import need_video_extra, read_frames, write_movie, zoom_frames
     from ..motion.zoom import start_picture
     from ..render.prepare import check
 
     need_video_extra()
     settings = motion_settings(ZoomSettings, dream_options, motion_options)
-    loaded = images.load_image(input)
+    loaded = load_image(input)
     inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
     resumable = {"frames": settings.frames}

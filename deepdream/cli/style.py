@@ -30,7 +30,7 @@ def style(
     options: dict = None,
 ) -> None:
     """Style transfer (Gatys et al.): repaint INPUT in the style of one or more --style images."""
-    from .. import images
+    from ..images import LoadedImage
     from ..errors import SettingsError
     from ..progress import style_progress
     from ..style import prepare_style, run_style
@@ -56,7 +56,7 @@ def style(
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         rgb = run_style(inputs, settings, progress)
-    save_result(images.LoadedImage(rgb, inputs.content.alpha, "RGB"), output, settings.to_json(input=str(input)),
+    save_result(LoadedImage(rgb, inputs.content.alpha, "RGB"), output, settings.to_json(input=str(input)),
                 overwrite, quiet)
 
 
@@ -74,7 +74,7 @@ def texture(
     options: dict = None,
 ) -> None:
     """Texture synthesis (Gatys et al.): grow a new texture of any size from a sample."""
-    from .. import images
+    from ..images import LoadedImage
     from ..progress import style_progress
     from ..style import prepare_texture, run_texture
 
@@ -94,4 +94,4 @@ def texture(
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:
         rgb = run_texture(inputs, settings, progress)
-    save_result(images.LoadedImage(rgb, None, "RGB"), output, settings.to_json(input=str(input)), overwrite, quiet)
+    save_result(LoadedImage(rgb, None, "RGB"), output, settings.to_json(input=str(input)), overwrite, quiet)

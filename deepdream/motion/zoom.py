@@ -55,11 +55,11 @@ def with_settings(dreamer, settings):
 
 def start_picture(image, dream_settings) -> np.ndarray:
     """The input as uint8 RGB, shrunk to --max-side."""
-    from .. import images
+    from ..images import as_loaded, fit_max_side
 
-    loaded = images.as_loaded(image)
+    loaded = as_loaded(image)
     if dream_settings.max_side is not None:
-        loaded = images.fit_max_side(loaded, dream_settings.max_side)
+        loaded = fit_max_side(loaded, dream_settings.max_side)
     return np.clip(np.round(loaded.rgb), 0, 255).astype(np.uint8)
 
 

@@ -140,20 +140,20 @@ class Dreamer:
         path (alpha kept), an array of the input's dtype for an array (uint8 in, uint8 out; else
         float32 in [0, 255]), a LoadedImage for a LoadedImage. seed: this picture's seed (default:
         the settings' own), e.g. one per frame of a movie."""
-        from .. import images
+        from ..images import as_loaded, check_min_size, fit_max_side, resize_array
         from ..colors import keep_chroma
         from ..settings import rng
 
-        loaded = images.as_loaded(image)
+        loaded = as_loaded(image)
         settings = self.settings
         if settings.max_side is not None:
-            loaded = images.fit_max_side(loaded, settings.max_side)
-        images.check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
+            loaded = fit_max_side(loaded, settings.max_side)
+        check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
         rgb = loaded.rgb
         mask = None if self.mask is None else fit_mask(self.mask, rgb.shape[:2])
         if settings.preserve_colors:  # snapshots (--save-every) show the colours the result will have
             def colours(snapshot: np.ndarray) -> np.ndarray:
-                original = rgb if snapshot.shape == rgb.shape else images.resize_array(rgb, snapshot.shape[:2])
+                original = rgb if snapshot.shape == rgb.shape else resize_array(rgb, snapshot.shape[:2])
                 return keep_chroma(snapshot, original)
 
             progress = finishing(progress, colours)
@@ -247,23 +247,23 @@ def finishing(progress, finish: Callable[[np.ndarray], np.ndarray]):
 
 def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The mask resized to (height, width)."""
-    from .. import images
+    from ..images import resize_array
 
     if mask.shape[:2] == tuple(size):
         return mask
-    return np.clip(images.resize_array(mask[..., None], size)[..., 0], 0.0, 1.0)
+    return np.clip(resize_array(mask[..., None], size)[..., 0], 0.0, 1.0)
 
 
 def _like(original, rgb: np.ndarray, loaded):
     """The result in the kind of the input (see `Dreamer.run`)."""
     from PIL import Image
 
-    from .. import images
+    from ..images import LoadedImage, to_pil
 
-    if isinstance(original, images.LoadedImage):
-        return images.LoadedImage(rgb, loaded.alpha, loaded.source_mode)
+    if isinstance(original, LoadedImage):
+        return LoadedImage(rgb, loaded.alpha, loaded.source_mode)
     if isinstance(original, (str, Image.Image)) or hasattr(original, "__fspath__"):
-        return images.to_pil(rgb, loaded.alpha)
+        return to_pil(rgb, loaded.alpha)
     if np.asarray(original).dtype == np.uint8:
         return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
     return rgb
@@ -271,12 +271,12 @@ def _like(original, rgb: np.ndarray, loaded):
 
 def load_mask(mask, name: str = "mask") -> np.ndarray:
     """A mask (path, PIL image, array) as float32 [H, W] in [0, 1]: its grey levels / 255."""
-    from .. import images
+    from ..images import as_loaded
     from ..colors import to_ycbcr
     from ..errors import InputError, SettingsError
 
     try:
-        loaded = images.as_loaded(mask)
+        loaded = as_loaded(mask)
     except InputError as e:
         raise InputError(str(e).replace("Input", "Mask", 1)) from None
     grey = np.clip(to_ycbcr(loaded.rgb)[..., 0] / 255.0, 0.0, 1.0).astype(np.float32)

@@ -13,7 +13,7 @@ def check(settings) -> None:
     """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
     and the guides decode, the backbone and its weights load, every layer (its channel in range)
     and the class exist on it."""
-    from .. import guided
+    from ..guided import load_guides
     from .._tf import quiet_tensorflow
     from ..backbones import load_backbone
     from ..objectives import check_spec, parse_layer_spec, split_region
@@ -24,7 +24,7 @@ def check(settings) -> None:
         for region in masks:
             load_mask(region, f"mask {region!r}")
     if settings.guide:
-        guided.load_guides([split_region(g)[0] for g in settings.guide])
+        load_guides([split_region(g)[0] for g in settings.guide])
     quiet_tensorflow()
     net = load_backbone(settings.backbone, settings.weights)
     if settings.target_class is not None:
@@ -42,7 +42,7 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
     guide match best). progress: receives `Stage` events while this works. regions: name -> mask
     picture for the `WHAT@NAME` objectives, instead of files (a server's uploads: then no region
     is read from a file)."""
-    from .. import images
+    from ..images import as_loaded
     from ..backbones import load_backbone
     from ..errors import SettingsError
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
@@ -51,20 +51,22 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
         if progress is not None:
             progress(Stage(text))
 
-    from .. import guided
+    from ..guided import best_guide_layer, fit_guides, guide_layer_specs, guide_name, load_guides
+    from ..guided import guided as guided_objective
+    from ..guided import log as guided_log
     from .._tf import quiet_tensorflow
 
     mask = load_mask(settings.mask) if settings.mask is not None else None
     given = [split_region(g)[0] for g in settings.guide]  # the guides, without their regions
-    guides = guided.load_guides(given) if given else None  # each file read once
+    guides = load_guides(given) if given else None  # each file read once
     stage(f"loading {settings.backbone}")
     quiet_tensorflow()
     net = load_backbone(settings.backbone, settings.weights)
     arrays = None
     if guides:
         stage("computing the guide's features")
-        arrays = guided.fit_guides(guides, net, settings.guide_size, settings.tile_size,
-                                   [guided.guide_name(g) for g in given])
+        arrays = fit_guides(guides, net, settings.guide_size, settings.tile_size,
+                                   [guide_name(g) for g in given])
     if settings.region_masks():
         from .regions import prepare_regional
 
@@ -78,10 +80,10 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
         if settings.auto_layer:
             if like is None:
                 raise SettingsError("--layer auto needs the picture to be dreamt; pass it as `like`.")
-            layers = [guided.best_guide_layer(net, images.as_loaded(like), arrays, settings.tile_size, settings.seed)]
-            guided.log.info("guided at layer %s (auto)", layers[0])
+            layers = [best_guide_layer(net, as_loaded(like), arrays, settings.tile_size, settings.seed)]
+            guided_log.info("guided at layer %s (auto)", layers[0])
             settings = settings.replace(layers=tuple(layers))
-        objective = guided.guided(net, arrays, guided.guide_layer_specs(net, layers), seed=settings.seed)
+        objective = guided_objective(net, arrays, guide_layer_specs(net, layers), seed=settings.seed)
     elif settings.target_class is not None:
         objective = class_objective(net, settings.class_name)
         from .param import class_dream

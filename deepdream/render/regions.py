@@ -130,16 +130,17 @@ def prepare_regional(settings, net, mask, guides, arrays, regions: dict | None =
     by mask (none: everywhere; none named: the backbone's own, everywhere), each guide its own
     group, the class painted first. guides/arrays: the loaded guides and their fitted arrays;
     regions: name -> mask picture (None: the names are files)."""
-    from .. import guided
+    from ..guided import guide_layer_specs
+    from ..guided import guided as guided_objective
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
     from ..objectives import class_objective
 
     groups: dict = {}
     if arrays:
-        specs = guided.guide_layer_specs(net, list(settings.layers))
+        specs = guide_layer_specs(net, list(settings.layers))
         for given, array in zip(settings.guide, arrays):
             region = split_region(given)[1]
-            groups.setdefault(region, []).append(guided.guided(net, [array], specs, seed=settings.seed))
+            groups.setdefault(region, []).append(guided_objective(net, [array], specs, seed=settings.seed))
     else:
         specs = [parse_layer_spec(s) for s in settings.layers]
         if not specs and settings.target_class is None:

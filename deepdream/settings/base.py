@@ -221,11 +221,11 @@ class Settings:
             return cls.from_dict(value, **overrides)
         raise SettingsError(f"Expected {cls.__name__}, a dict of its fields or nothing (got {type(value).__name__}).")
 
-    def check_names(self, names) -> None:
-        """Check the names these settings give against `names`, the vocabulary passed in
-        (`deepdream.classes`: its `class_index` takes a name or number, or raises a SettingsError
-        with the closest names); the settings import no vocabulary of their own, and layers are
-        checked on the loaded network. A mode that names nothing has nothing to check."""
+    def check_names(self, class_index) -> None:
+        """Check the class these settings name with `class_index`, the vocabulary passed in
+        (`deepdream.classes.class_index`: a name or number to its index, or a SettingsError with the
+        closest names); the settings import no vocabulary of their own, and layers are checked on
+        the loaded network. A mode that names nothing has nothing to check."""
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

@@ -176,9 +176,9 @@ class DreamSettings(Settings):
     preset_values = classmethod(lambda cls, name: preset_values(name))
     preset_name = classmethod(lambda cls, name: preset_name(name))
 
-    def check_names(self, names) -> None:
+    def check_names(self, class_index) -> None:
         if self.target_class is not None:
-            names.class_index(self.class_name)
+            class_index(self.class_name)
 
     @property
     def class_name(self) -> str | None:

@@ -73,8 +73,8 @@ class ClassSettings(PaintSettings):
             raise SettingsError("Name the class to paint: a name or number (see `deepdream classes WORD`).")
         self._set("target_class", str(self.target_class).strip())
 
-    def check_names(self, names) -> None:
-        names.class_index(self.target_class)
+    def check_names(self, class_index) -> None:
+        class_index(self.target_class)
 
 
 @dataclass(frozen=True)

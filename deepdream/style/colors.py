@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import images
+from ..images import LoadedImage
 from ..colors import keep_chroma, luminance  # noqa: F401  (luminance: part of this module's API)
 from ..errors import InputError
 
@@ -24,7 +24,7 @@ def keep_colors(result: np.ndarray, content: np.ndarray) -> np.ndarray:
     return keep_chroma(result, content)
 
 
-def mask_array(loaded: images.LoadedImage, name: str = "mask") -> np.ndarray:
+def mask_array(loaded: LoadedImage, name: str = "mask") -> np.ndarray:
     """A mask image as floats in [0, 1] (white = the style's region); an all-black mask is an error."""
     m = luminance(loaded.rgb) / 255.0
     if loaded.alpha is not None:

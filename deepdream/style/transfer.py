@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import images
+from ..images import LoadedImage, as_loaded, fit_max_side, resize_array, to_pil
 from ..errors import SettingsError
 from ..settings import INITS, StyleSettings, TextureSettings, parse_blend, parse_size, rng
 from .colors import colour_noise, colour_stats, grey, keep_colors, mask_array, match_palette
@@ -102,7 +102,7 @@ def _style_size(style_shape, out_size, style_scale: float, relative_to_output: b
 
 
 def _resized(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return np.asarray(rgb, np.float32) if rgb.shape[:2] == tuple(size) else images.resize_array(rgb, size)
+    return np.asarray(rgb, np.float32) if rgb.shape[:2] == tuple(size) else resize_array(rgb, size)
 
 
 def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray], size: tuple[int, int],
@@ -215,7 +215,7 @@ class StyleInputs:
     """Every picture a run needs, read and checked: content (or texture sample), styles, masks,
     the starting picture, the output size (h, w), and notes for the user (e.g. a resized mask)."""
 
-    content: images.LoadedImage | None
+    content: LoadedImage | None
     styles: list
     masks: list | None
     init: Any
@@ -231,27 +231,27 @@ def prepare_style(content, settings: StyleSettings) -> StyleInputs:
     """Read and check the inputs of a style transfer (content: path, PIL image, array or LoadedImage)."""
     if not settings.styles:
         raise SettingsError("Give at least one style image (--style FILE).")
-    loaded = images.as_loaded(content)
+    loaded = as_loaded(content)
     if settings.max_side is not None:
-        loaded = images.fit_max_side(loaded, settings.max_side)
+        loaded = fit_max_side(loaded, settings.max_side)
     size = loaded.rgb.shape[:2]
-    styles = [images.as_loaded(s).rgb for s in settings.styles]
+    styles = [as_loaded(s).rgb for s in settings.styles]
     masks, notes = None, []
     if settings.masks:
         masks = []
         for i, m in enumerate(settings.masks):
-            arr = mask_array(images.as_loaded(m), _name(m, i, "mask"))
+            arr = mask_array(as_loaded(m), _name(m, i, "mask"))
             if arr.shape != tuple(size):
                 notes.append(f"mask {_name(m, i, 'mask')} is {arr.shape[1]}x{arr.shape[0]}; resized to the "
                              f"content's {size[1]}x{size[0]}.")
-                arr = np.clip(images.resize_array(arr, size), 0, 1)
+                arr = np.clip(resize_array(arr, size), 0, 1)
             masks.append(arr)
     return StyleInputs(loaded, styles, masks, _init_value(settings.init), size, tuple(notes))
 
 
 def prepare_texture(sample, settings: TextureSettings) -> StyleInputs:
     """Read and check the inputs of a texture synthesis (sample: path, PIL image, array or LoadedImage)."""
-    loaded = images.as_loaded(sample)
+    loaded = as_loaded(sample)
     size = loaded.rgb.shape[:2] if settings.size is None else parse_size(settings.size)
     return StyleInputs(None, [loaded.rgb], None, _init_value(settings.init), tuple(size))
 
@@ -259,7 +259,7 @@ def prepare_texture(sample, settings: TextureSettings) -> StyleInputs:
 def _init_value(init):
     if isinstance(init, str) and init in INITS:
         return init
-    return images.as_loaded(init).rgb
+    return as_loaded(init).rgb
 
 
 def _check_min(size, backbone, what: str) -> None:
@@ -329,11 +329,11 @@ def stylize(content, style=None, settings: StyleSettings | None = None, *, progr
     inputs = prepare_style(content, settings)
     rgb = run_style(inputs, settings, progress)
     loaded = inputs.content
-    if isinstance(content, images.LoadedImage):
-        return images.LoadedImage(rgb, loaded.alpha, content.source_mode)
+    if isinstance(content, LoadedImage):
+        return LoadedImage(rgb, loaded.alpha, content.source_mode)
     if isinstance(content, np.ndarray):
         return rgb
-    return images.to_pil(rgb, loaded.alpha)
+    return to_pil(rgb, loaded.alpha)
 
 
 def synthesize_texture(sample, size=None, settings: TextureSettings | None = None, *, progress=None, **overrides):
@@ -350,6 +350,6 @@ def synthesize_texture(sample, size=None, settings: TextureSettings | None = Non
     rgb = run_texture(prepare_texture(sample, settings), settings, progress)
     if isinstance(sample, np.ndarray):
         return rgb
-    if isinstance(sample, images.LoadedImage):
-        return images.LoadedImage(rgb, None, sample.source_mode)
-    return images.to_pil(rgb)
+    if isinstance(sample, LoadedImage):
+        return LoadedImage(rgb, None, sample.source_mode)
+    return to_pil(rgb)

@@ -121,10 +121,10 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         if pictures:
             values[names.get(name, name)] = tuple(pictures) if _kind(cls, names.get(name, name))[1] else pictures[0]
     values.update(fixed)
-    from .. import classes
+    from ..classes import class_index
 
     settings = cls.from_dict({}, **values)  # a preset's values under the fields given
-    settings.check_names(classes)
+    settings.check_names(class_index)
     for flag, masks in (settings.region_masks() if hasattr(settings, "region_masks") else {}).items():
         for mask in masks:
             if mask not in regions:

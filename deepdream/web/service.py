@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import images
+from ..images import LoadedImage, encode_image, load_image
 from ..errors import DeepDreamError, InputError, LimitError
 from ..settings import ClassSettings, DreamSettings, StyleSettings
 from .forms import safe_name
@@ -95,7 +95,7 @@ class Upload:
     """A picture a client sent: its harmless name, its decoded pixels, and a digest of its bytes."""
 
     name: str
-    image: images.LoadedImage
+    image: LoadedImage
     digest: str
 
 
@@ -120,7 +120,7 @@ def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
         path = Path(folder) / name
         path.write_bytes(data)
         try:
-            loaded = images.load_image(path)
+            loaded = load_image(path)
         except DeepDreamError as e:
             raise type(e)(str(e).replace(str(path), name)) from None
     return Upload(name, loaded, hashlib.sha256(data).hexdigest())
@@ -146,7 +146,7 @@ def _declared_size(data: bytes) -> tuple[int, int]:
 def png_bytes(rgb, alpha=None, metadata: str | None = None) -> bytes:
     """A PNG of the picture with its settings in the `deepdream` text chunk (as `images.save_image`
     writes it), made in memory."""
-    return images.encode_image(rgb, "PNG", alpha, metadata=metadata)
+    return encode_image(rgb, "PNG", alpha, metadata=metadata)
 
 
 @dataclass
