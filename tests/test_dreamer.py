@@ -171,6 +171,7 @@ def test_settings_hold_defaults_help_and_checks():
     assert DreamSettings(seed=-5).seed == -5  # any integer is a seed
 
 
+@pytest.mark.slow  # a dream, then the same from its PNG (seconds)
 def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((120, 80)).save(source)

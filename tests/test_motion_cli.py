@@ -82,6 +82,7 @@ def test_zoom_bad_input_and_output_write_nothing(tmp_path):
                          "use one of .mp4", tmp_path, before)
 
 
+@pytest.mark.slow  # a flow-stabilised clip, run twice (seconds)
 def test_flow_stabilised_frames_resume_keep_rate_and_audio(tmp_path, clip):
     info = probe(clip)
     assert info.rate == 10 and info.audio and info.frames == 8

@@ -93,6 +93,7 @@ def test_a_dry_run_reads_every_region_mask_and_refuses_a_missing_one(tmp_path, h
     assert kept.returncode == 2 and "input" in kept.stderr
 
 
+@pytest.mark.slow  # a class painted into a region, and a guide (seconds)
 def test_a_guide_and_a_class_act_only_in_their_regions(halves):
     """`--guide FILE@MASK` and `--class NAME@MASK`: each changes its own half and leaves the other as
     it was (no other objective acts there), with the feathered border between."""

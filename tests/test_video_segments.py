@@ -75,6 +75,7 @@ def test_a_part_of_the_clip_in_segments_is_the_same_part(tmp_path, clip):
     assert pngs(tmp_path / "three") == pngs(tmp_path / "one") and len(pngs(tmp_path / "one")) == 7
 
 
+@pytest.mark.slow  # a clip in segments, run twice (seconds)
 def test_seams_warm_up_dissolve_and_resume(tmp_path, clip):
     settings = VideoSettings(dream=DREAM)
     one = tmp_path / "one"

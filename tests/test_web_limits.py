@@ -200,6 +200,7 @@ def test_a_request_over_the_budget_is_refused_at_once(client, route, fields, fil
     assert answer.json() == {"error": words}
 
 
+@pytest.mark.slow  # renders that wait on each other (seconds)
 def test_a_render_whose_client_left_stops_and_cheap_calls_do_not_wait(app, client):
     service = app.state.service
     client.get("/api/layers", params={"backbone": "vgg16"})  # loaded once, as any first call does
@@ -315,6 +316,7 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
 # ---------------------------------------------------------------------------- items 4 and 5
 
 
+@pytest.mark.slow  # a guided dream through the API (seconds)
 def test_layer_auto_with_a_guide_works_through_the_api(client):
     answer = client.post("/api/dream", data={**TINY, "layer": "auto", "backbone": "vgg16", "tile-size": "64"},
                          files=[("image", ("cat.png", small_png(), "image/png")),

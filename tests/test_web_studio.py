@@ -108,6 +108,7 @@ def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_p
     assert fine[: width // 2 - 8].mean() > 1.3 * fine[width // 2 + 8:].mean()
 
 
+@pytest.mark.slow  # a class painting and a style transfer through the page (seconds)
 def test_class_painting_and_style_transfer_from_the_page(tmp_path):
     from deepdream.web.service import Service
     from deepdream.web.studio import make_render

@@ -88,6 +88,7 @@ def test_list_shows_every_backbone_with_where_and_how(folders):
 
 
 # -- adding ----------------------------------------------------------------------------------
+@pytest.mark.slow  # a GoogLeNet graph added, then dreamt with (seconds)
 def test_added_graph_serves_every_later_run(graph, folders, tmp_path, monkeypatch):
     result = cli("weights", "add", graph)
     assert result.returncode == 0, result.stderr
