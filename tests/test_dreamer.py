@@ -95,6 +95,14 @@ def test_affine_jitter_zooms_and_rotates_each_tile_and_the_gradient_flows_back(v
     tiled = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 512, precision="float32", tile_batch=1)
     gradient, _ = tiled(vgg.preprocess(photo), StepParams(zoom=1.05, angle=0.1))
     assert (np.abs(gradient.numpy()).sum(axis=-1) > 0).mean() > 0.9
+    # A dream without zoom or turn traces its function without that part: same gradient, bit for bit
+    # (edge tiles mirrored in by a shift included); a zoomed step is refused rather than done wrong.
+    plain = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 48, precision="float32", tile_batch=1, affine=False)
+    full = TiledGradient(vgg, from_specs(vgg, ["block3_conv1"]), 48, precision="float32", tile_batch=1)
+    moved = StepParams(offset=(5, 9), shift=(3, -4))
+    assert np.array_equal(plain(vgg.preprocess(photo), moved)[0].numpy(), full(vgg.preprocess(photo), moved)[0].numpy())
+    with pytest.raises(ValueError, match="cannot zoom or turn"):
+        plain(vgg.preprocess(photo), StepParams(zoom=1.05))
 
 
 # ---------------------------------------------------------------------------- step rules

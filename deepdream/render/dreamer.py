@@ -127,7 +127,7 @@ class Dreamer:
         """The tiled gradient of `objective` with these settings, traced now, once."""
         settings = self.settings
         tiled = TiledGradient(self.backbone, objective, settings.tile_size, precision=settings.precision,
-                              tile_batch=settings.tile_batch, step_rule=self.step_rule)
+                              tile_batch=settings.tile_batch, step_rule=self.step_rule, affine=self.affine.active)
         tiled._tile_gradient.get_concrete_function()  # trace now, once
         return tiled
 

@@ -59,10 +59,12 @@ class TiledGradient:
         objective is still evaluated on that tile alone, so batching changes speed, not results.
     step_rule: its `tile_gradient` is applied to each tile's gradient inside the traced function
         (see `steps.StepRule`); None: the raw gradient.
+    affine: whether steps may zoom and turn the tiles (`StepParams.zoom`, `angle`); False traces
+        the function without that part, and such steps are refused.
     """
 
     def __init__(self, backbone, objective, tile_size: int, min_tile: int | None = None, *,
-                 precision: str, tile_batch: int, step_rule=None):
+                 precision: str, tile_batch: int, step_rule=None, affine: bool = True):
         import tensorflow as tf
 
         from ..backbones.base import resolve_precision
@@ -74,6 +76,7 @@ class TiledGradient:
         self.tile_batch = max(1, int(tile_batch))
         self.precision = resolve_precision(precision, backbone)
         self.step_rule = step_rule
+        self.affine = bool(affine)
         self._layers: Sequence[str] = objective.layers
         self._model = backbone.feature_model(self._layers, self.precision)
         self.traces = 0
@@ -96,12 +99,10 @@ class TiledGradient:
         self.traces += 1
         with tf.GradientTape() as tape:
             tape.watch(tiles)
-            x = tf.cond(tf.reduce_any(pads > 0),  # most tiles touch no edge: no copy for them
-                        lambda: tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
-                                       mode="REFLECT"),
-                        lambda: tiles)
-            x = tf.cond(tf.reduce_any(affine != tf.constant([1.0, 0.0])),
-                        lambda: AffineJitter.apply(x, affine), lambda: x)
+            x = tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], mode="REFLECT")
+            if self.affine:  # traced only where tiles may be zoomed or turned (a lighter trace elsewhere)
+                x = tf.cond(tf.reduce_any(affine != tf.constant([1.0, 0.0])),
+                            lambda: AffineJitter.apply(x, affine), lambda: x)
             outputs = self._model(tf.cast(x, self.precision), training=False)
             if len(self._layers) == 1:
                 outputs = [outputs]
@@ -126,6 +127,8 @@ class TiledGradient:
         grid = self.grid(image.shape[0], image.shape[1])
         tiles = grid.tiles(params.offset, params.shift)
         area = float(grid.height * grid.width)
+        if not self.affine and params.affine != STILL.affine:
+            raise ValueError("this tiled gradient was made without affine=True: it cannot zoom or turn tiles")
         affine = tf.constant(params.affine, tf.float32)
         pieces, value, magnitude = {}, 0.0, 0.0
         for batch in batches(tiles, self.tile_batch):
