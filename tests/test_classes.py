@@ -144,6 +144,54 @@ def test_class_dream_recipe_switches(monkeypatch):
     assert lemon(out) > lemon(cat), (lemon(out), lemon(cat))
 
 
+def test_class_dream_views_reach_every_part_of_the_photo():
+    """`dream --class` centres its views anywhere in the photo (mirrored beyond the edges), so the
+    outer parts are looked at as often as the middle and the class spreads over the photo; views
+    that must fit inside (paintings from noise) leave a band along the edges nearly unseen."""
+    from deepdream.render.param import Robustness
+
+    def centres(robustness, height, width, n=400):
+        rng = np.random.default_rng(0)
+        c = (robustness.size - 1) / 2.0
+        t = np.concatenate([robustness.draw(rng, height, width) for _ in range(n)])
+        return t[:, 5] + 0.5 + c * (t[:, 3] + t[:, 4]), t[:, 2] + 0.5 + c * (t[:, 0] + t[:, 1])  # (cy, cx)
+
+    inside = Robustness(min_crop=0.35, max_crop=0.7, size=224)
+    anywhere = Robustness(min_crop=0.35, max_crop=0.7, size=224, anywhere=True)
+    for robustness, lo, hi in ((inside, 0.0, 0.02), (anywhere, 0.25, 0.4)):
+        cy, cx = centres(robustness, 300, 450)
+        band = (cy < 0.15 * 300) | (cy > 0.85 * 300)  # the top and bottom 15 %: 30 % of the rows
+        assert lo <= band.mean() <= hi, (robustness.anywhere, band.mean())
+        assert cy.min() >= 0 and cy.max() <= 300 and cx.min() >= 0 and cx.max() <= 450
+
+
+def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_tones(vgg):
+    """With headroom, a photo started from comes back as it is (before any step) and its black
+    pixels move nearly half as much as its middle greys for the same push; without, a black pixel
+    sits where the sigmoid is flat and hardly moves (the dark garage where no lemon would grow)."""
+    import tensorflow as tf
+
+    from deepdream.render.param import FourierPainter
+
+    photo = np.zeros((32, 32, 3), np.float32)
+    photo[:, 16:] = 128.0
+    photo[:4] = 255.0
+    moved = {}
+    for headroom in (0.0, 0.1):
+        painter = FourierPainter(vgg, lambda out: tf.reduce_mean(out[0], axis=[1, 2, 3]), ["block1_conv1"], 32, 32,
+                                 headroom=headroom)
+        same = painter.run(np.random.default_rng(0), 0, base=photo)[0]
+        push = np.zeros(painter.spectrum.shape, np.float32)
+        push[0, 0, 0, 0, 0] = 0.01  # the brightness channel's constant term
+        after = painter.pixels(painter.spectrum + push).numpy()[0]
+        moved[headroom] = np.abs(after - same).mean(-1)
+        if headroom:
+            np.testing.assert_allclose(same, photo, atol=0.05)
+    dark, mid = (slice(8, 32), slice(0, 16)), (slice(8, 32), slice(16, 32))
+    assert moved[0.1][dark].mean() > 0.3 * moved[0.1][mid].mean() > 0
+    assert moved[0.0][dark].mean() < 0.05 * moved[0.0][mid].mean()
+
+
 def test_the_default_dream_network_is_efficientnet_lite2(photo):
     dreamer = api.prepare()
     assert dreamer.backbone.name == "efficientnet-lite2"

@@ -210,12 +210,13 @@ class ClassDreamer(Dreamer):
 
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(views=param.CLASS_DREAM_VIEWS, blurred=param.CLASS_DREAM_BLURRED, min_crop=low,
-                                    max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width))
+                                    max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width),
+                                    anywhere=param.CLASS_DREAM_ANYWHERE)
             self._painters.clear()  # one picture size at a time: each holds full-size coefficients
             painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=param.CLASS_DREAM_DECAY,
                                      learning_rate=param.CLASS_DREAM_RATE * settings.step_size, robustness=robustness,
                                      precision=resolve_precision(settings.precision, self.backbone),
-                                     chroma_decay=param.CLASS_DREAM_CHROMA_DECAY)
+                                     chroma_decay=param.CLASS_DREAM_CHROMA_DECAY, headroom=param.CLASS_DREAM_HEADROOM)
             self._painters[(height, width)] = painter
         steps = param.CLASS_DREAM_STEPS * settings.steps * settings.octaves
         report = None

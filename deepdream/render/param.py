@@ -38,6 +38,10 @@ CLASS_DREAM_VIEWS = 4
 CLASS_DREAM_CROP = (0.35, 0.7)
 CLASS_DREAM_BLURRED = 1
 CLASS_DREAM_DEGREES = 10.0
+#: ... the photo's room to change in its darkest and brightest parts (see `FourierPainter`'s headroom)
+CLASS_DREAM_HEADROOM = 0.1
+#: ... views centred anywhere in the photo (see `Robustness.anywhere`), or only where they fit
+CLASS_DREAM_ANYWHERE = False
 #: ... Adam's learning rate per unit of --step-size, the spectrum's decay, and a further decay of the
 #: two colour (chroma) channels' spectrum (colour changes in broad patches, detail in brightness)
 CLASS_DREAM_RATE = 0.0025
@@ -90,6 +94,11 @@ class Robustness:
     #: in the picture's coarse shapes too, not only in its finest texture.
     blurred: int = 0
     blur: float = 3.0
+    #: Where views are centred: False, only where the whole crop fits inside the picture (the
+    #: middle is in nearly every view, the edges in few: a painting from noise grows its subject
+    #: in the middle); True, anywhere in the picture (mirrored beyond its edges), so every part is
+    #: seen about as often: a class painted into a photo spreads over it instead of pooling in one spot.
+    anywhere: bool = False
 
     def draw(self, rng, height: int, width: int, where: np.ndarray | None = None) -> np.ndarray:
         """[views, 8] projective transforms (output pixel -> picture pixel), for one step. where: a
@@ -102,14 +111,18 @@ class Robustness:
             crop = side * rng.uniform(self.min_crop, self.max_crop)
             s = crop / n
             angle = math.radians(rng.uniform(-self.degrees, self.degrees))
-            if where is None:
+            if where is None and self.anywhere:
+                cy, cx = rng.uniform(0.0, height), rng.uniform(0.0, width)
+            elif where is None:
                 cy = rng.uniform(min(crop, height) / 2, height - min(crop, height) / 2)
                 cx = rng.uniform(min(crop, width) / 2, width - min(crop, width) / 2)
             else:
                 at = int(np.searchsorted(where, rng.uniform(0.0, where[-1]), side="right"))
                 y, x = divmod(min(at, height * width - 1), width)
-                cy = float(np.clip(y + 0.5, min(crop, height) / 2, height - min(crop, height) / 2))
-                cx = float(np.clip(x + 0.5, min(crop, width) / 2, width - min(crop, width) / 2))
+                cy, cx = y + 0.5, x + 0.5
+                if not self.anywhere:
+                    cy = float(np.clip(cy, min(crop, height) / 2, height - min(crop, height) / 2))
+                    cx = float(np.clip(cx, min(crop, width) / 2, width - min(crop, width) / 2))
             a0, a1, b0, b1 = s * math.cos(angle), -s * math.sin(angle), s * math.sin(angle), s * math.cos(angle)
             c = (n - 1) / 2.0
             out[i] = (a0, a1, cx - 0.5 - a0 * c - a1 * c, b0, b1, cy - 0.5 - b0 * c - b1 * c, 0.0, 0.0)
@@ -122,7 +135,7 @@ class FourierPainter:
 
     def __init__(self, backbone, objective: Callable, layers, height: int, width: int, *, batch: int = 1,
                  learning_rate: float = 0.05, decay: float = 1.0, robustness: Robustness = Robustness(),
-                 precision: str = "float32", chroma_decay: float = 0.0):
+                 precision: str = "float32", chroma_decay: float = 0.0, headroom: float = 0.0):
         import tensorflow as tf
 
         self.backbone = backbone
@@ -139,6 +152,11 @@ class FourierPainter:
         self.scale = tf.constant(scale)
         # a picture to start from (its logit, [1, h, w, 3]) and a weight map of where the painting
         # may change it ([1, h, w, 1]): zeros and ones when painting from noise
+        # headroom h: a picture started from (`run(base=...)`) sits in the sigmoid's range
+        # [h, 1 - h], stretched back to [0, 1] on the way out (clipped), so its darkest and
+        # brightest pixels change as readily as its middle tones (at h = 0 a black pixel sits where
+        # the sigmoid is flat, and a painting grows only in the photo's lit parts)
+        self.headroom = float(headroom)
         self.base = tf.Variable(tf.zeros((1, height, width, 3)))
         self.weight = tf.Variable(tf.ones((1, height, width, 1)))
         self.mix = tf.constant(COLOR_MIX.T)
@@ -158,7 +176,10 @@ class FourierPainter:
         decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
         decorrelated = tf.transpose(decorrelated, [0, 2, 3, 1])  # [B, h, w, 3]
         mixed = tf.reshape(tf.reshape(decorrelated, [-1, 3]) @ self.mix, tf.shape(decorrelated))
-        return tf.sigmoid(self.base + self.weight * mixed) * 255.0
+        out = tf.sigmoid(self.base + self.weight * mixed)
+        if self.headroom:
+            out = tf.clip_by_value((out - self.headroom) / (1.0 - 2.0 * self.headroom), 0.0, 1.0)
+        return out * 255.0
 
     def _blur_some(self, seen, sigma):
         """The last `blurred` views of each picture blurred by a Gaussian of `sigma` pixels."""
@@ -225,6 +246,8 @@ class FourierPainter:
             self.spectrum.assign(np.repeat(start, self.batch, axis=1))
         else:
             level = np.clip(np.asarray(base, np.float32) / 255.0, 0.004, 0.996)
+            if self.headroom:
+                level = self.headroom + (1.0 - 2.0 * self.headroom) * np.asarray(base, np.float32) / 255.0
             self.base.assign(np.log(level / (1.0 - level))[None])
             self.spectrum.assign(tf.zeros_like(self.spectrum))
         self.weight.assign(np.ones(self.weight.shape, np.float32) if weight is None
