@@ -145,9 +145,11 @@ def test_class_dream_recipe_switches(monkeypatch):
 
 
 def test_class_dream_views_reach_every_part_of_the_photo():
-    """`dream --class` centres its views anywhere in the photo (mirrored beyond the edges), so the
-    outer parts are looked at as often as the middle and the class spreads over the photo; views
-    that must fit inside (paintings from noise) leave a band along the edges nearly unseen."""
+    """`dream --class` centres its views halfway toward the photo's edges (`reach` 0.5), so its
+    outer parts are looked at too and the class does not pool in the middle; views that must fit
+    inside (reach 0: paintings from noise) leave a band along the edges unseen; reach 1 centres them
+    anywhere (mirrored beyond the edges)."""
+    from deepdream.render import param
     from deepdream.render.param import Robustness
 
     def centres(robustness, height, width, n=400):
@@ -156,13 +158,12 @@ def test_class_dream_views_reach_every_part_of_the_photo():
         t = np.concatenate([robustness.draw(rng, height, width) for _ in range(n)])
         return t[:, 5] + 0.5 + c * (t[:, 3] + t[:, 4]), t[:, 2] + 0.5 + c * (t[:, 0] + t[:, 1])  # (cy, cx)
 
-    inside = Robustness(min_crop=0.35, max_crop=0.7, size=224)
-    anywhere = Robustness(min_crop=0.35, max_crop=0.7, size=224, anywhere=True)
-    for robustness, lo, hi in ((inside, 0.0, 0.02), (anywhere, 0.25, 0.4)):
-        cy, cx = centres(robustness, 300, 450)
+    for reach, lo, hi in ((0.0, 0.0, 0.0), (0.5, 0.03, 0.15), (1.0, 0.25, 0.4)):
+        cy, cx = centres(Robustness(min_crop=0.35, max_crop=0.7, size=224, reach=reach), 300, 450)
         band = (cy < 0.15 * 300) | (cy > 0.85 * 300)  # the top and bottom 15 %: 30 % of the rows
-        assert lo <= band.mean() <= hi, (robustness.anywhere, band.mean())
+        assert lo <= band.mean() <= hi, (reach, band.mean())
         assert cy.min() >= 0 and cy.max() <= 300 and cx.min() >= 0 and cx.max() <= 450
+    assert param.CLASS_DREAM_REACH == 0.5 and Robustness().reach == 0.0  # photos halfway; noise: inside
 
 
 def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_tones(vgg):

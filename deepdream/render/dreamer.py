@@ -211,7 +211,7 @@ class ClassDreamer(Dreamer):
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(views=param.CLASS_DREAM_VIEWS, blurred=param.CLASS_DREAM_BLURRED, min_crop=low,
                                     max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width),
-                                    anywhere=param.CLASS_DREAM_ANYWHERE)
+                                    reach=param.CLASS_DREAM_REACH)
             self._painters.clear()  # one picture size at a time: each holds full-size coefficients
             painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=param.CLASS_DREAM_DECAY,
                                      learning_rate=param.CLASS_DREAM_RATE * settings.step_size, robustness=robustness,

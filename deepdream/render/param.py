@@ -40,8 +40,8 @@ CLASS_DREAM_BLURRED = 1
 CLASS_DREAM_DEGREES = 10.0
 #: ... the photo's room to change in its darkest and brightest parts (see `FourierPainter`'s headroom)
 CLASS_DREAM_HEADROOM = 0.1
-#: ... views centred anywhere in the photo (see `Robustness.anywhere`), or only where they fit
-CLASS_DREAM_ANYWHERE = False
+#: ... how far toward the photo's edges views are centred (see `Robustness.reach`)
+CLASS_DREAM_REACH = 0.5
 #: ... Adam's learning rate per unit of --step-size, the spectrum's decay, and a further decay of the
 #: two colour (chroma) channels' spectrum (colour changes in broad patches, detail in brightness)
 CLASS_DREAM_RATE = 0.0025
@@ -94,11 +94,12 @@ class Robustness:
     #: in the picture's coarse shapes too, not only in its finest texture.
     blurred: int = 0
     blur: float = 3.0
-    #: Where views are centred: False, only where the whole crop fits inside the picture (the
-    #: middle is in nearly every view, the edges in few: a painting from noise grows its subject
-    #: in the middle); True, anywhere in the picture (mirrored beyond its edges), so every part is
-    #: seen about as often: a class painted into a photo spreads over it instead of pooling in one spot.
-    anywhere: bool = False
+    #: How far toward the picture's edges views are centred: 0, only where the whole crop fits
+    #: inside it (the middle is in nearly every view, the edges in few: a painting from noise grows
+    #: its subject in the middle); 1, anywhere (mirrored beyond the edges), every part seen about as
+    #: often; between, the centres keep (1 - reach) of half a crop from the edges. A class painted
+    #: into a photo at 0 pools in one spot; at 1 it comes as small, faint instances all over.
+    reach: float = 0.0
 
     def draw(self, rng, height: int, width: int, where: np.ndarray | None = None) -> np.ndarray:
         """[views, 8] projective transforms (output pixel -> picture pixel), for one step. where: a
@@ -111,18 +112,16 @@ class Robustness:
             crop = side * rng.uniform(self.min_crop, self.max_crop)
             s = crop / n
             angle = math.radians(rng.uniform(-self.degrees, self.degrees))
-            if where is None and self.anywhere:
-                cy, cx = rng.uniform(0.0, height), rng.uniform(0.0, width)
-            elif where is None:
-                cy = rng.uniform(min(crop, height) / 2, height - min(crop, height) / 2)
-                cx = rng.uniform(min(crop, width) / 2, width - min(crop, width) / 2)
+            keep = 1.0 - self.reach  # of half a crop, from the edges
+            my, mx = keep * min(crop, height) / 2, keep * min(crop, width) / 2
+            if where is None:
+                cy = rng.uniform(my, height - my)
+                cx = rng.uniform(mx, width - mx)
             else:
                 at = int(np.searchsorted(where, rng.uniform(0.0, where[-1]), side="right"))
                 y, x = divmod(min(at, height * width - 1), width)
-                cy, cx = y + 0.5, x + 0.5
-                if not self.anywhere:
-                    cy = float(np.clip(cy, min(crop, height) / 2, height - min(crop, height) / 2))
-                    cx = float(np.clip(cx, min(crop, width) / 2, width - min(crop, width) / 2))
+                cy = float(np.clip(y + 0.5, my, height - my))
+                cx = float(np.clip(x + 0.5, mx, width - mx))
             a0, a1, b0, b1 = s * math.cos(angle), -s * math.sin(angle), s * math.sin(angle), s * math.cos(angle)
             c = (n - 1) / 2.0
             out[i] = (a0, a1, cx - 0.5 - a0 * c - a1 * c, b0, b1, cy - 0.5 - b0 * c - b1 * c, 0.0, 0.0)
