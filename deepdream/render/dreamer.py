@@ -9,7 +9,6 @@ network each step, the run's generator and the mask; it knows none of their insi
 
 from __future__ import annotations
 
-
 from typing import Callable, Sequence
 
 import numpy as np

@@ -244,9 +244,10 @@ class FourierPainter:
             start = rng.normal(0.0, 0.01, size=(2, 1) + tuple(self.spectrum.shape[2:])).astype(np.float32)
             self.spectrum.assign(np.repeat(start, self.batch, axis=1))
         else:
-            level = np.clip(np.asarray(base, np.float32) / 255.0, 0.004, 0.996)
-            if self.headroom:
-                level = self.headroom + (1.0 - 2.0 * self.headroom) * np.asarray(base, np.float32) / 255.0
+            base = np.asarray(base, np.float32)
+            # in [h, 1 - h] with headroom (see `pixels`), else kept off the sigmoid's asymptotes
+            level = self.headroom + (1.0 - 2.0 * self.headroom) * base / 255.0 if self.headroom else \
+                np.clip(base / 255.0, 0.004, 0.996)
             self.base.assign(np.log(level / (1.0 - level))[None])
             self.spectrum.assign(tf.zeros_like(self.spectrum))
         self.weight.assign(np.ones(self.weight.shape, np.float32) if weight is None

@@ -65,8 +65,7 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
     arrays = None
     if guides:
         stage("computing the guide's features")
-        arrays = fit_guides(guides, net, settings.guide_size, settings.tile_size,
-                                   [guide_name(g) for g in given])
+        arrays = fit_guides(guides, net, settings.guide_size, settings.tile_size, [guide_name(g) for g in given])
     if settings.region_masks():
         from .regions import prepare_regional
 
