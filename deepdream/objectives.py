@@ -16,7 +16,10 @@ Features = Mapping[str, "tf.Tensor"]  # noqa: F821  (layer name -> [B, H, W, C] 
 
 
 class Objective:
-    """A scalar function of features, with the set of layers it reads."""
+    """A scalar function of features, with the set of layers it reads.
+
+    `fn` is traced into a TensorFlow graph as written (no AutoGraph): a choice that depends on a
+    tensor's value must be written with `tf.where` or `tf.cond`, not a Python `if`."""
 
     def __init__(self, layers: Sequence[str], fn: Callable[[Features], object], description: str):
         self.layers = tuple(dict.fromkeys(layers))
