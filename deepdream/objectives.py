@@ -53,19 +53,34 @@ class Objective:
         return f"<Objective {self.description}>"
 
 
-def layer(name: str) -> Objective:
-    """The mean activation of a whole layer."""
+def _scored(score: str):
+    """activations (float32) -> scalar: "mean" their mean, "l2" the mean of their squares."""
     import tensorflow as tf
 
-    return Objective([name], lambda f: tf.reduce_mean(tf.cast(f[name], tf.float32)), name)
+    if score == "mean":
+        return tf.reduce_mean
+    if score == "l2":
+        return lambda a: tf.reduce_mean(tf.square(a))
+    raise ValueError(f"unknown score {score!r} (l2 or mean)")
 
 
-def channel(name: str, index: int) -> Objective:
-    """The mean activation of one channel of a layer."""
+def layer(name: str, score: str = "mean") -> Objective:
+    """A whole layer's activations scored by `score`: "mean" (the mean activation) or "l2" (the mean
+    square, the original DeepDream's objective: strong features pull hardest)."""
     import tensorflow as tf
 
-    return Objective([name], lambda f: tf.reduce_mean(tf.cast(f[name][..., index], tf.float32)),
-                     f"{name}:{index}")
+    reduce = _scored(score)
+    label = name if score == "mean" else f"{score}({name})"
+    return Objective([name], lambda f: reduce(tf.cast(f[name], tf.float32)), label)
+
+
+def channel(name: str, index: int, score: str = "mean") -> Objective:
+    """One channel of a layer, scored by `score` (see `layer`)."""
+    import tensorflow as tf
+
+    reduce = _scored(score)
+    label = f"{name}:{index}" if score == "mean" else f"{score}({name}:{index})"
+    return Objective([name], lambda f: reduce(tf.cast(f[name][..., index], tf.float32)), label)
 
 
 from .settings.specs import MAX_WEIGHT, LayerSpec, parse_layer_spec, split_region  # noqa: E402,F401 (re-exported)
@@ -82,14 +97,15 @@ def check_spec(backbone, spec: LayerSpec) -> LayerSpec:
     return spec
 
 
-def from_specs(backbone, specs: Sequence[LayerSpec | str]) -> Objective:
-    """The weighted sum of the layer/channel objectives that specs name, checked against backbone."""
+def from_specs(backbone, specs: Sequence[LayerSpec | str], score: str = "mean") -> Objective:
+    """The weighted sum of the layer/channel objectives that specs name, checked against backbone,
+    each scored by `score` (see `layer`)."""
     if not specs:
         raise SettingsError("Name at least one layer to dream on.")
     terms = []
     for spec in specs:
         spec = check_spec(backbone, spec if isinstance(spec, LayerSpec) else parse_layer_spec(spec))
-        term = layer(spec.name) if spec.channel is None else channel(spec.name, spec.channel)
+        term = layer(spec.name, score) if spec.channel is None else channel(spec.name, spec.channel, score)
         terms.append(term if spec.weight == 1.0 else spec.weight * term)
     return sum(terms[1:], terms[0])
 

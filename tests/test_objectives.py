@@ -60,3 +60,26 @@ def test_from_specs_weights_each_term(vgg):
     features = {"block1_conv1": tf.ones((1, 2, 2, 64)) * 3.0, "block1_conv2": tf.ones((1, 2, 2, 64)) * 4.0}
     assert objective.layers == ("block1_conv1", "block1_conv2")
     assert float(objective(features)) == pytest.approx(2 * 3.0 + 0.5 * 4.0)
+
+
+def test_the_l2_score_is_the_mean_square_and_pulls_hardest_where_activations_are_strongest():
+    a = tf.constant([[[[0.5, 2.0], [1.0, 4.0]]]], tf.float32)  # [1, 1, 2, 2]
+    features = {"a": a}
+    assert float(layer("a", "l2")(features)) == pytest.approx((0.25 + 4 + 1 + 16) / 4)
+    assert float(channel("a", 1, "l2")(features)) == pytest.approx((4 + 16) / 2)
+    assert float(layer("a", "mean")(features)) == pytest.approx(7.5 / 4)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(a)
+        square, mean = layer("a", "l2")(features), layer("a")(features)
+    # the mean's gradient is the same everywhere; the mean square's grows with the activation
+    np.testing.assert_allclose(tape.gradient(mean, a).numpy().ravel(), [0.25] * 4)
+    np.testing.assert_allclose(tape.gradient(square, a).numpy().ravel(), [0.25, 1.0, 0.5, 2.0])
+    assert layer("a", "l2").description == "l2(a)" and channel("a", 1, "l2").description == "l2(a:1)"
+    with pytest.raises(ValueError, match="unknown score 'max'"):
+        layer("a", "max")
+
+
+def test_from_specs_scores_every_term_alike(vgg):
+    features = {"block1_conv1": tf.ones((1, 2, 2, 64)) * 3.0, "block1_conv2": tf.ones((1, 2, 2, 64)) * 4.0}
+    objective = from_specs(vgg, ["block1_conv1:3=2", "block1_conv2=0.5"], "l2")
+    assert float(objective(features)) == pytest.approx(2 * 9.0 + 0.5 * 16.0)

@@ -23,6 +23,15 @@ def test_the_default_dream_is_the_classic_preset():
     assert classic.preset == "classic" and plain.preset is None
 
 
+def test_the_dream_scores_layers_by_their_mean_square_but_edges_by_their_mean():
+    assert DreamSettings().score == "l2"
+    assert {name: DreamSettings.from_dict({}, preset=name).score for name in PRESETS} == \
+        {"classic": "l2", "subtle": "l2", "intense": "l2", "swirls": "l2", "edges": "mean"}
+    assert DreamSettings(score="mean").score == "mean"
+    with pytest.raises(SettingsError, match="score"):
+        DreamSettings(score="max")
+
+
 def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
     intense = PRESETS["intense"].values
     made = DreamSettings.from_dict({}, preset="intense", steps=3)

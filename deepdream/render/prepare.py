@@ -90,10 +90,10 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
         if class_dream(settings):
             stage("preparing the network")
             return ClassDreamer(settings, net, objective, mask)
-        objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers])
+        objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers], settings.score)
     else:
         specs = [parse_layer_spec(s) for s in settings.layers] or \
                 [LayerSpec(name, None, weight) for name, weight in net.default_layers]
-        objective = from_specs(net, specs)
+        objective = from_specs(net, specs, settings.score)
     stage("preparing the network")
     return Dreamer(settings, net, objective, mask)

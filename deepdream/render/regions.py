@@ -146,7 +146,8 @@ def prepare_regional(settings, net, mask, guides, arrays, regions: dict | None =
         if not specs and settings.target_class is None:
             specs = [LayerSpec(name, None, weight) for name, weight in net.default_layers]
         for spec in specs:
-            groups.setdefault(spec.mask, []).append(from_specs(net, [LayerSpec(spec.name, spec.channel, spec.weight)]))
+            groups.setdefault(spec.mask, []).append(
+                from_specs(net, [LayerSpec(spec.name, spec.channel, spec.weight)], settings.score))
     painted = None
     if settings.target_class is not None:
         painted = (class_objective(net, settings.class_name), split_region(settings.target_class)[1])

@@ -12,6 +12,8 @@ from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEP
     option
 
 NORMALIZATIONS = ("laplacian", "mean")
+#: How a named layer's (or channel's) activations are scored (see DreamSettings.score).
+SCORES = ("l2", "mean")
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,19 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
                       "readable (the default)",
-           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
+           {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean",
+            "chroma": 0.6}),
     Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
-           {"octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean", "chroma": 0.4}),
+           {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean",
+            "chroma": 0.4}),
     Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
-           {"octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean", "chroma": 0.8}),
+           {"score": "l2", "octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean",
+            "chroma": 0.8}),
     Preset("swirls", "a shallow layer: swirls and scales over everything, the photo's shapes kept",
-           {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "octaves": 4, "octave_scale": 1.4,
-            "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
+           {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "score": "l2", "octaves": 4,
+            "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
     Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
-           {"backbone": "vgg16", "layers": ("block3_conv3",), "octaves": 4, "octave_scale": 1.4,
+           {"backbone": "vgg16", "layers": ("block3_conv3",), "score": "mean", "octaves": 4, "octave_scale": 1.4,
             "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8}),
 )}
 
@@ -79,6 +84,11 @@ class DreamSettings(Settings):
     layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
                                "NAME@MASK: only where the greyscale picture MASK is white (a region). "
                                "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
+    score: str = option("l2", "How each layer (or channel) is scored: l2 (the mean square of its activations, as "
+                              "in the original DeepDream: the strongest features grow strongest, into distinct eyes, "
+                              "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
+                              "and --guide score their own way.",
+                        ui=Control("Layer score", choices=SCORES, more=True))
     octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
                                   ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True))
@@ -146,6 +156,7 @@ class DreamSettings(Settings):
         self._number("rotate_jitter", 0.0, high=45.0)
         self._number("blur", 0.0, high=5.0)
         self._choice("normalize", NORMALIZATIONS)
+        self._choice("score", SCORES)
         self._number("chroma", 0.0, high=1.0)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
