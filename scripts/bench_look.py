@@ -6,7 +6,7 @@ network, trained apart. It comes only with the `bench` extra (`pip install ".[be
 brings scikit-image for its CC0 and public-domain sample photos); nothing at run time or in the
 tests needs it.
 
-    python scripts/bench_look.py                         # the default dream on every photo
+    python scripts/bench_look.py                         # the default dream on every photo (16)
     python scripts/bench_look.py --cases dream --options "--preset intense" --save out/look
     python scripts/bench_look.py --cases class --classes "golden retriever,lemon"
     python scripts/bench_look.py --cases dream-class --classes "golden retriever"
@@ -55,6 +55,10 @@ PHOTOS = {
     "ihc": "skimage:ihc.png",                   # microscopy, colour texture
     "moon": "skimage:moon.png",                 # greyscale surface
     "chelsea": "skimage:chelsea.png",           # an animal (a cat)
+    "grass": "skimage:grass.png",               # texture, green
+    "retina": "skimage:retina.jpg",             # medical, a fundus photo
+    "cell": "skimage:cell.png",                 # microscopy, greyscale
+    "page": "skimage:page.png",                 # a scanned page of text
 }
 ANIMALS = {"chelsea"}
 CLASSES = ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
