@@ -36,6 +36,18 @@ def read_settings_file(path) -> tuple[str, dict]:
         raise InputError(f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
                          f"one of {', '.join(MODES)}).")
     settings = data.get("settings", data)
+    written = "version" in data or "settings" in data  # by deepdream (a picture's or a saved JSON)
     settings = {k: v for k, v in settings.items() if k not in ("mode", "version")}
-    return mode, settings
+    return mode, (predating_score(mode, settings) if written else settings)
+
+
+def predating_score(mode: str, settings: dict) -> dict:
+    """Settings deepdream wrote before dreams had a `score` were made scoring layers by their mean:
+    say so, so that `--settings OLD_PICTURE` makes that picture again (hand-written settings take
+    the default)."""
+    if mode == "dream" and "score" not in settings:
+        return {**settings, "score": "mean"}
+    if mode in ("zoom", "video") and isinstance(settings.get("dream"), dict):
+        return {**settings, "dream": predating_score("dream", settings["dream"])}
+    return settings
 

@@ -254,3 +254,35 @@ def test_save_every_snapshots_look_as_the_result_will(tmp_path):
     snapshot = np.asarray(Image.open(tmp_path / "fish_0002.png"))
     assert np.array_equal(snapshot, np.asarray(Image.open(painted)))
     assert not np.array_equal(np.asarray(Image.open(tmp_path / "fish_0001.png")), snapshot)
+
+
+def test_settings_written_before_the_score_existed_read_back_as_the_mean(tmp_path):
+    """A picture (or saved JSON) deepdream wrote before `score` was a setting was made scoring layers
+    by their mean: --settings reads it so; settings written by hand take the default (l2)."""
+    from deepdream.settings_file import read_settings_file
+
+    old = DreamSettings(score="mean").to_dict()
+    del old["score"]
+    picture = tmp_path / "old.png"
+    Image.new("RGB", (8, 8)).save(picture, pnginfo=_text_chunk(json.dumps(
+        {"mode": "dream", "version": "0.2.0", "settings": old})))
+    mode, settings = read_settings_file(picture)
+    assert mode == "dream" and settings["score"] == "mean"
+    assert DreamSettings.from_dict(settings) == DreamSettings(score="mean")
+    movie = tmp_path / "zoom.json"
+    movie.write_text(json.dumps({"mode": "zoom", "version": "0.2.0", "settings": {"frames": 3, "dream": old}}))
+    assert read_settings_file(movie)[1]["dream"]["score"] == "mean"
+    by_hand = tmp_path / "mine.json"
+    by_hand.write_text(json.dumps({"steps": 3}))
+    assert read_settings_file(by_hand) == ("", {"steps": 3})
+    new = tmp_path / "new.json"
+    new.write_text(DreamSettings().to_json())
+    assert read_settings_file(new)[1]["score"] == "l2"
+
+
+def _text_chunk(text: str):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("deepdream", text)
+    return info
