@@ -135,10 +135,11 @@ class StyleLoss:
         per_group = [tf.TensorSpec([None], tf.float32) for _ in range(ns)]
         content = [tf.TensorSpec([None, None, self.channels[n]], tf.float32) for n, _ in self.content_layers]
         coefs = tf.TensorSpec([nc], tf.float32)
-        self._pass1 = tf.function(self._trace_pass1, input_signature=[image, crops, masks])
-        self._pass2 = tf.function(self._trace_pass2, input_signature=[image, crops, masks, grams, content, coefs])
+        self._pass1 = tf.function(self._trace_pass1, input_signature=[image, crops, masks], autograph=False)
+        self._pass2 = tf.function(self._trace_pass2, input_signature=[image, crops, masks, grams, content, coefs],
+                                  autograph=False)
         self._whole = tf.function(self._trace_whole, input_signature=[
-            image, crops, masks, grams, per_group, per_group, content, coefs])
+            image, crops, masks, grams, per_group, per_group, content, coefs], autograph=False)
 
     # -- traced functions -------------------------------------------------------------------
     def _features(self, tile):
