@@ -36,7 +36,7 @@ def read_settings_file(path) -> tuple[str, dict]:
         raise InputError(f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
                          f"one of {', '.join(MODES)}).")
     settings = data.get("settings", data)
-    written = "version" in data or "settings" in data  # by deepdream (a picture's or a saved JSON)
+    written = "version" in data  # by deepdream (a picture's settings, or JSON it wrote)
     settings = {k: v for k, v in settings.items() if k not in ("mode", "version")}
     return mode, (predating_score(mode, settings) if written else settings)
 

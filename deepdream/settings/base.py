@@ -69,8 +69,9 @@ class Control:
 #: others go by type (N, X, TEXT).
 METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
             "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
-            "rotate_jitter": "DEGREES", "normalize": "RULE", "score": "SCORE", "precision": "P", "target_class": "NAME_OR_INDEX",
-            "octave_scale": "S", "scale_jitter": "F", "step_size": "X", "blur": "SIGMA", "preset": "NAME",
+            "rotate_jitter": "DEGREES", "normalize": "RULE", "score": "SCORE", "precision": "P",
+            "target_class": "NAME_OR_INDEX", "octave_scale": "S", "scale_jitter": "F", "step_size": "X",
+            "blur": "SIGMA", "preset": "NAME",
             "target": "LAYER[:CHANNEL]", "size": "WxH", "styles": "FILE", "masks": "FILE", "style_blend": "W,W",
             "content_layers": "SPEC", "style_layers": "SPEC", "content_weight": "W", "style_weight": "W",
             "tv_weight": "W", "optimizer": "NAME", "learning_rate": "LR", "init": "FROM", "style_scale": "S",
