@@ -45,9 +45,9 @@ def predating_score(mode: str, settings: dict) -> dict:
     """Settings deepdream wrote before dreams had a `score` were made scoring layers by their mean:
     say so, so that `--settings OLD_PICTURE` makes that picture again (hand-written settings take
     the default)."""
-    if mode == "dream" and "score" not in settings:
-        return {**settings, "score": "mean"}
-    if mode in ("zoom", "video") and isinstance(settings.get("dream"), dict):
+    if mode == "dream":
+        return settings if "score" in settings else {**settings, "score": "mean"}
+    if isinstance(settings.get("dream"), dict):  # a zoom's or a video's dream
         return {**settings, "dream": predating_score("dream", settings["dream"])}
     return settings
 
