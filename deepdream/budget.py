@@ -5,7 +5,7 @@ same units (its estimate of a long run), and the server refuses a request over i
 from __future__ import annotations
 
 from .render.octaves import octave_sizes
-from .render.param import CLASS_DREAM_STEPS, CLASS_DREAM_VIEWS, VIEW_SIZE, class_dream
+from .render.param import CLASS_DREAM_VIEWS, VIEW_SIZE, class_dream, class_dream_steps
 from .settings.specs import split_region
 
 
@@ -29,7 +29,7 @@ def work(settings, height: int, width: int) -> int:
         return sum(max(1, height >> k) * max(1, width >> k) for k in range(settings.scales)) * settings.iterations
     if settings.mode in ("class", "visualize"):
         return painting_work(settings.steps, settings.views, height, width)
-    painting = painting_work(CLASS_DREAM_STEPS * settings.steps * settings.octaves, CLASS_DREAM_VIEWS, height, width)
+    painting = painting_work(class_dream_steps(settings), CLASS_DREAM_VIEWS, height, width)
     if class_dream(settings):
         return painting
     dreaming = dream_work(octave_sizes(height, width, settings.octaves, settings.octave_scale, 1), settings.steps)
@@ -46,7 +46,7 @@ def described(settings) -> str:
     if settings.mode in ("class", "visualize"):
         return f"{settings.steps} painting step{'s' * (settings.steps != 1)}"
     if class_dream(settings):
-        return f"{CLASS_DREAM_STEPS * settings.steps * settings.octaves} painting steps"
+        return f"{class_dream_steps(settings)} painting steps"
     if settings.mode == "style":
         return (f"{settings.scales} scale{'s' * (settings.scales != 1)} of {settings.iterations} "
                 f"iteration{'s' * (settings.iterations != 1)}")

@@ -162,10 +162,21 @@ def test_the_mask_says_where_to_dream(tmp_path, cat320):
 
 # ---------------------------------------------------------------------------- settings
 
+def test_class_dream_steps_are_200_at_the_defaults_and_scale_with_steps_and_octaves():
+    from deepdream.budget import described
+    from deepdream.render.param import class_dream_steps
+
+    lemon = DreamSettings(target_class="lemon")
+    assert class_dream_steps(lemon) == 200 and described(lemon) == "200 painting steps"
+    assert class_dream_steps(lemon.replace(steps=6)) == 100
+    assert class_dream_steps(lemon.replace(steps=5, octaves=4)) == 56  # 200 x 20 / 72, rounded
+    assert class_dream_steps(lemon.replace(steps=1, octaves=1)) == 3
+
+
 def test_settings_hold_defaults_help_and_checks():
     s = DreamSettings()
-    assert (s.backbone, s.steps, s.step_size, s.jitter, s.normalize, s.seed) == (
-        "efficientnet-lite2", 10, 4.0, 32, "mean", 0)
+    assert (s.backbone, s.octaves, s.steps, s.step_size, s.jitter, s.scale_jitter, s.rotate_jitter, s.normalize,
+            s.seed) == ("efficientnet-lite2", 6, 12, 4.0, 32, 0.05, 5.0, "mean", 0)
     assert DreamSettings.help("jitter").startswith("Random shift")
     assert DreamSettings.flag("layers") == "--layer"
     again = DreamSettings.from_dict(json.loads(s.replace(steps=3, layers=["a"]).to_json())["settings"])

@@ -45,7 +45,7 @@ def test_form_names_map_to_fields_and_values_are_typed():
     assert settings.max_side == 64
     painted = forms.settings_from_form(ClassSettings, {"class": ["golden retriever"], "size": ["64x64"]})
     assert painted.target_class == "golden retriever" and painted.size == "64x64"
-    assert forms.settings_from_form(DreamSettings, {"target_class": ["207"], "steps": [""]}).steps == 10
+    assert forms.settings_from_form(DreamSettings, {"target_class": ["207"], "steps": [""]}).steps == 12
 
 
 @pytest.mark.parametrize("fields, message", [

@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 #: The dream of every live frame, under what a client gives (over a preset's values: a preset
-#: gives the look, these keep its cost live; any of them given by the client wins).
-LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320}
+#: gives the look, these keep its cost live; any of them given by the client wins). Tiles are not
+#: zoomed or turned (the still's default): that costs ~12 % of a frame's network time, and a live
+#: dream's look is built up by the carried detail instead.
+LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320, "scale_jitter": 0.0, "rotate_jitter": 0.0}
 #: How live frames after the first are dreamt (over `video`'s defaults of 4 steps x 2 octaves and a
 #: blend of 0.9): with one step a frame, more of the carried detail is kept, so the dream builds up
 #: (bench_live, 320x240 pan: strength 7.0 on the first frame, 11.3 by the 30th, against 8.8 with

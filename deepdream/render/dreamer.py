@@ -175,8 +175,8 @@ class ClassDreamer(Dreamer):
     is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
     colour, and the network sees random half-size crops of it (turned, some blurred), so the class
     appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
-    `param.CLASS_DREAM_STEPS x --steps x --octaves` steps (200 at the defaults); `--step-size`
-    scales its learning rate (0.01 at the default 4)."""
+    `param.class_dream_steps` steps (200 at the defaults, in proportion to --steps x --octaves);
+    `--step-size` scales its learning rate (0.01 at the default 4)."""
 
     def __init__(self, settings, backbone, objective, mask=None):
         self.settings, self.backbone, self.objective, self.mask = settings, backbone, objective, mask
@@ -217,7 +217,7 @@ class ClassDreamer(Dreamer):
                                      precision=resolve_precision(settings.precision, self.backbone),
                                      chroma_decay=param.CLASS_DREAM_CHROMA_DECAY, headroom=param.CLASS_DREAM_HEADROOM)
             self._painters[(height, width)] = painter
-        steps = param.CLASS_DREAM_STEPS * settings.steps * settings.octaves
+        steps = param.class_dream_steps(settings)
         report = None
         if progress is not None:
             size = (height, width)

@@ -31,8 +31,9 @@ import numpy as np
 
 #: The network's input side for the views of a painting (crops are resized to it).
 VIEW_SIZE = 224
-#: `dream --class` on a photo: painting steps per --steps x --octaves, and views per step.
-CLASS_DREAM_STEPS = 5
+#: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves (12 x 6;
+#: other values scale it), and views per step.
+CLASS_DREAM_STEPS = 200
 CLASS_DREAM_VIEWS = 4
 #: ... the views' sides (fractions of the photo's shorter side), how many are blurred, and their turn
 CLASS_DREAM_CROP = (0.35, 0.7)
@@ -66,6 +67,13 @@ COLOR_SQRT = np.array([[0.26, 0.09, 0.02],
                        [0.27, -0.09, 0.03]], np.float32)
 #: Normalised so the largest direction has unit length.
 COLOR_MIX = (COLOR_SQRT / np.max(np.linalg.norm(COLOR_SQRT, axis=0))).astype(np.float32)
+
+
+def class_dream_steps(settings) -> int:
+    """Adam's steps for `dream --class` on a photo: `CLASS_DREAM_STEPS` at the dream's default
+    --steps x --octaves, in proportion to them otherwise (at least 1)."""
+    default = type(settings).default("steps") * type(settings).default("octaves")
+    return max(1, round(CLASS_DREAM_STEPS * settings.steps * settings.octaves / default))
 
 
 def spectrum_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:

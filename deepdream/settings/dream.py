@@ -39,20 +39,22 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
                       "readable (the default)",
-           {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean",
-            "chroma": 0.6}),
+           {"score": "l2", "octaves": 6, "octave_scale": 1.4, "steps": 12, "step_size": 4.0, "normalize": "mean",
+            "chroma": 0.6, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
     Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
            {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean",
-            "chroma": 0.4}),
+            "chroma": 0.4, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
     Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
-           {"score": "l2", "octaves": 5, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean",
-            "chroma": 0.8}),
+           {"score": "l2", "octaves": 7, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean",
+            "chroma": 0.8, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
     Preset("swirls", "a shallow layer: swirls and scales over everything, the photo's shapes kept",
            {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "score": "l2", "octaves": 4,
-            "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6}),
+            "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6,
+            "scale_jitter": 0.05, "rotate_jitter": 5.0}),
     Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
            {"backbone": "vgg16", "layers": ("block3_conv3",), "score": "mean", "octaves": 4, "octave_scale": 1.4,
-            "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8}),
+            "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8, "scale_jitter": 0.0,
+            "rotate_jitter": 0.0}),
 )}
 
 
@@ -89,17 +91,18 @@ class DreamSettings(Settings):
                               "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
                               "and --guide score their own way.",
                         ui=Control("Layer score", choices=SCORES, more=True))
-    octaves: int = option(4, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
+    octaves: int = option(6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
     octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
                                   ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True))
-    steps: int = option(10, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
+    steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
     step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.",
                                ui=Control("Strength (step size)", 0.1, 10, 0.1))
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
     jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).",
                           ui=Control("Jitter (pixels)", 0, 64, 1, more=True))
-    scale_jitter: float = option(0.0, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %).")
-    rotate_jitter: float = option(0.0, "Random rotation of each tile each step, up to this many degrees.")
+    scale_jitter: float = option(0.05, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
+                                       "patterns that survive it grow larger and clearer (0: none).")
+    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees (0: none).")
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
                               "against noise (0: none).", ui=Control("Blur", 0, 2, 0.1, more=True))
     normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
