@@ -101,8 +101,10 @@ class DreamSettings(Settings):
     jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).",
                           ui=Control("Jitter (pixels)", 0, 64, 1, more=True))
     scale_jitter: float = option(0.05, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
-                                       "patterns that survive it grow larger and clearer (0: none).")
-    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees (0: none).")
+                                       "patterns that survive it grow larger and clearer (0: none).",
+                                 ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True))
+    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees (0: none).",
+                                  ui=Control("Tile turn (degrees)", 0, 45, 1, more=True))
     blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
                               "against noise (0: none).", ui=Control("Blur", 0, 2, 0.1, more=True))
     normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
