@@ -83,7 +83,7 @@ class VideoSettings(_MotionSettings):
     mode: ClassVar[str] = "video"
     resumable: ClassVar[tuple] = ("end",)
 
-    blend: float = option(0.9, "Share of the previous frame's dreamt detail carried into the next "
+    blend: float = option(0.95, "Share of the previous frame's dreamt detail carried into the next "
                                "(0: none; below 1 it decays, so nothing drifts).", aliases=("--decay",))
     flow: str = option("dis", "Optical flow: dis (fast, sharp edges) or farneback.")
     independent: bool = option(False, "Dream every frame on its own (no carried detail; flickers).")
@@ -96,7 +96,7 @@ class VideoSettings(_MotionSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._number("blend", 0.0, high=1.0, hint=" 0.9 is a good start.")
+        self._number("blend", 0.0, high=1.0, hint=" 0.95 is a good start.")
         self._choice("flow", FLOW_METHODS)
         self._set("independent", bool(self.independent))
         for name in ("start", "end"):
