@@ -162,15 +162,15 @@ def test_the_mask_says_where_to_dream(tmp_path, cat320):
 
 # ---------------------------------------------------------------------------- settings
 
-def test_class_dream_steps_are_200_at_the_defaults_and_scale_with_steps_and_octaves():
+def test_class_dream_steps_are_300_at_the_defaults_and_scale_with_steps_and_octaves():
     from deepdream.budget import described
     from deepdream.render.param import class_dream_steps
 
     lemon = DreamSettings(target_class="lemon")
-    assert class_dream_steps(lemon) == 200 and described(lemon) == "200 painting steps"
-    assert class_dream_steps(lemon.replace(steps=6)) == 100
-    assert class_dream_steps(lemon.replace(steps=5, octaves=4)) == 56  # 200 x 20 / 72, rounded
-    assert class_dream_steps(lemon.replace(steps=1, octaves=1)) == 3
+    assert class_dream_steps(lemon) == 300 and described(lemon) == "300 painting steps"
+    assert class_dream_steps(lemon.replace(steps=6)) == 150
+    assert class_dream_steps(lemon.replace(steps=5, octaves=4)) == 83  # 300 x 20 / 72, rounded
+    assert class_dream_steps(lemon.replace(steps=1, octaves=1)) == 4
 
 
 def test_settings_hold_defaults_help_and_checks():

@@ -165,14 +165,14 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     ("/api/dream", {"steps": "2000", "octaves": "4", "max-side": "400"},
      {"image": ("big.png", png(600, 400), "image/png")},
      "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's budget "
-     "of 100 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
+     "of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
      "larger --max-work."),
     ("/api/dream", {**TINY, "max-side": "512"}, {"image": ("huge.png", "9400x9400", "image/png")},
      "'huge.png' is 9400x9400 pixels, over the 50 megapixels this server decodes; shrink it before uploading, or "
      "start the server with --max-side 0."),
     ("/api/class", {"class": "goldfish", "steps": "2000"}, None,
      "This render is about 532 million pixel-steps (256x256, 2000 painting steps), over this server's budget of "
-     "100 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a larger "
+     "150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a larger "
      "--max-work."),
     ("/api/class", {"class": "goldfish", "size": "9400x9400"}, None,
      "The size 9400x9400 is over this server's limit of 512 pixels on the longer side; ask for a smaller size, "
@@ -180,7 +180,7 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     ("/api/style", {"iterations": "5000"}, {"image": ("c.png", png(300, 200), "image/png"),
                                             "style": ("s.png", png(64, 64), "image/png")},
      "This render is about 300 million pixel-steps (300x200, 1 scale of 5000 iterations), over this server's "
-     "budget of 100 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
+     "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
      "with a larger --max-work."),
     ("/api/dream", {"steps": "1000000000"}, {"image": ("c.png", png(64, 48), "image/png")},
      "--steps must be at most 10,000 (got 1000000000)."),

@@ -175,7 +175,7 @@ class ClassDreamer(Dreamer):
     is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
     colour, and the network sees random half-size crops of it (turned, some blurred), so the class
     appears throughout the picture at the scale a person sees it, in natural colours. Adam takes
-    `param.class_dream_steps` steps (200 at the defaults, in proportion to --steps x --octaves);
+    `param.class_dream_steps` steps (300 at the defaults, in proportion to --steps x --octaves);
     `--step-size` scales its learning rate (0.01 at the default 4)."""
 
     def __init__(self, settings, backbone, objective, mask=None):

@@ -33,7 +33,7 @@ import numpy as np
 VIEW_SIZE = 224
 #: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves (12 x 6;
 #: other values scale it), and views per step.
-CLASS_DREAM_STEPS = 200
+CLASS_DREAM_STEPS = 300
 CLASS_DREAM_VIEWS = 4
 #: ... the views' sides (fractions of the photo's shorter side), how many are blurred, and their turn
 CLASS_DREAM_CROP = (0.35, 0.7)

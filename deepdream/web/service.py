@@ -49,7 +49,7 @@ class Limits:
     uploaded picture may have before its request's max-side shrinks it. None: no limit."""
 
     max_side: int | None = 512
-    max_work: float | None = 100.0  # a 512 px `dream --class` (200 painting steps) is about 93
+    max_work: float | None = 150.0  # a 512 px `dream --class` (300 painting steps) is about 139
     timeout: float | None = 600.0
     #: Pixels an upload may declare in its header, checked before it is decoded (None: Pillow's limit).
     max_pixels: int | None = 50_000_000
