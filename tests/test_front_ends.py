@@ -92,7 +92,7 @@ def test_motion_options_keep_their_forms_and_aliases():
     assert "dream" not in names and {"blend", "flow", "independent"} <= names  # the dream: its own options
     runner = CliRunner()
     video = " ".join(runner.invoke(app, ["video", "--help"], terminal_width=200).output.split())
-    assert "--blend, --decay F Share of the previous frame's dreamt detail" in video and "[default: 0.9]" in video
+    assert "--blend, --decay F Share of the previous frame's dreamt detail" in video and "[default: 0.95]" in video
     assert "--independent / --no-independent" in video and "-l, --layer SPEC" in video
     zoom = " ".join(runner.invoke(app, ["zoom", "--help"], terminal_width=200).output.split())
     assert "--translate DX,DY Shift DX,DY in pixels per second (the view moves right and down). [default: 0,0]" in zoom

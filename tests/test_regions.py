@@ -138,5 +138,5 @@ def test_the_work_of_a_regional_dream_counts_each_region_and_the_painted_class()
     assert work(DreamSettings(layers=("a@one.png", "b@two.png")), 300, 400) == 2 * plain
     assert work(DreamSettings(layers=("a@one.png", "b@one.png")), 300, 400) == plain  # one region, one gradient
     settings = DreamSettings(layers=("a@one.png",), target_class="lemon@two.png")
-    assert work(settings, 300, 400) == plain + painting_work(5 * 10 * 4, 4, 300, 400)
-    assert work(DreamSettings(target_class="lemon@two.png"), 300, 400) == painting_work(5 * 10 * 4, 4, 300, 400)
+    assert work(settings, 300, 400) == plain + painting_work(300, 4, 300, 400)
+    assert work(DreamSettings(target_class="lemon@two.png"), 300, 400) == painting_work(300, 4, 300, 400)
