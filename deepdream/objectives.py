@@ -53,34 +53,29 @@ class Objective:
         return f"<Objective {self.description}>"
 
 
-def _scored(score: str):
-    """activations (float32) -> scalar: "mean" their mean, "l2" the mean of their squares."""
+def _scored(name: str, pick, label: str, score: str) -> Objective:
+    """The objective that scores `pick(activations of layer name)` (cast to float32) by `score`:
+    "mean" their mean, "l2" the mean of their squares; labelled `label` (`l2(label)` for l2)."""
     import tensorflow as tf
 
     if score == "mean":
-        return tf.reduce_mean
-    if score == "l2":
-        return lambda a: tf.reduce_mean(tf.square(a))
-    raise ValueError(f"unknown score {score!r} (l2 or mean)")
+        reduce = tf.reduce_mean
+    elif score == "l2":
+        reduce, label = (lambda a: tf.reduce_mean(tf.square(a))), f"l2({label})"
+    else:
+        raise ValueError(f"unknown score {score!r} (l2 or mean)")
+    return Objective([name], lambda f: reduce(tf.cast(pick(f[name]), tf.float32)), label)
 
 
 def layer(name: str, score: str = "mean") -> Objective:
     """A whole layer's activations scored by `score`: "mean" (the mean activation) or "l2" (the mean
     square, the original DeepDream's objective: strong features pull hardest)."""
-    import tensorflow as tf
-
-    reduce = _scored(score)
-    label = name if score == "mean" else f"{score}({name})"
-    return Objective([name], lambda f: reduce(tf.cast(f[name], tf.float32)), label)
+    return _scored(name, lambda a: a, name, score)
 
 
 def channel(name: str, index: int, score: str = "mean") -> Objective:
     """One channel of a layer, scored by `score` (see `layer`)."""
-    import tensorflow as tf
-
-    reduce = _scored(score)
-    label = f"{name}:{index}" if score == "mean" else f"{score}({name}:{index})"
-    return Objective([name], lambda f: reduce(tf.cast(f[name][..., index], tf.float32)), label)
+    return _scored(name, lambda a: a[..., index], f"{name}:{index}", score)
 
 
 from .settings.specs import MAX_WEIGHT, LayerSpec, parse_layer_spec, split_region  # noqa: E402,F401 (re-exported)

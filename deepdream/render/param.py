@@ -31,8 +31,8 @@ import numpy as np
 
 #: The network's input side for the views of a painting (crops are resized to it).
 VIEW_SIZE = 224
-#: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves (12 x 6;
-#: other values scale it), and views per step.
+#: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves
+#: (other values scale it; see `class_dream_steps`), and views per step.
 CLASS_DREAM_STEPS = 300
 CLASS_DREAM_VIEWS = 4
 #: ... the views' sides (fractions of the photo's shorter side), how many are blurred, and their turn
