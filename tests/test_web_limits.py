@@ -69,7 +69,7 @@ def studio_values(picture, **changes) -> list:
                   backbone="efficientnet-lite2", layers=[], target_class=None, size="256x256", steps=1, octaves=1,
                   step_size=4.0, seed=0, jitter=32, scale_jitter=0.05, rotate_jitter=5.0, normalize="mean", score="l2",
                   preserve_colors=False, max_side=64,
-                  octave_scale=1.4, blur=0.0, chroma=0.6, iterations=100, style_weight=30.0)
+                  octave_scale=1.4, blur=0.0, chroma=0.3, iterations=100, style_weight=30.0)
     values.update(changes)
     assert set(values) == set(render_inputs())
     return [values[name] for name in render_inputs()]

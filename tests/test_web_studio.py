@@ -38,7 +38,7 @@ def page_values(mode="dream", picture=None, **changes):
                   region_2="", region_3="", backbone="efficientnet-lite2",
                   layers=[], target_class=None, size="256x256", steps=12, octaves=6, step_size=4.0, seed=0, jitter=32,
                   scale_jitter=0.05, rotate_jitter=5.0, normalize="mean", score="l2", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
-                  chroma=0.6, iterations=100, style_weight=30.0, preset="classic")
+                  chroma=0.3, iterations=100, style_weight=30.0, preset="classic")
     values.update(changes)
     assert set(render_inputs()) == set(values), "the page's inputs are the settings' controls and the page's own"
     return [values[name] for name in render_inputs()]

@@ -40,7 +40,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
                       "readable (the default)",
            {"score": "l2", "octaves": 6, "octave_scale": 1.4, "steps": 12, "step_size": 4.0, "normalize": "mean",
-            "chroma": 0.6, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
+            "chroma": 0.3, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
     Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
            {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean",
             "chroma": 0.4, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
@@ -111,7 +111,7 @@ class DreamSettings(Settings):
                                     "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
                                     "gradient normalised alike: larger, more even, more colourful patterns).",
                       ui=Control("Step rule", choices=NORMALIZATIONS, more=True))
-    chroma: float = option(0.6, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
+    chroma: float = option(0.3, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
                                 "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
                   ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True))
     preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
