@@ -136,6 +136,29 @@ def test_the_luminance_rule_moves_r_g_and_b_alike():
     np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
 
 
+def chroma_noise(rgb) -> float:
+    """Mean |neighbour difference| of Cb and Cr over that of Y (as scripts/bench_look.py measures it:
+    photos 0.16-0.33, the rainbow noise the issue saw 0.64)."""
+    ycc = to_ycbcr(np.asarray(rgb, np.float32))
+
+    def roughness(c):
+        return (np.abs(np.diff(c, axis=0)).mean() + np.abs(np.diff(c, axis=1)).mean()) / 2
+
+    return float((roughness(ycc[..., 1]) + roughness(ycc[..., 2])) / 2 / roughness(ycc[..., 0]))
+
+
+@pytest.mark.slow  # two full default dreams and one free-colour dream of a 160x120 photo
+def test_the_default_dream_keeps_a_photos_colour_calm_where_free_colours_go_rainbow():
+    rgb = np.asarray(Image.open(SAMPLES / "coffee.png").convert("RGB").resize((160, 107), Image.LANCZOS), np.float32)
+    astronaut = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB").resize((160, 160), Image.LANCZOS),
+                           np.float32)
+    for photo in (rgb, astronaut):
+        out = api.dream(photo)  # every default: 6 octaves of 12 steps, chroma 0.3
+        assert np.abs(out - photo).mean() > 15  # a bold dream...
+        assert chroma_noise(out) < 0.3, chroma_noise(out)  # ...in colours as calm as a photo's (0.22-0.26 here)
+    assert chroma_noise(api.dream(astronaut, chroma=1.0)) > 0.38  # free colours: the rainbow (0.42)
+
+
 @pytest.mark.slow  # two 320x213 dreams of 6 steps
 def test_preserve_colors_keeps_chroma_and_changes_luminance(cat320):
     settings = dict(FAST, steps=6, step_size=3.0)
