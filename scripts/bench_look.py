@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deepdream.colors import chroma_noise  # the look's colour measure (the tests use it too)
+
 ROOT = Path(__file__).resolve().parents[1]
 DOG_CLASSES = range(151, 269)  # ImageNet 151 (Chihuahua) .. 268 (Mexican hairless)
 #: Photos for the dream case: name -> where (samples/ or scikit-image's data folder); most without animals.
@@ -155,18 +157,6 @@ def half_crops(rgb: np.ndarray) -> list[np.ndarray]:
     h, w = rgb.shape[:2]
     ch, cw = h // 2, w // 2
     return [rgb[y:y + ch, x:x + cw] for y in (0, h // 4, h - ch) for x in (0, w // 4, w - cw)]
-
-
-def chroma_noise(rgb: np.ndarray) -> float:
-    """Mean |neighbour difference| of Cb and Cr (averaged) over that of Y."""
-    from deepdream.colors import to_ycbcr
-
-    ycc = to_ycbcr(np.asarray(rgb, np.float32))
-
-    def roughness(c):
-        return float(np.mean(np.abs(np.diff(c, axis=0))) + np.mean(np.abs(np.diff(c, axis=1)))) / 2
-
-    return (roughness(ycc[..., 1]) + roughness(ycc[..., 2])) / 2 / max(roughness(ycc[..., 0]), 1e-6)
 
 
 def blurred(rgb: np.ndarray, sigma: float = 2.0) -> np.ndarray:

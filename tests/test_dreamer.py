@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import SAMPLES, cli
 from deepdream import DreamSettings, api, images
-from deepdream.colors import to_ycbcr
+from deepdream.colors import chroma_noise, to_ycbcr
 from deepdream.errors import SettingsError
 from deepdream.objectives import from_specs
 from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normalize, laplacian_split
@@ -136,15 +136,12 @@ def test_the_luminance_rule_moves_r_g_and_b_alike():
     np.testing.assert_allclose(out[..., 0], g.numpy().mean(axis=-1), rtol=1e-6)
 
 
-def chroma_noise(rgb) -> float:
-    """Mean |neighbour difference| of Cb and Cr over that of Y (as scripts/bench_look.py measures it:
-    photos 0.16-0.33, the rainbow noise the issue saw 0.64)."""
-    ycc = to_ycbcr(np.asarray(rgb, np.float32))
-
-    def roughness(c):
-        return (np.abs(np.diff(c, axis=0)).mean() + np.abs(np.diff(c, axis=1)).mean()) / 2
-
-    return float((roughness(ycc[..., 1]) + roughness(ycc[..., 2])) / 2 / roughness(ycc[..., 0]))
+def test_chroma_noise_is_zero_for_grey_and_large_for_colour_speckle():
+    ramp = np.repeat(np.linspace(0, 255, 64, dtype=np.float32)[None, :, None], 32, axis=0).repeat(3, axis=2)
+    assert chroma_noise(ramp) == 0.0  # grey: no colour at all
+    speckle = ramp.copy()
+    speckle[::2, ::2] += np.array([40.0, -40.0, 0.0], np.float32)  # colour flips from pixel to pixel
+    assert chroma_noise(speckle) > 1.0
 
 
 @pytest.mark.slow  # two full default dreams and one free-colour dream of a 160x120 photo
