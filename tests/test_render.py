@@ -36,6 +36,49 @@ def test_tile_edges_use_the_fewest_tiles_and_move_with_the_offset():
     assert all(len(tile_edges(1400, 512, offset, 128)) == 3 for offset in range(512))
 
 
+@pytest.mark.parametrize("length,align", [(1024, 8), (1400, 16), (788, 8), (606, 64), (5000, 32)])
+def test_aligned_cuts_sit_on_multiples_and_keep_every_piece_within_bounds(length, align):
+    cuts = set()
+    for offset in range(512):
+        edges = tile_edges(length, 512, offset, 128, align=align)
+        plain = tile_edges(length, 512, offset, 128)
+        assert len(edges) == len(plain) and edges[0][0] == 0 and edges[-1][1] == length
+        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+        assert all(128 <= b - a <= 639 for a, b in edges)
+        assert all(b % align == 0 for _, b in edges[:-1])  # every piece but the last a multiple
+        assert all(abs(e[1] - p[1]) < align for e, p in zip(edges[:-1], plain))  # the nearest that fits
+        cuts.add(edges[0][1])
+    assert len(cuts) >= 240 // align  # still wandering, in steps of `align`
+
+
+def test_cuts_that_cannot_be_aligned_stay_where_they_were():
+    # pieces of 100 to 163 px cannot all sit on multiples of 128: the plain cuts are kept
+    for offset in range(0, 100, 3):
+        assert tile_edges(300, 100, offset, 64, align=128) == tile_edges(300, 100, offset, 64)
+    assert tile_edges(1024, 512, 127, 128, align=1) == [(0, 512), (512, 1024)]
+
+
+def test_the_jitter_allows_cuts_as_coarse_as_it_moves_and_the_network_uses_its_stride(vgg):
+    from deepdream.render.grid import Grid
+    from deepdream.render.transforms import GridShift, Jitter
+
+    assert [Grid.cut_align(n) for n in (0, 1, 3, 4, 15, 16, 31, 32, 500)] == [1, 2, 4, 8, 16, 32, 32, 64, 64]
+    grid = Grid(1024, 1024, 512, 128)
+    rng = np.random.default_rng(0)
+    params = Jitter(32).params(StepParams(), rng, grid, 0)
+    assert params.align == 64 and max(abs(v) for v in params.shift) <= 32
+    assert GridShift().params(StepParams(), rng, grid, 0).align == 1  # no jitter: cuts on every pixel
+    # seen from the picture, cuts on multiples of 64 moved by -32..32 still fall on every pixel
+    seen = {c - s for c in range(64, 1024, 64) for s in range(-32, 33)}
+    assert set(range(32, 1024 - 32)) <= seen
+    tiled = TiledGradient(vgg, from_specs(vgg, ["block4_conv3"]), tile_size=512, precision="float32", tile_batch=1)
+    assert tiled.align == 8  # three poolings: sides on multiples of 8 pass them unpadded
+    assert TiledGradient(vgg, from_specs(vgg, ["block3_conv1", "block5_conv1"]), tile_size=512,
+                         precision="float32", tile_batch=1).align == 16
+    tiles = tiled.grid(1024, 1024).tiles((3, 200), (5, -7), min(tiled.align, params.align))
+    assert [t.shape for t in tiles] == [(392, 584), (392, 440), (632, 584), (632, 440)]  # unaligned: 388, 636 by 585, 439
+
+
 def whole_image_gradient(backbone, objective, image):
     model = backbone.feature_model(objective.layers)
     x = tf.constant(image)

@@ -39,6 +39,8 @@ class StepParams:
         step out at the other).
     zoom, angle: each tile zoomed by `zoom` and turned by `angle` radians about its centre.
     blur: sigma in pixels of a Gaussian blur of the picture after the step (0: none).
+    align: the grid's cuts may sit on multiples of this many pixels (see `grid.tile_edges`): what
+        the picture's moving under the grid allows without tile borders settling (`Jitter` sets it).
     """
 
     offset: tuple[int, int] = (0, 0)
@@ -46,6 +48,7 @@ class StepParams:
     zoom: float = 1.0
     angle: float = 0.0
     blur: float = 0.0
+    align: int = 1
 
     @property
     def affine(self) -> tuple[float, float]:
@@ -76,12 +79,14 @@ class Jitter:
     def params(self, params: StepParams, rng, grid: Grid, step: int) -> StepParams:
         """A shift (dy, dx), each in -n..n: the picture moves by that much under the grid, mirrored
         in at one edge while as many rows or columns sit the step out at the other (so the network
-        sees no more pixels than the picture has). n is `grid.max_shift(pixels)`."""
+        sees no more pixels than the picture has). n is `grid.max_shift(pixels)`. Since the picture
+        moves that much under the grid, the grid's cuts may sit on multiples of `Grid.cut_align(n)`
+        pixels and still fall, seen from the picture, on every pixel."""
         n = grid.max_shift(self.pixels)
         if n <= 0:
             return params
         dy, dx = (int(v) for v in rng.integers(-n, n + 1, size=2))
-        return dataclasses.replace(params, shift=(dy, dx))
+        return dataclasses.replace(params, shift=(dy, dx), align=grid.cut_align(n))
 
 
 @dataclass(frozen=True)
