@@ -95,8 +95,9 @@ def test_each_transform_sets_only_its_own_typed_parameters():
     start = StepParams(offset=(7, 9))
     rng = np.random.default_rng(0)
     jittered = Jitter(32).params(start, rng, grid, 0)
-    assert dataclasses.replace(jittered, shift=(0, 0)) == start and jittered.shift != (0, 0)
+    assert dataclasses.replace(jittered, shift=(0, 0), align=1) == start and jittered.shift != (0, 0)
     assert all(abs(s) <= grid.max_shift(32) for s in jittered.shift)
+    assert grid.max_shift(32) == 15 and jittered.align == 16  # cuts as coarse as the shift covers
     moved = GridShift().params(start, rng, grid, 0)
     assert dataclasses.replace(moved, offset=start.offset) == start
     assert all(0 <= o < grid.tile for o in moved.offset)
