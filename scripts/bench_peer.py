@@ -3,7 +3,10 @@ VGG16 weights as deepdream, as a whole process (start-up included), to be timed 
 `deepdream dream` at equal work.
 
     python scripts/bench_peer.py INPUT.png OUTPUT.png [--octaves 3 --octave-scale 1.3 --steps 4
-        --tile-size 512 --layer block4_conv3]
+        --tile-size 512 --layer block4_conv3] [--split]
+
+--split: at exit, one JSON line on stderr with the CPU seconds of the tile calls and of the whole
+process (as `scripts/bench_tiles.py` prints for deepdream's command).
 
 The tutorial's algorithm (written here from its description, not copied): per step the image is
 rolled by a random shift, cut into a grid of tiles (changed, as measured in the issue, to cover
@@ -32,6 +35,7 @@ def main() -> None:
     parser.add_argument("--step-size", type=float, default=1.5)
     parser.add_argument("--tile-size", type=int, default=512)
     parser.add_argument("--layer", default="block4_conv3")
+    parser.add_argument("--split", action="store_true", help="print the tile calls' CPU seconds at exit")
     opts = parser.parse_args()
 
     import numpy as np
@@ -53,6 +57,8 @@ def main() -> None:
             loss = tf.reduce_mean(model(tile[None]))
         return tape.gradient(loss, tile)
 
+    if opts.split:
+        tile_gradient = _timed(tile_gradient)
     image = net.preprocess(rgb)
     for size in octave_sizes(rgb.shape[0], rgb.shape[1], opts.octaves, opts.octave_scale, net.min_size):
         image = tf.image.resize(image, size)
@@ -71,6 +77,21 @@ def main() -> None:
             gradient /= tf.math.reduce_std(gradient) + 1e-8
             image = net.clip(image + gradient * opts.step_size)
     Image.fromarray(np.clip(np.round(net.deprocess(image).numpy()), 0, 255).astype(np.uint8)).save(opts.output)
+
+
+def _timed(function):
+    """`function` with its calls' CPU time added up, reported at exit (see --split)."""
+    import atexit
+    import json
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_tiles import TimedCalls, cpu_seconds
+
+    totals = {"tile_calls": 0, "tile_cpu_s": 0.0}
+    atexit.register(lambda: print(json.dumps({**totals, "tile_cpu_s": round(totals["tile_cpu_s"], 2),
+                                              "process_cpu_s": round(cpu_seconds(), 2)}), file=sys.stderr))
+    return TimedCalls(function, totals)
 
 
 def _indices(y, x, h, w):
