@@ -82,15 +82,13 @@ def main() -> None:
 def _timed(function):
     """`function` with its calls' CPU time added up, reported at exit (see --split)."""
     import atexit
-    import json
     import sys
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from bench_tiles import TimedCalls, cpu_seconds
+    from bench_tiles import TimedCalls, report
 
     totals = {"tile_calls": 0, "tile_cpu_s": 0.0}
-    atexit.register(lambda: print(json.dumps({**totals, "tile_cpu_s": round(totals["tile_cpu_s"], 2),
-                                              "process_cpu_s": round(cpu_seconds(), 2)}), file=sys.stderr))
+    atexit.register(report, totals)
     return TimedCalls(function, totals)
 
 

@@ -59,10 +59,15 @@ def timed_run(argv: list[str]) -> tuple[int, dict]:
         TiledGradient.__init__ = made
 
 
-def main(argv: list[str]) -> int:
-    code, totals = timed_run(argv)
+def report(totals: dict) -> None:
+    """The split as one JSON line on stderr: tile calls, their CPU seconds, the process's so far."""
     print(json.dumps({**totals, "tile_cpu_s": round(totals["tile_cpu_s"], 2),
                       "process_cpu_s": round(cpu_seconds(), 2)}), file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    code, totals = timed_run(argv)
+    report(totals)
     return code
 
 

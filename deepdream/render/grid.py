@@ -46,6 +46,11 @@ def tile_edges(length: int, tile: int, offset: int, min_size: int, count: int | 
     return list(zip(cuts[:-1], cuts[1:]))
 
 
+def power_of_two_within(n: int) -> int:
+    """The largest power of two up to n (n >= 1): how coarse cuts may be (see `tile_edges`)."""
+    return 1 << (n.bit_length() - 1)
+
+
 def shortest_segment(length: int, tile: int, min_size: int) -> int:
     """The shortest piece `tile_edges` can cut a line of `length` into."""
     count = -(-length // tile)
@@ -125,7 +130,7 @@ class Grid:
         """How coarse the cuts may be when the picture moves up to `shift` pixels each way under
         them every step: the largest power of two up to 2 * shift + 1 (64 at most), so the cuts,
         seen from the picture, still fall on every pixel."""
-        return 1 << min(6, (2 * max(0, shift) + 1).bit_length() - 1)
+        return min(64, power_of_two_within(2 * max(0, shift) + 1))
 
     def whole(self, tiles: list[Tile]) -> bool:
         """Whether `tiles` is the one tile of the whole picture, unpadded (nothing to stitch)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .grid import Grid, Tile, batches, gaps, row_bands
+from .grid import Grid, Tile, batches, gaps, power_of_two_within, row_bands
 from .transforms import StepParams
 
 #: No transform: the grid at offset (0, 0), nothing moved.
@@ -81,7 +81,7 @@ class TiledGradient:
         self._model = backbone.feature_model(self._layers, self.precision)
         # Tiles whose sides are multiples of the layers' stride pass through the network's halvings
         # unpadded (a piece of 385 rows pools to 193, 97 and 49 rows: the work of 392 at stride 8).
-        self.align = 1 << (max(backbone.layer(name).stride for name in self._layers).bit_length() - 1)
+        self.align = power_of_two_within(max(backbone.layer(name).stride for name in self._layers))
         self.traces = 0
         spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32),
                 tf.TensorSpec([4], tf.int32), tf.TensorSpec([2], tf.float32)]
