@@ -1,14 +1,14 @@
 """The Python API: the same renders as the CLI, on PIL images, arrays or paths.
 
-    import deepdream
-    picture = deepdream.dream("photo.jpg", steps=8)          # one picture
-    dreamer = deepdream.prepare(deepdream.DreamSettings(steps=4))
-    frames = [dreamer.run(frame) for frame in frames]        # many: one model load, one trace
+import deepdream
+picture = deepdream.dream("photo.jpg", steps=8)          # one picture
+dreamer = deepdream.prepare(deepdream.DreamSettings(steps=4))
+frames = [dreamer.run(frame) for frame in frames]        # many: one model load, one trace
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .render.dreamer import Dreamer
 from .render.events import DreamProgress, Stage
@@ -23,8 +23,9 @@ Progress = Callable[[object], None]
 dream_settings = DreamSettings.of
 
 
-def prepare(settings: DreamSettings | dict | None = None, *, like=None, progress: Progress | None = None,
-            **options) -> Dreamer:
+def prepare(
+    settings: DreamSettings | dict | None = None, *, like=None, progress: Progress | None = None, **options
+) -> Dreamer:
     """A reusable Dreamer: the network, objective, guide features and traced gradient, made once.
 
     `dreamer.run(image, progress=..., seed=...)` then renders a picture; call it for every frame.
@@ -48,8 +49,9 @@ def dream(image, settings: DreamSettings | dict | None = None, *, progress: Prog
     return _prepare(settings, like=image, progress=progress).run(image, progress=progress)
 
 
-def paint_class(target_class, settings: ClassSettings | dict | None = None, *, progress: Progress | None = None,
-                **options):
+def paint_class(
+    target_class, settings: ClassSettings | dict | None = None, *, progress: Progress | None = None, **options
+):
     """Paint an ImageNet class (a name such as "golden retriever", or a number 0-999) from noise;
     returns a PIL image. Options: see `ClassSettings` (size="WxH", steps, learning_rate, decay,
     views, ...): the picture is painted as Fourier coefficients in decorrelated colour, seen by the
@@ -61,8 +63,9 @@ def paint_class(target_class, settings: ClassSettings | dict | None = None, *, p
     return to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
 
 
-def visualize(target: str, settings: VisualizeSettings | dict | None = None, *, progress: Progress | None = None,
-              **options):
+def visualize(
+    target: str, settings: VisualizeSettings | dict | None = None, *, progress: Progress | None = None, **options
+):
     """Paint what a layer ("block4a_expand") or one channel of it ("block4a_expand:12") responds to
     most, from noise; returns a PIL image. Options: see `VisualizeSettings`."""
     from .images import to_pil
@@ -82,5 +85,17 @@ def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **o
     return dream(image, settings, guide=guides, **options)
 
 
-__all__ = ["dream", "guided_dream", "paint_class", "visualize", "prepare", "dream_settings", "Dreamer",
-           "DreamProgress", "Stage", "DreamSettings", "ClassSettings", "VisualizeSettings"]
+__all__ = [
+    "dream",
+    "guided_dream",
+    "paint_class",
+    "visualize",
+    "prepare",
+    "dream_settings",
+    "Dreamer",
+    "DreamProgress",
+    "Stage",
+    "DreamSettings",
+    "ClassSettings",
+    "VisualizeSettings",
+]

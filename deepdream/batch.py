@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from .errors import DeepDreamError, OutputError
-from .planning import Item, Plan, batch_plan, expand_inputs, make_folder, plan  # noqa: F401  (the batch's API)
+from .planning import Item, Plan, batch_plan, make_folder
 from .settings import DreamSettings
 from .workers import LocalPool, RayPool, Worker, WorkerDied, WorkerFailed, check_workers, import_ray
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------- what becomes of the items
+
 
 @dataclass(frozen=True)
 class Result:
@@ -81,8 +82,10 @@ class BatchSummary:
 
     def lines(self) -> list[str]:
         """The report: one line of counts, then one line per failure with its reason."""
-        head = (f"batch: {len(self.written)} written, {len(self.skipped)} skipped (already there), "
-                f"{len(self.failed)} failed, in {self.seconds:.1f} s ({self.where})")
+        head = (
+            f"batch: {len(self.written)} written, {len(self.skipped)} skipped (already there), "
+            f"{len(self.failed)} failed, in {self.seconds:.1f} s ({self.where})"
+        )
         lines, seen = [head], {}
         for r in self.failed:  # one line per input and reason (a broken input fails all its sweep's renders)
             seen.setdefault((r.item.input, r.reason), []).append(r)
@@ -157,8 +160,10 @@ def write_output(item: Item, data: bytes, overwrite: bool) -> None:
     try:
         atomic_write(item.output, lambda f: f.write(data))
     except OSError as e:
-        raise OutputError(f"Could not write output file '{item.output}' ({e.strerror}); check the folder's "
-                          f"permissions and free space.") from None
+        raise OutputError(
+            f"Could not write output file '{item.output}' ({e.strerror}); check the folder's "
+            f"permissions and free space."
+        ) from None
 
 
 class DreamWorker(Worker):
@@ -223,8 +228,9 @@ def render(pool, items: Sequence[Item], overwrite: bool, report: Callable[[Resul
         elif isinstance(error, WorkerDied):
             if tries:
                 log.warning("a worker died rendering %s%s", item.label, "; it is sent again" if again else "")
-            reason = (f"its worker died {tries} times" if tries else "every worker died") + \
-                " (out of memory? see the Ray logs)."
+            reason = (
+                f"its worker died {tries} times" if tries else "every worker died"
+            ) + " (out of memory? see the Ray logs)."
         else:
             reason = str(error)
         if not again:
@@ -236,8 +242,16 @@ def render(pool, items: Sequence[Item], overwrite: bool, report: Callable[[Resul
 
 # ---------------------------------------------------------------------------- the batch
 
-def run(plan: Plan, *, overwrite: bool = False, ray: str | None = None, workers: int | None = None,
-        progress: Callable[[object], None] | None = None, pool=None) -> BatchSummary:
+
+def run(
+    plan: Plan,
+    *,
+    overwrite: bool = False,
+    ray: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[object], None] | None = None,
+    pool=None,
+) -> BatchSummary:
     """Render a plan's items (in process, or on Ray when `ray` is "local" or a cluster address;
     or on `pool`, a pool of DreamWorkers, which this closes) and return the summary. progress:
     called with a `Stage` (what is being done) and with each item's `Result` as it finishes
@@ -277,9 +291,20 @@ def run(plan: Plan, *, overwrite: bool = False, ray: str | None = None, workers:
     return summary
 
 
-def batch(inputs, out_dir, settings: DreamSettings | dict | None = None, *, sweep: Mapping[str, Sequence] | None = None,
-          ray: str | None = None, workers: int | None = None, overwrite: bool = False, format: str = "png",
-          progress: Callable[[object], None] | None = None, pool=None, **options) -> BatchSummary:
+def batch(
+    inputs,
+    out_dir,
+    settings: DreamSettings | dict | None = None,
+    *,
+    sweep: Mapping[str, Sequence] | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
+    overwrite: bool = False,
+    format: str = "png",
+    progress: Callable[[object], None] | None = None,
+    pool=None,
+    **options,
+) -> BatchSummary:
     """Dream on many pictures: one output per input and sweep combination, in `out_dir`.
 
     inputs: files, folders (their image files) and glob patterns, or one of them; expanded and

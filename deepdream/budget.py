@@ -48,7 +48,11 @@ def described(settings) -> str:
     if class_dream(settings):
         return f"{class_dream_steps(settings)} painting steps"
     if settings.mode == "style":
-        return (f"{settings.scales} scale{'s' * (settings.scales != 1)} of {settings.iterations} "
-                f"iteration{'s' * (settings.iterations != 1)}")
-    return (f"{settings.octaves} octave{'s' * (settings.octaves != 1)} of {settings.steps} "
-            f"step{'s' * (settings.steps != 1)}")
+        return (
+            f"{settings.scales} scale{'s' * (settings.scales != 1)} of {settings.iterations} "
+            f"iteration{'s' * (settings.iterations != 1)}"
+        )
+    return (
+        f"{settings.octaves} octave{'s' * (settings.octaves != 1)} of {settings.steps} "
+        f"step{'s' * (settings.steps != 1)}"
+    )

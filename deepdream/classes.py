@@ -6,10 +6,13 @@ import difflib
 
 from .errors import SettingsError
 
-
 #: What tells apart the ImageNet classes that share a name (WordNet's glosses of their synsets).
-SAME_NAME = {134: "the bird", 517: "the lifting machine", 638: "a dancer's or gymnast's leotard",
-             639: "a one-piece bathing suit"}
+SAME_NAME = {
+    134: "the bird",
+    517: "the lifting machine",
+    638: "a dancer's or gymnast's leotard",
+    639: "a one-piece bathing suit",
+}
 
 
 def described(index: int) -> str:
@@ -39,7 +42,9 @@ def class_index(text) -> int:
     if given.isdigit():
         index = int(given)
         if not 0 <= index < len(names):
-            raise SettingsError(f"--class {given} is out of range: ImageNet classes are numbered 0 to {len(names) - 1}.")
+            raise SettingsError(
+                f"--class {given} is out of range: ImageNet classes are numbered 0 to {len(names) - 1}."
+            )
         return index
     lowered = [name.lower() for name in names]
     exact = [i for i, name in enumerate(lowered) if name == given.lower()]
@@ -48,11 +53,15 @@ def class_index(text) -> int:
         return found[0]
     if len(exact) > 1:
         listed = " and ".join(described(i) for i in exact)
-        raise SettingsError(f"--class {given!r} names {len(exact)} classes: {listed}; give the number of the one you mean.")
+        raise SettingsError(
+            f"--class {given!r} names {len(exact)} classes: {listed}; give the number of the one you mean."
+        )
     if len(found) > 1:
         listed = ", ".join(f"{i} {names[i]}" for i in found[:5]) + (", ..." if len(found) > 5 else "")
-        raise SettingsError(f"--class {given!r} matches {len(found)} classes ({listed}); give one by "
-                            f"number or full name (see `deepdream classes {given}`).")
+        raise SettingsError(
+            f"--class {given!r} matches {len(found)} classes ({listed}); give one by "
+            f"number or full name (see `deepdream classes {given}`)."
+        )
     close = difflib.get_close_matches(given.lower(), list(dict.fromkeys(lowered)), n=3, cutoff=0.6)
 
     def option(name: str) -> str:  # 'crane' (134 or 517): two classes have that name

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 #: RGB -> YCbCr (ITU-R BT.601, full range; Cb and Cr centred on 128).
-RGB_TO_YCBCR = np.array([[0.299, 0.587, 0.114],
-                         [-0.168736, -0.331264, 0.5],
-                         [0.5, -0.418688, -0.081312]], np.float32)
+RGB_TO_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32)
 YCBCR_TO_RGB = np.linalg.inv(RGB_TO_YCBCR).astype(np.float32)
 _OFFSET = np.array([0.0, 128.0, 128.0], np.float32)
 
@@ -30,9 +28,9 @@ def keep_chroma(result: np.ndarray, original: np.ndarray, band: int = 512) -> np
     row band, in place in a copy of `result`."""
     out = np.array(result, np.float32, copy=True)
     for y0 in range(0, out.shape[0], band):
-        y = to_ycbcr(out[y0:y0 + band])[..., :1]
-        chroma = to_ycbcr(original[y0:y0 + band])[..., 1:]
-        out[y0:y0 + band] = np.clip(from_ycbcr(np.concatenate([y, chroma], axis=-1)), 0, 255)
+        y = to_ycbcr(out[y0 : y0 + band])[..., :1]
+        chroma = to_ycbcr(original[y0 : y0 + band])[..., 1:]
+        out[y0 : y0 + band] = np.clip(from_ycbcr(np.concatenate([y, chroma], axis=-1)), 0, 255)
     return out
 
 

@@ -70,8 +70,12 @@ def option_words(settings: Settings, files: dict[str, list[str]] | None = None, 
     return words + nested
 
 
-def command_line(settings: Settings, input_name: str | None = None, output: str | None = None,
-                 files: dict[str, list[str]] | None = None) -> str:
+def command_line(
+    settings: Settings,
+    input_name: str | None = None,
+    output: str | None = None,
+    files: dict[str, list[str]] | None = None,
+) -> str:
     """The `deepdream ...` command that makes the same picture (or movie): the mode's command, its
     positional arguments, the input, `-o OUTPUT`, then `option_words`."""
     command, positional = COMMANDS[type(settings).mode]

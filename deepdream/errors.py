@@ -47,7 +47,7 @@ def shown(value, limit: int = 60) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 160:
         return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 20]}...{text[-12:]} ({len(text):,} characters)"
+    return text if len(text) <= limit else f"{text[: limit - 20]}...{text[-12:]} ({len(text):,} characters)"
 
 
 def suggest(name: str, choices) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .batch import BatchSummary, run
 from .commandline import command_line
@@ -36,8 +36,12 @@ class Gallery:
     summary: BatchSummary
 
 
-def gallery_sweep(settings: DreamSettings, layers: Sequence[str] | None = None, channels: int | None = None,
-                  classes: Sequence | None = None) -> tuple[dict, list[str]]:
+def gallery_sweep(
+    settings: DreamSettings,
+    layers: Sequence[str] | None = None,
+    channels: int | None = None,
+    classes: Sequence | None = None,
+) -> tuple[dict, list[str]]:
     """(sweep, cell labels): one cell per class (`classes`), per channel of one layer (the first
     `channels`, default 16), per layer named (several `layers`), or per layer of the backbone."""
     from ._tf import quiet_tensorflow
@@ -72,12 +76,26 @@ def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
     return command_line(settings, str(input), output)
 
 
-def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, layers: Sequence[str] | None = None,
-            channels: int | None = None, classes: Sequence | None = None, cell: int | None = None,
-            columns: int | None = None,
-            quick: bool = True, ray: str | None = None, workers: int | None = None, overwrite: bool = False,
-            progress: Callable[[object], None] | None = None, typed: Sequence[str] | None = None,
-            dry_run: bool = False, pool=None, **options) -> Gallery:
+def gallery(
+    image,
+    sheet=None,
+    settings: DreamSettings | dict | None = None,
+    *,
+    layers: Sequence[str] | None = None,
+    channels: int | None = None,
+    classes: Sequence | None = None,
+    cell: int | None = None,
+    columns: int | None = None,
+    quick: bool = True,
+    ray: str | None = None,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: Callable[[object], None] | None = None,
+    typed: Sequence[str] | None = None,
+    dry_run: bool = False,
+    pool=None,
+    **options,
+) -> Gallery:
     """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
     first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
     dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
@@ -89,8 +107,8 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
     quick ones), at the image's own size. ray/workers/pool: as `batch` (a pool is closed once the
     cells are made). dry_run: check everything and return the plan (cells to make, summary None)
     without writing anything."""
-    from .images import check_output_path, load_image, read_metadata, save_image
     from .api import dream_settings
+    from .images import check_output_path, load_image, read_metadata, save_image
 
     try:  # a pool given is ours to close, also when the checks stop the gallery or it is a dry run
         image = Path(image)
@@ -133,11 +151,12 @@ def gallery(image, sheet=None, settings: DreamSettings | dict | None = None, *, 
         out = f"{image.stem}_{item.output.stem.split('__', 1)[-1].replace('__', '_')}.png"
         commands.append(dream_command(image, full.replace(**changes), out))
     failed = {r.item.output: r.reason for r in summary.failed}
-    title = (f"{image.name} · {small.backbone} · {small.octaves} octave{'s' * (small.octaves != 1)} x "
-             f"{small.steps} step{'s' * (small.steps != 1)}")
+    title = (
+        f"{image.name} · {small.backbone} · {small.octaves} octave{'s' * (small.octaves != 1)} x "
+        f"{small.steps} step{'s' * (small.steps != 1)}"
+    )
     picture = contact_sheet([c.output for c in cells], labels, title, cell, columns, failed)
-    save_image(picture, sheet, overwrite=overwrite,
-                      metadata=small.to_json(input=image.name, gallery=labels))
+    save_image(picture, sheet, overwrite=overwrite, metadata=small.to_json(input=image.name, gallery=labels))
     write_html(page, sheet, cells, labels, commands, failed, title, overwrite)
     return Gallery(sheet, page, cells, labels, commands, summary)
 
@@ -162,8 +181,14 @@ def _fit_text(draw, text: str, font, width: int) -> str:
     return head + "…" + tail
 
 
-def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell: int, columns: int | None = None,
-                  failed: dict | None = None):
+def contact_sheet(
+    paths: Sequence[Path],
+    labels: Sequence[str],
+    title: str,
+    cell: int,
+    columns: int | None = None,
+    failed: dict | None = None,
+):
     """The sheet: a title line, then the cells in rows (each picture fitted into a box of the
     largest cell's size, at most cell x cell; its label under it); a cell that failed is grey and
     says so. A float32 RGB array."""
@@ -190,7 +215,7 @@ def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell
     sheet = Image.new("RGB", (width, height), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
     draw.text((pad, pad), _fit_text(draw, title, title_font, width - 2 * pad), fill=(235, 235, 235), font=title_font)
-    for index, (path, label) in enumerate(zip(paths, labels)):
+    for index, (path, label) in enumerate(zip(paths, labels, strict=False)):
         x = pad + (index % columns) * (box_w + pad)
         y = top + (index // columns) * (box_h + pad)
         if path.exists() and path not in failed:
@@ -201,23 +226,37 @@ def contact_sheet(paths: Sequence[Path], labels: Sequence[str], title: str, cell
         else:
             draw.rectangle([x, y, x + box_w - 1, y + pic_h - 1], fill=(70, 70, 70))
             draw.text((x + 6, y + 6), "failed", fill=(255, 160, 160), font=label_font)
-        draw.text((x, y + pic_h + pad // 2), _fit_text(draw, str(label), label_font, box_w), fill=(220, 220, 220),
-                  font=label_font)
+        draw.text(
+            (x, y + pic_h + pad // 2),
+            _fit_text(draw, str(label), label_font, box_w),
+            fill=(220, 220, 220),
+            font=label_font,
+        )
     return np.asarray(sheet, np.float32)
 
 
-def write_html(page: Path, sheet: Path, cells: Sequence[Item], labels: Sequence[str], commands: Sequence[str],
-               failed: dict, title: str, overwrite: bool) -> None:
+def write_html(
+    page: Path,
+    sheet: Path,
+    cells: Sequence[Item],
+    labels: Sequence[str],
+    commands: Sequence[str],
+    failed: dict,
+    title: str,
+    overwrite: bool,
+) -> None:
     """SHEET.html: the title, the sheet, and per cell its picture, label and full-size command."""
     from .images import atomic_write
 
     figures = []
-    for item, label, command in zip(cells, labels, commands):
+    for item, label, command in zip(cells, labels, commands, strict=False):
         src = f"{item.output.parent.name}/{item.output.name}"
         note = f'<p class="failed">failed: {html.escape(failed[item.output])}</p>' if item.output in failed else ""
-        figures.append(f'<figure><img src="{html.escape(src)}" alt="{html.escape(str(label))}">'
-                       f"<figcaption>{html.escape(str(label))}</figcaption>{note}"
-                       f"<code>{html.escape(command)}</code></figure>")
+        figures.append(
+            f'<figure><img src="{html.escape(src)}" alt="{html.escape(str(label))}">'
+            f"<figcaption>{html.escape(str(label))}</figcaption>{note}"
+            f"<code>{html.escape(command)}</code></figure>"
+        )
     text = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -243,9 +282,18 @@ class _Cell:
     output: Path
 
 
-def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = None, columns: int | None = None,
-          batch: int = 8, overwrite: bool = False, progress: Callable[[object], None] | None = None,
-          dry_run: bool = False) -> Gallery | None:
+def atlas(
+    sheet,
+    settings,
+    *,
+    channels: int | None = None,
+    cell: int | None = None,
+    columns: int | None = None,
+    batch: int = 8,
+    overwrite: bool = False,
+    progress: Callable[[object], None] | None = None,
+    dry_run: bool = False,
+) -> Gallery | None:
     """A feature atlas: the first `channels` (default 16) channels of the layer `settings.target`
     (a VisualizeSettings) each painted from noise (`deepdream.render.param`), `batch` channels at
     a time in one network pass, as a labelled contact sheet `sheet` (PNG) with SHEET.html beside it
@@ -276,18 +324,23 @@ def atlas(sheet, settings, *, channels: int | None = None, cell: int | None = No
     picks = list(range(min(layout.channels, info.channels)))
     cells_dir = sheet.with_name(f"{sheet.stem}_cells")
     if dry_run:
-        print(f"would write {sheet} and {page} ({len(picks)} channels of {spec.name} painted from noise, "
-              f"{cell}x{cell}, into {cells_dir}/)")
+        print(
+            f"would write {sheet} and {page} ({len(picks)} channels of {spec.name} painted from noise, "
+            f"{cell}x{cell}, into {cells_dir}/)"
+        )
         return None
     outputs = [cells_dir / f"{spec.name}_{c:04d}.png" for c in picks]
     own = {c: settings.replace(target=f"{spec.name}:{c}") for c in picks}
-    todo = [c for c, out in zip(picks, outputs) if read_metadata(out) != own[c].to_json()] \
-        if cells_dir.is_dir() else list(picks)
+    todo = (
+        [c for c, out in zip(picks, outputs, strict=False) if read_metadata(out) != own[c].to_json()]
+        if cells_dir.is_dir()
+        else list(picks)
+    )
     cells_dir.mkdir(exist_ok=True)
     for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
+        chunk = todo[start : start + batch]
         pictures = prepare_painting(settings, channels=chunk).run()
-        for c, rgb in zip(chunk, pictures):
+        for c, rgb in zip(chunk, pictures, strict=False):
             save_image(rgb, outputs[picks.index(c)], overwrite=True, metadata=own[c].to_json())
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))

@@ -1,20 +1,21 @@
 """Guided dreaming, in one place: each position of the picture being dreamt is pulled toward the
 guide feature vector it already matches best (Google's original DeepDream notebook).
 
-`load_guides` reads the guide images once per run and `fit_guides` sizes them for the network; `guide_features` computes their
-feature vectors once; `guided` builds the objective; `best_guide_layer` is `--layer auto`.
+`load_guides` reads the guide images once per run and `fit_guides` sizes them for the network;
+`guide_features` computes their feature vectors once; `guided` builds the objective; `best_guide_layer` is
+`--layer auto`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .images import LoadedImage, as_loaded, check_min_size, fit_max_side, resize_array
 from .errors import InputError, SettingsError
+from .images import LoadedImage, as_loaded, check_min_size, fit_max_side, resize_array
 from .objectives import LayerSpec, Objective, check_spec, parse_layer_spec
 from .settings import rng as seeded_rng
 
@@ -34,8 +35,9 @@ MAX_GUIDE_VECTORS = 4096
 MATCH_BLOCK = 1 << 24
 
 
-def guide_features(backbone, guides, layers: Sequence[str], *, max_vectors: int = MAX_GUIDE_VECTORS,
-                   seed: int | None = 0) -> dict:
+def guide_features(
+    backbone, guides, layers: Sequence[str], *, max_vectors: int = MAX_GUIDE_VECTORS, seed: int | None = 0
+) -> dict:
     """layer -> float32 [M, C]: the feature vectors of every guide (RGB arrays in [0, 255]) at layer,
     one per position, pooled over the guides. All-zero vectors (which match nothing) are dropped;
     beyond `max_vectors` a seeded random subset is kept. Computed once per run, not per tile."""
@@ -47,7 +49,7 @@ def guide_features(backbone, guides, layers: Sequence[str], *, max_vectors: int 
         outputs = model(backbone.preprocess(np.asarray(rgb, np.float32))[None], training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
-        for name, out in zip(layers, outputs):
+        for name, out in zip(layers, outputs, strict=False):
             out = np.asarray(out, np.float32)
             pooled[name].append(out.reshape(-1, out.shape[-1]))
     rng = seeded_rng(seed)
@@ -72,9 +74,12 @@ def _best_match_indices(x, g, block: int = MATCH_BLOCK):
     n = tf.shape(x)[0]
     padded = tf.pad(x, [[0, (-n) % rows], [0, 0]])
     chunks = tf.reshape(padded, [-1, rows, int(g.shape[1])])
-    best = tf.map_fn(lambda chunk: tf.argmax(tf.matmul(chunk, g, transpose_b=True), axis=1,
-                                             output_type=tf.int32),
-                     chunks, fn_output_signature=tf.int32, parallel_iterations=1)
+    best = tf.map_fn(
+        lambda chunk: tf.argmax(tf.matmul(chunk, g, transpose_b=True), axis=1, output_type=tf.int32),
+        chunks,
+        fn_output_signature=tf.int32,
+        parallel_iterations=1,
+    )
     return tf.reshape(best, [-1])[:n]
 
 
@@ -113,8 +118,9 @@ def guide(name: str, guide_vectors, description: str | None = None, *, unit: boo
     return Objective([name], fn, description or f"guide({name})")
 
 
-def guided(backbone, guides, specs: Sequence[LayerSpec | str], *, max_vectors: int = MAX_GUIDE_VECTORS,
-           seed: int | None = 0) -> Objective:
+def guided(
+    backbone, guides, specs: Sequence[LayerSpec | str], *, max_vectors: int = MAX_GUIDE_VECTORS, seed: int | None = 0
+) -> Objective:
     """The weighted sum of guide objectives at the layers specs name, for guides (RGB arrays).
 
     The guides' features are computed here, once. Channels do not apply to a guide."""
@@ -144,7 +150,7 @@ def best_match_similarity(x, g, block: int = MATCH_BLOCK) -> float:
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     g = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
     rows = max(1, block // len(g))
-    best = [np.max(x[i:i + rows] @ g.T, axis=1) for i in range(0, len(x), rows)]
+    best = [np.max(x[i : i + rows] @ g.T, axis=1) for i in range(0, len(x), rows)]
     return float(np.mean(np.concatenate(best)))
 
 
@@ -161,8 +167,9 @@ def auto_layer_candidates(backbone) -> list[str]:
     return names or [info.name for info in backbone.catalog]
 
 
-def layer_match_scores(backbone, image, guides, layers: Sequence[str] | None = None, *,
-                       vectors: int = 1024, seed: int | None = 0) -> dict:
+def layer_match_scores(
+    backbone, image, guides, layers: Sequence[str] | None = None, *, vectors: int = 1024, seed: int | None = 0
+) -> dict:
     """layer -> how well the guides match the image there, relative to how well the image matches
     itself: the mean best-match cosine similarity of the image's feature vectors with the guides',
     divided by the same of one half of the image with the other half.
@@ -225,7 +232,7 @@ def load_guides(guide) -> list[LoadedImage]:
             message = str(e)
             for prefix in ("Input file", "Input image", "Input"):
                 if message.startswith(prefix):
-                    message = "Guide image" + message[len(prefix):]
+                    message = "Guide image" + message[len(prefix) :]
                     break
             else:
                 message = f"Cannot use the guide: {message}"
@@ -233,8 +240,7 @@ def load_guides(guide) -> list[LoadedImage]:
     return loaded
 
 
-def fit_guides(guides, backbone, guide_size: int | None, tile_size: int,
-               names=None) -> list[np.ndarray]:
+def fit_guides(guides, backbone, guide_size: int | None, tile_size: int, names=None) -> list[np.ndarray]:
     """The guides' RGB arrays, resized so the longer side is `guide_size` (default: shrunk, never
     enlarged, to fit min(tile_size, 512)); every side must stay at least the backbone's min_size."""
     if guide_size is not None and not backbone.min_size <= guide_size <= tile_size:
@@ -244,7 +250,7 @@ def fit_guides(guides, backbone, guide_size: int | None, tile_size: int,
         )
     names = names or ["the guide image"] * len(guides)
     arrays = []
-    for loaded, name in zip(guides, names):
+    for loaded, name in zip(guides, names, strict=False):
         rgb = loaded.rgb
         h, w = rgb.shape[:2]
         if min(h, w) < backbone.min_size:

@@ -19,11 +19,20 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from deepdream.errors import InputError, SettingsError
-from deepdream.saving import (_UMASK, ALPHA_FORMATS, METADATA_KEY, OUTPUT_FORMATS, atomic_write,  # noqa: F401
-                              check_output_path, encode_image, read_metadata, save_image, to_pil)
+from deepdream.saving import (
+    ALPHA_FORMATS,
+    METADATA_KEY,
+    OUTPUT_FORMATS,
+    atomic_write,
+    check_output_path,
+    encode_image,
+    read_metadata,
+    save_image,
+    to_pil,
+)
 
 #: Pillow's hard decompression-bomb limit (see `settings.base`; ``load_image`` refuses half of it).
-from .settings.base import MAX_PIXELS  # noqa: E402
+from .settings.base import MAX_PIXELS
 
 _READABLE = "PNG, JPEG, WebP, TIFF, BMP, GIF, ..."
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
@@ -54,7 +63,9 @@ def load_image(path) -> LoadedImage:
     if p.is_dir():
         raise InputError(f"Input '{p}' is a folder, not an image file; give the path of an image.")
     if not p.is_file():  # a FIFO would block the open for ever; a device would never end
-        raise InputError(f"Input '{p}' is not a regular file (a pipe, socket or device); give the path of an image file.")
+        raise InputError(
+            f"Input '{p}' is not a regular file (a pipe, socket or device); give the path of an image file."
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -66,7 +77,8 @@ def load_image(path) -> LoadedImage:
                     raise InputError(
                         f"Input file '{p}' holds data for {share} of the {width}x{height} pixels its header "
                         f"declares (it is damaged or cut off); re-export or re-download it, or set "
-                        f"{ACCEPT_PARTIAL_ENV}=1 to take it as it is.")
+                        f"{ACCEPT_PARTIAL_ENV}=1 to take it as it is."
+                    )
                 said: list[str] = []
                 try:
                     with _quiet_stderr(img.format == "TIFF") as said:
@@ -143,7 +155,7 @@ def _jpeg_coverage(path: Path, img: Image.Image) -> float:
         if marker == 0xFF:  # fill byte
             at += 1
             continue
-        length = int.from_bytes(data[at + 2:at + 4], "big")
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
         if marker == 0xDA:
             break
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
@@ -153,13 +165,15 @@ def _jpeg_coverage(path: Path, img: Image.Image) -> float:
         return 1.0
     if frame not in (0xC0, 0xC1):  # progressive or arithmetic coding: no such bound
         return 1.0
-    entropy = len(data) - (at + 2 + int.from_bytes(data[at + 2:at + 4], "big"))
+    entropy = len(data) - (at + 2 + int.from_bytes(data[at + 2 : at + 4], "big"))
     layers = getattr(img, "layer", None) or [("Y", 1, 1, 0)]
     hmax = max(layer[1] for layer in layers)
     vmax = max(layer[2] for layer in layers)
     width, height = img.size
-    blocks = sum(math.ceil(math.ceil(width * h / hmax) / 8) * math.ceil(math.ceil(height * v / vmax) / 8)
-                 for _, h, v, _ in layers)
+    blocks = sum(
+        math.ceil(math.ceil(width * h / hmax) / 8) * math.ceil(math.ceil(height * v / vmax) / 8)
+        for _, h, v, _ in layers
+    )
     return min(1.0, entropy * 8 / 2 / blocks)
 
 
@@ -188,8 +202,9 @@ def _quiet_stderr(active: bool):
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            said.extend(line.strip() for line in caught.read(4096).decode("utf-8", "replace").splitlines()
-                        if line.strip())
+            said.extend(
+                line.strip() for line in caught.read(4096).decode("utf-8", "replace").splitlines() if line.strip()
+            )
 
 
 def from_pil(img: Image.Image) -> LoadedImage:
@@ -262,8 +277,7 @@ def check_min_size(rgb: np.ndarray, min_size: int, who: str) -> None:
     """SettingsError when a side of the picture is below `min_size` pixels (`who` needs them)."""
     if min(rgb.shape[:2]) < min_size:
         raise SettingsError(
-            f"The image is {rgb.shape[1]}x{rgb.shape[0]} pixels; {who} needs at least {min_size} "
-            f"pixels on each side."
+            f"The image is {rgb.shape[1]}x{rgb.shape[0]} pixels; {who} needs at least {min_size} pixels on each side."
         )
 
 
@@ -278,8 +292,10 @@ def resize_array(arr: np.ndarray, size: tuple[int, int], resample=Image.LANCZOS)
         return a.copy()
     planes = a[..., None] if a.ndim == 2 else a
     out = np.stack(
-        [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c])).resize((w, h), resample))
-         for c in range(planes.shape[2])],
+        [
+            np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c])).resize((w, h), resample))
+            for c in range(planes.shape[2])
+        ],
         axis=2,
     )
     out = np.clip(out, a.min(), a.max()).astype(np.float32)
@@ -301,8 +317,27 @@ def fit_max_side(loaded: LoadedImage, max_side: int) -> LoadedImage:
     return dataclasses.replace(loaded, rgb=resize_array(loaded.rgb, size), alpha=alpha)
 
 
-__all__ = ["MAX_PIXELS", "LoadedImage", "load_image", "ACCEPT_PARTIAL_ENV", "accept_partial", "coverage", "from_pil",
-           "from_array", "as_loaded", "check_min_size", "resize_array", "fit_max_side",
-           # from saving.py
-           "OUTPUT_FORMATS", "ALPHA_FORMATS", "METADATA_KEY", "to_pil", "check_output_path", "atomic_write",
-           "encode_image", "save_image", "read_metadata"]
+__all__ = [
+    "MAX_PIXELS",
+    "LoadedImage",
+    "load_image",
+    "ACCEPT_PARTIAL_ENV",
+    "accept_partial",
+    "coverage",
+    "from_pil",
+    "from_array",
+    "as_loaded",
+    "check_min_size",
+    "resize_array",
+    "fit_max_side",
+    # from saving.py
+    "OUTPUT_FORMATS",
+    "ALPHA_FORMATS",
+    "METADATA_KEY",
+    "to_pil",
+    "check_output_path",
+    "atomic_write",
+    "encode_image",
+    "save_image",
+    "read_metadata",
+]

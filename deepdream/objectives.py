@@ -8,7 +8,7 @@ tiled renderer weights each tile's value by the tile's share of the image.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .errors import SettingsError
 
@@ -29,24 +29,25 @@ class Objective:
     def __call__(self, features: Features):
         return self.fn(features)
 
-    def __add__(self, other: "Objective") -> "Objective":
+    def __add__(self, other: Objective) -> Objective:
         if isinstance(other, (int, float)) and other == 0:
             return self
-        return Objective(self.layers + other.layers, lambda f: self.fn(f) + other.fn(f),
-                         f"{self.description} + {other.description}")
+        return Objective(
+            self.layers + other.layers, lambda f: self.fn(f) + other.fn(f), f"{self.description} + {other.description}"
+        )
 
     __radd__ = __add__  # so sum() works
 
-    def __mul__(self, weight: float) -> "Objective":
+    def __mul__(self, weight: float) -> Objective:
         weight = float(weight)
         return Objective(self.layers, lambda f: weight * self.fn(f), f"{weight:g} * {self.description}")
 
     __rmul__ = __mul__
 
-    def __neg__(self) -> "Objective":
+    def __neg__(self) -> Objective:
         return self * -1.0
 
-    def __sub__(self, other: "Objective") -> "Objective":
+    def __sub__(self, other: Objective) -> Objective:
         return self + (-other)
 
     def __repr__(self) -> str:
@@ -110,8 +111,10 @@ def class_objective(net, target_class):
     from .classes import class_index, imagenet_classes
 
     if "logits" not in {info.name for info in net.catalog}:
-        raise SettingsError(f"--class needs a backbone with an ImageNet classifier: use --backbone "
-                            f"efficientnet-lite2 ({net.name} has none).")
+        raise SettingsError(
+            f"--class needs a backbone with an ImageNet classifier: use --backbone "
+            f"efficientnet-lite2 ({net.name} has none)."
+        )
     index = class_index(target_class)
     objective = channel("logits", index)
     objective.description = f"class {index} ({imagenet_classes()[index]})"

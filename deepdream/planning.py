@@ -11,9 +11,9 @@ import glob
 import itertools
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 from .errors import InputError, OutputError, SettingsError
 from .settings import DreamSettings
@@ -40,8 +40,9 @@ def expand_inputs(inputs: Iterable) -> list[Path]:
         text = str(given)
         path = Path(text)
         if path.is_dir():
-            found += sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                            key=natural_key)
+            found += sorted(
+                (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key
+            )
         elif path.exists():
             found.append(path)
         elif glob.has_magic(text):
@@ -53,8 +54,9 @@ def expand_inputs(inputs: Iterable) -> list[Path]:
             raise InputError(f"Input '{text}' does not exist.")
     unique = list(dict.fromkeys(found))
     if not unique:
-        raise InputError("No input images found (folders contribute their " +
-                         ", ".join(sorted(IMAGE_SUFFIXES)) + " files).")
+        raise InputError(
+            "No input images found (folders contribute their " + ", ".join(sorted(IMAGE_SUFFIXES)) + " files)."
+        )
     return unique
 
 
@@ -108,10 +110,10 @@ def sweep_settings(settings: DreamSettings, sweep: Mapping[str, Sequence] | None
             raise SettingsError(f"Cannot sweep {name!r}: it is not a dream setting.")
     out = []
     for combo in itertools.product(*sweep.values()):
-        changes = dict(zip(sweep, combo))
+        changes = dict(zip(sweep, combo, strict=False))
         if "layers" in changes and isinstance(changes["layers"], str):
             changes["layers"] = (changes["layers"],)
-        named = tuple((k, v) for k, v in zip(sweep, combo) if len(sweep[k]) > 1)
+        named = tuple((k, v) for k, v in zip(sweep, combo, strict=False) if len(sweep[k]) > 1)
         made = settings.replace(**changes) if changes else settings
         made.check_names(class_index)  # a swept class name is checked before anything renders
         out.append((made, named))
@@ -123,9 +125,16 @@ def output_name(input: Path, values: tuple, suffix: str) -> str:
     return input.stem + "".join(f"__{sweep_label(k)}-{name_part(v)}" for k, v in values) + suffix
 
 
-def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str, Sequence] | None = None, *,
-         format: str = "png", overwrite: bool = False,
-         keep: Callable[[Item], bool] | None = None) -> Plan:
+def plan(
+    inputs: Iterable,
+    out_dir,
+    settings: DreamSettings,
+    sweep: Mapping[str, Sequence] | None = None,
+    *,
+    format: str = "png",
+    overwrite: bool = False,
+    keep: Callable[[Item], bool] | None = None,
+) -> Plan:
     """The batch's items, checked before any work: inputs expanded, outputs named in `out_dir`
     (created if missing), no two items writing the same file, no output replacing an input.
     An output already there is skipped unless `overwrite`; `keep(item)`, where given, decides
@@ -143,8 +152,10 @@ def plan(inputs: Iterable, out_dir, settings: DreamSettings, sweep: Mapping[str,
         for item_settings, values in combos:
             output = out_dir / output_name(path, values, FORMATS[format])
             if output in taken:
-                raise SettingsError(f"Inputs '{taken[output]}' and '{path}' would both be written to '{output}'; "
-                                    f"rename one or run them in separate batches.")
+                raise SettingsError(
+                    f"Inputs '{taken[output]}' and '{path}' would both be written to '{output}'; "
+                    f"rename one or run them in separate batches."
+                )
             taken[output] = path
             item = Item(path, output, item_settings, values)
             if out_dir.is_dir():  # else check_folder said it can be made, and nothing in it is an input
@@ -164,7 +175,9 @@ def check_folder(out_dir: Path) -> None:
         if not out_dir.is_dir():
             raise OutputError(f"Output folder '{out_dir}' is a file; give a folder for --out.")
         if not os.access(out_dir, os.W_OK | os.X_OK):
-            raise OutputError(f"Output folder '{out_dir}' is not writable; choose another folder or fix its permissions.")
+            raise OutputError(
+                f"Output folder '{out_dir}' is not writable; choose another folder or fix its permissions."
+            )
         return
     parent = out_dir.absolute().parent
     while not parent.exists():
@@ -197,9 +210,16 @@ def check_layers(settings_list: Iterable[DreamSettings]) -> None:
             check(s)
 
 
-def batch_plan(inputs, out_dir, settings: DreamSettings | dict | None = None, *,
-               sweep: Mapping[str, Sequence] | None = None, overwrite: bool = False, format: str = "png",
-               **options) -> Plan:
+def batch_plan(
+    inputs,
+    out_dir,
+    settings: DreamSettings | dict | None = None,
+    *,
+    sweep: Mapping[str, Sequence] | None = None,
+    overwrite: bool = False,
+    format: str = "png",
+    **options,
+) -> Plan:
     """What `batch` would do, checked (inputs found, outputs named, every layer and class on its
     backbone), with nothing written and no folder made: `deepdream batch --dry-run`."""
     from .api import dream_settings

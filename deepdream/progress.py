@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
-
+from collections.abc import Callable
 
 #: What makes a long run shorter, by the bar's label: only options the command has.
-FASTER = {"painting": "fewer --steps or a smaller --size", "texture": "fewer --iterations or a smaller --size",
-          "styling": "fewer --iterations or a smaller --max-side"}
+FASTER = {
+    "painting": "fewer --steps or a smaller --size",
+    "texture": "fewer --iterations or a smaller --size",
+    "styling": "fewer --iterations or a smaller --max-side",
+}
 
 
 #: How often a bar redraws on its own (elapsed time and ETA).
@@ -22,15 +24,24 @@ class _Bar:
 
     def __init__(self, label: str):
         from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         from rich.table import Column
 
-        columns = [TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)), TextColumn("eta"),
-                   TimeRemainingColumn(table_column=Column(no_wrap=True, min_width=7)), BarColumn(bar_width=16),
-                   TaskProgressColumn(), TextColumn("{task.description}", table_column=Column(
-                       ratio=1, no_wrap=True, overflow="ellipsis"))]
+        columns = [
+            TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn("eta"),
+            TimeRemainingColumn(table_column=Column(no_wrap=True, min_width=7)),
+            BarColumn(bar_width=16),
+            TaskProgressColumn(),
+            TextColumn("{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
+        ]
         self.console = Console(stderr=True)
         # Twice a second is enough for clocks shown in whole seconds (the bar itself moves with each
         # update); Rich's default 10 redraws a second cost ~1.7 % of a core in a terminal, taken
@@ -65,8 +76,10 @@ class _Bar:
             remaining = task.elapsed * (task.total - task.completed) / task.completed
             if remaining > limit:
                 hours = remaining / 3600
-                self.console.print(f"deepdream: this run will take about {hours:,.1f} hours at this speed "
-                                   f"(Ctrl-C stops it; {self.faster} is faster)")
+                self.console.print(
+                    f"deepdream: this run will take about {hours:,.1f} hours at this speed "
+                    f"(Ctrl-C stops it; {self.faster} is faster)"
+                )
 
     def stop(self) -> None:
         if self.task is not None:
@@ -88,8 +101,9 @@ def _snapshots(save: Callable | None, every: int | None) -> Callable:
 
 
 @contextlib.contextmanager
-def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable | None = None,
-                   save_every: int | None = None):
+def dream_progress(
+    quiet: bool = False, label: str = "dreaming", save: Callable | None = None, save_every: int | None = None
+):
     """Yield a callback for the dreamer that draws one bar per run (stages before the first step,
     then octaves and steps), and every `save_every` steps calls save(step_count, rgb) (also when
     quiet). The bar advances by pixels, not steps, so its ETA holds while octaves grow."""
@@ -108,9 +122,12 @@ def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable 
             return
         h, w = event.size
         precision = getattr(event, "precision", None)
-        bar.advance(dream_work(event.sizes, event.steps), h * w,
-                    f"{label} · octave {event.octave}/{event.octaves} {w}x{h} · step {event.step}/{event.steps}"
-                    + (f" · {precision}" if precision else ""))
+        bar.advance(
+            dream_work(event.sizes, event.steps),
+            h * w,
+            f"{label} · octave {event.octave}/{event.octaves} {w}x{h} · step {event.step}/{event.steps}"
+            + (f" · {precision}" if precision else ""),
+        )
         maybe_save(event)
 
     try:
@@ -120,8 +137,9 @@ def dream_progress(quiet: bool = False, label: str = "dreaming", save: Callable 
 
 
 @contextlib.contextmanager
-def style_progress(quiet: bool = False, label: str = "styling", save: Callable | None = None,
-                   save_every: int | None = None):
+def style_progress(
+    quiet: bool = False, label: str = "styling", save: Callable | None = None, save_every: int | None = None
+):
     """Yield a callback for style transfer / texture synthesis: one bar for the whole run, with the
     loss terms the run has (a texture has no content term); every `save_every` iterations it calls
     save(iteration_count, rgb) (also when quiet)."""
@@ -137,9 +155,11 @@ def style_progress(quiet: bool = False, label: str = "styling", save: Callable |
         loss = event.losses
         scale = f" · scale {event.scale}/{event.scales}" if event.scales > 1 else ""
         terms = ", ".join(f"{name} {loss[name]:.3g}" for name in ("content", "style", "tv") if name in loss)
-        bar.advance(sum(a * b for a, b in event.sizes) * event.iterations, h * w,
-                    f"{label}{scale} {w}x{h} · iter {event.iteration}/{event.iterations} · loss {loss['total']:.4g} "
-                    f"({terms})")
+        bar.advance(
+            sum(a * b for a, b in event.sizes) * event.iterations,
+            h * w,
+            f"{label}{scale} {w}x{h} · iter {event.iteration}/{event.iterations} · loss {loss['total']:.4g} ({terms})",
+        )
         maybe_save(event)
 
     try:

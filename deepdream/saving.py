@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -116,12 +117,16 @@ def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | N
     import io
 
     if not np.isfinite(np.asarray(rgb, dtype=np.float32)).all():
-        raise OutputError("The result holds non-finite values (NaN or infinity), so nothing was written; "
-                          "lower --step-size, the layer weights or the loss weights.")
+        raise OutputError(
+            "The result holds non-finite values (NaN or infinity), so nothing was written; "
+            "lower --step-size, the layer weights or the loss weights."
+        )
     img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
-    options = {"JPEG": {"quality": quality, "subsampling": 0},
-               "WEBP": {"quality": quality},
-               "PNG": {"optimize": False}}.get(fmt, {})
+    options = {
+        "JPEG": {"quality": quality, "subsampling": 0},
+        "WEBP": {"quality": quality},
+        "PNG": {"optimize": False},
+    }.get(fmt, {})
     if metadata is not None:
         options.update(_metadata_options(fmt, metadata))
     buffer = io.BytesIO()
@@ -129,8 +134,7 @@ def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | N
     return buffer.getvalue()
 
 
-def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95,
-               metadata: str | None = None) -> Path:
+def save_image(rgb, path, alpha=None, overwrite: bool = False, quality: int = 95, metadata: str | None = None) -> Path:
     """Save a float H x W x 3 array in [0, 255] atomically, in the format its extension names.
 
     ``alpha`` is stored where the format allows (PNG, WebP, TIFF) and dropped otherwise.
@@ -184,11 +188,20 @@ def read_metadata(path) -> str | None:
                 if isinstance(description, bytes):
                     description = description.decode("utf-8", "replace")
                 if isinstance(description, str) and description.startswith(METADATA_KEY + " "):
-                    text = description[len(METADATA_KEY) + 1:]
+                    text = description[len(METADATA_KEY) + 1 :]
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     return text
 
 
-__all__ = ["OUTPUT_FORMATS", "ALPHA_FORMATS", "METADATA_KEY", "to_pil", "check_output_path", "atomic_write",
-           "encode_image", "save_image", "read_metadata"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "ALPHA_FORMATS",
+    "METADATA_KEY",
+    "to_pil",
+    "check_output_path",
+    "atomic_write",
+    "encode_image",
+    "save_image",
+    "read_metadata",
+]

@@ -22,7 +22,9 @@ def read_settings_file(path) -> tuple[str, dict]:
 
         text = read_metadata(path)
         if text is None:
-            raise InputError(f"'{path}' holds no deepdream settings; give a picture written by deepdream or a JSON file.")
+            raise InputError(
+                f"'{path}' holds no deepdream settings; give a picture written by deepdream or a JSON file."
+            )
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except RecursionError:
@@ -33,8 +35,10 @@ def read_settings_file(path) -> tuple[str, dict]:
         raise InputError(f"Settings file '{path}' does not hold deepdream settings.")
     mode = data.get("mode", "")
     if not isinstance(mode, str) or (mode and mode not in MODES):
-        raise InputError(f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
-                         f"one of {', '.join(MODES)}).")
+        raise InputError(
+            f"Settings file '{path}' names no deepdream mode (its \"mode\" is {shown(mode, 40)}; "
+            f"one of {', '.join(MODES)})."
+        )
     settings = data.get("settings", data)
     written = "version" in data  # by deepdream (a picture's settings, or JSON it wrote)
     settings = {k: v for k, v in settings.items() if k not in ("mode", "version")}
@@ -50,4 +54,3 @@ def predating_score(mode: str, settings: dict) -> dict:
     if isinstance(settings.get("dream"), dict):  # a zoom's or a video's dream
         return {**settings, "dream": predating_score("dream", settings["dream"])}
     return settings
-

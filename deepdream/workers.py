@@ -20,13 +20,13 @@ from __future__ import annotations
 import collections
 import logging
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 from ._install import extra_hint
 from .errors import DeepDreamError, SettingsError
 
-RAY_MISSING = f'Ray is not installed; --ray needs it: {extra_hint("ray")}.'
+RAY_MISSING = f"Ray is not installed; --ray needs it: {extra_hint('ray')}."
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,9 @@ class Pool:
     def close(self) -> None:
         pass
 
-    def run(self, jobs: Iterable, method: str, args: Callable, done: Callable, failed: Callable,
-            retry: Retry = RETRY) -> None:
+    def run(
+        self, jobs: Iterable, method: str, args: Callable, done: Callable, failed: Callable, retry: Retry = RETRY
+    ) -> None:
         """Call `method(*args(job))` on some worker for every job, in order, `in_flight` calls at a
         time per worker. args(job) is made when the job is sent; a DeepDreamError from it fails the
         job unsent. Every job ends once, in `done(job, answer)` or `failed(job, error, tries, False)`
@@ -158,7 +159,7 @@ class LocalPool(Pool):
         self._next += 1
         try:
             self._done[self._next] = (getattr(worker, method)(*args), None)
-        except Exception as e:  # noqa: BLE001  (handed back by `get`, as Ray would)
+        except Exception as e:
             self._done[self._next] = (None, e)
         return self._next
 
@@ -193,15 +194,14 @@ def start_ray(address: str, workers: int | None):
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 configure_logging=True)
+    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     try:
         if address == "local":
             cpus = workers or os.cpu_count() or 1
-            ray.init(num_cpus=cpus, object_store_memory=512 * 1024 ** 2, **quiet)
+            ray.init(num_cpus=cpus, object_store_memory=512 * 1024**2, **quiet)
         else:
             ray.init(address=address, **quiet)
-    except Exception as e:  # noqa: BLE001  (Ray's own errors: a wrong address, a cluster of another version)
+    except Exception as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SettingsError(f"Cannot start or join Ray at {address!r} ({reason}).") from None
     return True
@@ -222,8 +222,10 @@ def worker_plan(resources: Mapping, workers: int | None) -> tuple[int, dict, str
     capacity = gpus or max(1, int(resources.get("CPU", 1)))
     count, note = workers or capacity, None
     if count > capacity:
-        note = (f"--workers {count}: the cluster has room for {capacity} (one {'GPU' if gpus else 'CPU'} each); "
-                f"starting {capacity}")
+        note = (
+            f"--workers {count}: the cluster has room for {capacity} (one {'GPU' if gpus else 'CPU'} each); "
+            f"starting {capacity}"
+        )
         count = capacity
     return count, (dict(num_gpus=1, num_cpus=0) if gpus else dict(num_cpus=1)), note
 
@@ -237,8 +239,9 @@ class RayPool(Pool):
 
     in_flight = 2  # so a worker never idles while the driver writes one answer and sends the next
 
-    def __init__(self, make: type, address: str = "local", workers: int | None = None,
-                 say: Callable[[str], None] | None = None):
+    def __init__(
+        self, make: type, address: str = "local", workers: int | None = None, say: Callable[[str], None] | None = None
+    ):
         self.ray = ray = import_ray()
         say = say or (lambda text: None)
         say("starting Ray" if address == "local" else f"joining Ray at {address}")
@@ -289,7 +292,7 @@ class RayPool(Pool):
         try:
             self.ray.get(worker.ready.remote(), timeout=120)
             return True
-        except Exception:  # noqa: BLE001  (dead for good, or not back in time)
+        except Exception:
             return False
 
     def close(self) -> None:

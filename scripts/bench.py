@@ -74,10 +74,15 @@ def measure_style(args: dict) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_style import benchmark_iteration
 
-    result = benchmark_iteration("vgg16", size=(args["height"], args["width"]), tile_size=args["tile_size"],
-                                 repeats=args["steps"])
-    return {"case": "style", **result, "megapixels": round(args["height"] * args["width"] / 1e6, 3),
-            "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1)}
+    result = benchmark_iteration(
+        "vgg16", size=(args["height"], args["width"]), tile_size=args["tile_size"], repeats=args["steps"]
+    )
+    return {
+        "case": "style",
+        **result,
+        "megapixels": round(args["height"] * args["width"] / 1e6, 3),
+        "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1),
+    }
 
 
 def measure(args: dict) -> dict:
@@ -95,9 +100,16 @@ def measure(args: dict) -> dict:
     overrides = dict(CASES[args["case"]])
     if "guide" in overrides:
         overrides["guide"] = tuple(str(_image_path(g)) for g in overrides["guide"])
-    settings = DreamSettings(backbone=args.get("backbone", "vgg16"), layers=tuple(args.get("layers") or ()),
-                             octaves=1, steps=args["steps"], tile_size=args["tile_size"],
-                             precision=args["precision"], tile_batch=args["tile_batch"], **overrides)
+    settings = DreamSettings(
+        backbone=args.get("backbone", "vgg16"),
+        layers=tuple(args.get("layers") or ()),
+        octaves=1,
+        steps=args["steps"],
+        tile_size=args["tile_size"],
+        precision=args["precision"],
+        tile_batch=args["tile_batch"],
+        **overrides,
+    )
     dreamer = prepare(settings, like=rgb)  # loads, builds the objective, traces once
     tiled = dreamer.tiled
     # Warm up on a small image: kernels are set up once per process, not per size.
@@ -114,17 +126,24 @@ def measure(args: dict) -> dict:
     end = (time.perf_counter(), _cpu_seconds())
     assert out.shape == rgb.shape and np.isfinite(out).all()
     marks = [start] + stamps
-    step_wall = [b[0] - a[0] for a, b in zip(marks, marks[1:])]
-    step_cpu = [b[1] - a[1] for a, b in zip(marks, marks[1:])]
+    step_wall = [b[0] - a[0] for a, b in zip(marks, marks[1:], strict=False)]
+    step_cpu = [b[1] - a[1] for a, b in zip(marks, marks[1:], strict=False)]
     megapixels = height * width / 1e6
     wall, cpu = sum(step_wall), sum(step_cpu)
     return {
-        "case": args["case"], "backbone": settings.backbone, "height": height, "width": width,
+        "case": args["case"],
+        "backbone": settings.backbone,
+        "height": height,
+        "width": width,
         "megapixels": round(megapixels, 3),
-        "tile_size": args["tile_size"], "tiles_per_step": _tiles(height, width, tiled),
-        "precision": tiled.precision, "requested_precision": args["precision"],
-        "tile_batch": tiled.tile_batch, "steps": args["steps"],
-        "step_wall_s": [round(t, 3) for t in step_wall], "step_cpu_s": [round(t, 3) for t in step_cpu],
+        "tile_size": args["tile_size"],
+        "tiles_per_step": _tiles(height, width, tiled),
+        "precision": tiled.precision,
+        "requested_precision": args["precision"],
+        "tile_batch": tiled.tile_batch,
+        "steps": args["steps"],
+        "step_wall_s": [round(t, 3) for t in step_wall],
+        "step_cpu_s": [round(t, 3) for t in step_cpu],
         "mpix_steps_per_s": round(megapixels * args["steps"] / wall, 5),
         "mpix_steps_per_cpu_s": round(megapixels * args["steps"] / cpu, 5),
         "finish_s": round(end[0] - marks[-1][0], 3),  # deprocess and copy out after the last step
@@ -168,7 +187,8 @@ def machine() -> dict:
         "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
         "cpu_bf16": sorted(flags & {"avx512_bf16", "amx_bf16", "avx512f"}),
         "auto_precision": resolve_precision("auto"),
-        "python": platform.python_version(), "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -177,24 +197,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="1,4,16", help="megapixels (x 2**20 pixels, square), comma-separated")
-    parser.add_argument("--steps", default=None,
-                        help="steps per size, one number or one per size (default: 2 below 16 MP, 1 at 16 MP)")
+    parser.add_argument(
+        "--steps", default=None, help="steps per size, one number or one per size (default: 2 below 16 MP, 1 at 16 MP)"
+    )
     parser.add_argument("--tile-size", type=int, default=512)
-    parser.add_argument("--precisions", default="float32,auto",
-                        help="comma-separated; auto is resolved and duplicates are dropped")
+    parser.add_argument(
+        "--precisions", default="float32,auto", help="comma-separated; auto is resolved and duplicates are dropped"
+    )
     parser.add_argument("--tile-batch", default="1", help="comma-separated tile batch sizes to compare")
     parser.add_argument("--cases", default="dream", help=f"comma-separated, of: {', '.join(CASES)}")
     parser.add_argument("--backbones", default="vgg16", help="comma-separated backbones to compare")
     parser.add_argument("--layer", action="append", default=None, help="layers (default: the backbone's)")
-    parser.add_argument("--compare-untiled", action="store_true",
-                        help="also time one untiled tile-sized image, the ceiling tiled runs are compared with")
+    parser.add_argument(
+        "--compare-untiled",
+        action="store_true",
+        help="also time one untiled tile-sized image, the ceiling tiled runs are compared with",
+    )
     parser.add_argument("--untiled-steps", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
-    parser.add_argument("--interleave", type=int, default=0, metavar="ROUNDS",
-                        help="instead: time the cases against each other in one process, one step each in turn, "
-                             "for ROUNDS rounds (median seconds per step; ratios to the first case)")
-    parser.add_argument("--style-sizes", default="",
-                        help="megapixels for style transfer's seconds per iteration (e.g. 1,16; default: none)")
+    parser.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="instead: time the cases against each other in one process, one step each in turn, "
+        "for ROUNDS rounds (median seconds per step; ratios to the first case)",
+    )
+    parser.add_argument(
+        "--style-sizes",
+        default="",
+        help="megapixels for style transfer's seconds per iteration (e.g. 1,16; default: none)",
+    )
     opts = parser.parse_args()
     if opts.worker:
         job = json.loads(opts.worker)
@@ -212,9 +245,11 @@ def main() -> None:
         steps = given * len(sizes) if len(given) == 1 else given
     precisions = list(dict.fromkeys(opts.precisions.split(",")))  # auto: resolved per backbone by the worker
     batches = [int(b) for b in opts.tile_batch.split(",")]
-    result = {"machine": machine(), "settings": {"tile_size": opts.tile_size, "octaves": 1,
-                                                 "layers": opts.layer or "default"},
-              "runs": []}
+    result = {
+        "machine": machine(),
+        "settings": {"tile_size": opts.tile_size, "octaves": 1, "layers": opts.layer or "default"},
+        "runs": [],
+    }
     started = time.perf_counter()
     for backbone, case in [(b, c) for b in opts.backbones.split(",") for c in opts.cases.split(",")]:
         if case not in CASES:
@@ -222,12 +257,19 @@ def main() -> None:
         jobs = []
         if opts.compare_untiled:
             jobs.append(dict(height=opts.tile_size, width=opts.tile_size, steps=opts.untiled_steps, untiled=True))
-        jobs += [dict(height=side(mp), width=side(mp), steps=n) for mp, n in zip(sizes, steps)]
+        jobs += [dict(height=side(mp), width=side(mp), steps=n) for mp, n in zip(sizes, steps, strict=False)]
         for job in jobs:
             for precision in precisions:
                 for batch in batches if not job.get("untiled") else [1]:
-                    args = dict(case=case, backbone=backbone, tile_size=opts.tile_size, precision=precision,
-                                tile_batch=batch, layers=opts.layer, **job)
+                    args = dict(
+                        case=case,
+                        backbone=backbone,
+                        tile_size=opts.tile_size,
+                        precision=precision,
+                        tile_batch=batch,
+                        layers=opts.layer,
+                        **job,
+                    )
                     run = run_in_subprocess(args, opts.timeout)
                     run["untiled"] = bool(job.get("untiled"))
                     result["runs"].append(run)
@@ -264,13 +306,20 @@ def interleave(opts) -> dict:
             overrides = dict(CASES[case])
             if "guide" in overrides:
                 overrides["guide"] = tuple(str(_image_path(g)) for g in overrides["guide"])
-            settings = DreamSettings(backbone=backbone, layers=tuple(opts.layer or ()), octaves=1, steps=1,
-                                     tile_size=opts.tile_size, precision=opts.precisions.split(",")[0], **overrides)
+            settings = DreamSettings(
+                backbone=backbone,
+                layers=tuple(opts.layer or ()),
+                octaves=1,
+                steps=1,
+                tile_size=opts.tile_size,
+                precision=opts.precisions.split(",")[0],
+                **overrides,
+            )
             dreamers[case] = prepare(settings, like=rgb)
             dreamers[case].run(rgb)  # warm up: kernels for this size
         times = {case: [] for case in cases}
         for round_ in range(opts.interleave):
-            for case in cases[round_ % len(cases):] + cases[:round_ % len(cases)]:  # each case leads in turn
+            for case in cases[round_ % len(cases) :] + cases[: round_ % len(cases)]:  # each case leads in turn
                 start = time.perf_counter()
                 dreamers[case].run(rgb)
                 times[case].append(time.perf_counter() - start)
@@ -292,13 +341,31 @@ def summarize(runs) -> dict:
         if r["untiled"]:
             continue
         key = f"{r['backbone']} {r['case']} {r['megapixels']:g}MP {r['precision']} batch{r['tile_batch']}"
-        ceiling = next((u for u in ok if u["untiled"] and u["case"] == r["case"] and u["backbone"] == r["backbone"]
-                        and u["precision"] == r["precision"]), None)
-        f32 = next((x for x in ok if not x["untiled"] and x["case"] == r["case"] and x["precision"] == "float32"
-                    and x["backbone"] == r["backbone"]
-                    and x["megapixels"] == r["megapixels"] and x["tile_batch"] == r["tile_batch"]), None)
-        entry = {"mpix_steps_per_s": r["mpix_steps_per_s"], "peak_rss_mib": r["peak_rss_mib"],
-                 "traces": r["traces"]}
+        ceiling = next(
+            (
+                u
+                for u in ok
+                if u["untiled"]
+                and u["case"] == r["case"]
+                and u["backbone"] == r["backbone"]
+                and u["precision"] == r["precision"]
+            ),
+            None,
+        )
+        f32 = next(
+            (
+                x
+                for x in ok
+                if not x["untiled"]
+                and x["case"] == r["case"]
+                and x["precision"] == "float32"
+                and x["backbone"] == r["backbone"]
+                and x["megapixels"] == r["megapixels"]
+                and x["tile_batch"] == r["tile_batch"]
+            ),
+            None,
+        )
+        entry = {"mpix_steps_per_s": r["mpix_steps_per_s"], "peak_rss_mib": r["peak_rss_mib"], "traces": r["traces"]}
         if ceiling:
             entry["vs_untiled_wall"] = round(r["mpix_steps_per_s"] / ceiling["mpix_steps_per_s"], 3)
             entry["vs_untiled_cpu"] = round(r["mpix_steps_per_cpu_s"] / ceiling["mpix_steps_per_cpu_s"], 3)
@@ -311,12 +378,14 @@ def summarize(runs) -> dict:
             by_size.setdefault((r["backbone"], r["case"], r["precision"]), []).append(r)
     for (backbone, case, precision), rs in by_size.items():
         rs.sort(key=lambda r: r["megapixels"])
-        for a, b in zip(rs, rs[1:]):
+        for a, b in zip(rs, rs[1:], strict=False):
             growth = b["peak_rss_mib"] - a["peak_rss_mib"]
             buffer = b["image_buffer_mib"] - a["image_buffer_mib"]
             summary[f"{backbone} {case} {precision} peak growth {a['megapixels']:g}->{b['megapixels']:g}MP"] = {
-                "peak_rss_growth_mib": round(growth, 1), "one_image_buffer_growth_mib": round(buffer, 1),
-                "growth_in_image_buffers": round(growth / buffer, 2) if buffer else None}
+                "peak_rss_growth_mib": round(growth, 1),
+                "one_image_buffer_growth_mib": round(buffer, 1),
+                "growth_in_image_buffers": round(growth / buffer, 2) if buffer else None,
+            }
     return summary
 
 

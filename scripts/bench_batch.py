@@ -30,8 +30,10 @@ def make_inputs(folder: Path, count: int, size: int) -> list[Path]:
     """`count` different size x size crops of the samples."""
     from PIL import Image
 
-    sources = [Image.open(ROOT / "samples" / name).convert("RGB") for name in
-               ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")]
+    sources = [
+        Image.open(ROOT / "samples" / name).convert("RGB")
+        for name in ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")
+    ]
     paths = []
     for i in range(count):
         img = sources[i % len(sources)]
@@ -58,10 +60,15 @@ def timed_batch(inputs, out, settings, ray=None, workers=None) -> dict:
     wall = time.perf_counter() - started
     renders = [r.seconds for r in summary.results if r.status == "written"]
     steady = (stamps[-1] - stamps[0]) / (len(stamps) - 1) if len(stamps) > 1 else None
-    return {"items": len(summary.written), "failed": len(summary.failed), "wall_s": round(wall, 2),
-            "items_per_s_wall": round(len(renders) / wall, 3),
-            "steady_s_per_item": None if steady is None else round(steady, 3),
-            "mean_render_s": round(sum(renders) / max(1, len(renders)), 3), "where": summary.where}
+    return {
+        "items": len(summary.written),
+        "failed": len(summary.failed),
+        "wall_s": round(wall, 2),
+        "items_per_s_wall": round(len(renders) / wall, 3),
+        "steady_s_per_item": None if steady is None else round(steady, 3),
+        "mean_render_s": round(sum(renders) / max(1, len(renders)), 3),
+        "where": summary.where,
+    }
 
 
 def main() -> None:
@@ -81,9 +88,16 @@ def main() -> None:
     settings = DreamSettings(backbone=args.backbone, octaves=args.octaves, steps=args.steps)
     tiny = DreamSettings(backbone="vgg16", layers=("block2_conv1",), octaves=1, steps=1)
     work = Path(tempfile.mkdtemp(prefix="bench_batch_"))
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-              "batch": {"count": args.count, "size": args.size, "backbone": args.backbone, "octaves": args.octaves,
-                        "steps": args.steps}}
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "batch": {
+            "count": args.count,
+            "size": args.size,
+            "backbone": args.backbone,
+            "octaves": args.octaves,
+            "steps": args.steps,
+        },
+    }
     try:
         photos = make_inputs(work / "in", args.count, args.size) if (work / "in").mkdir() is None else []
         small = make_inputs(work / "tiny", args.count, 48) if (work / "tiny").mkdir() is None else []
@@ -102,14 +116,16 @@ def main() -> None:
                 report["tiny_ray_1_worker"] = timed_batch(small, work / "tiny_ray", tiny, ray="local", workers=1)
             finally:
                 ray.shutdown()
-            same = all((work / "out_local" / p.name).read_bytes() == (work / "out_ray" / p.name).read_bytes()
-                       for p in photos)
+            same = all(
+                (work / "out_local" / p.name).read_bytes() == (work / "out_ray" / p.name).read_bytes() for p in photos
+            )
             report["ray_same_bytes_as_in_process"] = same
             local, far = report["in_process"], report["ray"]
             report["ray_speedup_wall"] = round(local["wall_s"] / far["wall_s"], 3)
             report["ray_speedup_steady"] = round(local["steady_s_per_item"] / far["steady_s_per_item"], 3)
-            report["ray_overhead_s_per_item"] = round(report["tiny_ray_1_worker"]["steady_s_per_item"]
-                                                      - report["tiny_in_process"]["steady_s_per_item"], 3)
+            report["ray_overhead_s_per_item"] = round(
+                report["tiny_ray_1_worker"]["steady_s_per_item"] - report["tiny_in_process"]["steady_s_per_item"], 3
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     json.dump(report, sys.stdout, indent=2)

@@ -56,9 +56,13 @@ def free_port() -> int:
 
 def percentiles(seconds: list[float]) -> dict:
     values = np.array(seconds) * 1000
-    return {"p50_ms": round(float(np.percentile(values, 50)), 1), "p90_ms": round(float(np.percentile(values, 90)), 1),
-            "p99_ms": round(float(np.percentile(values, 99)), 1), "max_ms": round(float(values.max()), 1),
-            "n": len(seconds)}
+    return {
+        "p50_ms": round(float(np.percentile(values, 50)), 1),
+        "p90_ms": round(float(np.percentile(values, 90)), 1),
+        "p99_ms": round(float(np.percentile(values, 99)), 1),
+        "max_ms": round(float(values.max()), 1),
+        "n": len(seconds),
+    }
 
 
 def jpeg(rgb, quality=90) -> bytes:
@@ -79,8 +83,13 @@ def start_server(port: int):
     import httpx
 
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    server = subprocess.Popen([sys.executable, "-m", "deepdream", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     start = time.perf_counter()
     while True:
         try:
@@ -127,8 +136,13 @@ def closed_loop(port: int, raws, settings: dict) -> dict:
                 raise SystemExit(f"frame {index + 1}: {answer}")
             outs.append(decoded(answer))
         elapsed = time.perf_counter() - start
-    return {"prepare_s": round(prepare, 2), "first_frame_ms": round(latencies[0] * 1000, 1),
-            "fps": round((len(raws) - 1) / elapsed, 2), "latency": percentiles(latencies[1:]), "outs": outs}
+    return {
+        "prepare_s": round(prepare, 2),
+        "first_frame_ms": round(latencies[0] * 1000, 1),
+        "fps": round((len(raws) - 1) / elapsed, 2),
+        "latency": percentiles(latencies[1:]),
+        "outs": outs,
+    }
 
 
 def open_loop(port: int, raws, settings: dict, fps: float) -> dict:
@@ -166,8 +180,14 @@ def open_loop(port: int, raws, settings: dict, fps: float) -> dict:
                 position += 1
         elapsed = time.perf_counter() - begin
         thread.join()
-    return {"camera_fps": fps, "sent": len(raws), "answered": answered, "dropped": dropped,
-            "answered_fps": round(answered / elapsed, 2), "latency": percentiles(latencies)}
+    return {
+        "camera_fps": fps,
+        "sent": len(raws),
+        "answered": answered,
+        "dropped": dropped,
+        "answered_fps": round(answered / elapsed, 2),
+        "latency": percentiles(latencies),
+    }
 
 
 def save_gif(path, raws, outs, solo, side: int, fps: float = 12) -> None:
@@ -177,8 +197,10 @@ def save_gif(path, raws, outs, solo, side: int, fps: float = 12) -> None:
     height, width = raws[0].shape[:2]
     scale = side / max(height, width)
     size = (round(width * scale), round(height * scale))
-    strips = [Image.fromarray(np.hstack([np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in row]))
-              for row in zip(raws, outs, solo)]
+    strips = [
+        Image.fromarray(np.hstack([np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in row]))
+        for row in zip(raws, outs, solo, strict=False)
+    ]
     palette = strips[len(strips) // 2].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     frames = [s.quantize(palette=palette, dither=Image.Dither.NONE) for s in strips]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0, optimize=True)
@@ -203,34 +225,47 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     settings = json.loads(args.settings)
-    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-              "size": args.size, "frames": args.frames, "settings": settings, "load_before": load()}
+    report = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "size": args.size,
+        "frames": args.frames,
+        "settings": settings,
+        "load_before": load(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        clip, mats = make_motion_clip(Path(tmp) / "pan.mp4", "pan", width, height, args.frames,
-                                      source=ROOT / "samples" / args.source)
+        clip, mats = make_motion_clip(
+            Path(tmp) / "pan.mp4", "pan", width, height, args.frames, source=ROOT / "samples" / args.source
+        )
         raws = list(decode(clip))
         port = free_port()
         server = start_server(port)
         try:
             carried = closed_loop(port, raws, settings)
             alone = closed_loop(port, raws, {**settings, "independent": True})
-            opened = open_loop(port, (raws * 4)[:args.open_frames], settings, args.camera_fps)
+            opened = open_loop(port, (raws * 4)[: args.open_frames], settings, args.camera_fps)
         finally:
             server.terminate()
             server.wait(60)
     outs, solo = carried.pop("outs"), alone.pop("outs")
     report["closed"] = carried
     report["closed_independent"] = alone
-    report["flicker"] = {"raw": round(motion_flicker(raws, mats), 3),
-                         "carried": round(motion_flicker(outs, mats), 3),
-                         "independent": round(motion_flicker(solo, mats), 3),
-                         "strength_carried": round(strength(outs, raws), 3),
-                         "strength_independent": round(strength(solo, raws), 3)}
+    report["flicker"] = {
+        "raw": round(motion_flicker(raws, mats), 3),
+        "carried": round(motion_flicker(outs, mats), 3),
+        "independent": round(motion_flicker(solo, mats), 3),
+        "strength_carried": round(strength(outs, raws), 3),
+        "strength_independent": round(strength(solo, raws), 3),
+    }
     report["flicker"]["ratio"] = round(report["flicker"]["carried"] / report["flicker"]["independent"], 3)
     # the dream building up: strength of frame k, carried and independent
-    report["build_up"] = {f"frame {k}": [round(strength([outs[k - 1]], [raws[k - 1]]), 2),
-                                         round(strength([solo[k - 1]], [raws[k - 1]]), 2)]
-                          for k in (1, 2, 3, 5, 10, 20, 40) if k <= len(raws)}
+    report["build_up"] = {
+        f"frame {k}": [
+            round(strength([outs[k - 1]], [raws[k - 1]]), 2),
+            round(strength([solo[k - 1]], [raws[k - 1]]), 2),
+        ]
+        for k in (1, 2, 3, 5, 10, 20, 40)
+        if k <= len(raws)
+    }
     report["flicker"]["bar"] = 0.7
     report["open"] = opened
     report["load_after"] = load()
@@ -239,7 +274,7 @@ def main() -> None:
 
         Image.fromarray(np.hstack([raws[-1], outs[-1], solo[-1]])).save(args.look)
     if args.gif:
-        save_gif(args.gif, raws[:args.gif_frames], outs[:args.gif_frames], solo[:args.gif_frames], args.gif_side)
+        save_gif(args.gif, raws[: args.gif_frames], outs[: args.gif_frames], solo[: args.gif_frames], args.gif_side)
     print(json.dumps(report, indent=1))
 
 

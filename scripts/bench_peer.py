@@ -69,10 +69,11 @@ def main() -> None:
             h, w = size
             for y in range(0, h, opts.tile_size):
                 for x in range(0, w, opts.tile_size):
-                    tile = rolled[y:y + opts.tile_size, x:x + opts.tile_size]
+                    tile = rolled[y : y + opts.tile_size, x : x + opts.tile_size]
                     g = tile_gradient(tile)
                     gradient = tf.tensor_scatter_nd_add(
-                        gradient, _indices(y, x, int(tile.shape[0]), int(tile.shape[1])), g)
+                        gradient, _indices(y, x, int(tile.shape[0]), int(tile.shape[1])), g
+                    )
             gradient = tf.roll(gradient, [-s for s in shift], axis=[0, 1])
             gradient /= tf.math.reduce_std(gradient) + 1e-8
             image = net.clip(image + gradient * opts.step_size)

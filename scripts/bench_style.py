@@ -41,14 +41,21 @@ def _loss(backbone, h: int, w: int, tile_size: int, seed: int):
     grams, _ = loss.measure(style, content=False)
     _, feats = loss.measure(content)
     del content
-    loss.set_targets(style_grams=grams, group_weights=[1.0], content_features=feats, size=(h, w),
-                     content_weight=settings.content_weight, style_weight=settings.style_weight,
-                     tv_weight=settings.tv_weight)
+    loss.set_targets(
+        style_grams=grams,
+        group_weights=[1.0],
+        content_features=feats,
+        size=(h, w),
+        content_weight=settings.content_weight,
+        style_weight=settings.style_weight,
+        tv_weight=settings.tv_weight,
+    )
     return loss, rng
 
 
-def benchmark_iteration(backbone, size: int | tuple[int, int] = 512, tile_size: int = 512, repeats: int = 2,
-                        seed: int = 0) -> dict:
+def benchmark_iteration(
+    backbone, size: int | tuple[int, int] = 512, tile_size: int = 512, repeats: int = 2, seed: int = 0
+) -> dict:
     """Time one loss-and-gradient evaluation of style transfer on a random picture of `size` (a
     side, or (height, width)), with the default layers and weights.
 
@@ -66,13 +73,26 @@ def benchmark_iteration(backbone, size: int | tuple[int, int] = 512, tile_size: 
     for _ in range(repeats):
         loss(x)
     seconds = (time.perf_counter() - start) / repeats
-    return dict(seconds_per_iteration=seconds, height=h, width=w, tile_size=tile_size,
-                tiles=len(loss.tiles(h, w)), traces=loss.traces, backbone=backbone.name,
-                process_peak_rss_mib=_peak_rss_mib())
+    return dict(
+        seconds_per_iteration=seconds,
+        height=h,
+        width=w,
+        tile_size=tile_size,
+        tiles=len(loss.tiles(h, w)),
+        traces=loss.traces,
+        backbone=backbone.name,
+        process_peak_rss_mib=_peak_rss_mib(),
+    )
 
 
-def benchmark_run(backbone, size: int | tuple[int, int] = 512, tile_size: int = 512, iterations: int = 1,
-                  optimizer: str = "lbfgs", seed: int = 0) -> dict:
+def benchmark_run(
+    backbone,
+    size: int | tuple[int, int] = 512,
+    tile_size: int = 512,
+    iterations: int = 1,
+    optimizer: str = "lbfgs",
+    seed: int = 0,
+) -> dict:
     """Run the optimiser for `iterations` iterations on a random picture (as `deepdream style` does
     after loading its inputs): seconds per iteration, loss evaluations, and the peak memory."""
     from deepdream.style import minimise_adam, minimise_lbfgs
@@ -97,13 +117,21 @@ def benchmark_run(backbone, size: int | tuple[int, int] = 512, tile_size: int = 
     if optimizer == "adam":
         minimise_adam(counted, x0, iterations, 4.0 * backbone.pixel_scale, lambda *a: stamps.append(1), **bounds)
     else:
-        minimise_lbfgs(counted, x0, iterations, lambda *a: stamps.append(1), first_step=backbone.pixel_scale,
-                       **bounds)
+        minimise_lbfgs(counted, x0, iterations, lambda *a: stamps.append(1), first_step=backbone.pixel_scale, **bounds)
     seconds = time.perf_counter() - start
-    return dict(optimizer=optimizer, iterations=len(stamps), evaluations=len(evaluations),
-                seconds=round(seconds, 1), height=h, width=w, tile_size=tile_size, tiles=len(loss.tiles(h, w)),
-                lbfgs_history=history_size(h * w * 3) if optimizer == "lbfgs" else None,
-                backbone=backbone.name, process_peak_rss_mib=_peak_rss_mib())
+    return dict(
+        optimizer=optimizer,
+        iterations=len(stamps),
+        evaluations=len(evaluations),
+        seconds=round(seconds, 1),
+        height=h,
+        width=w,
+        tile_size=tile_size,
+        tiles=len(loss.tiles(h, w)),
+        lbfgs_history=history_size(h * w * 3) if optimizer == "lbfgs" else None,
+        backbone=backbone.name,
+        process_peak_rss_mib=_peak_rss_mib(),
+    )
 
 
 def chroma(rgb) -> float:
@@ -128,7 +156,8 @@ COLOUR_STYLES = ("gravel.png", "brick.png", "rocket.jpg")
 def colour_kept(content, style, max_side: int = 160, iterations: int = 100, save=None, **overrides) -> dict:
     """Style `content` (a path) with `style` at the defaults (shrunk to `max_side`) and report the
     result's mean saturation relative to the content's (`chroma`, and HSV's `hsv_saturation`), and
-    the palette start's. save: also write the result there (a PNG). A grey style should leave little colour; a colour style should bring its own."""
+    the palette start's. save: also write the result there (a PNG). A grey style should leave little colour;
+    a colour style should bring its own."""
     from deepdream import images
     from deepdream.settings import StyleSettings
     from deepdream.style import stylize
@@ -144,12 +173,18 @@ def colour_kept(content, style, max_side: int = 160, iterations: int = 100, save
         images.to_pil(out).save(save)
     c, hsv = chroma(loaded.rgb), hsv_saturation(loaded.rgb)
     start_rgb = match_palette(loaded.rgb, *colour_stats([style_rgb]))
-    return dict(content=os.path.basename(str(content)), style=os.path.basename(str(style)),
-                content_chroma=round(c, 2), style_chroma=round(chroma(style_rgb), 2),
-                palette_start_kept=round(chroma(start_rgb) / c, 3), result_kept=round(chroma(out) / c, 3),
-                hsv_start_kept=round(hsv_saturation(start_rgb) / hsv, 3),
-                hsv_kept=round(hsv_saturation(out) / hsv, 3),
-                seconds=round(seconds, 1), **{k: v for k, v in overrides.items()})
+    return dict(
+        content=os.path.basename(str(content)),
+        style=os.path.basename(str(style)),
+        content_chroma=round(c, 2),
+        style_chroma=round(chroma(style_rgb), 2),
+        palette_start_kept=round(chroma(start_rgb) / c, 3),
+        result_kept=round(chroma(out) / c, 3),
+        hsv_start_kept=round(hsv_saturation(start_rgb) / hsv, 3),
+        hsv_kept=round(hsv_saturation(out) / hsv, 3),
+        seconds=round(seconds, 1),
+        **{k: v for k, v in overrides.items()},
+    )
 
 
 def main() -> None:
@@ -158,8 +193,11 @@ def main() -> None:
     parser.add_argument("--tile-size", type=int, default=512)
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--optimizer", default="lbfgs", choices=("lbfgs", "adam"))
-    parser.add_argument("--colour", action="store_true",
-                        help="colour kept by style transfer at the defaults, for each content x style pair")
+    parser.add_argument(
+        "--colour",
+        action="store_true",
+        help="colour kept by style transfer at the defaults, for each content x style pair",
+    )
     parser.add_argument("--max-side", type=int, default=160)
     parser.add_argument("--save", help="colour: also write each result in this folder")
     parser.add_argument("--contents", nargs="*", default=COLOUR_CONTENTS)
@@ -175,8 +213,10 @@ def main() -> None:
                 if opts.save:
                     os.makedirs(opts.save, exist_ok=True)
                     save = os.path.join(opts.save, f"{content.split('.')[0]}_{style.split('.')[0]}.png")
-                print(json.dumps(colour_kept(f"samples/{content}", f"samples/{style}", opts.max_side, iterations,
-                                             save)), flush=True)
+                print(
+                    json.dumps(colour_kept(f"samples/{content}", f"samples/{style}", opts.max_side, iterations, save)),
+                    flush=True,
+                )
         return
     print(json.dumps(benchmark_run("vgg16", opts.size, opts.tile_size, opts.iterations, opts.optimizer)))
 

@@ -61,8 +61,10 @@ def timed_run(argv: list[str]) -> tuple[int, dict]:
 
 def report(totals: dict) -> None:
     """The split as one JSON line on stderr: tile calls, their CPU seconds, the process's so far."""
-    print(json.dumps({**totals, "tile_cpu_s": round(totals["tile_cpu_s"], 2),
-                      "process_cpu_s": round(cpu_seconds(), 2)}), file=sys.stderr)
+    print(
+        json.dumps({**totals, "tile_cpu_s": round(totals["tile_cpu_s"], 2), "process_cpu_s": round(cpu_seconds(), 2)}),
+        file=sys.stderr,
+    )
 
 
 def main(argv: list[str]) -> int:

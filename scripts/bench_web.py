@@ -36,8 +36,12 @@ def ms(seconds: float) -> float:
 
 
 def summary(values: list[float]) -> dict:
-    return {"median_ms": ms(statistics.median(values)), "min_ms": ms(min(values)), "max_ms": ms(max(values)),
-            "n": len(values)}
+    return {
+        "median_ms": ms(statistics.median(values)),
+        "min_ms": ms(min(values)),
+        "max_ms": ms(max(values)),
+        "n": len(values),
+    }
 
 
 def free_port() -> int:
@@ -89,8 +93,12 @@ def main() -> None:
     # api: a warm `deepdream serve`
     port = free_port()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    server = subprocess.Popen([sys.executable, "-m", "deepdream", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         start = time.perf_counter()
@@ -101,7 +109,7 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     if server.poll() is not None or time.perf_counter() - start > 180:
-                        raise SystemExit("deepdream serve did not start")
+                        raise SystemExit("deepdream serve did not start") from None
                     time.sleep(0.2)
             up_s = time.perf_counter() - start
 
@@ -129,24 +137,55 @@ def main() -> None:
     out = work / "out.png"
     for _ in range(args.cli_runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "deepdream", "dream", str(picture), "-o", str(out), "--overwrite", "-q",
-                        "--backbone", args.backbone, "--steps", str(args.steps), "--octaves", str(args.octaves)],
-                       check=True, env=env)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deepdream",
+                "dream",
+                str(picture),
+                "-o",
+                str(out),
+                "--overwrite",
+                "-q",
+                "--backbone",
+                args.backbone,
+                "--steps",
+                str(args.steps),
+                "--octaves",
+                str(args.octaves),
+            ],
+            check=True,
+            env=env,
+        )
         cli.append(time.perf_counter() - start)
     cli_pixels = np.asarray(Image.open(out).convert("RGB"))
 
     engine_ms = statistics.median(runs)
     api_ms = statistics.median(walls)
     report = {
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "python": platform.python_version()},
-        "settings": {"size": list(source.size), "backbone": args.backbone, "steps": args.steps,
-                     "octaves": args.octaves},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+        },
+        "settings": {
+            "size": list(source.size),
+            "backbone": args.backbone,
+            "steps": args.steps,
+            "octaves": args.octaves,
+        },
         "engine": {"prepare_ms": ms(prepare_s), "run": summary(runs)},
-        "api": {"server_up_ms": ms(up_s), "first_request_ms": ms(first_wall), "request": summary(walls),
-                "server_render": summary(renders),
-                "overhead_vs_engine_ms": ms(api_ms - engine_ms),
-                "overhead_vs_server_render_ms": ms(statistics.median([w - r for w, r in zip(walls, renders)]))},
+        "api": {
+            "server_up_ms": ms(up_s),
+            "first_request_ms": ms(first_wall),
+            "request": summary(walls),
+            "server_render": summary(renders),
+            "overhead_vs_engine_ms": ms(api_ms - engine_ms),
+            "overhead_vs_server_render_ms": ms(
+                statistics.median([w - r for w, r in zip(walls, renders, strict=False)])
+            ),
+        },
         "cli": {"process": summary(cli), "vs_api_request_ms": ms(statistics.median(cli) - api_ms)},
         "same_pixels": bool(np.array_equal(engine_pixels, api_pixels) and np.array_equal(api_pixels, cli_pixels)),
     }

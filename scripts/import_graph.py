@@ -94,8 +94,9 @@ def imports_of(name: str, modules: dict[str, Path], package: str = PACKAGE) -> s
                     add(source)
         elif isinstance(node, ast.Call):
             func = node.func
-            if (isinstance(func, ast.Attribute) and func.attr == "import_module") or \
-                    (isinstance(func, ast.Name) and func.id == "import_module"):
+            if (isinstance(func, ast.Attribute) and func.attr == "import_module") or (
+                isinstance(func, ast.Name) and func.id == "import_module"
+            ):
                 dynamic = True
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             literals.append(node.value)

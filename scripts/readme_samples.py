@@ -29,10 +29,14 @@ COMMANDS = {
     "chelsea_dream_preserve": "deepdream dream samples/chelsea.png --preserve-colors -o OUT",
     "chelsea_dream_vgg16": "deepdream dream samples/chelsea.png -b vgg16 -o OUT",
     "chelsea_dream_laplacian": "deepdream dream samples/chelsea.png --normalize laplacian -o OUT",
-    **{f"coffee_{name}": f"deepdream dream samples/coffee.png --preset {name} -o OUT"
-       for name in ("classic", "subtle", "intense", "swirls", "edges")},
-    **{f"class_{name.replace(' ', '_')}": f'deepdream class "{name}" -o OUT'
-       for name in ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")},
+    **{
+        f"coffee_{name}": f"deepdream dream samples/coffee.png --preset {name} -o OUT"
+        for name in ("classic", "subtle", "intense", "swirls", "edges")
+    },
+    **{
+        f"class_{name.replace(' ', '_')}": f'deepdream class "{name}" -o OUT'
+        for name in ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
+    },
     "visualize_block5a_expand_12": "deepdream visualize block5a_expand:12 -o OUT",
     "coffee_golden_retriever": 'deepdream dream samples/coffee.png --class "golden retriever" -o OUT',
     "guided_chelsea_brick": "deepdream dream samples/chelsea.png --guide samples/brick.png --preset subtle -o OUT",
@@ -40,9 +44,9 @@ COMMANDS = {
     "style_chelsea_rocket": "deepdream style samples/chelsea.png --style samples/rocket.jpg --max-side 320 -o OUT",
     "texture_gravel": "deepdream texture samples/gravel.png --sample-scale 0.5 --size 320x256 -o OUT",
     "rocket_layers": 'deepdream dream samples/rocket.jpg -l "block5a_expand@samples/rocket_sky.png" '
-                     '-l "block3a_expand@samples/rocket_ground.png" -o OUT',
+    '-l "block3a_expand@samples/rocket_ground.png" -o OUT',
     "rocket_regions": 'deepdream dream samples/rocket.jpg --class "golden retriever@samples/rocket_sky.png" '
-                      '-l "block3a_expand@samples/rocket_ground.png" -o OUT',
+    '-l "block3a_expand@samples/rocket_ground.png" -o OUT',
 }
 
 

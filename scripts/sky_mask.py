@@ -24,9 +24,9 @@ def sky_mask(rgb: np.ndarray) -> np.ndarray:
     red, blue = rgb[..., 0], rgb[..., 2]
     brightness = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     mean = ndi.uniform_filter(brightness, 9)
-    spread = np.sqrt(np.maximum(ndi.uniform_filter(brightness ** 2, 9) - mean ** 2, 0))
+    spread = np.sqrt(np.maximum(ndi.uniform_filter(brightness**2, 9) - mean**2, 0))
     sky = (blue - red > 20) & (spread < 6)
-    sky[int(rgb.shape[0] * 0.8):] = False
+    sky[int(rgb.shape[0] * 0.8) :] = False
     sky = ndi.binary_closing(ndi.binary_opening(sky, iterations=2), iterations=4)
     labels, count = ndi.label(sky)
     sizes = ndi.sum(sky, labels, range(1, count + 1))

@@ -58,12 +58,34 @@ def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProce
     is the point (Ray workers, a command that must not hang this one, the server) and `cli` elsewhere;
     mark such tests `slow`."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "deepdream", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "deepdream", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
 
 
-def render(backbone, rgb, objective, *, octaves=4, octave_scale=1.4, steps=10, step_size=1.5, tile_size=512,
-           seed=0, progress=None, tiled=None, precision="float32", tile_batch=1, transforms=(), mask=None):
+def render(
+    backbone,
+    rgb,
+    objective,
+    *,
+    octaves=4,
+    octave_scale=1.4,
+    steps=10,
+    step_size=1.5,
+    tile_size=512,
+    seed=0,
+    progress=None,
+    tiled=None,
+    precision="float32",
+    tile_batch=1,
+    transforms=(),
+    mask=None,
+):
     """The octave loop on its own (no jitter, the raw mean-normalised step unless `tiled` says
     otherwise), for tests of the loop's mechanics."""
     from deepdream.render.dreamer import octave_loop
@@ -71,8 +93,18 @@ def render(backbone, rgb, objective, *, octaves=4, octave_scale=1.4, steps=10, s
     from deepdream.settings import rng
 
     tiled = tiled or TiledGradient(backbone, objective, tile_size, precision=precision, tile_batch=tile_batch)
-    return octave_loop(tiled, rgb, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
-                       rng=rng(seed), transforms=transforms, mask=mask, progress=progress)
+    return octave_loop(
+        tiled,
+        rgb,
+        octaves=octaves,
+        octave_scale=octave_scale,
+        steps=steps,
+        step_size=step_size,
+        rng=rng(seed),
+        transforms=transforms,
+        mask=mask,
+        progress=progress,
+    )
 
 
 def cli(*args, cwd=None) -> subprocess.CompletedProcess:

@@ -76,28 +76,48 @@ class _Graph:
 
         array = np.asarray(array)
         dtype = types_pb2.DT_INT32 if array.dtype.kind == "i" else types_pb2.DT_FLOAT
-        self.node(name, "Const", dtype=attr_value_pb2.AttrValue(type=dtype),
-                  value=attr_value_pb2.AttrValue(tensor=tf.make_tensor_proto(array)))
+        self.node(
+            name,
+            "Const",
+            dtype=attr_value_pb2.AttrValue(type=dtype),
+            value=attr_value_pb2.AttrValue(tensor=tf.make_tensor_proto(array)),
+        )
         return name
 
     def conv(self, name, x, in_ch, out_ch, kernel, stride=1):
         """`<name>_pre_relu/conv`, `<name>_pre_relu` and `<name>`, as in the graph."""
         # He-scaled, so activations neither vanish nor explode through 60 layers.
-        w = self.rng.normal(0, np.sqrt(2.0 / (kernel * kernel * in_ch)),
-                            (kernel, kernel, in_ch, out_ch)).astype(np.float32)
+        w = self.rng.normal(0, np.sqrt(2.0 / (kernel * kernel * in_ch)), (kernel, kernel, in_ch, out_ch)).astype(
+            np.float32
+        )
         b = self.rng.normal(0, 0.1, out_ch).astype(np.float32)
         self.const(f"{name}_w", w)
         self.const(f"{name}_b", b)
-        conv = self.node(f"{name}_pre_relu/conv", "Conv2D", [x, f"{name}_w"], T="float",
-                         strides=[1, stride, stride, 1], padding="SAME", data_format="NHWC",
-                         use_cudnn_on_gpu=True, dilations=[1, 1, 1, 1])
-        pre = self.node(f"{name}_pre_relu", "BiasAdd", [conv, f"{name}_b"], T="float",
-                        data_format="NHWC")
+        conv = self.node(
+            f"{name}_pre_relu/conv",
+            "Conv2D",
+            [x, f"{name}_w"],
+            T="float",
+            strides=[1, stride, stride, 1],
+            padding="SAME",
+            data_format="NHWC",
+            use_cudnn_on_gpu=True,
+            dilations=[1, 1, 1, 1],
+        )
+        pre = self.node(f"{name}_pre_relu", "BiasAdd", [conv, f"{name}_b"], T="float", data_format="NHWC")
         return self.node(name, "Relu", [pre], T="float")
 
     def maxpool(self, name, x, stride):
-        return self.node(name, "MaxPool", [x], T="float", ksize=[1, 3, 3, 1],
-                         strides=[1, stride, stride, 1], padding="SAME", data_format="NHWC")
+        return self.node(
+            name,
+            "MaxPool",
+            [x],
+            T="float",
+            ksize=[1, 3, 3, 1],
+            strides=[1, stride, stride, 1],
+            padding="SAME",
+            data_format="NHWC",
+        )
 
     def lrn(self, name, x, params):
         return self.node(name, "LRN", [x], T="float", **params)
@@ -110,10 +130,9 @@ def make_graph(divisor: int = 8, seed: int = 0, skip: tuple[str, ...] = (), lrn:
     lrn: the LRN nodes' attrs (depth_radius, bias, alpha, beta).
     """
     g = _Graph(seed)
-    g.node("input", "Placeholder", dtype="float",
-           shape=_shape_attr([-1, -1, -1, 3]))
+    g.node("input", "Placeholder", dtype="float", shape=_shape_attr([-1, -1, -1, 3]))
     x, ch = "input", 3
-    for (name, kernel, stride, channels) in STEM:
+    for name, kernel, stride, channels in STEM:
         out = reduced(channels, divisor)
         x = g.conv(name, x, ch, out, kernel, stride)
         ch = out
@@ -133,8 +152,16 @@ def make_graph(divisor: int = 8, seed: int = 0, skip: tuple[str, ...] = (), lrn:
         x = g.node(block, "Concat", [axis, one, three, five, pool], N=4, T="float")
         ch = c1 + c3 + c5 + cp
     # A classifier-head node, which the loader must leave alone.
-    g.node("avgpool0", "AvgPool", [x], T="float", ksize=[1, 7, 7, 1], strides=[1, 1, 1, 1],
-           padding="VALID", data_format="NHWC")
+    g.node(
+        "avgpool0",
+        "AvgPool",
+        [x],
+        T="float",
+        ksize=[1, 7, 7, 1],
+        strides=[1, 1, 1, 1],
+        padding="VALID",
+        data_format="NHWC",
+    )
     if skip:
         kept = [n for n in g.graph.node if n.name not in skip]
         del g.graph.node[:]
@@ -145,8 +172,7 @@ def make_graph(divisor: int = 8, seed: int = 0, skip: tuple[str, ...] = (), lrn:
 def _shape_attr(dims):
     from tensorflow.core.framework import attr_value_pb2, tensor_shape_pb2
 
-    shape = tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims])
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims])
     return attr_value_pb2.AttrValue(shape=shape)
 
 
@@ -162,8 +188,9 @@ def reference_features(graph_def, x, names):
     import tensorflow as tf
 
     def run(image):
-        return tf.graph_util.import_graph_def(graph_def, input_map={"input:0": image},
-                                              return_elements=[f"{n}:0" for n in names])
+        return tf.graph_util.import_graph_def(
+            graph_def, input_map={"input:0": image}, return_elements=[f"{n}:0" for n in names]
+        )
 
     fn = tf.compat.v1.wrap_function(run, [tf.TensorSpec([None, None, None, 3], tf.float32)])
     return [t.numpy() for t in fn(tf.constant(x, tf.float32))]

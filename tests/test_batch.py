@@ -9,12 +9,11 @@ import os
 import sys
 
 import pytest
+from conftest import SAMPLES, cli
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream.batch import DreamWorker
 from deepdream.workers import RETRY, LocalPool, WorkerDied, WorkerFailed
-
 
 TINY = ["-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1", "-q"]
 SMALL = dict(backbone="vgg16", layers=["block2_conv1"], octaves=1, steps=1)  # TINY, in Python
@@ -62,13 +61,29 @@ def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
     (photos / "broken.png").unlink()
     out = tmp_path / "out"
     args = ["-b", "vgg16", "--octaves", "1", "--steps", "1", "-q"]
-    result = cli("batch", photos / "a1.png", "--out", out, "--layer", "block1_conv1", "--layer", "block2_conv1",
-                     "--seed", "3", "--seed", "4", *args)
+    result = cli(
+        "batch",
+        photos / "a1.png",
+        "--out",
+        out,
+        "--layer",
+        "block1_conv1",
+        "--layer",
+        "block2_conv1",
+        "--seed",
+        "3",
+        "--seed",
+        "4",
+        *args,
+    )
     assert result.returncode == 0, result.stderr
-    assert outputs(out) == [f"a1__layer-{layer}__seed-{seed}.png" for layer in ("block1_conv1", "block2_conv1")
-                            for seed in (3, 4)]
-    assert (out / "a1__layer-block1_conv1__seed-3.png").read_bytes() != (out / "a1__layer-block1_conv1__seed-4.png").read_bytes()
-    from deepdream.batch import expand_inputs
+    assert outputs(out) == [
+        f"a1__layer-{layer}__seed-{seed}.png" for layer in ("block1_conv1", "block2_conv1") for seed in (3, 4)
+    ]
+    assert (out / "a1__layer-block1_conv1__seed-3.png").read_bytes() != (
+        out / "a1__layer-block1_conv1__seed-4.png"
+    ).read_bytes()
+    from deepdream.planning import expand_inputs
 
     assert [p.name for p in expand_inputs([photos])] == ["a1.png", "a2.png", "a10.png"]  # natural order
     assert [p.name for p in expand_inputs([str(photos / "a1*.png"), photos / "a1.png"])] == ["a1.png", "a10.png"]
@@ -78,16 +93,18 @@ def test_sweep_names_and_folder_and_glob_inputs(photos, tmp_path):
     assert outputs(out2) == ["a1.png", "a10.png", "a2.png"]
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--layer", "block9_conv1"], "block9_conv1"),
-    (["--steps", "0"], "--steps must be at least 1 (got 0)"),
-    (["--format", "gif"], "--format must be one of png, jpg, webp, tif"),
-    (["--workers", "0"], "--workers must be"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--layer", "block9_conv1"], "block9_conv1"),
+        (["--steps", "0"], "--steps must be at least 1 (got 0)"),
+        (["--format", "gif"], "--format must be one of png, jpg, webp, tif"),
+        (["--workers", "0"], "--workers must be"),
+    ],
+)
 def test_bad_options_fail_before_any_work(photos, tmp_path, args, fragment):
     out = tmp_path / "out"
-    result = cli("batch", photos / "a1.png", "--out", out, "-b", "vgg16", "--octaves", "1", "--steps", "1",
-                     *args)
+    result = cli("batch", photos / "a1.png", "--out", out, "-b", "vgg16", "--octaves", "1", "--steps", "1", *args)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error: ") and fragment in lines[0], result.stderr
@@ -100,8 +117,10 @@ def test_missing_ray_extra_says_how_to_install(photos, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as where it is not installed
     result = cli("batch", photos / "a1.png", "--out", tmp_path / "o", "--ray", "local", "-q")
     assert result.returncode == 2
-    assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
-                                     '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')
+    assert result.stderr.strip() == (
+        "deepdream: error: Ray is not installed; --ray needs it: pip install "
+        '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).'
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -159,7 +178,8 @@ def test_a_worker_that_dies_or_fails_is_retried_then_reported(photos, tmp_path, 
     assert summary.written == [tmp_path / "out" / "a1.png"] and outputs(tmp_path / "out") == ["a1.png"]
     assert summary.lines()[1:] == [
         "failed: a2.png: its worker died 4 times (out of memory? see the Ray logs).",
-        "failed: a10.png: the worker failed (RuntimeError: boom)."]
+        "failed: a10.png: the worker failed (RuntimeError: boom).",
+    ]
     assert "a worker died rendering a1.png; it is sent again" in caplog.text
     assert "a worker failed rendering a1.png (RuntimeError: boom); it is sent again" in caplog.text
     reference = batch([photos / "a1.png"], tmp_path / "ref", **SMALL)
@@ -171,8 +191,16 @@ def test_gallery_shows_the_cell_whose_worker_kept_failing(photos, tmp_path):
     from deepdream.gallery import gallery
 
     worker = Flaky({"a1__layer-block1_conv1.png": [WorkerFailed("RuntimeError: boom")] * 4})
-    made = gallery(photos / "a1.png", tmp_path / "g.png", backbone="vgg16", layers=["block1_conv1", "block2_conv1"],
-                   cell=48, octaves=1, steps=1, pool=LocalPool(lambda: worker))
+    made = gallery(
+        photos / "a1.png",
+        tmp_path / "g.png",
+        backbone="vgg16",
+        layers=["block1_conv1", "block2_conv1"],
+        cell=48,
+        octaves=1,
+        steps=1,
+        pool=LocalPool(lambda: worker),
+    )
     assert [r.item.output.name for r in made.summary.failed] == ["a1__layer-block1_conv1.png"]
     assert outputs(tmp_path / "g_cells") == ["a1__layer-block2_conv1.png"]
     assert '<p class="failed">failed: the worker failed (RuntimeError: boom).</p>' in made.html.read_text()
@@ -183,35 +211,74 @@ def test_gallery_shows_the_cell_whose_worker_kept_failing(photos, tmp_path):
 def test_gallery_sheet_and_page(photos, tmp_path):
     sheet = tmp_path / "sheet.png"
     layers = ["block1_conv1", "block2_conv1", "block3_conv1"]
-    result = cli("gallery", photos / "a1.png", "-o", sheet, "-b", "vgg16", *sum([["--layer", l] for l in layers], []),
-                     "--cell", "48", "--octaves", "1", "--steps", "1", "-q")
+    result = cli(
+        "gallery",
+        photos / "a1.png",
+        "-o",
+        sheet,
+        "-b",
+        "vgg16",
+        *sum([["--layer", name] for name in layers], []),
+        "--cell",
+        "48",
+        "--octaves",
+        "1",
+        "--steps",
+        "1",
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     # 3 cells of 48x48 in 2 columns: 8 px margins, 11 px labels, a 13 px title line
     assert Image.open(sheet).size == (8 + 2 * (48 + 8), 13 + 16 + 2 * (48 + 11 + 8 + 8))
-    assert outputs(tmp_path / "sheet_cells") == [f"a1__layer-{l}.png" for l in layers]
+    assert outputs(tmp_path / "sheet_cells") == [f"a1__layer-{name}.png" for name in layers]
     page = (tmp_path / "sheet.html").read_text()
     assert page.count("<figure>") == 3
-    for l in layers:
-        assert f'src="sheet_cells/a1__layer-{l}.png"' in page
-        assert f"deepdream dream {photos / 'a1.png'} -o a1_layer-{l}.png --backbone vgg16 --layer {l} --octaves 1 --steps 1</code>" in page
+    for name in layers:
+        assert f'src="sheet_cells/a1__layer-{name}.png"' in page
+        command = f"deepdream dream {photos / 'a1.png'} -o a1_layer-{name}.png --backbone vgg16 --layer {name}"
+        assert f"{command} --octaves 1 --steps 1</code>" in page
     # the same gallery again reuses its cells; one layer's channels is another sweep
     from deepdream.gallery import gallery
 
-    made = gallery(photos / "a1.png", tmp_path / "ch.png", backbone="vgg16", layers=["block1_conv1"], channels=2,
-                   cell=48, octaves=1, steps=1)
+    made = gallery(
+        photos / "a1.png",
+        tmp_path / "ch.png",
+        backbone="vgg16",
+        layers=["block1_conv1"],
+        channels=2,
+        cell=48,
+        octaves=1,
+        steps=1,
+    )
     assert made.labels == ["block1_conv1:0", "block1_conv1:1"] and made.summary.ok
     assert outputs(tmp_path / "ch_cells") == ["a1__layer-block1_conv1-0.png", "a1__layer-block1_conv1-1.png"]
     assert "--layer block1_conv1:1 --octaves 1 --steps 1" in made.commands[1]
-    again = gallery(photos / "a1.png", tmp_path / "ch.png", backbone="vgg16", layers=["block1_conv1"], channels=2,
-                    cell=48, octaves=1, steps=1, overwrite=True)
+    again = gallery(
+        photos / "a1.png",
+        tmp_path / "ch.png",
+        backbone="vgg16",
+        layers=["block1_conv1"],
+        channels=2,
+        cell=48,
+        octaves=1,
+        steps=1,
+        overwrite=True,
+    )
     assert len(again.summary.skipped) == 2
 
 
 def test_python_api(photos, tmp_path):
     import deepdream
 
-    summary = deepdream.batch([photos], tmp_path / "out", backbone="vgg16", layers=["block2_conv1"], octaves=1,
-                              steps=1, sweep={"seed": [1, 2]})
+    summary = deepdream.batch(
+        [photos],
+        tmp_path / "out",
+        backbone="vgg16",
+        layers=["block2_conv1"],
+        octaves=1,
+        steps=1,
+        sweep={"seed": [1, 2]},
+    )
     assert isinstance(summary, deepdream.BatchSummary) and not summary.ok
     assert [p.name for p in summary.written] == [f"{s}__seed-{n}.png" for s in ("a1", "a2", "a10") for n in (1, 2)]
     assert [r.item.input.name for r in summary.failed] == ["broken.png", "broken.png"]
@@ -244,6 +311,13 @@ def test_a_gallery_closes_the_pool_it_was_given_when_its_checks_stop_it_or_it_is
     with pytest.raises(SettingsError, match="--cell must be at least 32 \\(got 8\\). 160 is a good start."):
         gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", cell=8, pool=LocalPool(Recording, 2))
     assert len(closed) == 2
-    planned = gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", backbone="vgg16", layers=["block1_conv1"],
-                      channels=2, dry_run=True, pool=LocalPool(Recording, 1))
+    planned = gallery(
+        SAMPLES / "chelsea.png",
+        tmp_path / "g.png",
+        backbone="vgg16",
+        layers=["block1_conv1"],
+        channels=2,
+        dry_run=True,
+        pool=LocalPool(Recording, 1),
+    )
     assert planned.summary is None and len(closed) == 3 and not (tmp_path / "g_cells").exists()

@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, cli
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream import api, images
 from deepdream.classes import class_index, search
 from deepdream.errors import SettingsError
@@ -21,14 +21,21 @@ def test_classes_by_name_number_or_part():
     assert class_index("285") == 285
     assert class_index("espresso") == 967
     assert search("retriever")[2] == (207, "golden retriever")
-    with pytest.raises(SettingsError, match=r"Unknown ImageNet class 'golden retreiver'\. Did you mean 'golden retriever'"):
+    with pytest.raises(
+        SettingsError, match=r"Unknown ImageNet class 'golden retreiver'\. Did you mean 'golden retriever'"
+    ):
         class_index("golden retreiver")
     with pytest.raises(SettingsError) as crane:  # two classes are named exactly "crane": say which is which
         class_index("crane")
-    assert str(crane.value) == ("--class 'crane' names 2 classes: 134 crane (the bird) and 517 crane (the lifting "
-                                "machine); give the number of the one you mean.")
-    with pytest.raises(SettingsError, match=r"names 2 classes: 638 maillot \(a dancer's or gymnast's leotard\) and "
-                                            r"639 maillot \(a one-piece bathing suit\)"):
+    assert str(crane.value) == (
+        "--class 'crane' names 2 classes: 134 crane (the bird) and 517 crane (the lifting "
+        "machine); give the number of the one you mean."
+    )
+    with pytest.raises(
+        SettingsError,
+        match=r"names 2 classes: 638 maillot \(a dancer's or gymnast's leotard\) and "
+        r"639 maillot \(a one-piece bathing suit\)",
+    ):
         class_index("maillot")
     with pytest.raises(SettingsError, match="numbered 0 to 999"):
         class_index("1000")
@@ -50,7 +57,7 @@ def test_painting_a_class_makes_the_network_see_it():
     top = net.classify(rgb, 1)[0]
     assert before < 0.05
     assert top[0] == 207 and top[2] > 0.5, top
-    assert rgb.shape == (128, 128, 3) and rgb.dtype == np.float32 and 0 <= rgb.min() and rgb.max() <= 255
+    assert rgb.shape == (128, 128, 3) and rgb.dtype == np.float32 and rgb.min() >= 0 and rgb.max() <= 255
     again = painting.run()
     assert painting.traces == 1
     np.testing.assert_array_equal(again, rgb)
@@ -85,8 +92,9 @@ def test_visualizing_a_channel_and_an_atlas_of_channels():
     features = painting.backbone.feature_model(["block4a_expand"])
 
     def mean_channels(rgb):
-        return tf.reduce_mean(features(painting.backbone.preprocess(np.asarray(rgb, np.float32)[None]))[0],
-                              axis=[0, 1]).numpy()
+        return tf.reduce_mean(
+            features(painting.backbone.preprocess(np.asarray(rgb, np.float32)[None]))[0], axis=[0, 1]
+        ).numpy()
 
     first = []
     rgb = painting.run(progress=lambda e: first.append(e.snapshot()) if getattr(e, "step", 0) == 1 else None)
@@ -179,8 +187,9 @@ def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_t
     photo[:4] = 255.0
     moved = {}
     for headroom in (0.0, 0.1):
-        painter = FourierPainter(vgg, lambda out: tf.reduce_mean(out[0], axis=[1, 2, 3]), ["block1_conv1"], 32, 32,
-                                 headroom=headroom)
+        painter = FourierPainter(
+            vgg, lambda out: tf.reduce_mean(out[0], axis=[1, 2, 3]), ["block1_conv1"], 32, 32, headroom=headroom
+        )
         same = painter.run(np.random.default_rng(0), 0, base=photo)[0]
         push = np.zeros(painter.spectrum.shape, np.float32)
         push[0, 0, 0, 0, 0] = 0.01  # the brightness channel's constant term
@@ -211,14 +220,20 @@ def test_class_and_classes_commands(tmp_path):
     assert recorded["mode"] == "class" and recorded["settings"]["target_class"] == "golden retriever"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["class", "golden retreiver"], "Unknown ImageNet class 'golden retreiver'. Did you mean 'golden retriever'"),
-    (["class", "7", "--size", "12x12"], "--size must be at least 64x64 (got 12x12)"),
-    (["class", "7", "--size", "big"], "Cannot read size 'big'"),
-    (["classes", "xyzzy"], "No ImageNet class name contains 'xyzzy'"),
-    (["dream", str(SAMPLES / "chelsea.png"), "--class", "cat"], "--class 'cat' matches 8 classes"),
-    (["dream", str(SAMPLES / "chelsea.png"), "--class", "7", "-b", "vgg16"], "--class needs a backbone with an ImageNet classifier"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["class", "golden retreiver"], "Unknown ImageNet class 'golden retreiver'. Did you mean 'golden retriever'"),
+        (["class", "7", "--size", "12x12"], "--size must be at least 64x64 (got 12x12)"),
+        (["class", "7", "--size", "big"], "Cannot read size 'big'"),
+        (["classes", "xyzzy"], "No ImageNet class name contains 'xyzzy'"),
+        (["dream", str(SAMPLES / "chelsea.png"), "--class", "cat"], "--class 'cat' matches 8 classes"),
+        (
+            ["dream", str(SAMPLES / "chelsea.png"), "--class", "7", "-b", "vgg16"],
+            "--class needs a backbone with an ImageNet classifier",
+        ),
+    ],
+)
 def test_bad_classes_are_one_line(tmp_path, args, message):
     out = tmp_path / "out.png"
     done = cli(*args, "-o", out, "-q") if args[0] != "classes" else cli(*args)
@@ -233,8 +248,20 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     page giving each cell's `deepdream visualize` command; run again, nothing is painted anew."""
     source = tmp_path / "any.png"
     Image.new("RGB", (64, 64), (90, 90, 90)).save(source)
-    args = ["gallery", str(source), "--from-noise", "-l", "block3a_expand", "--channels", "3", "--cell", "64",
-            "--steps", "4", "-q"]
+    args = [
+        "gallery",
+        str(source),
+        "--from-noise",
+        "-l",
+        "block3a_expand",
+        "--channels",
+        "3",
+        "--cell",
+        "64",
+        "--steps",
+        "4",
+        "-q",
+    ]
     done = cli(*args)
     assert done.returncode == 0, done.stderr
     sheet, page, cells = tmp_path / "any_atlas.png", tmp_path / "any_atlas.html", tmp_path / "any_atlas_cells"
@@ -244,8 +271,9 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     assert recorded["mode"] == "visualize" and recorded["settings"]["target"] == "block3a_expand:1"
     assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png --size 64x64 --steps 4" in page.read_text()
     assert Image.open(sheet).size[0] == 8 + 2 * (64 + 8)  # two columns of 64-pixel cells
-    again_from_its_settings = cli("visualize", "block3a_expand:1", "--settings", cells / "block3a_expand_0001.png",
-                                  "--dry-run")
+    again_from_its_settings = cli(
+        "visualize", "block3a_expand:1", "--settings", cells / "block3a_expand_0001.png", "--dry-run"
+    )
     assert again_from_its_settings.returncode == 0, again_from_its_settings.stderr
     assert "64x64" in again_from_its_settings.stdout
     stamps = {p.name: p.stat().st_mtime_ns for p in cells.iterdir()}

@@ -7,9 +7,8 @@ import os
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import SAMPLES, cli, run_cli
+from PIL import Image
 
 FAST = ["-b", "vgg16", "--octaves", "2", "--steps", "2", "--tile-size", "64", "-q"]
 
@@ -57,42 +56,51 @@ def test_existing_output_needs_overwrite(small_png, tmp_path):
     out = tmp_path / "out.png"
     out.write_bytes(b"keep me")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before)
+    assert_clean_failure(
+        cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before
+    )
     assert out.read_bytes() == b"keep me"
     result = cli("dream", small_png, "-o", out, "--overwrite", *FAST)
     assert result.returncode == 0, result.stderr
     assert Image.open(out).size == (72, 48)
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--steps", "0"], "--steps must be at least 1 (got 0)"),
-    (["--steps", "ten"], "--steps must be a whole number (got 'ten')."),  # one line, not a box
-    (["--step-size", "strong"], "--step-size must be a number (got 'strong')."),
-    (["--stpes", "3"], "No such option: --stpes"),
-    (["--steps", "-3"], "--steps must be at least 1 (got -3)"),
-    (["--octaves", "0"], "--octaves must be"),
-    (["--octave-scale", "1"], "--octave-scale must be greater than 1"),
-    (["--octave-scale", "0.5"], "--octave-scale must be greater than 1"),
-    (["--step-size", "0"], "--step-size must be greater than 0 (got 0)"),
-    (["--step-size", "nan"], "--step-size must be a finite number (got nan)"),
-    (["--tile-size", "0"], "--tile-size must be at least 32"),
-    (["--max-side", "-1"], "--max-side must be at least 1 (got -1)"),
-    (["--normalize", "laplace"], "--normalize must be one of laplacian, mean (got 'laplace'). Did you mean 'laplacian'?"),
-    (["--jitter", "-1"], "--jitter must be at least 0 (got -1)"),
-    (["--scale-jitter", "0.9"], "--scale-jitter must be at most 0.5 (got 0.9)"),
-    (["--rotate-jitter", "-2"], "--rotate-jitter must be at least 0 (got -2)"),
-    (["--mask", "nowhere.png"], "nowhere.png"),
-    (["--settings", "nowhere.json"], "Settings file 'nowhere.json' does not exist"),
-    (["--save-every", "0"], "--save-every must be at least 1 (got 0)"),
-    (["--backbone", "vgg61"], "Unknown backbone 'vgg61'. Did you mean 'vgg16'?"),
-    (["--layer", "block4_conv"], "Unknown layer 'block4_conv' for backbone 'vgg16'. Did you mean"),
-    (["--layer", "block4_conv3:512"], "Channel 512 is out of range for layer 'block4_conv3'"),
-    (["--layer", "block4_conv3:x"], "Cannot read layer 'block4_conv3:x'"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--steps", "0"], "--steps must be at least 1 (got 0)"),
+        (["--steps", "ten"], "--steps must be a whole number (got 'ten')."),  # one line, not a box
+        (["--step-size", "strong"], "--step-size must be a number (got 'strong')."),
+        (["--stpes", "3"], "No such option: --stpes"),
+        (["--steps", "-3"], "--steps must be at least 1 (got -3)"),
+        (["--octaves", "0"], "--octaves must be"),
+        (["--octave-scale", "1"], "--octave-scale must be greater than 1"),
+        (["--octave-scale", "0.5"], "--octave-scale must be greater than 1"),
+        (["--step-size", "0"], "--step-size must be greater than 0 (got 0)"),
+        (["--step-size", "nan"], "--step-size must be a finite number (got nan)"),
+        (["--tile-size", "0"], "--tile-size must be at least 32"),
+        (["--max-side", "-1"], "--max-side must be at least 1 (got -1)"),
+        (
+            ["--normalize", "laplace"],
+            "--normalize must be one of laplacian, mean (got 'laplace'). Did you mean 'laplacian'?",
+        ),
+        (["--jitter", "-1"], "--jitter must be at least 0 (got -1)"),
+        (["--scale-jitter", "0.9"], "--scale-jitter must be at most 0.5 (got 0.9)"),
+        (["--rotate-jitter", "-2"], "--rotate-jitter must be at least 0 (got -2)"),
+        (["--mask", "nowhere.png"], "nowhere.png"),
+        (["--settings", "nowhere.json"], "Settings file 'nowhere.json' does not exist"),
+        (["--save-every", "0"], "--save-every must be at least 1 (got 0)"),
+        (["--backbone", "vgg61"], "Unknown backbone 'vgg61'. Did you mean 'vgg16'?"),
+        (["--layer", "block4_conv"], "Unknown layer 'block4_conv' for backbone 'vgg16'. Did you mean"),
+        (["--layer", "block4_conv3:512"], "Channel 512 is out of range for layer 'block4_conv3'"),
+        (["--layer", "block4_conv3:x"], "Cannot read layer 'block4_conv3:x'"),
+    ],
+)
 def test_bad_settings_are_one_line(small_png, tmp_path, args, fragment):
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "out.png", "-b", "vgg16", *args, "-q"),
-                         fragment, tmp_path, before)
+    assert_clean_failure(
+        cli("dream", small_png, "-o", tmp_path / "out.png", "-b", "vgg16", *args, "-q"), fragment, tmp_path, before
+    )
 
 
 def test_bad_inputs_are_one_line(tmp_path):
@@ -109,7 +117,7 @@ def test_bad_inputs_are_one_line(tmp_path):
     out = tmp_path / "out.png"
     cases = [
         (tmp_path / "missing.png", "does not exist"),
-        (tmp_path, "folder" ),
+        (tmp_path, "folder"),
         (text, "is not an image"),
         (cut, "truncated"),
         (bomb, "over the safe limit"),
@@ -121,12 +129,18 @@ def test_bad_inputs_are_one_line(tmp_path):
 
 def test_bad_outputs_are_one_line(small_png, tmp_path):
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "no" / "out.png", *FAST),
-                         "does not exist; create it first", tmp_path, before)
-    assert_clean_failure(cli("dream", small_png, "-o", small_png, "--overwrite", *FAST),
-                         "would overwrite the input", tmp_path, before)
-    assert_clean_failure(cli("dream", small_png, "-o", tmp_path / "out.gif", *FAST),
-                         "use one of .png", tmp_path, before)
+    assert_clean_failure(
+        cli("dream", small_png, "-o", tmp_path / "no" / "out.png", *FAST),
+        "does not exist; create it first",
+        tmp_path,
+        before,
+    )
+    assert_clean_failure(
+        cli("dream", small_png, "-o", small_png, "--overwrite", *FAST), "would overwrite the input", tmp_path, before
+    )
+    assert_clean_failure(
+        cli("dream", small_png, "-o", tmp_path / "out.gif", *FAST), "use one of .png", tmp_path, before
+    )
 
 
 def test_layers_and_backbones_commands():
@@ -159,13 +173,17 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
 
     out = tmp_path / "out.png"
     terminal, their_end = pty.openpty()  # a terminal for stderr, so the progress bar is drawn as it goes
-    proc = subprocess.Popen([sys.executable, "-m", "deepdream", "dream", small_png, "-o", out,
-                             "--steps", "10000", "--tile-size", "64"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=their_end, text=True,
-                            env=dict(os.environ, TERM="xterm", COLUMNS="160"),
-                            # a shell that started the test run in the background ignores SIGINT, and
-                            # children inherit that: give the render Python's own Ctrl-C handling
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "dream", small_png, "-o", out, "--steps", "10000", "--tile-size", "64"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=their_end,
+        text=True,
+        env=dict(os.environ, TERM="xterm", COLUMNS="160"),
+        # a shell that started the test run in the background ignores SIGINT, and
+        # children inherit that: give the render Python's own Ctrl-C handling
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     os.close(their_end)
     seen = b""
 
@@ -223,17 +241,25 @@ def test_absurd_counts_and_values_are_one_line_and_end_at_once(small_png, tmp_pa
         (["--octaves", "1000"], "--octaves must be at most 32 (got 1000)."),
         (["--step-size", "1e300"], "--step-size must be at most 255 (got 1e+300)."),
         (["--layer", "block4_conv3=1e300"], "The weight in layer 'block4_conv3=1e300' must be a finite number"),
-        ([arg for _ in range(3000) for arg in ("-l", "block4_conv3")], "--layer was given 3,000 times; the limit is 64."),
+        (
+            [arg for _ in range(3000) for arg in ("-l", "block4_conv3")],
+            "--layer was given 3,000 times; the limit is 64.",
+        ),
         (["--settings", layers], "--layer was given 600,000 times; the limit is 64."),
         (["--settings", deep], f"Settings file '{deep}' is nested too deeply to be deepdream settings."),
-        (["--settings", odd_mode], f"Settings file '{odd_mode}' names no deepdream mode (its \"mode\" is {{'x': 1}}; "
-                                   f"one of dream, class, visualize, style, texture, zoom, video)."),
+        (
+            ["--settings", odd_mode],
+            f"Settings file '{odd_mode}' names no deepdream mode (its \"mode\" is {{'x': 1}}; "
+            f"one of dream, class, visualize, style, texture, zoom, video).",
+        ),
         (["--settings", bom], "--steps must be at least 1 (got 0)."),
-        (["--backbone", "b" * 100_000], "A command-line value of 100,000 characters ('bbbbbbbbbbbbbbbbbbbb'...) is too long; the limit is 4,096."),
+        (
+            ["--backbone", "b" * 100_000],
+            "A command-line value of 100,000 characters ('bbbbbbbbbbbbbbbbbbbb'...) is too long; the limit is 4,096.",
+        ),
     ]
     for args, fragment in cases:
-        assert_clean_failure(cli("dream", small_png, "-o", out, "-b", "vgg16", *args, "-q"),
-                             fragment, tmp_path, before)
+        assert_clean_failure(cli("dream", small_png, "-o", out, "-b", "vgg16", *args, "-q"), fragment, tmp_path, before)
     result = cli("dream", small_png, "-o", out, "--settings", huge, "-q")
     assert_clean_failure(result, "--normalize must be one of laplacian, mean (got 'xxxx", tmp_path, before)
     assert len(result.stderr) < 300 and "(10,000,002 characters))." in result.stderr
@@ -246,21 +272,27 @@ def test_a_fifo_mask_and_the_files_a_settings_file_names(small_png, tmp_path):
     os.mkfifo(fifo)
     before = sorted(p.name for p in tmp_path.iterdir())
     out = tmp_path / "out.png"
-    assert_clean_failure(run_cli("dream", small_png, "-o", out, *FAST, "--mask", fifo, timeout=60),
-                         f"Mask '{fifo}' is not a regular file (a pipe, socket or device)", tmp_path, before)
+    assert_clean_failure(
+        run_cli("dream", small_png, "-o", out, *FAST, "--mask", fifo, timeout=60),
+        f"Mask '{fifo}' is not a regular file (a pipe, socket or device)",
+        tmp_path,
+        before,
+    )
     named = tmp_path / "named.json"
     named.write_text(json.dumps({"mode": "dream", "settings": {"guide": ["/etc/hostname"], "mask": str(fifo)}}))
     result = run_cli("dream", small_png, "-o", out, *FAST, "--settings", named, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[0] == (f"deepdream: the settings in '{named}' read --mask '{fifo}', "
-                                             f"--guide '/etc/hostname'")
+    assert result.stderr.splitlines()[0] == (
+        f"deepdream: the settings in '{named}' read --mask '{fifo}', --guide '/etc/hostname'"
+    )
     assert not out.exists()
 
 
 def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path, capfd):
     path = tmp_path / "bad.tif"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
-        path, compression="tiff_deflate")
+        path, compression="tiff_deflate"
+    )
     data = bytearray(path.read_bytes())
     start = Image.open(path).tag_v2[273][0]
     for i in range(start + 2, start + 200):  # spoil the deflate stream
@@ -268,6 +300,10 @@ def test_a_libtiff_complaint_is_part_of_the_one_line(tmp_path, capfd):
     path.write_bytes(bytes(data))
     before = sorted(p.name for p in tmp_path.iterdir())
     capfd.readouterr()
-    assert_clean_failure(cli("dream", path, "-o", tmp_path / "out.png", *FAST),
-                         "(decoder error -2: ZIPDecode: Decoding error at scanline 0", tmp_path, before)
+    assert_clean_failure(
+        cli("dream", path, "-o", tmp_path / "out.png", *FAST),
+        "(decoder error -2: ZIPDecode: Decoding error at scanline 0",
+        tmp_path,
+        before,
+    )
     assert capfd.readouterr().err == ""  # libtiff wrote nothing of its own to the process's stderr

@@ -8,15 +8,15 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import SAMPLES, cli
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream import DreamSettings, api, images
 from deepdream.colors import chroma_noise, to_ycbcr
 from deepdream.errors import SettingsError
 from deepdream.objectives import from_specs
-from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normalize, laplacian_split
 from deepdream.render.grid import Grid
+from deepdream.render.steps import StepRule, laplacian_merge, laplacian_normalize, laplacian_split
 from deepdream.render.tiles import TiledGradient
 from deepdream.render.transforms import AffineJitter, Jitter, StepParams
 
@@ -32,8 +32,10 @@ def cat320() -> np.ndarray:
 
 # ---------------------------------------------------------------------------- jitter and tiles
 
-@pytest.mark.parametrize("height,width,tile", [(64, 96, 512), (300, 451, 128), (700, 130, 256), (33, 40, 32),
-                                               (63, 95, 48), (129, 70, 64)])
+
+@pytest.mark.parametrize(
+    "height,width,tile", [(64, 96, 512), (300, 451, 128), (700, 130, 256), (33, 40, 32), (63, 95, 48), (129, 70, 64)]
+)
 def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, width, tile):
     """The picture moves by (dy, dx) under the grid: the cores cover every pixel once but for the
     |dy| rows and |dx| columns that sit the step out; the network sees no more pixels than the
@@ -50,7 +52,7 @@ def test_jittered_grids_cover_the_picture_once_with_valid_mirror_pads(height, wi
         cover = np.zeros((height, width), np.int32)
         fed = 0
         for t in grid.tiles(offset, (dy, dx)):
-            cover[t.y0:t.y1, t.x0:t.x1] += 1
+            cover[t.y0 : t.y1, t.x0 : t.x1] += 1
             top, bottom, left, right = t.pads
             assert max(top, bottom) < t.y1 - t.y0 and max(left, right) < t.x1 - t.x0  # mirror padding is valid
             fed += (t.y1 - t.y0 + top + bottom) * (t.x1 - t.x0 + left + right)
@@ -107,6 +109,7 @@ def test_affine_jitter_zooms_and_rotates_each_tile_and_the_gradient_flows_back(v
 
 # ---------------------------------------------------------------------------- step rules
 
+
 def test_laplacian_split_merges_back_and_normalises_every_level():
     g = tf.constant(np.random.default_rng(3).normal(size=(2, 45, 61, 3)), tf.float32)
     bands = laplacian_split(g, 4)
@@ -147,8 +150,9 @@ def test_chroma_noise_is_zero_for_grey_and_large_for_colour_speckle():
 @pytest.mark.slow  # two full default dreams and one free-colour dream of a 160x120 photo
 def test_the_default_dream_keeps_a_photos_colour_calm_where_free_colours_go_rainbow():
     rgb = np.asarray(Image.open(SAMPLES / "coffee.png").convert("RGB").resize((160, 107), Image.LANCZOS), np.float32)
-    astronaut = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB").resize((160, 160), Image.LANCZOS),
-                           np.float32)
+    astronaut = np.asarray(
+        Image.open(SAMPLES / "astronaut.png").convert("RGB").resize((160, 160), Image.LANCZOS), np.float32
+    )
     for photo in (rgb, astronaut):
         out = api.dream(photo)  # every default: 6 octaves of 12 steps, chroma 0.3
         assert np.abs(out - photo).mean() > 15  # a bold dream...
@@ -182,6 +186,7 @@ def test_the_mask_says_where_to_dream(tmp_path, cat320):
 
 # ---------------------------------------------------------------------------- settings
 
+
 def test_class_dream_steps_are_300_at_the_defaults_and_scale_with_steps_and_octaves():
     from deepdream.budget import described
     from deepdream.render.param import class_dream_steps
@@ -195,8 +200,17 @@ def test_class_dream_steps_are_300_at_the_defaults_and_scale_with_steps_and_octa
 
 def test_settings_hold_defaults_help_and_checks():
     s = DreamSettings()
-    assert (s.backbone, s.octaves, s.steps, s.step_size, s.jitter, s.scale_jitter, s.rotate_jitter, s.normalize,
-            s.seed) == ("efficientnet-lite2", 6, 12, 4.0, 32, 0.05, 5.0, "mean", 0)
+    assert (
+        s.backbone,
+        s.octaves,
+        s.steps,
+        s.step_size,
+        s.jitter,
+        s.scale_jitter,
+        s.rotate_jitter,
+        s.normalize,
+        s.seed,
+    ) == ("efficientnet-lite2", 6, 12, 4.0, 32, 0.05, 5.0, "mean", 0)
     assert DreamSettings.help("jitter").startswith("Random shift")
     assert DreamSettings.flag("layers") == "--layer"
     again = DreamSettings.from_dict(json.loads(s.replace(steps=3, layers=["a"]).to_json())["settings"])
@@ -215,8 +229,24 @@ def test_a_dream_re_rendered_from_its_own_png_has_the_same_bytes(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((120, 80)).save(source)
     first = tmp_path / "first.png"
-    done = cli("dream", source, "-o", first, "-b", "vgg16", "--layer", "block3_conv3", "--octaves", "2", "--steps", "2",
-                   "--seed", "-5", "--preserve-colors", "-q")
+    done = cli(
+        "dream",
+        source,
+        "-o",
+        first,
+        "-b",
+        "vgg16",
+        "--layer",
+        "block3_conv3",
+        "--octaves",
+        "2",
+        "--steps",
+        "2",
+        "--seed",
+        "-5",
+        "--preserve-colors",
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     recorded = json.loads(images.read_metadata(first))
     assert recorded["mode"] == "dream" and recorded["settings"]["seed"] == -5
@@ -270,8 +300,24 @@ def test_save_every_snapshots_look_as_the_result_will(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
     out = tmp_path / "kept.png"
-    done = cli("dream", source, "-o", out, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1",
-                   "--steps", "2", "--save-every", "1", "--preserve-colors", "-q")
+    done = cli(
+        "dream",
+        source,
+        "-o",
+        out,
+        "-b",
+        "vgg16",
+        "--layer",
+        "block2_conv1",
+        "--octaves",
+        "1",
+        "--steps",
+        "2",
+        "--save-every",
+        "1",
+        "--preserve-colors",
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     first = np.asarray(Image.open(tmp_path / "kept_0001.png"), np.float32)
     last = np.asarray(Image.open(tmp_path / "kept_0002.png"))
@@ -279,8 +325,21 @@ def test_save_every_snapshots_look_as_the_result_will(tmp_path):
     chroma = lambda rgb: to_ycbcr(np.asarray(rgb, np.float32))[..., 1:]  # noqa: E731
     assert np.abs(chroma(first) - chroma(Image.open(source))).mean() < 2.0  # colours kept at step 1 too
     painted = tmp_path / "fish.png"
-    done = cli("class", "goldfish", "-o", painted, "--size", "64x64", "--steps", "2",
-                   "--save-every", "1", "--precision", "float32", "-q")
+    done = cli(
+        "class",
+        "goldfish",
+        "-o",
+        painted,
+        "--size",
+        "64x64",
+        "--steps",
+        "2",
+        "--save-every",
+        "1",
+        "--precision",
+        "float32",
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     snapshot = np.asarray(Image.open(tmp_path / "fish_0002.png"))
     assert np.array_equal(snapshot, np.asarray(Image.open(painted)))
@@ -295,8 +354,9 @@ def test_settings_written_before_the_score_existed_read_back_as_the_mean(tmp_pat
     old = DreamSettings(score="mean").to_dict()
     del old["score"]
     picture = tmp_path / "old.png"
-    Image.new("RGB", (8, 8)).save(picture, pnginfo=_text_chunk(json.dumps(
-        {"mode": "dream", "version": "0.2.0", "settings": old})))
+    Image.new("RGB", (8, 8)).save(
+        picture, pnginfo=_text_chunk(json.dumps({"mode": "dream", "version": "0.2.0", "settings": old}))
+    )
     mode, settings = read_settings_file(picture)
     assert mode == "dream" and settings["score"] == "mean"
     assert DreamSettings.from_dict(settings) == DreamSettings(score="mean")

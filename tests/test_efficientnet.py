@@ -7,9 +7,9 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 from PIL import Image
 
-from conftest import SAMPLES
 from deepdream import backbones
 from deepdream.backbones import efficientnet_lite2 as E
 from deepdream.backbones import weights as W
@@ -44,8 +44,7 @@ def test_architecture_and_parameters(net):
     assert len(E.BLOCKS) == 21 and sum(s.blocks for s in E.STAGES) == 21
     assert net.model.count_params() == 6_063_024  # batch norms folded into the convolutions
     assert net.name == "efficientnet-lite2" and net.min_size == 32
-    np.testing.assert_allclose(net.preprocess(np.array([127.0, 255.0, 0.0])),
-                               [0.0, 1.0, -127 / 128])
+    np.testing.assert_allclose(net.preprocess(np.array([127.0, 255.0, 0.0])), [0.0, 1.0, -127 / 128])
     np.testing.assert_allclose(net.high, 1.0)
     np.testing.assert_allclose(net.low, -127 / 128)
 
@@ -66,8 +65,7 @@ def test_catalog_names_channels_and_strides(net):
     assert (layer("logits").channels, layer("head").stride) == (1000, 32)
     strides = [info.stride for info in net.catalog]
     assert strides == sorted(strides)
-    for name, _ in (*net.default_layers, *net.guide_layers, *net.content_layers,
-                    *net.style_layers):
+    for name, _ in (*net.default_layers, *net.guide_layers, *net.content_layers, *net.style_layers):
         assert layer(name).stride >= 2
 
 
@@ -80,8 +78,12 @@ def test_feature_model_on_a_small_input(net):
     # An odd size works too (TensorFlow's `same` padding), and logits are one position.
     logits, head = net.feature_model(["logits", "head"])(net.preprocess(rgb[:, :95, :63]))
     assert logits.shape == (1, 1, 1, 1000) and head.shape == (1, 3, 2, 1280)
-    np.testing.assert_allclose(np.asarray(net.logits_model()(net.preprocess(rgb[:, :95, :63]))),
-                               np.asarray(logits).reshape(1, 1000), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(net.logits_model()(net.preprocess(rgb[:, :95, :63]))),
+        np.asarray(logits).reshape(1, 1000),
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_every_tensor_is_used_and_shapes_match_the_file():
@@ -99,9 +101,18 @@ def test_every_tensor_is_used_and_shapes_match_the_file():
 def test_imagenet_class_names():
     names = E.imagenet_classes()
     assert len(names) == 1000 and all(names)
-    anchors = {0: "tench", 1: "goldfish", 207: "golden retriever", 281: "tabby", 282: "tiger cat",
-               285: "Egyptian cat", 504: "coffee mug", 967: "espresso", 968: "cup",
-               999: "toilet tissue"}
+    anchors = {
+        0: "tench",
+        1: "goldfish",
+        207: "golden retriever",
+        281: "tabby",
+        282: "tiger cat",
+        285: "Egyptian cat",
+        504: "coffee mug",
+        967: "espresso",
+        968: "cup",
+        999: "toilet tissue",
+    }
     assert {i: names[i] for i in anchors} == anchors
 
 
@@ -153,12 +164,14 @@ def test_missing_and_misshapen_tensors(tmp_path):
         E.check_state_dict(partial, "x.pth")
     _one_line(e)
     misshapen = dict(state, **{"_fc.weight": np.zeros((10, 1280), np.float32)})
-    with pytest.raises(WeightsError, match=r"'_fc.weight' has the shape \(10, 1280\) where "
-                                           r"EfficientNet-Lite2 has \(1000, 1280\)"):
+    with pytest.raises(
+        WeightsError,
+        match=r"'_fc.weight' has the shape \(10, 1280\) where "
+        r"EfficientNet-Lite2 has \(1000, 1280\)",
+    ):
         E.check_state_dict(misshapen, "x.pth")
     with_se = dict(state, **{"_blocks.3._se_reduce.weight": np.zeros((6, 144, 1, 1), np.float32)})
-    with pytest.raises(WeightsError, match="'_blocks.3._se_reduce.weight' that EfficientNet-Lite2 "
-                                           "does not"):
+    with pytest.raises(WeightsError, match="'_blocks.3._se_reduce.weight' that EfficientNet-Lite2 does not"):
         E.check_state_dict(with_se, "x.pth")
 
 
@@ -184,6 +197,7 @@ def test_registry_identify_and_status(tmp_path, monkeypatch):
     assert not E.claims(cut)
     report = W.describe("efficientnet-lite2", digest=False)
     assert report.embedded and report.available and report.path == path
-    with pytest.raises(WeightsError, match="holds efficientnet-lite2 weights, but backbone "
-                                           "'efficientnet-lite2' takes no file"):
+    with pytest.raises(
+        WeightsError, match="holds efficientnet-lite2 weights, but backbone 'efficientnet-lite2' takes no file"
+    ):
         W.add(path)

@@ -14,11 +14,18 @@ import typer
 from typer.testing import CliRunner
 
 from deepdream import classes
+from deepdream.cli.options import settings_parameters, with_settings
 from deepdream.commandline import command_line
 from deepdream.errors import SettingsError
-from deepdream.settings import (Control, DreamSettings, StyleSettings, TextureSettings, VideoSettings, ZoomSettings,
-                                option)
-from deepdream.cli.options import settings_parameters, with_settings
+from deepdream.settings import (
+    Control,
+    DreamSettings,
+    StyleSettings,
+    TextureSettings,
+    VideoSettings,
+    ZoomSettings,
+    option,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class Sharper(DreamSettings):
     """DreamSettings with one field more, declared the one way a setting is declared."""
 
-    sharpen: float = option(0.0, "Sharpen the dream by this much.", short="-S", metavar="AMOUNT",
-                            ui=Control("Sharpen", 0, 2, 0.1))
+    sharpen: float = option(
+        0.0, "Sharpen the dream by this much.", short="-S", metavar="AMOUNT", ui=Control("Sharpen", 0, 2, 0.1)
+    )
 
 
 def test_a_new_field_is_an_option_of_a_command_with_its_help_default_and_flags():
@@ -49,8 +57,10 @@ def test_a_new_field_is_an_option_of_a_command_with_its_help_default_and_flags()
     assert seen["sharpen"] == 1.5 and seen["steps"] == 3 and seen["layers"] == ["a", "b"]
     assert seen["octaves"] is None  # not typed: the settings' default applies
     made = Sharper.from_dict({}, **{k: v for k, v in seen.items() if v not in (None, [])})
-    assert command_line(made, "in.png", "out.png") == \
-        "deepdream dream in.png -o out.png --layer a --layer b --steps 3 --sharpen 1.5"
+    assert (
+        command_line(made, "in.png", "out.png")
+        == "deepdream dream in.png -o out.png --layer a --layer b --steps 3 --sharpen 1.5"
+    )
 
 
 def test_the_form_and_the_studio_take_a_new_field_too():
@@ -70,13 +80,31 @@ def test_every_option_of_every_rendering_command_is_a_settings_field():
     commands = {c.name or c.callback.__name__: c for c in app.registered_commands}
     from deepdream.settings import SegmentSettings, SheetSettings
 
-    own = {"input", "output", "settings_file", "save_every", "overwrite", "dry_run", "quiet", "frames_dir", "ray",
-           "workers", "inputs", "out", "format", "from_noise"}
-    for name, classes_ in {"style": [StyleSettings], "texture": [TextureSettings],
-                           "zoom": [ZoomSettings, DreamSettings],
-                           "video": [VideoSettings, DreamSettings, SegmentSettings],
-                           "dream": [DreamSettings], "gallery": [DreamSettings, SheetSettings],
-                           "batch": [DreamSettings]}.items():
+    own = {
+        "input",
+        "output",
+        "settings_file",
+        "save_every",
+        "overwrite",
+        "dry_run",
+        "quiet",
+        "frames_dir",
+        "ray",
+        "workers",
+        "inputs",
+        "out",
+        "format",
+        "from_noise",
+    }
+    for name, classes_ in {
+        "style": [StyleSettings],
+        "texture": [TextureSettings],
+        "zoom": [ZoomSettings, DreamSettings],
+        "video": [VideoSettings, DreamSettings, SegmentSettings],
+        "dream": [DreamSettings],
+        "gallery": [DreamSettings, SheetSettings],
+        "batch": [DreamSettings],
+    }.items():
         import inspect
 
         params = set(inspect.signature(commands[name].callback).parameters)
@@ -99,11 +127,24 @@ def test_motion_options_keep_their_forms_and_aliases():
 
 
 def test_command_line_of_a_movie_names_its_own_settings_then_its_dream():
-    video = VideoSettings.from_dict({}, blend=0.5, independent=True,
-                                    dream=DreamSettings.from_dict({}, preset="intense", steps=3))
+    video = VideoSettings.from_dict(
+        {}, blend=0.5, independent=True, dream=DreamSettings.from_dict({}, preset="intense", steps=3)
+    )
     words = shlex.split(command_line(video, "clip.mp4", "out.mp4"))
-    assert words == ["deepdream", "video", "clip.mp4", "-o", "out.mp4", "--blend", "0.5", "--independent",
-                     "--steps", "3", "--preset", "intense"]
+    assert words == [
+        "deepdream",
+        "video",
+        "clip.mp4",
+        "-o",
+        "out.mp4",
+        "--blend",
+        "0.5",
+        "--independent",
+        "--steps",
+        "3",
+        "--preset",
+        "intense",
+    ]
     zoom = ZoomSettings.from_dict({}, translate="5,-2", frames=3)
     assert command_line(zoom) == "deepdream zoom --frames 3 --translate 5,-2"
 
@@ -165,14 +206,17 @@ def test_the_engine_never_re_defaults_the_tile_size():
     assert inspect.signature(backbones.load_backbone).parameters["name"].default is inspect.Parameter.empty
 
 
-@pytest.mark.parametrize("cls, values, message", [
-    ("SheetSettings", dict(cell=8), "--cell must be at least 32 (got 8). 160 is a good start."),
-    ("AtlasSettings", dict(cell=48), "--cell must be at least 64 (got 48). 128 is a good start."),
-    ("SheetSettings", dict(columns=0), "--columns must be at least 1 (got 0)."),
-    ("SheetSettings", dict(channels=True), "--channels must be a whole number (got True)."),
-    ("SegmentSettings", dict(segment=float("nan")), "--segment must be a finite number (got nan)."),
-    ("SegmentSettings", dict(warmup=2.5), "--warmup must be a whole number (got 2.5)."),
-])
+@pytest.mark.parametrize(
+    "cls, values, message",
+    [
+        ("SheetSettings", dict(cell=8), "--cell must be at least 32 (got 8). 160 is a good start."),
+        ("AtlasSettings", dict(cell=48), "--cell must be at least 64 (got 48). 128 is a good start."),
+        ("SheetSettings", dict(columns=0), "--columns must be at least 1 (got 0)."),
+        ("SheetSettings", dict(channels=True), "--channels must be a whole number (got True)."),
+        ("SegmentSettings", dict(segment=float("nan")), "--segment must be a finite number (got nan)."),
+        ("SegmentSettings", dict(warmup=2.5), "--warmup must be a whole number (got 2.5)."),
+    ],
+)
 def test_how_a_run_is_laid_out_is_checked_by_the_settings_too(cls, values, message):
     """A gallery's cells and a video's Ray segments are settings like any other: their CLI options
     are made from the fields and their checks are the settings' own (one place for each)."""

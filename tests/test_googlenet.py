@@ -8,14 +8,14 @@ import math
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, cli
+from googlenet_graph import BLOCKS, LRN, make_graph, reduced, reference_features, write_graph
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream import api, backbones
 from deepdream.backbones import googlenet
 from deepdream.backbones import weights as W
 from deepdream.errors import WeightsError
-from googlenet_graph import BLOCKS, LRN, make_graph, reduced, reference_features, write_graph
 
 FILENAME = googlenet.WEIGHTS.filename
 DIVISOR = 8
@@ -48,8 +48,7 @@ def _block_channels(block: str) -> int:
 def test_catalog_names_channels_and_strides_come_from_the_graph(net):
     names = [info.name for info in net.catalog]
     assert names == list(googlenet.LAYER_NAMES) and len(names) == 3 * 2 + 9 * 14
-    assert names[:2] == ["conv2d0_pre_relu", "conv2d0"] and names[-2:] == ["mixed5b_pre_relu",
-                                                                             "mixed5b"]
+    assert names[:2] == ["conv2d0_pre_relu", "conv2d0"] and names[-2:] == ["mixed5b_pre_relu", "mixed5b"]
     assert "mixed4d_3x3_bottleneck_pre_relu" in names  # the original notebook's favourite
     by = {info.name: info for info in net.catalog}
     assert (by["conv2d0"].channels, by["conv2d0"].stride) == (64 // DIVISOR, 2)
@@ -66,15 +65,13 @@ def test_backbone_model_space_and_defaults(net):
     assert net.name == "googlenet" and repr(net) == "<Backbone googlenet: 132 layers>"
     assert net.default_layers == (("mixed4c", 1.0),) and net.min_size == 32
     assert net.guide_layers == net.default_layers and net.content_layers == (("mixed4c", 1.0),)
-    assert [name for name, _ in net.style_layers] == ["conv2d0", "conv2d2", "mixed3a", "mixed4a",
-                                                     "mixed5a"]
+    assert [name for name, _ in net.style_layers] == ["conv2d0", "conv2d2", "mixed3a", "mixed4a", "mixed5a"]
     for name, _ in (*net.default_layers, *net.content_layers, *net.style_layers):
         net.layer(name)  # every default is in the catalog
     np.testing.assert_allclose(net.low, -117.0)
     np.testing.assert_allclose(net.high, 138.0)
     np.testing.assert_allclose(net.preprocess(np.array([117.0, 0.0, 255.0])), [0.0, -117.0, 138.0])
-    np.testing.assert_allclose(net.deprocess(net.preprocess(np.array([1.0, 2.0, 3.0]))),
-                               [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(net.deprocess(net.preprocess(np.array([1.0, 2.0, 3.0]))), [1.0, 2.0, 3.0])
 
 
 def test_features_equal_the_graph_run_by_tensorflow(net, graph_file):
@@ -82,11 +79,18 @@ def test_features_equal_the_graph_run_by_tensorflow(net, graph_file):
     graph_def = googlenet.read_graph(graph_file)
     rgb = np.random.default_rng(1).uniform(0, 255, (1, 61, 83, 3)).astype(np.float32)
     x = net.preprocess(rgb).numpy()
-    names = ["conv2d0_pre_relu", "conv2d2", "mixed3a", "mixed4c", "mixed4d_3x3_bottleneck_pre_relu",
-             "mixed4e_pool_reduce", "mixed5b"]
+    names = [
+        "conv2d0_pre_relu",
+        "conv2d2",
+        "mixed3a",
+        "mixed4c",
+        "mixed4d_3x3_bottleneck_pre_relu",
+        "mixed4e_pool_reduce",
+        "mixed5b",
+    ]
     ours = [f.numpy() for f in net.feature_model(names)(x)]
     theirs = reference_features(graph_def, x, names)
-    for name, a, b in zip(names, ours, theirs):
+    for name, a, b in zip(names, ours, theirs, strict=False):
         assert a.shape == b.shape, name
         assert np.abs(b).max() > 1.0, name  # activations alive at every depth
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3, err_msg=name)
@@ -95,8 +99,9 @@ def test_features_equal_the_graph_run_by_tensorflow(net, graph_file):
     # lucid's mixed4a_pre_relu: the branches before their Relus, concatenated.
     branches = [f"mixed4a_{b}_pre_relu" for b in googlenet.BLOCK_OUTPUTS]
     made, after = [f.numpy() for f in net.feature_model(["mixed4a_pre_relu", "mixed4a"])(x)]
-    np.testing.assert_allclose(made, np.concatenate(reference_features(graph_def, x, branches), -1),
-                               rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(
+        made, np.concatenate(reference_features(graph_def, x, branches), -1), rtol=1e-4, atol=1e-3
+    )
     assert made.min() < 0  # before the Relu
     np.testing.assert_array_equal(np.maximum(made, 0), after)
 
@@ -116,34 +121,54 @@ def test_normalisation_constants_are_read_from_the_graph(tmp_path):
     import keras
 
     ours = [f.numpy() for f in keras.Model(model.input, probe)(x)]
-    for a, b in zip(ours, reference_features(graph_def, x, ["conv2d1", "mixed3b"])):
+    for a, b in zip(ours, reference_features(graph_def, x, ["conv2d1", "mixed3b"]), strict=False):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
 
 
 # -- dreaming --------------------------------------------------------------------------------
 def test_dream_api_with_weights_file(graph_file):
-    rgb = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((80, 64)),
-                     np.float32)
-    out = api.dream(rgb, backbone="googlenet", weights=str(graph_file), octaves=2, steps=3,
-                    tile_size=64, seed=1)
+    rgb = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((80, 64)), np.float32)
+    out = api.dream(rgb, backbone="googlenet", weights=str(graph_file), octaves=2, steps=3, tile_size=64, seed=1)
     assert out.shape == rgb.shape and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 255
     assert np.abs(out - rgb).mean() > 1.0
-    mixed = api.dream(rgb, layers=["mixed4d_3x3_bottleneck_pre_relu:3"], backbone="googlenet",
-                      weights=str(graph_file), octaves=1, steps=2, tile_size=64, seed=1)
+    mixed = api.dream(
+        rgb,
+        layers=["mixed4d_3x3_bottleneck_pre_relu:3"],
+        backbone="googlenet",
+        weights=str(graph_file),
+        octaves=1,
+        steps=2,
+        tile_size=64,
+        seed=1,
+    )
     assert np.abs(mixed - out).mean() > 0.5  # another objective, another dream
 
 
 def test_dream_cli_with_weights_file(graph_file, tmp_path):
     out = tmp_path / "dream.png"
-    result = cli("dream", SAMPLES / "chelsea.png", "-o", out, "--backbone", "googlenet",
-                     "--weights", graph_file, "--max-side", "90", "--octaves", "2", "--steps", "2",
-                     "--tile-size", "64", "-q")
+    result = cli(
+        "dream",
+        SAMPLES / "chelsea.png",
+        "-o",
+        out,
+        "--backbone",
+        "googlenet",
+        "--weights",
+        graph_file,
+        "--max-side",
+        "90",
+        "--octaves",
+        "2",
+        "--steps",
+        "2",
+        "--tile-size",
+        "64",
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     dreamt = np.asarray(Image.open(out).convert("RGB"), np.float32)
-    source = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((90, 60),
-                                                                                 Image.LANCZOS),
-                        np.float32)
+    source = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((90, 60), Image.LANCZOS), np.float32)
     assert dreamt.shape == (60, 90, 3)
     assert np.abs(dreamt - source).mean() > 1.0
 
@@ -188,8 +213,7 @@ def _refused(path, *fragments):
 def test_not_a_graph(tmp_path):
     text = tmp_path / "notes.pb"
     text.write_text("not a graph at all")
-    _refused(text, f"is not the GoogLeNet graph '{FILENAME}'",
-             "cannot be read as a TensorFlow GraphDef")
+    _refused(text, f"is not the GoogLeNet graph '{FILENAME}'", "cannot be read as a TensorFlow GraphDef")
     empty = tmp_path / "empty.pb"
     empty.write_bytes(b"")
     _refused(empty, "it holds no TensorFlow graph")
@@ -229,8 +253,9 @@ def test_weights_of_the_wrong_shape(tmp_path):
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(wrong))
     path = tmp_path / "shapes.pb"
     path.write_bytes(graph.SerializeToString())
-    _refused(path, "the weights of 'mixed4b_5x5_pre_relu/conv' have the shape",
-             f"its input's {reduced(24, 16)} channels")
+    _refused(
+        path, "the weights of 'mixed4b_5x5_pre_relu/conv' have the shape", f"its input's {reduced(24, 16)} channels"
+    )
 
 
 def test_unknown_operation_on_the_path(tmp_path):
@@ -248,8 +273,9 @@ def test_strides_are_whole_powers_of_two(net):
         assert info.stride == 2 ** round(math.log2(info.stride)) and 2 <= info.stride <= 32
 
 
-@pytest.mark.skipif(not hasattr(backbones.Backbone, "model_in_precision"),
-                    reason="no reduced-precision models in this tree")
+@pytest.mark.skipif(
+    not hasattr(backbones.Backbone, "model_in_precision"), reason="no reduced-precision models in this tree"
+)
 @pytest.mark.parametrize("precision", ["bfloat16", "float16"])
 def test_reduced_precision_copies_compute_the_same_features(net, precision):
     """The LRN layers run in float32 inside a bfloat16 / float16 network (TensorFlow has no

@@ -14,16 +14,26 @@ from deepdream.render import grid as grid_module
 from deepdream.render.grid import Grid, Tile, batches, gaps, row_bands
 from deepdream.render.transforms import BLUR_EVERY, AffineJitter, Blur, GridShift, Jitter, StepParams, step_params
 
-SIZES = [(64, 96, 512, 32), (300, 451, 128, 32), (700, 130, 256, 64), (33, 40, 32, 32), (1024, 1024, 512, 128),
-         (788, 788, 512, 128), (606, 1000, 512, 128), (129, 70, 64, 32)]
+SIZES = [
+    (64, 96, 512, 32),
+    (300, 451, 128, 32),
+    (700, 130, 256, 64),
+    (33, 40, 32, 32),
+    (1024, 1024, 512, 128),
+    (788, 788, 512, 128),
+    (606, 1000, 512, 128),
+    (129, 70, 64, 32),
+]
 
 
 def test_the_grid_module_imports_no_tensorflow():
     tree = ast.parse(Path(grid_module.__file__).read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert imported <= {"__future__", "math", "dataclasses", "typing"}, imported
 
 
@@ -45,7 +55,7 @@ def test_pieces_cover_every_pixel_exactly_once_within_bounds(height, width, tile
             assert min(t.pads) >= 0
             assert max(top, bottom) < t.y1 - t.y0 and max(left, right) < t.x1 - t.x0  # a valid mirror
             assert max(t.shape) <= max(tile + min_tile - 1, max(height, width) if max(height, width) <= tile else 0)
-            cover[t.y0:t.y1, t.x0:t.x1] += 1
+            cover[t.y0 : t.y1, t.x0 : t.x1] += 1
         assert cover.max() == 1  # no pixel twice
         dy, dx = shift  # the |dy| rows and |dx| columns at the far edge sit the step out
         rows = slice(0, height - dy) if dy >= 0 else slice(-dy, height)
@@ -89,6 +99,7 @@ def test_batches_group_equal_shapes_and_bands_follow_the_rows():
 
 
 # ---------------------------------------------------------------------------- step parameters
+
 
 def test_each_transform_sets_only_its_own_typed_parameters():
     grid = Grid(300, 451, 128, 32)

@@ -7,9 +7,9 @@ import logging
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, cli
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream import api
 from deepdream import guided as objectives
 
@@ -129,8 +129,9 @@ def test_cli_auto_layer_reports_and_writes(tmp_path, brick):
     guide = tmp_path / "brick.png"
     Image.fromarray(brick.astype(np.uint8)).save(guide)
     out = tmp_path / "guided.png"
-    result = cli("dream", photo, "-b", "vgg16", "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1",
-                     "-o", out)
+    result = cli(
+        "dream", photo, "-b", "vgg16", "--guide", guide, "--layer", "auto", "--octaves", "1", "--steps", "1", "-o", out
+    )
     assert result.returncode == 0, result.stderr
     line = [s for s in result.stderr.splitlines() if "guided at" in s]
     assert len(line) == 1 and line[0].startswith("deepdream: guided at layer block")

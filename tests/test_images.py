@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from deepdream import images
+from deepdream import images, saving
 from deepdream.errors import InputError, OutputError
 from deepdream.images import (
     check_output_path,
@@ -210,7 +210,7 @@ def test_fit_max_side_shrinks_never_enlarges():
     small = fit_max_side(loaded, 200)
     assert small.rgb.shape == (150, 200, 3) and small.rgb.dtype == np.float32
     assert small.alpha.shape == (150, 200) and np.all(small.alpha == 9)
-    assert 0 <= small.rgb.min() and small.rgb.max() <= 255
+    assert small.rgb.min() >= 0 and small.rgb.max() <= 255
     assert fit_max_side(loaded, 1000) is loaded
     assert fit_max_side(loaded, 400).rgb.shape == (300, 400, 3)
     assert fit_max_side(from_array(noise(50, 10)), 20).rgb.shape == (20, 4, 3)
@@ -280,8 +280,9 @@ def test_save_rounds_and_clips(tmp_path):
     assert load_image(tmp_path / "r.png").rgb.tolist() == [[[0, 0, 1], [255, 255, 128]]]
 
 
-@pytest.mark.parametrize("ext, mode", [(".png", "RGB"), (".jpg", "RGB"), (".webp", "RGBA"), (".tif", "RGBA"),
-                                       (".bmp", "RGB")])
+@pytest.mark.parametrize(
+    "ext, mode", [(".png", "RGB"), (".jpg", "RGB"), (".webp", "RGBA"), (".tif", "RGBA"), (".bmp", "RGB")]
+)
 def test_every_output_format(tmp_path, ext, mode):
     alpha = None if mode == "RGB" else np.full((6, 8), 200, np.uint8)  # WebP drops an all-opaque alpha
     save_image(np.full((6, 8, 3), 128.0), tmp_path / f"o{ext}", alpha=alpha)
@@ -291,7 +292,7 @@ def test_every_output_format(tmp_path, ext, mode):
 
 def test_new_file_permissions_follow_umask(tmp_path):
     path = save_image(np.zeros((2, 2, 3)), tmp_path / "p.png")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~images._UMASK
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~saving._UMASK
 
 
 def test_failing_save_leaves_nothing(tmp_path):
@@ -349,7 +350,7 @@ def header_lies_jpeg(tmp_path):
     Image.fromarray(noise(64, 64)).save(path, quality=90)
     data = bytearray(path.read_bytes())
     at = data.find(b"\xff\xc0")
-    data[at + 5:at + 9] = (9000).to_bytes(2, "big") * 2
+    data[at + 5 : at + 9] = (9000).to_bytes(2, "big") * 2
     path.write_bytes(bytes(data))
     return path
 
@@ -370,34 +371,48 @@ def header_lies_tiff(tmp_path):
     Image.fromarray(noise(64, 64, 1)[..., 0]).save(path)
     data = bytearray(path.read_bytes())
     ifd = int.from_bytes(data[4:8], "little")
-    for k in range(int.from_bytes(data[ifd:ifd + 2], "little")):
+    for k in range(int.from_bytes(data[ifd : ifd + 2], "little")):
         entry = ifd + 2 + 12 * k
-        if int.from_bytes(data[entry:entry + 2], "little") == 257:  # ImageLength, as a LONG
-            data[entry + 2:entry + 12] = (4).to_bytes(2, "little") + (1).to_bytes(4, "little") + \
-                (100000).to_bytes(4, "little")
+        if int.from_bytes(data[entry : entry + 2], "little") == 257:  # ImageLength, as a LONG
+            data[entry + 2 : entry + 12] = (
+                (4).to_bytes(2, "little") + (1).to_bytes(4, "little") + (100000).to_bytes(4, "little")
+            )
     path.write_bytes(bytes(data))
     return path
 
 
-@pytest.mark.parametrize("make, size, share", [(header_lies_jpeg, "9000x9000", "0.77%"),
-                                                (header_lies_gif, "9000x9000", "under 0.001%"),
-                                                (header_lies_tiff, "64x100000", "0.064%")])
+@pytest.mark.parametrize(
+    "make, size, share",
+    [
+        (header_lies_jpeg, "9000x9000", "0.77%"),
+        (header_lies_gif, "9000x9000", "under 0.001%"),
+        (header_lies_tiff, "64x100000", "0.064%"),
+    ],
+)
 def test_a_picture_whose_data_covers_part_of_its_header_is_refused(tmp_path, monkeypatch, make, size, share):
     path = make(tmp_path)
     assert Image.open(path).size == tuple(int(n) for n in size.split("x"))  # Pillow believes the header
     with pytest.raises(InputError) as refused:
         load_image(path)
-    assert str(refused.value) == (f"Input file '{path}' holds data for {share} of the {size} pixels its header "
-                                  f"declares (it is damaged or cut off); re-export or re-download it, or set "
-                                  f"DEEPDREAM_ACCEPT_PARTIAL=1 to take it as it is.")
+    assert str(refused.value) == (
+        f"Input file '{path}' holds data for {share} of the {size} pixels its header "
+        f"declares (it is damaged or cut off); re-export or re-download it, or set "
+        f"DEEPDREAM_ACCEPT_PARTIAL=1 to take it as it is."
+    )
     if make is not header_lies_tiff:  # asked to, it is taken as it is
         monkeypatch.setenv("DEEPDREAM_ACCEPT_PARTIAL", "1")
         assert load_image(path).rgb.shape[:2] == (9000, 9000)
 
 
 def test_whole_pictures_of_every_kind_cover_their_header(tmp_path):
-    for name, options in (("a.jpg", {}), ("b.jpg", {"progressive": True}), ("c.gif", {}), ("d.tif", {}),
-                          ("e.tif", {"compression": "tiff_deflate"}), ("f.png", {})):
+    for name, options in (
+        ("a.jpg", {}),
+        ("b.jpg", {"progressive": True}),
+        ("c.gif", {}),
+        ("d.tif", {}),
+        ("e.tif", {"compression": "tiff_deflate"}),
+        ("f.png", {}),
+    ):
         Image.fromarray(noise(40, 56)).save(tmp_path / name, **options)
         assert load_image(tmp_path / name).rgb.shape == (40, 56, 3)
     flat = tmp_path / "flat.jpg"  # one colour compresses hard, and is still whole
@@ -410,5 +425,6 @@ def test_a_fifo_is_refused_without_waiting(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(InputError) as refused:
         load_image(fifo)
-    assert str(refused.value) == (f"Input '{fifo}' is not a regular file (a pipe, socket or device); "
-                                  f"give the path of an image file.")
+    assert str(refused.value) == (
+        f"Input '{fifo}' is not a regular file (a pipe, socket or device); give the path of an image file."
+    )

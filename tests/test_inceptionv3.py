@@ -28,11 +28,19 @@ FILENAME = inceptionv3.WEIGHTS.filename
 _ORIGINAL_KERAS_HOME = os.environ.get("KERAS_HOME")
 
 EXPECTED_CATALOG = (
-    LayerInfo("conv2d_2", 64, 2), LayerInfo("conv2d_4", 192, 4),
-    LayerInfo("mixed0", 256, 8), LayerInfo("mixed1", 288, 8), LayerInfo("mixed2", 288, 8),
-    LayerInfo("mixed3", 768, 16), LayerInfo("mixed4", 768, 16), LayerInfo("mixed5", 768, 16),
-    LayerInfo("mixed6", 768, 16), LayerInfo("mixed7", 768, 16),
-    LayerInfo("mixed8", 1280, 32), LayerInfo("mixed9", 2048, 32), LayerInfo("mixed10", 2048, 32),
+    LayerInfo("conv2d_2", 64, 2),
+    LayerInfo("conv2d_4", 192, 4),
+    LayerInfo("mixed0", 256, 8),
+    LayerInfo("mixed1", 288, 8),
+    LayerInfo("mixed2", 288, 8),
+    LayerInfo("mixed3", 768, 16),
+    LayerInfo("mixed4", 768, 16),
+    LayerInfo("mixed5", 768, 16),
+    LayerInfo("mixed6", 768, 16),
+    LayerInfo("mixed7", 768, 16),
+    LayerInfo("mixed8", 1280, 32),
+    LayerInfo("mixed9", 2048, 32),
+    LayerInfo("mixed10", 2048, 32),
 )
 
 
@@ -54,8 +62,7 @@ def source(tmp_path_factory):
     model = inceptionv3.build_model()
     rng = np.random.default_rng(0)
     # Perturb everything, so BatchNormalization's moving statistics are not their 0/1 defaults.
-    model.set_weights([w + rng.normal(0.0, 0.05, w.shape).astype(w.dtype)
-                       for w in model.get_weights()])
+    model.set_weights([w + rng.normal(0.0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()])
     folder = tmp_path_factory.mktemp("inceptionv3")
     keras3 = folder / "source.weights.h5"
     model.save_weights(str(keras3))
@@ -81,8 +88,10 @@ def assert_same_weights(loaded, source_model):
 
     conv = _layers_of(loaded, keras.layers.Conv2D)
     conv_src = _layers_of(source_model, keras.layers.Conv2D)
-    bn, bn_src = (_layers_of(loaded, keras.layers.BatchNormalization),
-                  _layers_of(source_model, keras.layers.BatchNormalization))
+    bn, bn_src = (
+        _layers_of(loaded, keras.layers.BatchNormalization),
+        _layers_of(source_model, keras.layers.BatchNormalization),
+    )
     assert len(conv) == len(conv_src) == 94
     np.testing.assert_array_equal(conv[57].kernel.numpy(), conv_src[57].kernel.numpy())
     np.testing.assert_array_equal(conv[-1].kernel.numpy(), conv_src[-1].kernel.numpy())
@@ -101,7 +110,7 @@ def test_catalog_is_two_stem_relus_and_mixed0_to_mixed10_with_channels_and_strid
     names = [info.name for info in EXPECTED_CATALOG if info.name.startswith("mixed")]
     probe = keras.Model(source.model.input, [source.model.get_layer(n).output for n in names])
     features = probe(np.zeros((1, 299, 299, 3), np.float32))
-    sides = {name: tuple(f.shape[1:]) for name, f in zip(names, features)}
+    sides = {name: tuple(f.shape[1:]) for name, f in zip(names, features, strict=False)}
     assert sides["mixed0"] == (35, 35, 256) and sides["mixed2"] == (35, 35, 288)
     assert sides["mixed3"] == (17, 17, 768) and sides["mixed7"] == (17, 17, 768)
     assert sides["mixed8"] == (8, 8, 1280) and sides["mixed10"] == (8, 8, 2048)
@@ -117,8 +126,7 @@ def test_legacy_notop_file_in_user_folder_loads(source):
     assert backbone.default_layers == (("mixed3", 1.0), ("mixed5", 1.5))
     assert backbone.guide_layers == backbone.default_layers
     assert backbone.content_layers == (("mixed3", 1.0),)
-    assert [name for name, _ in backbone.style_layers] == ["conv2d_2", "conv2d_4", "mixed0",
-                                                          "mixed2", "mixed5"]
+    assert [name for name, _ in backbone.style_layers] == ["conv2d_2", "conv2d_4", "mixed0", "mixed2", "mixed5"]
     for name, _ in (*backbone.default_layers, *backbone.content_layers, *backbone.style_layers):
         backbone.layer(name)  # every default is in the catalog
     np.testing.assert_allclose(backbone.low, -1.0)

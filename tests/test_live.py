@@ -19,9 +19,8 @@ pytest.importorskip("fastapi", reason="the web extra is not installed: pip insta
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 websockets = pytest.importorskip("websockets", reason="the web extra is not installed: pip install '.[web]'")
 
-from PIL import Image  # noqa: E402
-
 from conftest import SAMPLES  # noqa: E402
+from PIL import Image  # noqa: E402
 
 TINY = {"steps": 1, "octaves": 1}
 #: Set to a path to also save a screenshot of the Live tab there.
@@ -34,7 +33,7 @@ GIF_ENV = "DEEPDREAM_LIVE_GIF"
 def frames(width=64, height=48, count=6, shift=2):
     """`count` frames of a photo panned by `shift` pixels a frame (uint8 RGB)."""
     big = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB").resize((width + shift * count, height)))
-    return [np.ascontiguousarray(big[:, shift * i:shift * i + width]) for i in range(count)]
+    return [np.ascontiguousarray(big[:, shift * i : shift * i + width]) for i in range(count)]
 
 
 def encoded(rgb, fmt="JPEG") -> bytes:
@@ -51,26 +50,47 @@ def test_live_settings_are_light_under_what_the_client_gives_and_a_preset_keeps_
 
     settings, fmt = parse(canonical({}))
     assert (settings.dream.octaves, settings.dream.steps, settings.dream.max_side) == (1, 2, 320)
-    assert (settings.frame_steps, settings.frame_octaves, settings.blend, settings.independent, fmt) == \
-        (1, 1, 0.97, False, "JPEG")
-    settings, fmt = parse(canonical({"preset": "intense", "step-size": 6, "independent": True, "format": "png",
-                                     "layer": ["block5a_expand"], "frame-steps": 2}))
+    assert (settings.frame_steps, settings.frame_octaves, settings.blend, settings.independent, fmt) == (
+        1,
+        1,
+        0.97,
+        False,
+        "JPEG",
+    )
+    settings, fmt = parse(
+        canonical(
+            {
+                "preset": "intense",
+                "step-size": 6,
+                "independent": True,
+                "format": "png",
+                "layer": ["block5a_expand"],
+                "frame-steps": 2,
+            }
+        )
+    )
     assert settings.dream.preset == "intense" and settings.dream.chroma == 0.8  # the preset's look
     assert (settings.dream.octaves, settings.dream.steps) == (1, 2)  # the live cost, not the preset's 5 x 16
     assert settings.dream.step_size == 6.0 and settings.dream.layers == ("block5a_expand",)
     assert settings.independent and settings.frame_steps == 2 and fmt == "PNG"
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"steps": 0}, "--steps must be at least 1 (got 0)."),
-    ({"stepz": 2}, "'stepz' is not a live setting. Did you mean 'steps'?"),
-    ({"start": 1}, "'start' applies to a clip, not a live stream."),
-    ({"mask": "/etc/passwd"}, "--mask names a file on the server, which the web API does not take"),
-    ({"format": "gif"}, "format must be jpeg or png (got 'gif')."),
-    ({"blend": 2}, "--blend must be at most 1"),
-    ({"layer": ["block5a_expand@sky.png"]}, "--layer WHAT@MASK dreams in a region, and a live stream has no mask to "
-                                           "give it; give --layer without @MASK."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"steps": 0}, "--steps must be at least 1 (got 0)."),
+        ({"stepz": 2}, "'stepz' is not a live setting. Did you mean 'steps'?"),
+        ({"start": 1}, "'start' applies to a clip, not a live stream."),
+        ({"mask": "/etc/passwd"}, "--mask names a file on the server, which the web API does not take"),
+        ({"format": "gif"}, "format must be jpeg or png (got 'gif')."),
+        ({"blend": 2}, "--blend must be at most 1"),
+        (
+            {"layer": ["block5a_expand@sky.png"]},
+            "--layer WHAT@MASK dreams in a region, and a live stream has no mask to "
+            "give it; give --layer without @MASK.",
+        ),
+    ],
+)
 def test_bad_live_settings_are_one_line(fields, message):
     from deepdream.errors import SettingsError
     from deepdream.web.live import canonical, parse
@@ -85,13 +105,14 @@ def test_a_message_to_the_client_is_one_line_with_no_path_of_the_servers():
 
     from deepdream.web.live import one_line
 
-    assert one_line(f"Cannot read\n  {tempfile.gettempdir()}/deepdream-serve-x/frame.png:\ttruncated") == \
-        "Cannot read <tmp>/deepdream-serve-x/frame.png: truncated"
+    assert (
+        one_line(f"Cannot read\n  {tempfile.gettempdir()}/deepdream-serve-x/frame.png:\ttruncated")
+        == "Cannot read <tmp>/deepdream-serve-x/frame.png: truncated"
+    )
 
 
 def test_the_live_dreamer_carries_detail_frame_to_frame_and_keeps_each_frame_size():
     from deepdream.motion.live import LiveDreamer, live_settings
-
     from deepdream.render.prepare import prepare
 
     clip = frames(80, 60, count=4)
@@ -116,8 +137,9 @@ def test_the_live_dreamer_carries_detail_frame_to_frame_and_keeps_each_frame_siz
 
 @pytest.fixture(scope="module")
 def server():
-    from deepdream.web import create_app
     from test_web_api import Running
+
+    from deepdream.web import create_app
 
     running = Running(create_app(studio=False))
     yield running
@@ -154,11 +176,13 @@ def test_frames_in_same_size_dreamt_frames_out_mistakes_answered_and_the_stream_
         ws.send(b"this is not a picture")
         assert answer(ws) == {"error": "The frame is not a picture; send each frame as a JPEG or PNG picture."}
         whole = encoded(clip[3])
-        ws.send(whole[:len(whole) // 2])  # a truncated JPEG: its header says a size, its data stops
+        ws.send(whole[: len(whole) // 2])  # a truncated JPEG: its header says a size, its data stops
         assert answer(ws)["error"].startswith("The frame could not be decoded")
         ws.send(encoded(np.zeros((40, 2100, 3), np.uint8), "PNG"))  # oversize, refused from its header
-        assert answer(ws) == {"error": "The frame is 2100x40 pixels, over the 2048 pixels on the longer side a live "
-                                       "frame may have; send smaller frames (they are dreamt at max-side anyway)."}
+        assert answer(ws) == {
+            "error": "The frame is 2100x40 pixels, over the 2048 pixels on the longer side a live "
+            "frame may have; send smaller frames (they are dreamt at max-side anyway)."
+        }
         ws.send(json.dumps({"steps": 0}))
         assert answer(ws) == {"error": "--steps must be at least 1 (got 0)."}
         ws.send("not json")
@@ -202,9 +226,8 @@ def test_frames_faster_than_dreamt_drop_the_waiting_ones_and_every_frame_is_answ
 def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are_refused(server):
     from websockets.exceptions import InvalidStatus
 
-    with pytest.raises(InvalidStatus) as refused:
-        with connect(server, origin="http://evil.example"):
-            pass
+    with pytest.raises(InvalidStatus) as refused, connect(server, origin="http://evil.example"):
+        pass
     assert refused.value.response.status_code == 403
     with connect(server, origin=server.url):  # the server's own page may
         pass
@@ -212,8 +235,9 @@ def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are
         ws.send(json.dumps({"max-side": 1000}))
         ws.send(encoded(np.zeros((600, 800, 3), np.uint8)))  # 800 px dreamt: over the server's --max-side 512
         assert answer(ws)["settings"]["dream"]["max_side"] == 1000
-        assert answer(ws)["error"].startswith("The picture is 800x600 pixels, which is over this server's limit of "
-                                              "512 pixels on the longer side")
+        assert answer(ws)["error"].startswith(
+            "The picture is 800x600 pixels, which is over this server's limit of 512 pixels on the longer side"
+        )
     from deepdream.web.live import MAX_STREAMS
 
     with contextlib.ExitStack() as opened:
@@ -226,6 +250,7 @@ def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are
 
 def test_a_client_that_never_waits_for_its_settings_answers_is_closed(server):
     from websockets.exceptions import ConnectionClosed
+
     from deepdream.web.live import MAX_WAITING_TEXTS
 
     with connect(server) as ws:
@@ -296,17 +321,30 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
     camera = write_y4m(tmp_path / "camera.y4m", clip)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-video-capture={camera}", f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
     running = Running(create_app())
     driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
     try:
         driver.get(running.url + "/")
-        tab = _wait(lambda: [b for b in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")
-                             if b.text.strip() == "Live"], 60, "the Live tab")[0]
+        tab = _wait(
+            lambda: [b for b in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]") if b.text.strip() == "Live"],
+            60,
+            "the Live tab",
+        )[0]
         tab.click()
         frame = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#live iframe"), 30, "the Live page")[0]
         driver.switch_to.frame(frame)
@@ -327,8 +365,11 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
             return sum / p.length;""")
         assert difference > 2, difference
         before = driver.execute_script("return document.getElementById('dreamt').toDataURL()")
-        _wait(lambda: driver.execute_script("return document.getElementById('dreamt').toDataURL()") != before,
-              60, "the next dreamt frame")
+        _wait(
+            lambda: driver.execute_script("return document.getElementById('dreamt').toDataURL()") != before,
+            60,
+            "the next dreamt frame",
+        )
         assert "frames dreamt" in driver.find_element(By.ID, "stats").text
         assert "rror" not in driver.find_element(By.ID, "status").text
 
@@ -346,12 +387,16 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
         def status():
             return driver.find_element(By.ID, "status").text
 
-        driver.execute_script("const s = document.getElementById('strength'); s.value = '7';"
-                              "s.dispatchEvent(new Event('change'));")
+        driver.execute_script(
+            "const s = document.getElementById('strength'); s.value = '7';s.dispatchEvent(new Event('change'));"
+        )
         _wait(lambda: status().endswith("strength 7."), 60, "the stronger dream")
         Select(driver.find_element(By.ID, "preset")).select_by_value("subtle")
-        _wait(lambda: status().startswith("Dreaming with subtle") and status().endswith("strength 2."), 60,
-              "the subtle preset (its own strength)")
+        _wait(
+            lambda: status().startswith("Dreaming with subtle") and status().endswith("strength 2."),
+            60,
+            "the subtle preset (its own strength)",
+        )
         _wait(lambda: driver.find_element(By.CSS_SELECTOR, "#layer option[value=block6a_expand]"), 30, "its layers")
         Select(driver.find_element(By.ID, "layer")).select_by_value("block5a_expand")
         _wait(lambda: "block5a_expand" in status(), 60, "the layer chosen")
@@ -362,8 +407,11 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
 
         # a video file instead of the camera: the clip's own size (240x160) is sent and dreamt
         driver.find_element(By.ID, "file").send_keys(str(SAMPLES / "pan.mp4"))
-        _wait(lambda: driver.find_element(By.ID, "source").get_attribute("width") == "240" and shown(), 120,
-              "dreamt frames of the video file")
+        _wait(
+            lambda: driver.find_element(By.ID, "source").get_attribute("width") == "240" and shown(),
+            120,
+            "dreamt frames of the video file",
+        )
         assert driver.find_element(By.ID, "dreamt").get_attribute("height") == "160"
         driver.find_element(By.ID, "stop").click()
     finally:
@@ -380,8 +428,9 @@ def save_gif(driver, shown, path, count: int = 12, scale: float = 0.75) -> None:
     while len(shots) < count and time.monotonic() < deadline:
         frame = shown()
         if frame and frame != last:
-            urls = driver.execute_script("return ['source', 'dreamt'].map("
-                                         "(id) => document.getElementById(id).toDataURL('image/png'))")
+            urls = driver.execute_script(
+                "return ['source', 'dreamt'].map((id) => document.getElementById(id).toDataURL('image/png'))"
+            )
             pair = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))).convert("RGB") for u in urls]
             if pair[0].size == pair[1].size:
                 strip = Image.fromarray(np.hstack([np.asarray(p) for p in pair]))

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import cli
+from PIL import Image
 
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
 
+from test_motion import DREAM, make_clip, pngs, texture  # noqa: E402
+
 from deepdream import VideoSettings, video_frames  # noqa: E402
 from deepdream.motion import frame_name, probe  # noqa: E402
-from test_motion import DREAM, make_clip, pngs, texture  # noqa: E402
 
 FAST = ["-b", "vgg16", "-l", "block2_conv1", "--octaves", "1", "--steps", "2", "--precision", "float32", "-q"]
 
@@ -42,8 +41,19 @@ def test_zoom_command_writes_gif_and_mp4_and_refuses_other_settings(tmp_path):
     with Image.open(tmp_path / "z.gif") as gif:
         assert gif.n_frames == 3 and gif.size == (65, 49)
     assert len(pngs(tmp_path / "z_frames")) == 3 and (tmp_path / "z_frames" / "settings.json").is_file()
-    result = cli("zoom", src, "-o", tmp_path / "z.mp4", "--frames", "3", "--frame-steps", "1",
-                     "--frames-dir", tmp_path / "z_frames", *FAST)
+    result = cli(
+        "zoom",
+        src,
+        "-o",
+        tmp_path / "z.mp4",
+        "--frames",
+        "3",
+        "--frame-steps",
+        "1",
+        "--frames-dir",
+        tmp_path / "z_frames",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     with av.open(str(tmp_path / "z.mp4")) as movie:
         stream = movie.streams.video[0]
@@ -51,19 +61,38 @@ def test_zoom_command_writes_gif_and_mp4_and_refuses_other_settings(tmp_path):
         assert (stream.codec_context.width, stream.codec_context.height) == (64, 48)  # even sides
         assert stream.average_rate == 12 and len(list(movie.decode(stream))) == 3
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("zoom", src, "-o", tmp_path / "z2.gif", "--frames", "3", "--steps", "3",
-                                 "--frames-dir", tmp_path / "z_frames", *FAST[:-3], "-q"),
-                         "other settings; pass another --frames-dir, or --overwrite", tmp_path, before)
+    assert_clean_failure(
+        cli(
+            "zoom",
+            src,
+            "-o",
+            tmp_path / "z2.gif",
+            "--frames",
+            "3",
+            "--steps",
+            "3",
+            "--frames-dir",
+            tmp_path / "z_frames",
+            *FAST[:-3],
+            "-q",
+        ),
+        "other settings; pass another --frames-dir, or --overwrite",
+        tmp_path,
+        before,
+    )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--frames", "0"], "--frames must be at least 1"),
-    (["--frames", "-2"], "--frames must be at least 1"),
-    (["--zoom", "1"], "--zoom of 1"),
-    (["--fps", "0"], "--fps must be greater than 0"),
-    (["--translate", "3"], "--translate"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--frames", "0"], "--frames must be at least 1"),
+        (["--frames", "-2"], "--frames must be at least 1"),
+        (["--zoom", "1"], "--zoom of 1"),
+        (["--fps", "0"], "--fps must be greater than 0"),
+        (["--translate", "3"], "--translate"),
+    ],
+)
 def test_zoom_bad_settings_are_one_line_and_write_nothing(tmp_path, args, fragment):
     src = tmp_path / "cat.png"
     Image.fromarray(texture(64, 48)).save(src)
@@ -74,12 +103,14 @@ def test_zoom_bad_settings_are_one_line_and_write_nothing(tmp_path, args, fragme
 def test_zoom_bad_input_and_output_write_nothing(tmp_path):
     (tmp_path / "notes.png").write_text("not a picture")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("zoom", tmp_path / "notes.png", "-o", tmp_path / "z.mp4", *FAST),
-                         "notes.png", tmp_path, before)
+    assert_clean_failure(
+        cli("zoom", tmp_path / "notes.png", "-o", tmp_path / "z.mp4", *FAST), "notes.png", tmp_path, before
+    )
     Image.fromarray(texture(64, 48)).save(tmp_path / "cat.png")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("zoom", tmp_path / "cat.png", "-o", tmp_path / "z.avi", *FAST),
-                         "use one of .mp4", tmp_path, before)
+    assert_clean_failure(
+        cli("zoom", tmp_path / "cat.png", "-o", tmp_path / "z.avi", *FAST), "use one of .mp4", tmp_path, before
+    )
 
 
 @pytest.mark.slow  # a flow-stabilised clip, run twice (seconds)
@@ -115,8 +146,9 @@ def test_start_and_end_choose_a_part(tmp_path, clip):
     settings = VideoSettings(dream=DREAM, start=0.3, end=0.6, independent=True)
     frames = list(video_frames(clip, settings))
     assert len(frames) == 3 and frames[0].shape == (48, 64, 3)
-    result = cli("video", clip, "-o", tmp_path / "part.mp4", "--start", "0.3", "--end", "0.6",
-                     "--max-side", "48", *FAST)
+    result = cli(
+        "video", clip, "-o", tmp_path / "part.mp4", "--start", "0.3", "--end", "0.6", "--max-side", "48", *FAST
+    )
     assert result.returncode == 0, result.stderr
     with av.open(str(tmp_path / "part.mp4")) as movie:
         frames = [f.to_ndarray(format="rgb24") for f in movie.decode(movie.streams.video[0])]
@@ -125,12 +157,15 @@ def test_start_and_end_choose_a_part(tmp_path, clip):
     assert len(frames) == 3 and frames[0].shape == (36, 48, 3)
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--start", "0.5", "--end", "0.2"], "--start (0.5 s) must come before --end"),
-    (["--blend", "1.5"], "--blend must be at most 1"),
-    (["--flow", "lucas"], "--flow must be one of dis, farneback"),
-    (["--start", "30"], "past the end"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--start", "0.5", "--end", "0.2"], "--start (0.5 s) must come before --end"),
+        (["--blend", "1.5"], "--blend must be at most 1"),
+        (["--flow", "lucas"], "--flow must be one of dis, farneback"),
+        (["--start", "30"], "past the end"),
+    ],
+)
 def test_video_bad_settings_are_one_line_and_write_nothing(tmp_path, clip, args, fragment):
     before = sorted(p.name for p in tmp_path.iterdir())
     assert_clean_failure(cli("video", clip, "-o", tmp_path / "v.mp4", *args, *FAST), fragment, tmp_path, before)
@@ -139,14 +174,17 @@ def test_video_bad_settings_are_one_line_and_write_nothing(tmp_path, clip, args,
 def test_video_bad_input_writes_nothing(tmp_path):
     (tmp_path / "fake.mp4").write_bytes(b"\x00" * 2000)
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("video", tmp_path / "fake.mp4", "-o", tmp_path / "v.mp4", *FAST),
-                         "as a video", tmp_path, before)
-    assert_clean_failure(cli("video", tmp_path / "missing.mp4", "-o", tmp_path / "v.mp4", *FAST),
-                         "does not exist", tmp_path, before)
+    assert_clean_failure(
+        cli("video", tmp_path / "fake.mp4", "-o", tmp_path / "v.mp4", *FAST), "as a video", tmp_path, before
+    )
+    assert_clean_failure(
+        cli("video", tmp_path / "missing.mp4", "-o", tmp_path / "v.mp4", *FAST), "does not exist", tmp_path, before
+    )
     Image.fromarray(texture(64, 48)).save(tmp_path / "still.png")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("video", tmp_path / "still.png", "-o", tmp_path / "v.mp4", *FAST),
-                         "is a still picture", tmp_path, before)
+    assert_clean_failure(
+        cli("video", tmp_path / "still.png", "-o", tmp_path / "v.mp4", *FAST), "is a still picture", tmp_path, before
+    )
 
 
 def frame_bytes(folder) -> dict:
@@ -180,15 +218,21 @@ def test_zoom_rerun_is_up_to_date_a_longer_one_continues_and_another_movie_gets_
     assert len(now) == 3 and {k: now[k] for k in made} == made
     assert movie_frame_count(out) == 3
     # another movie of the same name with other settings: its own frames folder, not a refusal
-    gif = cli("zoom", src, "-o", tmp_path / "z.gif", "--frames", "2", "--frame-steps", "1", *FAST[:-1], "--steps", "3", "-q")
+    gif = cli(
+        "zoom", src, "-o", tmp_path / "z.gif", "--frames", "2", "--frame-steps", "1", *FAST[:-1], "--steps", "3", "-q"
+    )
     assert gif.returncode == 0, gif.stderr
     assert len(frame_bytes(tmp_path / "z_gif_frames")) == 2 and frame_bytes(frames) == now
     # a file this run did not make is still refused
     other = tmp_path / "other.mp4"
     other.write_bytes(b"someone else's movie")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_clean_failure(cli("zoom", src, "-o", other, "--frames", "2", "--frame-steps", "1", *FAST),
-                         "already exists; pass --overwrite", tmp_path, before)
+    assert_clean_failure(
+        cli("zoom", src, "-o", other, "--frames", "2", "--frame-steps", "1", *FAST),
+        "already exists; pass --overwrite",
+        tmp_path,
+        before,
+    )
     assert other.read_bytes() == b"someone else's movie"
 
 

@@ -10,24 +10,30 @@ from deepdream.errors import SettingsError
 from deepdream.objectives import LayerSpec, channel, check_spec, from_specs, layer, parse_layer_spec
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("block4_conv3", LayerSpec("block4_conv3", None, 1.0)),
-    ("mixed4:97", LayerSpec("mixed4", 97, 1.0)),
-    ("block5_conv1=0.5", LayerSpec("block5_conv1", None, 0.5)),
-    ("mixed4c:3=2", LayerSpec("mixed4c", 3, 2.0)),
-    (" block3_conv1 = -1e-1 ", LayerSpec("block3_conv1", None, -0.1)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("block4_conv3", LayerSpec("block4_conv3", None, 1.0)),
+        ("mixed4:97", LayerSpec("mixed4", 97, 1.0)),
+        ("block5_conv1=0.5", LayerSpec("block5_conv1", None, 0.5)),
+        ("mixed4c:3=2", LayerSpec("mixed4c", 3, 2.0)),
+        (" block3_conv1 = -1e-1 ", LayerSpec("block3_conv1", None, -0.1)),
+    ],
+)
 def test_parse_layer_spec(text, expected):
     assert parse_layer_spec(text) == expected
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("block4_conv3:x", "Cannot read layer"),
-    ("=0.5", "Cannot read layer"),
-    ("block4_conv3=abc", "Cannot read"),
-    ("block4_conv3=nan", "finite"),
-    ("", "Cannot read layer"),
-])
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("block4_conv3:x", "Cannot read layer"),
+        ("=0.5", "Cannot read layer"),
+        ("block4_conv3=abc", "Cannot read"),
+        ("block4_conv3=nan", "finite"),
+        ("", "Cannot read layer"),
+    ],
+)
 def test_bad_layer_specs_say_how_to_write_one(text, fragment):
     with pytest.raises(SettingsError, match=fragment):
         parse_layer_spec(text)
@@ -52,7 +58,9 @@ def test_objective_algebra_adds_and_scales():
     assert objective.layers == ("a", "b")
     expected = 2 * a.numpy().mean() - 0.5 * b.numpy()[..., 4].mean()
     assert float(objective(features)) == pytest.approx(expected, rel=1e-6)
-    assert float(sum([layer("a"), layer("b")])(features)) == pytest.approx(a.numpy().mean() + b.numpy().mean(), rel=1e-6)
+    assert float(sum([layer("a"), layer("b")])(features)) == pytest.approx(
+        a.numpy().mean() + b.numpy().mean(), rel=1e-6
+    )
 
 
 def test_from_specs_weights_each_term(vgg):

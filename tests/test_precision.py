@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import cli, render
 
 from deepdream.backbones.base import check_precision, choose_precision
 from deepdream.errors import SettingsError
@@ -13,28 +14,31 @@ from deepdream.objectives import Objective, from_specs
 from deepdream.render.tiles import TiledGradient
 from deepdream.render.transforms import StepParams
 
-from conftest import cli, render
 
-
-@pytest.mark.parametrize("flags,gpus,expected", [
-    ({"avx2", "fma"}, [], "float32"),  # a CPU without bfloat16 arithmetic
-    ({"avx512f", "avx512_bf16"}, [], "bfloat16"),  # Zen 4, Cooper Lake
-    ({"amx_bf16", "amx_tile"}, [], "bfloat16"),  # Sapphire Rapids
-    ({"avx512f"}, [], "float32"),  # AVX-512 alone is not bfloat16
-    (set(), [(8, 0)], "bfloat16"),  # A100
-    ({"avx512_bf16"}, [(9, 0)], "bfloat16"),  # H100: the GPU decides
-    (set(), [(7, 5)], "float16"),  # T4: tensor cores, no bfloat16
-    ({"amx_bf16"}, [(6, 1)], "float16"),
-    (set(), [(8, 6), (7, 0)], "float16"),  # mixed GPUs: what every one of them does well
-    (set(), [None], "float16"),  # capability unknown
-])
+@pytest.mark.parametrize(
+    "flags,gpus,expected",
+    [
+        ({"avx2", "fma"}, [], "float32"),  # a CPU without bfloat16 arithmetic
+        ({"avx512f", "avx512_bf16"}, [], "bfloat16"),  # Zen 4, Cooper Lake
+        ({"amx_bf16", "amx_tile"}, [], "bfloat16"),  # Sapphire Rapids
+        ({"avx512f"}, [], "float32"),  # AVX-512 alone is not bfloat16
+        (set(), [(8, 0)], "bfloat16"),  # A100
+        ({"avx512_bf16"}, [(9, 0)], "bfloat16"),  # H100: the GPU decides
+        (set(), [(7, 5)], "float16"),  # T4: tensor cores, no bfloat16
+        ({"amx_bf16"}, [(6, 1)], "float16"),
+        (set(), [(8, 6), (7, 0)], "float16"),  # mixed GPUs: what every one of them does well
+        (set(), [None], "float16"),  # capability unknown
+    ],
+)
 def test_auto_picks_what_the_hardware_does_fast(flags, gpus, expected):
     assert choose_precision(flags, gpus) == expected
 
 
 def test_precision_names_are_checked():
     assert check_precision("bfloat16") == "bfloat16"
-    with pytest.raises(SettingsError, match=r"--precision must be one of auto, float32, bfloat16, float16 \(got 'fp8'\)"):
+    with pytest.raises(
+        SettingsError, match=r"--precision must be one of auto, float32, bfloat16, float16 \(got 'fp8'\)"
+    ):
         check_precision("fp8")
 
 
@@ -45,7 +49,8 @@ def test_the_network_runs_in_the_precision_and_the_image_stays_float32(vgg, phot
     assert vgg.model_in_precision("bfloat16") is vgg.model_in_precision("bfloat16")  # made once
     objective = from_specs(vgg, ["block3_conv1"])
     gradient, value = TiledGradient(vgg, objective, 128, precision="bfloat16", tile_batch=1)(
-        vgg.preprocess(photo), StepParams(offset=(5, 9)))
+        vgg.preprocess(photo), StepParams(offset=(5, 9))
+    )
     assert gradient.dtype == tf.float32 and gradient.shape == photo.shape and np.isfinite(value)
 
 
@@ -70,8 +75,7 @@ def test_one_trace_per_render_across_octaves_and_tile_shapes(vgg, photo, precisi
     objective = from_specs(vgg, ["block2_conv2"])
     tiled = TiledGradient(vgg, objective, tile_size=40, min_tile=32, precision=precision, tile_batch=tile_batch)
     events = []
-    render(vgg, photo, objective, octaves=3, octave_scale=1.3, steps=1, seed=1, tiled=tiled,
-           progress=events.append)
+    render(vgg, photo, objective, octaves=3, octave_scale=1.3, steps=1, seed=1, tiled=tiled, progress=events.append)
     assert len({e.size for e in events}) == 3  # three octave sizes, many tile shapes
     assert tiled.traces == 1
 
@@ -106,10 +110,17 @@ def test_the_ascent_step_is_a_normalised_gradient_step(vgg, photo, tile_size):
     assert np.abs(expected - image.numpy()).mean() > 5  # the step did move the image
 
 
-@pytest.mark.parametrize("option,value,message", [
-    ("--precision", "double", "deepdream: error: --precision must be one of auto, float32, bfloat16, float16 (got 'double')."),
-    ("--tile-batch", "0", "deepdream: error: --tile-batch must be at least 1 (got 0)."),
-])
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        (
+            "--precision",
+            "double",
+            "deepdream: error: --precision must be one of auto, float32, bfloat16, float16 (got 'double').",
+        ),
+        ("--tile-batch", "0", "deepdream: error: --tile-batch must be at least 1 (got 0)."),
+    ],
+)
 def test_the_cli_rejects_a_bad_precision_or_tile_batch(tmp_path, option, value, message):
     from PIL import Image
 
@@ -123,11 +134,14 @@ def test_the_cli_rejects_a_bad_precision_or_tile_batch(tmp_path, option, value, 
     assert not output.exists()
 
 
-@pytest.mark.parametrize("auto,on_gpu,expected_vgg,expected_lite2", [
-    ("bfloat16", False, "bfloat16", "float32"),  # AMX CPU: depthwise convolutions are slower in bfloat16
-    ("bfloat16", True, "bfloat16", "bfloat16"),  # a recent GPU: both
-    ("float32", False, "float32", "float32"),  # no native bfloat16
-])
+@pytest.mark.parametrize(
+    "auto,on_gpu,expected_vgg,expected_lite2",
+    [
+        ("bfloat16", False, "bfloat16", "float32"),  # AMX CPU: depthwise convolutions are slower in bfloat16
+        ("bfloat16", True, "bfloat16", "bfloat16"),  # a recent GPU: both
+        ("float32", False, "float32", "float32"),  # no native bfloat16
+    ],
+)
 def test_auto_precision_follows_the_backbone_on_a_cpu(monkeypatch, vgg, auto, on_gpu, expected_vgg, expected_lite2):
     from deepdream.backbones import base, load_backbone
 

@@ -18,15 +18,21 @@ from deepdream.settings import PRESETS, DreamSettings, VideoSettings
 def test_the_default_dream_is_the_classic_preset():
     classic = DreamSettings.from_dict({}, preset="classic")
     plain = DreamSettings()
-    assert {k: v for k, v in classic.to_dict().items() if k != "preset"} == \
-        {k: v for k, v in plain.to_dict().items() if k != "preset"}
+    assert {k: v for k, v in classic.to_dict().items() if k != "preset"} == {
+        k: v for k, v in plain.to_dict().items() if k != "preset"
+    }
     assert classic.preset == "classic" and plain.preset is None
 
 
 def test_the_dream_scores_layers_by_their_mean_square_but_edges_by_their_mean():
     assert DreamSettings().score == "l2"
-    assert {name: DreamSettings.from_dict({}, preset=name).score for name in PRESETS} == \
-        {"classic": "l2", "subtle": "l2", "intense": "l2", "swirls": "l2", "edges": "mean"}
+    assert {name: DreamSettings.from_dict({}, preset=name).score for name in PRESETS} == {
+        "classic": "l2",
+        "subtle": "l2",
+        "intense": "l2",
+        "swirls": "l2",
+        "edges": "mean",
+    }
     assert DreamSettings(score="mean").score == "mean"
     with pytest.raises(SettingsError, match="score"):
         DreamSettings(score="max")
@@ -36,12 +42,20 @@ def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
     intense = PRESETS["intense"].values
     made = DreamSettings.from_dict({}, preset="intense", steps=3)
     assert made.steps == 3
-    assert (made.octaves, made.octave_scale, made.step_size) == \
-        (intense["octaves"], intense["octave_scale"], intense["step_size"])
+    assert (made.octaves, made.octave_scale, made.step_size) == (
+        intense["octaves"],
+        intense["octave_scale"],
+        intense["step_size"],
+    )
     assert made.to_dict()["preset"] == "intense"
     # a settings file's values sit under the preset, which sits under the options typed
     from_file = DreamSettings.from_dict({"steps": 7, "seed": 5, "step_size": 0.5}, preset="subtle", octaves=2)
-    assert (from_file.seed, from_file.octaves, from_file.steps, from_file.step_size) == (5, 2, 10, PRESETS["subtle"].values["step_size"])
+    assert (from_file.seed, from_file.octaves, from_file.steps, from_file.step_size) == (
+        5,
+        2,
+        10,
+        PRESETS["subtle"].values["step_size"],
+    )
     # a file that names a preset is a record: its values stand as they are, also where they equal
     # the plain defaults, and so do a copy's with a change
     typed = DreamSettings.from_dict({}, preset="intense", steps=10)
@@ -53,8 +67,11 @@ def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
 
 
 def test_an_unknown_preset_is_one_sentence_with_the_closest_name():
-    with pytest.raises(SettingsError, match=r"Unknown preset 'intens'; the presets are classic, subtle, intense, "
-                                            r"swirls, edges \(see `deepdream presets`\)\. Did you mean 'intense'\?"):
+    with pytest.raises(
+        SettingsError,
+        match=r"Unknown preset 'intens'; the presets are classic, subtle, intense, "
+        r"swirls, edges \(see `deepdream presets`\)\. Did you mean 'intense'\?",
+    ):
         DreamSettings.from_dict({}, preset="intens")
 
 
@@ -76,8 +93,9 @@ def test_a_preset_on_the_command_line_is_named_in_the_pictures_settings(tmp_path
     source = tmp_path / "in.png"
     images.save_image(np.random.default_rng(0).uniform(0, 255, (48, 64, 3)).astype(np.float32), source)
     out = tmp_path / "out.png"
-    result = CliRunner().invoke(app, ["dream", str(source), "-o", str(out), "--preset", "subtle", "--octaves", "1",
-                                      "--steps", "1", "-q"])
+    result = CliRunner().invoke(
+        app, ["dream", str(source), "-o", str(out), "--preset", "subtle", "--octaves", "1", "--steps", "1", "-q"]
+    )
     assert result.exit_code == 0, result.output
     recorded = json.loads(images.read_metadata(out))["settings"]
     assert recorded["preset"] == "subtle" and recorded["octaves"] == 1 and recorded["steps"] == 1

@@ -10,7 +10,6 @@ import re
 import shlex
 
 import pytest
-
 from conftest import ROOT, cli
 
 #: Commands that are not renders and cannot run here as written: a server, and the weights
@@ -52,8 +51,19 @@ COMMANDS = readme_commands()
 def test_the_readme_has_commands_to_check():
     assert len(COMMANDS) > 20
     runnable = [c for c in COMMANDS if not is_synopsis(shlex.split(c))]
-    assert {shlex.split(c)[1] for c in runnable} >= {"dream", "class", "batch", "gallery", "zoom", "video", "style",
-                                                     "texture", "layers", "classes", "backbones"}
+    assert {shlex.split(c)[1] for c in runnable} >= {
+        "dream",
+        "class",
+        "batch",
+        "gallery",
+        "zoom",
+        "video",
+        "style",
+        "texture",
+        "layers",
+        "classes",
+        "backbones",
+    }
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -84,8 +94,11 @@ def test_every_readme_command_runs_as_written(command):
     result = cli(*args, cwd=ROOT)
     assert sorted(p.name for p in ROOT.iterdir()) == before, "a README command wrote into the repository"
     extras = {"ray": "--ray" in words, "video": words[1] in ("zoom", "video")}
-    missing = [extra for extra, needed in extras.items()
-               if needed and any(importlib.util.find_spec(m) is None for m in EXTRA_MODULES[extra])]
+    missing = [
+        extra
+        for extra, needed in extras.items()
+        if needed and any(importlib.util.find_spec(m) is None for m in EXTRA_MODULES[extra])
+    ]
     if missing and result.returncode == 2:  # an optional extra not installed here: it must say how to get it
         assert f'pip install "deepdream-studio[{missing[0]}]"' in result.stderr, result.stderr
         return

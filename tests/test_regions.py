@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, cli
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream import dream
 from deepdream.errors import SettingsError
 from deepdream.settings import DreamSettings
@@ -23,7 +23,7 @@ def halves(tmp_path_factory):
     folder = tmp_path_factory.mktemp("regions")
     photo = Image.open(SAMPLES / "chelsea.png").convert("RGB").resize(SIZE)
     left = np.zeros(SIZE[::-1], np.uint8)
-    left[:, :SIZE[0] // 2] = 255
+    left[:, : SIZE[0] // 2] = 255
     Image.fromarray(left).save(folder / "left.png")
     Image.fromarray(255 - left).save(folder / "right.png")
     return photo, folder / "left.png", folder / "right.png"
@@ -42,12 +42,17 @@ def test_the_region_of_an_objective_is_read_from_its_text():
     assert settings.files() == ["all.png", "one.png", "two.png"]
 
 
-@pytest.mark.parametrize("changes, message", [
-    (dict(layers=("block4_conv3@",)), "'block4_conv3@' ends in @: write WHAT@MASK"),
-    (dict(target_class="@sky.png"), "'@sky.png' names a mask but nothing to dream there"),
-    (dict(guide=("brick.png",), layers=("block3_conv3@wall.png",)),
-     "In a guided dream --layer names where the guide is matched; give the region to the guide instead"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(layers=("block4_conv3@",)), "'block4_conv3@' ends in @: write WHAT@MASK"),
+        (dict(target_class="@sky.png"), "'@sky.png' names a mask but nothing to dream there"),
+        (
+            dict(guide=("brick.png",), layers=("block3_conv3@wall.png",)),
+            "In a guided dream --layer names where the guide is matched; give the region to the guide instead",
+        ),
+    ],
+)
 def test_a_region_written_wrong_is_one_clear_sentence(changes, message):
     with pytest.raises(SettingsError) as error:
         DreamSettings(**changes)
@@ -76,20 +81,49 @@ def test_each_region_changes_by_its_own_objective(halves):
         assert _change(regional[:, side], np.asarray(photo)[:, side]) > 3.0  # dreamt there
     # the border blends: no column jumps more than the dream's own texture does
     columns = np.abs(np.diff(regional.astype(np.float32), axis=1)).mean(axis=(0, 2))
-    assert columns[half - 2:half + 2].max() < 2.5 * np.median(columns)
+    assert columns[half - 2 : half + 2].max() < 2.5 * np.median(columns)
 
 
 def test_a_dry_run_reads_every_region_mask_and_refuses_a_missing_one(tmp_path, halves):
     _, left, right = halves
-    ok = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", f"block3_conv3@{left}",
-             "-l", f"block5_conv3@{right}", "-o", str(tmp_path / "out.png"), "--dry-run")
+    ok = cli(
+        "dream",
+        str(SAMPLES / "chelsea.png"),
+        "-b",
+        "vgg16",
+        "-l",
+        f"block3_conv3@{left}",
+        "-l",
+        f"block5_conv3@{right}",
+        "-o",
+        str(tmp_path / "out.png"),
+        "--dry-run",
+    )
     assert ok.returncode == 0 and "would write" in ok.stdout
-    missing = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", "block3_conv3@nowhere.png",
-                  "-o", str(tmp_path / "out.png"), "--dry-run")
+    missing = cli(
+        "dream",
+        str(SAMPLES / "chelsea.png"),
+        "-b",
+        "vgg16",
+        "-l",
+        "block3_conv3@nowhere.png",
+        "-o",
+        str(tmp_path / "out.png"),
+        "--dry-run",
+    )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "nowhere.png" in missing.stderr and "does not exist" in missing.stderr
-    kept = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", f"block3_conv3@{left}",
-               "-o", str(left), "--overwrite")  # a region's mask is an input: never overwritten
+    kept = cli(
+        "dream",
+        str(SAMPLES / "chelsea.png"),
+        "-b",
+        "vgg16",
+        "-l",
+        f"block3_conv3@{left}",
+        "-o",
+        str(left),
+        "--overwrite",
+    )  # a region's mask is an input: never overwritten
     assert kept.returncode == 2 and "input" in kept.stderr
 
 
@@ -100,12 +134,17 @@ def test_a_guide_and_a_class_act_only_in_their_regions(halves):
     photo, left, right = halves
     before = np.asarray(photo, np.float32)
     half = SIZE[0] // 2
-    guided = np.asarray(dream(photo, guide=[f"{SAMPLES / 'brick.png'}@{left}"], layers=["block3_conv3"], **QUICK),
-                        np.float32)
-    painted = np.asarray(dream(photo, backbone="efficientnet-lite2", target_class=f"lemon@{right}", octaves=1,
-                               steps=2, seed=3), np.float32)
-    for picture, acting, resting in ((guided, slice(0, half - 8), slice(half + 8, None)),
-                                     (painted, slice(half + 8, None), slice(0, half - 8))):
+    guided = np.asarray(
+        dream(photo, guide=[f"{SAMPLES / 'brick.png'}@{left}"], layers=["block3_conv3"], **QUICK), np.float32
+    )
+    painted = np.asarray(
+        dream(photo, backbone="efficientnet-lite2", target_class=f"lemon@{right}", octaves=1, steps=2, seed=3),
+        np.float32,
+    )
+    for picture, acting, resting in (
+        (guided, slice(0, half - 8), slice(half + 8, None)),
+        (painted, slice(half + 8, None), slice(0, half - 8)),
+    ):
         assert _change(picture[:, acting], before[:, acting]) > 3.0
         assert _change(picture[:, resting], before[:, resting]) < 0.6
 
@@ -116,16 +155,40 @@ def test_batch_zoom_and_settings_files_take_regions(tmp_path, halves):
     pytest.importorskip("av")
     pytest.importorskip("cv2")
     _, left, _ = halves
-    for args in (["batch", str(SAMPLES / "chelsea.png"), "--out", str(tmp_path / "b")],
-                 ["zoom", str(SAMPLES / "chelsea.png"), "-o", str(tmp_path / "z.gif"), "--frames", "2"]):
+    for args in (
+        ["batch", str(SAMPLES / "chelsea.png"), "--out", str(tmp_path / "b")],
+        ["zoom", str(SAMPLES / "chelsea.png"), "-o", str(tmp_path / "z.gif"), "--frames", "2"],
+    ):
         missing = cli(*args, "-b", "vgg16", "-l", "block3_conv3@gone.png", "--dry-run")
         assert missing.returncode in (1, 2) and "gone.png" in missing.stderr and "does not exist" in missing.stderr
         assert cli(*args, "-b", "vgg16", "-l", f"block3_conv3@{left}", "--dry-run").returncode == 0
-    made = cli("dream", str(SAMPLES / "chelsea.png"), "-b", "vgg16", "-l", f"block3_conv3@{left}", "--octaves", "1",
-               "--steps", "1", "--max-side", "64", "-o", str(tmp_path / "r.png"), "-q")
+    made = cli(
+        "dream",
+        str(SAMPLES / "chelsea.png"),
+        "-b",
+        "vgg16",
+        "-l",
+        f"block3_conv3@{left}",
+        "--octaves",
+        "1",
+        "--steps",
+        "1",
+        "--max-side",
+        "64",
+        "-o",
+        str(tmp_path / "r.png"),
+        "-q",
+    )
     assert made.returncode == 0, made.stderr
-    again = cli("dream", str(SAMPLES / "chelsea.png"), "--settings", str(tmp_path / "r.png"), "-o",
-                str(tmp_path / "again.png"), "-q")
+    again = cli(
+        "dream",
+        str(SAMPLES / "chelsea.png"),
+        "--settings",
+        str(tmp_path / "r.png"),
+        "-o",
+        str(tmp_path / "again.png"),
+        "-q",
+    )
     assert again.returncode == 0 and (tmp_path / "again.png").read_bytes() == (tmp_path / "r.png").read_bytes()
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import render
 
 from deepdream.objectives import from_specs
-from deepdream.render.octaves import octave_sizes
 from deepdream.render.grid import tile_edges
+from deepdream.render.octaves import octave_sizes
 from deepdream.render.tiles import TiledGradient
 from deepdream.render.transforms import StepParams
-
-from conftest import render
 
 
 @pytest.mark.parametrize("length,tile,min_size", [(1000, 256, 64), (513, 512, 128), (700, 100, 32), (64, 512, 32)])
@@ -20,7 +19,7 @@ def test_tile_edges_cover_every_pixel_once_within_bounds(length, tile, min_size)
     for offset in range(0, tile, 7):
         edges = tile_edges(length, tile, offset, min_size)
         assert edges[0][0] == 0 and edges[-1][1] == length
-        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))  # contiguous, no overlap
+        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:], strict=False))  # contiguous, no overlap
         sizes = [b - a for a, b in edges]
         if length > tile:
             assert min(sizes) >= min_size
@@ -43,10 +42,10 @@ def test_aligned_cuts_sit_on_multiples_and_keep_every_piece_within_bounds(length
         edges = tile_edges(length, 512, offset, 128, align=align)
         plain = tile_edges(length, 512, offset, 128)
         assert len(edges) == len(plain) and edges[0][0] == 0 and edges[-1][1] == length
-        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:], strict=False))
         assert all(128 <= b - a <= 639 for a, b in edges)
         assert all(b % align == 0 for _, b in edges[:-1])  # every piece but the last a multiple
-        assert all(abs(e[1] - p[1]) < align for e, p in zip(edges[:-1], plain))  # the nearest that fits
+        assert all(abs(e[1] - p[1]) < align for e, p in zip(edges[:-1], plain, strict=False))  # the nearest that fits
         cuts.add(edges[0][1])
     assert len(cuts) >= 240 // align  # still wandering, in steps of `align`
 
@@ -70,14 +69,25 @@ def test_the_jitter_allows_cuts_as_coarse_as_it_moves_and_the_network_uses_its_s
     assert GridShift().params(StepParams(), rng, grid, 0).align == 1  # no jitter: cuts on every pixel
     # seen from the picture, cuts on multiples of 64 (448, 512, 576 here) moved by -32..32 still
     # fall on every pixel between
-    seen = {grid.tiles((offset, 0), (dy, 0), params.align)[0].y1 for offset in range(0, 512, 5) for dy in range(-32, 33)}
+    seen = {
+        grid.tiles((offset, 0), (dy, 0), params.align)[0].y1 for offset in range(0, 512, 5) for dy in range(-32, 33)
+    }
     assert seen == set(range(416, 609))
     tiled = TiledGradient(vgg, from_specs(vgg, ["block4_conv3"]), tile_size=512, precision="float32", tile_batch=1)
     assert tiled.align == 8  # three poolings: sides on multiples of 8 pass them unpadded
-    assert TiledGradient(vgg, from_specs(vgg, ["block3_conv1", "block5_conv1"]), tile_size=512,
-                         precision="float32", tile_batch=1).align == 16
+    assert (
+        TiledGradient(
+            vgg, from_specs(vgg, ["block3_conv1", "block5_conv1"]), tile_size=512, precision="float32", tile_batch=1
+        ).align
+        == 16
+    )
     tiles = tiled.grid(1024, 1024).tiles((3, 200), (5, -7), min(tiled.align, params.align))
-    assert [t.shape for t in tiles] == [(392, 584), (392, 440), (632, 584), (632, 440)]  # unaligned: 388, 636 by 585, 439
+    assert [t.shape for t in tiles] == [
+        (392, 584),
+        (392, 440),
+        (632, 584),
+        (632, 440),
+    ]  # unaligned: 388, 636 by 585, 439
 
 
 def whole_image_gradient(backbone, objective, image):
@@ -87,7 +97,7 @@ def whole_image_gradient(backbone, objective, image):
         tape.watch(x)
         out = model(x[None])
         out = out if isinstance(out, (list, tuple)) else [out]
-        value = objective(dict(zip(objective.layers, out)))
+        value = objective(dict(zip(objective.layers, out, strict=False)))
     return tape.gradient(value, x).numpy(), float(value)
 
 
@@ -133,8 +143,7 @@ def test_the_final_octave_keeps_full_resolution_sharpness(vgg, photo):
     """With tiny steps the result is the original: the last octave starts from the full-size image,
     not from an enlarged small one (which would blur it)."""
     objective = from_specs(vgg, ["block3_conv1"])
-    out = render(vgg, photo, objective, octaves=3, octave_scale=1.5, steps=1, step_size=1e-3,
-                 tile_size=128, seed=0)
+    out = render(vgg, photo, objective, octaves=3, octave_scale=1.5, steps=1, step_size=1e-3, tile_size=128, seed=0)
     assert out.shape == photo.shape and out.dtype == np.float32
     assert np.abs(out - photo).max() < 0.5
 
@@ -146,8 +155,18 @@ def test_detail_from_small_octaves_is_carried_to_the_full_size(vgg, photo):
     objective = from_specs(vgg, ["block3_conv3"])
     _, original_value = whole_image_gradient(vgg, objective, vgg.preprocess(photo).numpy())
     events = []
-    render(vgg, photo, objective, octaves=2, octave_scale=1.5, steps=4, step_size=3, tile_size=128,
-           seed=0, progress=events.append)
+    render(
+        vgg,
+        photo,
+        objective,
+        octaves=2,
+        octave_scale=1.5,
+        steps=4,
+        step_size=3,
+        tile_size=128,
+        seed=0,
+        progress=events.append,
+    )
     first_of_last = next(e for e in events if e.octave == 2 and e.step == 1)
     assert [e.size for e in events if e.step == 1] == [(43, 64), (64, 96)]
     assert first_of_last.value > 1.5 * original_value

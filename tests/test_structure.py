@@ -9,7 +9,6 @@ import sys
 import tomllib
 
 import pytest
-
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("import_graph", ROOT / "scripts" / "import_graph.py")
@@ -31,17 +30,23 @@ def _write(root, files: dict[str, str]) -> None:
 
 def test_the_graph_counts_imports_in_functions_relative_imports_and_submodules(tmp_path):
     """A made-up package: each kind of import the counter must see, and one it must not mistake."""
-    _write(tmp_path, {
-        "pkg/__init__.py": "from .top import thing\n",
-        "pkg/top.py": "def thing():\n    from .sub import low  # inside a function\n    return low\n",
-        "pkg/sub/__init__.py": "",
-        "pkg/sub/low.py": "import os\nimport numpy.linalg\n",  # outside the package: not counted
-        "pkg/sub/mid.py": "from . import low\nfrom .. import top\n",  # `from . import low` is the submodule
-        "pkg/a.py": "import pkg.b\n",
-        "pkg/b.py": "def g():\n    from pkg import a\n",
-        "pkg/reg.py": "import importlib\nTABLE = {'x': 'pkg.a'}\n\ndef get(n):\n    return importlib.import_module(TABLE[n])\n",
-        "pkg/long.py": "x = 1\n" * 451,
-    })
+    _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .top import thing\n",
+            "pkg/top.py": "def thing():\n    from .sub import low  # inside a function\n    return low\n",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/low.py": "import os\nimport numpy.linalg\n",  # outside the package: not counted
+            "pkg/sub/mid.py": "from . import low\nfrom .. import top\n",  # `from . import low` is the submodule
+            "pkg/a.py": "import pkg.b\n",
+            "pkg/b.py": "def g():\n    from pkg import a\n",
+            "pkg/reg.py": (
+                "import importlib\nTABLE = {'x': 'pkg.a'}\n\ndef get(n):\n"
+                "    return importlib.import_module(TABLE[n])\n"
+            ),
+            "pkg/long.py": "x = 1\n" * 451,
+        },
+    )
     result = graph.analyse(tmp_path, "pkg")
     assert result.edges["pkg"] == {"pkg.top"}
     assert result.edges["pkg.top"] == {"pkg.sub.low"}
@@ -58,13 +63,33 @@ def test_the_graph_counts_imports_in_functions_relative_imports_and_submodules(t
 # Untangled (issue 20, item 5): the root package and settings/motion (the version), the backbone registry
 # and its weights module, the web package and its modules, the CLI and its commands, the worker pool and
 # its users (a name covers its submodules, but the root's).
-UNTANGLED = ("deepdream", "deepdream._version", "deepdream.settings", "deepdream.motion", "deepdream.backbones",
-             "deepdream.web", "deepdream.cli", "deepdream.workers", "deepdream.planning", "deepdream.batch",
-             "deepdream.gallery")
+UNTANGLED = (
+    "deepdream",
+    "deepdream._version",
+    "deepdream.settings",
+    "deepdream.motion",
+    "deepdream.backbones",
+    "deepdream.web",
+    "deepdream.cli",
+    "deepdream.workers",
+    "deepdream.planning",
+    "deepdream.batch",
+    "deepdream.gallery",
+)
 # Split: efficientnet_lite2 (the checkpoint reader apart), weights (the files below the registry), images,
 # settings (a package by mode), batch (planning and the worker pool apart), motion (segments' pool).
-SHORT = ("deepdream.backbones", "deepdream.images", "deepdream.saving", "deepdream.settings", "deepdream.cli",
-         "deepdream.web", "deepdream.batch", "deepdream.planning", "deepdream.workers", "deepdream.motion")
+SHORT = (
+    "deepdream.backbones",
+    "deepdream.images",
+    "deepdream.saving",
+    "deepdream.settings",
+    "deepdream.cli",
+    "deepdream.web",
+    "deepdream.batch",
+    "deepdream.planning",
+    "deepdream.workers",
+    "deepdream.motion",
+)
 
 
 def _within(name: str, parts) -> bool:
@@ -72,8 +97,12 @@ def _within(name: str, parts) -> bool:
 
 
 def test_no_cycle_touches_the_parts_already_untangled(report):
-    assert report.modules.keys() >= {"deepdream.backbones.files", "deepdream.backbones.pytorch_pickle",
-                                     "deepdream.saving", "deepdream._version"}
+    assert report.modules.keys() >= {
+        "deepdream.backbones.files",
+        "deepdream.backbones.pytorch_pickle",
+        "deepdream.saving",
+        "deepdream._version",
+    }
     tangled = [cycle for cycle in report.cycles if any(_within(name, UNTANGLED) for name in cycle)]
     assert tangled == [], [graph.cycle_edges(report, cycle) for cycle in tangled]
     # the import that was the backbones <-> weights cycle: the networks read files.py, below the registry
@@ -109,8 +138,11 @@ def test_the_version_is_written_once(report):
     assigned = [node for node in tree.body if isinstance(node, ast.Assign)]
     assert len(assigned) == 1 and isinstance(assigned[0].value, ast.Constant)
     assert deepdream.__version__ == _version.__version__ == assigned[0].value.value
-    writers = [path.relative_to(ROOT).as_posix() for path in (ROOT / "deepdream").rglob("*.py")
-               if "__version__ =" in path.read_text()]
+    writers = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "deepdream").rglob("*.py")
+        if "__version__ =" in path.read_text()
+    ]
     assert writers == ["deepdream/_version.py"]
     # no module imports the version from the package root (that was the root <-> settings/motion cycle)
     for name, path in report.modules.items():

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import SAMPLES, cli
+from PIL import Image
 
 SHALLOW = dict(content_layers=[("block2_conv2", 1.0)], style_layers=[("block1_conv1", 1.0), ("block2_conv1", 0.5)])
 
@@ -59,7 +58,7 @@ def test_tile_gram_sums_add_up_to_the_whole_gram():
     covered = np.zeros((45, 70), int)
     for t in tiles:
         (r0, r1, c0, c1), (R0, R1, C0, C1) = t.crop(1)
-        core = f[t.ey0:t.ey1, t.ex0:t.ex1][r0:r1, c0:c1]
+        core = f[t.ey0 : t.ey1, t.ex0 : t.ex1][r0:r1, c0:c1]
         np.testing.assert_array_equal(core, f[R0:R1, C0:C1])
         covered[R0:R1, C0:C1] += 1
         total += gram_sums(core, masks[:, R0:R1, C0:C1]).numpy()
@@ -77,7 +76,7 @@ def test_tiles_line_up_with_the_deepest_layer():
     assert sum((t.y1 - t.y0) * (t.x1 - t.x0) for t in tiles) == 300 * 451
     # Layer of stride 8: the cores' feature rows cover ceil(300 / 8) = 38 rows exactly once.
     rows = sorted({tuple(t.crop(8)[1][:2]) for t in tiles})
-    assert rows[0][0] == 0 and rows[-1][1] == 38 and all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+    assert rows[0][0] == 0 and rows[-1][1] == 38 and all(a[1] == b[0] for a, b in zip(rows, rows[1:], strict=False))
 
 
 # ------------------------------------------------------------------------ numpy TV and padding fold
@@ -135,7 +134,7 @@ def test_tiled_measure_is_exact_when_the_halo_covers_the_receptive_field(net):
     masks = np.stack([np.linspace(0, 1, 100)[None].repeat(72, 0), np.ones((72, 100))]).astype(np.float32)
     g_t, c_t = tiled.measure(image, masks)
     g_w, c_w = whole.measure(image, masks)
-    for a, b in zip(g_t, g_w):
+    for a, b in zip(g_t, g_w, strict=False):
         assert a.shape == b.shape == (2,) + a.shape[1:]
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5 * float(np.abs(b).max()))
     np.testing.assert_allclose(c_t["block2_conv2"], c_w["block2_conv2"], rtol=1e-3, atol=1e-2)
@@ -159,8 +158,16 @@ def test_tiled_loss_and_gradient_equal_the_whole_pictures(net):
     targets = [np.stack([g[i][0] for g in grams]) for i in range(2)]
     _, feats = whole.measure(content)
     for loss in (tiled, whole):
-        loss.set_targets(style_grams=targets, group_weights=[1.0, 1.0], content_features=feats, masks=masks,
-                         size=(h, w), content_weight=1.0, style_weight=10.0, tv_weight=10.0)
+        loss.set_targets(
+            style_grams=targets,
+            group_weights=[1.0, 1.0],
+            content_features=feats,
+            masks=masks,
+            size=(h, w),
+            content_weight=1.0,
+            style_weight=10.0,
+            tv_weight=10.0,
+        )
     x = net.preprocess(np.random.default_rng(3).uniform(0, 255, (h, w, 3)).astype(np.float32)).numpy()
     terms_t, grad_t = tiled(x)
     terms_w, grad_w = whole(x)
@@ -201,7 +208,7 @@ def test_lbfgs_solves_an_ill_conditioned_quadratic():
     x = minimise_lbfgs(loss, np.zeros_like(c), 60, lambda i, t, x: log.append(t["total"]), history=5)
     assert x.dtype == np.float32
     assert np.abs(x - c).max() < 1e-3
-    assert all(b <= a for a, b in zip(log, log[1:]))  # never goes up
+    assert all(b <= a for a, b in zip(log, log[1:], strict=False))  # never goes up
     assert len(evals) < 3 * len(log) + 2  # the full step is taken almost always
 
 
@@ -241,8 +248,9 @@ def test_lbfgs_lowers_the_style_loss_tenfold(net):
     from deepdream.style import TextureSettings, transfer
 
     log = []
-    transfer(net, None, [picture("rocket.jpg", (64, 64))], (40, 40), TextureSettings(iterations=30),
-             progress=log.append)
+    transfer(
+        net, None, [picture("rocket.jpg", (64, 64))], (40, 40), TextureSettings(iterations=30), progress=log.append
+    )
     assert len(log) == 30 and log[-1].iteration == 30
     assert "content" not in log[-1].losses  # a texture has no content term
     first, last = log[0].losses["total"], log[-1].losses["total"]
@@ -253,9 +261,15 @@ def test_adam_lowers_the_loss(net):
     from deepdream.style import StyleSettings, transfer
 
     log = []
-    out = transfer(net, picture("coffee.png", (48, 64)), [picture("rocket.jpg", (64, 64))], (48, 64),
-                   StyleSettings(iterations=8, optimizer="adam", learning_rate=8.0), progress=log.append)
-    assert out.shape == (48, 64, 3) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 255
+    out = transfer(
+        net,
+        picture("coffee.png", (48, 64)),
+        [picture("rocket.jpg", (64, 64))],
+        (48, 64),
+        StyleSettings(iterations=8, optimizer="adam", learning_rate=8.0),
+        progress=log.append,
+    )
+    assert out.shape == (48, 64, 3) and out.dtype == np.float32 and out.min() >= 0 and out.max() <= 255
     assert log[-1].losses["total"] < 0.7 * log[0].losses["total"]
 
 
@@ -265,8 +279,14 @@ def test_coarse_to_fine_scales_solve_small_then_refine(net):
     assert scale_sizes(300, 451, 3, 32) == [(75, 113), (150, 226), (300, 451)]
     assert scale_sizes(64, 64, 3, 32) == [(32, 32), (64, 64)]  # 16 px is under VGG16's minimum
     log = []
-    out = transfer(net, picture("chelsea.png", (64, 96)), [picture("brick.png", (64, 64))], (64, 96),
-                   StyleSettings(scales=2, iterations=2), progress=log.append)
+    out = transfer(
+        net,
+        picture("chelsea.png", (64, 96)),
+        [picture("brick.png", (64, 64))],
+        (64, 96),
+        StyleSettings(scales=2, iterations=2),
+        progress=log.append,
+    )
     assert out.shape == (64, 96, 3)
     assert [(e.scale, e.size) for e in log] == [(1, (32, 48))] * 2 + [(2, (64, 96))] * 2
 
@@ -328,8 +348,14 @@ def test_a_mask_keeps_each_style_in_its_region(net):
     left = np.zeros((48, 48), np.float32)
     left[:, :24] = 1
     # A texture's settings with two styles: each style's Gram over its own mask, no content term.
-    out = transfer(net, None, [red.astype(np.float32), blue.astype(np.float32)], (48, 48),
-                   TextureSettings(iterations=30), masks=[left, 1 - left])
+    out = transfer(
+        net,
+        None,
+        [red.astype(np.float32), blue.astype(np.float32)],
+        (48, 48),
+        TextureSettings(iterations=30),
+        masks=[left, 1 - left],
+    )
     lh, rh = out[:, 2:20].reshape(-1, 3).mean(0), out[:, 28:46].reshape(-1, 3).mean(0)
     assert lh[0] > lh[2] + 40 and rh[2] > rh[0] + 40, (lh, rh)
 
@@ -385,8 +411,9 @@ def test_parse_size_and_blend():
 def test_settings_record_paths_and_round_trip():
     from deepdream.settings import StyleSettings, TextureSettings
 
-    s = StyleSettings(styles=[SAMPLES / "rocket.jpg", SAMPLES / "gravel.png"], style_blend="1,3",
-                      content_layers=[("block4_conv2", 2)])
+    s = StyleSettings(
+        styles=[SAMPLES / "rocket.jpg", SAMPLES / "gravel.png"], style_blend="1,3", content_layers=[("block4_conv2", 2)]
+    )
     assert s.styles == (str(SAMPLES / "rocket.jpg"), str(SAMPLES / "gravel.png")) and s.style_blend == (0.25, 0.75)
     assert s.content_layers == ("block4_conv2=2",)
     assert StyleSettings.from_dict(s.to_dict()) == s
@@ -410,41 +437,55 @@ def files(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("args, message", [
-    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--mask", "white_small.png"],
-     "There is 1 --mask for 2 --style; give one --mask per --style"),
-    (["style", "content.png", "-s", "style.png", "--mask", "black.png"], "Mask 'black.png' is empty"),
-    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "1"],
-     "--style-blend has 1 weight but there are 2 styles"),
-    (["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "0.5,-1"],
-     "Style blend weights must be positive numbers (got -1)"),
-    (["style", "content.png", "-s", "style.png", "--style-blend", "x"], "Cannot read style blend weight 'x'"),
-    (["style", "content.png", "-s", "missing.png"], "Input file 'missing.png' does not exist."),
-    (["style", "content.png"], "Give a style picture with -s/--style FILE (or --settings FILE"),
-    (["style", "content.png", "--settings", "style.png"], "'style.png' holds no deepdream settings"),
-    (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "--optimizer must be one of lbfgs, adam"),
-    (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be at least 1"),
-    (["style", "content.png", "-s", "style.png", "--content-weight", "-1"], "--content-weight must be at least 0"),
-    (["style", "content.png", "-s", "style.png", "--style-weight", "0"], "--style-weight must be greater than 0"),
-    (["style", "content.png", "-s", "style.png", "--tv-weight", "nan"], "--tv-weight must be a finite number"),
-    (["style", "content.png", "-s", "style.png", "--learning-rate", "0"], "--learning-rate must be greater than 0"),
-    (["style", "content.png", "-s", "style.png", "--style-scale", "9"], "--style-scale must be at most 8"),
-    (["style", "content.png", "-s", "style.png", "--scales", "0"], "--scales must be at least 1"),
-    (["style", "content.png", "-s", "style.png", "--scales", "9"], "--scales must be at most 8"),
-    (["style", "content.png", "-s", "style.png", "--tile-size", "16"], "--tile-size must be at least 64"),
-    (["style", "content.png", "-s", "style.png", "--max-side", "0"], "--max-side must be at least 1"),
-    (["style", "content.png", "-s", "style.png", "--save-every", "0"], "--save-every must be at least 1"),
-    (["style", "content.png", "-s", "style.png", "--init", "banana"],
-     "--init must be palette, content, noise or an image file ('banana' does not exist)"),
-    (["style", "content.png", "-s", "style.png", "--style-layer", "nope"], "nope"),
-    (["texture", "style.png", "--size", "12by5"], "Cannot read size '12by5'"),
-    (["texture", "style.png", "--size", "0x64"], "The size must be at least 1x1 pixels"),
-    (["texture", "style.png", "--init", "content"], "A texture has no content image"),
-    (["texture", "style.png", "--init", "palette"], "A texture has no content image"),
-    (["texture", "style.png", "--init", "banana"], "--init must be noise or an image file ('banana' does not exist)"),
-    (["texture", "style.png", "--sample-scale", "0"], "--sample-scale must be at least 0.05"),
-    (["texture", "style.png", "--optimizer", "adamw"], "--optimizer must be one of lbfgs, adam"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["style", "content.png", "-s", "style.png", "-s", "style.png", "--mask", "white_small.png"],
+            "There is 1 --mask for 2 --style; give one --mask per --style",
+        ),
+        (["style", "content.png", "-s", "style.png", "--mask", "black.png"], "Mask 'black.png' is empty"),
+        (
+            ["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "1"],
+            "--style-blend has 1 weight but there are 2 styles",
+        ),
+        (
+            ["style", "content.png", "-s", "style.png", "-s", "style.png", "--style-blend", "0.5,-1"],
+            "Style blend weights must be positive numbers (got -1)",
+        ),
+        (["style", "content.png", "-s", "style.png", "--style-blend", "x"], "Cannot read style blend weight 'x'"),
+        (["style", "content.png", "-s", "missing.png"], "Input file 'missing.png' does not exist."),
+        (["style", "content.png"], "Give a style picture with -s/--style FILE (or --settings FILE"),
+        (["style", "content.png", "--settings", "style.png"], "'style.png' holds no deepdream settings"),
+        (["style", "content.png", "-s", "style.png", "--optimizer", "sgd"], "--optimizer must be one of lbfgs, adam"),
+        (["style", "content.png", "-s", "style.png", "--iterations", "0"], "--iterations must be at least 1"),
+        (["style", "content.png", "-s", "style.png", "--content-weight", "-1"], "--content-weight must be at least 0"),
+        (["style", "content.png", "-s", "style.png", "--style-weight", "0"], "--style-weight must be greater than 0"),
+        (["style", "content.png", "-s", "style.png", "--tv-weight", "nan"], "--tv-weight must be a finite number"),
+        (["style", "content.png", "-s", "style.png", "--learning-rate", "0"], "--learning-rate must be greater than 0"),
+        (["style", "content.png", "-s", "style.png", "--style-scale", "9"], "--style-scale must be at most 8"),
+        (["style", "content.png", "-s", "style.png", "--scales", "0"], "--scales must be at least 1"),
+        (["style", "content.png", "-s", "style.png", "--scales", "9"], "--scales must be at most 8"),
+        (["style", "content.png", "-s", "style.png", "--tile-size", "16"], "--tile-size must be at least 64"),
+        (["style", "content.png", "-s", "style.png", "--max-side", "0"], "--max-side must be at least 1"),
+        (["style", "content.png", "-s", "style.png", "--save-every", "0"], "--save-every must be at least 1"),
+        (
+            ["style", "content.png", "-s", "style.png", "--init", "banana"],
+            "--init must be palette, content, noise or an image file ('banana' does not exist)",
+        ),
+        (["style", "content.png", "-s", "style.png", "--style-layer", "nope"], "nope"),
+        (["texture", "style.png", "--size", "12by5"], "Cannot read size '12by5'"),
+        (["texture", "style.png", "--size", "0x64"], "The size must be at least 1x1 pixels"),
+        (["texture", "style.png", "--init", "content"], "A texture has no content image"),
+        (["texture", "style.png", "--init", "palette"], "A texture has no content image"),
+        (
+            ["texture", "style.png", "--init", "banana"],
+            "--init must be noise or an image file ('banana' does not exist)",
+        ),
+        (["texture", "style.png", "--sample-scale", "0"], "--sample-scale must be at least 0.05"),
+        (["texture", "style.png", "--optimizer", "adamw"], "--optimizer must be one of lbfgs, adam"),
+    ],
+)
 def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
     result = cli(*args, "-o", "out.png", cwd=files)  # in process: the process is not the point
     assert result.returncode == 2, result.stderr
@@ -458,8 +499,22 @@ def test_cli_bad_input_is_one_line_exit_2_no_output(files, args, message):
 def test_cli_style_resizes_a_mask_with_a_note_saves_snapshots_and_settings(files):
     from deepdream.images import read_metadata
 
-    result = cli("style", "content.png", "-s", "style.png", "--mask", "white_small.png", "--iterations", "2",
-                     "--save-every", "1", "-q", "-o", "styled.png", cwd=files)
+    result = cli(
+        "style",
+        "content.png",
+        "-s",
+        "style.png",
+        "--mask",
+        "white_small.png",
+        "--iterations",
+        "2",
+        "--save-every",
+        "1",
+        "-q",
+        "-o",
+        "styled.png",
+        cwd=files,
+    )
     assert result.returncode == 0, result.stderr
     assert "deepdream: note: mask 'white_small.png' is 32x32; resized to the content's 64x64." in result.stderr
     assert "Traceback" not in result.stderr
@@ -478,8 +533,9 @@ def test_cli_texture_takes_a_negative_seed_and_shows_no_content_term(files):
 
     from deepdream.images import read_metadata
 
-    result = cli("texture", "style.png", "--size", "40x32", "--iterations", "2", "--seed", "-5",
-                     "-o", "tex.png", cwd=files)
+    result = cli(
+        "texture", "style.png", "--size", "40x32", "--iterations", "2", "--seed", "-5", "-o", "tex.png", cwd=files
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "content" not in result.stderr
     with Image.open(files / "tex.png") as img:
@@ -507,14 +563,26 @@ def test_cli_style_and_texture_re_render_from_their_own_pictures(files):
 
     rgba = np.dstack([np.asarray(Image.open(files / "content.png")), np.full((64, 64), 200, np.uint8)])
     Image.fromarray(rgba, "RGBA").save(files / "see_through.png")
-    first = cli("style", "see_through.png", "-s", "style.png", "--iterations", "2", "--preserve-colors", "--seed", "3",
-                    "-o", "first.png", "-q", cwd=files)
+    first = cli(
+        "style",
+        "see_through.png",
+        "-s",
+        "style.png",
+        "--iterations",
+        "2",
+        "--preserve-colors",
+        "--seed",
+        "3",
+        "-o",
+        "first.png",
+        "-q",
+        cwd=files,
+    )
     assert first.returncode == 0, first.stderr
     again = cli("style", "see_through.png", "--settings", "first.png", "-o", "again.png", "-q", cwd=files)
     assert again.returncode == 0, again.stderr
     assert (files / "again.png").read_bytes() == (files / "first.png").read_bytes()
-    off = cli("style", "see_through.png", "--settings", "first.png", "--no-preserve-colors", "-o", "off.jpg",
-                  cwd=files)
+    off = cli("style", "see_through.png", "--settings", "first.png", "--no-preserve-colors", "-o", "off.jpg", cwd=files)
     assert off.returncode == 0, off.stderr
     assert "deepdream: note: JPEG has no transparency; the input's alpha channel is dropped" in off.stderr
     assert json.loads(read_metadata(files / "off.jpg"))["settings"]["preserve_colors"] is False

@@ -63,8 +63,9 @@ def test_keras_legacy_vgg16_file_loads_the_same(tmp_path):
             group.create_dataset(names[0].decode(), data=kernel * 0.5)
             group.create_dataset(names[1].decode(), data=bias)
     net = load(str(path))
-    np.testing.assert_array_equal(net.model.get_layer("block2_conv1").get_weights()[0],
-                                  weights["block2_conv1"][0] * 0.5)
+    np.testing.assert_array_equal(
+        net.model.get_layer("block2_conv1").get_weights()[0], weights["block2_conv1"][0] * 0.5
+    )
 
 
 def test_wrong_and_truncated_weight_files_are_clear_errors(tmp_path):

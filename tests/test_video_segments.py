@@ -10,22 +10,22 @@ import os
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import cli
+from PIL import Image
 
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
+
+from test_motion import DREAM, make_clip, pngs  # noqa: E402
+from test_motion_cli import FAST  # noqa: E402
 
 from deepdream import VideoSettings, movie_frames, video_frames, write_movie  # noqa: E402
 from deepdream.errors import RenderError  # noqa: E402
 from deepdream.motion import decode  # noqa: E402
 from deepdream.motion.frames import FrameStore, frame_name  # noqa: E402
 from deepdream.motion.segments import KEEP, Segment, SegmentWorker, cut, split, steal, video_segments  # noqa: E402
-from deepdream.workers import LocalPool, RayPool  # noqa: E402
 from deepdream.motion.video import frame_times  # noqa: E402
-from test_motion import DREAM, make_clip, pngs  # noqa: E402
-from test_motion_cli import FAST  # noqa: E402
+from deepdream.workers import LocalPool, RayPool  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_frame_times_count_the_frames_decode_gives(clip):
     # a segment decoded on its own from its first frame's time gets exactly its frames
     whole = list(decode(clip))
     alone = list(decode(clip, times[5], times[9]))
-    assert len(alone) == 4 and all(a.tobytes() == b.tobytes() for a, b in zip(alone, whole[5:9]))
+    assert len(alone) == 4 and all(a.tobytes() == b.tobytes() for a, b in zip(alone, whole[5:9], strict=False))
 
 
 def test_one_worker_is_the_one_piece_run_byte_for_byte(tmp_path, clip):
@@ -81,7 +81,9 @@ def test_seams_warm_up_dissolve_and_resume(tmp_path, clip):
     one = tmp_path / "one"
     list(video_frames(clip, settings, frames_dir=one))
     folder = tmp_path / "three"
-    video_segments(clip, settings, frames_dir=folder, pool=LocalPool(SegmentWorker, 3), warmup=4)  # frames 1-4, 5-8, 9-12
+    video_segments(
+        clip, settings, frames_dir=folder, pool=LocalPool(SegmentWorker, 3), warmup=4
+    )  # frames 1-4, 5-8, 9-12
     made = pngs(folder)
     assert len(made) == 12
     same = [made[name] == data for name, data in sorted(pngs(one).items())]
@@ -131,8 +133,13 @@ def test_video_on_ray_survives_a_dead_worker(tmp_path, clip):
 
     folder = tmp_path / "ray_frames"
     stages = []
-    count = video_segments(clip, VideoSettings(dream=DREAM), frames_dir=folder, warmup=4,
-                           pool=RayPool(DiesOnce, "local", workers=2, say=stages.append))
+    count = video_segments(
+        clip,
+        VideoSettings(dream=DREAM),
+        frames_dir=folder,
+        warmup=4,
+        pool=RayPool(DiesOnce, "local", workers=2, say=stages.append),
+    )
     assert count == 12 and stages == ["starting Ray", "2 workers (1 CPU each)"]
     assert marker.exists()  # a worker died, and its segment carried on from its frames on disk
     assert pngs(folder) == pngs(reference)
@@ -156,22 +163,32 @@ def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path
 
     folder = tmp_path / "ray_frames"
     with pytest.raises(RenderError) as caught:
-        video_segments(clip, VideoSettings(dream=DREAM), frames_dir=folder, warmup=0,
-                       pool=RayPool(FailsAtFrame3, "local", workers=2))
+        video_segments(
+            clip,
+            VideoSettings(dream=DREAM),
+            frames_dir=folder,
+            warmup=0,
+            pool=RayPool(FailsAtFrame3, "local", workers=2),
+        )
     message = str(caught.value)
-    assert message.startswith("Workers failed 4 times dreaming frames 1-6 (RuntimeError: deliberate failure at "
-                              "frame 3); the frames made so far are in "), message
+    assert message.startswith(
+        "Workers failed 4 times dreaming frames 1-6 (RuntimeError: deliberate failure at "
+        "frame 3); the frames made so far are in "
+    ), message
     assert message.endswith(f"in '{folder}': run the same command again to go on.")
     assert not (folder / frame_name(3)).exists()
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--workers", "2"], "--workers only works with --ray (e.g. --ray local)."),
-    (["--segment", "5", "--warmup", "3"], "--segment, --warmup only work with --ray"),
-    (["--ray", "local", "--warmup", "-1"], "--warmup must be at least 0 (got -1)."),
-    (["--ray", "local", "--segment", "0"], "--segment must be greater than 0 (got 0)."),
-    (["--ray", "local", "--workers", "0"], "--workers must be a whole number of at least 1"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--workers", "2"], "--workers only works with --ray (e.g. --ray local)."),
+        (["--segment", "5", "--warmup", "3"], "--segment, --warmup only work with --ray"),
+        (["--ray", "local", "--warmup", "-1"], "--warmup must be at least 0 (got -1)."),
+        (["--ray", "local", "--segment", "0"], "--segment must be greater than 0 (got 0)."),
+        (["--ray", "local", "--workers", "0"], "--workers must be a whole number of at least 1"),
+    ],
+)
 def test_segment_options_refused_cleanly(tmp_path, clip, args, fragment):
     if "--ray" in args:
         pytest.importorskip("ray")
@@ -188,8 +205,10 @@ def test_video_ray_without_the_extra_says_how_to_install(tmp_path, clip, monkeyp
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as where it is not installed
     result = cli("video", clip, "-o", tmp_path / "v.mp4", "--ray", "local", "-q")
     assert result.returncode == 2
-    assert result.stderr.strip() == ('deepdream: error: Ray is not installed; --ray needs it: pip install '
-                                     '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).')
+    assert result.stderr.strip() == (
+        "deepdream: error: Ray is not installed; --ray needs it: pip install "
+        '"deepdream-studio[ray]" (or pip install ".[ray]" from a clone).'
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,8 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from PIL import Image  # noqa: E402
-
 from conftest import SAMPLES, cli, run_cli  # noqa: E402
+from PIL import Image  # noqa: E402
 from test_web_forms import bomb_png, png_of  # noqa: E402
 
 TINY = {"steps": "1", "octaves": "1"}
@@ -75,8 +75,9 @@ def small_png() -> bytes:
 
 def dream(client, data=None, name="cat.png", **fields):
     form = {**TINY, **fields}
-    return client.post("/api/dream", files={"image": (name, data if data is not None else small_png(), "image/png")},
-                       data=form)
+    return client.post(
+        "/api/dream", files={"image": (name, data if data is not None else small_png(), "image/png")}, data=form
+    )
 
 
 def metadata(response) -> dict:
@@ -125,8 +126,9 @@ def test_three_concurrent_requests_all_succeed(server):
 def test_a_text_file_as_the_image_is_a_json_400_and_the_server_goes_on(client):
     response = dream(client, data=b"not a picture, just words\n", name="notes.txt")
     assert response.status_code == 400
-    assert response.json() == {"error": "'notes.txt' is not an image Pillow can read "
-                                        "(supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."}
+    assert response.json() == {
+        "error": "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+    }
     assert dream(client).status_code == 200
 
 
@@ -142,14 +144,22 @@ def test_a_bad_option_gets_the_cli_message_as_json(client, tmp_path):
     assert unknown_layer.status_code == 400 and "block9_nope" in unknown_layer.json()["error"]
 
 
-@pytest.mark.parametrize("fields, files, status, words", [
-    ({"guide": "/etc/passwd"}, {}, 400, "--guide names a file on the server"),
-    ({"weights": "/etc/passwd"}, {}, 400, "--weights names a file on the server"),
-    ({"class": "golden retrievr"}, {}, 400, "Did you mean 'golden retriever'"),
-    ({}, {"image": ("bomb.png", bomb_png(), "image/png")}, 400, "over the safe limit"),
-    ({}, {"image": ("big.png", b"\0" * (26 * 2**20), "image/png")}, 413, "The upload is too large; the limit is 25 MB"),
-    ({}, None, 400, "Upload one picture to dream on as the file field 'image'."),
-])
+@pytest.mark.parametrize(
+    "fields, files, status, words",
+    [
+        ({"guide": "/etc/passwd"}, {}, 400, "--guide names a file on the server"),
+        ({"weights": "/etc/passwd"}, {}, 400, "--weights names a file on the server"),
+        ({"class": "golden retrievr"}, {}, 400, "Did you mean 'golden retriever'"),
+        ({}, {"image": ("bomb.png", bomb_png(), "image/png")}, 400, "over the safe limit"),
+        (
+            {},
+            {"image": ("big.png", b"\0" * (26 * 2**20), "image/png")},
+            413,
+            "The upload is too large; the limit is 25 MB",
+        ),
+        ({}, None, 400, "Upload one picture to dream on as the file field 'image'."),
+    ],
+)
 def test_bad_requests_answer_json_4xx(client, fields, files, status, words):
     if files == {}:
         files = {"image": ("cat.png", small_png(), "image/png")}
@@ -161,7 +171,7 @@ def test_bad_requests_answer_json_4xx(client, fields, files, status, words):
 
 def test_a_body_sent_in_chunks_is_cut_off_at_the_limit(client):
     def chunks():
-        yield b"--x\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n"
+        yield b'--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'
         for _ in range(27):
             yield b"\0" * 2**20
 
@@ -173,17 +183,25 @@ def test_a_body_sent_in_chunks_is_cut_off_at_the_limit(client):
 def test_guide_and_mask_are_taken_as_uploaded_files(client):
     white = io.BytesIO()
     Image.new("L", (64, 48), 255).save(white, format="PNG")
-    response = client.post("/api/dream", data={**TINY, "layer": "block5a_expand"},
-                           files=[("image", ("cat.png", small_png(), "image/png")),
-                                  ("guide", ("bricks.png", (SAMPLES / "brick.png").read_bytes(), "image/png")),
-                                  ("mask", ("where.png", white.getvalue(), "image/png"))])
+    response = client.post(
+        "/api/dream",
+        data={**TINY, "layer": "block5a_expand"},
+        files=[
+            ("image", ("cat.png", small_png(), "image/png")),
+            ("guide", ("bricks.png", (SAMPLES / "brick.png").read_bytes(), "image/png")),
+            ("mask", ("where.png", white.getvalue(), "image/png")),
+        ],
+    )
     assert response.status_code == 200, response.text
     meta = metadata(response)
     assert meta["guides"] == ["bricks.png"] and meta["mask"] == "where.png"
     black = io.BytesIO()
     Image.new("L", (64, 48), 0).save(black, format="PNG")
-    refused = client.post("/api/dream", data=TINY, files=[("image", ("cat.png", small_png(), "image/png")),
-                                                          ("mask", ("none.png", black.getvalue(), "image/png"))])
+    refused = client.post(
+        "/api/dream",
+        data=TINY,
+        files=[("image", ("cat.png", small_png(), "image/png")), ("mask", ("none.png", black.getvalue(), "image/png"))],
+    )
     assert refused.status_code == 400 and "black everywhere" in refused.json()["error"]
 
 
@@ -197,10 +215,15 @@ def test_regions_are_uploaded_masks_and_never_paths_on_the_server(client, tmp_pa
         buffer = io.BytesIO()
         mask.save(buffer, format="PNG")
         halves.append(buffer.getvalue())
-    response = client.post("/api/dream", data={**TINY, "layer": ["block2b_expand@left.png", "block5a_expand@right.png"]},
-                           files=[("image", ("cat.png", small_png(), "image/png")),
-                                  ("region", ("left.png", halves[0], "image/png")),
-                                  ("region", ("right.png", halves[1], "image/png"))])
+    response = client.post(
+        "/api/dream",
+        data={**TINY, "layer": ["block2b_expand@left.png", "block5a_expand@right.png"]},
+        files=[
+            ("image", ("cat.png", small_png(), "image/png")),
+            ("region", ("left.png", halves[0], "image/png")),
+            ("region", ("right.png", halves[1], "image/png")),
+        ],
+    )
     assert response.status_code == 200, response.text
     assert metadata(response)["settings"]["layers"] == ["block2b_expand@left.png", "block5a_expand@right.png"]
     secret = tmp_path / "secret.png"
@@ -231,9 +254,11 @@ def test_class_painting_and_style_transfer(client):
     assert painted.status_code == 200, painted.text
     assert Image.open(io.BytesIO(painted.content)).size == (80, 64)
     assert metadata(painted)["mode"] == "class"
-    styled = client.post("/api/style", data={"iterations": "2", "optimizer": "adam"},
-                         files=[("image", ("cat.png", small_png(), "image/png")),
-                                ("style", ("flat.png", png_of(40, 40), "image/png"))])
+    styled = client.post(
+        "/api/style",
+        data={"iterations": "2", "optimizer": "adam"},
+        files=[("image", ("cat.png", small_png(), "image/png")), ("style", ("flat.png", png_of(40, 40), "image/png"))],
+    )
     assert styled.status_code == 200, styled.text
     assert Image.open(io.BytesIO(styled.content)).size == (64, 48)
     meta = metadata(styled)
@@ -264,7 +289,7 @@ def _listening(port: int) -> list[str]:
     found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            lines = open(table).read().splitlines()[1:]
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
@@ -282,8 +307,13 @@ def test_deepdream_serve_binds_127_0_0_1_by_default():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, "-m", "deepdream", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -313,8 +343,10 @@ def test_serve_without_the_web_extra_says_what_to_install(monkeypatch):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0] == ('deepdream: error: The web studio needs the web extra (gradio missing): pip install '
-                        '"deepdream-studio[web]" (or pip install ".[web]" from a clone).')
+    assert lines[0] == (
+        "deepdream: error: The web studio needs the web extra (gradio missing): pip install "
+        '"deepdream-studio[web]" (or pip install ".[web]" from a clone).'
+    )
 
 
 @pytest.mark.slow  # `deepdream serve` in a process of its own: a server that did start would not stop here
@@ -325,8 +357,10 @@ def test_serve_on_a_port_in_use_is_one_line():
         port = taken.getsockname()[1]
         result = run_cli("serve", "--port", port, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"deepdream: error: Cannot listen on 127.0.0.1:{port} (Address already in use); "
-                                     f"another server may be using it: pick another --port.")
+    assert result.stderr.strip() == (
+        f"deepdream: error: Cannot listen on 127.0.0.1:{port} (Address already in use); "
+        f"another server may be using it: pick another --port."
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/dream", "/api/class", "/api/style"])
@@ -339,6 +373,7 @@ def test_a_get_on_a_post_endpoint_is_405_saying_how_to_call_it(client, path):
 def test_class_paintings_follow_each_requests_seed(client):
     """A painting prepared for one request is reused for the next with other seeds: each answer is
     its own seed's painting (the same seed, the same bytes)."""
+
     def paint(seed):
         answer = client.post("/api/class", data={"class": "lemon", "size": "64x64", "steps": "2", "seed": seed})
         assert answer.status_code == 200, answer.text

@@ -9,9 +9,9 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 from PIL import Image
 
-from conftest import SAMPLES
 from deepdream.errors import DeepDreamError, InputError, SettingsError
 from deepdream.settings import ClassSettings, DreamSettings, StyleSettings
 from deepdream.web import forms
@@ -26,6 +26,7 @@ def png_of(width: int, height: int) -> bytes:
 
 def bomb_png(side: int = 40_000) -> bytes:
     """A PNG whose header claims side x side pixels (1.6 gigapixels) in a few dozen bytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -34,10 +35,22 @@ def bomb_png(side: int = 40_000) -> bytes:
 
 
 def test_form_names_map_to_fields_and_values_are_typed():
-    settings = forms.settings_from_form(DreamSettings, {
-        "steps": ["3"], "octaves": ["1"], "step-size": ["0.5"], "layer": ["block4_conv3", "block5_conv1=0.5"],
-        "backbone": ["vgg16"], "seed": ["-4"], "normalize": ["mean"], "jitter": ["0"], "preserve-colors": ["true"],
-        "octave_scale": ["1.5"], "max-side": ["64"]})
+    settings = forms.settings_from_form(
+        DreamSettings,
+        {
+            "steps": ["3"],
+            "octaves": ["1"],
+            "step-size": ["0.5"],
+            "layer": ["block4_conv3", "block5_conv1=0.5"],
+            "backbone": ["vgg16"],
+            "seed": ["-4"],
+            "normalize": ["mean"],
+            "jitter": ["0"],
+            "preserve-colors": ["true"],
+            "octave_scale": ["1.5"],
+            "max-side": ["64"],
+        },
+    )
     assert settings.steps == 3 and settings.octaves == 1 and settings.step_size == 0.5
     assert settings.layers == ("block4_conv3", "block5_conv1=0.5")
     assert settings.backbone == "vgg16" and settings.seed == -4 and settings.normalize == "mean"
@@ -48,15 +61,21 @@ def test_form_names_map_to_fields_and_values_are_typed():
     assert forms.settings_from_form(DreamSettings, {"target_class": ["207"], "steps": [""]}).steps == 12
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"steps": ["0"]}, "--steps must be at least 1 (got 0)."),
-    ({"steps": ["two"]}, "--steps must be a whole number (got 'two')."),
-    ({"step-size": ["nan"]}, "--step-size must be a finite number (got 'nan')."),
-    ({"normalize": ["laplace"]}, "--normalize must be one of laplacian, mean (got 'laplace'). Did you mean 'laplacian'?"),
-    ({"stepz": ["3"]}, "Unknown dream option 'stepz'. Did you mean 'steps'?"),
-    ({"steps": ["1", "2"]}, "--steps was given 2 times; give it once."),
-    ({"preserve-colors": ["maybe"]}, "--preserve-colors is on or off: give true or false (got 'maybe')."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"steps": ["0"]}, "--steps must be at least 1 (got 0)."),
+        ({"steps": ["two"]}, "--steps must be a whole number (got 'two')."),
+        ({"step-size": ["nan"]}, "--step-size must be a finite number (got 'nan')."),
+        (
+            {"normalize": ["laplace"]},
+            "--normalize must be one of laplacian, mean (got 'laplace'). Did you mean 'laplacian'?",
+        ),
+        ({"stepz": ["3"]}, "Unknown dream option 'stepz'. Did you mean 'steps'?"),
+        ({"steps": ["1", "2"]}, "--steps was given 2 times; give it once."),
+        ({"preserve-colors": ["maybe"]}, "--preserve-colors is on or off: give true or false (got 'maybe')."),
+    ],
+)
 def test_bad_form_values_get_the_settings_own_sentence(fields, message):
     with pytest.raises(SettingsError) as caught:
         forms.settings_from_form(DreamSettings, fields)
@@ -88,21 +107,37 @@ def test_uploaded_pictures_fill_path_fields():
 
 
 def test_command_line_names_every_changed_option_and_only_those():
-    settings = DreamSettings(backbone="vgg16", layers=("block4_conv3", "block5_conv1=0.5"), steps=3, octaves=1,
-                             step_size=0.5, preserve_colors=True, seed=7, max_side=64)
+    settings = DreamSettings(
+        backbone="vgg16",
+        layers=("block4_conv3", "block5_conv1=0.5"),
+        steps=3,
+        octaves=1,
+        step_size=0.5,
+        preserve_colors=True,
+        seed=7,
+        max_side=64,
+    )
     line = forms.command_line(settings, "my cat.png", "out.png")
-    assert line == ("deepdream dream 'my cat.png' -o out.png --backbone vgg16 --layer block4_conv3 "
-                    "--layer block5_conv1=0.5 --octaves 1 --steps 3 --step-size 0.5 --preserve-colors --seed 7 "
-                    "--max-side 64")
+    assert line == (
+        "deepdream dream 'my cat.png' -o out.png --backbone vgg16 --layer block4_conv3 "
+        "--layer block5_conv1=0.5 --octaves 1 --steps 3 --step-size 0.5 --preserve-colors --seed 7 "
+        "--max-side 64"
+    )
     assert forms.command_line(DreamSettings(), "a.png") == "deepdream dream a.png"
     painted = ClassSettings(target_class="golden retriever", size="64x64", steps=2)
-    assert forms.command_line(painted, None, "golden_retriever.png") == \
-        "deepdream class 'golden retriever' -o golden_retriever.png --size 64x64 --steps 2"
+    assert (
+        forms.command_line(painted, None, "golden_retriever.png")
+        == "deepdream class 'golden retriever' -o golden_retriever.png --size 64x64 --steps 2"
+    )
     guided = DreamSettings(guide=(np.zeros((40, 40, 3), np.float32),))
-    assert forms.command_line(guided, "a.png", files={"guide": ["brick.png"]}) == "deepdream dream a.png --guide brick.png"
+    assert (
+        forms.command_line(guided, "a.png", files={"guide": ["brick.png"]}) == "deepdream dream a.png --guide brick.png"
+    )
     styled = StyleSettings(styles=(np.zeros((40, 40, 3), np.float32),), iterations=5)
-    assert forms.command_line(styled, "a.png", files={"styles": ["rocket.jpg"]}) == \
-        "deepdream style a.png --iterations 5 --style rocket.jpg"
+    assert (
+        forms.command_line(styled, "a.png", files={"styles": ["rocket.jpg"]})
+        == "deepdream style a.png --iterations 5 --style rocket.jpg"
+    )
 
 
 def test_a_class_paintings_command_names_only_options_class_takes():
@@ -115,8 +150,18 @@ def test_a_class_paintings_command_names_only_options_class_takes():
     from deepdream.cli import app
     from deepdream.errors import SettingsError
 
-    painted = ClassSettings(target_class="goldfish", size="64x64", steps=3, learning_rate=0.05, decay=1.2, views=3,
-                            blurred_views=1, rotate_jitter=4, seed=4, precision="float32")
+    painted = ClassSettings(
+        target_class="goldfish",
+        size="64x64",
+        steps=3,
+        learning_rate=0.05,
+        decay=1.2,
+        views=3,
+        blurred_views=1,
+        rotate_jitter=4,
+        seed=4,
+        precision="float32",
+    )
     words = shlex.split(forms.command_line(painted, None, "fish.png"))
     command = typer.main.get_command(app).commands["class"]
     context = command.make_context("class", words[2:])
@@ -140,9 +185,23 @@ def test_the_command_line_makes_the_same_settings_through_the_cli(tmp_path, monk
     from deepdream.cli import app
 
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(tmp_path / "in.png")
-    settings = DreamSettings(backbone="vgg16", layers=("block3_conv1:3", "block2_conv2=0.5"), steps=1, octaves=1,
-                             jitter=8, scale_jitter=0.05, rotate_jitter=2, blur=0.5, normalize="mean", tile_size=64,
-                             seed=3, preserve_colors=True, octave_scale=1.3, step_size=0.7, max_side=60)
+    settings = DreamSettings(
+        backbone="vgg16",
+        layers=("block3_conv1:3", "block2_conv2=0.5"),
+        steps=1,
+        octaves=1,
+        jitter=8,
+        scale_jitter=0.05,
+        rotate_jitter=2,
+        blur=0.5,
+        normalize="mean",
+        tile_size=64,
+        seed=3,
+        preserve_colors=True,
+        octave_scale=1.3,
+        step_size=0.7,
+        max_side=60,
+    )
     words = shlex.split(forms.command_line(settings, "in.png", "out.png"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, words[1:] + ["-q"])
@@ -155,7 +214,10 @@ def test_uploads_are_read_with_the_cli_checks_and_messages():
     assert upload.name == "cat_photo.png" and upload.image.rgb.shape == (300, 451, 3)
     with pytest.raises(InputError) as text:
         read_upload(b"just some text\n", "notes.txt")
-    assert str(text.value) == "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+    assert (
+        str(text.value)
+        == "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+    )
     with pytest.raises(InputError) as bomb:
         read_upload(bomb_png(), "bomb.png")
     assert "1,600,000,000 pixels, over the safe limit" in str(bomb.value) and "/tmp" not in str(bomb.value)
@@ -189,6 +251,7 @@ def test_the_same_request_gives_the_same_bytes_as_the_engine(photo):
     service.dream(upload, DreamSettings(**{**options, "seed": 9}))  # warm the cache with another seed
     result = service.dream(upload, DreamSettings(**options))
     expected = deepdream.dream(photo, **options)
-    np.testing.assert_array_equal(np.clip(np.round(result.rgb), 0, 255).astype(np.uint8),
-                                  np.clip(np.round(expected), 0, 255).astype(np.uint8))
+    np.testing.assert_array_equal(
+        np.clip(np.round(result.rgb), 0, 255).astype(np.uint8), np.clip(np.round(expected), 0, 255).astype(np.uint8)
+    )
     assert DeepDreamError  # (imported for the reader: every error above is one)

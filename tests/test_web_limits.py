@@ -23,9 +23,8 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from PIL import Image  # noqa: E402
-
 from conftest import ROOT, SAMPLES  # noqa: E402
+from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 
 TINY = {"steps": "1", "octaves": "1"}
@@ -64,12 +63,37 @@ def studio_values(picture, **changes) -> list:
     """The studio's render inputs, in their order (the page's defaults, a tiny dream; `changes` by name)."""
     from deepdream.web.studio import render_inputs
 
-    values = dict(mode="dream", picture=picture, guide_picture=None, style_picture=None, regions=None, region_1="",
-                  region_2="", region_3="", preset="classic",
-                  backbone="efficientnet-lite2", layers=[], target_class=None, size="256x256", steps=1, octaves=1,
-                  step_size=4.0, seed=0, jitter=32, scale_jitter=0.05, rotate_jitter=5.0, normalize="mean", score="l2",
-                  preserve_colors=False, max_side=64,
-                  octave_scale=1.4, blur=0.0, chroma=0.3, iterations=100, style_weight=30.0)
+    values = dict(
+        mode="dream",
+        picture=picture,
+        guide_picture=None,
+        style_picture=None,
+        regions=None,
+        region_1="",
+        region_2="",
+        region_3="",
+        preset="classic",
+        backbone="efficientnet-lite2",
+        layers=[],
+        target_class=None,
+        size="256x256",
+        steps=1,
+        octaves=1,
+        step_size=4.0,
+        seed=0,
+        jitter=32,
+        scale_jitter=0.05,
+        rotate_jitter=5.0,
+        normalize="mean",
+        score="l2",
+        preserve_colors=False,
+        max_side=64,
+        octave_scale=1.4,
+        blur=0.0,
+        chroma=0.3,
+        iterations=100,
+        style_weight=30.0,
+    )
     values.update(changes)
     assert set(values) == set(render_inputs())
     return [values[name] for name in render_inputs()]
@@ -90,12 +114,21 @@ def test_the_studio_refuses_any_file_not_uploaded_to_it_and_copies_nothing(app, 
         ("/gradio_api/call/render", {"data": studio_values(file_data("/etc/passwd"))}, "'/etc/passwd'"),
         ("/gradio_api/call/render", {"data": studio_values(file_data(outside))}, repr(outside)),
         ("/gradio_api/call/render", {"data": studio_values({"path": "/etc/passwd"})}, "'/etc/passwd'"),  # no meta
-        ("/gradio_api/call/render", {"data": studio_values(file_data(str(app.state.uploads / ".." / ".." / "x")))},
-         None),
-        ("/gradio_api/queue/join", {"data": studio_values(file_data("/etc/passwd")), "fn_index": 2,
-                                    "session_hash": "x1"}, "'/etc/passwd'"),
-        ("/gradio_api/run/render", {"data": studio_values(file_data("http://127.0.0.1:9/x.png"))},
-         "'http://127.0.0.1:9/x.png'"),
+        (
+            "/gradio_api/call/render",
+            {"data": studio_values(file_data(str(app.state.uploads / ".." / ".." / "x")))},
+            None,
+        ),
+        (
+            "/gradio_api/queue/join",
+            {"data": studio_values(file_data("/etc/passwd")), "fn_index": 2, "session_hash": "x1"},
+            "'/etc/passwd'",
+        ),
+        (
+            "/gradio_api/run/render",
+            {"data": studio_values(file_data("http://127.0.0.1:9/x.png"))},
+            "'http://127.0.0.1:9/x.png'",
+        ),
     ]
     for route, body, named in cases:
         answer = client.post(route, json=body)
@@ -103,8 +136,10 @@ def test_the_studio_refuses_any_file_not_uploaded_to_it_and_copies_nothing(app, 
         error = answer.json()["error"]
         assert error.endswith("was not uploaded to this server; only pictures uploaded through the page can be used.")
         if named:
-            assert error == (f"The file {named} was not uploaded to this server; only pictures uploaded through "
-                             f"the page can be used.")
+            assert error == (
+                f"The file {named} was not uploaded to this server; only pictures uploaded through "
+                f"the page can be used."
+            )
     assert files_under(folder) == before  # nothing read, nothing copied
     assert client.get("/gradio_api/file=/etc/passwd").status_code == 403
 
@@ -148,8 +183,12 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     uploads.mkdir()
     (uploads / "link.png").symlink_to(SAMPLES / "chelsea.png")
     render = make_render(Service(), tmp_path, uploads)
-    for path in ("/etc/passwd", str(SAMPLES / "chelsea.png"), str(uploads / "link.png"),
-                 str(uploads / ".." / "uploads" / ".." / "x.png")):
+    for path in (
+        "/etc/passwd",
+        str(SAMPLES / "chelsea.png"),
+        str(uploads / "link.png"),
+        str(uploads / ".." / "uploads" / ".." / "x.png"),
+    ):
         with pytest.raises(gr.Error) as refused:
             list(render(*studio_values(path)))
         assert refused.value.message == "The picture was not uploaded through this page; drop it on the page again."
@@ -158,37 +197,74 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
 # ---------------------------------------------------------------------------- item 2: the budget
 
 
-@pytest.mark.parametrize("route, fields, files, words", [
-    ("/api/dream", {**TINY}, {"image": ("big.png", png(600, 400), "image/png")},
-     "The picture is 600x400 pixels, which is over this server's limit of 512 pixels on the longer side; send "
-     "max-side=512 (or less) to shrink it first, or start the server with a larger --max-side."),
-    ("/api/dream", {"steps": "2000", "octaves": "4", "max-side": "400"},
-     {"image": ("big.png", png(600, 400), "image/png")},
-     "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's budget "
-     "of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
-     "larger --max-work."),
-    ("/api/dream", {**TINY, "max-side": "512"}, {"image": ("huge.png", "9400x9400", "image/png")},
-     "'huge.png' is 9400x9400 pixels, over the 50 megapixels this server decodes; shrink it before uploading, or "
-     "start the server with --max-side 0."),
-    ("/api/class", {"class": "goldfish", "steps": "2000"}, None,
-     "This render is about 532 million pixel-steps (256x256, 2000 painting steps), over this server's budget of "
-     "150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a larger "
-     "--max-work."),
-    ("/api/class", {"class": "goldfish", "size": "9400x9400"}, None,
-     "The size 9400x9400 is over this server's limit of 512 pixels on the longer side; ask for a smaller size, "
-     "or start the server with a larger --max-side."),
-    ("/api/style", {"iterations": "5000"}, {"image": ("c.png", png(300, 200), "image/png"),
-                                            "style": ("s.png", png(64, 64), "image/png")},
-     "This render is about 300 million pixel-steps (300x200, 1 scale of 5000 iterations), over this server's "
-     "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
-     "with a larger --max-work."),
-    ("/api/dream", {"steps": "1000000000"}, {"image": ("c.png", png(64, 48), "image/png")},
-     "--steps must be at most 10,000 (got 1000000000)."),
-    ("/api/dream", {"octaves": "1000"}, {"image": ("c.png", png(64, 48), "image/png")},
-     "--octaves must be at most 32 (got 1000)."),
-    ("/api/dream", {"step-size": "1e300"}, {"image": ("c.png", png(64, 48), "image/png")},
-     "--step-size must be at most 255 (got 1e+300)."),
-])
+@pytest.mark.parametrize(
+    "route, fields, files, words",
+    [
+        (
+            "/api/dream",
+            {**TINY},
+            {"image": ("big.png", png(600, 400), "image/png")},
+            "The picture is 600x400 pixels, which is over this server's limit of 512 pixels on the longer side; send "
+            "max-side=512 (or less) to shrink it first, or start the server with a larger --max-side.",
+        ),
+        (
+            "/api/dream",
+            {"steps": "2000", "octaves": "4", "max-side": "400"},
+            {"image": ("big.png", png(600, 400), "image/png")},
+            "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's "
+            "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
+            "with a larger --max-work.",
+        ),
+        (
+            "/api/dream",
+            {**TINY, "max-side": "512"},
+            {"image": ("huge.png", "9400x9400", "image/png")},
+            "'huge.png' is 9400x9400 pixels, over the 50 megapixels this server decodes; shrink it before uploading, "
+            "or start the server with --max-side 0.",
+        ),
+        (
+            "/api/class",
+            {"class": "goldfish", "steps": "2000"},
+            None,
+            "This render is about 532 million pixel-steps (256x256, 2000 painting steps), over this server's budget "
+            "of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
+            "larger --max-work.",
+        ),
+        (
+            "/api/class",
+            {"class": "goldfish", "size": "9400x9400"},
+            None,
+            "The size 9400x9400 is over this server's limit of 512 pixels on the longer side; ask for a smaller size, "
+            "or start the server with a larger --max-side.",
+        ),
+        (
+            "/api/style",
+            {"iterations": "5000"},
+            {"image": ("c.png", png(300, 200), "image/png"), "style": ("s.png", png(64, 64), "image/png")},
+            "This render is about 300 million pixel-steps (300x200, 1 scale of 5000 iterations), over this server's "
+            "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
+            "with a larger --max-work.",
+        ),
+        (
+            "/api/dream",
+            {"steps": "1000000000"},
+            {"image": ("c.png", png(64, 48), "image/png")},
+            "--steps must be at most 10,000 (got 1000000000).",
+        ),
+        (
+            "/api/dream",
+            {"octaves": "1000"},
+            {"image": ("c.png", png(64, 48), "image/png")},
+            "--octaves must be at most 32 (got 1000).",
+        ),
+        (
+            "/api/dream",
+            {"step-size": "1e300"},
+            {"image": ("c.png", png(64, 48), "image/png")},
+            "--step-size must be at most 255 (got 1e+300).",
+        ),
+    ],
+)
 def test_a_request_over_the_budget_is_refused_at_once(client, route, fields, files, words):
     if files and files["image"][1] == "9400x9400":  # 88 megapixels in 12 kB: refused before it is decoded
         buffer = io.BytesIO()
@@ -207,10 +283,12 @@ def test_a_render_whose_client_left_stops_and_cheap_calls_do_not_wait(app, clien
     client.get("/api/layers", params={"backbone": "vgg16"})  # loaded once, as any first call does
 
     def leave():
-        with httpx.Client(base_url=app.state.url, timeout=3) as impatient:
-            with pytest.raises(httpx.ReadTimeout):
-                impatient.post("/api/dream", data={**ENDLESS, "max-side": "64"},
-                               files={"image": ("c.png", png(64, 48), "image/png")})
+        with httpx.Client(base_url=app.state.url, timeout=3) as impatient, pytest.raises(httpx.ReadTimeout):
+            impatient.post(
+                "/api/dream",
+                data={**ENDLESS, "max-side": "64"},
+                files={"image": ("c.png", png(64, 48), "image/png")},
+            )
 
     gone = threading.Thread(target=leave)
     gone.start()
@@ -242,9 +320,11 @@ def test_a_request_over_the_timeout_is_stopped_with_a_503():
             answer = c.post("/api/dream", data=ENDLESS, files={"image": ("c.png", png(64, 48), "image/png")})
             took = time.perf_counter() - start
             assert answer.status_code == 503
-            assert answer.json() == {"error": "The render took over 2 s, this server's limit per request, and was "
-                                              "stopped; ask for less work, or start the server with a larger "
-                                              "--timeout."}
+            assert answer.json() == {
+                "error": "The render took over 2 s, this server's limit per request, and was "
+                "stopped; ask for less work, or start the server with a larger "
+                "--timeout."
+            }
             assert took < 10
             deadline = time.monotonic() + 10
             while app.state.service.waiting("vgg16") and time.monotonic() < deadline:
@@ -263,8 +343,14 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
-    server = subprocess.Popen([sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert "deepdream studio on" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}"
@@ -276,15 +362,22 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the server did not answer"
                 time.sleep(0.2)
-        tiny = httpx.post(url + "/api/dream", data=TINY, files={"image": ("c.png", png(64, 48), "image/png")},
-                          timeout=120)  # a whole render first: TensorFlow writes its traced sources then
+        tiny = httpx.post(
+            url + "/api/dream", data=TINY, files={"image": ("c.png", png(64, 48), "image/png")}, timeout=120
+        )  # a whole render first: TensorFlow writes its traced sources then
         assert tiny.status_code == 200
         answers = []
 
         def post():
             try:
-                answers.append(httpx.post(url + "/api/dream", data=ENDLESS, timeout=120,
-                                          files={"image": ("c.png", png(64, 48), "image/png")}))
+                answers.append(
+                    httpx.post(
+                        url + "/api/dream",
+                        data=ENDLESS,
+                        timeout=120,
+                        files={"image": ("c.png", png(64, 48), "image/png")},
+                    )
+                )
             except httpx.TransportError as e:
                 answers.append(e)
 
@@ -319,9 +412,11 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
 
 @pytest.mark.slow  # a guided dream through the API (seconds)
 def test_layer_auto_with_a_guide_works_through_the_api(client):
-    answer = client.post("/api/dream", data={**TINY, "layer": "auto", "backbone": "vgg16", "tile-size": "64"},
-                         files=[("image", ("cat.png", small_png(), "image/png")),
-                                ("guide", ("gravel.png", png(64, 64), "image/png"))])
+    answer = client.post(
+        "/api/dream",
+        data={**TINY, "layer": "auto", "backbone": "vgg16", "tile-size": "64"},
+        files=[("image", ("cat.png", small_png(), "image/png")), ("guide", ("gravel.png", png(64, 64), "image/png"))],
+    )
     assert answer.status_code == 200, answer.text
     settings = json.loads(Image.open(io.BytesIO(answer.content)).text["deepdream"])["settings"]
     assert len(settings["layers"]) == 1 and settings["layers"][0] != "auto"
@@ -333,8 +428,9 @@ def test_the_server_never_downloads_and_its_errors_show_no_paths(client, monkeyp
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(tmp_path / "user_weights"))
     start = time.perf_counter()
-    answer = client.post("/api/dream", data={**TINY, "backbone": "inceptionv3"},
-                         files={"image": ("cat.png", small_png(), "image/png")})
+    answer = client.post(
+        "/api/dream", data={**TINY, "backbone": "inceptionv3"}, files={"image": ("cat.png", small_png(), "image/png")}
+    )
     assert time.perf_counter() - start < 10
     assert answer.status_code == 400
     error = answer.json()["error"]
@@ -344,8 +440,9 @@ def test_the_server_never_downloads_and_its_errors_show_no_paths(client, monkeyp
 
 
 def test_a_huge_form_value_is_not_echoed_whole(client):
-    answer = client.post("/api/dream", data={"steps": "9" * 1_000_000},
-                         files={"image": ("cat.png", small_png(), "image/png")})
+    answer = client.post(
+        "/api/dream", data={"steps": "9" * 1_000_000}, files={"image": ("cat.png", small_png(), "image/png")}
+    )
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error.startswith("--steps must be a whole number (got '99999") and error.endswith("(1,000,002 characters)).")
@@ -379,4 +476,5 @@ def test_serve_limits_are_checked_in_one_line():
         result = run_cli("serve", flag, value, timeout=60)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.strip().splitlines() == [
-            f"deepdream: error: {flag} must be a number of at least 0 (0: no limit; got {float(value):g})."]
+            f"deepdream: error: {flag} must be a number of at least 0 (0: no limit; got {float(value):g})."
+        ]

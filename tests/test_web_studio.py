@@ -19,9 +19,8 @@ import pytest
 pytest.importorskip("gradio", reason="the web extra is not installed: pip install '.[web]'")
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 
-from PIL import Image  # noqa: E402
-
-from conftest import SAMPLES  # noqa: E402
+from conftest import SAMPLES
+from PIL import Image
 
 gr = pytest.importorskip("gradio")
 
@@ -34,11 +33,37 @@ def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
     from deepdream.web.studio import render_inputs
 
-    values = dict(mode=mode, picture=picture, guide_picture=None, style_picture=None, regions=None, region_1="",
-                  region_2="", region_3="", backbone="efficientnet-lite2",
-                  layers=[], target_class=None, size="256x256", steps=12, octaves=6, step_size=4.0, seed=0, jitter=32,
-                  scale_jitter=0.05, rotate_jitter=5.0, normalize="mean", score="l2", preserve_colors=False, max_side=512, octave_scale=1.4, blur=0.0,
-                  chroma=0.3, iterations=100, style_weight=30.0, preset="classic")
+    values = dict(
+        mode=mode,
+        picture=picture,
+        guide_picture=None,
+        style_picture=None,
+        regions=None,
+        region_1="",
+        region_2="",
+        region_3="",
+        backbone="efficientnet-lite2",
+        layers=[],
+        target_class=None,
+        size="256x256",
+        steps=12,
+        octaves=6,
+        step_size=4.0,
+        seed=0,
+        jitter=32,
+        scale_jitter=0.05,
+        rotate_jitter=5.0,
+        normalize="mean",
+        score="l2",
+        preserve_colors=False,
+        max_side=512,
+        octave_scale=1.4,
+        blur=0.0,
+        chroma=0.3,
+        iterations=100,
+        style_weight=30.0,
+        preset="classic",
+    )
     values.update(changes)
     assert set(render_inputs()) == set(values), "the page's inputs are the settings' controls and the page's own"
     return [values[name] for name in render_inputs()]
@@ -51,8 +76,9 @@ def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(
     service = Service()
     try:
         render = make_render(service, tmp_path, SAMPLES)  # the samples play the uploads folder
-        updates = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), steps=1, octaves=2, max_side=96,
-                                           seed=4)))
+        updates = list(
+            render(*page_values(picture=str(SAMPLES / "chelsea.png"), steps=1, octaves=2, max_side=96, seed=4))
+        )
     finally:
         service.close()
     pictures = [u[0] for u in updates if isinstance(u[0], np.ndarray)]
@@ -78,22 +104,31 @@ def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_p
     left = np.zeros((height, width, 4), np.uint8)
     left[:, : width // 2] = (255, 255, 255, 255)
     right = np.zeros_like(left)
-    right[:, width // 2:] = (255, 255, 255, 255)
+    right[:, width // 2 :] = (255, 255, 255, 255)
     editor = {"background": None, "layers": [left, right], "composite": None}
     service = Service()
     try:
         render = make_render(service, tmp_path, SAMPLES)
         common = dict(picture=str(SAMPLES / "chelsea.png"), steps=3, octaves=1, max_side=96, jitter=0)
-        done = list(render(*page_values(regions=editor, region_1="block1a_out", region_2="block5a_expand",
-                                        **common)))[-1]
+        done = list(render(*page_values(regions=editor, region_1="block1a_out", region_2="block5a_expand", **common)))[
+            -1
+        ]
         with pytest.raises(gr.Error) as unpainted:
-            list(render(*page_values(regions={"layers": [left]}, region_1="block2b_expand",
-                                     region_2="block5a_expand", **common)))
+            list(
+                render(
+                    *page_values(
+                        regions={"layers": [left]}, region_1="block2b_expand", region_2="block5a_expand", **common
+                    )
+                )
+            )
     finally:
         service.close()
     result, status, downloads, command = done
-    assert "region1.png, region2.png" in status and [Path(d).name for d in downloads] == \
-        ["chelsea_dream.png", "region1.png", "region2.png"]
+    assert "region1.png, region2.png" in status and [Path(d).name for d in downloads] == [
+        "chelsea_dream.png",
+        "region1.png",
+        "region2.png",
+    ]
     assert np.asarray(Image.open(downloads[1])).tolist() == (left[..., 3]).tolist()
     words = shlex.split(command)
     assert words[words.index("--layer") + 1] == "block1a_out@region1.png"
@@ -101,11 +136,12 @@ def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_p
     meta = json.loads(Image.open(downloads[0]).text["deepdream"])["settings"]
     assert meta["layers"] == ["block1a_out@region1.png", "block5a_expand@region2.png"]
     assert unpainted.value.message.startswith("Region 2 names 'block5a_expand'; paint where it acts on layer 2")
-    photo = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((width, height), Image.LANCZOS),
-                       np.float32)
+    photo = np.asarray(
+        Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((width, height), Image.LANCZOS), np.float32
+    )
     dreamt = np.asarray(Image.open(downloads[0]).convert("RGB"), np.float32)
     fine = np.abs(np.diff(dreamt - photo, axis=1)).mean(axis=(0, 2))  # a shallow layer: pixel-fine change
-    assert fine[: width // 2 - 8].mean() > 1.3 * fine[width // 2 + 8:].mean()
+    assert fine[: width // 2 - 8].mean() > 1.3 * fine[width // 2 + 8 :].mean()
 
 
 @pytest.mark.slow  # a class painting and a style transfer through the page (seconds)
@@ -116,18 +152,29 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
     service = Service()
     try:
         render = make_render(service, tmp_path, SAMPLES)
-        painted = list(render(*page_values(mode="class painting", target_class="golden retriever", size="80x64",
-                                           steps=1)))[-1]
-        styled = list(render(*page_values(mode="style transfer", picture=str(SAMPLES / "chelsea.png"),
-                                          style_picture=str(SAMPLES / "gravel.png"), backbone="vgg16",
-                                          max_side=64, iterations=2)))[-1]
+        painted = list(
+            render(*page_values(mode="class painting", target_class="golden retriever", size="80x64", steps=1))
+        )[-1]
+        styled = list(
+            render(
+                *page_values(
+                    mode="style transfer",
+                    picture=str(SAMPLES / "chelsea.png"),
+                    style_picture=str(SAMPLES / "gravel.png"),
+                    backbone="vgg16",
+                    max_side=64,
+                    iterations=2,
+                )
+            )
+        )[-1]
     finally:
         service.close()
     assert Image.open(painted[2]).size == (80, 64) and Path(painted[2]).name == "golden_retriever.png"
     assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever.png --size 80x64 --steps 1"
     assert Image.open(styled[2]).size == (64, 43)
-    assert styled[3] == ("deepdream style chelsea.png -o chelsea_style.png --iterations 2 --style gravel.png "
-                         "--max-side 64")
+    assert styled[3] == (
+        "deepdream style chelsea.png -o chelsea_style.png --iterations 2 --style gravel.png --max-side 64"
+    )
 
 
 def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
@@ -156,16 +203,25 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
 @pytest.fixture(scope="module")
 def browser():
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip(f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER}): "
-                    f"apt-get install chromium chromium-driver")
+        pytest.skip(
+            f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver"
+        )
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
     from selenium.webdriver.chrome.service import Service as DriverService
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     with tempfile.TemporaryDirectory(prefix="deepdream-chromium-") as profile:
         options.add_argument(f"--user-data-dir={profile}")
@@ -178,8 +234,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def studio_url():
-    from deepdream.web import create_app
     from test_web_api import Running
+
+    from deepdream.web import create_app
 
     running = Running(create_app())
     yield running.url + "/"
@@ -266,10 +323,26 @@ def test_a_preset_chosen_on_the_page_is_rendered_and_named_in_the_command(tmp_pa
     service = Service()
     try:
         render = make_render(service, tmp_path, SAMPLES)
-        done = list(render(*page_values(picture=str(SAMPLES / "chelsea.png"), preset="subtle", steps=1, octaves=1,
-                                        step_size=subtle["step_size"], chroma=subtle["chroma"], max_side=64)))[-1]
+        done = list(
+            render(
+                *page_values(
+                    picture=str(SAMPLES / "chelsea.png"),
+                    preset="subtle",
+                    steps=1,
+                    octaves=1,
+                    step_size=subtle["step_size"],
+                    chroma=subtle["chroma"],
+                    max_side=64,
+                )
+            )
+        )[-1]
     finally:
         service.close()
     meta = json.loads(Image.open(done[2]).text["deepdream"])["settings"]
-    assert meta["preset"] == "subtle" and meta["chroma"] == subtle["chroma"] and meta["step_size"] == subtle["step_size"]
-    assert done[3] == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 1 --steps 1 --max-side 64 --preset subtle"
+    assert (
+        meta["preset"] == "subtle" and meta["chroma"] == subtle["chroma"] and meta["step_size"] == subtle["step_size"]
+    )
+    assert (
+        done[3]
+        == "deepdream dream chelsea.png -o chelsea_dream.png --octaves 1 --steps 1 --max-side 64 --preset subtle"
+    )

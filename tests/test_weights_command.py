@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, cli
+from googlenet_graph import write_graph
 from PIL import Image
 
-from conftest import SAMPLES, cli
 from deepdream.backbones import efficientnet_lite2, googlenet, inceptionv3, vgg16
 from deepdream.backbones import weights as W
 from deepdream.errors import WeightsError
-from googlenet_graph import write_graph
 
 GRAPH = googlenet.WEIGHTS.filename
 
@@ -75,9 +75,11 @@ def test_list_shows_every_backbone_with_where_and_how(folders):
 
     assert parts["googlenet"].split()[1:3] == ["missing", GRAPH]
     assert "53,884,595 bytes" in parts["googlenet"]
-    assert ("download https://storage.googleapis.com/download.tensorflow.org/models/"
-            "inception5h.zip, unzip it and run `deepdream weights add "
-            "tensorflow_inception_graph.pb`") in parts["googlenet"]
+    assert (
+        "download https://storage.googleapis.com/download.tensorflow.org/models/"
+        "inception5h.zip, unzip it and run `deepdream weights add "
+        "tensorflow_inception_graph.pb`"
+    ) in parts["googlenet"]
     lite2 = efficientnet_lite2.embedded_weights_path()
     assert parts["efficientnet-lite2"].split()[1:3] == ["embedded", lite2.name]
     assert f"found:      {lite2}" in parts["efficientnet-lite2"]
@@ -94,13 +96,13 @@ def test_added_graph_serves_every_later_run(graph, folders, tmp_path, monkeypatc
     assert result.returncode == 0, result.stderr
     target = folders / GRAPH
     sha = hashlib.sha256(graph.read_bytes()).hexdigest()
-    assert result.stdout.strip() == (f"googlenet: added {target} ({graph.stat().st_size:,} bytes, "
-                                     f"sha256 {sha})")
+    assert result.stdout.strip() == (f"googlenet: added {target} ({graph.stat().st_size:,} bytes, sha256 {sha})")
     # A working graph of another size than the published one: a warning, not a refusal.
     assert result.stderr.strip() == (
         f"deepdream: warning: '{graph}' loads as googlenet, but its size "
         f"({graph.stat().st_size:,} bytes) differs from the published file's (53,884,595 "
-        f"bytes); added anyway.")
+        f"bytes); added anyway."
+    )
     assert target.read_bytes() == graph.read_bytes()
     assert sorted(os.listdir(folders)) == [GRAPH]  # no temporary file left
 
@@ -116,8 +118,23 @@ def test_added_graph_serves_every_later_run(graph, folders, tmp_path, monkeypatc
     # as in a new process: no GoogLeNet loaded earlier (from another folder) is reused
     monkeypatch.delitem(registry._loaded, ("googlenet", None), raising=False)
     out = tmp_path / "dream.png"
-    dream = cli("dream", SAMPLES / "coffee.png", "-o", out, "--backbone", "googlenet",
-                    "--max-side", "80", "--octaves", "2", "--steps", "2", "--tile-size", "64", "-q")
+    dream = cli(
+        "dream",
+        SAMPLES / "coffee.png",
+        "-o",
+        out,
+        "--backbone",
+        "googlenet",
+        "--max-side",
+        "80",
+        "--octaves",
+        "2",
+        "--steps",
+        "2",
+        "--tile-size",
+        "64",
+        "-q",
+    )
     assert dream.returncode == 0, dream.stderr
     source = Image.open(SAMPLES / "coffee.png").convert("RGB")
     source.thumbnail((80, 80), Image.LANCZOS)
@@ -142,10 +159,12 @@ def test_wrong_file_is_refused_and_nothing_is_written(folders, tmp_path):
     notes = tmp_path / "notes.pb"
     notes.write_text("these are not weights")
     line = _error_line(cli("weights", "add", notes))
-    assert line.startswith(f"deepdream: error: '{notes}' is not a weights file deepdream knows: "
-                           f"it is none of VGG16 weights in Keras HDF5 (vgg16), InceptionV3 "
-                           f"weights in Keras HDF5 (inceptionv3), the GoogLeNet TensorFlow graph "
-                           f"(googlenet)")
+    assert line.startswith(
+        f"deepdream: error: '{notes}' is not a weights file deepdream knows: "
+        f"it is none of VGG16 weights in Keras HDF5 (vgg16), InceptionV3 "
+        f"weights in Keras HDF5 (inceptionv3), the GoogLeNet TensorFlow graph "
+        f"(googlenet)"
+    )
     assert not folders.exists()
 
 
@@ -178,8 +197,9 @@ def test_other_wrong_files(graph, folders, tmp_path):
         W.add(partial)
     with pytest.raises(WeightsError, match="is not an InceptionV3 weights file .*not an HDF5"):
         W.add(graph, backbone="inceptionv3")  # the shape check of another network
-    with pytest.raises(WeightsError, match="holds vgg16 weights, but backbone 'vgg16' takes no "
-                                           "file from the weights folder"):
+    with pytest.raises(
+        WeightsError, match="holds vgg16 weights, but backbone 'vgg16' takes no file from the weights folder"
+    ):
         W.add(vgg16.embedded_weights_path())
     assert not folders.exists()
 
@@ -192,8 +212,10 @@ def test_missing_file_and_unwritable_folder(graph, folders, tmp_path, monkeypatc
     a_file.write_text("x")
     monkeypatch.setenv("DEEPDREAM_WEIGHTS_DIR", str(a_file))
     line = _error_line(cli("weights", "add", graph))
-    assert line == (f"deepdream: error: The weights folder '{a_file}' is a file, not a folder; "
-                    f"set DEEPDREAM_WEIGHTS_DIR to a writable folder.")
+    assert line == (
+        f"deepdream: error: The weights folder '{a_file}' is a file, not a folder; "
+        f"set DEEPDREAM_WEIGHTS_DIR to a writable folder."
+    )
     assert a_file.read_text() == "x"
 
 
@@ -206,8 +228,7 @@ def test_failed_copy_leaves_nothing(graph, folders):
     assert os.listdir(folders / GRAPH) == []
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root writes into read-only folders")
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_folder(graph, folders):
     folders.mkdir()
     folders.chmod(0o500)

@@ -6,6 +6,7 @@ network. Adding a network is one module and one line in `_MODULES`."""
 from __future__ import annotations
 
 import importlib
+
 from ..errors import SettingsError, suggest
 from .base import Backbone, LayerInfo
 from .files import WeightsStatus
@@ -29,8 +30,7 @@ def module(name: str):
     """The module of backbone `name`, or a SettingsError naming the valid ones."""
     if name not in _MODULES:
         raise SettingsError(
-            f"Unknown backbone {name!r}.{suggest(name, _MODULES)} "
-            f"Valid backbones: {', '.join(_MODULES)}."
+            f"Unknown backbone {name!r}.{suggest(name, _MODULES)} Valid backbones: {', '.join(_MODULES)}."
         )
     return importlib.import_module(_MODULES[name])
 
@@ -51,5 +51,4 @@ def weights_status(name: str) -> WeightsStatus:
     return module(name).weights_status()
 
 
-__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "names", "module",
-           "load_backbone", "weights_status"]
+__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "names", "module", "load_backbone", "weights_status"]

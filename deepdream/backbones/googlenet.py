@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+
 import numpy as np
 
 from ..errors import WeightsError
@@ -31,8 +32,7 @@ from .base import Backbone, LayerInfo
 from .files import WeightsFile, file_kind, resolve, status
 
 NAME = "googlenet"
-DESCRIPTION = ("GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream "
-               "(inception5h)")
+DESCRIPTION = "GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream (inception5h)"
 
 ZIP_URL = "https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip"
 WEIGHTS = WeightsFile(
@@ -41,14 +41,12 @@ WEIGHTS = WeightsFile(
     md5_or_sha=None,  # no published hash found; the file's structure is checked instead
     size=53_884_595,  # as stated by the TensorFlow Android example and DeepDream scripts using it
     description="GoogLeNet (inception5h) frozen TensorFlow graph, inside inception5h.zip",
-    how=(f"download {ZIP_URL}, unzip it and run `deepdream weights add "
-         f"tensorflow_inception_graph.pb`"),
+    how=(f"download {ZIP_URL}, unzip it and run `deepdream weights add tensorflow_inception_graph.pb`"),
     download=False,
 )
 
 STEM = ("conv2d0", "conv2d1", "conv2d2")
-BLOCKS = ("mixed3a", "mixed3b", "mixed4a", "mixed4b", "mixed4c", "mixed4d", "mixed4e",
-          "mixed5a", "mixed5b")
+BLOCKS = ("mixed3a", "mixed3b", "mixed4a", "mixed4b", "mixed4c", "mixed4d", "mixed4e", "mixed5a", "mixed5b")
 BRANCHES = ("1x1", "3x3_bottleneck", "3x3", "5x5_bottleneck", "5x5", "pool_reduce")
 #: The four branches a block concatenates, in order.
 BLOCK_OUTPUTS = ("1x1", "3x3", "5x5", "pool_reduce")
@@ -78,16 +76,14 @@ DEFAULT_LAYERS = (("mixed4c", 1.0),)
 #: Style transfer: content at a middle block; style from the stem's convolutions up to block 5a,
 #: spread over scales 2 to 32 (as VGG's `blockN_conv1`).
 CONTENT_LAYERS = (("mixed4c", 1.0),)
-STYLE_LAYERS = (("conv2d0", 1.0), ("conv2d2", 1.0), ("mixed3a", 1.0), ("mixed4a", 1.0),
-                ("mixed5a", 1.0))
+STYLE_LAYERS = (("conv2d0", 1.0), ("conv2d2", 1.0), ("mixed3a", 1.0), ("mixed4a", 1.0), ("mixed5a", 1.0))
 MIN_SIZE = 32
 #: Model space: RGB in [0, 255] minus this mean, as the graph was trained.
 MEAN = 117.0
 #: A larger file cannot be a GraphDef (protobuf's 2 GiB limit), nor this one.
 MAX_FILE_SIZE = 1 << 30
 
-_SUPPORTED_OPS = ("Placeholder", "Identity", "Conv2D", "BiasAdd", "Relu", "MaxPool", "LRN",
-                  "Concat", "ConcatV2")
+_SUPPORTED_OPS = ("Placeholder", "Identity", "Conv2D", "BiasAdd", "Relu", "MaxPool", "LRN", "Concat", "ConcatV2")
 
 
 class GoogLeNetBackbone(Backbone):
@@ -112,13 +108,11 @@ def read_graph(path):
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_SIZE:
-            raise _not_googlenet(path, f"it is {size:,} bytes, far larger than the graph's "
-                                       f"{WEIGHTS.size:,}")
+            raise _not_googlenet(path, f"it is {size:,} bytes, far larger than the graph's {WEIGHTS.size:,}")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as error:
-        raise WeightsError(f"Weights file '{path}' cannot be read "
-                           f"({error.strerror or error}).") from None
+        raise WeightsError(f"Weights file '{path}' cannot be read ({error.strerror or error}).") from None
     graph_def = graph_pb2.GraphDef()
     try:
         graph_def.ParseFromString(data)
@@ -178,7 +172,7 @@ def node_names(data) -> list[str]:
             size, i = _varint(data, i)
             if tag >> 3 == 1 and size > 2 and data[i] == 0x0A:  # a node, and its name first
                 length, start = _varint(data, i + 1)
-                names.append(bytes(data[start:start + length]).decode("utf8"))
+                names.append(bytes(data[start : start + length]).decode("utf8"))
             i += size
         else:
             raise ValueError(f"wire type {wire}")
@@ -217,16 +211,22 @@ def _lrn_layer_class():
             self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
 
         def call(self, x):
-            y = tf.nn.local_response_normalization(tf.cast(x, tf.float32), self.depth_radius,
-                                                   self.bias, self.alpha, self.beta)
+            y = tf.nn.local_response_normalization(
+                tf.cast(x, tf.float32), self.depth_radius, self.bias, self.alpha, self.beta
+            )
             return tf.cast(y, x.dtype)
 
         def compute_output_shape(self, input_shape):
             return input_shape
 
         def get_config(self):
-            return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
-                    "alpha": self.alpha, "beta": self.beta}
+            return {
+                **super().get_config(),
+                "depth_radius": self.depth_radius,
+                "bias": self.bias,
+                "alpha": self.alpha,
+                "beta": self.beta,
+            }
 
     return LocalResponseNormalization
 
@@ -292,8 +292,9 @@ class _Builder:
         if node.name in self.tensors:
             return self.tensors[node.name]
         if node.op not in _SUPPORTED_OPS:
-            raise self._fail(f"its node '{node.name}' is an operation of type {node.op}, "
-                             f"which GoogLeNet does not have there")
+            raise self._fail(
+                f"its node '{node.name}' is an operation of type {node.op}, which GoogLeNet does not have there"
+            )
         result = getattr(self, f"_{node.op.lower()}")(node)
         self.tensors[node.name] = result
         return result
@@ -315,21 +316,31 @@ class _Builder:
         dilations = self._ints(conv, "dilations", [1, 1, 1, 1])
         in_channels = x.shape[-1]
         if kernel.ndim != 4 or kernel.shape[2] != in_channels:
-            raise self._fail(f"the weights of '{conv.name}' have the shape {kernel.shape}, which "
-                             f"does not take its input's {in_channels} channels")
+            raise self._fail(
+                f"the weights of '{conv.name}' have the shape {kernel.shape}, which "
+                f"does not take its input's {in_channels} channels"
+            )
         weights = [kernel]
         if bias_node is not None:
             self._nhwc(bias_node)
             bias = self.const(bias_node.input[1]).astype(np.float32)
             if bias.shape != (kernel.shape[3],):
-                raise self._fail(f"the bias of '{bias_node.name}' has the shape {bias.shape} "
-                                 f"where its convolution has {kernel.shape[3]} channels")
+                raise self._fail(
+                    f"the bias of '{bias_node.name}' has the shape {bias.shape} "
+                    f"where its convolution has {kernel.shape[3]} channels"
+                )
             weights.append(bias)
         name = (bias_node or conv).name.replace("/", "_")
         layer = self.keras.layers.Conv2D(
-            int(kernel.shape[3]), kernel.shape[:2], strides=tuple(strides[1:3]),
-            padding=self._padding(conv), dilation_rate=tuple(dilations[1:3]),
-            use_bias=bias_node is not None, kernel_initializer="zeros", name=name)
+            int(kernel.shape[3]),
+            kernel.shape[:2],
+            strides=tuple(strides[1:3]),
+            padding=self._padding(conv),
+            dilation_rate=tuple(dilations[1:3]),
+            use_bias=bias_node is not None,
+            kernel_initializer="zeros",
+            name=name,
+        )
         self.weights[name] = weights
         return layer(x), stride * int(strides[1])
 
@@ -339,8 +350,7 @@ class _Builder:
     def _biasadd(self, node):
         conv = self.skip_identity(node.input[0])
         if conv.op != "Conv2D" or conv.name in self.tensors:
-            raise self._fail(f"node '{node.name}' adds a bias to something other than a "
-                             f"convolution")
+            raise self._fail(f"node '{node.name}' adds a bias to something other than a convolution")
         return self._conv(conv, node)
 
     def _relu(self, node):
@@ -352,24 +362,27 @@ class _Builder:
         x, stride = self.tensor(node.input[0])
         ksize = self._ints(node, "ksize", [1, 1, 1, 1])
         strides = self._ints(node, "strides", [1, 1, 1, 1])
-        layer = self.keras.layers.MaxPooling2D(tuple(ksize[1:3]), tuple(strides[1:3]),
-                                               padding=self._padding(node), name=node.name)
+        layer = self.keras.layers.MaxPooling2D(
+            tuple(ksize[1:3]), tuple(strides[1:3]), padding=self._padding(node), name=node.name
+        )
         return layer(x), stride * int(strides[1])
 
     def _lrn(self, node):
         x, stride = self.tensor(node.input[0])
         attr = node.attr
-        layer = self.lrn(depth_radius=int(attr["depth_radius"].i) if "depth_radius" in attr else 5,
-                         bias=float(attr["bias"].f) if "bias" in attr else 1.0,
-                         alpha=float(attr["alpha"].f) if "alpha" in attr else 1.0,
-                         beta=float(attr["beta"].f) if "beta" in attr else 0.5, name=node.name)
+        layer = self.lrn(
+            depth_radius=int(attr["depth_radius"].i) if "depth_radius" in attr else 5,
+            bias=float(attr["bias"].f) if "bias" in attr else 1.0,
+            alpha=float(attr["alpha"].f) if "alpha" in attr else 1.0,
+            beta=float(attr["beta"].f) if "beta" in attr else 0.5,
+            name=node.name,
+        )
         return layer(x), stride
 
     def _concat(self, node):
         # Concat (TensorFlow 1): the axis first; ConcatV2: the axis last.
         inputs = [i for i in node.input if not i.startswith("^")]
-        axis_ref, values = ((inputs[0], inputs[1:]) if node.op == "Concat"
-                            else (inputs[-1], inputs[:-1]))
+        axis_ref, values = (inputs[0], inputs[1:]) if node.op == "Concat" else (inputs[-1], inputs[:-1])
         axis = int(self.const(axis_ref))
         if axis not in (3, -1):
             raise self._fail(f"node '{node.name}' concatenates along axis {axis}, not channels")
@@ -382,8 +395,7 @@ class _Builder:
         if len(strides) != 1:
             raise self._fail(f"'{name}' joins feature maps of different scales")
         tensors = [t for t, _ in parts]
-        out = (self.keras.layers.Concatenate(axis=-1, name=name)(tensors) if len(tensors) > 1
-               else tensors[0])
+        out = self.keras.layers.Concatenate(axis=-1, name=name)(tensors) if len(tensors) > 1 else tensors[0]
         return out, strides.pop()
 
 
@@ -399,7 +411,7 @@ def build_model(graph_def, path="the graph"):
     outputs, catalog = [], []
     for name in LAYER_NAMES:
         if name in MADE_LAYERS and name not in builder.nodes:
-            block = name[:-len("_pre_relu")]
+            block = name[: -len("_pre_relu")]
             # lucid's `<block>_pre_relu`: the block's branches before their Relus, concatenated.
             parts = [builder.tensor(f"{block}_{branch}_pre_relu") for branch in BLOCK_OUTPUTS]
             tensor, stride = builder.concatenate(parts, name)
@@ -432,8 +444,30 @@ def weights_status():
     return status(WEIGHTS)
 
 
-__all__ = ["NAME", "DESCRIPTION", "WEIGHTS", "ZIP_URL", "STEM", "BLOCKS", "BRANCHES",
-           "LAYER_NAMES", "MADE_LAYERS", "GRAPH_NODES", "DEFAULT_LAYERS", "CONTENT_LAYERS",
-           "STYLE_LAYERS", "WEIGHTS_FORMAT", "MIN_SIZE", "MEAN", "GoogLeNetBackbone", "read_graph",
-           "check_nodes", "is_graph_def", "node_names", "claims",
-           "build_model", "load", "weights_status"]
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "WEIGHTS",
+    "ZIP_URL",
+    "STEM",
+    "BLOCKS",
+    "BRANCHES",
+    "LAYER_NAMES",
+    "MADE_LAYERS",
+    "GRAPH_NODES",
+    "DEFAULT_LAYERS",
+    "CONTENT_LAYERS",
+    "STYLE_LAYERS",
+    "WEIGHTS_FORMAT",
+    "MIN_SIZE",
+    "MEAN",
+    "GoogLeNetBackbone",
+    "read_graph",
+    "check_nodes",
+    "is_graph_def",
+    "node_names",
+    "claims",
+    "build_model",
+    "load",
+    "weights_status",
+]

@@ -43,8 +43,7 @@ LAYER_NAMES = tuple(STEM_LAYERS) + BLOCK_NAMES
 #: As in Keras's DeepDream example.
 DEFAULT_LAYERS = (("mixed3", 1.0), ("mixed5", 1.5))
 CONTENT_LAYERS = (("mixed3", 1.0),)
-STYLE_LAYERS = (("conv2d_2", 1.0), ("conv2d_4", 1.0), ("mixed0", 1.0), ("mixed2", 1.0),
-                ("mixed5", 1.0))
+STYLE_LAYERS = (("conv2d_2", 1.0), ("conv2d_4", 1.0), ("mixed0", 1.0), ("mixed2", 1.0), ("mixed5", 1.0))
 #: Convolutions (each with a batch normalisation) of InceptionV3 without its top.
 CONVOLUTIONS = 94
 MIN_SIZE = 75
@@ -65,8 +64,7 @@ def build_model():
     """InceptionV3 without its top, taking any input size of at least 75x75, random weights."""
     import keras
 
-    return keras.applications.InceptionV3(include_top=False, weights=None,
-                                          input_shape=(None, None, 3))
+    return keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(None, None, 3))
 
 
 def model_layers(model) -> dict[str, str]:
@@ -87,7 +85,7 @@ def catalog(model) -> tuple[LayerInfo, ...]:
     shapes = keras.Model(model.inputs, outputs).compute_output_shape((1, _PROBE, _PROBE, 3))
     return tuple(
         LayerInfo(name, int(shape[-1]), 2 ** round(math.log2(_PROBE / shape[1])))
-        for name, shape in zip(LAYER_NAMES, shapes)
+        for name, shape in zip(LAYER_NAMES, shapes, strict=False)
     )
 
 
@@ -102,11 +100,12 @@ def _open_error(path, error: OSError) -> WeightsError:
     truncated = re.search(r"truncated file: eof = (\d+).*?stored_eof = (\d+)", text)
     if truncated:
         have, want = (int(n) for n in truncated.groups())
-        return WeightsError(f"Weights file '{path}' is truncated ({have:,} of {want:,} bytes); "
-                            f"get a complete copy of '{WEIGHTS.filename}'.")
+        return WeightsError(
+            f"Weights file '{path}' is truncated ({have:,} of {want:,} bytes); "
+            f"get a complete copy of '{WEIGHTS.filename}'."
+        )
     if "truncated" in text or "eof" in text.lower():
-        return WeightsError(f"Weights file '{path}' is truncated; get a complete copy of "
-                            f"'{WEIGHTS.filename}'.")
+        return WeightsError(f"Weights file '{path}' is truncated; get a complete copy of '{WEIGHTS.filename}'.")
     if "signature" in text:
         return _not_inception(path, "it is not an HDF5 file")
     return WeightsError(f"Weights file '{path}' is damaged: it cannot be read as an HDF5 file.")
@@ -135,13 +134,15 @@ def inspect_file(path) -> tuple[str, int | None]:
     try:
         with h5py.File(path, "r") as f:
             group = f
-            if "layer_names" not in f.attrs and "model_weights" in f \
-                    and "layer_names" in f["model_weights"].attrs:
+            if "layer_names" not in f.attrs and "model_weights" in f and "layer_names" in f["model_weights"].attrs:
                 group = f["model_weights"]
             if "layer_names" in group.attrs:
                 try:
-                    count = sum(1 for name in _decode(group.attrs["layer_names"])
-                                if len(group[name].attrs.get("weight_names", ())) > 0)
+                    count = sum(
+                        1
+                        for name in _decode(group.attrs["layer_names"])
+                        if len(group[name].attrs.get("weight_names", ())) > 0
+                    )
                 except (KeyError, TypeError, ValueError):
                     raise _not_inception(path, "its Keras weights are malformed") from None
                 return "legacy", count
@@ -181,11 +182,15 @@ def load_weights_file(model, path) -> None:
     if kind == "legacy":
         expected = sum(1 for layer in model.layers if layer.weights)
         if count != expected:
-            hint = ("; it looks like the one with the classifier top, and the one without "
-                    f"('{WEIGHTS.filename}') is needed" if count == expected + 1 else "")
+            hint = (
+                f"; it looks like the one with the classifier top, and the one without ('{WEIGHTS.filename}') is needed"
+                if count == expected + 1
+                else ""
+            )
             layers = "1 layer" if count == 1 else f"{count} layers"
-            raise _not_inception(path, f"it holds weights for {layers} where InceptionV3 "
-                                       f"without its top has {expected}{hint}")
+            raise _not_inception(
+                path, f"it holds weights for {layers} where InceptionV3 without its top has {expected}{hint}"
+            )
     with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:
         target = _named_for(path, kind, folder)
         try:
@@ -197,8 +202,11 @@ def load_weights_file(model, path) -> None:
         except KeyboardInterrupt:
             raise
         except Exception:  # ValueError from Keras mostly; keep its long text out
-            reason = ("its weight shapes differ from InceptionV3's" if kind == "legacy"
-                      else "its layers and weights do not match InceptionV3's")
+            reason = (
+                "its weight shapes differ from InceptionV3's"
+                if kind == "legacy"
+                else "its layers and weights do not match InceptionV3's"
+            )
             raise _not_inception(path, reason) from None
 
 
@@ -213,8 +221,7 @@ def claims(path) -> bool:
             if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
                 return False
         with h5py.File(path, "r") as f:
-            group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f \
-                else f
+            group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
             if "layer_names" in group.attrs:
                 return set(BLOCK_NAMES) <= set(_decode(group.attrs["layer_names"]))
             layers = f.get("layers")
@@ -224,8 +231,9 @@ def claims(path) -> bool:
             convs = [n for n in names if re.fullmatch(r"conv2d(_\d+)?", n)]
             norms = [n for n in names if re.fullmatch(r"batch_normalization(_\d+)?", n)]
             first = layers.get("conv2d/vars/0")
-            return (len(convs) == len(norms) == CONVOLUTIONS and first is not None
-                    and tuple(first.shape) == (3, 3, 3, 32))
+            return (
+                len(convs) == len(norms) == CONVOLUTIONS and first is not None and tuple(first.shape) == (3, 3, 3, 32)
+            )
     except (OSError, KeyError, TypeError, ValueError):
         return False
 
@@ -237,8 +245,9 @@ def load(weights: str | os.PathLike | None = None) -> Backbone:
     inspect_file(path)  # fail on a file that is not Keras weights before the slow model build
     model = build_model()
     load_weights_file(model, path)
-    backbone = InceptionV3Backbone(model, catalog(model), mean=(127.5, 127.5, 127.5),
-                                   scale=1 / 127.5, bgr=False, model_layers=model_layers(model))
+    backbone = InceptionV3Backbone(
+        model, catalog(model), mean=(127.5, 127.5, 127.5), scale=1 / 127.5, bgr=False, model_layers=model_layers(model)
+    )
     backbone.name = NAME
     return backbone
 
@@ -248,7 +257,25 @@ def weights_status():
     return status(WEIGHTS)
 
 
-__all__ = ["NAME", "DESCRIPTION", "WEIGHTS", "WEIGHTS_FORMAT", "STEM_LAYERS", "BLOCK_NAMES",
-           "LAYER_NAMES", "DEFAULT_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "MIN_SIZE",
-           "InceptionV3Backbone", "build_model", "model_layers", "catalog", "inspect_file",
-           "load_weights_file", "claims", "load", "weights_status"]
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "WEIGHTS",
+    "WEIGHTS_FORMAT",
+    "STEM_LAYERS",
+    "BLOCK_NAMES",
+    "LAYER_NAMES",
+    "DEFAULT_LAYERS",
+    "CONTENT_LAYERS",
+    "STYLE_LAYERS",
+    "MIN_SIZE",
+    "InceptionV3Backbone",
+    "build_model",
+    "model_layers",
+    "catalog",
+    "inspect_file",
+    "load_weights_file",
+    "claims",
+    "load",
+    "weights_status",
+]

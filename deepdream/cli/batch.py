@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,16 +15,18 @@ from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
-              "(not their sum, as in `dream`; put a sum in a --settings file). Default: the backbone's own.",
+    "(not their sum, as in `dream`; put a sum in a --settings file). Default: the backbone's own.",
     "seed": "Random seed; repeat to sweep: one render per seed.",
     "target_class": "ImageNet class (name or number) to push the picture toward; repeat to sweep: one render "
-                    "per class.",
+    "per class.",
 }
 GALLERY_HELPS = {
     "layers": "One layer: a cell per channel of it (see --channels). Several: a cell per layer. "
-              "Default: a cell per layer of the backbone.",
+    "Default: a cell per layer of the backbone.",
     "target_class": "ImageNet class (name or number): a cell per --class given.",
 }
+
+
 @contextlib.contextmanager
 def batch_progress(quiet: bool, label: str):
     """A callback for a batch's progress: one Rich bar counting renders (with a time estimate),
@@ -68,10 +70,10 @@ def report(summary, quiet: bool) -> None:
 def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: bool, format: str) -> None:
     """--dry-run: the batch's plan, every input read and every setting checked, nothing written
     (not even the folder). A broken input is listed as the run would report it (exit code 1)."""
+    from ..errors import InputError
     from ..images import load_image
     from ..planning import batch_plan
     from ..workers import check_workers, import_ray
-    from ..errors import InputError
 
     if ray:
         import_ray()
@@ -86,12 +88,19 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
     todo = [item for item in the_plan.items if item.input not in broken]
     folder = "" if out.is_dir() else f" (the folder {out}/ made first)"
     where = f" on Ray ({ray})" if ray else ""
-    typer.echo(f"would write {len(todo)} picture{'s' * (len(todo) != 1)} in {out}/{folder}{where}: "
-               f"{settings.backbone}, {settings.octaves} octaves x {settings.steps} steps")
+    typer.echo(
+        f"would write {len(todo)} picture{'s' * (len(todo) != 1)} in {out}/{folder}{where}: "
+        f"{settings.backbone}, {settings.octaves} octaves x {settings.steps} steps"
+    )
     skipped = set(the_plan.skipped)
     for item in the_plan.ordered:
-        state = (f"  (cannot: {broken[item.input]})" if item.input in broken else
-                 "  (already there: skipped)" if item in skipped else "")
+        state = (
+            f"  (cannot: {broken[item.input]})"
+            if item.input in broken
+            else "  (already there: skipped)"
+            if item in skipped
+            else ""
+        )
         typer.echo(f"  {item.label} -> {item.output}{state}")
     if broken:
         raise typer.Exit(code=1)
@@ -100,18 +109,37 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
 @app.command()
 @with_settings(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
 def batch(
-    inputs: Annotated[List[str], typer.Argument(
-        metavar="INPUTS", show_default=False,
-        help="Image files, folders (their image files) or glob patterns such as 'photos/**/*.jpg'.")],
-    out: Annotated[Path, typer.Option("-o", "--out", metavar="DIR", show_default=False,
-                                      help="Output folder (made if missing): DIR/STEM.png per input, "
-                                           "DIR/STEM__layer-NAME__seed-N.png when sweeping.")],
-    format: Annotated[str, typer.Option("--format", metavar="FMT", help="Output format: png, jpg, webp or tif.")] = "png",
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUTS",
+            show_default=False,
+            help="Image files, folders (their image files) or glob patterns such as 'photos/**/*.jpg'.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--out",
+            metavar="DIR",
+            show_default=False,
+            help="Output folder (made if missing): DIR/STEM.png per input, "
+            "DIR/STEM__layer-NAME__seed-N.png when sweeping.",
+        ),
+    ],
+    format: Annotated[
+        str, typer.Option("--format", metavar="FMT", help="Output format: png, jpg, webp or tif.")
+    ] = "png",
     ray: Ray = None,
     workers: Workers = None,
     settings_file: SettingsFile = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Render again outputs already in DIR "
-                                                                "(default: skip them, so a stopped batch resumes).")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite", help="Render again outputs already in DIR (default: skip them, so a stopped batch resumes)."
+        ),
+    ] = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
     dream_options: dict = None,
@@ -130,8 +158,17 @@ def batch(
         return
     on_interrupt(f"the pictures finished so far are kept in {out}/, and the same command goes on from them")
     with batch_progress(quiet, "batch") as progress:
-        summary = run_batch(inputs, out, settings, sweep=sweep, ray=ray, workers=workers, overwrite=overwrite,
-                            format=format, progress=progress)
+        summary = run_batch(
+            inputs,
+            out,
+            settings,
+            sweep=sweep,
+            ray=ray,
+            workers=workers,
+            overwrite=overwrite,
+            format=format,
+            progress=progress,
+        )
     report(summary, quiet)
 
 
@@ -140,13 +177,25 @@ def batch(
 @with_settings(SheetSettings, into="sheet_options")
 def gallery(
     input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
-    output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", metavar="SHEET.png", show_default=False,
-        help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
-             "Default: INPUT_gallery.png beside the input.")] = None,
-    from_noise: Annotated[bool, typer.Option(
-        "--from-noise", help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
-                             "instead of dreaming on INPUT, which then only names the sheet.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="SHEET.png",
+            show_default=False,
+            help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
+            "Default: INPUT_gallery.png beside the input.",
+        ),
+    ] = None,
+    from_noise: Annotated[
+        bool,
+        typer.Option(
+            "--from-noise",
+            help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
+            "instead of dreaming on INPUT, which then only names the sheet.",
+        ),
+    ] = False,
     ray: Ray = None,
     workers: Workers = None,
     settings_file: SettingsFile = None,
@@ -176,27 +225,64 @@ def gallery(
         if ray:
             import_ray()
         check_workers(workers)
-        result = make_gallery(input, output, settings, layers=layers, channels=channels, classes=classes, cell=cell,
-                              columns=columns, overwrite=overwrite, typed=typed, dry_run=True)
+        result = make_gallery(
+            input,
+            output,
+            settings,
+            layers=layers,
+            channels=channels,
+            classes=classes,
+            cell=cell,
+            columns=columns,
+            overwrite=overwrite,
+            typed=typed,
+            dry_run=True,
+        )
         there = sum(1 for item in result.cells if item.output.exists())
-        typer.echo(f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
-                   f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else ""))
-        for item, label in zip(result.cells, result.labels):
+        typer.echo(
+            f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
+            f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else "")
+        )
+        for item, label in zip(result.cells, result.labels, strict=False):
             typer.echo(f"  {label} -> {item.output}")
         return
     on_interrupt("the cells finished so far are kept, and the same command goes on from them")
     with batch_progress(quiet, "gallery") as progress:
-        result = make_gallery(input, output, settings, layers=layers, channels=channels, classes=classes, cell=cell,
-                              columns=columns, ray=ray, workers=workers, overwrite=overwrite, progress=progress,
-                              typed=typed)
+        result = make_gallery(
+            input,
+            output,
+            settings,
+            layers=layers,
+            channels=channels,
+            classes=classes,
+            cell=cell,
+            columns=columns,
+            ray=ray,
+            workers=workers,
+            overwrite=overwrite,
+            progress=progress,
+            typed=typed,
+        )
     if not quiet:
-        typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} cells in "
-                   f"{result.sheet.stem}_cells/)", err=True)
+        typer.echo(
+            f"wrote {result.sheet} and {result.html} ({len(result.cells)} cells in {result.sheet.stem}_cells/)",
+            err=True,
+        )
     report(result.summary, quiet)
 
 
-def _atlas(input: Path, output, channels, cell, columns, ray, dream_options: dict, overwrite: bool,
-           quiet: bool, dry_run: bool = False) -> None:
+def _atlas(
+    input: Path,
+    output,
+    channels,
+    cell,
+    columns,
+    ray,
+    dream_options: dict,
+    overwrite: bool,
+    quiet: bool,
+    dry_run: bool = False,
+) -> None:
     """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`)."""
     from ..errors import SettingsError
     from ..gallery import atlas
@@ -209,16 +295,22 @@ def _atlas(input: Path, output, channels, cell, columns, ray, dream_options: dic
     usable = {f for f in VisualizeSettings.__dataclass_fields__ if not f.startswith("_")}
     refused = sorted(k for k in given if k not in usable or k in ("size", "target"))
     if refused:
-        raise SettingsError(f"--from-noise paints from noise: {DreamSettings.flag(refused[0])} does not apply to it "
-                            f"(it takes --backbone, --steps, --seed, --precision).")
+        raise SettingsError(
+            f"--from-noise paints from noise: {DreamSettings.flag(refused[0])} does not apply to it "
+            f"(it takes --backbone, --steps, --seed, --precision)."
+        )
     if ray:
-        raise SettingsError("--from-noise paints in this process (a batch of channels per network pass); leave out --ray.")
+        raise SettingsError(
+            "--from-noise paints in this process (a batch of channels per network pass); leave out --ray."
+        )
     settings = VisualizeSettings.from_dict({}, target=layers[0], **given)
     sheet = output or input.with_name(f"{input.stem}_atlas.png")
-    result = atlas(sheet, settings, channels=channels, cell=cell, columns=columns,
-                   overwrite=overwrite, dry_run=dry_run)
+    result = atlas(sheet, settings, channels=channels, cell=cell, columns=columns, overwrite=overwrite, dry_run=dry_run)
     if dry_run:
         return
     if not quiet:
-        typer.echo(f"wrote {result.sheet} and {result.html} ({len(result.cells)} channels painted from noise, in "
-                   f"{result.sheet.stem}_cells/)", err=True)
+        typer.echo(
+            f"wrote {result.sheet} and {result.html} ({len(result.cells)} channels painted from noise, in "
+            f"{result.sheet.stem}_cells/)",
+            err=True,
+        )

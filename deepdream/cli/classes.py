@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,8 +13,9 @@ from .common import check_save_every, given_settings, save_dry_run, save_result,
 from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_settings
 
 
-def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool, quiet: bool, dry_run: bool,
-           what: str) -> None:
+def _paint(
+    settings, output: Path | None, stem: str, save_every, overwrite: bool, quiet: bool, dry_run: bool, what: str
+) -> None:
     """Paint from noise with a progress bar (--save-every snapshots) and write the picture (to
     STEM.png, or the next free name, without -o); with --dry-run, check everything and say what
     would be written."""
@@ -28,8 +29,11 @@ def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool
     check_output_path(output, overwrite=overwrite)
     if dry_run:
         check_painting(settings)
-        save_dry_run(output, f"{settings.size}, {settings.backbone}, {what}, painted from noise in "
-                             f"{settings.steps} steps", save_every)
+        save_dry_run(
+            output,
+            f"{settings.size}, {settings.backbone}, {what}, painted from noise in {settings.steps} steps",
+            save_every,
+        )
         return
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
@@ -40,13 +44,26 @@ def _paint(settings, output: Path | None, stem: str, save_every, overwrite: bool
 @app.command("class")
 @with_settings(ClassSettings, skip=("target_class", "size"))
 def paint(
-    target_class: Annotated[str, typer.Argument(metavar="NAME_OR_INDEX", show_default=False,
-                                                help="ImageNet class: a name (\"golden retriever\") or a number (0-999).")],
-    output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", metavar="FILE", show_default=False,
-        help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the class's name, "
-             "e.g. golden_retriever.png (golden_retriever_2.png, ... if that exists).")] = None,
-    size: Annotated[Optional[str], setting(ClassSettings, "size", metavar="WxH")] = None,
+    target_class: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME_OR_INDEX",
+            show_default=False,
+            help='ImageNet class: a name ("golden retriever") or a number (0-999).',
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            show_default=False,
+            help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the class's name, "
+            "e.g. golden_retriever.png (golden_retriever_2.png, ... if that exists).",
+        ),
+    ] = None,
+    size: Annotated[str | None, setting(ClassSettings, "size", metavar="WxH")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
@@ -55,8 +72,9 @@ def paint(
     dream_options: dict = None,
 ) -> None:
     """Paint an ImageNet class from noise (class visualisation), e.g. deepdream class "golden retriever"."""
-    settings = given_settings(ClassSettings, settings_file, {**dream_options, "target_class": target_class,
-                                                             "size": size})
+    settings = given_settings(
+        ClassSettings, settings_file, {**dream_options, "target_class": target_class, "size": size}
+    )
     from ..classes import class_index, described, imagenet_classes
 
     index = class_index(settings.target_class)
@@ -67,14 +85,27 @@ def paint(
 @app.command("visualize")
 @with_settings(VisualizeSettings, skip=("target", "size"))
 def visualize(
-    target: Annotated[str, typer.Argument(metavar="LAYER[:CHANNEL]", show_default=False,
-                                          help="The layer (its mean activation) or one channel of it to paint, "
-                                               "e.g. block4a_expand:12 (see `deepdream layers`).")],
-    output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", metavar="FILE", show_default=False,
-        help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the layer and "
-             "channel, e.g. block4a_expand_12.png (block4a_expand_12_2.png, ... if that exists).")] = None,
-    size: Annotated[Optional[str], setting(VisualizeSettings, "size", metavar="WxH")] = None,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="LAYER[:CHANNEL]",
+            show_default=False,
+            help="The layer (its mean activation) or one channel of it to paint, "
+            "e.g. block4a_expand:12 (see `deepdream layers`).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            show_default=False,
+            help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the layer and "
+            "channel, e.g. block4a_expand_12.png (block4a_expand_12_2.png, ... if that exists).",
+        ),
+    ] = None,
+    size: Annotated[str | None, setting(VisualizeSettings, "size", metavar="WxH")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
@@ -84,13 +115,25 @@ def visualize(
 ) -> None:
     """Paint what a layer, or one channel of it, responds to most, from noise (feature visualisation)."""
     settings = given_settings(VisualizeSettings, settings_file, {**dream_options, "target": target, "size": size})
-    _paint(settings, output, settings.target.replace(":", "_"), save_every, overwrite, quiet, dry_run,
-           f"layer {settings.target}")
+    _paint(
+        settings,
+        output,
+        settings.target.replace(":", "_"),
+        save_every,
+        overwrite,
+        quiet,
+        dry_run,
+        f"layer {settings.target}",
+    )
 
 
 @app.command("classes")
-def classes(word: Annotated[Optional[str], typer.Argument(metavar="WORD", show_default=False,
-                                                          help="Show only the classes whose name contains this.")] = None) -> None:
+def classes(
+    word: Annotated[
+        str | None,
+        typer.Argument(metavar="WORD", show_default=False, help="Show only the classes whose name contains this."),
+    ] = None,
+) -> None:
     """List the 1000 ImageNet classes (number and name) that `--class` and `deepdream class` take."""
     from ..classes import search
 

@@ -81,8 +81,11 @@ def snapshot_saver(output: Path, inputs, settings=None, input: Path | None = Non
     def save(count: int, rgb) -> None:
         path = output.with_name(f"{output.stem}_{count:04d}{output.suffix}")
         check_output_path(path, inputs=inputs, overwrite=True)
-        metadata = None if settings is None else settings.to_json(
-            **({"input": str(input)} if input is not None else {}), iteration=count)
+        metadata = (
+            None
+            if settings is None
+            else settings.to_json(**({"input": str(input)} if input is not None else {}), iteration=count)
+        )
         save_image(rgb, path, overwrite=True, metadata=metadata)
 
     return save
@@ -94,23 +97,36 @@ def save_result(result, output: Path, metadata: str, overwrite: bool, quiet: boo
 
     fmt = OUTPUT_FORMATS[output.suffix.lower()]
     if result.alpha is not None and fmt not in ALPHA_FORMATS and not quiet:
-        typer.echo(f"deepdream: note: {fmt} has no transparency; the input's alpha channel is dropped "
-                   f"(write .png, .webp or .tif to keep it).", err=True)
+        typer.echo(
+            f"deepdream: note: {fmt} has no transparency; the input's alpha channel is dropped "
+            f"(write .png, .webp or .tif to keep it).",
+            err=True,
+        )
     save_image(result.rgb, output, alpha=result.alpha, overwrite=overwrite, metadata=metadata)
     if not quiet:
         typer.echo(f"wrote {output}", err=True)
 
 
-
-
 def describe(settings) -> str:
     """A dream's settings in a few words, for --dry-run: backbone, objective, octaves and steps."""
-    what = (f"class {settings.target_class}" if settings.target_class is not None else
-            f"guided by {len(settings.guide)} picture{'s' * (len(settings.guide) != 1)}" if settings.guide else "")
-    layers = (f"layers {', '.join(settings.layers)}" if settings.layers else
-              "" if settings.target_class is not None else "its default layers")
-    return (f"{settings.backbone}, {', '.join(x for x in (what, layers) if x)}, {settings.octaves} octaves x "
-            f"{settings.steps} steps")
+    what = (
+        f"class {settings.target_class}"
+        if settings.target_class is not None
+        else f"guided by {len(settings.guide)} picture{'s' * (len(settings.guide) != 1)}"
+        if settings.guide
+        else ""
+    )
+    layers = (
+        f"layers {', '.join(settings.layers)}"
+        if settings.layers
+        else ""
+        if settings.target_class is not None
+        else "its default layers"
+    )
+    return (
+        f"{settings.backbone}, {', '.join(x for x in (what, layers) if x)}, {settings.octaves} octaves x "
+        f"{settings.steps} steps"
+    )
 
 
 def save_dry_run(output: Path, what: str, save_every: int | None = None) -> None:

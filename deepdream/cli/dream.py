@@ -6,8 +6,17 @@ import typer
 
 from ..settings import DreamSettings
 from .app import app
-from .common import check_save_every, describe, given_settings, output_path, save_dry_run as say_dry_run, save_result, \
-    snapshot_saver
+from .common import (
+    check_save_every,
+    describe,
+    given_settings,
+    output_path,
+    save_result,
+    snapshot_saver,
+)
+from .common import (
+    save_dry_run as say_dry_run,
+)
 from .options import DryRun, InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_settings
 
 

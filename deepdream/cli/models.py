@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,8 +15,10 @@ D = DreamSettings
 
 
 @app.command()
-def layers(backbone: Annotated[str, setting(D, "backbone", "-b", "--backbone", metavar="NAME")] = D.default("backbone"),
-           weights: Annotated[Optional[Path], setting(D, "weights", metavar="FILE")] = None) -> None:
+def layers(
+    backbone: Annotated[str, setting(D, "backbone", "-b", "--backbone", metavar="NAME")] = D.default("backbone"),
+    weights: Annotated[Path | None, setting(D, "weights", metavar="FILE")] = None,
+) -> None:
     """List a backbone's layers: name, channels, and scale (input pixels per feature position)."""
     from ..backbones import load_backbone
 
@@ -46,7 +48,8 @@ def backbones() -> None:
 
 weights_app = typer.Typer(
     help="The backbones' weights files: list what each needs and where it is, or add a file.",
-    no_args_is_help=False, invoke_without_command=True,
+    no_args_is_help=False,
+    invoke_without_command=True,
 )
 app.add_typer(weights_app, name="weights")
 
@@ -75,7 +78,8 @@ def _print_weights() -> None:
 
 @weights_app.callback()
 def weights_main(ctx: typer.Context) -> None:
-    """List every backbone's weights file: where it was found (size, SHA-256), or where it is looked for and how to get it."""
+    """List every backbone's weights file: where it was found (size, SHA-256), or where it is looked for and how
+    to get it."""
     if ctx.invoked_subcommand is None:
         _print_weights()
 
@@ -88,10 +92,21 @@ def weights_list() -> None:
 
 @weights_app.command("add")
 def weights_add(
-    file: Path = typer.Argument(..., help="The weights file, e.g. tensorflow_inception_graph.pb from inception5h.zip.", show_default=False),
-    backbone: Optional[str] = typer.Option(None, "-b", "--backbone", help="The backbone it is for (default: told by the file's content).", show_default=False),
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The weights file, e.g. tensorflow_inception_graph.pb from inception5h.zip.", show_default=False
+        ),
+    ],
+    backbone: Annotated[
+        str | None,
+        typer.Option(
+            "-b", "--backbone", help="The backbone it is for (default: told by the file's content).", show_default=False
+        ),
+    ] = None,
 ) -> None:
-    """Check a weights file (by loading it) and copy it into the weights folder, where every later run finds it, offline too."""
+    """Check a weights file (by loading it) and copy it into the weights folder, where every later run finds it,
+    offline too."""
     from ..backbones.weights import add, check_adding
 
     check_adding(file, backbone)  # before the slow TensorFlow import
@@ -101,4 +116,3 @@ def weights_add(
         typer.echo(f"deepdream: warning: {warning}", err=True)
     what = {"added": "added", "replaced": "replaced", "unchanged": "already had"}[added.action]
     typer.echo(f"{added.backbone}: {what} {added.path} ({added.size:,} bytes, sha256 {added.sha256})")
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,17 +11,33 @@ from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettin
 from .app import app, on_interrupt
 from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
-MovieOutput = Annotated[Path, typer.Option(
-    "-o", "--output", metavar="FILE", show_default=False,
-    help="Movie to write; its extension picks the format: .mp4 (H.264), .webm (VP9), .gif, .mov.")]
-FramesDir = Annotated[Optional[Path], typer.Option(
-    "--frames-dir", metavar="FOLDER", show_default=False,
-    help="Where each frame is written as a PNG as soon as it is made; running the same command again "
-         "resumes from them. Default: OUTPUT_frames/ beside the output.")]
-MotionOverwrite = Annotated[bool, typer.Option(
-    "--overwrite", help="Replace the movie if it exists, and discard frames made with other settings.")]
-VideoInput = Annotated[Path, typer.Argument(metavar="INPUT", help="Video to dream on (MP4, WebM, MOV, ...).",
-                                            show_default=False)]
+MovieOutput = Annotated[
+    Path,
+    typer.Option(
+        "-o",
+        "--output",
+        metavar="FILE",
+        show_default=False,
+        help="Movie to write; its extension picks the format: .mp4 (H.264), .webm (VP9), .gif, .mov.",
+    ),
+]
+FramesDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--frames-dir",
+        metavar="FOLDER",
+        show_default=False,
+        help="Where each frame is written as a PNG as soon as it is made; running the same command again "
+        "resumes from them. Default: OUTPUT_frames/ beside the output.",
+    ),
+]
+MotionOverwrite = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Replace the movie if it exists, and discard frames made with other settings."),
+]
+VideoInput = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="Video to dream on (MP4, WebM, MOV, ...).", show_default=False)
+]
 
 
 def motion_settings(cls, dream_options: dict, options: dict):
@@ -50,15 +66,17 @@ def movie_plan(output: Path, inputs, store, count: int | None, resumable: dict, 
     """The movie checked (format, folder, not an input); whether it is new, done, ours to replace
     (a rerun or a continuation of the run that made it, as the frames folder's record proves) or
     another file (refused without --overwrite)."""
-    from ..motion import check_movie_path, rerun
+    from ..motion import check_movie_path
+    from ..motion.frames import rerun
 
     state = rerun(store, output, count, resumable, overwrite)
     check_movie_path(output, inputs, overwrite=state != "theirs")
     return state
 
 
-def say_plan(kind: str, state: str, output: Path, store, count: int | None, what: str, dry_run: bool,
-             quiet: bool) -> bool:
+def say_plan(
+    kind: str, state: str, output: Path, store, count: int | None, what: str, dry_run: bool, quiet: bool
+) -> bool:
     """Say what a run will do (or, with --dry-run, would); True where there is nothing to do."""
     folder = store.folder
     there = sum(1 for i in range(1, (count or 0) + 1) if store.has(i))
@@ -73,8 +91,11 @@ def say_plan(kind: str, state: str, output: Path, store, count: int | None, what
         typer.echo(f"would {verb} {output}: {kind}, {frames} ({what}){kept}; frames in {folder}/")
         return True
     if state == "ours" and not quiet:
-        typer.echo(f"deepdream: continuing the run that made {output} ({there} frames already in {folder}); "
-                   f"the movie will be replaced", err=True)
+        typer.echo(
+            f"deepdream: continuing the run that made {output} ({there} frames already in {folder}); "
+            f"the movie will be replaced",
+            err=True,
+        )
     return False
 
 
@@ -124,14 +145,22 @@ def zoom(
     if dry_run:
         check(settings.dream)
     height, width = picture.shape[:2]
-    if say_plan("zoom", state, output, store, settings.frames, f"{width}x{height}, {settings.fps:g} fps", dry_run,
-                quiet):
+    if say_plan(
+        "zoom", state, output, store, settings.frames, f"{width}x{height}, {settings.fps:g} fps", dry_run, quiet
+    ):
         return
-    run_motion("zoom", lambda progress: zoom_frames(picture, settings, frames_dir=store.folder, overwrite=overwrite,
-                                                    progress=progress, name=input.name),
-               settings, output, store, quiet,
-               lambda count: write_movie(read_frames(store.paths(count)), output, settings.fps,
-                                         overwrite=state != "theirs"), resumable)
+    run_motion(
+        "zoom",
+        lambda progress: zoom_frames(
+            picture, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress, name=input.name
+        ),
+        settings,
+        output,
+        store,
+        quiet,
+        lambda count: write_movie(read_frames(store.paths(count)), output, settings.fps, overwrite=state != "theirs"),
+        resumable,
+    )
 
 
 @app.command()
@@ -162,8 +191,11 @@ def video(
 
     need_video_extra()
     segment, warmup = segment_options["segment"], segment_options["warmup"]
-    given = [flag for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
-             if value is not None]
+    given = [
+        flag
+        for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
+        if value is not None
+    ]
     if given and not ray:
         raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
     settings = motion_settings(VideoSettings, dream_options, motion_options)
@@ -182,21 +214,47 @@ def video(
             import_ray()
             check_workers(workers)
     width, height = fit_size(info.width, info.height, settings.dream.max_side)
-    what = f"{width}x{height}, {float(info.rate):g} fps{', audio kept' if info.audio else ''}" + \
-        (f", in segments on Ray ({ray})" if ray else "")
+    what = f"{width}x{height}, {float(info.rate):g} fps{', audio kept' if info.audio else ''}" + (
+        f", in segments on Ray ({ray})" if ray else ""
+    )
     if say_plan("video", state, output, store, info.frames, what, dry_run, quiet):
         return
     if ray:
         from ..motion.segments import video_segments
 
         def frames(progress):
-            count = video_segments(input, settings, frames_dir=store.folder, overwrite=overwrite, ray=ray,
-                                   workers=workers, segment=segment, warmup=warmup, progress=progress)
+            count = video_segments(
+                input,
+                settings,
+                frames_dir=store.folder,
+                overwrite=overwrite,
+                ray=ray,
+                workers=workers,
+                segment=segment,
+                warmup=warmup,
+                progress=progress,
+            )
             return range(count)
     else:
+
         def frames(progress):
             return video_frames(input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress)
-    run_motion("video", frames, settings, output, store, quiet,
-               lambda count: write_movie(store.movie_frames(count), output, info.rate,
-                                         audio=input if info.audio else None, start=settings.start,
-                                         end=settings.end, overwrite=state != "theirs"), resumable)
+
+    run_motion(
+        "video",
+        frames,
+        settings,
+        output,
+        store,
+        quiet,
+        lambda count: write_movie(
+            store.movie_frames(count),
+            output,
+            info.rate,
+            audio=input if info.audio else None,
+            start=settings.start,
+            end=settings.end,
+            overwrite=state != "theirs",
+        ),
+        resumable,
+    )

@@ -8,7 +8,7 @@ options beside it); the default shown in `--help` is the settings field's own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,23 +32,45 @@ def setting(cls, name: str, *flags: str, metavar: str | None = None, help: str |
     return typer.Option(*flags, help=help, metavar=metavar, show_default=False, **kwargs)
 
 
-InputImage = Annotated[Path, typer.Argument(metavar="INPUT", help="Image to work on (PNG, JPEG, WebP, TIFF, ...).", show_default=False)]
+InputImage = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="Image to work on (PNG, JPEG, WebP, TIFF, ...).", show_default=False)
+]
+
+
 def output_option(mode: str):
     """-o/--output of a command that writes INPUT_<mode>.png by default."""
     return typer.Option(
-        "-o", "--output", metavar="FILE", show_default=False,
+        "-o",
+        "--output",
+        metavar="FILE",
+        show_default=False,
         help=f"Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: INPUT_{mode}.png "
-             f"beside the input (INPUT_{mode}_2.png, ... if that exists).")
+        f"beside the input (INPUT_{mode}_2.png, ... if that exists).",
+    )
 
 
-Output = Annotated[Optional[Path], output_option("dream")]
+Output = Annotated[Path | None, output_option("dream")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists (never an input).")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or messages.")]
-SaveEvery = Annotated[Optional[int], typer.Option("--save-every", metavar="N", show_default=False,
-                                                  help="Also write OUTPUT_0050.png etc. every N steps (iterations).")]
-SettingsFile = Annotated[Optional[Path], typer.Option(
-    "--settings", metavar="FILE", show_default=False,
-    help="Take the settings from a picture deepdream wrote (or a JSON file); options given beside it override them.")]
+SaveEvery = Annotated[
+    int | None,
+    typer.Option(
+        "--save-every",
+        metavar="N",
+        show_default=False,
+        help="Also write OUTPUT_0050.png etc. every N steps (iterations).",
+    ),
+]
+SettingsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        metavar="FILE",
+        show_default=False,
+        help="Take the settings from a picture deepdream wrote (or a JSON file); options given beside it override "
+        "them.",
+    ),
+]
 
 
 # ---------------------------------------------------------------------------- every setting, as an option
@@ -77,19 +99,23 @@ def settings_parameters(cls, *, lists=(), skip=(), helps=None) -> list:
         base = [t for t in typing.get_args(hint) if t is not type(None)] if typing.get_args(hint) else [hint]
         kind = base[0] if len(base) == 1 and base[0] in (bool, int, float) else str
         repeat = (hint is tuple or f.name in lists) and not f.metadata.get("text")
-        flags = ((f.metadata.get("short"),) if f.metadata.get("short") else ()) + (cls.flag(f.name),) + \
-            tuple(f.metadata.get("aliases", ()))
+        flags = (
+            ((f.metadata.get("short"),) if f.metadata.get("short") else ())
+            + (cls.flag(f.name),)
+            + tuple(f.metadata.get("aliases", ()))
+        )
         help = (helps or {}).get(f.name)
         if kind is bool and not repeat:  # on, off (--no-X: over a --settings file), or not given (None)
             switch = f"{cls.flag(f.name)}/--no-{cls.flag(f.name).lstrip('-')}"
             short = (f.metadata["short"],) if f.metadata.get("short") else ()
-            annotation = Annotated[Optional[bool], setting(cls, f.name, *short, switch, help=help)]
+            annotation = Annotated[bool | None, setting(cls, f.name, *short, switch, help=help)]
         else:
             metavar = metavar_of(cls, f.name, kind)
-            annotation = Annotated[Optional[List[kind]] if repeat else Optional[kind],
-                                   setting(cls, f.name, *flags, metavar=metavar, help=help)]
-        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                                        annotation=annotation))
+            annotation = Annotated[
+                list[kind] | None if repeat else kind | None,
+                setting(cls, f.name, *flags, metavar=metavar, help=help),
+            ]
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return params
 
 
@@ -120,14 +146,31 @@ def with_settings(cls=DreamSettings, *, into: str = "dream_options", lists=(), s
     return wrap
 
 
-Ray = Annotated[Optional[str], typer.Option(
-    "--ray", metavar="local|ADDRESS", show_default=False,
-    help="Run on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
-         "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
-         "pip install \"deepdream-studio[ray]\".")]
-Workers = Annotated[Optional[int], typer.Option(
-    "--workers", metavar="N", show_default=False,
-    help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.")]
-DryRun = Annotated[bool, typer.Option(
-    "--dry-run", help="Read and check every input and setting (files decode, layers and classes exist on the "
-                      "backbone, the output can be written), say what would be written, and write nothing.")]
+Ray = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="local|ADDRESS",
+        show_default=False,
+        help="Run on Ray: `local` starts a local cluster (--workers CPUs), ADDRESS (e.g. ray://head:10001 or "
+        "auto) joins one; one actor per worker, a GPU each where the cluster has them. Needs "
+        'pip install "deepdream-studio[ray]".',
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        show_default=False,
+        help="Ray actors (each prepares its network once). Default: the cluster's GPUs, else its CPUs.",
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Read and check every input and setting (files decode, layers and classes exist on the "
+        "backbone, the output can be written), say what would be written, and write nothing.",
+    ),
+]

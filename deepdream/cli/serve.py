@@ -12,27 +12,51 @@ from .app import app
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", metavar="ADDRESS",
-                                      help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
-                                           "lets other machines in (the API has no login).")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            metavar="ADDRESS",
+            help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
+            "lets other machines in (the API has no login).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
-    max_side: Annotated[int, typer.Option(
-        "--max-side", metavar="PIXELS", help="Longest side of a picture the server renders (after a request's "
-                                             "own max-side; a class painting's size); 0: no limit.")] = Limits.max_side,
-    max_work: Annotated[float, typer.Option(
-        "--max-work", metavar="MILLIONS", help="Budget of one render in millions of pixel-steps (pixels x steps "
-                                               "over every octave; pixels x iterations for style); a request "
-                                               "over it is refused at once. 0: no limit.")] = Limits.max_work,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", metavar="SECONDS", help="Longest a request may take, its wait in the queue included; "
-                                             "then its render is stopped. 0: no limit.")] = Limits.timeout,
+    max_side: Annotated[
+        int,
+        typer.Option(
+            "--max-side",
+            metavar="PIXELS",
+            help="Longest side of a picture the server renders (after a request's "
+            "own max-side; a class painting's size); 0: no limit.",
+        ),
+    ] = Limits.max_side,
+    max_work: Annotated[
+        float,
+        typer.Option(
+            "--max-work",
+            metavar="MILLIONS",
+            help="Budget of one render in millions of pixel-steps (pixels x steps "
+            "over every octave; pixels x iterations for style); a request "
+            "over it is refused at once. 0: no limit.",
+        ),
+    ] = Limits.max_work,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Longest a request may take, its wait in the queue included; then its render is stopped. 0: no limit.",
+        ),
+    ] = Limits.timeout,
 ) -> None:
     """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
     import dataclasses
     import math
 
     from ..errors import SettingsError
-    from ..web import require_extra, serve as run
+    from ..web import require_extra
+    from ..web import serve as run
 
     require_extra()
     if not 0 < port < 65536:
@@ -65,5 +89,6 @@ def _check_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as e:
-            raise SettingsError(f"Cannot listen on {host}:{port} ({e.strerror}); another server may be using it: "
-                                f"pick another --port.") from None
+            raise SettingsError(
+                f"Cannot listen on {host}:{port} ({e.strerror}); another server may be using it: pick another --port."
+            ) from None

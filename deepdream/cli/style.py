@@ -7,7 +7,7 @@ settings down; the picture it writes carries them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,7 +21,7 @@ from .options import DryRun, InputImage, Overwrite, Quiet, SaveEvery, SettingsFi
 @with_settings(StyleSettings, into="options")
 def style(
     input: InputImage,
-    output: Annotated[Optional[Path], output_option("style")] = None,
+    output: Annotated[Path | None, output_option("style")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
@@ -30,14 +30,16 @@ def style(
     options: dict = None,
 ) -> None:
     """Style transfer (Gatys et al.): repaint INPUT in the style of one or more --style images."""
-    from ..images import LoadedImage
     from ..errors import SettingsError
+    from ..images import LoadedImage
     from ..progress import style_progress
     from ..style import prepare_style, run_style
 
     settings = given_settings(StyleSettings, settings_file, options)
     if not settings.styles:
-        raise SettingsError("Give a style picture with -s/--style FILE (or --settings FILE: a picture deepdream styled).")
+        raise SettingsError(
+            "Give a style picture with -s/--style FILE (or --settings FILE: a picture deepdream styled)."
+        )
     check_save_every(save_every)
     inputs = prepare_style(input, settings)
     paths = [Path(p) for p in (input, *settings.styles, *settings.masks) if isinstance(p, (str, Path))]
@@ -49,23 +51,29 @@ def style(
         from ..style.transfer import check_layers
 
         check_layers(inputs, settings)
-        save_dry_run(output, f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {len(settings.styles)} "
-                             f"style{'s' * (len(settings.styles) != 1)}, {settings.iterations} {settings.optimizer} "
-                             f"iterations", save_every)
+        save_dry_run(
+            output,
+            f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {len(settings.styles)} "
+            f"style{'s' * (len(settings.styles) != 1)}, {settings.iterations} {settings.optimizer} "
+            f"iterations",
+            save_every,
+        )
         return
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "styling", saver, save_every) as progress:
         rgb = run_style(inputs, settings, progress)
-    save_result(LoadedImage(rgb, inputs.content.alpha, "RGB"), output, settings.to_json(input=str(input)),
-                overwrite, quiet)
+    save_result(
+        LoadedImage(rgb, inputs.content.alpha, "RGB"), output, settings.to_json(input=str(input)), overwrite, quiet
+    )
 
 
 @app.command()
 @with_settings(TextureSettings, into="options", helps={"style_weight": "Weight of the style (texture) term."})
 def texture(
-    input: Annotated[Path, typer.Argument(metavar="INPUT", help="Texture sample to grow a new texture from.",
-                                          show_default=False)],
-    output: Annotated[Optional[Path], output_option("texture")] = None,
+    input: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Texture sample to grow a new texture from.", show_default=False)
+    ],
+    output: Annotated[Path | None, output_option("texture")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
     overwrite: Overwrite = False,
@@ -88,8 +96,12 @@ def texture(
         from ..style.transfer import check_layers
 
         check_layers(inputs, settings)
-        save_dry_run(output, f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {settings.iterations} "
-                             f"{settings.optimizer} iterations", save_every)
+        save_dry_run(
+            output,
+            f"{inputs.size[1]}x{inputs.size[0]}, {settings.backbone}, {settings.iterations} "
+            f"{settings.optimizer} iterations",
+            save_every,
+        )
         return
     saver = snapshot_saver(output, paths, settings, input) if save_every else None
     with style_progress(quiet, "texture", saver, save_every) as progress:

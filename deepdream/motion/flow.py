@@ -22,8 +22,9 @@ def optical_flow(source: np.ndarray, target: np.ndarray, method: str = "dis") ->
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         return dis.calc(a, b, None)
     if method == "farneback":
-        return cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=4, winsize=15, iterations=3,
-                                            poly_n=5, poly_sigma=1.2, flags=0)
+        return cv2.calcOpticalFlowFarneback(
+            a, b, None, pyr_scale=0.5, levels=4, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0
+        )
     raise ValueError(f"unknown flow method {method!r}")
 
 
@@ -38,8 +39,13 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     import cv2
 
     xs, ys = _grid(*flow.shape[:2])
-    return cv2.remap(np.ascontiguousarray(image), xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(
+        np.ascontiguousarray(image),
+        xs + flow[..., 0],
+        ys + flow[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
 def consistency(backward: np.ndarray, forward: np.ndarray, soften: int = 3) -> np.ndarray:
@@ -53,8 +59,8 @@ def consistency(backward: np.ndarray, forward: np.ndarray, soften: int = 3) -> n
     height, width = backward.shape[:2]
     there = warp(forward, backward)  # the forward flow at where each pixel was
     total = backward + there
-    error = (total ** 2).sum(-1)
-    bound = 0.01 * ((backward ** 2).sum(-1) + (there ** 2).sum(-1)) + 0.5
+    error = (total**2).sum(-1)
+    bound = 0.01 * ((backward**2).sum(-1) + (there**2).sum(-1)) + 0.5
     xs, ys = _grid(height, width)
     px, py = xs + backward[..., 0], ys + backward[..., 1]
     inside = (px >= 0) & (px <= width - 1) & (py >= 0) & (py <= height - 1)
@@ -73,8 +79,14 @@ def flow_fields(raw: np.ndarray, previous_raw: np.ndarray, method: str = "dis") 
     return backward, consistency(backward, forward)
 
 
-def carry(raw: np.ndarray, previous_raw: np.ndarray, previous_dreamt: np.ndarray, blend: float,
-          method: str = "dis", fields: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+def carry(
+    raw: np.ndarray,
+    previous_raw: np.ndarray,
+    previous_dreamt: np.ndarray,
+    blend: float,
+    method: str = "dis",
+    fields: tuple | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The start of a frame's dream: raw + blend x (the previous frame's dreamt detail, warped along
     the backward flow, where the flow is consistent). fields: `flow_fields(raw, previous_raw)`
     when computed already. Returns (start float32 RGB in [0, 255], mask)."""

@@ -45,8 +45,10 @@ def frame_metadata(settings, index: int) -> str:
     (fields that do not change it, such as the frame count, left out: a resumed run writes the same)."""
     from .._version import __version__
 
-    return json.dumps({"mode": settings.mode, "version": __version__, "settings": settings.frames_key(),
-                       "frame": index}, sort_keys=True)
+    return json.dumps(
+        {"mode": settings.mode, "version": __version__, "settings": settings.frames_key(), "frame": index},
+        sort_keys=True,
+    )
 
 
 def default_frames_dir(output, key: dict | None = None) -> Path:
@@ -61,7 +63,7 @@ def default_frames_dir(output, key: dict | None = None) -> Path:
     return folder
 
 
-def rerun(store: "FrameStore", output, count: int | None, resumable: dict, overwrite: bool) -> str:
+def rerun(store: FrameStore, output, count: int | None, resumable: dict, overwrite: bool) -> str:
     """What a run may do about its movie: "new" (no movie there, or --overwrite), "done" (this
     movie was made from these frames with these settings, all still there: nothing to do), "ours"
     (made from these frames, now to be continued or cut: replace it) or "theirs" (another file:
@@ -71,8 +73,11 @@ def rerun(store: "FrameStore", output, count: int | None, resumable: dict, overw
     made = store.made(output)
     if made is None:
         return "theirs"
-    if made.get("resumable") == resumable and (count is None or made.get("frames") == count) \
-            and all(store.has(i) for i in range(1, made["frames"] + 1)):
+    if (
+        made.get("resumable") == resumable
+        and (count is None or made.get("frames") == count)
+        and all(store.has(i) for i in range(1, made["frames"] + 1))
+    ):
         return "done"
     return "ours"
 
@@ -107,8 +112,10 @@ class FrameStore:
         if not folder.parent.is_dir():
             raise OutputError(f"Folder '{folder.parent}' for the frames does not exist; create it first.")
         if not self.overwrite and self._other_settings():
-            raise OutputError(f"Frames folder '{folder}' holds frames made with other settings; pass another "
-                              f"--frames-dir, or --overwrite to discard them.")
+            raise OutputError(
+                f"Frames folder '{folder}' holds frames made with other settings; pass another "
+                f"--frames-dir, or --overwrite to discard them."
+            )
 
     def _other_settings(self) -> bool:
         path = self.folder / SETTINGS_FILE
@@ -164,7 +171,10 @@ class FrameStore:
 
         saved = self._saved()
         saved.setdefault("movies", {})[str(Path(output).absolute())] = {
-            "frames": count, "bytes": Path(output).stat().st_size, "resumable": resumable}
+            "frames": count,
+            "bytes": Path(output).stat().st_size,
+            "resumable": resumable,
+        }
         text = json.dumps(saved, indent=1, sort_keys=True).encode()
         atomic_write(self.folder / SETTINGS_FILE, lambda f: f.write(text))
 
@@ -285,7 +295,7 @@ class Writes:
         if pending is not None:
             pending.result()
 
-    def __enter__(self) -> "Writes":
+    def __enter__(self) -> Writes:
         return self
 
     def __exit__(self, *exc) -> None:

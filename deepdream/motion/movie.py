@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -36,7 +36,9 @@ def check_movie_path(output, inputs=(), overwrite: bool = False) -> Path:
     if not out.parent.is_dir():
         raise OutputError(f"Output folder '{out.parent}' does not exist; create it first.")
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"Output folder '{out.parent}' is not writable; choose another folder or fix its permissions.")
+        raise OutputError(
+            f"Output folder '{out.parent}' is not writable; choose another folder or fix its permissions."
+        )
     for inp in inputs:
         if out.resolve() == Path(inp).resolve():
             raise OutputError(f"Output file '{out}' would overwrite the input '{inp}'; choose another output name.")
@@ -59,8 +61,16 @@ def read_frames(paths: Iterable) -> Iterable[np.ndarray]:
             yield np.asarray(img.convert("RGB"))
 
 
-def write_movie(frames: Iterable[np.ndarray], output, fps, *, audio=None, start: float | None = None,
-                end: float | None = None, overwrite: bool = False) -> Path:
+def write_movie(
+    frames: Iterable[np.ndarray],
+    output,
+    fps,
+    *,
+    audio=None,
+    start: float | None = None,
+    end: float | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write frames (uint8 RGB arrays, all one size) as a movie at `fps` (a number or Fraction),
     atomically. audio: a clip whose first audio stream, cut to [start, end) seconds, goes along
     (MP4 and WebM)."""
@@ -83,7 +93,7 @@ def write_movie(frames: Iterable[np.ndarray], output, fps, *, audio=None, start:
 
 
 def _umask() -> int:
-    from ..images import _UMASK
+    from ..saving import _UMASK
 
     return _UMASK
 
@@ -96,8 +106,16 @@ def _write_gif(frames, path, rate: Fraction) -> None:
     if not pictures:
         raise ValueError("no frames")
     duration = max(20, round(1000 / float(rate) / 10) * 10)
-    pictures[0].save(path, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0,
-                     optimize=False, disposal=1)
+    pictures[0].save(
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=pictures[1:],
+        duration=duration,
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
 
 
 def _write_av(frames, path, fmt, rate: Fraction, audio, start, end) -> None:
@@ -115,8 +133,11 @@ def _write_av(frames, path, fmt, rate: Fraction, audio, start, end) -> None:
                     video = out.add_stream(codec, rate=rate)
                     video.width, video.height, video.pix_fmt = width, height, "yuv420p"
                     video.time_base = 1 / rate
-                    video.options = ({"crf": "18", "preset": "medium"} if codec == "libx264"
-                                     else {"crf": "30", "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"})
+                    video.options = (
+                        {"crf": "18", "preset": "medium"}
+                        if codec == "libx264"
+                        else {"crf": "30", "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"}
+                    )
                     if sound is not None:
                         sound.add_stream()
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:height, :width]), format="rgb24")

@@ -39,8 +39,12 @@ def frames_progress(quiet: bool = False, label: str = "frames"):
         note = f" · {resumed} resumed from disk" if resumed else ""
         if event.resumed:  # read back: moves the bar, and the estimate starts again after it
             bar._start(event.frames)
-            bar.progress.reset(bar.task, total=event.frames, completed=event.index,
-                               description=f"{label} · frame {event.index}/{event.frames}{note}")
+            bar.progress.reset(
+                bar.task,
+                total=event.frames,
+                completed=event.index,
+                description=f"{label} · frame {event.index}/{event.frames}{note}",
+            )
             return
         bar.advance(event.frames, 1, f"{label} · frame {event.index}/{event.frames}{note}")
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import collections
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import InputError, RenderError, SettingsError
 from ..workers import RETRY, RayPool, Worker, WorkerDied, check_workers, import_ray
@@ -66,10 +66,11 @@ def cut(total: int, count: int | None = None, length: int | None = None) -> list
         bounds = [round(k * total / count) for k in range(count + 1)]
     else:
         bounds = list(range(0, total, max(1, length))) + [total]
-    return [Segment(a + 1, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [Segment(a + 1, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
 # ---------------------------------------------------------------------------- the worker's side
+
 
 class SegmentWorker(Worker):
     """Dreams the frames of one segment at a time, holding its carried state between calls. A
@@ -121,13 +122,19 @@ class SegmentWorker(Worker):
                 continue
             made = dreamer.dream(raw, index, next_raw)
             if what != DROP:  # the PNG is made in a thread while the next frame is dreamt
-                out.append((index, self.encoder.submit(encode_image, made, "PNG",
-                                                       metadata=frame_metadata(settings, index)), what))
+                out.append(
+                    (
+                        index,
+                        self.encoder.submit(encode_image, made, "PNG", metadata=frame_metadata(settings, index)),
+                        what,
+                    )
+                )
         self.run = (run, chunk + 1)
         return [(index, png.result(), what) for index, png, what in out]
 
 
 # ---------------------------------------------------------------------------- the driver
+
 
 @dataclass
 class _Run:
@@ -214,9 +221,20 @@ def steal(blocks: list[collections.deque]) -> collections.deque:
     return taken
 
 
-def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, ray: str | None = "local",
-                   workers: int | None = None, segment: float | None = None, warmup: int | None = None,
-                   pool=None, progress: Callable[[object], None] | None = None, **options) -> int:
+def video_segments(
+    path,
+    settings=None,
+    *,
+    frames_dir,
+    overwrite: bool = False,
+    ray: str | None = "local",
+    workers: int | None = None,
+    segment: float | None = None,
+    warmup: int | None = None,
+    pool=None,
+    progress: Callable[[object], None] | None = None,
+    **options,
+) -> int:
     """Dream a clip's frames on Ray workers, in segments, into `frames_dir` (one PNG per frame, as
     `video_frames` writes them); returns the number of frames. Frames already there are kept,
     and a segment carries on from them, so a run resumes.
@@ -254,8 +272,9 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
             import_ray()  # says how to install it, before any work
         check_workers(workers)
         settings = VideoSettings.of(settings, **options)
-        layout = SegmentSettings.of(None, **{k: v for k, v in (("segment", segment), ("warmup", warmup))
-                                             if v is not None})
+        layout = SegmentSettings.of(
+            None, **{k: v for k, v in (("segment", segment), ("warmup", warmup)) if v is not None}
+        )
         warmup = layout.warmup
         if settings.independent or settings.blend == 0:
             warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
@@ -264,8 +283,9 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         total = len(times)
         if total == 0:
             raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
-        store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
-                           record=settings.to_json(input=input_name(path)))
+        store = FrameStore(
+            frames_dir, settings.frames_key(), overwrite=overwrite, record=settings.to_json(input=input_name(path))
+        )
         check_layers([settings.dream])  # here, not in every worker
         done = 0
         for index in range(1, total + 1):
@@ -277,23 +297,33 @@ def video_segments(path, settings=None, *, frames_dir, overwrite: bool = False, 
         length = max(1, round(layout.segment * float(info.rate)))
         _drive(pool, path, settings, times, store, length, warmup, report)
         if done < total:  # every worker gone
-            raise RenderError(f"Every worker died; {done} of {total} frames are made, in '{store.folder}': run the "
-                              f"same command again to go on.")
+            raise RenderError(
+                f"Every worker died; {done} of {total} frames are made, in '{store.folder}': run the "
+                f"same command again to go on."
+            )
         return total
     finally:
         if pool is not None:
             pool.close()
 
 
-def _drive(pool, path, settings, times: list[float], store: FrameStore, length: int, warmup: int,
-           report: Callable[[bool], None]) -> None:
+def _drive(
+    pool,
+    path,
+    settings,
+    times: list[float],
+    store: FrameStore,
+    length: int,
+    warmup: int,
+    report: Callable[[bool], None],
+) -> None:
     """Dream the missing frames in segments of at most `length` frames on the pool's workers
     (see `video_segments`), writing what comes back; report(False) after each frame written. A
     segment whose worker died or failed carries on from its frames on disk, as RETRY allows."""
     total, count = len(times), len(pool.workers)
     segments = cut(total, length=min(length, -(-total // count)))
-    before = dict(zip(segments[1:], segments))
-    blocks = dict(zip(pool.workers, split(segments, count)))
+    before = dict(zip(segments[1:], segments, strict=False))
+    blocks = dict(zip(pool.workers, split(segments, count), strict=False))
     failures: collections.Counter = collections.Counter()
     idle = list(pool.workers)
     calls: dict = {}  # handle -> run
@@ -333,12 +363,18 @@ def _drive(pool, path, settings, times: list[float], store: FrameStore, length: 
         elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
             run.dead = True
             failures[run.segment] += 1
-            log.warning("a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
-                        run.segment.first, run.segment.last, error)
+            log.warning(
+                "a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
+                run.segment.first,
+                run.segment.last,
+                error,
+            )
             if not RETRY.again(error, failures[run.segment]):
-                raise RenderError(f"Workers failed {failures[run.segment]} times dreaming frames "
-                                  f"{run.segment.first}-{run.segment.last} ({error}); the frames made so far are "
-                                  f"in '{store.folder}': run the same command again to go on.")
+                raise RenderError(
+                    f"Workers failed {failures[run.segment]} times dreaming frames "
+                    f"{run.segment.first}-{run.segment.last} ({error}); the frames made so far are "
+                    f"in '{store.folder}': run the same command again to go on."
+                )
             blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
         else:
             for index, data, what in result:
@@ -350,15 +386,14 @@ def _drive(pool, path, settings, times: list[float], store: FrameStore, length: 
                 store.write_bytes(index, data)
                 report(False)
             _send(pool, run, settings, calls)
-        if run.out == 0 and (run.done or run.dead):
-            if not run.dead or pool.alive(run.worker):
-                idle.append(run.worker)
+        if run.out == 0 and (run.done or run.dead) and (not run.dead or pool.alive(run.worker)):
+            idle.append(run.worker)
 
 
 def _send(pool, run: _Run, settings, calls: dict) -> bool:
     """Keep up to IN_FLIGHT chunks of the run at its worker; False if the run had nothing to send."""
     while not run.done and not run.dead and run.out < IN_FLIGHT:
-        chunk = [entry for _, entry in zip(range(CHUNK), run.entries)]
+        chunk = [entry for _, entry in zip(range(CHUNK), run.entries, strict=False)]
         if len(chunk) < CHUNK:
             run.done = True
         if not chunk:

@@ -6,10 +6,10 @@ encoded from those at the end (see `movie`). Memory is bounded by a few frames, 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -53,16 +53,20 @@ def probe(path, settings=None) -> VideoInfo:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"Input video '{path}' does not exist." if not path.exists()
-                         else f"Input '{path}' is not a file; give a video file.")
+        raise InputError(
+            f"Input video '{path}' does not exist."
+            if not path.exists()
+            else f"Input '{path}' is not a file; give a video file."
+        )
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise InputError(f"'{path}' holds no video stream; give a video file (MP4, WebM, MOV, ...).")
             stream = container.streams.video[0]
             if container.format.name == "image2" or container.format.name.endswith("_pipe"):
-                raise InputError(f"'{path}' is a still picture, not a video; dream on it with `deepdream dream` "
-                                 f"or `deepdream zoom`.")
+                raise InputError(
+                    f"'{path}' is a still picture, not a video; dream on it with `deepdream dream` or `deepdream zoom`."
+                )
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             if not rate:
                 raise InputError(f"'{path}' has no frame rate; re-encode it (e.g. with ffmpeg) and try again.")
@@ -82,7 +86,7 @@ def probe(path, settings=None) -> VideoInfo:
         raise InputError(f"Cannot read '{path}' as a video ({why}); give a video file (MP4, WebM, MOV, ...).") from None
     frames = None
     if duration:
-        start = (settings.start if settings is not None and settings.start else 0.0)
+        start = settings.start if settings is not None and settings.start else 0.0
         end = min(duration, settings.end) if settings is not None and settings.end is not None else duration
         frames = max(0, round((end - start) * float(rate)))
         if settings is not None and settings.start is not None and settings.start >= duration:
@@ -100,8 +104,9 @@ def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def decode(path, start: float | None = None, end: float | None = None,
-           max_side: int | None = None) -> Iterator[np.ndarray]:
+def decode(
+    path, start: float | None = None, end: float | None = None, max_side: int | None = None
+) -> Iterator[np.ndarray]:
     """Yield the clip's frames in [start, end) seconds as uint8 RGB arrays, shrunk to max_side, one
     at a time (seeking to the keyframe before start, then decoding on)."""
     import av
@@ -136,8 +141,9 @@ def frame_times(path, start: float | None = None, end: float | None = None) -> l
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         t0, where = _window(stream, start, end)
-        times = sorted(float(p.pts * stream.time_base) - t0 for p in container.demux(stream)
-                       if p.pts is not None and p.size)
+        times = sorted(
+            float(p.pts * stream.time_base) - t0 for p in container.demux(stream) if p.pts is not None and p.size
+        )
     return [t for t in times if where(t) == 0]
 
 
@@ -204,8 +210,13 @@ class FrameDreamer:
             return ahead[2].result()
         return flow_fields(raw, self.previous_raw, self.settings.flow)
 
-    def dream(self, raw: np.ndarray, index: int, next_raw: np.ndarray | None = None,
-              progress: Callable[[object], None] | None = None) -> np.ndarray:
+    def dream(
+        self,
+        raw: np.ndarray,
+        index: int,
+        next_raw: np.ndarray | None = None,
+        progress: Callable[[object], None] | None = None,
+    ) -> np.ndarray:
         """Frame `index` (1-based: its seed comes from it) dreamt from `raw`, as uint8 RGB.
         next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
         thread while this frame is dreamt (OpenCV on the CPU while the network runs). progress:
@@ -222,8 +233,9 @@ class FrameDreamer:
             # the carried detail already holds the big patterns: a lighter dream keeps them
             # where they are (flicker 0.40-0.47x of --independent's on a pan, a zoom and a shake,
             # bench_motion's motions case; about 0.6x with the full dream)
-            start, _ = carry(raw, self.previous_raw, self.previous, settings.blend, settings.flow,
-                             fields=self._fields(raw))
+            start, _ = carry(
+                raw, self.previous_raw, self.previous, settings.blend, settings.flow, fields=self._fields(raw)
+            )
             dreamer = self.carried
         if next_raw is not None and self.carries:
             if self.pool is None:
@@ -250,8 +262,15 @@ def lookahead(items):
 _END = object()
 
 
-def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = False,
-                 progress: Callable[[object], None] | None = None, **options) -> Iterator[np.ndarray]:
+def video_frames(
+    path,
+    settings=None,
+    *,
+    frames_dir=None,
+    overwrite: bool = False,
+    progress: Callable[[object], None] | None = None,
+    **options,
+) -> Iterator[np.ndarray]:
     """Yield a clip's dreamt frames (uint8 RGB arrays), one per input frame in [start, end).
 
     settings: a VideoSettings (or a dict of its fields); options override its fields. Each frame
@@ -267,8 +286,9 @@ def video_frames(path, settings=None, *, frames_dir=None, overwrite: bool = Fals
     info = probe(path, settings)
     store = None
     if frames_dir is not None:
-        store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
-                           record=settings.to_json(input=input_name(path)))
+        store = FrameStore(
+            frames_dir, settings.frames_key(), overwrite=overwrite, record=settings.to_json(input=input_name(path))
+        )
     total = info.frames or 0
     dreamer = FrameDreamer(settings, progress)
     raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))

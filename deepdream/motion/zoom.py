@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -40,8 +40,9 @@ def move(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     import cv2
 
     height, width = frame.shape[:2]
-    return cv2.warpAffine(frame, matrix[:2].astype(np.float64), (width, height), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(
+        frame, matrix[:2].astype(np.float64), (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
+    )
 
 
 def with_settings(dreamer, settings):
@@ -63,9 +64,16 @@ def start_picture(image, dream_settings) -> np.ndarray:
     return np.clip(np.round(loaded.rgb), 0, 255).astype(np.uint8)
 
 
-def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = False,
-                progress: Callable[[object], None] | None = None, name: str | None = None,
-                **options) -> Iterator[np.ndarray]:
+def zoom_frames(
+    image,
+    settings=None,
+    *,
+    frames_dir=None,
+    overwrite: bool = False,
+    progress: Callable[[object], None] | None = None,
+    name: str | None = None,
+    **options,
+) -> Iterator[np.ndarray]:
     """Yield the zoom's frames (uint8 RGB arrays), `settings.frames` of them.
 
     settings: a ZoomSettings (or a dict of its fields); options override its fields, e.g.
@@ -81,8 +89,12 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
     rgb = start_picture(image, settings.dream)
     store = None
     if frames_dir is not None:
-        store = FrameStore(frames_dir, settings.frames_key(), overwrite=overwrite,
-                           record=settings.to_json(input=name or input_name(image)))
+        store = FrameStore(
+            frames_dir,
+            settings.frames_key(),
+            overwrite=overwrite,
+            record=settings.to_json(input=name or input_name(image)),
+        )
     height, width = rgb.shape[:2]
     matrix = motion_matrix(settings, width, height)
     first = later = None
@@ -100,10 +112,7 @@ def zoom_frames(image, settings=None, *, frames_dir=None, overwrite: bool = Fals
                     first = prepare(settings.dream, like=rgb, progress=progress)
                     later = with_settings(first, settings.lighter(first.settings))
                 seed = frame_seed(settings.dream.seed, index)
-                if previous is None:
-                    frame = first.run(rgb, seed=seed)
-                else:
-                    frame = later.run(move(previous, matrix), seed=seed)
+                frame = first.run(rgb, seed=seed) if previous is None else later.run(move(previous, matrix), seed=seed)
                 if store is not None:
                     writes.write(index, frame, frame_metadata(settings, index))
             previous = frame

@@ -9,7 +9,7 @@ network each step, the run's generator and the mask; it knows none of their insi
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -28,9 +28,9 @@ def start_image(backbone, rgb: np.ndarray, detail=None, band: int = 256):
     detail = None if detail is None else resize(detail, (height, width))
     image = empty_image(height, width)
     for y0 in range(0, height, band):
-        x = backbone.preprocess(rgb[y0:y0 + band])
+        x = backbone.preprocess(rgb[y0 : y0 + band])
         if detail is not None:
-            x = x + detail[y0:y0 + band]
+            x = x + detail[y0 : y0 + band]
         image = write_rows(image, y0, backbone.clip(x))
     return tf.reshape(image, [height, width, 3])
 
@@ -39,13 +39,23 @@ def finish_image(backbone, image, band: int = 256) -> np.ndarray:
     """deprocess(image) as a NumPy array, row band by row band (no image-sized temporaries)."""
     out = np.empty(tuple(int(n) for n in image.shape), np.float32)
     for y0 in range(0, out.shape[0], band):
-        out[y0:y0 + band] = backbone.deprocess(image[y0:y0 + band]).numpy()
+        out[y0 : y0 + band] = backbone.deprocess(image[y0 : y0 + band]).numpy()
     return out
 
 
-def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_scale: float, steps: int,
-                step_size: float, rng, transforms: Sequence = (), mask: np.ndarray | None = None,
-                progress: Callable[[DreamProgress], None] | None = None) -> np.ndarray:
+def octave_loop(
+    tiled: TiledGradient,
+    rgb: np.ndarray,
+    *,
+    octaves: int,
+    octave_scale: float,
+    steps: int,
+    step_size: float,
+    rng,
+    transforms: Sequence = (),
+    mask: np.ndarray | None = None,
+    progress: Callable[[DreamProgress], None] | None = None,
+) -> np.ndarray:
     """Dream on an RGB image (float32 [H, W, 3] in [0, 255]); returns the dreamt RGB image.
 
     From the smallest octave up: the original image at this octave's size, plus the detail dreamt so
@@ -87,8 +97,19 @@ def octave_loop(tiled: TiledGradient, rgb: np.ndarray, *, octaves: int, octave_s
             image, value = tiled.ascent_step(image, params, step=step, low=low, high=high, mask=octave_mask)
             image = gaussian_blur(image, params.blur)
             if progress is not None:  # snapshot(): the picture now (call it during the callback)
-                progress(DreamProgress(index + 1, len(sizes), s + 1, steps, size, value, tuple(sizes),
-                                       tiled.precision, lambda current=image: finish_image(backbone, current)))
+                progress(
+                    DreamProgress(
+                        index + 1,
+                        len(sizes),
+                        s + 1,
+                        steps,
+                        size,
+                        value,
+                        tuple(sizes),
+                        tiled.precision,
+                        lambda current=image: finish_image(backbone, current),
+                    )
+                )
         if not last:
             detail = image - base
             image = base = None
@@ -117,16 +138,27 @@ class Dreamer:
         self.affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
         # Without jitter the grid itself must move every step, or tile borders would show as seams.
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
-        self.transforms = [shift] + ([self.affine] if self.affine.active else []) + \
-            ([Blur(settings.blur)] if settings.blur > 0 else [])
-        self.step_rule = StepRule(settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma,
-                                  levels=LAPLACIAN_LEVELS)
+        self.transforms = (
+            [shift]
+            + ([self.affine] if self.affine.active else [])
+            + ([Blur(settings.blur)] if settings.blur > 0 else [])
+        )
+        self.step_rule = StepRule(
+            settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma, levels=LAPLACIAN_LEVELS
+        )
 
     def tiled_gradient(self, objective) -> TiledGradient:
         """The tiled gradient of `objective` with these settings, traced now, once."""
         settings = self.settings
-        tiled = TiledGradient(self.backbone, objective, settings.tile_size, precision=settings.precision,
-                              tile_batch=settings.tile_batch, step_rule=self.step_rule, affine=self.affine.active)
+        tiled = TiledGradient(
+            self.backbone,
+            objective,
+            settings.tile_size,
+            precision=settings.precision,
+            tile_batch=settings.tile_batch,
+            step_rule=self.step_rule,
+            affine=self.affine.active,
+        )
         tiled._tile_gradient.get_concrete_function()  # trace now, once
         return tiled
 
@@ -139,8 +171,8 @@ class Dreamer:
         path (alpha kept), an array of the input's dtype for an array (uint8 in, uint8 out; else
         float32 in [0, 255]), a LoadedImage for a LoadedImage. seed: this picture's seed (default:
         the settings' own), e.g. one per frame of a movie."""
-        from ..images import as_loaded, check_min_size, fit_max_side, resize_array
         from ..colors import keep_chroma
+        from ..images import as_loaded, check_min_size, fit_max_side, resize_array
         from ..settings import rng
 
         loaded = as_loaded(image)
@@ -151,6 +183,7 @@ class Dreamer:
         rgb = loaded.rgb
         mask = None if self.mask is None else fit_mask(self.mask, rgb.shape[:2])
         if settings.preserve_colors:  # snapshots (--save-every) show the colours the result will have
+
             def colours(snapshot: np.ndarray) -> np.ndarray:
                 original = rgb if snapshot.shape == rgb.shape else resize_array(rgb, snapshot.shape[:2])
                 return keep_chroma(snapshot, original)
@@ -161,13 +194,21 @@ class Dreamer:
             out = keep_chroma(out, rgb)
         return _like(image, out, loaded)
 
-
     def render(self, rgb: np.ndarray, *, rng, mask=None, progress=None) -> np.ndarray:
         """The dream itself, on RGB float32 [H, W, 3] in [0, 255]: the octave loop."""
         settings = self.settings
-        return octave_loop(self.tiled, rgb, octaves=settings.octaves, octave_scale=settings.octave_scale,
-                           steps=settings.steps, step_size=settings.step_size, rng=rng,
-                           transforms=self.transforms, mask=mask, progress=progress)
+        return octave_loop(
+            self.tiled,
+            rgb,
+            octaves=settings.octaves,
+            octave_scale=settings.octave_scale,
+            steps=settings.steps,
+            step_size=settings.step_size,
+            rng=rng,
+            transforms=self.transforms,
+            mask=mask,
+            progress=progress,
+        )
 
 
 class ClassDreamer(Dreamer):
@@ -208,14 +249,29 @@ class ClassDreamer(Dreamer):
                 return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
 
             low, high = param.CLASS_DREAM_CROP
-            robustness = Robustness(views=param.CLASS_DREAM_VIEWS, blurred=param.CLASS_DREAM_BLURRED, min_crop=low,
-                                    max_crop=high, degrees=param.CLASS_DREAM_DEGREES, size=min(VIEW_SIZE, height, width),
-                                    reach=param.CLASS_DREAM_REACH)
+            robustness = Robustness(
+                views=param.CLASS_DREAM_VIEWS,
+                blurred=param.CLASS_DREAM_BLURRED,
+                min_crop=low,
+                max_crop=high,
+                degrees=param.CLASS_DREAM_DEGREES,
+                size=min(VIEW_SIZE, height, width),
+                reach=param.CLASS_DREAM_REACH,
+            )
             self._painters.clear()  # one picture size at a time: each holds full-size coefficients
-            painter = FourierPainter(self.backbone, logit, ["logits"], height, width, decay=param.CLASS_DREAM_DECAY,
-                                     learning_rate=param.CLASS_DREAM_RATE * settings.step_size, robustness=robustness,
-                                     precision=resolve_precision(settings.precision, self.backbone),
-                                     chroma_decay=param.CLASS_DREAM_CHROMA_DECAY, headroom=param.CLASS_DREAM_HEADROOM)
+            painter = FourierPainter(
+                self.backbone,
+                logit,
+                ["logits"],
+                height,
+                width,
+                decay=param.CLASS_DREAM_DECAY,
+                learning_rate=param.CLASS_DREAM_RATE * settings.step_size,
+                robustness=robustness,
+                precision=resolve_precision(settings.precision, self.backbone),
+                chroma_decay=param.CLASS_DREAM_CHROMA_DECAY,
+                headroom=param.CLASS_DREAM_HEADROOM,
+            )
             self._painters[(height, width)] = painter
         steps = param.class_dream_steps(settings)
         report = None
@@ -223,8 +279,20 @@ class ClassDreamer(Dreamer):
             size = (height, width)
 
             def report(step: int, value: float) -> None:
-                progress(DreamProgress(1, 1, step, steps, size, value, (size,), painter.precision,
-                                       lambda: painter.pixels(painter.spectrum).numpy()[0]))
+                progress(
+                    DreamProgress(
+                        1,
+                        1,
+                        step,
+                        steps,
+                        size,
+                        value,
+                        (size,),
+                        painter.precision,
+                        lambda: painter.pixels(painter.spectrum).numpy()[0],
+                    )
+                )
+
         out = painter.run(rng, steps, report, base=rgb, weight=mask)[0]
         return out
 
@@ -271,9 +339,9 @@ def _like(original, rgb: np.ndarray, loaded):
 
 def load_mask(mask, name: str = "mask") -> np.ndarray:
     """A mask (path, PIL image, array) as float32 [H, W] in [0, 1]: its grey levels / 255."""
-    from ..images import as_loaded
     from ..colors import to_ycbcr
     from ..errors import InputError, SettingsError
+    from ..images import as_loaded
 
     try:
         loaded = as_loaded(mask)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 
-def tile_edges(length: int, tile: int, offset: int, min_size: int, count: int | None = None,
-               align: int = 1) -> list[tuple[int, int]]:
+def tile_edges(
+    length: int, tile: int, offset: int, min_size: int, count: int | None = None, align: int = 1
+) -> list[tuple[int, int]]:
     """Split [0, length) into `count` segments (default: as few as fit, ceil(length / tile)) of
     nearly equal length, all cuts moved together by an amount drawn from `offset` (0 .. tile - 1),
     as far as every segment stays between min_size and tile + min_size - 1 long.
@@ -40,10 +41,10 @@ def tile_edges(length: int, tile: int, offset: int, min_size: int, count: int | 
     if align > 1:  # the nearest multiple, else the one below, else above: the first where all fit
         for lift in (align // 2, 0, align - 1):
             snapped = [0] + [align * ((c + lift) // align) for c in cuts[1:-1]] + [length]
-            if all(min_size <= b - a <= tile + min_size - 1 for a, b in zip(snapped[:-1], snapped[1:])):
+            if all(min_size <= b - a <= tile + min_size - 1 for a, b in zip(snapped[:-1], snapped[1:], strict=False)):
                 cuts = snapped
                 break
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(zip(cuts[:-1], cuts[1:], strict=False))
 
 
 def power_of_two_within(n: int) -> int:
@@ -80,8 +81,9 @@ class Tile(NamedTuple):
         return self.y1 - self.y0 + top + bottom, self.x1 - self.x0 + left + right
 
 
-def segments(length: int, tile: int, offset: int, min_size: int, shift: int,
-             align: int = 1) -> list[tuple[int, int, int, int]]:
+def segments(
+    length: int, tile: int, offset: int, min_size: int, shift: int, align: int = 1
+) -> list[tuple[int, int, int, int]]:
     """(core start, core end, pad before, pad after) along one axis, the picture moved by `shift`
     pixels (positive: toward the end). The moved line keeps the picture's length: `shift` mirrored
     pixels come in at one end and as many sit this step out at the other, so jitter costs no extra
@@ -121,8 +123,10 @@ class Grid:
         """The largest shift (each way) up to `pixels` the grid takes: under a quarter of the picture
         and under half the shortest piece the grid can cut, so the mirrored padding is always
         shorter than what it mirrors."""
-        shortest = min(shortest_segment(self.height, self.tile, self.min_tile),
-                       shortest_segment(self.width, self.tile, self.min_tile))
+        shortest = min(
+            shortest_segment(self.height, self.tile, self.min_tile),
+            shortest_segment(self.width, self.tile, self.min_tile),
+        )
         return max(0, min(pixels, min(self.height, self.width) // 4, (shortest - 1) // 2))
 
     @staticmethod
@@ -142,7 +146,7 @@ def batches(tiles: list[Tile], size: int) -> list[list[Tile]]:
     groups: dict[tuple, list] = {}
     for t in tiles:
         groups.setdefault((t.y1 - t.y0, t.x1 - t.x0, t.pads), []).append(t)
-    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
 def row_bands(tiles: list[Tile]) -> list[tuple[int, int, list[Tile]]]:

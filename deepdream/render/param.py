@@ -24,8 +24,8 @@ paints several pictures at once, each with its own channel (a feature atlas). St
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -56,15 +56,16 @@ CLASS_DREAM_OBJECTIVE = "logit"
 def class_dream(settings) -> bool:
     """Whether a dream's settings paint a class into the photo (`--class` without `--layer`), which
     `render.dreamer.ClassDreamer` does, rather than the octave dream."""
-    return getattr(settings, "mode", "") == "dream" and getattr(settings, "target_class", None) is not None \
+    return (
+        getattr(settings, "mode", "") == "dream"
+        and getattr(settings, "target_class", None) is not None
         and not settings.layers
+    )
 
 
 #: The square root of ImageNet's RGB colour covariance (its principal directions, each scaled by
 #: the square root of its variance): decorrelated colour -> RGB, as lucid uses it.
-COLOR_SQRT = np.array([[0.26, 0.09, 0.02],
-                       [0.27, 0.00, -0.05],
-                       [0.27, -0.09, 0.03]], np.float32)
+COLOR_SQRT = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], np.float32)
 #: Normalised so the largest direction has unit length.
 COLOR_MIX = (COLOR_SQRT / np.max(np.linalg.norm(COLOR_SQRT, axis=0))).astype(np.float32)
 
@@ -140,9 +141,22 @@ class FourierPainter:
     """Paints `batch` pictures of height x width that maximise `objective` (features of the views
     -> one value per view, [B * views], picture-major), on `backbone` (computing in `precision`)."""
 
-    def __init__(self, backbone, objective: Callable, layers, height: int, width: int, *, batch: int = 1,
-                 learning_rate: float = 0.05, decay: float = 1.0, robustness: Robustness = Robustness(),
-                 precision: str = "float32", chroma_decay: float = 0.0, headroom: float = 0.0):
+    def __init__(
+        self,
+        backbone,
+        objective: Callable,
+        layers,
+        height: int,
+        width: int,
+        *,
+        batch: int = 1,
+        learning_rate: float = 0.05,
+        decay: float = 1.0,
+        robustness: Robustness = Robustness(),
+        precision: str = "float32",
+        chroma_decay: float = 0.0,
+        headroom: float = 0.0,
+    ):
         import tensorflow as tf
 
         self.backbone = backbone
@@ -200,7 +214,7 @@ class FourierPainter:
         cols = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
         views, n = self.robustness.views, self.robustness.size
         seen = tf.reshape(seen, [self.batch, views, n, n, 3])
-        sharp, soft = seen[:, :views - self.robustness.blurred], seen[:, views - self.robustness.blurred:]
+        sharp, soft = seen[:, : views - self.robustness.blurred], seen[:, views - self.robustness.blurred :]
         soft = tf.reshape(soft, [-1, n, n, 3])
         soft = tf.pad(soft, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
         soft = tf.nn.depthwise_conv2d(soft, rows, [1, 1, 1, 1], "VALID")
@@ -219,8 +233,13 @@ class FourierPainter:
             rgb = self.pixels(self.spectrum)  # [B, h, w, 3]
             rgb = tf.repeat(rgb, views, axis=0)  # [B * views, h, w, 3]
             seen = tf.raw_ops.ImageProjectiveTransformV3(
-                images=rgb, transforms=tf.tile(transforms, [self.batch, 1]), output_shape=[n, n],
-                fill_value=0.0, interpolation="BILINEAR", fill_mode="REFLECT")
+                images=rgb,
+                transforms=tf.tile(transforms, [self.batch, 1]),
+                output_shape=[n, n],
+                fill_value=0.0,
+                interpolation="BILINEAR",
+                fill_mode="REFLECT",
+            )
             if self.robustness.blurred:
                 seen = self._blur_some(seen, sigma)
             out = self.features(self.backbone.preprocess(seen))
@@ -237,8 +256,9 @@ class FourierPainter:
         self.spectrum.assign_add(self.learning_rate * m_hat / (tf.sqrt(v_hat) + 1e-8))  # ascent
         return total / float(self.batch * views)
 
-    def run(self, rng, steps: int, progress: Callable[[int, float], None] | None = None, *, base=None,
-            weight=None) -> np.ndarray:
+    def run(
+        self, rng, steps: int, progress: Callable[[int, float], None] | None = None, *, base=None, weight=None
+    ) -> np.ndarray:
         """Paint: `steps` Adam steps from small random coefficients drawn from `rng`; returns the
         pictures, float32 RGB [B, h, w, 3] in [0, 255]. progress(step, value) after each step.
 
@@ -254,12 +274,18 @@ class FourierPainter:
         else:
             base = np.asarray(base, np.float32)
             # in [h, 1 - h] with headroom (see `pixels`), else kept off the sigmoid's asymptotes
-            level = self.headroom + (1.0 - 2.0 * self.headroom) * base / 255.0 if self.headroom else \
-                np.clip(base / 255.0, 0.004, 0.996)
+            level = (
+                self.headroom + (1.0 - 2.0 * self.headroom) * base / 255.0
+                if self.headroom
+                else np.clip(base / 255.0, 0.004, 0.996)
+            )
             self.base.assign(np.log(level / (1.0 - level))[None])
             self.spectrum.assign(tf.zeros_like(self.spectrum))
-        self.weight.assign(np.ones(self.weight.shape, np.float32) if weight is None
-                           else np.asarray(weight, np.float32)[None, ..., None])
+        self.weight.assign(
+            np.ones(self.weight.shape, np.float32)
+            if weight is None
+            else np.asarray(weight, np.float32)[None, ..., None]
+        )
         for variable in (self.m, self.v):
             variable.assign(tf.zeros_like(variable))
         self.t.assign(0.0)
@@ -288,10 +314,14 @@ def painting_objective(net, settings, channels=None):
         from ..classes import class_index
 
         if "logits" not in {info.name for info in net.catalog}:
-            raise SettingsError(f"A class painting needs a backbone with an ImageNet classifier: use --backbone "
-                                f"efficientnet-lite2 ({net.name} has none).")
+            raise SettingsError(
+                f"A class painting needs a backbone with an ImageNet classifier: use --backbone "
+                f"efficientnet-lite2 ({net.name} has none)."
+            )
         index = class_index(settings.target_class)
-        return ["logits"], lambda out: tf.reshape(tf.cast(out[0], tf.float32), (-1, net.layer("logits").channels))[:, index]
+        return ["logits"], lambda out: tf.reshape(tf.cast(out[0], tf.float32), (-1, net.layer("logits").channels))[
+            :, index
+        ]
     spec = check_spec(net, parse_layer_spec(settings.target))
     if channels is not None:
         picks = tf.constant(list(channels), tf.int32)
@@ -327,9 +357,22 @@ class Painting:
         size = (painter.height, painter.width)
         report = None
         if progress is not None:
+
             def report(step: int, value: float) -> None:
-                progress(DreamProgress(1, 1, step, settings.steps, size, value, (size,), painter.precision,
-                                       lambda: painter.pixels(painter.spectrum).numpy()[0]))
+                progress(
+                    DreamProgress(
+                        1,
+                        1,
+                        step,
+                        settings.steps,
+                        size,
+                        value,
+                        (size,),
+                        painter.precision,
+                        lambda: painter.pixels(painter.spectrum).numpy()[0],
+                    )
+                )
+
         out = painter.run(rng(settings.seed if seed is None else seed), settings.steps, report)
         return out[0] if painter.batch == 1 else out
 
@@ -359,12 +402,25 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     net = load_backbone(settings.backbone, settings.weights)
     layers, objective = painting_objective(net, settings, channels)
     height, width = parse_size(settings.size)
-    robustness = Robustness(views=settings.views, blurred=settings.blurred_views, degrees=settings.rotate_jitter,
-                            size=min(VIEW_SIZE, height, width))
+    robustness = Robustness(
+        views=settings.views,
+        blurred=settings.blurred_views,
+        degrees=settings.rotate_jitter,
+        size=min(VIEW_SIZE, height, width),
+    )
     precision = resolve_precision(settings.precision, net)
     if progress is not None:
         progress(Stage("preparing the network"))
-    painter = FourierPainter(net, objective, layers, height, width, batch=len(channels) if channels else 1,
-                             learning_rate=settings.learning_rate, decay=settings.decay, robustness=robustness,
-                             precision=precision)
+    painter = FourierPainter(
+        net,
+        objective,
+        layers,
+        height,
+        width,
+        batch=len(channels) if channels else 1,
+        learning_rate=settings.learning_rate,
+        decay=settings.decay,
+        robustness=robustness,
+        precision=precision,
+    )
     return Painting(settings, net, painter)

@@ -13,9 +13,9 @@ def check(settings) -> None:
     """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
     and the guides decode, the backbone and its weights load, every layer (its channel in range)
     and the class exist on it."""
-    from ..guided import load_guides
     from .._tf import quiet_tensorflow
     from ..backbones import load_backbone
+    from ..guided import load_guides
     from ..objectives import check_spec, parse_layer_spec, split_region
 
     if settings.mask is not None:
@@ -42,19 +42,19 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
     guide match best). progress: receives `Stage` events while this works. regions: name -> mask
     picture for the `WHAT@NAME` objectives, instead of files (a server's uploads: then no region
     is read from a file)."""
-    from ..images import as_loaded
     from ..backbones import load_backbone
     from ..errors import SettingsError
+    from ..images import as_loaded
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
 
     def stage(text: str) -> None:
         if progress is not None:
             progress(Stage(text))
 
+    from .._tf import quiet_tensorflow
     from ..guided import best_guide_layer, fit_guides, guide_layer_specs, guide_name, load_guides
     from ..guided import guided as guided_objective
     from ..guided import log as guided_log
-    from .._tf import quiet_tensorflow
 
     mask = load_mask(settings.mask) if settings.mask is not None else None
     given = [split_region(g)[0] for g in settings.guide]  # the guides, without their regions
@@ -70,8 +70,9 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
         from .regions import prepare_regional
 
         if settings.auto_layer:
-            raise SettingsError("--layer auto picks one layer for the whole picture; name the layers of a dream with "
-                                "regions.")
+            raise SettingsError(
+                "--layer auto picks one layer for the whole picture; name the layers of a dream with regions."
+            )
         stage("preparing the network")
         return prepare_regional(settings, net, mask, guides, arrays, regions)
     if guides:
@@ -92,8 +93,9 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
             return ClassDreamer(settings, net, objective, mask)
         objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers], settings.score)
     else:
-        specs = [parse_layer_spec(s) for s in settings.layers] or \
-                [LayerSpec(name, None, weight) for name, weight in net.default_layers]
+        specs = [parse_layer_spec(s) for s in settings.layers] or [
+            LayerSpec(name, None, weight) for name, weight in net.default_layers
+        ]
         objective = from_specs(net, specs, settings.score)
     stage("preparing the network")
     return Dreamer(settings, net, objective, mask)

@@ -64,7 +64,7 @@ class RegionalGradient:
 
         height, width = int(image.shape[0]), int(image.shape[1])
         delta, value = None, 0.0
-        for (tiled, _), region in zip(self.parts, self._regions(height, width)):
+        for (tiled, _), region in zip(self.parts, self._regions(height, width), strict=False):
             gradient, part = tiled(image, params)
             weight = tf.reduce_sum(region) * 3.0
             magnitude = tf.reduce_sum(tf.abs(gradient) * region) / tf.maximum(weight, 1e-8)
@@ -108,8 +108,9 @@ class RegionalDreamer(Dreamer):
 
     @property
     def traces(self) -> int:
-        return (self.tiled.traces if self.tiled is not None else 0) + \
-            (self.painter.traces if self.painter is not None else 0)
+        return (self.tiled.traces if self.tiled is not None else 0) + (
+            self.painter.traces if self.painter is not None else 0
+        )
 
     def render(self, rgb: np.ndarray, *, rng, mask=None, progress=None) -> np.ndarray:
         out = rgb
@@ -119,9 +120,18 @@ class RegionalDreamer(Dreamer):
             out = self.painter.render(out, rng=rng, mask=where, progress=progress)
         if self.tiled is not None:
             settings = self.settings
-            out = octave_loop(self.tiled, out, octaves=settings.octaves, octave_scale=settings.octave_scale,
-                              steps=settings.steps, step_size=settings.step_size, rng=rng,
-                              transforms=self.transforms, mask=mask, progress=progress)
+            out = octave_loop(
+                self.tiled,
+                out,
+                octaves=settings.octaves,
+                octave_scale=settings.octave_scale,
+                steps=settings.steps,
+                step_size=settings.step_size,
+                rng=rng,
+                transforms=self.transforms,
+                mask=mask,
+                progress=progress,
+            )
         return out
 
 
@@ -132,13 +142,12 @@ def prepare_regional(settings, net, mask, guides, arrays, regions: dict | None =
     regions: name -> mask picture (None: the names are files)."""
     from ..guided import guide_layer_specs
     from ..guided import guided as guided_objective
-    from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
-    from ..objectives import class_objective
+    from ..objectives import LayerSpec, class_objective, from_specs, parse_layer_spec, split_region
 
     groups: dict = {}
     if arrays:
         specs = guide_layer_specs(net, list(settings.layers))
-        for given, array in zip(settings.guide, arrays):
+        for given, array in zip(settings.guide, arrays, strict=False):
             region = split_region(given)[1]
             groups.setdefault(region, []).append(guided_objective(net, [array], specs, seed=settings.seed))
     else:
@@ -147,7 +156,8 @@ def prepare_regional(settings, net, mask, guides, arrays, regions: dict | None =
             specs = [LayerSpec(name, None, weight) for name, weight in net.default_layers]
         for spec in specs:
             groups.setdefault(spec.mask, []).append(
-                from_specs(net, [LayerSpec(spec.name, spec.channel, spec.weight)], settings.score))
+                from_specs(net, [LayerSpec(spec.name, spec.channel, spec.weight)], settings.score)
+            )
     painted = None
     if settings.target_class is not None:
         painted = (class_objective(net, settings.class_name), split_region(settings.target_class)[1])

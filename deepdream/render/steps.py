@@ -71,8 +71,7 @@ def laplacian_normalize(g, levels: int):
     import tensorflow as tf
 
     bands = laplacian_split(g, levels)
-    bands = [b / tf.maximum(tf.sqrt(tf.reduce_mean(tf.square(b), axis=[1, 2, 3], keepdims=True)), 1e-10)
-             for b in bands]
+    bands = [b / tf.maximum(tf.sqrt(tf.reduce_mean(tf.square(b), axis=[1, 2, 3], keepdims=True)), 1e-10) for b in bands]
     return laplacian_merge(bands)
 
 

@@ -16,7 +16,7 @@ comes back, is stitched and is applied in float32.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .grid import Grid, Tile, batches, gaps, power_of_two_within, row_bands
 from .transforms import StepParams
@@ -63,8 +63,18 @@ class TiledGradient:
         the function without that part, and such steps are refused.
     """
 
-    def __init__(self, backbone, objective, tile_size: int, min_tile: int | None = None, *,
-                 precision: str, tile_batch: int, step_rule=None, affine: bool = True):
+    def __init__(
+        self,
+        backbone,
+        objective,
+        tile_size: int,
+        min_tile: int | None = None,
+        *,
+        precision: str,
+        tile_batch: int,
+        step_rule=None,
+        affine: bool = True,
+    ):
         import tensorflow as tf
 
         from ..backbones.base import resolve_precision
@@ -83,8 +93,12 @@ class TiledGradient:
         # unpadded (a piece of 385 rows pools to 193, 97 and 49 rows: the work of 392 at stride 8).
         self.align = power_of_two_within(max(backbone.layer(name).stride for name in self._layers))
         self.traces = 0
-        spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32),
-                tf.TensorSpec([4], tf.int32), tf.TensorSpec([2], tf.float32)]
+        spec = [
+            tf.TensorSpec([None, None, None, 3], tf.float32),
+            tf.TensorSpec([None], tf.float32),
+            tf.TensorSpec([4], tf.int32),
+            tf.TensorSpec([2], tf.float32),
+        ]
         # Traced as written, without AutoGraph: its branches are Python (settings) or explicit
         # (tf.cond, tf.map_fn), and converting the objective's and step rule's code took ~0.45 s
         # of every render's start-up.
@@ -107,18 +121,21 @@ class TiledGradient:
             tape.watch(tiles)
             x = tf.pad(tiles, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], mode="REFLECT")
             if self.affine:  # traced only where tiles may be zoomed or turned (a lighter trace elsewhere)
-                x = tf.cond(tf.reduce_any(affine != tf.constant([1.0, 0.0])),
-                            lambda: AffineJitter.apply(x, affine), lambda: x)
+                x = tf.cond(
+                    tf.reduce_any(affine != tf.constant([1.0, 0.0])), lambda: AffineJitter.apply(x, affine), lambda: x
+                )
             outputs = self._model(tf.cast(x, self.precision), training=False)
             if len(self._layers) == 1:
                 outputs = [outputs]
-            features = dict(zip(self._layers, outputs))
+            features = dict(zip(self._layers, outputs, strict=False))
             if self.tile_batch == 1:
                 value = weights[0] * tf.cast(self.objective(features), tf.float32)
             else:  # each tile's objective on its own features: objectives need not be separable
                 values = tf.map_fn(
                     lambda f: tf.cast(self.objective({k: v[None] for k, v in f.items()}), tf.float32),
-                    features, fn_output_signature=tf.float32)
+                    features,
+                    fn_output_signature=tf.float32,
+                )
                 value = tf.reduce_sum(weights * values)
         gradient = tf.cast(tape.gradient(value, tiles), tf.float32)
         if self.step_rule is not None:
@@ -141,7 +158,7 @@ class TiledGradient:
             if grid.whole(tiles):
                 stack, weights = image[None], tf.ones([1], tf.float32)
             else:
-                cut = [image[t.y0:t.y1, t.x0:t.x1] for t in batch]
+                cut = [image[t.y0 : t.y1, t.x0 : t.x1] for t in batch]
                 stack = tf.expand_dims(cut[0], 0) if len(batch) == 1 else tf.stack(cut)  # one copy each
                 weights = tf.constant([t.area / area for t in batch], tf.float32)
             gradients, batch_value = self._tile_gradient(stack, weights, tf.constant(batch[0].pads, tf.int32), affine)

@@ -132,8 +132,13 @@ class AffineJitter:
         transform = tf.stack([a0, a1, a2, b0, b1, b2, 0.0, 0.0])[None]
         transform = tf.tile(transform, [shape[0], 1])
         return tf.raw_ops.ImageProjectiveTransformV3(
-            images=tiles, transforms=transform, output_shape=shape[1:3], fill_value=0.0,
-            interpolation="BILINEAR", fill_mode="REFLECT")
+            images=tiles,
+            transforms=transform,
+            output_shape=shape[1:3],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode="REFLECT",
+        )
 
 
 @dataclass(frozen=True)

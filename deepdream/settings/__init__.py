@@ -20,22 +20,80 @@ package imports nothing of deepdream's but `errors` and `objectives`' layer-spec
     specs    the objectives' texts: NAME:CHANNEL=WEIGHT@MASK
 """
 
-from .base import (MAX_FRAMES, MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_OCTAVES, MAX_PICTURES, MAX_PIXELS, MAX_STEP_SIZE,
-                   MAX_STEPS, MODES, PRECISIONS, Control, Settings, _field, _jsonable, _layer_texts, option, parse_blend,
-                   parse_size, parse_translate, rng)
+from .base import (
+    MAX_FRAMES,
+    MAX_LAYERS,
+    MAX_LOSS_WEIGHT,
+    MAX_OCTAVES,
+    MAX_PICTURES,
+    MAX_PIXELS,
+    MAX_STEP_SIZE,
+    MAX_STEPS,
+    MODES,
+    PRECISIONS,
+    Control,
+    Settings,
+    option,
+    parse_blend,
+    parse_size,
+    parse_translate,
+    rng,
+)
 from .dream import NORMALIZATIONS, PRESETS, SCORES, DreamSettings, Preset, preset_name, preset_values
-from .motion import FLOW_METHODS, VideoSettings, ZoomSettings, _MotionSettings
+from .motion import FLOW_METHODS, VideoSettings, ZoomSettings
 from .paint import ClassSettings, PaintSettings, VisualizeSettings
 from .runs import AtlasSettings, SegmentSettings, SheetSettings
-from .style import INITS, OPTIMIZERS, STYLE_BACKBONE_HELP, StyleSettings, TextureSettings, _GatysSettings
+from .style import INITS, OPTIMIZERS, STYLE_BACKBONE_HELP, StyleSettings, TextureSettings
 
 #: The settings class of each mode a settings file may name.
-SETTINGS_OF = {"dream": DreamSettings, "class": ClassSettings, "visualize": VisualizeSettings,
-               "style": StyleSettings, "texture": TextureSettings, "zoom": ZoomSettings, "video": VideoSettings}
+SETTINGS_OF = {
+    "dream": DreamSettings,
+    "class": ClassSettings,
+    "visualize": VisualizeSettings,
+    "style": StyleSettings,
+    "texture": TextureSettings,
+    "zoom": ZoomSettings,
+    "video": VideoSettings,
+}
 
-__all__ = ["MAX_FRAMES", "MAX_LAYERS", "MAX_LOSS_WEIGHT", "MAX_OCTAVES", "MAX_PICTURES", "MAX_PIXELS",
-           "MAX_STEP_SIZE", "MAX_STEPS", "MODES", "PRECISIONS", "Control", "Settings", "option", "parse_blend", "parse_size",
-           "parse_translate", "rng", "NORMALIZATIONS", "PRESETS", "SCORES", "DreamSettings", "Preset", "preset_name",
-           "preset_values", "FLOW_METHODS", "VideoSettings", "ZoomSettings", "ClassSettings", "PaintSettings",
-           "VisualizeSettings", "INITS", "OPTIMIZERS", "STYLE_BACKBONE_HELP", "StyleSettings", "TextureSettings",
-           "SETTINGS_OF", "SheetSettings", "AtlasSettings", "SegmentSettings"]
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_LAYERS",
+    "MAX_LOSS_WEIGHT",
+    "MAX_OCTAVES",
+    "MAX_PICTURES",
+    "MAX_PIXELS",
+    "MAX_STEP_SIZE",
+    "MAX_STEPS",
+    "MODES",
+    "PRECISIONS",
+    "Control",
+    "Settings",
+    "option",
+    "parse_blend",
+    "parse_size",
+    "parse_translate",
+    "rng",
+    "NORMALIZATIONS",
+    "PRESETS",
+    "SCORES",
+    "DreamSettings",
+    "Preset",
+    "preset_name",
+    "preset_values",
+    "FLOW_METHODS",
+    "VideoSettings",
+    "ZoomSettings",
+    "ClassSettings",
+    "PaintSettings",
+    "VisualizeSettings",
+    "INITS",
+    "OPTIMIZERS",
+    "STYLE_BACKBONE_HELP",
+    "StyleSettings",
+    "TextureSettings",
+    "SETTINGS_OF",
+    "SheetSettings",
+    "AtlasSettings",
+    "SegmentSettings",
+]

@@ -35,8 +35,17 @@ MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
 MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
 
 
-def option(default: Any, help: str, *, flag: str | None = None, short: str | None = None,
-           metavar: str | None = None, aliases: tuple = (), text: bool = False, ui: Any = None):
+def option(
+    default: Any,
+    help: str,
+    *,
+    flag: str | None = None,
+    short: str | None = None,
+    metavar: str | None = None,
+    aliases: tuple = (),
+    text: bool = False,
+    ui: Any = None,
+):
     """A settings field: its default, the help line every front end shows, and how it is typed.
 
     Every front end is made from these (the CLI's options, the studio's controls, the HTTP API's
@@ -45,8 +54,18 @@ def option(default: Any, help: str, *, flag: str | None = None, short: str | Non
     value's name in --help (default by type: N, X, TEXT); `aliases`: more flags taking it (--decay);
     `text`: typed as one text although the field holds a tuple (DX,DY); `ui`: the studio's control,
     (low, high, step) for a slider (fields without one are not on the page)."""
-    return field(default=default, metadata={"help": help, "flag": flag, "short": short, "metavar": metavar,
-                                            "aliases": tuple(aliases), "text": text, "ui": ui})
+    return field(
+        default=default,
+        metadata={
+            "help": help,
+            "flag": flag,
+            "short": short,
+            "metavar": metavar,
+            "aliases": tuple(aliases),
+            "text": text,
+            "ui": ui,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -67,16 +86,51 @@ class Control:
 
 #: The name a value has in `--help` (`--tile-size PIXELS`), by field name, where the field says none;
 #: others go by type (N, X, TEXT).
-METAVARS = {"layers": "SPEC", "backbone": "NAME", "weights": "FILE", "mask": "FILE", "guide": "FILE",
-            "guide_size": "PIXELS", "tile_size": "PIXELS", "jitter": "PIXELS", "max_side": "PIXELS",
-            "rotate_jitter": "DEGREES", "normalize": "RULE", "score": "SCORE", "precision": "P",
-            "target_class": "NAME_OR_INDEX", "octave_scale": "S", "scale_jitter": "F", "step_size": "X",
-            "blur": "SIGMA", "preset": "NAME",
-            "target": "LAYER[:CHANNEL]", "size": "WxH", "styles": "FILE", "masks": "FILE", "style_blend": "W,W",
-            "content_layers": "SPEC", "style_layers": "SPEC", "content_weight": "W", "style_weight": "W",
-            "tv_weight": "W", "optimizer": "NAME", "learning_rate": "LR", "init": "FROM", "style_scale": "S",
-            "sample_scale": "S", "fps": "FPS", "zoom": "FACTOR", "rotate": "DEGREES", "translate": "DX,DY",
-            "blend": "F", "flow": "METHOD", "start": "SECONDS", "end": "SECONDS", "decay": "D"}
+METAVARS = {
+    "layers": "SPEC",
+    "backbone": "NAME",
+    "weights": "FILE",
+    "mask": "FILE",
+    "guide": "FILE",
+    "guide_size": "PIXELS",
+    "tile_size": "PIXELS",
+    "jitter": "PIXELS",
+    "max_side": "PIXELS",
+    "rotate_jitter": "DEGREES",
+    "normalize": "RULE",
+    "score": "SCORE",
+    "precision": "P",
+    "target_class": "NAME_OR_INDEX",
+    "octave_scale": "S",
+    "scale_jitter": "F",
+    "step_size": "X",
+    "blur": "SIGMA",
+    "preset": "NAME",
+    "target": "LAYER[:CHANNEL]",
+    "size": "WxH",
+    "styles": "FILE",
+    "masks": "FILE",
+    "style_blend": "W,W",
+    "content_layers": "SPEC",
+    "style_layers": "SPEC",
+    "content_weight": "W",
+    "style_weight": "W",
+    "tv_weight": "W",
+    "optimizer": "NAME",
+    "learning_rate": "LR",
+    "init": "FROM",
+    "style_scale": "S",
+    "sample_scale": "S",
+    "fps": "FPS",
+    "zoom": "FACTOR",
+    "rotate": "DEGREES",
+    "translate": "DX,DY",
+    "blend": "F",
+    "flow": "METHOD",
+    "start": "SECONDS",
+    "end": "SECONDS",
+    "decay": "D",
+}
 
 
 def metavar_of(cls, name: str, kind: type = str) -> str:
@@ -135,8 +189,9 @@ class Settings:
         if len(getattr(self, name)) > high:
             self._fail(name, f"was given {len(getattr(self, name)):,} times; the limit is {high}.")
 
-    def _number(self, name: str, low: float | None = None, *, above: bool = False, high: float | None = None,
-                hint: str = "") -> None:
+    def _number(
+        self, name: str, low: float | None = None, *, above: bool = False, high: float | None = None, hint: str = ""
+    ) -> None:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             self._fail(name, f"must be a finite number (got {shown(value)}).")
@@ -173,8 +228,9 @@ class Settings:
         the input's name, for information)."""
         from .._version import __version__
 
-        return json.dumps({"mode": self.mode, "version": __version__, "settings": self.to_dict(), **extra},
-                          sort_keys=True)
+        return json.dumps(
+            {"mode": self.mode, "version": __version__, "settings": self.to_dict(), **extra}, sort_keys=True
+        )
 
     @classmethod
     def from_dict(cls, data: dict, **overrides):
@@ -288,7 +344,8 @@ def parse_blend(text, count: int | None = None) -> list[float]:
     if count is not None and len(values) != count:
         raise SettingsError(
             f"--style-blend has {len(values)} weight{'s' * (len(values) != 1)} but there "
-            f"{'is' if count == 1 else 'are'} {count} style{'s' * (count != 1)}; give one weight per --style.")
+            f"{'is' if count == 1 else 'are'} {count} style{'s' * (count != 1)}; give one weight per --style."
+        )
     total = sum(values)
     return [v / total for v in values]
 

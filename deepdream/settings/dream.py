@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
+from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, option
 from .specs import split_region
-from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, \
-    option
 
 NORMALIZATIONS = ("laplacian", "mean")
 #: How a named layer's (or channel's) activations are scored (see DreamSettings.score).
@@ -30,40 +29,107 @@ class Preset:
         words = []
         for key, value in self.values.items():
             flag = DreamSettings.flag(key)
-            for v in (value if isinstance(value, tuple) else (value,)):
+            for v in value if isinstance(value, tuple) else (value,):
                 words.append(f"{flag} {v:g}" if isinstance(v, float) else f"{flag} {v}")
         return f"{self.name:<8}  {self.purpose}  ({' '.join(words)})"
 
 
 #: The presets, in the order `deepdream presets` lists them; `classic` is the default dream.
-PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("classic", "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
-                      "readable (the default)",
-           {"score": "l2", "octaves": 6, "octave_scale": 1.4, "steps": 12, "step_size": 4.0, "normalize": "mean",
-            "chroma": 0.3, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
-    Preset("subtle", "a light touch: faint eyes and fur in the photo's own textures",
-           {"score": "l2", "octaves": 4, "octave_scale": 1.4, "steps": 10, "step_size": 2.0, "normalize": "mean",
-            "chroma": 0.4, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
-    Preset("intense", "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
-           {"score": "l2", "octaves": 7, "octave_scale": 1.4, "steps": 16, "step_size": 5.0, "normalize": "mean",
-            "chroma": 0.8, "scale_jitter": 0.05, "rotate_jitter": 5.0}),
-    Preset("swirls", "a shallow layer: swirls and scales over everything, the photo's shapes kept",
-           {"backbone": "efficientnet-lite2", "layers": ("block3a_expand",), "score": "l2", "octaves": 4,
-            "octave_scale": 1.4, "steps": 10, "step_size": 4.0, "normalize": "mean", "chroma": 0.6,
-            "scale_jitter": 0.05, "rotate_jitter": 5.0}),
-    Preset("edges", "vgg16: edges, cells and strong colour, an ornamental look",
-           {"backbone": "vgg16", "layers": ("block3_conv3",), "score": "mean", "octaves": 4, "octave_scale": 1.4,
-            "steps": 10, "step_size": 1.5, "normalize": "laplacian", "chroma": 0.8, "scale_jitter": 0.0,
-            "rotate_jitter": 0.0}),
-)}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "classic",
+            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
+            "readable (the default)",
+            {
+                "score": "l2",
+                "octaves": 6,
+                "octave_scale": 1.4,
+                "steps": 12,
+                "step_size": 4.0,
+                "normalize": "mean",
+                "chroma": 0.3,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "subtle",
+            "a light touch: faint eyes and fur in the photo's own textures",
+            {
+                "score": "l2",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 2.0,
+                "normalize": "mean",
+                "chroma": 0.4,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "intense",
+            "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
+            {
+                "score": "l2",
+                "octaves": 7,
+                "octave_scale": 1.4,
+                "steps": 16,
+                "step_size": 5.0,
+                "normalize": "mean",
+                "chroma": 0.8,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "swirls",
+            "a shallow layer: swirls and scales over everything, the photo's shapes kept",
+            {
+                "backbone": "efficientnet-lite2",
+                "layers": ("block3a_expand",),
+                "score": "l2",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 4.0,
+                "normalize": "mean",
+                "chroma": 0.6,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "edges",
+            "vgg16: edges, cells and strong colour, an ornamental look",
+            {
+                "backbone": "vgg16",
+                "layers": ("block3_conv3",),
+                "score": "mean",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 1.5,
+                "normalize": "laplacian",
+                "chroma": 0.8,
+                "scale_jitter": 0.0,
+                "rotate_jitter": 0.0,
+            },
+        ),
+    )
+}
 
 
 def preset_name(name) -> str:
     """The preset's name as listed, or a SettingsError with the closest names."""
     text = str(name).strip().lower()
     if text not in PRESETS:
-        raise SettingsError(f"Unknown preset {name!r}; the presets are {', '.join(PRESETS)} "
-                            f"(see `deepdream presets`).{suggest(text, PRESETS)}")
+        raise SettingsError(
+            f"Unknown preset {name!r}; the presets are {', '.join(PRESETS)} "
+            f"(see `deepdream presets`).{suggest(text, PRESETS)}"
+        )
     return text
 
 
@@ -78,64 +144,123 @@ class DreamSettings(Settings):
 
     mode: ClassVar[str] = "dream"
 
-    backbone: str = option("efficientnet-lite2", "Network to dream with: efficientnet-lite2 (the classic look: "
-                                                 "eyes, dog faces; fast), vgg16 (edges, cells, strong colours), "
-                                                 "inceptionv3 or googlenet (need their weights: see `deepdream "
-                                                 "weights`).", flag="--backbone", short="-b")
-    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
-    layers: tuple = option((), "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
-                               "NAME@MASK: only where the greyscale picture MASK is white (a region). "
-                               "Default: the backbone's own (see `deepdream layers`).", flag="--layer", short="-l")
-    score: str = option("l2", "How each layer (or channel) is scored: l2 (the mean square of its activations, as "
-                              "in the original DeepDream: the strongest features grow strongest, into distinct eyes, "
-                              "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
-                              "and --guide score their own way.",
-                        ui=Control("Layer score", choices=SCORES, more=True))
+    backbone: str = option(
+        "efficientnet-lite2",
+        "Network to dream with: efficientnet-lite2 (the classic look: "
+        "eyes, dog faces; fast), vgg16 (edges, cells, strong colours), "
+        "inceptionv3 or googlenet (need their weights: see `deepdream "
+        "weights`).",
+        flag="--backbone",
+        short="-b",
+    )
+    weights: str | None = option(
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+    )
+    layers: tuple = option(
+        (),
+        "Layer to maximise: NAME, NAME:CHANNEL, NAME=WEIGHT; repeat for several. "
+        "NAME@MASK: only where the greyscale picture MASK is white (a region). "
+        "Default: the backbone's own (see `deepdream layers`).",
+        flag="--layer",
+        short="-l",
+    )
+    score: str = option(
+        "l2",
+        "How each layer (or channel) is scored: l2 (the mean square of its activations, as "
+        "in the original DeepDream: the strongest features grow strongest, into distinct eyes, "
+        "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
+        "and --guide score their own way.",
+        ui=Control("Layer score", choices=SCORES, more=True),
+    )
     octaves: int = option(6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
-    octave_scale: float = option(1.4, "Size ratio between octaves (> 1).",
-                                  ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True))
+    octave_scale: float = option(
+        1.4, "Size ratio between octaves (> 1).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
+    )
     steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
-    step_size: float = option(4.0, "Mean change per step, in RGB levels (0-255): higher dreams harder.",
-                               ui=Control("Strength (step size)", 0.1, 10, 0.1))
+    step_size: float = option(
+        4.0,
+        "Mean change per step, in RGB levels (0-255): higher dreams harder.",
+        ui=Control("Strength (step size)", 0.1, 10, 0.1),
+    )
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
-    jitter: int = option(32, "Random shift of the picture under the network each step, in pixels (0: none).",
-                          ui=Control("Jitter (pixels)", 0, 64, 1, more=True))
-    scale_jitter: float = option(0.05, "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
-                                       "patterns that survive it grow larger and clearer (0: none).",
-                                 ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True))
-    rotate_jitter: float = option(5.0, "Random rotation of each tile each step, up to this many degrees (0: none).",
-                                  ui=Control("Tile turn (degrees)", 0, 45, 1, more=True))
-    blur: float = option(0.0, "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser "
-                              "against noise (0: none).", ui=Control("Blur", 0, 2, 0.1, more=True))
-    normalize: str = option("mean", "Gradient normalisation: mean (the classic step: the network's own "
-                                    "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
-                                    "gradient normalised alike: larger, more even, more colourful patterns).",
-                      ui=Control("Step rule", choices=NORMALIZATIONS, more=True))
-    chroma: float = option(0.3, "How freely the dream changes colours: 1 freely, 0.5 half as much as "
-                                "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
-                  ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True))
-    preserve_colors: bool = option(False, "Dream on luminance only: keep the input's colours.",
-                                   ui=Control("Keep the picture's colours", more=True))
+    jitter: int = option(
+        32,
+        "Random shift of the picture under the network each step, in pixels (0: none).",
+        ui=Control("Jitter (pixels)", 0, 64, 1, more=True),
+    )
+    scale_jitter: float = option(
+        0.05,
+        "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
+        "patterns that survive it grow larger and clearer (0: none).",
+        ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True),
+    )
+    rotate_jitter: float = option(
+        5.0,
+        "Random rotation of each tile each step, up to this many degrees (0: none).",
+        ui=Control("Tile turn (degrees)", 0, 45, 1, more=True),
+    )
+    blur: float = option(
+        0.0,
+        "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser against noise (0: none).",
+        ui=Control("Blur", 0, 2, 0.1, more=True),
+    )
+    normalize: str = option(
+        "mean",
+        "Gradient normalisation: mean (the classic step: the network's own "
+        "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
+        "gradient normalised alike: larger, more even, more colourful patterns).",
+        ui=Control("Step rule", choices=NORMALIZATIONS, more=True),
+    )
+    chroma: float = option(
+        0.3,
+        "How freely the dream changes colours: 1 freely, 0.5 half as much as "
+        "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
+        ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True),
+    )
+    preserve_colors: bool = option(
+        False, "Dream on luminance only: keep the input's colours.", ui=Control("Keep the picture's colours", more=True)
+    )
     mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
-    guide: tuple = option((), "Dream toward the patterns of this image instead; repeat to pool several. "
-                              "FILE@MASK: only where MASK is white.")
-    guide_size: int | None = option(None, "Longer side, in pixels, the guide is resized to (at most the tile "
-                                          "size). Default: shrunk to fit 512, never enlarged.")
-    target_class: str | None = option(None, "ImageNet class (name or number) to push the picture toward; needs "
-                                            "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-                                            "lists them. NAME@MASK: only where MASK is white.", flag="--class")
-    precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16. auto: "
-                                    "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
-                                    "older GPUs, else float32.")
-    tile_batch: int = option(1, "Tiles of equal shape sent through the network together: can be faster, "
-                                "holds that many tiles' activations in memory.")
+    guide: tuple = option(
+        (),
+        "Dream toward the patterns of this image instead; repeat to pool several. FILE@MASK: only where MASK is white.",
+    )
+    guide_size: int | None = option(
+        None,
+        "Longer side, in pixels, the guide is resized to (at most the tile "
+        "size). Default: shrunk to fit 512, never enlarged.",
+    )
+    target_class: str | None = option(
+        None,
+        "ImageNet class (name or number) to push the picture toward; needs "
+        "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
+        "lists them. NAME@MASK: only where MASK is white.",
+        flag="--class",
+    )
+    precision: str = option(
+        "auto",
+        "What the network computes in: auto, float32, bfloat16 or float16. auto: "
+        "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
+        "older GPUs, else float32.",
+    )
+    tile_batch: int = option(
+        1,
+        "Tiles of equal shape sent through the network together: can be faster, "
+        "holds that many tiles' activations in memory.",
+    )
     seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"))
-    max_side: int | None = option(None, "Shrink the input first so its longer side is at most this many pixels.",
-                                   ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True))
-    preset: str | None = option(None, "A named look: classic (the default), subtle, intense, swirls, edges (see "
-                                      "`deepdream presets`); options given beside it override it. (In Python, "
-                                      "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
-                                      "records it.)")
+    max_side: int | None = option(
+        None,
+        "Shrink the input first so its longer side is at most this many pixels.",
+        ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True),
+    )
+    preset: str | None = option(
+        None,
+        "A named look: classic (the default), subtle, intense, swirls, edges (see "
+        "`deepdream presets`); options given beside it override it. (In Python, "
+        "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
+        "records it.)",
+    )
 
     def __post_init__(self) -> None:
         if self.preset is not None:  # a record of the preset the values came from; `from_dict` applies one
@@ -173,8 +298,10 @@ class DreamSettings(Settings):
         for value in (*self.layers, self.target_class, *self.guide):
             split_region(value)  # WHAT@MASK written right
         if self.guide and any(split_region(s)[1] for s in self.layers):
-            raise SettingsError("In a guided dream --layer names where the guide is matched; give the region to the "
-                                "guide instead: --guide FILE@MASK.")
+            raise SettingsError(
+                "In a guided dream --layer names where the guide is matched; give the region to the "
+                "guide instead: --guide FILE@MASK."
+            )
         auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
         if auto and not self.guide:
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
@@ -204,8 +331,11 @@ class DreamSettings(Settings):
     def region_masks(self) -> dict:
         """{flag: [mask files]} of the objectives given a region (`WHAT@MASK`); empty for none."""
         found: dict = {}
-        for flag, values in (("--layer", self.layers), ("--class", (self.target_class,) if self.target_class else ()),
-                             ("--guide", self.guide)):
+        for flag, values in (
+            ("--layer", self.layers),
+            ("--class", (self.target_class,) if self.target_class else ()),
+            ("--guide", self.guide),
+        ):
             for value in values:
                 mask = split_region(value)[1]
                 if mask is not None:

@@ -18,8 +18,9 @@ class _MotionSettings(Settings):
     frames are carried from one to the next. `dream` is a DreamSettings (or a dict of its fields)."""
 
     dream: DreamSettings = option(DreamSettings(), "The dream every frame gets (every dream option).")
-    frame_steps: int = option(3, "Gradient-ascent steps per octave for every frame after the first "
-                                 "(the first gets --steps).")
+    frame_steps: int = option(
+        3, "Gradient-ascent steps per octave for every frame after the first (the first gets --steps)."
+    )
     frame_octaves: int = option(1, "Octaves for every frame after the first (the first gets --octaves).")
 
     def __post_init__(self) -> None:
@@ -62,8 +63,10 @@ class ZoomSettings(_MotionSettings):
     fps: float = option(12.0, "Frames per second of the movie (the zoom's speed per second stays the same).")
     zoom: float = option(1.3, "Zoom factor per second (1.3: 30 % closer each second; below 1 zooms out).")
     rotate: float = option(0.0, "Rotation in degrees per second (positive: counter-clockwise).")
-    translate: tuple = option((0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).",
-                               text=True)
+    translate: tuple = option(
+        (0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).", text=True
+    )
+
     def __post_init__(self) -> None:
         super().__post_init__()
         self._whole("frames", 1, high=MAX_FRAMES)
@@ -83,14 +86,20 @@ class VideoSettings(_MotionSettings):
     mode: ClassVar[str] = "video"
     resumable: ClassVar[tuple] = ("end",)
 
-    blend: float = option(0.95, "Share of the previous frame's dreamt detail carried into the next "
-                               "(0: none; below 1 it decays, so nothing drifts).", aliases=("--decay",))
+    blend: float = option(
+        0.95,
+        "Share of the previous frame's dreamt detail carried into the next "
+        "(0: none; below 1 it decays, so nothing drifts).",
+        aliases=("--decay",),
+    )
     flow: str = option("dis", "Optical flow: dis (fast, sharp edges) or farneback.")
     independent: bool = option(False, "Dream every frame on its own (no carried detail; flickers).")
-    frame_steps: int = option(4, "Gradient-ascent steps per octave for every frame that starts from carried "
-                                 "detail (the first gets --steps).")
-    frame_octaves: int = option(2, "Octaves for every frame that starts from carried detail (the first gets "
-                                   "--octaves).")
+    frame_steps: int = option(
+        4, "Gradient-ascent steps per octave for every frame that starts from carried detail (the first gets --steps)."
+    )
+    frame_octaves: int = option(
+        2, "Octaves for every frame that starts from carried detail (the first gets --octaves)."
+    )
     start: float | None = option(None, "Start at this time, in seconds.")
     end: float | None = option(None, "End at this time, in seconds.")
 

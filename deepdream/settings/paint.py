@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError
-from .specs import parse_layer_spec
 from .base import MAX_STEPS, PRECISIONS, Control, Settings, option, parse_size
+from .specs import parse_layer_spec
+
 
 @dataclass(frozen=True)
 class PaintSettings(Settings):
@@ -19,13 +20,19 @@ class PaintSettings(Settings):
     mode: ClassVar[str] = "paint"
 
     backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone", short="-b")
-    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
+    weights: str | None = option(
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+    )
     size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"))
     steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1))
-    learning_rate: float = option(0.01, "Adam's step size on the Fourier coefficients: higher paints faster and "
-                                        "bolder, and saturates sooner.")
-    decay: float = option(1.5, "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
-                               "photos; higher: smoother, larger shapes).")
+    learning_rate: float = option(
+        0.01, "Adam's step size on the Fourier coefficients: higher paints faster and bolder, and saturates sooner."
+    )
+    decay: float = option(
+        1.5,
+        "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
+        "photos; higher: smoother, larger shapes).",
+    )
     views: int = option(4, "Randomly moved, scaled and turned copies of the picture the network sees each step.")
     blurred_views: int = option(2, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
     rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.")
@@ -62,10 +69,12 @@ class ClassSettings(PaintSettings):
 
     mode: ClassVar[str] = "class"
 
-    backbone: str = option("efficientnet-lite2", "Network with an ImageNet classifier to paint with.",
-                           flag="--backbone", short="-b")
-    target_class: str | None = option(None, "ImageNet class (name or number) to paint; `deepdream classes WORD` "
-                                            "lists them.", flag="--class")
+    backbone: str = option(
+        "efficientnet-lite2", "Network with an ImageNet classifier to paint with.", flag="--backbone", short="-b"
+    )
+    target_class: str | None = option(
+        None, "ImageNet class (name or number) to paint; `deepdream classes WORD` lists them.", flag="--class"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -18,8 +18,9 @@ class SheetSettings(Settings):
     smallest: ClassVar[int] = 32
 
     channels: int = option(16, "With one --layer: a cell for each of its first N channels.")
-    cell: int = option(160, "Longer side of each cell's picture, in pixels (painted from noise: 128 by default).",
-                       metavar="PIXELS")
+    cell: int = option(
+        160, "Longer side of each cell's picture, in pixels (painted from noise: 128 by default).", metavar="PIXELS"
+    )
     columns: int | None = option(None, "Cells per row. Default: a square-ish sheet.")
 
     def __post_init__(self) -> None:
@@ -48,12 +49,18 @@ class SegmentSettings(Settings):
     #: segment: the unit of work a worker takes (and half of which a free worker takes from a busy
     #: one): short enough to balance workers, long enough that warm-ups cost little. warmup: frames
     #: a segment with nothing before it on disk dreams before its first kept frame.
-    segment: float = option(10.0, "With --ray: seconds of clip a worker takes at a time (shorter for short clips). "
-                                  "Each worker dreams a run of consecutive segments, each carrying on from the "
-                                  "last, so the clip has a seam only where a worker's run starts.",
-                            metavar="SECONDS")
-    warmup: int = option(16, "With --ray: frames dreamt before a seam, so the carried detail has settled by the "
-                             "first frame kept; the movie dissolves through the last half of them.")
+    segment: float = option(
+        10.0,
+        "With --ray: seconds of clip a worker takes at a time (shorter for short clips). "
+        "Each worker dreams a run of consecutive segments, each carrying on from the "
+        "last, so the clip has a seam only where a worker's run starts.",
+        metavar="SECONDS",
+    )
+    warmup: int = option(
+        16,
+        "With --ray: frames dreamt before a seam, so the carried detail has settled by the "
+        "first frame kept; the movie dissolves through the last half of them.",
+    )
 
     def __post_init__(self) -> None:
         self._number("segment", 0.0, above=True)

@@ -19,8 +19,10 @@ def split_region(text) -> tuple:
         return text, None
     what, mask = (part.strip() for part in text.split("@", 1))
     if not mask:
-        raise SettingsError(f"{shown(text)} ends in @: write WHAT@MASK, the mask a greyscale picture, white where "
-                            f"it acts (e.g. block2b_expand@ground.png).")
+        raise SettingsError(
+            f"{shown(text)} ends in @: write WHAT@MASK, the mask a greyscale picture, white where "
+            f"it acts (e.g. block2b_expand@ground.png)."
+        )
     if not what:
         raise SettingsError(f"{shown(text)} names a mask but nothing to dream there: write WHAT@MASK.")
     return what, mask
@@ -63,8 +65,11 @@ def parse_layer_spec(text: str) -> LayerSpec:
     try:
         value = 1.0 if weight is None else float(weight)
     except ValueError:
-        raise SettingsError(f"Cannot read the weight in layer {shown(text)}: {shown(weight)} is not a number.") from None
+        raise SettingsError(
+            f"Cannot read the weight in layer {shown(text)}: {shown(weight)} is not a number."
+        ) from None
     if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_WEIGHT:
-        raise SettingsError(f"The weight in layer {shown(text)} must be a finite number between "
-                            f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g}.")
+        raise SettingsError(
+            f"The weight in layer {shown(text)} must be a finite number between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}."
+        )
     return LayerSpec(name, None if chan is None else int(chan), value, mask)

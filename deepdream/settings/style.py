@@ -7,13 +7,26 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import SettingsError, shown
-from .base import MAX_LAYERS, MAX_LOSS_WEIGHT, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, Control, Settings, \
-    _layer_texts, option, parse_blend, parse_size
+from .base import (
+    MAX_LAYERS,
+    MAX_LOSS_WEIGHT,
+    MAX_PICTURES,
+    MAX_STEP_SIZE,
+    MAX_STEPS,
+    Control,
+    Settings,
+    _layer_texts,
+    option,
+    parse_blend,
+    parse_size,
+)
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("palette", "content", "noise")
-STYLE_BACKBONE_HELP = ("Network whose features define content and style: vgg16 (embedded, works offline), "
-                       "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`).")
+STYLE_BACKBONE_HELP = (
+    "Network whose features define content and style: vgg16 (embedded, works offline), "
+    "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)."
+)
 _LAYER_WEIGHT_HELP = "NAME or NAME=WEIGHT; repeat for several. Default: the backbone's own."
 
 
@@ -23,17 +36,26 @@ class _GatysSettings(Settings):
     (and content) losses on a backbone's features."""
 
     backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone", short="-b")
-    weights: str | None = option(None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).")
+    weights: str | None = option(
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+    )
     style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
-    style_weight: float = option(30.0, "Weight of the style term: higher paints more style, less content.",
-                                  ui=Control("Style weight"))
+    style_weight: float = option(
+        30.0, "Weight of the style term: higher paints more style, less content.", ui=Control("Style weight")
+    )
     tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.")
-    optimizer: str = option("lbfgs", "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
-                                     "pairs) or adam (steady, least memory; see --learning-rate).")
+    optimizer: str = option(
+        "lbfgs",
+        "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
+        "pairs) or adam (steady, least memory; see --learning-rate).",
+    )
     iterations: int = option(100, "Optimiser iterations, at each scale.", ui=Control("Iterations", 1, 500, 1))
     learning_rate: float = option(4.0, "Adam's step size, in RGB levels.")
-    init: Any = option("palette", "Start from: palette (the content recoloured to the styles' colours), "
-                                  "content (as it is), noise, or an image FILE.")
+    init: Any = option(
+        "palette",
+        "Start from: palette (the content recoloured to the styles' colours), "
+        "content (as it is), noise, or an image FILE.",
+    )
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
     tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
     seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.", ui=Control("Seed"))
@@ -75,17 +97,24 @@ class StyleSettings(_GatysSettings):
 
     mode: ClassVar[str] = "style"
 
-    styles: tuple = option((), "Style image; repeat for several (see --style-blend, --mask).", flag="--style",
-                          short="-s")
+    styles: tuple = option(
+        (), "Style image; repeat for several (see --style-blend, --mask).", flag="--style", short="-s"
+    )
     style_blend: tuple | None = option(None, "Weights of the styles, e.g. 0.7,0.3 (default: equal).")
     masks: tuple = option((), "Region of each style (white = this style): one per --style, in order.", flag="--mask")
     content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer")
     content_weight: float = option(1.0, "Weight of the content term: higher keeps more of the content's shapes.")
-    preserve_colors: bool = option(False, "Transfer the style on luminance only; keep the content's colours.",
-                                   ui=Control("Keep the picture's colours", more=True))
+    preserve_colors: bool = option(
+        False,
+        "Transfer the style on luminance only; keep the content's colours.",
+        ui=Control("Keep the picture's colours", more=True),
+    )
     style_scale: float = option(1.0, "Style image's size relative to the output (longer sides).")
-    max_side: int | None = option(None, "Shrink the content first so its longer side is at most this many pixels.",
-                                   ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True))
+    max_side: int | None = option(
+        None,
+        "Shrink the content first so its longer side is at most this many pixels.",
+        ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True),
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -95,8 +124,10 @@ class StyleSettings(_GatysSettings):
         self._set("content_layers", _layer_texts(self.content_layers))
         if self.style_blend is not None and len(self.styles) == 1:
             parse_blend(self.style_blend)  # a weight that is no number says so first
-            raise SettingsError("--style-blend weighs several styles, and there is one --style; give more --style "
-                                "pictures, or leave --style-blend out.")
+            raise SettingsError(
+                "--style-blend weighs several styles, and there is one --style; give more --style "
+                "pictures, or leave --style-blend out."
+            )
         for name in ("styles", "masks"):
             self._count(name, MAX_PICTURES)
         self._count("content_layers", MAX_LAYERS)
@@ -104,8 +135,10 @@ class StyleSettings(_GatysSettings):
             self._set("style_blend", tuple(parse_blend(self.style_blend, len(self.styles) or None)))
         if self.masks and self.styles and len(self.masks) != len(self.styles):
             n, k = len(self.masks), len(self.styles)
-            raise SettingsError(f"There {'is' if n == 1 else 'are'} {n} --mask for {k} --style; give one --mask "
-                                f"per --style, in the same order, or none.")
+            raise SettingsError(
+                f"There {'is' if n == 1 else 'are'} {n} --mask for {k} --style; give one --mask "
+                f"per --style, in the same order, or none."
+            )
         self._number("content_weight", 0.0, high=MAX_LOSS_WEIGHT)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._number("style_scale", 0.05, high=8.0, hint=" 1 is a good start.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..images import LoadedImage
-from ..colors import keep_chroma, luminance  # noqa: F401  (luminance: part of this module's API)
+from ..colors import keep_chroma, luminance
 from ..errors import InputError
+from ..images import LoadedImage
 
 
 def grey(rgb: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
@@ -54,7 +54,7 @@ def _moments(picture, chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(picture, np.float32).reshape(-1, 3)
     total, outer = np.zeros(3), np.zeros((3, 3))
     for i in range(0, len(p), chunk):
-        c = p[i:i + chunk].astype(np.float64)
+        c = p[i : i + chunk].astype(np.float64)
         total += c.sum(0)
         outer += c.T @ c
     mean = total / max(len(p), 1)
@@ -65,7 +65,7 @@ def colour_stats(pictures, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """The mean [3] and covariance [3, 3] of the pixels of several pictures, blended by `weights`."""
     weights = [1.0 / len(pictures)] * len(pictures) if weights is None else weights
     mean, second = np.zeros(3), np.zeros((3, 3))
-    for picture, w in zip(pictures, weights):
+    for picture, w in zip(pictures, weights, strict=False):
         mu, cov = _moments(picture)
         mean += w * mu
         second += w * (cov + np.outer(mu, mu))
@@ -81,5 +81,5 @@ def match_palette(rgb: np.ndarray, mean: np.ndarray, cov: np.ndarray, band: int 
     shift = (mean - mu @ a).astype(np.float32)
     out = np.empty(rgb.shape, np.float32)
     for y0 in range(0, rgb.shape[0], band):
-        out[y0:y0 + band] = np.clip(np.asarray(rgb[y0:y0 + band], np.float32) @ a + shift, 0, 255)
+        out[y0 : y0 + band] = np.clip(np.asarray(rgb[y0 : y0 + band], np.float32) @ a + shift, 0, 255)
     return out

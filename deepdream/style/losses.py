@@ -19,7 +19,7 @@ no dark frame around the result.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,11 +54,12 @@ def gram_sums(core, masks):
 def sum_of_squares(a: np.ndarray, chunk: int = 1 << 20) -> float:
     """sum(a * a) accumulated in float64, chunk by chunk (no picture-sized temporary)."""
     flat = a.reshape(-1)
-    return float(sum(float(np.dot(flat[i:i + chunk], flat[i:i + chunk])) for i in range(0, flat.size, chunk)))
+    return float(sum(float(np.dot(flat[i : i + chunk], flat[i : i + chunk])) for i in range(0, flat.size, chunk)))
 
 
-def tv_loss_and_gradient(image: np.ndarray, weight: float, pixel_scale: float = 1.0, out: np.ndarray | None = None,
-                         band: int = 256) -> tuple[float, np.ndarray]:
+def tv_loss_and_gradient(
+    image: np.ndarray, weight: float, pixel_scale: float = 1.0, out: np.ndarray | None = None, band: int = 256
+) -> tuple[float, np.ndarray]:
     """Total variation of a model-space picture [H, W, 3] (the mean squared difference of
     neighbours, in units of the full RGB range squared) times `weight`, and its gradient (added to
     `out` if given). Computed in bands of rows, so no picture-sized temporary is made."""
@@ -71,10 +72,10 @@ def tv_loss_and_gradient(image: np.ndarray, weight: float, pixel_scale: float = 
         y1 = min(h, y0 + band)
         last = min(y1, h - 1)  # vertical neighbours: rows y and y + 1 for y in [y0, last)
         if last > y0:
-            d = image[y0 + 1:last + 1] - image[y0:last]
+            d = image[y0 + 1 : last + 1] - image[y0:last]
             value += unit * sum_of_squares(d) / counts[0]
             d *= np.float32(2 * unit / counts[0])
-            grad[y0 + 1:last + 1] += d
+            grad[y0 + 1 : last + 1] += d
             grad[y0:last] -= d
         if counts[1]:  # horizontal neighbours
             d = image[y0:y1, 1:] - image[y0:y1, :-1]
@@ -94,9 +95,9 @@ def fold_reflect_padding(padded_gradient: np.ndarray, pad: int) -> np.ndarray:
     for axis in (0, 1):
         g = np.moveaxis(g, axis, 0)
         n = g.shape[0] - 2 * pad
-        g[pad + 1:2 * pad + 1] += g[:pad][::-1]
-        g[n - 1:n + pad - 1] += g[n + pad:n + 2 * pad][::-1]
-        g = np.moveaxis(g[pad:pad + n], 0, axis)
+        g[pad + 1 : 2 * pad + 1] += g[:pad][::-1]
+        g[n - 1 : n + pad - 1] += g[n + pad : n + 2 * pad][::-1]
+        g = np.moveaxis(g[pad : pad + n], 0, axis)
     return np.ascontiguousarray(g, np.float32)
 
 
@@ -109,9 +110,16 @@ class StyleLoss:
     `traces` counts the traces.
     """
 
-    def __init__(self, backbone, content_layers: Sequence[tuple[str, float]],
-                 style_layers: Sequence[tuple[str, float]], *, tile_size: int, halo: int = HALO,
-                 pad: int = PAD):
+    def __init__(
+        self,
+        backbone,
+        content_layers: Sequence[tuple[str, float]],
+        style_layers: Sequence[tuple[str, float]],
+        *,
+        tile_size: int,
+        halo: int = HALO,
+        pad: int = PAD,
+    ):
         import tensorflow as tf
 
         self.backbone = backbone
@@ -136,17 +144,21 @@ class StyleLoss:
         content = [tf.TensorSpec([None, None, self.channels[n]], tf.float32) for n, _ in self.content_layers]
         coefs = tf.TensorSpec([nc], tf.float32)
         self._pass1 = tf.function(self._trace_pass1, input_signature=[image, crops, masks], autograph=False)
-        self._pass2 = tf.function(self._trace_pass2, input_signature=[image, crops, masks, grams, content, coefs],
-                                  autograph=False)
-        self._whole = tf.function(self._trace_whole, input_signature=[
-            image, crops, masks, grams, per_group, per_group, content, coefs], autograph=False)
+        self._pass2 = tf.function(
+            self._trace_pass2, input_signature=[image, crops, masks, grams, content, coefs], autograph=False
+        )
+        self._whole = tf.function(
+            self._trace_whole,
+            input_signature=[image, crops, masks, grams, per_group, per_group, content, coefs],
+            autograph=False,
+        )
 
     # -- traced functions -------------------------------------------------------------------
     def _features(self, tile):
         outputs = self._model(tile[None], training=False)
         if len(self.names) == 1:
             outputs = [outputs]
-        return dict(zip(self.names, (o[0] for o in outputs)))
+        return dict(zip(self.names, (o[0] for o in outputs), strict=False))
 
     def _cores(self, tile, crops):
         feats = self._features(tile)
@@ -159,7 +171,7 @@ class StyleLoss:
     def _trace_pass1(self, tile, crops, masks):
         self.traces += 1
         cores = self._cores(tile, crops)
-        sums = [gram_sums(cores[n], m) for (n, _), m in zip(self.style_layers, masks)]
+        sums = [gram_sums(cores[n], m) for (n, _), m in zip(self.style_layers, masks, strict=False)]
         return sums, [cores[n] for n, _ in self.content_layers]
 
     def _trace_pass2(self, tile, crops, masks, dsums, content_targets, content_coefs):
@@ -170,10 +182,10 @@ class StyleLoss:
             tape.watch(tile)
             cores = self._cores(tile, crops)
             surrogate = tf.constant(0.0)
-            for (n, _), m, d in zip(self.style_layers, masks, dsums):
+            for (n, _), m, d in zip(self.style_layers, masks, dsums, strict=False):
                 surrogate += tf.reduce_sum(gram_sums(cores[n], m) * d)
             content = tf.constant(0.0)
-            for i, ((n, _), p) in enumerate(zip(self.content_layers, content_targets)):
+            for i, ((n, _), p) in enumerate(zip(self.content_layers, content_targets, strict=False)):
                 content += content_coefs[i] * tf.reduce_sum(tf.square(cores[n] - p))
             total = surrogate + content
         return tape.gradient(total, tile), content
@@ -186,11 +198,11 @@ class StyleLoss:
             tape.watch(image)
             feats = self._cores(image, crops)
             style = tf.constant(0.0)
-            for (n, _), m, a, k, norm in zip(self.style_layers, masks, targets, coefs, norms):
+            for (n, _), m, a, k, norm in zip(self.style_layers, masks, targets, coefs, norms, strict=False):
                 g = gram_sums(feats[n], m) / norm[:, None, None]
                 style += tf.reduce_sum(k[:, None, None] * tf.square(g - a))
             content = tf.constant(0.0)
-            for i, ((n, _), p) in enumerate(zip(self.content_layers, content_targets)):
+            for i, ((n, _), p) in enumerate(zip(self.content_layers, content_targets, strict=False)):
                 content += content_coefs[i] * tf.reduce_sum(tf.square(feats[n] - p))
             total = style + content
         return tape.gradient(total, image), content, style
@@ -223,8 +235,8 @@ class StyleLoss:
         return out
 
     def _crops(self, tile: Tile):
-        local, whole = zip(*(tile.crop(self.strides[n]) for n in self.names))
-        return np.asarray(local, np.int32), dict(zip(self.names, whole))
+        local, whole = zip(*(tile.crop(self.strides[n]) for n in self.names), strict=False)
+        return np.asarray(local, np.int32), dict(zip(self.names, whole, strict=False))
 
     # -- measuring and targets -----------------------------------------------------------------
     def measure(self, image, masks: np.ndarray | None = None, content: bool = True, layer_masks=None):
@@ -236,28 +248,45 @@ class StyleLoss:
         image = np.asarray(image, np.float32)
         h, w = image.shape[:2]
         lmasks = layer_masks if layer_masks is not None else self.layer_masks(masks, h, w)
-        sums = [np.zeros((m.shape[0], self.channels[n], self.channels[n]), np.float64)
-                for (n, _), m in zip(self.style_layers, lmasks)]
-        feats = {n: np.zeros(self.layer_size(h, w, n) + (self.channels[n],), np.float32)
-                 for n, _ in self.content_layers} if content else {}
+        sums = [
+            np.zeros((m.shape[0], self.channels[n], self.channels[n]), np.float64)
+            for (n, _), m in zip(self.style_layers, lmasks, strict=False)
+        ]
+        feats = (
+            {n: np.zeros(self.layer_size(h, w, n) + (self.channels[n],), np.float32) for n, _ in self.content_layers}
+            if content
+            else {}
+        )
         padded = self._padded(image)
         for tile in self.tiles(h, w):
             local, whole = self._crops(tile)
-            tm = [tf.constant(m[:, whole[n][0]:whole[n][1], whole[n][2]:whole[n][3]])
-                  for (n, _), m in zip(self.style_layers, lmasks)]
-            s, c = self._pass1(tf.constant(padded[tile.ey0:tile.ey1, tile.ex0:tile.ex1]), tf.constant(local), tm)
-            for acc, part in zip(sums, s):
+            tm = [
+                tf.constant(m[:, whole[n][0] : whole[n][1], whole[n][2] : whole[n][3]])
+                for (n, _), m in zip(self.style_layers, lmasks, strict=False)
+            ]
+            s, c = self._pass1(tf.constant(padded[tile.ey0 : tile.ey1, tile.ex0 : tile.ex1]), tf.constant(local), tm)
+            for acc, part in zip(sums, s, strict=False):
                 acc += part.numpy()
-            for (n, _), part in zip(self.content_layers, c):
+            for (n, _), part in zip(self.content_layers, c, strict=False):
                 if content:
                     R0, R1, C0, C1 = whole[n]
                     feats[n][R0:R1, C0:C1] = part.numpy()
         norms = [np.maximum(m.reshape(m.shape[0], -1).sum(1), 1e-6) for m in lmasks]
-        grams = [(s / nm[:, None, None]).astype(np.float32) for s, nm in zip(sums, norms)]
+        grams = [(s / nm[:, None, None]).astype(np.float32) for s, nm in zip(sums, norms, strict=False)]
         return grams, feats
 
-    def set_targets(self, *, style_grams, group_weights, content_features=None, masks=None,
-                    size: tuple[int, int], content_weight: float, style_weight: float, tv_weight: float):
+    def set_targets(
+        self,
+        *,
+        style_grams,
+        group_weights,
+        content_features=None,
+        masks=None,
+        size: tuple[int, int],
+        content_weight: float,
+        style_weight: float,
+        tv_weight: float,
+    ):
         """Fix the targets for pictures of `size`: style_grams per style layer [K, C, C] (one per
         group: a mask, or the one blended style), group_weights [K], content features per content
         layer (None: no content term), masks [K, H, W] or None."""
@@ -270,9 +299,16 @@ class StyleLoss:
         if NORMALIZE == "global":
             mean_scale = np.mean(layer_scales, axis=0)
             layer_scales = [mean_scale for _ in layer_scales]
-        for (n, wt), a, scale in zip(self.style_layers, style_grams, layer_scales):
-            coefs.append((style_weight * wt / total_w * np.asarray(group_weights, np.float64)
-                          / (scale * self.channels[n] ** 2)).astype(np.float32))
+        for (n, wt), _a, scale in zip(self.style_layers, style_grams, layer_scales, strict=False):
+            coefs.append(
+                (
+                    style_weight
+                    * wt
+                    / total_w
+                    * np.asarray(group_weights, np.float64)
+                    / (scale * self.channels[n] ** 2)
+                ).astype(np.float32)
+            )
         ccoefs, ctargets = [], []
         total_cw = sum(wt for _, wt in self.content_layers) or 1.0
         for n, wt in self.content_layers:
@@ -283,9 +319,17 @@ class StyleLoss:
                 p = content_features[n]
                 ccoefs.append(content_weight * wt / total_cw / (p.size * (float(np.mean(np.square(p))) + 1e-12)))
                 ctargets.append(p)
-        self.targets = dict(size=(h, w), masks=lmasks, norms=norms, grams=[np.asarray(a, np.float32) for a in style_grams],
-                            coefs=coefs, content=ctargets, content_coefs=np.asarray(ccoefs, np.float32),
-                            tv=float(tv_weight), has_content=bool(content_features is not None and content_weight > 0))
+        self.targets = dict(
+            size=(h, w),
+            masks=lmasks,
+            norms=norms,
+            grams=[np.asarray(a, np.float32) for a in style_grams],
+            coefs=coefs,
+            content=ctargets,
+            content_coefs=np.asarray(ccoefs, np.float32),
+            tv=float(tv_weight),
+            has_content=bool(content_features is not None and content_weight > 0),
+        )
 
     # -- the loss --------------------------------------------------------------------------------
     def __call__(self, image) -> tuple[dict, np.ndarray]:
@@ -303,17 +347,22 @@ class StyleLoss:
         if len(tiles) == 1:
             local, _ = self._crops(tiles[0])
             grad, content, style = self._whole(
-                tf.constant(padded), tf.constant(local), [tf.constant(m) for m in t["masks"]],
-                [tf.constant(a) for a in t["grams"]], [tf.constant(k) for k in t["coefs"]],
-                [tf.constant(n) for n in t["norms"]], [tf.constant(p) for p in t["content"]],
-                tf.constant(t["content_coefs"]))
+                tf.constant(padded),
+                tf.constant(local),
+                [tf.constant(m) for m in t["masks"]],
+                [tf.constant(a) for a in t["grams"]],
+                [tf.constant(k) for k in t["coefs"]],
+                [tf.constant(n) for n in t["norms"]],
+                [tf.constant(p) for p in t["content"]],
+                tf.constant(t["content_coefs"]),
+            )
             del padded
             grad, content, style = grad.numpy(), float(content), float(style)
         else:
             # Pass 1: the whole picture's Grams, summed tile by tile.
             grams, _ = self.measure(image, content=False, layer_masks=t["masks"])
             style, dsums = 0.0, []
-            for g, a, k, norm in zip(grams, t["grams"], t["coefs"], t["norms"]):
+            for g, a, k, norm in zip(grams, t["grams"], t["coefs"], t["norms"], strict=False):
                 diff = g.astype(np.float64) - a
                 style += float(np.sum(k[:, None, None] * diff * diff))
                 dsums.append(tf.constant((2.0 * k[:, None, None] * diff / norm[:, None, None]).astype(np.float32)))
@@ -322,13 +371,23 @@ class StyleLoss:
             content = 0.0
             for tile in tiles:
                 local, whole = self._crops(tile)
-                tm = [tf.constant(m[:, whole[n][0]:whole[n][1], whole[n][2]:whole[n][3]])
-                      for (n, _), m in zip(self.style_layers, t["masks"])]
-                tc = [tf.constant(p[whole[n][0]:whole[n][1], whole[n][2]:whole[n][3]])
-                      for (n, _), p in zip(self.content_layers, t["content"])]
-                g, c = self._pass2(tf.constant(padded[tile.ey0:tile.ey1, tile.ex0:tile.ex1]), tf.constant(local),
-                                   tm, dsums, tc, tf.constant(t["content_coefs"]))
-                grad[tile.ey0:tile.ey1, tile.ex0:tile.ex1] += g.numpy()
+                tm = [
+                    tf.constant(m[:, whole[n][0] : whole[n][1], whole[n][2] : whole[n][3]])
+                    for (n, _), m in zip(self.style_layers, t["masks"], strict=False)
+                ]
+                tc = [
+                    tf.constant(p[whole[n][0] : whole[n][1], whole[n][2] : whole[n][3]])
+                    for (n, _), p in zip(self.content_layers, t["content"], strict=False)
+                ]
+                g, c = self._pass2(
+                    tf.constant(padded[tile.ey0 : tile.ey1, tile.ex0 : tile.ex1]),
+                    tf.constant(local),
+                    tm,
+                    dsums,
+                    tc,
+                    tf.constant(t["content_coefs"]),
+                )
+                grad[tile.ey0 : tile.ey1, tile.ex0 : tile.ex1] += g.numpy()
                 content += float(c)
             del padded
         grad = fold_reflect_padding(grad, tiles[0].pad)

@@ -13,7 +13,7 @@ full quasi-Newton step when it lowers the loss enough, else halves it.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,8 +31,8 @@ def dot(a: np.ndarray, b: np.ndarray, chunk: int = 1 << 20, minus: np.ndarray | 
     c = None if minus is None else minus.reshape(-1)
     total = 0.0
     for i in range(0, a.size, chunk):
-        part = b[i:i + chunk] if c is None else b[i:i + chunk] - c[i:i + chunk]
-        total += float(np.dot(a[i:i + chunk], part))
+        part = b[i : i + chunk] if c is None else b[i : i + chunk] - c[i : i + chunk]
+        total += float(np.dot(a[i : i + chunk], part))
     return total
 
 
@@ -66,7 +66,7 @@ def _direction(g: np.ndarray, blocked: np.ndarray, pairs, first_step: float) -> 
             alphas.append(a)
         s, y, _ = pairs[-1]
         d *= np.float32(dot(s, y) / max(dot(y, y), 1e-30))
-        for (s, y, rho), a in zip(pairs, reversed(alphas)):
+        for (s, y, rho), a in zip(pairs, reversed(alphas), strict=False):
             _axpy(a - rho * dot(y, d), s, d)
         d[blocked] = 0
     else:
@@ -75,9 +75,18 @@ def _direction(g: np.ndarray, blocked: np.ndarray, pairs, first_step: float) -> 
     return d
 
 
-def minimise_lbfgs(loss: Callable[[np.ndarray], tuple[dict, np.ndarray]], x0: np.ndarray, iterations: int,
-                   report: Report, *, low=-np.inf, high=np.inf, first_step: float = 1.0,
-                   history: int | None = None, max_halvings: int = 6) -> np.ndarray:
+def minimise_lbfgs(
+    loss: Callable[[np.ndarray], tuple[dict, np.ndarray]],
+    x0: np.ndarray,
+    iterations: int,
+    report: Report,
+    *,
+    low=-np.inf,
+    high=np.inf,
+    first_step: float = 1.0,
+    history: int | None = None,
+    max_halvings: int = 6,
+) -> np.ndarray:
     """Minimise loss(x) -> (terms with 'total', gradient) from x0 within [low, high], for `iterations`
     iterations (each one line search along the quasi-Newton direction; report(i, terms, x) after
     each). first_step: the mean absolute change of the first (gradient) step. Stops early when no
@@ -93,7 +102,7 @@ def minimise_lbfgs(loss: Callable[[np.ndarray], tuple[dict, np.ndarray]], x0: np
     for it in range(1, iterations + 1):
         blocked = _blocked(g, x, low, high)
         found = False
-        for attempt in range(2):  # the quasi-Newton direction; if it fails, the plain gradient
+        for _attempt in range(2):  # the quasi-Newton direction; if it fails, the plain gradient
             d = _direction(g, blocked, pairs, first_step)
             slope = dot(g, d)
             if slope >= 0:
@@ -109,7 +118,7 @@ def minimise_lbfgs(loss: Callable[[np.ndarray], tuple[dict, np.ndarray]], x0: np
                 if terms_new["total"] <= f + 1e-4 * dot(g, x_new, minus=x):
                     found = True
                     break
-                del x_new, g_new
+                x_new = g_new = None  # freed before the next, shorter try
                 step *= 0.5
             if found:
                 moved = np.subtract(x_new, x, out=d)  # d's buffer becomes the step taken
@@ -135,8 +144,16 @@ def minimise_lbfgs(loss: Callable[[np.ndarray], tuple[dict, np.ndarray]], x0: np
     return x
 
 
-def minimise_adam(loss: Callable[[np.ndarray], tuple[dict, np.ndarray]], x0: np.ndarray, iterations: int,
-                  learning_rate: float, report: Report, *, low=-np.inf, high=np.inf) -> np.ndarray:
+def minimise_adam(
+    loss: Callable[[np.ndarray], tuple[dict, np.ndarray]],
+    x0: np.ndarray,
+    iterations: int,
+    learning_rate: float,
+    report: Report,
+    *,
+    low=-np.inf,
+    high=np.inf,
+) -> np.ndarray:
     """Adam (Kingma and Ba) with step `learning_rate` (model-space units), clipped to [low, high]."""
     b1, b2, eps = 0.9, 0.999, 1e-8
     x = np.clip(np.asarray(x0, np.float32), low, high).astype(np.float32)

@@ -39,7 +39,7 @@ def segments(length: int, tile: int) -> list[tuple[int, int]]:
     cuts = list(range(0, length, tile)) + [length]
     if len(cuts) > 2 and cuts[-1] - cuts[-2] < tile // 4:
         del cuts[-2]
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(zip(cuts[:-1], cuts[1:], strict=False))
 
 
 def make_tiles(height: int, width: int, tile_size: int, align: int, halo: int, pad: int = 0) -> list[Tile]:
@@ -51,6 +51,18 @@ def make_tiles(height: int, width: int, tile_size: int, align: int, halo: int, p
     H, W = height + 2 * pad, width + 2 * pad
     if height <= tile and width <= tile:
         return [Tile(0, height, 0, width, 0, H, 0, W, pad)]
-    return [Tile(y0, y1, x0, x1, max(0, y0 + pad - halo), min(H, y1 + pad + halo), max(0, x0 + pad - halo),
-                 min(W, x1 + pad + halo), pad)
-            for y0, y1 in segments(height, tile) for x0, x1 in segments(width, tile)]
+    return [
+        Tile(
+            y0,
+            y1,
+            x0,
+            x1,
+            max(0, y0 + pad - halo),
+            min(H, y1 + pad + halo),
+            max(0, x0 + pad - halo),
+            min(W, x1 + pad + halo),
+            pad,
+        )
+        for y0, y1 in segments(height, tile)
+        for x0, x1 in segments(width, tile)
+    ]

@@ -12,18 +12,20 @@ through its progress callback); `stylize` and `synthesize_texture` are the Pytho
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..images import LoadedImage, as_loaded, fit_max_side, resize_array, to_pil
 from ..errors import SettingsError
+from ..images import LoadedImage, as_loaded, fit_max_side, resize_array, to_pil
 from ..settings import INITS, StyleSettings, TextureSettings, parse_blend, parse_size, rng
 from .colors import colour_noise, colour_stats, grey, keep_colors, mask_array, match_palette
 from .losses import StyleLoss
 from .optimizers import minimise_adam, minimise_lbfgs
+
 
 @dataclass(frozen=True)
 class StyleProgress:
@@ -71,8 +73,10 @@ def layer_weights(specs, backbone, default) -> list[tuple[str, float]]:
         spec = spec if isinstance(spec, LayerSpec) else parse_layer_spec(spec)
         backbone.layer(spec.name)
         if spec.channel is not None or spec.mask is not None:
-            raise SettingsError(f"Style and content layers take no channel and no @mask: write {spec.name} or "
-                                f"{spec.name}=WEIGHT (--mask gives each style its region).")
+            raise SettingsError(
+                f"Style and content layers take no channel and no @mask: write {spec.name} or "
+                f"{spec.name}=WEIGHT (--mask gives each style its region)."
+            )
         if spec.weight <= 0:
             raise SettingsError(f"The weight of layer {spec.name!r} must be positive (got {spec.weight:g}).")
         out.append((spec.name, spec.weight))
@@ -105,10 +109,18 @@ def _resized(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(rgb, np.float32) if rgb.shape[:2] == tuple(size) else resize_array(rgb, size)
 
 
-def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray], size: tuple[int, int],
-             settings: StyleSettings | TextureSettings, *, masks: Sequence[np.ndarray] | None = None,
-             init: str | np.ndarray | None = None, progress: Callable[[StyleProgress], None] | None = None,
-             loss: StyleLoss | None = None) -> np.ndarray:
+def transfer(
+    backbone,
+    content: np.ndarray | None,
+    styles: Sequence[np.ndarray],
+    size: tuple[int, int],
+    settings: StyleSettings | TextureSettings,
+    *,
+    masks: Sequence[np.ndarray] | None = None,
+    init: str | np.ndarray | None = None,
+    progress: Callable[[StyleProgress], None] | None = None,
+    loss: StyleLoss | None = None,
+) -> np.ndarray:
     """The engine: RGB arrays in, an RGB float32 array [H, W, 3] in [0, 255] of `size` (h, w) out.
 
     content: RGB [H, W, 3], or None for a texture (then `settings` is TextureSettings); styles: RGB
@@ -153,7 +165,8 @@ def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray],
                 flag = "--style-scale" if relative else "--sample-scale"
                 raise SettingsError(
                     f"The style image would be {ssize[1]}x{ssize[0]} pixels at this scale, under the "
-                    f"{backbone.min_size} pixels {backbone.name} needs; raise {flag} or use fewer --scales.")
+                    f"{backbone.min_size} pixels {backbone.name} needs; raise {flag} or use fewer --scales."
+                )
             grams, _ = loss.measure(backbone.preprocess(_resized(s, ssize)).numpy(), content=False)
             per_style.append([g[0] for g in grams])
         scale_masks = None
@@ -162,14 +175,23 @@ def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray],
             targets = [np.stack([ps[i] for ps in per_style]) for i in range(len(style_layers))]
             group_weights = np.asarray(blend, np.float64) * len(styles)
         else:
-            targets = [sum(b * ps[i] for b, ps in zip(blend, per_style))[None] for i in range(len(style_layers))]
+            targets = [
+                sum(b * ps[i] for b, ps in zip(blend, per_style, strict=False))[None] for i in range(len(style_layers))
+            ]
             group_weights = np.ones(1)
         content_features = None
         if not texture and content_weight > 0:
             _, content_features = loss.measure(backbone.preprocess(_resized(content, (sh, sw))).numpy())
-        loss.set_targets(style_grams=targets, group_weights=group_weights, content_features=content_features,
-                         masks=scale_masks, size=(sh, sw), content_weight=content_weight,
-                         style_weight=settings.style_weight, tv_weight=settings.tv_weight)
+        loss.set_targets(
+            style_grams=targets,
+            group_weights=group_weights,
+            content_features=content_features,
+            masks=scale_masks,
+            size=(sh, sw),
+            content_weight=content_weight,
+            style_weight=settings.style_weight,
+            tv_weight=settings.tv_weight,
+        )
         # The starting picture at this scale.
         if image is not None:
             x0 = _resized(image, (sh, sw))
@@ -191,8 +213,18 @@ def transfer(backbone, content: np.ndarray | None, styles: Sequence[np.ndarray],
 
         def report(iteration, terms, x, index=index, sh=sh, sw=sw, finish=finish):
             if progress is not None:
-                progress(StyleProgress(index + 1, len(sizes), iteration, iterations, (sh, sw), tuple(sizes),
-                                       dict(terms), lambda: finish(x)))
+                progress(
+                    StyleProgress(
+                        index + 1,
+                        len(sizes),
+                        iteration,
+                        iterations,
+                        (sh, sw),
+                        tuple(sizes),
+                        dict(terms),
+                        lambda: finish(x),
+                    )
+                )
 
         bounds = dict(low=backbone.low, high=backbone.high)
         if settings.optimizer == "adam":
@@ -242,8 +274,10 @@ def prepare_style(content, settings: StyleSettings) -> StyleInputs:
         for i, m in enumerate(settings.masks):
             arr = mask_array(as_loaded(m), _name(m, i, "mask"))
             if arr.shape != tuple(size):
-                notes.append(f"mask {_name(m, i, 'mask')} is {arr.shape[1]}x{arr.shape[0]}; resized to the "
-                             f"content's {size[1]}x{size[0]}.")
+                notes.append(
+                    f"mask {_name(m, i, 'mask')} is {arr.shape[1]}x{arr.shape[0]}; resized to the "
+                    f"content's {size[1]}x{size[0]}."
+                )
                 arr = np.clip(resize_array(arr, size), 0, 1)
             masks.append(arr)
     return StyleInputs(loaded, styles, masks, _init_value(settings.init), size, tuple(notes))
@@ -266,7 +300,8 @@ def _check_min(size, backbone, what: str) -> None:
     if min(size) < backbone.min_size:
         raise SettingsError(
             f"The {what} is {size[1]}x{size[0]} pixels; backbone {backbone.name!r} needs at least "
-            f"{backbone.min_size} pixels on each side.")
+            f"{backbone.min_size} pixels on each side."
+        )
 
 
 def check_layers(inputs: StyleInputs, settings) -> None:
@@ -288,8 +323,16 @@ def run_style(inputs: StyleInputs, settings: StyleSettings, progress=None) -> np
 
     net = load_backbone(settings.backbone, settings.weights)
     _check_min(inputs.size, net, "content image")
-    return transfer(net, inputs.content.rgb, inputs.styles, inputs.size, settings, masks=inputs.masks,
-                    init=inputs.init, progress=progress)
+    return transfer(
+        net,
+        inputs.content.rgb,
+        inputs.styles,
+        inputs.size,
+        settings,
+        masks=inputs.masks,
+        init=inputs.init,
+        progress=progress,
+    )
 
 
 def run_texture(inputs: StyleInputs, settings: TextureSettings, progress=None) -> np.ndarray:

@@ -23,8 +23,17 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import DeepDreamError, SettingsError
 from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
 from .forms import settings_from_form
-from .service import (MAX_UPLOAD_BYTES, Cancelled, Service, TimedOut, Upload, backbone_list, layer_list, read_upload,
-                      redact)
+from .service import (
+    MAX_UPLOAD_BYTES,
+    Cancelled,
+    Service,
+    TimedOut,
+    Upload,
+    backbone_list,
+    layer_list,
+    read_upload,
+    redact,
+)
 
 log = logging.getLogger("deepdream.web")
 
@@ -96,8 +105,10 @@ async def _form(request: Request, mode: str) -> tuple[dict, dict]:
     for name, value in form.multi_items():
         if hasattr(value, "read"):  # an uploaded file
             if name not in _FILES[mode]:
-                raise SettingsError(f"Field {name!r} cannot be a file here; "
-                                    f"{mode} takes pictures in: {', '.join(_FILES[mode]) or 'none'}.")
+                raise SettingsError(
+                    f"Field {name!r} cannot be a file here; "
+                    f"{mode} takes pictures in: {', '.join(_FILES[mode]) or 'none'}."
+                )
             files.setdefault(name, []).append((value.filename, await value.read()))
         else:
             if name in ("image",) and name in _FILES[mode]:
@@ -114,9 +125,14 @@ def _one(files: dict, name: str, what: str) -> tuple[str, bytes]:
 
 
 def _png(result, name: str) -> Response:
-    return Response(result.png(), media_type="image/png",
-                    headers={"Content-Disposition": f'inline; filename="{name}"',
-                             "Server-Timing": f"render;dur={result.seconds * 1000:.1f}"})
+    return Response(
+        result.png(),
+        media_type="image/png",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Server-Timing": f"render;dur={result.seconds * 1000:.1f}",
+        },
+    )
 
 
 async def finish(request: Request | None, service: Service, backbone: str, fn, *args, **kwargs):
@@ -154,8 +170,10 @@ def router(service: Service) -> APIRouter:
         filename, data = _one(files, "image", "picture to dream on")
         most = service.limits.max_pixels
         image = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
-        guides = [await run_in_threadpool(read_upload, d, f, "guide.png", most, service.scratch)
-                  for f, d in files.get("guide", [])]
+        guides = [
+            await run_in_threadpool(read_upload, d, f, "guide.png", most, service.scratch)
+            for f, d in files.get("guide", [])
+        ]
         mask = None
         if files.get("mask"):
             mask_name, mask_data = _one(files, "mask", "mask")
@@ -169,8 +187,17 @@ def router(service: Service) -> APIRouter:
             pictures["mask"] = [mask.image]
         settings = settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
         service.check(settings, *image.image.rgb.shape[:2])
-        result = await finish(request, service, settings.backbone, service.dream, image, settings, guides=guides,
-                              mask=mask, regions=regions)
+        result = await finish(
+            request,
+            service,
+            settings.backbone,
+            service.dream,
+            image,
+            settings,
+            guides=guides,
+            mask=mask,
+            regions=regions,
+        )
         return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
 
     @api.post("/class")
@@ -189,8 +216,9 @@ def router(service: Service) -> APIRouter:
         content = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
         if not files.get("style"):
             raise SettingsError("Upload at least one style picture as the file field 'style'.")
-        styles: list[Upload] = [await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch)
-                                for f, d in files["style"]]
+        styles: list[Upload] = [
+            await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch) for f, d in files["style"]
+        ]
         settings = settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
         service.check(settings, *content.image.rgb.shape[:2])
         result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)
@@ -198,9 +226,14 @@ def router(service: Service) -> APIRouter:
 
     def post_only(path: str, takes: str):
         async def wrong_method():  # else the studio's catch-all answers a bare 404
-            return JSONResponse({"error": f"/api{path} takes POST with a multipart form ({takes}); see "
-                                          f"/api/docs or the README's curl lines."},
-                                status_code=405, headers={"Allow": "POST"})
+            return JSONResponse(
+                {
+                    "error": f"/api{path} takes POST with a multipart form ({takes}); see "
+                    f"/api/docs or the README's curl lines."
+                },
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
 
         api.add_api_route(path, wrong_method, methods=["GET", "HEAD"], include_in_schema=False)
 
@@ -255,11 +288,16 @@ class Unexpected:
             await self.app(scope, receive, sending)
         except TooLarge:  # BodyLimit, outside, answers it
             raise
-        except Exception as error:  # noqa: BLE001 - every failure gets its one-line JSON answer
+        except Exception as error:
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
             if sending.started:
                 raise
-            answer = JSONResponse({"error": redact(f"Unexpected error ({type(error).__name__}: {error}); "
-                                                   f"the server's log has the details.")}, status_code=500)
+            answer = JSONResponse(
+                {
+                    "error": redact(
+                        f"Unexpected error ({type(error).__name__}: {error}); the server's log has the details."
+                    )
+                },
+                status_code=500,
+            )
             await answer(scope, receive, send)
-

@@ -18,7 +18,7 @@ import math
 import typing
 from pathlib import Path
 
-from ..commandline import command_line  # noqa: F401 (the studio's and the API's "same from a terminal")
+from ..commandline import command_line
 from ..errors import SettingsError, shown, suggest
 from ..settings import ClassSettings, DreamSettings, StyleSettings
 
@@ -85,8 +85,7 @@ def convert(cls, name: str, text: str):
     return value
 
 
-def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None = None, ignore=(), regions=(),
-                       **fixed):
+def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None = None, ignore=(), regions=(), **fixed):
     """Settings of `cls` from form fields (name -> the values given, in order).
 
     files: field name -> in-memory pictures uploaded for it (e.g. {"guide": [...]}) , the only way a
@@ -108,8 +107,10 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         if not texts:
             continue
         if name in PATH_FIELDS and not (name == "init" and all(t in ("palette", "content", "noise") for t in texts)):
-            raise SettingsError(f"{cls.flag(name)} names a file on the server, which the web API does not take; "
-                                f"upload pictures as files instead.")
+            raise SettingsError(
+                f"{cls.flag(name)} names a file on the server, which the web API does not take; "
+                f"upload pictures as files instead."
+            )
         _, repeated = _kind(cls, name)
         if repeated:
             values[name] = tuple(convert(cls, name, t) for t in texts)
@@ -128,8 +129,10 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
     for flag, masks in (settings.region_masks() if hasattr(settings, "region_masks") else {}).items():
         for mask in masks:
             if mask not in regions:
-                raise SettingsError(f"{flag} ...@{shown(mask, 40)[1:-1]} names a mask the web API has not been sent: "
-                                    f"upload it as a file in the `region` field, named {shown(mask, 40)}.")
+                raise SettingsError(
+                    f"{flag} ...@{shown(mask, 40)[1:-1]} names a mask the web API has not been sent: "
+                    f"upload it as a file in the `region` field, named {shown(mask, 40)}."
+                )
     return settings
 
 
@@ -146,5 +149,14 @@ def safe_name(name: str | None, default: str = "upload.png") -> str:
     return base or default
 
 
-__all__ = ["aliases", "convert", "settings_from_form", "command_line", "safe_name", "PATH_FIELDS",
-           "DreamSettings", "ClassSettings", "StyleSettings"]
+__all__ = [
+    "aliases",
+    "convert",
+    "settings_from_form",
+    "command_line",
+    "safe_name",
+    "PATH_FIELDS",
+    "DreamSettings",
+    "ClassSettings",
+    "StyleSettings",
+]

@@ -66,14 +66,18 @@ def canonical(data: dict) -> dict:
     """A client's settings object with its names as settings fields (`step-size` -> step_size, ...);
     `format` kept as is. SettingsError for an unknown name or a value that is no setting's."""
     if not isinstance(data, dict):
-        raise SettingsError(f"Live settings are a JSON object of options by CLI name, e.g. "
-                            f'{{"preset": "swirls", "step-size": 6}} (got {shown(data)}).')
+        raise SettingsError(
+            f"Live settings are a JSON object of options by CLI name, e.g. "
+            f'{{"preset": "swirls", "step-size": 6}} (got {shown(data)}).'
+        )
     video, dream = aliases(VideoSettings), aliases(DreamSettings)
     out = {}
     for given, value in data.items():
         name = "format" if given == "format" else video.get(given) or dream.get(given)
         if name is None or name == "dream" or name in NOT_LIVE:
-            known = sorted({n for n in (*video, *dream) if "_" not in n and n != "dream" and n not in NOT_LIVE} | {"format"})
+            known = sorted(
+                {n for n in (*video, *dream) if "_" not in n and n != "dream" and n not in NOT_LIVE} | {"format"}
+            )
             why = "applies to a clip, not a live stream" if name in NOT_LIVE else "is not a live setting"
             raise SettingsError(f"{shown(given)} {why}.{suggest(str(given), known)}")
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
@@ -107,8 +111,9 @@ def parse(fields: dict) -> tuple[VideoSettings, str]:
                 texts[name] = _texts(value)
     dream = settings_from_form(DreamSettings, dream_texts, regions=_EVERY_NAME)
     for flag in dream.region_masks():  # a stream has no way to send a mask: refused in live's words
-        raise SettingsError(f"{flag} WHAT@MASK dreams in a region, and a live stream has no mask to give it; "
-                            f"give {flag} without @MASK.")
+        raise SettingsError(
+            f"{flag} WHAT@MASK dreams in a region, and a live stream has no mask to give it; give {flag} without @MASK."
+        )
     return settings_from_form(VideoSettings, video_texts, dream=dream), FORMATS[str(fmt).lower()]
 
 
@@ -131,14 +136,18 @@ def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
     if not data:
         raise InputError("The frame is empty; send each frame as a JPEG or PNG picture.")
     if len(data) > MAX_FRAME_BYTES:
-        raise LimitError(f"The frame is {len(data) / 2**20:.1f} MB, over the {MAX_FRAME_BYTES // 2**20} MB a live "
-                         f"frame may have; send smaller frames (JPEG).")
+        raise LimitError(
+            f"The frame is {len(data) / 2**20:.1f} MB, over the {MAX_FRAME_BYTES // 2**20} MB a live "
+            f"frame may have; send smaller frames (JPEG)."
+        )
     width, height = _declared_size(data)
     if not width or not height:
         raise InputError("The frame is not a picture; send each frame as a JPEG or PNG picture.")
     if max(width, height) > MAX_FRAME_SIDE or (max_pixels and width * height > max_pixels):
-        raise LimitError(f"The frame is {width}x{height} pixels, over the {MAX_FRAME_SIDE} pixels on the longer side a "
-                         f"live frame may have; send smaller frames (they are dreamt at max-side anyway).")
+        raise LimitError(
+            f"The frame is {width}x{height} pixels, over the {MAX_FRAME_SIDE} pixels on the longer side a "
+            f"live frame may have; send smaller frames (they are dreamt at max-side anyway)."
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -149,8 +158,9 @@ def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
     except InputError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError("The frame could not be decoded (truncated or damaged); send each frame as a whole "
-                         "JPEG or PNG picture.") from None
+        raise InputError(
+            "The frame could not be decoded (truncated or damaged); send each frame as a whole JPEG or PNG picture."
+        ) from None
 
 
 def encode_frame(rgb: np.ndarray, fmt: str) -> bytes:
@@ -225,7 +235,7 @@ class LiveStream:
                         break
                     self.inbox.append(("settings", message["text"]))
                 self.wake.set()
-        except Exception:  # noqa: BLE001 (the connection broke)
+        except Exception:
             pass
         finally:
             self.gone = True
@@ -250,7 +260,7 @@ class LiveStream:
                 await self.ws.send_bytes(message)
             else:
                 await self.ws.send_text(json.dumps(message))
-        except Exception:  # noqa: BLE001 (the client went while we answered)
+        except Exception:
             self.gone = True
 
     async def answer(self, kind: str, value) -> None:
@@ -266,10 +276,16 @@ class LiveStream:
             await self.send({"error": one_line(str(error))})
         except Cancelled:
             self.gone = True
-        except Exception as error:  # noqa: BLE001 - one line, and the stream goes on
+        except Exception as error:
             log.exception("unexpected error in a live stream")
-            await self.send({"error": one_line(f"Unexpected error ({type(error).__name__}: {str(error)[:300]}); "
-                                               f"the server's log has the details.")})
+            await self.send(
+                {
+                    "error": one_line(
+                        f"Unexpected error ({type(error).__name__}: {str(error)[:300]}); "
+                        f"the server's log has the details."
+                    )
+                }
+            )
 
     async def change(self, text: str) -> None:
         """A settings message: merged into the stream's, checked, its Dreamer prepared, then used."""
@@ -278,8 +294,10 @@ class LiveStream:
         try:
             data = json.loads(text)
         except ValueError:
-            raise SettingsError('Live settings are a JSON object of options by CLI name, e.g. {"preset": "swirls"}; '
-                                "that message is not JSON.") from None
+            raise SettingsError(
+                'Live settings are a JSON object of options by CLI name, e.g. {"preset": "swirls"}; '
+                "that message is not JSON."
+            ) from None
         fields = {**self.fields, **canonical(data)}
         fields = {name: value for name, value in fields.items() if value is not None}
         settings, fmt = parse(fields)
@@ -317,7 +335,7 @@ class LiveStream:
         timeout = self.service.limits.timeout
         try:
             return await asyncio.wait_for(asyncio.shield(waited), timeout or None)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TimedOut.after(timeout) from None
 
 
@@ -334,8 +352,11 @@ def install_live(app, service: Service) -> None:
             return
         await websocket.accept()
         if open_streams[0] >= MAX_STREAMS:
-            await websocket.send_text(json.dumps({"error": f"This server dreams {MAX_STREAMS} live streams at once; "
-                                                           f"close one and try again."}))
+            await websocket.send_text(
+                json.dumps(
+                    {"error": f"This server dreams {MAX_STREAMS} live streams at once; close one and try again."}
+                )
+            )
             await websocket.close(code=1013)
             return
         open_streams[0] += 1
@@ -349,7 +370,7 @@ def install_live(app, service: Service) -> None:
                 await websocket.close(code=1008, reason=f"over {MAX_WAITING_TEXTS} settings messages waiting")
             else:
                 await websocket.close()
-        except Exception:  # noqa: BLE001 (already closed by the client)
+        except Exception:
             pass
 
     @app.get("/live", include_in_schema=False)
@@ -361,8 +382,13 @@ def page_html() -> str:
     """The Live page, with the presets (their purpose, network and strength) written in."""
     from ..settings import PRESETS
 
-    presets = {name: {"purpose": p.purpose, "backbone": p.values.get("backbone", DreamSettings.default("backbone")),
-                      "step_size": p.values.get("step_size", DreamSettings.default("step_size"))}
-               for name, p in PRESETS.items()}
+    presets = {
+        name: {
+            "purpose": p.purpose,
+            "backbone": p.values.get("backbone", DreamSettings.default("backbone")),
+            "step_size": p.values.get("step_size", DreamSettings.default("step_size")),
+        }
+        for name, p in PRESETS.items()
+    }
     text = json.dumps(presets).replace("<", "\\u003c")
     return PAGE.read_text(encoding="utf-8").replace("/*PRESETS*/{}", text)

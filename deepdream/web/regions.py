@@ -42,7 +42,7 @@ def objective(text: str, name: str) -> tuple[str, str]:
     if text.lower().startswith("class"):
         wanted = text[5:].lstrip(" :").strip()
         if not wanted:
-            raise SettingsError(f"Name the class of {name}: write e.g. \"class golden retriever\".")
+            raise SettingsError(f'Name the class of {name}: write e.g. "class golden retriever".')
         return "target_class", f"{wanted}@{name}"
     return "layers", f"{text}@{name}"
 
@@ -62,11 +62,14 @@ def region_values(values: dict, read) -> tuple[dict, dict]:
         if not text and mask is None:
             continue
         if not text:
-            raise SettingsError(f"Layer {index + 1} of the region editor is painted; write what dreams there in "
-                                f"region {index + 1}'s box (a layer, or \"class NAME\").")
+            raise SettingsError(
+                f"Layer {index + 1} of the region editor is painted; write what dreams there in "
+                f'region {index + 1}\'s box (a layer, or "class NAME").'
+            )
         if mask is None:
-            raise SettingsError(f"Region {index + 1} names {text!r}; paint where it acts on layer {index + 1} of "
-                                f"the region editor.")
+            raise SettingsError(
+                f"Region {index + 1} names {text!r}; paint where it acts on layer {index + 1} of the region editor."
+            )
         field, value = objective(text, name)
         if field == "target_class":
             if target is not None:
@@ -91,19 +94,36 @@ def editor(picture):
     editor, the objective boxes); a new picture becomes the editor's background."""
     import gradio as gr
 
-    with gr.Accordion("Regions: paint where each objective acts (optional)", open=False,
-                      elem_id="regions-panel") as panel:
-        gr.Markdown("Paint on layer N of the editor where region N's objective dreams (white brush; the rest "
-                    "of the picture keeps the dream of the layers above). Write a layer (`block2b_expand`) or "
-                    "`class golden retriever` for each region you paint.")
-        painter = gr.ImageEditor(type="numpy", image_mode="RGBA", sources=["upload", "clipboard"], transforms=(),
-                                 layers=gr.LayerOptions(allow_additional_layers=False,
-                                                        layers=[f"region {i + 1}" for i in range(REGIONS)]),
-                                 brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=24),
-                                 label="Regions (one layer each)", elem_id="regions", height=320)
+    with gr.Accordion(
+        "Regions: paint where each objective acts (optional)", open=False, elem_id="regions-panel"
+    ) as panel:
+        gr.Markdown(
+            "Paint on layer N of the editor where region N's objective dreams (white brush; the rest "
+            "of the picture keeps the dream of the layers above). Write a layer (`block2b_expand`) or "
+            "`class golden retriever` for each region you paint."
+        )
+        painter = gr.ImageEditor(
+            type="numpy",
+            image_mode="RGBA",
+            sources=["upload", "clipboard"],
+            transforms=(),
+            layers=gr.LayerOptions(allow_additional_layers=False, layers=[f"region {i + 1}" for i in range(REGIONS)]),
+            brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=24),
+            label="Regions (one layer each)",
+            elem_id="regions",
+            height=320,
+        )
         with gr.Row():
-            boxes = [gr.Textbox("", label=f"Region {i + 1} dreams", placeholder="block2b_expand, or class lemon",
-                                elem_id=f"region-{i + 1}") for i in range(REGIONS)]
-    picture.change(lambda path: {"background": path, "layers": [], "composite": path} if path else None,
-                   picture, painter)
+            boxes = [
+                gr.Textbox(
+                    "",
+                    label=f"Region {i + 1} dreams",
+                    placeholder="block2b_expand, or class lemon",
+                    elem_id=f"region-{i + 1}",
+                )
+                for i in range(REGIONS)
+            ]
+    picture.change(
+        lambda path: {"background": path, "layers": [], "composite": path} if path else None, picture, painter
+    )
     return panel, painter, boxes

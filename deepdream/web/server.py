@@ -17,16 +17,21 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home
 
-from fastapi import FastAPI  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
-from .._version import __version__  # noqa: E402
-from .api import BodyLimit, install  # noqa: E402
-from .service import MAX_UPLOAD_BYTES, Limits, Service  # noqa: E402
+from .._version import __version__
+from .api import BodyLimit, install
+from .service import MAX_UPLOAD_BYTES, Limits, Service
 
 
-def create_app(service: Service | None = None, *, studio: bool = True, max_upload: int = MAX_UPLOAD_BYTES,
-               limits: Limits | None = None) -> FastAPI:
+def create_app(
+    service: Service | None = None,
+    *,
+    studio: bool = True,
+    max_upload: int = MAX_UPLOAD_BYTES,
+    limits: Limits | None = None,
+) -> FastAPI:
     """The app: the API on `service` (a new one with `limits` by default) and, with `studio`, the
     page at `/`. Its temporary folder (`app.state.folder`) is removed when the app shuts down."""
     from .._tf import quiet_tensorflow
@@ -46,8 +51,14 @@ def create_app(service: Service | None = None, *, studio: bool = True, max_uploa
             shutil.rmtree(folder, ignore_errors=True)
             forget_folder(app, folder)
 
-    app = FastAPI(title="deepdream", version=__version__, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json", lifespan=lifespan)
+    app = FastAPI(
+        title="deepdream",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
     app.state.service = service
     app.state.folder = folder
     service.scratch = folder
@@ -73,9 +84,18 @@ def create_app(service: Service | None = None, *, studio: bool = True, max_uploa
             gradio.routes.DEFAULT_TEMP_DIR = str(uploads)
         from .studio import CSS, _theme, build
 
-        gr.mount_gradio_app(app, build(service, outputs, uploads), path="/", allowed_paths=[str(outputs)],
-                            max_file_size=max_upload, ssr_mode=False, theme=_theme(), css=CSS,
-                            footer_links=[], show_error=True)
+        gr.mount_gradio_app(
+            app,
+            build(service, outputs, uploads),
+            path="/",
+            allowed_paths=[str(outputs)],
+            max_file_size=max_upload,
+            ssr_mode=False,
+            theme=_theme(),
+            css=CSS,
+            footer_links=[],
+            show_error=True,
+        )
         app.add_middleware(FileGate, uploads=uploads)
     app.add_middleware(BodyLimit, limit=max_upload)  # outermost: FileGate reads no body over the limit
     return app
@@ -120,8 +140,13 @@ class FileGate:
                 break
         refused = self.refused(body)
         if refused is not None:
-            answer = JSONResponse({"error": f"The file {refused} was not uploaded to this server; only pictures "
-                                            f"uploaded through the page can be used."}, status_code=403)
+            answer = JSONResponse(
+                {
+                    "error": f"The file {refused} was not uploaded to this server; only pictures "
+                    f"uploaded through the page can be used."
+                },
+                status_code=403,
+            )
             return await answer(scope, receive, send)
 
         async def replay():
@@ -155,8 +180,14 @@ class FileGate:
         return real.startswith(self.uploads + os.sep) and os.path.isfile(real)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warning", limits: Limits | None = None,
-          grace: float = 3.0) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    log_level: str = "warning",
+    limits: Limits | None = None,
+    grace: float = 3.0,
+) -> None:
     """Run the studio and API until interrupted (Ctrl+C): open requests get `grace` seconds, then
     every render is cancelled and the process ends."""
     import uvicorn
@@ -169,15 +200,19 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
     scratch.mkdir()  # autograph sources, ...) lands in the server's folder, and goes with it
     tempfile.tempdir = str(scratch)
     shown = f"[{host}]" if ":" in host else host
-    print(f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
-          f"live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)", flush=True)
+    print(
+        f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
+        f"live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)",
+        flush=True,
+    )
     import importlib.util
 
     if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
         from .._install import extra_hint
 
-        print(f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.",
-              flush=True)
+        print(
+            f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.", flush=True
+        )
     service = app.state.service
 
     class Server(uvicorn.Server):
@@ -188,8 +223,16 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, log_level: str = "warnin
     try:
         # ws_per_message_deflate off: the live frames are JPEG or PNG already; deflating them again
         # only costs CPU on both sides
-        Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=grace,
-                              ws_per_message_deflate=False)).run()
+        Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level=log_level,
+                timeout_graceful_shutdown=grace,
+                ws_per_message_deflate=False,
+            )
+        ).run()
     finally:
         service.close()
         shutil.rmtree(app.state.folder, ignore_errors=True)

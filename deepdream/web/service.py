@@ -19,15 +19,15 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from ..images import LoadedImage, encode_image, load_image
 from ..errors import DeepDreamError, InputError, LimitError
+from ..images import LoadedImage, encode_image, load_image
 from ..settings import ClassSettings, DreamSettings, StyleSettings
 from .forms import safe_name
 
@@ -69,14 +69,18 @@ class Limits:
             what = f"The picture is {width}x{height} pixels, which"
             shrink = f"send max-side={self.max_side} (or less) to shrink it first"
         if self.max_side and max(height, width) > self.max_side:
-            raise LimitError(f"{what} is over this server's limit of {self.max_side} pixels on the longer side; "
-                             f"{shrink}, or start the server with a larger --max-side.")
+            raise LimitError(
+                f"{what} is over this server's limit of {self.max_side} pixels on the longer side; "
+                f"{shrink}, or start the server with a larger --max-side."
+            )
         amount = work(settings, height, width)
         if self.max_work and amount > self.max_work * 1e6:
-            raise LimitError(f"This render is about {amount / 1e6:,.0f} million pixel-steps ({width}x{height}, "
-                             f"{described(settings)}), over this server's budget of {self.max_work:g} million; use "
-                             f"fewer steps, octaves or iterations or a smaller picture, or start the server with a "
-                             f"larger --max-work.")
+            raise LimitError(
+                f"This render is about {amount / 1e6:,.0f} million pixel-steps ({width}x{height}, "
+                f"{described(settings)}), over this server's budget of {self.max_work:g} million; use "
+                f"fewer steps, octaves or iterations or a smaller picture, or start the server with a "
+                f"larger --max-work."
+            )
 
 
 class TimedOut(LimitError):
@@ -85,9 +89,11 @@ class TimedOut(LimitError):
     status = 503
 
     @classmethod
-    def after(cls, seconds: float) -> "TimedOut":
-        return cls(f"The render took over {seconds:g} s, this server's limit per request, and was stopped; ask "
-                   f"for less work, or start the server with a larger --timeout.")
+    def after(cls, seconds: float) -> TimedOut:
+        return cls(
+            f"The render took over {seconds:g} s, this server's limit per request, and was stopped; ask "
+            f"for less work, or start the server with a larger --timeout."
+        )
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,13 @@ class Upload:
     digest: str
 
 
-def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
-                max_pixels: int | None = None, scratch: Path | None = None) -> Upload:
+def read_upload(
+    data: bytes,
+    filename: str | None,
+    default: str = "upload.png",
+    max_pixels: int | None = None,
+    scratch: Path | None = None,
+) -> Upload:
     """Decode an uploaded picture with the same checks and messages as the CLI's `load_image`
     (EXIF orientation, every mode, the decompression-bomb limit): the bytes are written under their
     harmless base name into a folder of our own, read, and the folder's path left out of any message.
@@ -114,8 +125,10 @@ def read_upload(data: bytes, filename: str | None, default: str = "upload.png",
     if max_pixels:
         width, height = _declared_size(data)
         if width * height > max_pixels:
-            raise LimitError(f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
-                             f"server decodes; shrink it before uploading, or start the server with --max-side 0.")
+            raise LimitError(
+                f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
+                f"server decodes; shrink it before uploading, or start the server with --max-side 0."
+            )
     with tempfile.TemporaryDirectory(prefix="deepdream-upload-", dir=scratch) as folder:
         path = Path(folder) / name
         path.write_bytes(data)
@@ -139,7 +152,7 @@ def _declared_size(data: bytes) -> tuple[int, int]:
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as probe:
                 return probe.size
-    except Exception:  # noqa: BLE001 (not an image, a bomb, ...: load_image says which)
+    except Exception:
         return 0, 0
 
 
@@ -251,8 +264,8 @@ class Service:
         one (then cached). like: the picture to be dreamt, for `layer=auto` (its digest is then
         part of `digests`). regions: name -> the mask pictures of `WHAT@NAME` objectives (their
         digests part of `digests`); no region is ever read from a file."""
-        from ..render.prepare import prepare
         from ..render.param import prepare_painting
+        from ..render.prepare import prepare
 
         data = settings.to_dict()
         data.pop("seed")
@@ -264,8 +277,11 @@ class Service:
                 self.hits += 1
                 return dreamer
             self.misses += 1
-        dreamer = prepare_painting(settings, progress=progress) if isinstance(settings, ClassSettings) \
+        dreamer = (
+            prepare_painting(settings, progress=progress)
+            if isinstance(settings, ClassSettings)
             else prepare(settings, like=like, progress=progress, regions=regions or {})
+        )
         with self._lock:
             self._cache[key] = dreamer
             while len(self._cache) > self.cache_size:
@@ -273,19 +289,36 @@ class Service:
         return dreamer
 
     # -- the renders ---------------------------------------------------------------------------
-    def dream(self, image: Upload, settings: DreamSettings, *, guides=(), mask: Upload | None = None,
-              regions: dict | None = None, progress=None, cancelled: threading.Event | None = None) -> Result:
+    def dream(
+        self,
+        image: Upload,
+        settings: DreamSettings,
+        *,
+        guides=(),
+        mask: Upload | None = None,
+        regions: dict | None = None,
+        progress=None,
+        cancelled: threading.Event | None = None,
+    ) -> Result:
         """Dream on an uploaded picture; guides and mask are uploads too (their pixels are in the
         settings). The metadata carries the settings and the uploads' names."""
         progress = _cancellable(progress, cancelled)
         start = time.perf_counter()
         regions = regions or {}
-        digests = [g.digest for g in guides] + ([mask.digest] if mask else []) + \
-            [f"{name}:{upload.digest}" for name, upload in sorted(regions.items())]
+        digests = (
+            [g.digest for g in guides]
+            + ([mask.digest] if mask else [])
+            + [f"{name}:{upload.digest}" for name, upload in sorted(regions.items())]
+        )
         if settings.auto_layer:  # the layer is picked for this picture
             digests.append(image.digest)
-        dreamer = self.dreamer(settings, digests, progress, like=image.image if settings.auto_layer else None,
-                               regions={name: upload.image for name, upload in regions.items()})
+        dreamer = self.dreamer(
+            settings,
+            digests,
+            progress,
+            like=image.image if settings.auto_layer else None,
+            regions={name: upload.image for name, upload in regions.items()},
+        )
         out = dreamer.run(image.image, progress=progress, seed=settings.seed)
         extra = {"input": image.name}
         if guides:
@@ -293,8 +326,9 @@ class Service:
         if mask:
             extra["mask"] = mask.name
         chosen = dreamer.settings if settings.auto_layer else settings  # the layer auto picked, and the seed
-        return Result(out.rgb, out.alpha, chosen.replace(seed=settings.seed).to_json(**extra),
-                      time.perf_counter() - start)
+        return Result(
+            out.rgb, out.alpha, chosen.replace(seed=settings.seed).to_json(**extra), time.perf_counter() - start
+        )
 
     def paint(self, settings: ClassSettings, *, progress=None, cancelled: threading.Event | None = None) -> Result:
         """A class painting (as `deepdream class`: the same bytes for the same settings)."""
@@ -304,8 +338,15 @@ class Service:
         rgb = painting.run(progress=progress, seed=settings.seed)
         return Result(rgb, None, settings.to_json(), time.perf_counter() - start)
 
-    def stylize(self, content: Upload, styles, settings: StyleSettings, *, progress=None,
-                cancelled: threading.Event | None = None) -> Result:
+    def stylize(
+        self,
+        content: Upload,
+        styles,
+        settings: StyleSettings,
+        *,
+        progress=None,
+        cancelled: threading.Event | None = None,
+    ) -> Result:
         """Style transfer of an uploaded content picture with uploaded style pictures."""
         from ..style import prepare_style, run_style
 
@@ -342,7 +383,7 @@ class _Worker:
                 continue
             try:
                 future.set_result(fn())
-            except BaseException as error:  # noqa: BLE001 (handed to whoever waits)
+            except BaseException as error:
                 future.set_exception(error)
 
     def shutdown(self) -> None:
@@ -395,13 +436,22 @@ def backbone_list() -> list[dict]:
     out = []
     for name in registry.names():
         module = registry.module(name)
-        out.append({"name": name, "description": module.DESCRIPTION,
-                    "available": bool(registry.weights_status(name).available)})
+        out.append(
+            {
+                "name": name,
+                "description": module.DESCRIPTION,
+                "available": bool(registry.weights_status(name).available),
+            }
+        )
     return out
 
 
 def layer_list(net) -> dict:
     """A backbone's catalogue as JSON: its layers (name, channels, stride) and its default ones."""
-    return {"backbone": net.name, "default": [name for name, _ in net.default_layers],
-            "layers": [{"name": info.name, "channels": int(info.channels), "stride": int(info.stride)}
-                       for info in net.catalog]}
+    return {
+        "backbone": net.name,
+        "default": [name for name, _ in net.default_layers],
+        "layers": [
+            {"name": info.name, "channels": int(info.channels), "stride": int(info.stride)} for info in net.catalog
+        ],
+    }

@@ -18,15 +18,16 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home
 
-import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
+import gradio as gr
+import numpy as np
 
-from ..errors import DeepDreamError  # noqa: E402
-from ..render.events import DreamProgress, Stage  # noqa: E402
-from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values  # noqa: E402
-from .forms import command_line, safe_name  # noqa: E402
-from .regions import editor as region_editor, region_values  # noqa: E402
-from .service import Service, TimedOut, read_upload, redact  # noqa: E402
+from ..errors import DeepDreamError
+from ..render.events import DreamProgress, Stage
+from ..settings import PRESETS, ClassSettings, DreamSettings, StyleSettings, preset_values
+from .forms import command_line, safe_name
+from .regions import editor as region_editor
+from .regions import region_values
+from .service import Service, TimedOut, read_upload, redact
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
@@ -36,8 +37,10 @@ KEEP_SECONDS = 3600
 
 #: The Live tab: the page `/live` (web/live.html), which streams the camera, a shared screen or a video
 #: file to `/api/live` frame by frame and shows the dreamt frames beside it.
-LIVE_FRAME = ('<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay" '
-              'style="width: 100%; height: 760px; border: 0"></iframe>')
+LIVE_FRAME = (
+    '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay" '
+    'style="width: 100%; height: 760px; border: 0"></iframe>'
+)
 
 CSS = """
 #command textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
@@ -63,8 +66,12 @@ def _class_choices() -> list[tuple[str, str]]:
 
 
 def _defaults(mode: str):
-    return {"dream": DreamSettings, "guided dream": DreamSettings, "class painting": ClassSettings,
-            "style transfer": StyleSettings}[mode]
+    return {
+        "dream": DreamSettings,
+        "guided dream": DreamSettings,
+        "class painting": ClassSettings,
+        "style transfer": StyleSettings,
+    }[mode]
 
 
 def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
@@ -104,8 +111,20 @@ def controls() -> dict:
 
 
 #: The render's inputs, in order: the page's own, then one per control (`controls`).
-PAGE_INPUTS = ("mode", "picture", "guide_picture", "style_picture", "preset", "backbone", "layers", "target_class",
-               "regions", "region_1", "region_2", "region_3")
+PAGE_INPUTS = (
+    "mode",
+    "picture",
+    "guide_picture",
+    "style_picture",
+    "preset",
+    "backbone",
+    "layers",
+    "target_class",
+    "regions",
+    "region_1",
+    "region_2",
+    "region_3",
+)
 
 
 def render_inputs() -> tuple:
@@ -156,7 +175,7 @@ def make_render(service: Service, outputs: Path, uploads: Path):
     names = render_inputs()
 
     def render(*page):
-        values = dict(zip(names, page))
+        values = dict(zip(names, page, strict=False))
         mode = values["mode"]
         try:
             image = guide = style = None
@@ -193,13 +212,19 @@ def make_render(service: Service, outputs: Path, uploads: Path):
             elif isinstance(event, DreamProgress):
                 last = event.step == event.steps
                 picture = event.snapshot() if last and event.snapshot is not None else None
-                events.put((f"Octave {event.octave}/{event.octaves} ({event.size[1]}x{event.size[0]}), "
-                            f"step {event.step}/{event.steps}", picture))
+                events.put(
+                    (
+                        f"Octave {event.octave}/{event.octaves} ({event.size[1]}x{event.size[0]}), "
+                        f"step {event.step}/{event.steps}",
+                        picture,
+                    )
+                )
             else:  # style: StyleProgress
                 last = event.iteration == event.iterations
                 picture = event.snapshot() if last or event.iteration % 10 == 0 else None
-                events.put((f"Scale {event.scale}/{event.scales}, iteration {event.iteration}/{event.iterations}",
-                            picture))
+                events.put(
+                    (f"Scale {event.scale}/{event.scales}, iteration {event.iteration}/{event.iterations}", picture)
+                )
 
         kwargs = dict(progress=progress, cancelled=cancel)
         if mode == "style transfer":
@@ -207,11 +232,22 @@ def make_render(service: Service, outputs: Path, uploads: Path):
         elif mode == "class painting":
             future = service.submit(settings.backbone, service.paint, settings, **kwargs)
         else:
-            future = service.submit(settings.backbone, service.dream, image, settings,
-                                    guides=[guide] if guide else [], regions=masks, **kwargs)
+            future = service.submit(
+                settings.backbone,
+                service.dream,
+                image,
+                settings,
+                guides=[guide] if guide else [],
+                regions=masks,
+                **kwargs,
+            )
         ahead = service.waiting(settings.backbone) - 1
-        yield (gr.skip(), f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
-               gr.skip(), gr.skip())
+        yield (
+            gr.skip(),
+            f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ...",
+            gr.skip(),
+            gr.skip(),
+        )
         timeout, started = service.limits.timeout, time.monotonic()
         try:
             while not future.done() or not events.empty():
@@ -297,20 +333,36 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
         cls = _defaults(mode)
         dreamlike = mode in ("dream", "guided dream")
         painting = mode == "class painting"
-        shown = [gr.update(visible=cls in classes, value=start(name, cls) if cls in classes else None,
-                           label=_field_ui(cls, name).label if cls in classes else ui.label)
-                 for name, (ui, classes) in specs.items()]
-        return (gr.update(visible=not painting), gr.update(visible=mode == "guided dream"),
-                gr.update(visible=mode == "style transfer"), gr.update(value=cls.default("backbone")),
-                gr.update(visible=dreamlike), gr.update(visible=mode in ("dream", "class painting")),
-                gr.update(visible=dreamlike, value="classic"), gr.update(visible=mode == "dream"), *shown)
+        shown = [
+            gr.update(
+                visible=cls in classes,
+                value=start(name, cls) if cls in classes else None,
+                label=_field_ui(cls, name).label if cls in classes else ui.label,
+            )
+            for name, (ui, classes) in specs.items()
+        ]
+        return (
+            gr.update(visible=not painting),
+            gr.update(visible=mode == "guided dream"),
+            gr.update(visible=mode == "style transfer"),
+            gr.update(value=cls.default("backbone")),
+            gr.update(visible=dreamlike),
+            gr.update(visible=mode in ("dream", "class painting")),
+            gr.update(visible=dreamlike, value="classic"),
+            gr.update(visible=mode == "dream"),
+            *shown,
+        )
 
     def on_preset(name):
         """The controls (and the backbone) at the preset's values, so what is shown is what renders."""
         values = {**DreamSettings().to_dict(), "max_side": shrink, **preset_values(name or "classic")}
-        return (gr.update(value=values["backbone"]),
-                *(gr.update(value=values[n]) if DreamSettings in classes and n in values else gr.update()
-                  for n, (_, classes) in specs.items()))
+        return (
+            gr.update(value=values["backbone"]),
+            *(
+                gr.update(value=values[n]) if DreamSettings in classes and n in values else gr.update()
+                for n, (_, classes) in specs.items()
+            ),
+        )
 
     def on_backbone(backbone):
         try:
@@ -319,70 +371,145 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
             gr.Warning(redact(str(e)))
             return gr.update(choices=[], value=[])
         defaults = {name for name, _ in net.default_layers}
-        choices = [(f"{info.name} ({info.channels} ch, 1/{info.stride})" + (" default" if info.name in defaults else ""),
-                    info.name) for info in net.catalog]
+        choices = [
+            (
+                f"{info.name} ({info.channels} ch, 1/{info.stride})" + (" default" if info.name in defaults else ""),
+                info.name,
+            )
+            for info in net.catalog
+        ]
         return gr.update(choices=choices, value=[])
 
     def grid(names, made):
         """The controls of `names` two to a row, each as the dream shows it (the others hidden)."""
-        for pair in (names[i:i + 2] for i in range(0, len(names), 2)):
+        for pair in (names[i : i + 2] for i in range(0, len(names), 2)):
             with gr.Row():
                 for name in pair:
                     ui, classes = specs[name]
                     cls = classes[0]
-                    made[name] = _control(name, _field_ui(cls, name), cls, start(name, cls),
-                                          DreamSettings in classes)
+                    made[name] = _control(name, _field_ui(cls, name), cls, start(name, cls), DreamSettings in classes)
 
     with gr.Blocks(title="deepdream studio", delete_cache=(3600, 3600)) as page:
         with gr.Tabs():
             with gr.Tab("Studio", id="studio"):
-                gr.Markdown("## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
-                            "settings; the command below it makes the same picture from a terminal.")
+                gr.Markdown(
+                    "## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
+                    "settings; the command below it makes the same picture from a terminal."
+                )
                 made: dict = {}
                 with gr.Row():
                     with gr.Column(scale=1):
                         mode = gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode")
-                        preset = gr.Dropdown([(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
-                                             value="classic", elem_id="preset",
-                                             label="Preset (a named look; the controls below start from it)")
-                        picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                           label="Picture (drop one here)", elem_id="picture", height=260)
-                        guide_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                                 label="Guide: dream toward its patterns", elem_id="guide", height=200,
-                                                 visible=False)
-                        style_picture = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                                 label="Style picture", elem_id="style", height=200, visible=False)
+                        preset = gr.Dropdown(
+                            [(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
+                            value="classic",
+                            elem_id="preset",
+                            label="Preset (a named look; the controls below start from it)",
+                        )
+                        picture = gr.Image(
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            label="Picture (drop one here)",
+                            elem_id="picture",
+                            height=260,
+                        )
+                        guide_picture = gr.Image(
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            label="Guide: dream toward its patterns",
+                            elem_id="guide",
+                            height=200,
+                            visible=False,
+                        )
+                        style_picture = gr.Image(
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            label="Style picture",
+                            elem_id="style",
+                            height=200,
+                            visible=False,
+                        )
                         with gr.Row():
-                            backbone = gr.Dropdown(backbone_names(), value=DreamSettings.default("backbone"),
-                                                   label="Backbone", elem_id="backbone")
-                            layers = gr.Dropdown([], value=[], multiselect=True, elem_id="layers",
-                                                 label="Layers (empty: the backbone's own)")
-                        target_class = gr.Dropdown(_class_choices(), value=None, filterable=True,
-                                                   label="ImageNet class (type to search)", elem_id="class")
+                            backbone = gr.Dropdown(
+                                backbone_names(),
+                                value=DreamSettings.default("backbone"),
+                                label="Backbone",
+                                elem_id="backbone",
+                            )
+                            layers = gr.Dropdown(
+                                [],
+                                value=[],
+                                multiselect=True,
+                                elem_id="layers",
+                                label="Layers (empty: the backbone's own)",
+                            )
+                        target_class = gr.Dropdown(
+                            _class_choices(),
+                            value=None,
+                            filterable=True,
+                            label="ImageNet class (type to search)",
+                            elem_id="class",
+                        )
                         panel, painter, boxes = region_editor(picture)
                         grid([n for n, (ui, _) in specs.items() if not ui.more], made)
                         go = gr.Button("Render", variant="primary", elem_id="render")
                         with gr.Accordion("More options", open=False):
                             grid([n for n, (ui, _) in specs.items() if ui.more], made)
                     with gr.Column(scale=1):
-                        result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
-                                          elem_id="result", height=420)
+                        result = gr.Image(
+                            label="Result",
+                            type="filepath",
+                            format="png",
+                            interactive=False,
+                            elem_id="result",
+                            height=420,
+                        )
                         status = gr.Markdown("", elem_id="status")
-                        download = gr.File(label="Download (PNG with its settings)", interactive=False,
-                                           file_count="multiple", elem_id="download")
-                        command = gr.Textbox(label="The same from a terminal", interactive=False, lines=2,
-                                             buttons=["copy"], elem_id="command")
+                        download = gr.File(
+                            label="Download (PNG with its settings)",
+                            interactive=False,
+                            file_count="multiple",
+                            elem_id="download",
+                        )
+                        command = gr.Textbox(
+                            label="The same from a terminal",
+                            interactive=False,
+                            lines=2,
+                            buttons=["copy"],
+                            elem_id="command",
+                        )
             with gr.Tab("Live", id="live-tab"):
                 gr.HTML(LIVE_FRAME, elem_id="live")
 
         fields = [made[name] for name in specs]
-        mode.change(on_mode, mode, [picture, guide_picture, style_picture, backbone, layers, target_class, preset,
-                                    panel, *fields])
+        mode.change(
+            on_mode,
+            mode,
+            [picture, guide_picture, style_picture, backbone, layers, target_class, preset, panel, *fields],
+        )
         preset.input(on_preset, preset, [backbone, *fields])
         backbone.change(on_backbone, backbone, layers)
         page.load(on_backbone, backbone, layers)
-        go.click(render, [mode, picture, guide_picture, style_picture, preset, backbone, layers, target_class, painter,
-                          *boxes, *fields], [result, status, download, command])
+        go.click(
+            render,
+            [
+                mode,
+                picture,
+                guide_picture,
+                style_picture,
+                preset,
+                backbone,
+                layers,
+                target_class,
+                painter,
+                *boxes,
+                *fields,
+            ],
+            [result, status, download, command],
+        )
     page.queue(default_concurrency_limit=4)
     return page
 
