@@ -98,8 +98,8 @@ def gallery(
 ) -> Gallery:
     """Dream `image` small once per layer of the backbone (or per channel of one of `layers`, the
     first `channels`; or per layer of several `layers`; or per class of `classes`) and lay the
-    dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png beside the
-    image), with SHEET.html beside it and the cells in SHEET_cells/.
+    dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png in the current
+    folder; a sheet deepdream wrote is replaced), with SHEET.html beside it and the cells in SHEET_cells/.
 
     Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
     octaves and steps unless they are among `typed` (the settings the caller chose; default: the
@@ -114,11 +114,12 @@ def gallery(
         image = Path(image)
         layout = SheetSettings.of(None, **_given(channels=channels, cell=cell, columns=columns))
         cell, columns = layout.cell, layout.columns
-        sheet = Path(sheet) if sheet is not None else image.with_name(f"{image.stem}_gallery.png")
+        sheet = Path(sheet) if sheet is not None else Path(f"{image.stem}_gallery.png")
         if sheet.suffix.lower() != ".png":
             raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
         page = sheet.with_suffix(".html")
-        check_output_path(sheet, inputs=[image], overwrite=overwrite)
+        check_output_path(sheet, inputs=[image], overwrite=overwrite, replace_own=True)
+        overwrite = overwrite or sheet.exists()  # deepdream's own sheet: this gallery made again
         if page.exists() and not overwrite:
             raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
         load_image(image)  # one clear line for a broken picture, before any work
@@ -244,8 +245,10 @@ def write_html(
     failed: dict,
     title: str,
     overwrite: bool,
+    caption: str = "the command that makes it at full size",
 ) -> None:
-    """SHEET.html: the title, the sheet, and per cell its picture, label and full-size command."""
+    """SHEET.html: the title, the sheet, and per cell its picture, label and command (what the
+    command does: `caption`)."""
     from .images import atomic_write
 
     figures = []
@@ -268,8 +271,7 @@ code {{ display: block; font-size: .75em; color: #9cf; word-break: break-all; us
 .failed {{ color: #f99; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>Contact sheet: <a href="{html.escape(sheet.name)}">{html.escape(sheet.name)}</a>. Under each cell, the command
-that makes it at full size.</p>
+<p>Contact sheet: <a href="{html.escape(sheet.name)}">{html.escape(sheet.name)}</a>. Under each cell, {caption}.</p>
 <main>
 {chr(10).join(figures)}
 </main></body></html>
@@ -312,7 +314,8 @@ def atlas(
     if spec.channel is not None:
         raise SettingsError("An atlas paints the channels of one layer: give --layer NAME without a channel.")
     page = sheet.with_suffix(".html")
-    check_output_path(sheet, overwrite=overwrite)
+    check_output_path(sheet, overwrite=overwrite, replace_own=True)
+    overwrite = overwrite or sheet.exists()  # deepdream's own sheet: this atlas made again
     if page.exists() and not overwrite:
         raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
     settings = settings.replace(size=f"{cell}x{cell}")
@@ -352,5 +355,6 @@ def atlas(
     picture = contact_sheet(outputs, labels, title, cell, columns, {})
     save_image(picture, sheet, overwrite=overwrite, metadata=settings.to_json(atlas=labels))
     cells = [_Cell(out) for out in outputs]
-    write_html(page, sheet, cells, labels, commands, {}, title, overwrite)
+    caption = "the command that paints it again (a larger --size paints it larger)"
+    write_html(page, sheet, cells, labels, commands, {}, title, overwrite, caption)
     return Gallery(sheet, page, cells, labels, commands, BatchSummary())

@@ -54,11 +54,13 @@ def to_pil(rgb, alpha=None) -> Image.Image:
     return img
 
 
-def check_output_path(output, inputs: Iterable = (), overwrite: bool = False) -> Path:
+def check_output_path(output, inputs: Iterable = (), overwrite: bool = False, replace_own: bool = False) -> Path:
     """Check, before any rendering, that ``output`` can be written; return it as a Path.
 
     Raises OutputError when it is a folder, has an unsupported extension, lies in a missing or
-    unwritable folder, is one of ``inputs`` (even with ``overwrite``), or exists without ``overwrite``.
+    unwritable folder, is one of ``inputs`` (even with ``overwrite``), or exists without ``overwrite``
+    (with ``replace_own``, an existing picture that deepdream wrote, as its settings prove, may be
+    replaced: `written_by_deepdream`).
     """
     out = Path(output)
     if out.is_dir():
@@ -80,9 +82,16 @@ def check_output_path(output, inputs: Iterable = (), overwrite: bool = False) ->
             same = os.path.samefile(out, inp)
         if same:
             raise OutputError(f"Output file '{out}' would overwrite the input '{inp}'; choose another output name.")
-    if out.exists() and not overwrite:
-        raise OutputError(f"Output file '{out}' already exists; pass --overwrite to replace it.")
+    if out.exists() and not overwrite and not (replace_own and written_by_deepdream(out)):
+        whose = " and deepdream did not write it" if replace_own else ""
+        raise OutputError(f"Output file '{out}' already exists{whose}; pass --overwrite to replace it.")
     return out
+
+
+def written_by_deepdream(path) -> bool:
+    """Whether ``path`` is a regular file holding the settings deepdream embeds in every picture it
+    writes (see `save_image`): such a file is a result the same command may replace."""
+    return Path(path).is_file() and read_metadata(path) is not None
 
 
 def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:

@@ -245,12 +245,12 @@ def test_bad_classes_are_one_line(tmp_path, args, message):
 
 def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     """`gallery --from-noise`: one painted cell per channel of --layer on a labelled sheet, the HTML
-    page giving each cell's `deepdream visualize` command; run again, nothing is painted anew."""
+    page giving each cell's `deepdream visualize` command; no picture needed (the sheet is named for
+    the layer, in the current folder); run again, nothing is painted anew and the sheet is replaced."""
     source = tmp_path / "any.png"
     Image.new("RGB", (64, 64), (90, 90, 90)).save(source)
     args = [
         "gallery",
-        str(source),
         "--from-noise",
         "-l",
         "block3a_expand",
@@ -262,14 +262,16 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
         "4",
         "-q",
     ]
-    done = cli(*args)
+    done = cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    sheet, page, cells = tmp_path / "any_atlas.png", tmp_path / "any_atlas.html", tmp_path / "any_atlas_cells"
+    sheet, page = tmp_path / "atlas_block3a_expand.png", tmp_path / "atlas_block3a_expand.html"
+    cells = tmp_path / "atlas_block3a_expand_cells"
     assert sorted(p.name for p in cells.iterdir()) == [f"block3a_expand_000{c}.png" for c in range(3)]
     assert Image.open(cells / "block3a_expand_0002.png").size == (64, 64)
     recorded = json.loads(images.read_metadata(cells / "block3a_expand_0001.png"))
     assert recorded["mode"] == "visualize" and recorded["settings"]["target"] == "block3a_expand:1"
     assert "deepdream visualize block3a_expand:2 -o block3a_expand_2.png --size 64x64 --steps 4" in page.read_text()
+    assert "at full size" not in page.read_text() and "a larger --size paints it larger" in page.read_text()
     assert Image.open(sheet).size[0] == 8 + 2 * (64 + 8)  # two columns of 64-pixel cells
     again_from_its_settings = cli(
         "visualize", "block3a_expand:1", "--settings", cells / "block3a_expand_0001.png", "--dry-run"
@@ -277,7 +279,7 @@ def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     assert again_from_its_settings.returncode == 0, again_from_its_settings.stderr
     assert "64x64" in again_from_its_settings.stdout
     stamps = {p.name: p.stat().st_mtime_ns for p in cells.iterdir()}
-    again = cli(*args, "--overwrite")
+    again = cli(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert {p.name: p.stat().st_mtime_ns for p in cells.iterdir()} == stamps
     refused = cli("gallery", source, "--from-noise", "-l", "block3a_expand", "--octaves", "2", "-o", tmp_path / "x.png")

@@ -52,17 +52,29 @@ def test_dream_renders_and_keeps_alpha(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-def test_existing_output_needs_overwrite(small_png, tmp_path):
+def test_an_existing_output_is_replaced_only_where_deepdream_wrote_it(small_png, tmp_path):
+    """-o onto a file deepdream did not write needs --overwrite; onto one it wrote (a rerun), not."""
     out = tmp_path / "out.png"
     out.write_bytes(b"keep me")
     before = sorted(p.name for p in tmp_path.iterdir())
     assert_clean_failure(
-        cli("dream", small_png, "-o", out, *FAST), "already exists; pass --overwrite", tmp_path, before
+        cli("dream", small_png, "-o", out, *FAST),
+        "already exists and deepdream did not write it; pass --overwrite",
+        tmp_path,
+        before,
     )
     assert out.read_bytes() == b"keep me"
+    Image.new("RGB", (8, 8)).save(out)  # a picture, but not deepdream's: its settings are missing
+    assert cli("dream", small_png, "-o", out, *FAST).returncode == 2
     result = cli("dream", small_png, "-o", out, "--overwrite", *FAST)
     assert result.returncode == 0, result.stderr
     assert Image.open(out).size == (72, 48)
+    made = out.read_bytes()
+    # deepdream's own: replaced, and said (unless quiet)
+    again = cli("dream", small_png, "-o", out, "--seed", "5", *[a for a in FAST if a != "-q"])
+    assert again.returncode == 0, again.stderr
+    assert f"deepdream: replacing {out} (a picture deepdream wrote)" in again.stderr
+    assert out.read_bytes() != made and Image.open(out).size == (72, 48)
 
 
 @pytest.mark.parametrize(

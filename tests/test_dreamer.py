@@ -267,9 +267,10 @@ def test_without_o_the_next_free_name_is_taken_and_said(tmp_path):
     source = tmp_path / "cat.png"
     Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((64, 48)).save(source)
     (tmp_path / "cat_dream.png").write_bytes(b"an earlier result")
-    done = cli("dream", source, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    args = ("dream", source, "-b", "vgg16", "--layer", "block2_conv1", "--octaves", "1", "--steps", "1")
+    done = cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "cat_dream.png exists; writing" in done.stderr and "cat_dream_2.png" in done.stderr
+    assert "deepdream: cat_dream.png exists; writing cat_dream_2.png" in done.stderr
     assert (tmp_path / "cat_dream.png").read_bytes() == b"an earlier result"
     assert Image.open(tmp_path / "cat_dream_2.png").size == (64, 48)
 

@@ -66,8 +66,8 @@ def _quiet_tensorflow() -> None:
 
 
 def next_free(path: Path, echo: bool = True) -> Path:
-    """path, or the first free PATH_2, PATH_3, ... beside it (said on stderr), so a run without -o
-    never refuses and never replaces an earlier result."""
+    """path, or the first free PATH_2, PATH_3, ... beside it (said on stderr, both named as given), so
+    a run without -o never refuses and never replaces an earlier result."""
     free, n = path, 2
     while free.exists():
         free = path.with_name(f"{path.stem}_{n}{path.suffix}")
@@ -78,8 +78,9 @@ def next_free(path: Path, echo: bool = True) -> Path:
 
 
 def default_output(input_path: Path, suffix: str, echo: bool = True) -> Path:
-    """INPUT_suffix.png beside the input, or the next free name (see `next_free`)."""
-    return next_free(input_path.with_name(f"{input_path.stem}_{suffix}.png"), echo)
+    """INPUT_suffix.png in the current folder (where the user is, not where the input lies), or the
+    next free name (see `next_free`)."""
+    return next_free(Path(f"{input_path.stem}_{suffix}.png"), echo)
 
 
 #: The longest command-line word taken (the longest path Linux opens is 4096 bytes).

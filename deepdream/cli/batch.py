@@ -176,7 +176,10 @@ def batch(
 @with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
 @with_settings(SheetSettings, into="sheet_options")
 def gallery(
-    input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
+    input: Annotated[
+        Path | None,
+        typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on (none with --from-noise)."),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -185,7 +188,7 @@ def gallery(
             metavar="SHEET.png",
             show_default=False,
             help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
-            "Default: INPUT_gallery.png beside the input.",
+            "Default: INPUT_gallery.png in the current folder (atlas_LAYER.png with --from-noise).",
         ),
     ] = None,
     from_noise: Annotated[
@@ -193,7 +196,7 @@ def gallery(
         typer.Option(
             "--from-noise",
             help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
-            "instead of dreaming on INPUT, which then only names the sheet.",
+            "instead of dreaming on a picture (INPUT is not needed).",
         ),
     ] = False,
     ray: Ray = None,
@@ -209,11 +212,16 @@ def gallery(
 
     Quick by default (--octaves 2 --steps 6 unless given); the HTML page beside the sheet gives
     each cell's full-size `deepdream dream` command."""
+    from ..errors import SettingsError
     from ..gallery import gallery as make_gallery
 
     channels, cell, columns = (sheet_options[name] for name in ("channels", "cell", "columns"))
     if from_noise:
-        return _atlas(input, output, channels, cell, columns, ray, dream_options, overwrite, quiet, dry_run)
+        return _atlas(output, channels, cell, columns, ray, dream_options, overwrite, quiet, dry_run)
+    if input is None:
+        raise SettingsError(
+            "Give a picture to dream on (deepdream gallery INPUT), or --from-noise for a feature atlas."
+        )
     options = dict(dream_options)
     layers = options.pop("layers") or None
     classes = options.pop("target_class", None) or None
@@ -272,7 +280,6 @@ def gallery(
 
 
 def _atlas(
-    input: Path,
     output,
     channels,
     cell,
@@ -304,7 +311,7 @@ def _atlas(
             "--from-noise paints in this process (a batch of channels per network pass); leave out --ray."
         )
     settings = VisualizeSettings.from_dict({}, target=layers[0], **given)
-    sheet = output or input.with_name(f"{input.stem}_atlas.png")
+    sheet = output or Path(f"atlas_{layers[0].replace(':', '_')}.png")
     result = atlas(sheet, settings, channels=channels, cell=cell, columns=columns, overwrite=overwrite, dry_run=dry_run)
     if dry_run:
         return

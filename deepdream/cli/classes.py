@@ -9,7 +9,7 @@ import typer
 
 from ..settings import ClassSettings, VisualizeSettings
 from .app import app, next_free
-from .common import check_save_every, given_settings, save_dry_run, save_result, snapshot_saver
+from .common import check_save_every, given_settings, may_replace, save_dry_run, save_result, snapshot_saver
 from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_settings
 
 
@@ -19,14 +19,14 @@ def _paint(
     """Paint from noise with a progress bar (--save-every snapshots) and write the picture (to
     STEM.png, or the next free name, without -o); with --dry-run, check everything and say what
     would be written."""
-    from ..images import LoadedImage, check_output_path
+    from ..images import LoadedImage
     from ..progress import dream_progress
     from ..render.param import check_painting, prepare_painting
 
     if output is None:
         output = Path(f"{stem}.png") if overwrite else next_free(Path(f"{stem}.png"), echo=False)
     check_save_every(save_every)
-    check_output_path(output, overwrite=overwrite)
+    overwrite = may_replace(output, [], overwrite, quiet)
     if dry_run:
         check_painting(settings)
         save_dry_run(

@@ -28,7 +28,18 @@ def given_settings(cls, settings_file: Path | None, options: dict):
             typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
     settings = cls.from_dict(base, **typed)
     settings.check_names(class_index)
+    check_backbones(settings)
     return settings
+
+
+def check_backbones(settings) -> None:
+    """An unknown backbone (of the settings, or of the dream inside a zoom's or video's) is one line
+    before anything loads."""
+    from ..backbones import check_name
+
+    for part in (settings, getattr(settings, "dream", None)):
+        if isinstance(getattr(part, "backbone", None), str):
+            check_name(part.backbone)
 
 
 #: Settings fields that name files to read (a settings file from elsewhere may name any).
@@ -56,14 +67,25 @@ def files_named(cls, base: dict, typed: dict) -> list[str]:
     return out
 
 
-def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> Path:
-    """The output: -o as given (checked: not an input, not existing without --overwrite), else the
-    next free INPUT_MODE[_N].png beside the input."""
+def output_path(input: Path, output: Path | None, mode: str, inputs, overwrite: bool, quiet: bool) -> tuple[Path, bool]:
+    """The output and whether writing it replaces a file: -o as given (checked: not an input; an
+    existing file only with --overwrite, or where deepdream wrote it), else the next free
+    INPUT_MODE[_N].png in the current folder."""
+    output = output or default_output(input, mode, echo=not quiet)
+    return output, may_replace(output, inputs, overwrite, quiet)
+
+
+def may_replace(output: Path, inputs, overwrite: bool, quiet: bool) -> bool:
+    """Check `output` before any work and say whether writing it replaces a file: with --overwrite any
+    file but an input; without it, a picture deepdream wrote (its settings prove it), as a rerun of
+    the same command does (said unless quiet); any other file is refused."""
     from ..images import check_output_path
 
-    output = output or default_output(input, mode, echo=not quiet)
-    check_output_path(output, inputs=inputs, overwrite=overwrite)
-    return output
+    check_output_path(output, inputs=inputs, overwrite=overwrite, replace_own=True)
+    replaces = output.exists()
+    if replaces and not overwrite and not quiet:
+        typer.echo(f"deepdream: replacing {output} (a picture deepdream wrote)", err=True)
+    return replaces
 
 
 def check_save_every(save_every: int | None) -> None:

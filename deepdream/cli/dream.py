@@ -41,7 +41,7 @@ def dream(
     check_save_every(save_every)
     loaded = load_image(input)
     inputs = [input, *settings.files()]
-    output = output_path(input, output, "dream", inputs, overwrite, quiet)
+    output, overwrite = output_path(input, output, "dream", inputs, overwrite, quiet)
     if settings.max_side is not None:
         loaded = fit_max_side(loaded, settings.max_side)
     if dry_run:

@@ -45,7 +45,8 @@ def output_option(mode: str):
         metavar="FILE",
         show_default=False,
         help=f"Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: INPUT_{mode}.png "
-        f"beside the input (INPUT_{mode}_2.png, ... if that exists).",
+        f"in the current folder (INPUT_{mode}_2.png, ... if that exists). An existing FILE is replaced only "
+        "where deepdream wrote it (its settings prove it), or with --overwrite.",
     )
 
 

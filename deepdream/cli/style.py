@@ -43,7 +43,7 @@ def style(
     check_save_every(save_every)
     inputs = prepare_style(input, settings)
     paths = [Path(p) for p in (input, *settings.styles, *settings.masks) if isinstance(p, (str, Path))]
-    output = output_path(input, output, "style", paths, overwrite, quiet)
+    output, overwrite = output_path(input, output, "style", paths, overwrite, quiet)
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
     _quiet_tensorflow()
@@ -90,7 +90,7 @@ def texture(
     check_save_every(save_every)
     inputs = prepare_texture(input, settings)
     paths = [input] + ([Path(settings.init)] if settings.init != "noise" else [])
-    output = output_path(input, output, "texture", paths, overwrite, quiet)
+    output, overwrite = output_path(input, output, "texture", paths, overwrite, quiet)
     _quiet_tensorflow()
     if dry_run:
         from ..style.transfer import check_layers
