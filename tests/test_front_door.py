@@ -105,3 +105,35 @@ def test_the_long_run_warning_suggests_only_options_the_command_has():
     assert _Bar("painting").faster == "fewer --steps or a smaller --size"  # `class` has no --max-side
     assert _Bar("texture").faster == "fewer --iterations or a smaller --size"
     assert _Bar("dreaming").faster == "fewer --steps or a smaller --max-side"
+
+
+def test_an_unknown_backbone_is_one_line_before_anything_loads(tmp_path):
+    """`-b resnet` on every command that takes a backbone: exit 2, one line naming the valid ones,
+    and TensorFlow never started (no "loading resnet" bar first)."""
+    commands = [
+        ["dream", "samples/chelsea.png"],
+        ["zoom", "samples/chelsea.png", "-o", "z.gif"],
+        ["style", "samples/chelsea.png", "-s", "samples/brick.png"],
+        ["texture", "samples/brick.png"],
+        ["gallery", "samples/chelsea.png"],
+        ["batch", "samples/chelsea.png", "--out", "out"],
+        ["class", "lemon"],
+    ]
+    code = (
+        "import contextlib, io, sys\n"
+        "from deepdream.cli import run\n"
+        f"for args in {commands!r}:\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        code = run([*args, '-b', 'resnet'])\n"
+        "    print(code, 'tensorflow' in sys.modules, err.getvalue().strip().replace(chr(10), ' / '))\n"
+    )
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == len(commands)
+    for args, line in zip(commands, lines, strict=True):
+        assert line.startswith("2 False deepdream: error: Unknown backbone 'resnet'."), (args, line)
+        assert "Valid backbones: vgg16, inceptionv3, googlenet, efficientnet-lite2." in line and " / " not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples"]

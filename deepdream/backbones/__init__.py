@@ -26,18 +26,24 @@ def names() -> list[str]:
     return list(_MODULES)
 
 
-def module(name: str):
-    """The module of backbone `name`, or a SettingsError naming the valid ones."""
+def check_name(name: str) -> None:
+    """A SettingsError naming the valid backbones if `name` is none of them (nothing is imported)."""
     if name not in _MODULES:
         raise SettingsError(
             f"Unknown backbone {name!r}.{suggest(name, _MODULES)} Valid backbones: {', '.join(_MODULES)}."
         )
+
+
+def module(name: str):
+    """The module of backbone `name`, or a SettingsError naming the valid ones."""
+    check_name(name)
     return importlib.import_module(_MODULES[name])
 
 
 def load_backbone(name: str, weights: str | None = None) -> Backbone:
     """Load (once per process, then reuse) backbone `name`, from `weights` if given (which network is
     the default is the settings' to say: `DreamSettings.default("backbone")`)."""
+    check_name(name)  # before TensorFlow starts
     key = (name, None if weights is None else str(weights))
     if key not in _loaded:
         from .._tf import quiet_tensorflow
@@ -51,4 +57,13 @@ def weights_status(name: str) -> WeightsStatus:
     return module(name).weights_status()
 
 
-__all__ = ["Backbone", "LayerInfo", "WeightsStatus", "names", "module", "load_backbone", "weights_status"]
+__all__ = [
+    "Backbone",
+    "LayerInfo",
+    "WeightsStatus",
+    "names",
+    "check_name",
+    "module",
+    "load_backbone",
+    "weights_status",
+]

@@ -9,6 +9,7 @@ import typer
 
 from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettings
 from .app import app, on_interrupt
+from .common import check_backbones
 from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
 MovieOutput = Annotated[
@@ -49,6 +50,7 @@ def motion_settings(cls, dream_options: dict, options: dict):
 
     settings = cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
     settings.dream.check_names(class_index)
+    check_backbones(settings)
     return settings
 
 
