@@ -20,6 +20,8 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -186,10 +188,15 @@ def import_ray():
     return ray
 
 
+#: The session folders of the local Ray clusters this process started (removed by `stop_ray`).
+_ray_folders: list[str] = []
+
+
 def start_ray(address: str, workers: int | None):
     """Start a local Ray cluster ("local": `workers` CPUs, default this machine's) or join the
     cluster at `address`, its own log lines kept off the terminal. True if this call started the
-    connection (and so should end it)."""
+    connection (and so should end it, with `stop_ray`). A local cluster keeps its session files
+    (sockets, logs) in a temporary folder of its own, which `stop_ray` removes."""
     ray = import_ray()
     if ray.is_initialized():
         return False
@@ -198,13 +205,24 @@ def start_ray(address: str, workers: int | None):
     try:
         if address == "local":
             cpus = workers or os.cpu_count() or 1
-            ray.init(num_cpus=cpus, object_store_memory=512 * 1024**2, **quiet)
+            folder = tempfile.mkdtemp(prefix="deepdream-ray-")
+            _ray_folders.append(folder)
+            ray.init(num_cpus=cpus, object_store_memory=512 * 1024**2, _temp_dir=folder, **quiet)
         else:
             ray.init(address=address, **quiet)
     except Exception as e:
+        stop_ray(ray)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SettingsError(f"Cannot start or join Ray at {address!r} ({reason}).") from None
     return True
+
+
+def stop_ray(ray) -> None:
+    """End this process's Ray connection and remove the session folders of the local clusters it
+    started."""
+    ray.shutdown()
+    while _ray_folders:
+        shutil.rmtree(_ray_folders.pop(), ignore_errors=True)
 
 
 def check_workers(workers) -> None:
@@ -254,7 +272,7 @@ class RayPool(Pool):
             self.workers = [actor.remote() for _ in range(count)]
         except BaseException:
             if self.started_here:
-                ray.shutdown()
+                stop_ray(ray)
             raise
         gpus = "num_gpus" in ask
         say(f"{count} worker{'s' * (count != 1)} ({'1 GPU' if gpus else '1 CPU'} each)")
@@ -299,4 +317,4 @@ class RayPool(Pool):
         for worker in self.workers:
             self.ray.kill(worker)
         if self.started_here:
-            self.ray.shutdown()
+            stop_ray(self.ray)

@@ -106,7 +106,7 @@ def main() -> None:
         if not args.skip_ray:
             import ray
 
-            from deepdream.workers import start_ray
+            from deepdream.workers import start_ray, stop_ray
 
             started = time.perf_counter()
             start_ray("local", args.workers)
@@ -115,7 +115,7 @@ def main() -> None:
                 report["ray"] = timed_batch(photos, work / "out_ray", settings, ray="local", workers=args.workers)
                 report["tiny_ray_1_worker"] = timed_batch(small, work / "tiny_ray", tiny, ray="local", workers=1)
             finally:
-                ray.shutdown()
+                stop_ray(ray)
             same = all(
                 (work / "out_local" / p.name).read_bytes() == (work / "out_ray" / p.name).read_bytes() for p in photos
             )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, cli
@@ -141,7 +143,11 @@ def test_ray_gives_the_same_bytes_and_survives_a_dead_worker(photos, tmp_path):
                 os._exit(1)
             return super().render(item, loaded)
 
+    temp = Path(tempfile.gettempdir())
+    sessions = {*temp.glob("deepdream-ray-*"), *temp.glob("ray/session_*")}
     there = batch(inputs, tmp_path / "there", pool=RayPool(DiesOnce, "local", workers=2), **SMALL)
+    # the cluster's session folder went with it
+    assert {*temp.glob("deepdream-ray-*"), *temp.glob("ray/session_*")} == sessions
     assert marker.exists()  # a worker did die, and its items were rendered again
     assert there.where == "Ray, 2 workers" and here.where == "in process"
     assert [r.item.input.name for r in there.failed] == ["broken.png"] and "is not an image" in there.failed[0].reason
