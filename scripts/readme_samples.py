@@ -1,10 +1,10 @@
-"""Make the README's pictures again with the commands the README shows beside them, and compare each
-with the one in samples/ byte for byte (or, with --write, replace it). Run from anywhere; renders go to
-a temporary folder, run from the repository's root as the README's commands are.
+"""Make the pictures of the README and the docs again with the commands shown beside them, and compare
+each with the one in docs/images/ byte for byte (or, with --write, replace it). Run from anywhere;
+renders go to a temporary folder holding samples/ and docs/images/, as a reader's clone does.
 
     python scripts/readme_samples.py                 # every picture: same bytes or not (JSON out)
     python scripts/readme_samples.py chelsea_dream coffee_classic
-    python scripts/readme_samples.py --write rocket_regions   # make it again into samples/
+    python scripts/readme_samples.py --write rocket_regions   # make it again into docs/images/
 
 A picture renders the same bytes on the same machine and TensorFlow (the README says so); on another
 CPU (its instruction set picks float32 or bfloat16 kernels) the numbers may differ slightly.
@@ -22,8 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the pictures the pages show live (apart from the input photos in samples/).
+FIGURES = ROOT / "docs" / "images"
 
-#: samples/NAME.png -> the README's command that makes it (its output renamed to the sample).
+#: docs/images/NAME.png -> the command that makes it (its output renamed to the figure).
 COMMANDS = {
     "chelsea_dream": "deepdream dream samples/chelsea.png -o OUT",
     "chelsea_dream_preserve": "deepdream dream samples/chelsea.png --preserve-colors -o OUT",
@@ -41,7 +43,7 @@ COMMANDS = {
     "coffee_golden_retriever": 'deepdream dream samples/coffee.png --class "golden retriever" -o OUT',
     "guided_chelsea_brick": "deepdream dream samples/chelsea.png --guide samples/brick.png --preset subtle -o OUT",
     "guided_chelsea_gravel": "deepdream dream samples/chelsea.png --guide samples/gravel.png --preset subtle -o OUT",
-    "style_chelsea_rocket": "deepdream style samples/chelsea.png --style samples/rocket.jpg --max-side 320 -o OUT",
+    "style_chelsea": "deepdream style samples/chelsea.png --style docs/images/class_goldfish.png --max-side 320 -o OUT",
     "texture_gravel": "deepdream texture samples/gravel.png --sample-scale 0.5 --size 320x256 -o OUT",
     "rocket_layers": 'deepdream dream samples/rocket.jpg -l "block5a_expand@samples/rocket_sky.png" '
     '-l "block3a_expand@samples/rocket_ground.png" -o OUT',
@@ -51,7 +53,7 @@ COMMANDS = {
 
 
 def make(name: str, folder: Path) -> tuple[Path, float]:
-    """Render sample `name` into `folder` (with the repository's samples/ beside it); (path, seconds)."""
+    """Render figure `name` into `folder` (holding the repository's samples/ and docs/images/); (path, seconds)."""
     from deepdream.cli import run
 
     out = folder / f"{name}.png"
@@ -69,7 +71,7 @@ def make(name: str, folder: Path) -> tuple[Path, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"samples to make (default: all): {', '.join(COMMANDS)}")
-    parser.add_argument("--write", action="store_true", help="replace samples/NAME.png with the new picture")
+    parser.add_argument("--write", action="store_true", help="replace docs/images/NAME.png with the new picture")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in COMMANDS]
     if unknown:
@@ -78,9 +80,11 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="deepdream-samples-") as temp:
         folder = Path(temp)
         (folder / "samples").symlink_to(ROOT / "samples")
+        (folder / "docs").mkdir()
+        (folder / "docs" / "images").symlink_to(FIGURES)
         for name in args.names or list(COMMANDS):
             made, seconds = make(name, folder)
-            kept = ROOT / "samples" / f"{name}.png"
+            kept = FIGURES / f"{name}.png"
             same = kept.is_file() and kept.read_bytes() == made.read_bytes()
             report[name] = {"same_bytes": same, "seconds": round(seconds, 1), "command": COMMANDS[name]}
             if args.write and not same:

@@ -25,7 +25,7 @@ from PIL import Image
 gr = pytest.importorskip("gradio")
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-#: Set to a path to also save the page's screenshot there (samples/studio.png for the README).
+#: Set to a path to also save the page's screenshot there (docs/images/studio.png for the docs).
 SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 
 
