@@ -186,14 +186,51 @@ def test_every_command_runs_as_written(command, reader_folder):
         assert result.stdout.startswith(("would ", "  ")) or "up to date" in result.stdout, result.stdout
 
 
-@pytest.mark.slow  # a fresh Python process per example, as a reader runs it
+#: The address the examples of the server's API talk to (`deepdream serve`'s default).
+SERVER = "127.0.0.1:7860"
+
+
+@contextlib.contextmanager
+def server_for(code: str):
+    """The example's code, and a `deepdream serve` for it where it talks to one: started on a free
+    port (the one change made to the example: its port), stopped after."""
+    if SERVER not in code:
+        yield code
+        return
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):  # until it answers (the network loads first), at most two minutes
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            assert server.poll() is None, "deepdream serve ended before it answered"
+            time.sleep(0.2)
+        yield code.replace(SERVER, f"127.0.0.1:{port}")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+@pytest.mark.slow  # a fresh Python process per example, as a reader runs it (and a server where it needs one)
 @pytest.mark.parametrize("name,code", python_examples(), ids=[name for name, _ in python_examples()])
 def test_every_python_example_runs_as_written(name, code, tmp_path):
+    if "websockets" in code:
+        pytest.importorskip("websockets", reason='the web extra is not installed (pip install ".[web]")')
     for part in NAMED_FILES:
         (tmp_path / part).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / part).symlink_to(ROOT / part)
-    (tmp_path / "example.py").write_text(code, encoding="utf-8")
-    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    with server_for(code) as runnable:
+        (tmp_path / "example.py").write_text(runnable, encoding="utf-8")
+        done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{name} failed as written:\n{done.stderr[-3000:]}"
 
 
