@@ -20,9 +20,6 @@ from .errors import OutputError, SettingsError
 from .planning import Item, check_layers, make_folder, plan
 from .settings import AtlasSettings, DreamSettings, SheetSettings
 
-#: The gallery's quick look, used where the options do not say otherwise.
-QUICK = {"octaves": 2, "steps": 6}
-
 
 @dataclass
 class Gallery:
@@ -86,12 +83,10 @@ def gallery(
     classes: Sequence | None = None,
     cell: int | None = None,
     columns: int | None = None,
-    quick: bool = True,
     ray: str | None = None,
     workers: int | None = None,
     overwrite: bool = False,
     progress: Callable[[object], None] | None = None,
-    typed: Sequence[str] | None = None,
     dry_run: bool = False,
     pool=None,
     **options,
@@ -101,11 +96,11 @@ def gallery(
     dreams out in a labelled contact sheet `sheet` (PNG; default IMAGE_gallery.png in the current
     folder; a sheet deepdream wrote is replaced), with SHEET.html beside it and the cells in SHEET_cells/.
 
-    Each cell's picture is at most `cell` pixels on its longer side; quick: dream with QUICK's
-    octaves and steps unless they are among `typed` (the settings the caller chose; default: the
-    names in `options`). The HTML gives each cell's full-size command: the settings given (not the
-    quick ones), at the image's own size. ray/workers/pool: as `batch` (a pool is closed once the
-    cells are made). dry_run: check everything and return the plan (cells to make, summary None)
+    Each cell is dreamt with the settings given (the default look unless told otherwise: as many
+    octaves and steps as a full picture, so each cell shows what its layer grows at that strength)
+    on the image shrunk to at most `cell` pixels on its longer side. The HTML gives each cell's
+    full-size command: the same settings at the image's own size. ray/workers/pool: as `batch` (a
+    pool is closed once the cells are made). dry_run: check everything and return the plan (cells to make, summary None)
     without writing anything."""
     from .api import dream_settings
     from .images import check_output_path, load_image, read_metadata, save_image
@@ -124,9 +119,7 @@ def gallery(
             raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
         load_image(image)  # one clear line for a broken picture, before any work
         full = dream_settings(settings, **options)
-        typed = set(options if typed is None else typed)
-        small = full.replace(**{k: v for k, v in QUICK.items() if k not in typed}) if quick else full
-        small = small.replace(max_side=min(cell, full.max_side or cell))
+        small = full.replace(max_side=min(cell, full.max_side or cell))
         sweep, labels = gallery_sweep(full, layers, channels, classes)
         cells_dir = sheet.with_name(f"{sheet.stem}_cells")
 

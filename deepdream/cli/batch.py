@@ -210,8 +210,9 @@ def gallery(
 ) -> None:
     """A contact sheet of small dreams: one per layer of the backbone, per channel of --layer, or per --class.
 
-    Quick by default (--octaves 2 --steps 6 unless given); the HTML page beside the sheet gives
-    each cell's full-size `deepdream dream` command."""
+    Each cell is a small picture dreamt at the full look (the default octaves and steps), so it
+    shows what its layer grows; the HTML page beside the sheet gives each cell's full-size
+    `deepdream dream` command."""
     from ..errors import SettingsError
     from ..gallery import gallery as make_gallery
 
@@ -225,7 +226,6 @@ def gallery(
     options = dict(dream_options)
     layers = options.pop("layers") or None
     classes = options.pop("target_class", None) or None
-    typed = [k for k, v in options.items() if v is not None and v is not False]
     settings = given_settings(DreamSettings, settings_file, options)
     if dry_run:
         from ..workers import check_workers, import_ray
@@ -243,7 +243,6 @@ def gallery(
             cell=cell,
             columns=columns,
             overwrite=overwrite,
-            typed=typed,
             dry_run=True,
         )
         there = sum(1 for item in result.cells if item.output.exists())
@@ -269,7 +268,6 @@ def gallery(
             workers=workers,
             overwrite=overwrite,
             progress=progress,
-            typed=typed,
         )
     if not quiet:
         typer.echo(

@@ -70,6 +70,11 @@ def serve(
     limits = Limits(max_side=max_side or None, max_work=max_work or None, timeout=timeout or None)
     if not max_side:  # no limit on the side: none on what is decoded either (beyond Pillow's own)
         limits = dataclasses.replace(limits, max_pixels=None)
+    typer.echo(
+        f"deepdream: starting the studio on http://{host}:{port}/ (loading the web framework and TensorFlow: "
+        "a few seconds)",
+        err=True,
+    )
     run(host, port, limits=limits)
 
 

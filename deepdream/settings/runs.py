@@ -19,7 +19,10 @@ class SheetSettings(Settings):
 
     channels: int = option(16, "With one --layer: a cell for each of its first N channels.")
     cell: int = option(
-        160, "Longer side of each cell's picture, in pixels (painted from noise: 128 by default).", metavar="PIXELS"
+        192,
+        "Longer side of each cell's picture, in pixels (painted from noise: 128 by default): the cells are "
+        "dreamt small, at the full look.",
+        metavar="PIXELS",
     )
     columns: int | None = option(None, "Cells per row. Default: a square-ish sheet.")
 
