@@ -216,7 +216,7 @@ def test_uploads_are_read_with_the_cli_checks_and_messages():
         read_upload(b"just some text\n", "notes.txt")
     assert (
         str(text.value)
-        == "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+        == "'notes.txt' is not an image deepdream can read (it reads PNG, JPEG, WebP, TIFF, BMP and GIF)."
     )
     with pytest.raises(InputError) as bomb:
         read_upload(bomb_png(), "bomb.png")

@@ -28,8 +28,8 @@ from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 
 TINY = {"steps": "1", "octaves": "1"}
-#: A render that would run for many minutes (10000 steps), to be stopped.
-ENDLESS = {"steps": "10000", "octaves": "1", "backbone": "vgg16"}
+#: A render that would run for minutes (3000 steps, within the default budget at 64 px), to be stopped.
+ENDLESS = {"steps": "3000", "octaves": "1", "backbone": "vgg16"}
 
 
 def files_under(folder: Path) -> list[str]:
@@ -211,7 +211,7 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
             "/api/dream",
             {"steps": "2000", "octaves": "4", "max-side": "400"},
             {"image": ("big.png", png(600, 400), "image/png")},
-            "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's "
+            "This render is about 470 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's "
             "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
             "with a larger --max-work.",
         ),

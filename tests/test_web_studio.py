@@ -191,7 +191,7 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
     text.write_text("not a picture")
     with pytest.raises(gr.Error) as bad:
         list(render(*page_values(picture=str(text))))
-    assert bad.value.message.startswith("'notes.txt' is not an image Pillow can read")
+    assert bad.value.message.startswith("'notes.txt' is not an image deepdream can read")
     with pytest.raises(gr.Error) as painted:
         list(render(*page_values(mode="class painting", target_class=None)))
     assert painted.value.message.startswith("Name the class to paint")
