@@ -15,7 +15,8 @@ from PIL import Image
 from deepdream.errors import DeepDreamError, InputError, SettingsError
 from deepdream.settings import ClassSettings, DreamSettings, StyleSettings
 from deepdream.web import forms
-from deepdream.web.service import Service, read_upload
+from deepdream.web.service import Service
+from deepdream.web.uploads import read_upload
 
 
 def png_of(width: int, height: int) -> bytes:

@@ -61,7 +61,7 @@ def client(app):
 
 def studio_values(picture, **changes) -> list:
     """The studio's render inputs, in their order (the page's defaults, a tiny dream; `changes` by name)."""
-    from deepdream.web.studio import render_inputs
+    from deepdream.web.studio_render import render_inputs
 
     values = dict(
         mode="dream",
@@ -177,7 +177,7 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     import gradio as gr
 
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()
@@ -453,7 +453,7 @@ def test_the_studio_stops_a_render_over_the_timeout(tmp_path):
     import gradio as gr
 
     from deepdream.web.service import Limits, Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     service = Service(limits=Limits(max_work=None, timeout=2))
     (tmp_path / "cat.png").write_bytes(small_png())
