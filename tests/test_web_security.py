@@ -342,3 +342,56 @@ def test_a_socket_that_sends_no_settings_is_closed_and_frees_its_slot(app, monke
     finally:
         for ws in idle:
             ws.close()
+
+
+@pytest.mark.slow  # the server in a process of its own: Ctrl-C is the point
+def test_ctrl_c_with_a_stream_and_a_studio_render_in_flight_logs_no_traceback(tmp_path):
+    import signal
+    import threading
+
+    from websockets.sync.client import connect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
+    command = [sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert "deepdream studio on" in server.stdout.readline()
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(url + "/api/backbones", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=300) as c, connect(url.replace("http", "ws") + "/api/live") as ws:
+            picture = upload(c, small_png())
+            values = studio_values(file_data(picture), steps=400, backbone="efficientnet-lite2")
+            event = c.post("/gradio_api/call/render", json={"data": values}).json()["event_id"]
+            heard: list[str] = []
+
+            def listen():
+                with httpx.stream("GET", f"{url}/gradio_api/call/render/{event}", timeout=300) as answer:
+                    heard.extend(answer.iter_lines())
+
+            listener = threading.Thread(target=listen, daemon=True)
+            listener.start()
+            ws.send(json.dumps({"steps": 2000, "octaves": 1}))  # queued behind the studio's render
+            while not any("step" in line for line in heard):  # the studio's render runs
+                assert server.poll() is None and listener.is_alive()
+                time.sleep(0.1)
+            ws.send(solid_png(64, 48, "RGB"))
+            server.send_signal(signal.SIGINT)
+            output, _ = server.communicate(timeout=60)
+            listener.join(30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert "Traceback" not in output and "CancelledError" not in output, output
+    errors = [line for line in heard if line.startswith("data: {")]
+    assert errors and all(json.loads(line[6:])["error"] for line in errors), heard  # never {"error": ""}
