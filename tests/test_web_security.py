@@ -395,3 +395,29 @@ def test_ctrl_c_with_a_stream_and_a_studio_render_in_flight_logs_no_traceback(tm
     assert "Traceback" not in output and "CancelledError" not in output, output
     errors = [line for line in heard if line.startswith("data: {")]
     assert errors and all(json.loads(line[6:])["error"] for line in errors), heard  # never {"error": ""}
+
+
+def test_the_studios_guide_is_charged_first_and_kept_at_the_size_the_render_uses_it(tmp_path):
+    import gradio as gr
+
+    from deepdream.web.service import Limits, Service
+    from deepdream.web.studio_render import make_render
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "cat.png").write_bytes(small_png())
+    (uploads / "huge.png").write_bytes(solid_png(7000, 7000))
+    Image.open(ROOT / "samples" / "chelsea.png").convert("RGB").resize((3000, 2000)).save(uploads / "big.png")
+    service = Service(limits=Limits(max_work=40))
+    try:
+        render = make_render(service, tmp_path, uploads)
+        cat, page = str(uploads / "cat.png"), dict(mode="guided dream", max_side=64)
+        with pytest.raises(gr.Error) as over:  # 49 megapixels to decode: over a budget of 40 million
+            list(render(*studio_values(cat, guide_picture=str(uploads / "huge.png"), **page)))
+        assert "49 million pixels of pictures to decode" in over.value.message
+        updates = list(render(*studio_values(cat, guide_picture=str(uploads / "big.png"), **page)))
+        assert updates[-1][1].startswith("Done: 64x48")
+    finally:
+        service.close()
+    guided = [d for d in service._cache.values() if d.settings.guide]
+    assert guided and all(max(g.rgb.shape[:2]) <= 512 for d in guided for g in d.settings.guide)

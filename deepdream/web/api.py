@@ -16,17 +16,15 @@ import asyncio
 import logging
 import threading
 
-import numpy as np
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import DeepDreamError, SettingsError
-from ..images import LoadedImage
 from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
 from .forms import safe_name, settings_from_form
 from .service import STOPPING, Cancelled, Service, TimedOut, backbone_list, layer_list, redact
-from .uploads import MAX_UPLOAD_BYTES, Upload, check_declared, read_upload
+from .uploads import MAX_UPLOAD_BYTES, PLACEHOLDER, Upload, check_declared, read_upload
 
 log = logging.getLogger("deepdream.web")
 
@@ -156,31 +154,6 @@ async def finish(request: Request | None, service: Service, backbone: str, fn, *
         future.cancel()
 
 
-#: Where a guide stands while the settings are read: the guides are decoded only once the request is
-#: within the budget, each shrunk to the size its settings use it at (`_guides`).
-PLACEHOLDER = LoadedImage(np.zeros((1, 1, 3), np.float32), None, "RGB")
-
-
-def _guides(service: Service, settings: DreamSettings, uploads) -> list[Upload]:
-    """The uploaded guides decoded, each shrunk as it is decoded (`images.load_image`'s shrink_to)
-    and then resized as the render resizes it (`guided.fit_guides`), so neither a full-size decode
-    in floats nor a full-size guide in the prepared-dreamer cache is ever held."""
-    from dataclasses import replace
-
-    from ..guided import GUIDE_SIZE, fit_guides
-
-    if not uploads:
-        return []
-    side = settings.guide_size or min(settings.tile_size, GUIDE_SIZE)
-    most, scratch = service.limits.max_pixels, service.scratch
-    guides = [read_upload(d, f, "guide.png", most, scratch, shrink_to=side) for f, d in uploads]
-    net = service.backbone(settings.backbone)
-    names = [g.name for g in guides]
-    fitted = fit_guides([g.image for g in guides], net, settings.guide_size, settings.tile_size, names)
-    pairs = zip(guides, fitted, strict=True)
-    return [replace(g, image=LoadedImage(rgb, None, g.image.source_mode)) for g, rgb in pairs]
-
-
 async def dream_request(request: Request, service: Service) -> Response:
     """POST /api/dream: the picture, guides, mask and regions read (each checked in its header first;
     the guides decoded only within the budget, shrunk to the size they are used at), dreamt."""
@@ -203,7 +176,7 @@ async def dream_request(request: Request, service: Service) -> Response:
         pictures["mask"] = [mask.image]
     settings = settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
     service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
-    guides = await run_in_threadpool(_guides, service, settings, files.get("guide", []))
+    guides = await run_in_threadpool(service.guides, settings, files.get("guide", []))
     if guides:
         settings = settings.replace(guide=tuple(g.image for g in guides))
     result = await finish(

@@ -154,7 +154,7 @@ def serve(
     import uvicorn
 
     from .._tf import quiet_tensorflow
-    from .guard import WILDCARDS, is_loopback, new_token
+    from .guard import is_loopback, new_token
 
     if token is None and not is_loopback(host):
         token = new_token()
@@ -169,27 +169,7 @@ def serve(
     scratch = app.state.folder / "tmp"  # what else this process writes to a temporary file (TensorFlow's
     scratch.mkdir()  # autograph sources, ...) lands in the server's folder, and goes with it
     tempfile.tempdir = str(scratch)
-    named = socket.gethostname() if host in WILDCARDS else host
-    shown = f"[{named}]" if ":" in named else named
-    print(
-        f"deepdream studio on http://{shown}:{port}/{'?token=' + token if token else ''}  (API: /api/dream, "
-        f"/api/class, /api/style; live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)",
-        flush=True,
-    )
-    if not is_loopback(host):
-        print(
-            f"warning: --host {host} lets other machines reach this server; every request must carry its "
-            f"token (in the address above, or the header 'Authorization: token TOKEN'): keep it secret.",
-            flush=True,
-        )
-    import importlib.util
-
-    if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
-        from .._install import extra_hint
-
-        print(
-            f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.", flush=True
-        )
+    _announce(host, port, token)
     service = app.state.service
 
     class Server(uvicorn.Server):
@@ -223,6 +203,34 @@ def serve(
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def _announce(host: str, port: int, token: str | None) -> None:
+    """The lines `serve` starts with: the address (with the token), a warning beyond loopback, and a
+    note where the WebSocket package is missing."""
+    from .guard import WILDCARDS, is_loopback
+
+    named = socket.gethostname() if host in WILDCARDS else host
+    shown = f"[{named}]" if ":" in named else named
+    print(
+        f"deepdream studio on http://{shown}:{port}/{'?token=' + token if token else ''}  (API: /api/dream, "
+        f"/api/class, /api/style; live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)",
+        flush=True,
+    )
+    if not is_loopback(host):
+        print(
+            f"warning: --host {host} lets other machines reach this server; every request must carry its "
+            f"token (in the address above, or the header 'Authorization: token TOKEN'): keep it secret.",
+            flush=True,
+        )
+    import importlib.util
+
+    if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
+        from .._install import extra_hint
+
+        print(
+            f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.", flush=True
+        )
 
 
 def _own_keras_home(folder: Path) -> Path | None:

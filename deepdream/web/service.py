@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LimitError
+from ..images import LoadedImage
 from ..settings import ClassSettings, DreamSettings, StyleSettings
-from .uploads import Upload, png_bytes
+from .uploads import Upload, png_bytes, read_upload
 
 log = logging.getLogger("deepdream.web")
 
@@ -188,6 +189,26 @@ class Service:
 
         with self._loading, _no_downloads():
             return load_backbone(name)
+
+    def guides(self, settings: DreamSettings, uploads) -> list[Upload]:
+        """The guides uploaded ((filename, bytes) each) decoded, each shrunk as it is decoded
+        (`images.load_image`'s shrink_to) and then resized as the render resizes it
+        (`guided.fit_guides`): neither a full-size decode in floats nor a full-size guide in the
+        prepared-dreamer cache is ever held. Call it once the request is within the budget."""
+        from dataclasses import replace
+
+        from ..guided import GUIDE_SIZE, fit_guides
+
+        if not uploads:
+            return []
+        side = settings.guide_size or min(settings.tile_size, GUIDE_SIZE)
+        most = self.limits.max_pixels
+        guides = [read_upload(d, f, "guide.png", most, self.scratch, shrink_to=side) for f, d in uploads]
+        net = self.backbone(settings.backbone)
+        names = [g.name for g in guides]
+        fitted = fit_guides([g.image for g in guides], net, settings.guide_size, settings.tile_size, names)
+        pairs = zip(guides, fitted, strict=True)
+        return [replace(g, image=LoadedImage(rgb, None, g.image.source_mode)) for g, rgb in pairs]
 
     def check(self, settings, height: int, width: int, decoded: int = 0) -> None:
         """LimitError when a render is over this server's limits (see `Limits.check`)."""

@@ -22,7 +22,7 @@ from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
 from .forms import command_line, safe_name
 from .regions import region_values
 from .service import STOPPING, Cancelled, Service, TimedOut, redact
-from .uploads import read_upload
+from .uploads import PLACEHOLDER, Upload, check_declared, read_upload
 
 MODES = ("dream", "guided dream", "class painting", "style transfer")
 #: Studio outputs older than this are removed when a new one is written.
@@ -38,15 +38,21 @@ def _defaults(mode: str):
     }[mode]
 
 
-def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
-    """The picture Gradio stored for an upload: read only from the uploads folder (`uploads`), so a
-    path sent by a client naming any other file is never opened."""
+def _uploaded(path, what: str, uploads: Path) -> tuple[str, bytes]:
+    """(name, bytes) of the file Gradio stored for an upload: read only from the uploads folder
+    (`uploads`), so a path sent by a client naming any other file is never opened."""
     if not path:
         raise DeepDreamError(f"Drop a {what} on the page first.")
     real = os.path.realpath(path)
     if not (real.startswith(os.path.realpath(uploads) + os.sep) and os.path.isfile(real)):
         raise DeepDreamError(f"The {what} was not uploaded through this page; drop it on the page again.")
-    return read_upload(Path(real).read_bytes(), Path(path).name, f"{what}.png", max_pixels, scratch)
+    return Path(path).name, Path(real).read_bytes()
+
+
+def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
+    """The picture Gradio stored for an upload, decoded (`_uploaded`, `read_upload`)."""
+    name, data = _uploaded(path, what, uploads)
+    return read_upload(data, name, f"{what}.png", max_pixels, scratch)
 
 
 def _tidy(folder: Path) -> None:
@@ -151,10 +157,13 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     image = guide = style = None
     if mode != "class painting":
         image = _upload(values["picture"], "picture", uploads, most, scratch)
-    if mode == "guided dream":
-        guide = _upload(values["guide_picture"], "guide", uploads, most, scratch)
-    if mode == "style transfer":
-        style = _upload(values["style_picture"], "style", uploads, most, scratch)
+    # a guide or style picture: its header read, its pixels charged; decoded once within the budget
+    given = {"guided dream": ("guide_picture", "guide"), "style transfer": ("style_picture", "style")}.get(mode)
+    decoded, file = 0, None
+    if given is not None:
+        file = _uploaded(values[given[0]], given[1], uploads)
+        decoded = check_declared(file[1], safe_name(file[0], f"{given[1]}.png"), most)
+        guide = style = Upload(file[0], PLACEHOLDER, "")
     changes, masks, painted = {}, {}, {}
 
     def read_mask(data: bytes, name: str):
@@ -167,7 +176,14 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     if image is None:
         service.check(settings, *parse_size(settings.size))
     else:
-        service.check(settings, *image.image.rgb.shape[:2])
+        service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
+    guide = style = None
+    if mode == "guided dream":  # shrunk to the size the render uses it at
+        guide = service.guides(settings, [file])[0]
+        settings = settings.replace(guide=(guide.image,))
+    elif mode == "style transfer":
+        style = read_upload(file[1], file[0], "style.png", most, scratch)
+        settings = settings.replace(styles=(style.image,))
     return _Job(mode, settings, image, guide, style, masks, painted)
 
 

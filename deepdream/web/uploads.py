@@ -9,12 +9,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DeepDreamError, InputError, LimitError
 from ..images import LoadedImage, declared_size, encode_image, load_image
 from .forms import safe_name
 
 #: The largest request body (uploads included) the server reads, in bytes.
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+#: Where a guide stands while a request's settings are read: guides are decoded only once the request
+#: is within the budget, each shrunk to the size its settings use it at (`Service.guides`).
+PLACEHOLDER = LoadedImage(np.zeros((1, 1, 3), np.float32), None, "RGB")
 
 
 @dataclass(frozen=True)
