@@ -124,7 +124,8 @@ def _reduced(img: Image.Image, shrink_to: int | None) -> Image.Image:
     if factor < 2 or img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr"):
         return img
     exif = img.getexif()  # reduce() keeps no metadata: the orientation is carried over by hand
-    smaller = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB").reduce(factor)
+    mode = "RGBA" if "A" in img.mode or "transparency" in img.info else "RGB"
+    smaller = (img if img.mode == mode else img.convert(mode)).reduce(factor)  # no copy of an RGB decode
     if exif.get(0x0112):
         smaller.info["exif"] = exif.tobytes()
     return smaller
