@@ -195,9 +195,7 @@ class Settings:
                     why = not_regular(path)
                     if why:
                         flag = self.flag(f.name)
-                        raise InputError(
-                            f"{flag} '{path}' is not a regular file (it is {why}); give the path of a file."
-                        )
+                        raise InputError(f"{flag} '{path}' is not a regular file ({why}); give the path of a file.")
 
     #: The mode's name, as in the metadata ("dream", "style", "texture").
     mode: ClassVar[str] = ""
