@@ -1,6 +1,7 @@
 """How much work a render is, before it runs: pixels x steps over its octaves (a dream, a class
-painting) or pixels x iterations over its scales (style transfer). The CLI's progress bar counts the
-same units (its estimate of a long run), and the server refuses a request over its budget with it."""
+painting) or pixels x iterations over its scales (style transfer), each step at least `STEP_FLOOR`
+pixels. The CLI's progress bar counts the same units (its estimate of a long run), and the server
+refuses a request over its budget with it."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ from .render.octaves import octave_sizes
 from .render.param import CLASS_DREAM_VIEWS, VIEW_SIZE, class_dream, class_dream_steps
 from .settings.specs import split_region
 
+#: What one step costs at the least, in pixels: a step's fixed cost (the network's calls, the
+#: transforms, the step rule) is that of about 192 x 192 pixels on the network cheapest per pixel.
+#: Measured warm on 2 shared cores (docs/security.md): efficientnet-lite2 takes 24 ms a step at 64 x 64
+#: and 27 ms at 128 x 128, against 0.62 us a pixel at 512 x 512 (162 ms): 24 ms is 39,000 pixels' worth.
+#: So the budget bounds time, not only pixels: 10,000 steps on 64 x 64 cost as much as on 192 x 192.
+STEP_FLOOR = 192 * 192
+
 
 def dream_work(sizes, steps: int) -> int:
-    """Pixel-steps of a dream whose octaves have these (height, width) sizes."""
-    return sum(h * w for h, w in sizes) * steps
+    """Pixel-steps of a dream whose octaves have these (height, width) sizes (each step of an
+    octave at least `STEP_FLOOR`)."""
+    return sum(max(h * w, STEP_FLOOR) for h, w in sizes) * steps
 
 
 def painting_work(steps: int, views: int, height: int, width: int) -> int:
     """Pixel-steps of a painting (`render.param`): each step the network sees `views` crops of at
     most 224 x 224 pixels, and the picture itself is made from its coefficients."""
     side = min(VIEW_SIZE, height, width)
-    return steps * (views * side * side + height * width)
+    return steps * max(views * side * side + height * width, STEP_FLOOR)
 
 
 def work(settings, height: int, width: int) -> int:
@@ -26,7 +35,8 @@ def work(settings, height: int, width: int) -> int:
     width picture (after any --max-side), counting every octave or scale; an upper bound (octaves
     too small for the network, which are skipped, are counted)."""
     if settings.mode == "style":
-        return sum(max(1, height >> k) * max(1, width >> k) for k in range(settings.scales)) * settings.iterations
+        scales = (max(1, height >> k) * max(1, width >> k) for k in range(settings.scales))
+        return sum(max(pixels, STEP_FLOOR) for pixels in scales) * settings.iterations
     if settings.mode in ("class", "visualize"):
         return painting_work(settings.steps, settings.views, height, width)
     painting = painting_work(class_dream_steps(settings), CLASS_DREAM_VIEWS, height, width)

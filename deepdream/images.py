@@ -34,7 +34,10 @@ from deepdream.saving import (
 #: Pillow's hard decompression-bomb limit (see `settings.base`; ``load_image`` refuses half of it).
 from .settings.base import MAX_PIXELS
 
-_READABLE = "PNG, JPEG, WebP, TIFF, BMP, GIF, ..."
+#: The formats pictures are read in (Pillow's names); any other (EPS, which Pillow hands to Ghostscript,
+#: ICO, TGA, PCX, ...) is refused before a decoder is picked.
+READ_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
+_READABLE = "PNG, JPEG, WebP, TIFF, BMP and GIF"
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
 
 
@@ -50,11 +53,15 @@ class LoadedImage:
 # ---------------------------------------------------------------------------- reading
 
 
-def load_image(path) -> LoadedImage:
+def load_image(path, shrink_to: int | None = None) -> LoadedImage:
     """Read an image file upright (EXIF orientation applied), fully decoded, as a LoadedImage.
 
+    shrink_to: a longer side the caller resizes the picture to anyway; the picture is then shrunk by
+    a whole factor as it is decoded (a JPEG's `draft`, else Pillow's `reduce` on the 8-bit decode),
+    never below twice that side, so the float copy of a huge picture is never made.
+
     Raises InputError, with one sentence naming the path, when the file is missing, a folder,
-    unreadable, not an image, truncated or corrupt, or has more pixels than
+    unreadable, not an image in `READ_FORMATS`, truncated or corrupt, or has more pixels than
     ``Image.MAX_IMAGE_PIXELS``.
     """
     p = Path(path)
@@ -69,7 +76,7 @@ def load_image(path) -> LoadedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
+            with Image.open(p, formats=READ_FORMATS) as img:
                 covered = coverage(img, p)
                 if covered < 1.0 and not accept_partial():
                     width, height = img.size
@@ -79,6 +86,9 @@ def load_image(path) -> LoadedImage:
                         f"declares (it is damaged or cut off); re-export or re-download it, or set "
                         f"{ACCEPT_PARTIAL_ENV}=1 to take it as it is."
                     )
+                if shrink_to and img.format == "JPEG" and max(img.size) > 4 * shrink_to:
+                    scale = 2 * shrink_to / max(img.size)  # the decoder's own 1/2, 1/4, 1/8: never below
+                    img.draft("RGB", (math.ceil(img.size[0] * scale), math.ceil(img.size[1] * scale)))
                 said: list[str] = []
                 try:
                     with _quiet_stderr(img.format == "TIFF") as said:
@@ -87,11 +97,11 @@ def load_image(path) -> LoadedImage:
                     if said:  # libtiff's own words say more than Pillow's "decoder error -2"
                         raise OSError(f"{str(e).rstrip('.')}: {said[0].rstrip('.')}") from None
                     raise
-                return from_pil(img)
+                return from_pil(_reduced(img, shrink_to))
     except PermissionError:
         raise InputError(f"Input file '{p}' cannot be read (permission denied); check its permissions.") from None
     except UnidentifiedImageError:
-        raise InputError(f"'{p}' is not an image Pillow can read (supported: {_READABLE}).") from None
+        raise InputError(f"'{p}' is not an image deepdream can read (it reads {_READABLE}).") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
         found = re.search(r"\((\d+) pixels\)", str(e))
         count = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
@@ -104,6 +114,36 @@ def load_image(path) -> LoadedImage:
         if "truncated" in reason.lower():
             raise InputError(f"Input file '{p}' is truncated ({reason}); re-export or re-download it.") from None
         raise InputError(f"Input file '{p}' could not be decoded ({reason}); check that it is a valid image.") from None
+
+
+def _reduced(img: Image.Image, shrink_to: int | None) -> Image.Image:
+    """img shrunk by the largest whole factor that keeps its longer side at least 2 x shrink_to."""
+    if not shrink_to:
+        return img
+    factor = max(img.size) // (2 * shrink_to)
+    if factor < 2 or img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr"):
+        return img
+    exif = img.getexif()  # reduce() keeps no metadata: the orientation is carried over by hand
+    mode = "RGBA" if "A" in img.mode or "transparency" in img.info else "RGB"
+    smaller = (img if img.mode == mode else img.convert(mode)).reduce(factor)  # no copy of an RGB decode
+    if exif.get(0x0112):
+        smaller.info["exif"] = exif.tobytes()
+    return smaller
+
+
+def declared_size(source) -> tuple[int, int]:
+    """(width, height) a picture's header declares, read without decoding it (a path or bytes);
+    (0, 0) where it is not a picture in `READ_FORMATS` (the decode then says why)."""
+    import io
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opened = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+            with Image.open(opened, formats=READ_FORMATS) as probe:
+                return probe.size
+    except Exception:
+        return 0, 0
 
 
 #: Set to 1 to load pictures whose data covers only part of what their header declares.

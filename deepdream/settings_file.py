@@ -7,11 +7,15 @@ from pathlib import Path
 
 from .errors import InputError, shown
 from .settings import MODES
+from .settings.base import not_regular
 
 
 def read_settings_file(path) -> tuple[str, dict]:
     """(mode, settings dict) from a JSON file or a picture deepdream wrote (its metadata)."""
     path = Path(path)
+    why = not_regular(path)
+    if why:
+        raise InputError(f"Settings file '{path}' is not a regular file (it is {why}); give a PNG or JSON file.")
     if not path.is_file():
         raise InputError(f"Settings file '{path}' does not exist; give a PNG written by deepdream or a JSON file.")
     text = None

@@ -286,7 +286,7 @@ def test_a_fifo_mask_and_the_files_a_settings_file_names(small_png, tmp_path):
     out = tmp_path / "out.png"
     assert_clean_failure(
         run_cli("dream", small_png, "-o", out, *FAST, "--mask", fifo, timeout=60),
-        f"Mask '{fifo}' is not a regular file (a pipe, socket or device)",
+        f"--mask '{fifo}' is not a regular file (a pipe, socket or device)",  # before the network loads
         tmp_path,
         before,
     )

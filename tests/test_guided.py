@@ -150,7 +150,7 @@ def test_cli_bad_guided_input(tmp_path, case):
         expected = f"Guide image '{guide}' does not exist"
     elif case == "unreadable":
         guide.write_text("not a picture")
-        expected = f"'{guide}' is not an image Pillow can read"
+        expected = f"'{guide}' is not an image deepdream can read"
     elif case == "tiny":
         Image.new("RGB", (20, 40), "red").save(guide)
         expected = "Guide image 'guide.png' is 20x40 pixels; backbone 'vgg16' needs at least 32 pixels"

@@ -167,7 +167,7 @@ def test_missing_file_and_folder(tmp_path):
 
 def test_text_file_is_not_an_image(tmp_path):
     (tmp_path / "notes.png").write_text("hello, not an image\n")
-    with pytest.raises(InputError, match=r"'.*notes\.png' is not an image Pillow can read \(supported: PNG"):
+    with pytest.raises(InputError, match=r"'.*notes\.png' is not an image deepdream can read \(it reads PNG"):
         load_image(tmp_path / "notes.png")
 
 

@@ -127,7 +127,7 @@ def test_a_text_file_as_the_image_is_a_json_400_and_the_server_goes_on(client):
     response = dream(client, data=b"not a picture, just words\n", name="notes.txt")
     assert response.status_code == 400
     assert response.json() == {
-        "error": "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+        "error": "'notes.txt' is not an image deepdream can read (it reads PNG, JPEG, WebP, TIFF, BMP and GIF)."
     }
     assert dream(client).status_code == 200
 

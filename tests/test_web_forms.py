@@ -15,7 +15,8 @@ from PIL import Image
 from deepdream.errors import DeepDreamError, InputError, SettingsError
 from deepdream.settings import ClassSettings, DreamSettings, StyleSettings
 from deepdream.web import forms
-from deepdream.web.service import Service, read_upload
+from deepdream.web.service import Service
+from deepdream.web.uploads import read_upload
 
 
 def png_of(width: int, height: int) -> bytes:
@@ -216,7 +217,7 @@ def test_uploads_are_read_with_the_cli_checks_and_messages():
         read_upload(b"just some text\n", "notes.txt")
     assert (
         str(text.value)
-        == "'notes.txt' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF, ...)."
+        == "'notes.txt' is not an image deepdream can read (it reads PNG, JPEG, WebP, TIFF, BMP and GIF)."
     )
     with pytest.raises(InputError) as bomb:
         read_upload(bomb_png(), "bomb.png")

@@ -28,8 +28,8 @@ from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 
 TINY = {"steps": "1", "octaves": "1"}
-#: A render that would run for many minutes (10000 steps), to be stopped.
-ENDLESS = {"steps": "10000", "octaves": "1", "backbone": "vgg16"}
+#: A render that would run for minutes (3000 steps, within the default budget at 64 px), to be stopped.
+ENDLESS = {"steps": "3000", "octaves": "1", "backbone": "vgg16"}
 
 
 def files_under(folder: Path) -> list[str]:
@@ -61,7 +61,7 @@ def client(app):
 
 def studio_values(picture, **changes) -> list:
     """The studio's render inputs, in their order (the page's defaults, a tiny dream; `changes` by name)."""
-    from deepdream.web.studio import render_inputs
+    from deepdream.web.studio_render import render_inputs
 
     values = dict(
         mode="dream",
@@ -177,7 +177,7 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
     import gradio as gr
 
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()
@@ -211,7 +211,7 @@ def test_the_studio_reads_pictures_only_from_its_uploads(tmp_path):
             "/api/dream",
             {"steps": "2000", "octaves": "4", "max-side": "400"},
             {"image": ("big.png", png(600, 400), "image/png")},
-            "This render is about 407 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's "
+            "This render is about 470 million pixel-steps (400x267, 4 octaves of 2000 steps), over this server's "
             "budget of 150 million; use fewer steps, octaves or iterations or a smaller picture, or start the server "
             "with a larger --max-work.",
         ),
@@ -453,7 +453,7 @@ def test_the_studio_stops_a_render_over_the_timeout(tmp_path):
     import gradio as gr
 
     from deepdream.web.service import Limits, Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     service = Service(limits=Limits(max_work=None, timeout=2))
     (tmp_path / "cat.png").write_bytes(small_png())

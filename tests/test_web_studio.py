@@ -31,7 +31,7 @@ SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 
 def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
-    from deepdream.web.studio import render_inputs
+    from deepdream.web.studio_render import render_inputs
 
     values = dict(
         mode=mode,
@@ -71,7 +71,7 @@ def page_values(mode="dream", picture=None, **changes):
 
 def test_render_shows_each_octave_then_the_result_with_its_settings_and_command(tmp_path):
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     service = Service()
     try:
@@ -98,7 +98,7 @@ def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_p
     settings name the masks as the command does, the masks come with the result (the command reads
     them), and each half changes by its own objective."""
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     height, width = 64, 96
     left = np.zeros((height, width, 4), np.uint8)
@@ -147,7 +147,7 @@ def test_regions_painted_on_the_page_dream_each_objective_in_its_own_place(tmp_p
 @pytest.mark.slow  # a class painting and a style transfer through the page (seconds)
 def test_class_painting_and_style_transfer_from_the_page(tmp_path):
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     service = Service()
     try:
@@ -181,7 +181,7 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
     import gradio as gr
 
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     render = make_render(Service(), tmp_path, tmp_path)
     with pytest.raises(gr.Error) as missing:
@@ -191,7 +191,7 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
     text.write_text("not a picture")
     with pytest.raises(gr.Error) as bad:
         list(render(*page_values(picture=str(text))))
-    assert bad.value.message.startswith("'notes.txt' is not an image Pillow can read")
+    assert bad.value.message.startswith("'notes.txt' is not an image deepdream can read")
     with pytest.raises(gr.Error) as painted:
         list(render(*page_values(mode="class painting", target_class=None)))
     assert painted.value.message.startswith("Name the class to paint")
@@ -317,7 +317,7 @@ def test_a_preset_chosen_on_the_page_is_rendered_and_named_in_the_command(tmp_pa
     instead of its options."""
     from deepdream.settings import PRESETS
     from deepdream.web.service import Service
-    from deepdream.web.studio import make_render
+    from deepdream.web.studio_render import make_render
 
     subtle = PRESETS["subtle"].values
     service = Service()

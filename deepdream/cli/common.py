@@ -27,6 +27,7 @@ def given_settings(cls, settings_file: Path | None, options: dict):
         if files:
             typer.echo(f"deepdream: the settings in '{settings_file}' read {', '.join(files)}", err=True)
     settings = cls.from_dict(base, **typed)
+    settings.check_files()  # a folder, a pipe or a device: said before the network loads
     settings.check_names(class_index)
     check_backbones(settings)
     return settings
@@ -42,14 +43,11 @@ def check_backbones(settings) -> None:
             check_name(part.backbone)
 
 
-#: Settings fields that name files to read (a settings file from elsewhere may name any).
-FILE_FIELDS = ("weights", "mask", "guide", "styles", "masks", "init")
-
-
 def files_named(cls, base: dict, typed: dict) -> list[str]:
     """'--guide PATH', ... for each file the settings dict `base` names that the options typed do not
     override (the dream of a zoom or video included): what a --settings run will open."""
     from ..settings import INITS
+    from ..settings.base import FILE_FIELDS
 
     out = []
     for name in FILE_FIELDS:

@@ -18,7 +18,7 @@ def serve(
             "--host",
             metavar="ADDRESS",
             help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
-            "lets other machines in (the API has no login).",
+            "lets other machines in (every request then needs the token printed at start).",
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
@@ -49,6 +49,15 @@ def serve(
             help="Longest a request may take, its wait in the queue included; then its render is stopped. 0: no limit.",
         ),
     ] = Limits.timeout,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            metavar="TEXT",
+            help="The token every request must carry (?token=, a cookie, or 'Authorization: token "
+            "TEXT'). Default: none on 127.0.0.1; made at start, and printed, on any other --host.",
+        ),
+    ] = None,
 ) -> None:
     """Open the web studio and the HTTP API (POST /api/dream, /api/class, /api/style) at http://HOST:PORT/."""
     import dataclasses
@@ -64,6 +73,8 @@ def serve(
     for flag, value in (("--max-side", max_side), ("--max-work", max_work), ("--timeout", timeout)):
         if not math.isfinite(value) or value < 0:
             raise SettingsError(f"{flag} must be a number of at least 0 (0: no limit; got {value:g}).")
+    if token is not None and (len(token) < 8 or not token.isprintable() or " " in token):
+        raise SettingsError("--token must be at least 8 printable characters with no space.")
     _check_free(host, port)
     from ..web.service import Limits
 
@@ -75,7 +86,7 @@ def serve(
         "a few seconds)",
         err=True,
     )
-    run(host, port, limits=limits)
+    run(host, port, limits=limits, token=token)
 
 
 def _check_free(host: str, port: int) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import SettingsError, shown, suggest
+from ..errors import InputError, SettingsError, shown, suggest
 
 #: Every mode a settings file (or a picture's metadata) may name.
 MODES = ("dream", "class", "visualize", "style", "texture", "zoom", "video")
@@ -28,6 +28,8 @@ MAX_PIXELS = 178_956_970
 #: Upper bounds on counts (a typo of 10**400 steps or 3000 layers is refused, not run for ever).
 MAX_STEPS = 10_000  # steps per octave, optimiser iterations, steps of later frames
 MAX_OCTAVES = 32
+#: The largest octave scale: each octave a quarter of the next's side at most (1e10 over 32 octaves overflows).
+MAX_OCTAVE_SCALE = 4.0
 MAX_LAYERS = 64  # layer specs given (dream, style, content layers)
 MAX_PICTURES = 32  # guides, styles, masks
 MAX_FRAMES = 1_000_000
@@ -146,8 +148,54 @@ def rng(seed: int | None):
     return np.random.default_rng(seed if seed is None or seed >= 0 else [1, -seed])
 
 
+#: Settings fields naming files to read (a path, or a tuple of paths).
+FILE_FIELDS = ("weights", "mask", "guide", "styles", "masks", "init")
+#: Fields whose values may carry a region's mask file (WHAT@MASK).
+REGION_FIELDS = ("layers", "target_class", "guide")
+#: --init values that name no file.
+INIT_WORDS = ("palette", "content", "noise")
+
+
+def not_regular(path) -> str | None:
+    """Why an existing `path` cannot be read as a file ('a folder'; 'a pipe, socket or device': a
+    FIFO blocks its reader for ever, /dev/zero never ends); None for a regular file or no file at
+    all (whoever reads it says it does not exist)."""
+    p = Path(path)
+    try:
+        if not p.exists() or p.is_file():
+            return None
+        return "a folder" if p.is_dir() else "a pipe, socket or device"
+    except (OSError, ValueError):  # a name too long, a NUL byte: the reader says what is wrong
+        return None
+
+
 class Settings:
     """What every settings dataclass shares: help and defaults by field name, JSON round trips."""
+
+    def check_files(self) -> None:
+        """An InputError, before anything is loaded, for the first file these settings name (and
+        those of settings inside them) that exists but is not a regular file."""
+        from .specs import split_region
+
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Settings):
+                value.check_files()
+                continue
+            if f.name not in FILE_FIELDS and f.name not in REGION_FIELDS:
+                continue
+            for item in value if isinstance(value, tuple) else (value,):
+                if not isinstance(item, (str, Path)) or not str(item) or (f.name == "init" and item in INIT_WORDS):
+                    continue
+                paths = [str(item)]
+                if f.name in REGION_FIELDS:
+                    what, mask = split_region(str(item))
+                    paths = ([what] if f.name == "guide" else []) + ([mask] if mask else [])
+                for path in paths:
+                    why = not_regular(path)
+                    if why:
+                        flag = self.flag(f.name)
+                        raise InputError(f"{flag} '{path}' is not a regular file ({why}); give the path of a file.")
 
     #: The mode's name, as in the metadata ("dream", "style", "texture").
     mode: ClassVar[str] = ""

@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
-from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, option
+from .base import (
+    MAX_LAYERS,
+    MAX_OCTAVE_SCALE,
+    MAX_OCTAVES,
+    MAX_PICTURES,
+    MAX_STEP_SIZE,
+    MAX_STEPS,
+    PRECISIONS,
+    Control,
+    Settings,
+    option,
+)
 from .specs import split_region
 
 NORMALIZATIONS = ("laplacian", "mean")
@@ -174,7 +185,7 @@ class DreamSettings(Settings):
     )
     octaves: int = option(6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
     octave_scale: float = option(
-        1.4, "Size ratio between octaves (> 1).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
+        1.4, "Size ratio between octaves (> 1, at most 4).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
     )
     steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
     step_size: float = option(
@@ -277,7 +288,7 @@ class DreamSettings(Settings):
         self._count("layers", MAX_LAYERS)
         self._count("guide", MAX_PICTURES)
         self._whole("octaves", 1, high=MAX_OCTAVES)
-        self._number("octave_scale", 1.0, above=True, hint=" 1.4 is a good start.")
+        self._number("octave_scale", 1.0, above=True, high=MAX_OCTAVE_SCALE, hint=" 1.4 is a good start.")
         self._whole("steps", 1, high=MAX_STEPS)
         self._number("step_size", 0.0, above=True, high=MAX_STEP_SIZE)
         self._whole("tile_size", 32, " 512 is a good start.")

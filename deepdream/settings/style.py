@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from ..errors import SettingsError, shown
 from .base import (
+    INIT_WORDS,
     MAX_LAYERS,
     MAX_LOSS_WEIGHT,
     MAX_PICTURES,
@@ -16,13 +17,14 @@ from .base import (
     Control,
     Settings,
     _layer_texts,
+    not_regular,
     option,
     parse_blend,
     parse_size,
 )
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("palette", "content", "noise")
+INITS = INIT_WORDS
 STYLE_BACKBONE_HELP = (
     "Network whose features define content and style: vgg16 (embedded, works offline), "
     "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)."
@@ -87,7 +89,7 @@ class _GatysSettings(Settings):
             init = str(init)
             self._set("init", init)
         if isinstance(init, str) and init not in INITS and not Path(init).is_file():
-            why = "is a folder" if Path(init).is_dir() else "does not exist"
+            why = f"is not a regular file: it is {not_regular(init)}" if not_regular(init) else "does not exist"
             self._fail("init", f"must be palette, content, noise or an image file ('{init}' {why}).")
 
 
@@ -167,6 +169,8 @@ class TextureSettings(_GatysSettings):
 
     def _check_init(self) -> None:
         if isinstance(self.init, str) and self.init != "noise" and not Path(self.init).is_file():
-            why = "is a folder" if Path(self.init).is_dir() else "does not exist"
+            why = (
+                f"is not a regular file: it is {not_regular(self.init)}" if not_regular(self.init) else "does not exist"
+            )
             self._fail("init", f"must be noise or an image file ('{self.init}' {why}).")
         super()._check_init()

@@ -22,18 +22,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import DeepDreamError, SettingsError
 from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
-from .forms import settings_from_form
-from .service import (
-    MAX_UPLOAD_BYTES,
-    Cancelled,
-    Service,
-    TimedOut,
-    Upload,
-    backbone_list,
-    layer_list,
-    read_upload,
-    redact,
-)
+from .forms import safe_name, settings_from_form
+from .service import STOPPING, Cancelled, Service, TimedOut, backbone_list, layer_list, redact
+from .uploads import MAX_UPLOAD_BYTES, PLACEHOLDER, Upload, check_declared, read_upload
 
 log = logging.getLogger("deepdream.web")
 
@@ -150,6 +141,8 @@ async def finish(request: Request | None, service: Service, backbone: str, fn, *
         while True:
             done, _ = await asyncio.wait({waited}, timeout=0.25)
             if done:
+                if waited.cancelled():  # dropped from the queue: the server is stopping
+                    raise Cancelled()
                 return waited.result()
             if request is not None and await request.is_disconnected():
                 log.info("client of %s went away; render cancelled", request.url.path)
@@ -161,44 +154,69 @@ async def finish(request: Request | None, service: Service, backbone: str, fn, *
         future.cancel()
 
 
+async def dream_request(request: Request, service: Service) -> Response:
+    """POST /api/dream: the picture, guides, mask and regions read (each checked in its header first;
+    the guides decoded only within the budget, shrunk to the size they are used at), dreamt."""
+    texts, files = await _form(request, "dream")
+    filename, data = _one(files, "image", "picture to dream on")
+    most = service.limits.max_pixels
+    decoded = sum(check_declared(d, safe_name(f, "guide.png"), most) for f, d in files.get("guide", []))
+    image = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
+    mask = None
+    if files.get("mask"):
+        mask_name, mask_data = _one(files, "mask", "mask")
+        mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most, service.scratch)
+    regions = {}  # WHAT@NAME: the mask uploaded as a `region` file named NAME
+    for f, d in files.get("region", []):
+        region = await run_in_threadpool(read_upload, d, f, "region.png", most, service.scratch)
+        regions[region.name] = region
+    # the guides stand in by placeholders until the settings say what size they are used at
+    pictures = {"guide": [PLACEHOLDER] * len(files.get("guide", []))}
+    if mask is not None:
+        pictures["mask"] = [mask.image]
+    settings = settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
+    service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
+    guides = await run_in_threadpool(service.guides, settings, files.get("guide", []))
+    if guides:
+        settings = settings.replace(guide=tuple(g.image for g in guides))
+    result = await finish(
+        request,
+        service,
+        settings.backbone,
+        service.dream,
+        image,
+        settings,
+        guides=guides,
+        mask=mask,
+        regions=regions,
+    )
+    return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
+
+
+async def style_request(request: Request, service: Service) -> Response:
+    """POST /api/style: the content and style pictures read (the styles' pixels counted in the budget), stylised."""
+    texts, files = await _form(request, "style")
+    filename, data = _one(files, "image", "content picture")
+    most = service.limits.max_pixels
+    decoded = sum(check_declared(d, safe_name(f, "style.png"), most) for f, d in files.get("style", []))
+    content = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
+    if not files.get("style"):
+        raise SettingsError("Upload at least one style picture as the file field 'style'.")
+    styles: list[Upload] = [
+        await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch) for f, d in files["style"]
+    ]
+    settings = settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
+    service.check(settings, *content.image.rgb.shape[:2], decoded=decoded)
+    result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)
+    return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/api")
 
     @api.post("/dream")
     async def dream(request: Request):
-        texts, files = await _form(request, "dream")
-        filename, data = _one(files, "image", "picture to dream on")
-        most = service.limits.max_pixels
-        image = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
-        guides = [
-            await run_in_threadpool(read_upload, d, f, "guide.png", most, service.scratch)
-            for f, d in files.get("guide", [])
-        ]
-        mask = None
-        if files.get("mask"):
-            mask_name, mask_data = _one(files, "mask", "mask")
-            mask = await run_in_threadpool(read_upload, mask_data, mask_name, "mask.png", most, service.scratch)
-        regions = {}  # WHAT@NAME: the mask uploaded as a `region` file named NAME
-        for f, d in files.get("region", []):
-            region = await run_in_threadpool(read_upload, d, f, "region.png", most, service.scratch)
-            regions[region.name] = region
-        pictures = {"guide": [g.image for g in guides]}
-        if mask is not None:
-            pictures["mask"] = [mask.image]
-        settings = settings_from_form(DreamSettings, texts, files=pictures, regions=regions)
-        service.check(settings, *image.image.rgb.shape[:2])
-        result = await finish(
-            request,
-            service,
-            settings.backbone,
-            service.dream,
-            image,
-            settings,
-            guides=guides,
-            mask=mask,
-            regions=regions,
-        )
-        return _png(result, f"{image.name.rsplit('.', 1)[0]}_dream.png")
+        return await dream_request(request, service)
 
     @api.post("/class")
     async def paint(request: Request):
@@ -210,19 +228,7 @@ def router(service: Service) -> APIRouter:
 
     @api.post("/style")
     async def style(request: Request):
-        texts, files = await _form(request, "style")
-        filename, data = _one(files, "image", "content picture")
-        most = service.limits.max_pixels
-        content = await run_in_threadpool(read_upload, data, filename, "upload.png", most, service.scratch)
-        if not files.get("style"):
-            raise SettingsError("Upload at least one style picture as the file field 'style'.")
-        styles: list[Upload] = [
-            await run_in_threadpool(read_upload, d, f, "style.png", most, service.scratch) for f, d in files["style"]
-        ]
-        settings = settings_from_form(StyleSettings, texts, files={"styles": [s.image for s in styles]})
-        service.check(settings, *content.image.rgb.shape[:2])
-        result = await finish(request, service, settings.backbone, service.stylize, content, styles, settings)
-        return _png(result, f"{content.name.rsplit('.', 1)[0]}_style.png")
+        return await style_request(request, service)
 
     def post_only(path: str, takes: str):
         async def wrong_method():  # else the studio's catch-all answers a bare 404
@@ -266,7 +272,7 @@ def install(app: FastAPI, service: Service) -> None:
 
     @app.exception_handler(Cancelled)
     async def cancelled(request: Request, error: Cancelled):  # the client has gone, or the server stops
-        return JSONResponse({"error": "The render was cancelled: the server is stopping."}, status_code=503)
+        return JSONResponse({"error": STOPPING}, status_code=503)
 
     app.add_middleware(Unexpected)
 

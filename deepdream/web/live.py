@@ -1,8 +1,9 @@
 """The live API: a WebSocket at `/api/live` dreaming a stream of frames, and the Live page (`/live`).
 
-Protocol. The client's first message is text: a JSON object of settings by CLI name (`{}` for the
-live defaults, `motion.live.LIVE_DREAM` / `LIVE_FRAMES`; `video`'s settings apply, `independent`
-included, and every dream option, a `preset` too; `format`: `jpeg` (default) or `png` for the
+Protocol. The client's first message is text (within `HELLO_SECONDS`, or the socket is closed): a
+JSON object of settings by CLI name (`{}` for the live defaults, `motion.live.LIVE_DREAM` /
+`LIVE_FRAMES`; `video`'s settings apply, `independent` included, and every dream option, a
+`preset` too; `format`: `jpeg` (default) or `png` for the
 answers). Then each binary message is one frame (JPEG, PNG or WebP), answered by one binary
 message: the frame dreamt, the same size, as JPEG (or PNG). Every message gets one answer, in order:
 a settings message `{"settings": {...}, "format": ...}` once its Dreamer is ready (the first takes
@@ -17,7 +18,7 @@ about two frames' dream time.
 Safety, as for the HTTP API: frames are decoded in memory (never a file, never a path), their size
 checked in their header before decoding (`MAX_FRAME_SIDE`, the server's --max-side for the dream,
 its work budget per frame); frames are dreamt on the backbone's render queue with the API's renders;
-a page of another site may not open the socket (its Origin must be this server); at most
+a page of another site may not open the socket (`guard.Guard`: its Origin must be this server); at most
 `MAX_STREAMS` streams at once; when the client goes, frames not yet started are dropped.
 """
 
@@ -31,16 +32,16 @@ import threading
 import warnings
 from collections import deque
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 from fastapi import WebSocket  # at the top: the route's annotation is read from this module's names
 
 from ..errors import DeepDreamError, InputError, LimitError, SettingsError, shown, suggest
+from ..images import READ_FORMATS, declared_size
 from ..motion.live import LIVE_DREAM, LIVE_FRAMES, LiveDreamer
 from ..settings import DreamSettings, VideoSettings
 from .forms import aliases, settings_from_form
-from .service import Cancelled, Service, TimedOut, _cancellable, _declared_size, redact
+from .service import Cancelled, Service, TimedOut, _cancellable, redact
 
 log = logging.getLogger("deepdream.web")
 
@@ -51,6 +52,8 @@ MAX_FRAME_BYTES = 8 * 2**20
 MAX_TEXT_BYTES = 64 * 2**10
 #: Live streams the server dreams at once (each connection is one stream).
 MAX_STREAMS = 4
+#: Seconds a new connection has to send its first settings message; then it is closed (1008).
+HELLO_SECONDS = 5.0
 #: Settings messages waiting for their answers at once; one more ends the stream (closed with 1008).
 MAX_WAITING_TEXTS = 8
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
@@ -140,7 +143,7 @@ def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
             f"The frame is {len(data) / 2**20:.1f} MB, over the {MAX_FRAME_BYTES // 2**20} MB a live "
             f"frame may have; send smaller frames (JPEG)."
         )
-    width, height = _declared_size(data)
+    width, height = declared_size(data)
     if not width or not height:
         raise InputError("The frame is not a picture; send each frame as a JPEG or PNG picture.")
     if max(width, height) > MAX_FRAME_SIDE or (max_pixels and width * height > max_pixels):
@@ -151,7 +154,7 @@ def decode_frame(data: bytes, max_pixels: int | None = None) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
                 if image.format not in ("JPEG", "PNG", "WEBP"):
                     raise InputError(f"The frame is a {image.format} picture; send JPEG or PNG frames.")
                 return np.asarray(image.convert("RGB"))
@@ -179,15 +182,6 @@ def one_line(message: str) -> str:
     return " ".join(redact(message).split())
 
 
-def same_origin(headers) -> bool:
-    """Whether a WebSocket's opening request comes from this server's own page, or from no page
-    at all (a program): a page of another site gets no answer."""
-    origin = headers.get("origin")
-    if not origin:
-        return True
-    return urlsplit(origin).netloc.lower() == (headers.get("host") or "").lower()
-
-
 class LiveStream:
     """One WebSocket's stream: a reader task that queues messages (a waiting frame replaced by a
     newer one), and the loop that answers them in order, frames dreamt on the render queue."""
@@ -199,7 +193,7 @@ class LiveStream:
         self.dreamer: LiveDreamer | None = None
         self.inbox: deque = deque()
         self.wake = asyncio.Event()
-        self.gone = self.overflow = False
+        self.gone = self.overflow = self.idle = False
         self.cancel = threading.Event()
         self.frames = self.dropped = 0
 
@@ -222,9 +216,15 @@ class LiveStream:
 
     async def read(self) -> None:
         """Queue the client's messages until it goes: a frame waiting when another comes is dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HELLO_SECONDS
+        greeted = False
         try:
             while True:
-                message = await self.ws.receive()
+                if greeted:
+                    message = await self.ws.receive()
+                else:  # a socket that never says its settings would hold a stream's slot for ever
+                    message = await asyncio.wait_for(self.ws.receive(), max(0.0, deadline - loop.time()))
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("bytes") is not None:
@@ -234,7 +234,10 @@ class LiveStream:
                         self.overflow = True  # a client that never waits for answers: the stream ends
                         break
                     self.inbox.append(("settings", message["text"]))
+                    greeted = True
                 self.wake.set()
+        except TimeoutError:
+            self.idle = True
         except Exception:
             pass
         finally:
@@ -293,6 +296,10 @@ class LiveStream:
             raise SettingsError(f"The settings message is over {MAX_TEXT_BYTES // 1024} kB.")
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise SettingsError(
+                "Live settings are a flat JSON object of options; that message is nested too deeply."
+            ) from None
         except ValueError:
             raise SettingsError(
                 'Live settings are a JSON object of options by CLI name, e.g. {"preset": "swirls"}; '
@@ -337,6 +344,10 @@ class LiveStream:
             return await asyncio.wait_for(asyncio.shield(waited), timeout or None)
         except TimeoutError:
             raise TimedOut.after(timeout) from None
+        except asyncio.CancelledError:
+            if waited.cancelled() and not asyncio.current_task().cancelling():
+                raise Cancelled() from None  # the job was dropped (the server stops): not this task
+            raise
 
 
 def install_live(app, service: Service) -> None:
@@ -347,9 +358,6 @@ def install_live(app, service: Service) -> None:
 
     @app.websocket("/api/live")
     async def live(websocket: WebSocket):
-        if not same_origin(websocket.headers):
-            await websocket.close(code=1008)  # before accepting: the opening request gets 403
-            return
         await websocket.accept()
         if open_streams[0] >= MAX_STREAMS:
             await websocket.send_text(
@@ -368,6 +376,8 @@ def install_live(app, service: Service) -> None:
         try:
             if stream.overflow:
                 await websocket.close(code=1008, reason=f"over {MAX_WAITING_TEXTS} settings messages waiting")
+            elif stream.idle:
+                await websocket.close(code=1008, reason=f"no settings message within {HELLO_SECONDS:g} s")
             else:
                 await websocket.close()
         except Exception:

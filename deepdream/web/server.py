@@ -1,28 +1,31 @@
 """The server: one FastAPI app holding the HTTP API (`/api/...`) and the Gradio studio (`/`), and
 `serve(host, port)` running it under uvicorn.
 
-Everything the server writes (uploads to the studio, its results) lies in one temporary folder of
-its own, removed when it stops. The studio takes only pictures uploaded through this server: a
-request naming any other file is refused (`FileGate`) before Gradio reads or copies anything.
+Every request passes the `Guard` first (this machine's Host names, no other site's Origin, the token
+beyond loopback). Everything the server writes (uploads to the studio, its results, Keras's config
+where it has none) lies in one temporary folder of its own, removed when it stops. The studio takes
+only pictures uploaded through this server, checked in their headers: a request naming any other
+file is refused (`FileGate`) before Gradio reads, copies or decodes anything. Importing this module
+changes nothing; what the server configures (Gradio's folder, KERAS_HOME) it sets when it starts.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home
-
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from .._version import __version__
 from .api import BodyLimit, install
-from .service import MAX_UPLOAD_BYTES, Limits, Service
+from .gate import FileGate
+from .guard import Guard
+from .service import Limits, Service
+from .uploads import MAX_UPLOAD_BYTES
 
 
 def create_app(
@@ -31,16 +34,21 @@ def create_app(
     studio: bool = True,
     max_upload: int = MAX_UPLOAD_BYTES,
     limits: Limits | None = None,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    folder: Path | None = None,
 ) -> FastAPI:
     """The app: the API on `service` (a new one with `limits` by default) and, with `studio`, the
-    page at `/`. Its temporary folder (`app.state.folder`) is removed when the app shuts down."""
+    page at `/`, behind the `Guard` (the Host names of this machine and `host`; no other site's
+    Origin; `token` on every request where one is given). Its temporary folder (`app.state.folder`:
+    `folder`, or a new one) is removed when the app shuts down."""
     from .._tf import quiet_tensorflow
 
     # TensorFlow whole before any request: the page's first calls (its layer list, a render) come in
     # on several threads at once, and two threads importing it together can break the import
     quiet_tensorflow()
     service = service or Service(limits=limits)
-    folder = Path(tempfile.mkdtemp(prefix="deepdream-serve-"))
+    folder = folder or Path(tempfile.mkdtemp(prefix="deepdream-serve-"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -49,7 +57,8 @@ def create_app(
         finally:  # renders stop at their next step; nothing is left on disk
             service.close()
             shutil.rmtree(folder, ignore_errors=True)
-            forget_folder(app, folder)
+            if getattr(app.state, "gradio_folder", None) is not None:
+                app.state.gradio_folder.restore()
 
     app = FastAPI(
         title="deepdream",
@@ -67,26 +76,20 @@ def create_app(
 
     install_live(app, service)
     if studio:
-        import gradio as gr
-
         uploads, outputs = folder / "uploads", folder / "outputs"
         uploads.mkdir()
         outputs.mkdir()
         app.state.uploads, app.state.outputs = uploads, outputs
-        # Gradio's uploads and cache: read when the page is built and whenever Gradio makes a
-        # component anew (an update), so it stays set while the app runs (the last app made wins).
-        before = os.environ.get("GRADIO_TEMP_DIR")
-        os.environ["GRADIO_TEMP_DIR"] = str(uploads)
-        app.state.gradio_temp_before = before
-        import gradio.routes
+        app.state.gradio_folder = GradioFolder(uploads)  # before Gradio is imported, where it is not yet
+        import gradio as gr
 
-        if hasattr(gradio.routes, "DEFAULT_TEMP_DIR"):  # read once, at import: its folder of chat snapshots
-            gradio.routes.DEFAULT_TEMP_DIR = str(uploads)
         from .studio import CSS, _theme, build
 
+        page = build(service, outputs, uploads)
+        calls = {fn.api_name for fn in page.fns.values() if isinstance(fn.api_name, str)}
         gr.mount_gradio_app(
             app,
-            build(service, outputs, uploads),
+            page,
             path="/",
             allowed_paths=[str(outputs)],
             max_file_size=max_upload,
@@ -96,88 +99,44 @@ def create_app(
             footer_links=[],
             show_error=True,
         )
-        app.add_middleware(FileGate, uploads=uploads)
-    app.add_middleware(BodyLimit, limit=max_upload)  # outermost: FileGate reads no body over the limit
+        app.add_middleware(FileGate, uploads=uploads, calls=calls, max_pixels=service.limits.max_pixels)
+    app.add_middleware(BodyLimit, limit=max_upload)  # FileGate reads no body over the limit
+    app.add_middleware(Guard, host=host, token=token)  # outermost: nothing is read for a refused request
     return app
 
 
-def forget_folder(app: FastAPI, folder: Path) -> None:
-    """Point GRADIO_TEMP_DIR back where it was, if it still names this app's (removed) uploads."""
-    if os.environ.get("GRADIO_TEMP_DIR", "").startswith(str(folder)):
-        before = getattr(app.state, "gradio_temp_before", None)
-        if before is None:
-            os.environ.pop("GRADIO_TEMP_DIR", None)
-        else:
-            os.environ["GRADIO_TEMP_DIR"] = before
+class GradioFolder:
+    """Gradio's temporary folder pointed at the app's uploads while it runs, and put back after.
+    Gradio takes it from GRADIO_TEMP_DIR (its documented setting), read when a page is built, when
+    a component is made anew and when a result is cached, so it is set from the app's start to its
+    end; `gradio.routes` reads it once, when first imported (its folder of chat snapshots, made for
+    every app), so it is set before that import, and only where Gradio was imported earlier in this
+    process (another app) is that module's copy pointed here too: Gradio has no setting for it."""
 
+    def __init__(self, folder: Path):
+        import sys
 
-#: The API's own POST routes (multipart pictures, never paths): not Gradio's, so not gated.
-OWN_ROUTES = frozenset({"/api/dream", "/api/class", "/api/style"})
+        self.folder = str(folder)
+        self.before = os.environ.get("GRADIO_TEMP_DIR")
+        os.environ["GRADIO_TEMP_DIR"] = self.folder
+        earlier = "gradio.routes" in sys.modules
+        import gradio.routes
 
+        self.routes_before = getattr(gradio.routes, "DEFAULT_TEMP_DIR", None) if earlier else None
+        if self.routes_before is not None:
+            gradio.routes.DEFAULT_TEMP_DIR = self.folder
 
-class FileGate:
-    """ASGI middleware in front of the studio: a POST whose JSON body names a file (a Gradio
-    FileData: any object with a "path") outside the folder Gradio's uploads go to is refused with
-    403 before Gradio reads or copies it. Gradio's own check (`_check_allowed`) is skipped for an
-    app mounted in FastAPI, so without this `{"path": "/etc/passwd"}` would be copied into its cache
-    and served back."""
+    def restore(self) -> None:
+        """Both back as they were, where they still name this app's folder."""
+        import gradio.routes
 
-    def __init__(self, app, uploads: Path):
-        self.app = app
-        self.uploads = os.path.realpath(uploads)
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in OWN_ROUTES:
-            return await self.app(scope, receive, send)
-        messages, body = [], b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        refused = self.refused(body)
-        if refused is not None:
-            answer = JSONResponse(
-                {
-                    "error": f"The file {refused} was not uploaded to this server; only pictures "
-                    f"uploaded through the page can be used."
-                },
-                status_code=403,
-            )
-            return await answer(scope, receive, send)
-
-        async def replay():
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
-
-    def refused(self, body: bytes) -> str | None:
-        """The first path the body names that is not an uploaded file (quoted, cut), or None."""
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            return None  # not JSON: nothing Gradio would take a file from
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                if "path" in item and not self.uploaded(item["path"]):
-                    text = repr(item["path"])
-                    return text if len(text) < 80 else text[:60] + "...'"
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-        return None
-
-    def uploaded(self, path) -> bool:
-        """Whether `path` is a regular file inside the uploads folder (links followed first)."""
-        if not isinstance(path, str) or not path or "\0" in path:
-            return False
-        real = os.path.realpath(path)
-        return real.startswith(self.uploads + os.sep) and os.path.isfile(real)
+        if os.environ.get("GRADIO_TEMP_DIR") == self.folder:
+            if self.before is None:
+                os.environ.pop("GRADIO_TEMP_DIR", None)
+            else:
+                os.environ["GRADIO_TEMP_DIR"] = self.before
+        if self.routes_before is not None and self.folder == gradio.routes.DEFAULT_TEMP_DIR:
+            gradio.routes.DEFAULT_TEMP_DIR = self.routes_before
 
 
 def serve(
@@ -187,32 +146,30 @@ def serve(
     log_level: str = "warning",
     limits: Limits | None = None,
     grace: float = 3.0,
+    token: str | None = None,
 ) -> None:
     """Run the studio and API until interrupted (Ctrl+C): open requests get `grace` seconds, then
-    every render is cancelled and the process ends."""
+    every render is cancelled and the process ends. Beyond loopback every request needs `token`
+    (made here when none is given; printed in the address)."""
     import uvicorn
 
     from .._tf import quiet_tensorflow
+    from .guard import is_loopback, new_token
 
-    quiet_tensorflow()
-    app = create_app(limits=limits)
+    if token is None and not is_loopback(host):
+        token = new_token()
+    folder = Path(tempfile.mkdtemp(prefix="deepdream-serve-"))
+    keras_home = _own_keras_home(folder)  # before Keras is imported: it writes its config into its home
+    try:
+        quiet_tensorflow()
+        app = create_app(limits=limits, host=host, token=token, folder=folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     scratch = app.state.folder / "tmp"  # what else this process writes to a temporary file (TensorFlow's
     scratch.mkdir()  # autograph sources, ...) lands in the server's folder, and goes with it
     tempfile.tempdir = str(scratch)
-    shown = f"[{host}]" if ":" in host else host
-    print(
-        f"deepdream studio on http://{shown}:{port}/  (API: /api/dream, /api/class, /api/style; "
-        f"live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)",
-        flush=True,
-    )
-    import importlib.util
-
-    if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
-        from .._install import extra_hint
-
-        print(
-            f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.", flush=True
-        )
+    _announce(host, port, token)
     service = app.state.service
 
     class Server(uvicorn.Server):
@@ -236,10 +193,60 @@ def serve(
     finally:
         service.close()
         shutil.rmtree(app.state.folder, ignore_errors=True)
-        forget_folder(app, app.state.folder)
+        if getattr(app.state, "gradio_folder", None) is not None:
+            app.state.gradio_folder.restore()
+        if keras_home is not None:
+            os.environ.pop("KERAS_HOME", None)
     if service.busy():  # a render in the middle of one long step: its thread is a daemon; do not wait
         import sys
 
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def _announce(host: str, port: int, token: str | None) -> None:
+    """The lines `serve` starts with: the address (with the token), a warning beyond loopback, and a
+    note where the WebSocket package is missing."""
+    from .guard import WILDCARDS, is_loopback
+
+    named = socket.gethostname() if host in WILDCARDS else host
+    shown = f"[{named}]" if ":" in named else named
+    print(
+        f"deepdream studio on http://{shown}:{port}/{'?token=' + token if token else ''}  (API: /api/dream, "
+        f"/api/class, /api/style; live: /live, WebSocket /api/live; docs /api/docs; Ctrl+C to stop)",
+        flush=True,
+    )
+    if not is_loopback(host):
+        print(
+            f"warning: --host {host} lets other machines reach this server; every request must carry its "
+            f"token (in the address above, or the header 'Authorization: token TOKEN'): keep it secret.",
+            flush=True,
+        )
+    import importlib.util
+
+    if not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
+        from .._install import extra_hint
+
+        print(
+            f"note: the Live tab and /api/live need a WebSocket package (websockets): {extra_hint('web')}.", flush=True
+        )
+
+
+def _own_keras_home(folder: Path) -> Path | None:
+    """Where Keras is to keep its config while the server runs: `folder`/keras, in the server's
+    own folder (KERAS_HOME; returned) when Keras, imported here, would otherwise create its home
+    or write `keras.json` there; None when KERAS_HOME is set, Keras is imported already, or its home
+    holds a config (read, not written) or downloaded models (looked up there)."""
+    import sys
+
+    if "KERAS_HOME" in os.environ or "keras" in sys.modules:
+        return None
+    base = os.path.expanduser("~")  # keras.src.backend.config's choice
+    home = Path(base if os.access(base, os.W_OK) else "/tmp") / ".keras"
+    if (home / "keras.json").exists() or (home / "models").exists():
+        return None
+    own = folder / "keras"
+    own.mkdir()
+    os.environ["KERAS_HOME"] = str(own)
+    return own

@@ -10,7 +10,6 @@ backbones may run side by side.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -26,15 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DeepDreamError, InputError, LimitError
-from ..images import LoadedImage, encode_image, load_image
+from ..errors import LimitError
+from ..images import LoadedImage
 from ..settings import ClassSettings, DreamSettings, StyleSettings
-from .forms import safe_name
+from .uploads import Upload, png_bytes, read_upload
 
 log = logging.getLogger("deepdream.web")
 
-#: The largest request body (uploads included) the server reads, in bytes.
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+#: What a client is told of a render the stopping server cancelled.
+STOPPING = "The render was cancelled: the server is stopping."
 
 
 class Cancelled(Exception):
@@ -54,9 +54,10 @@ class Limits:
     #: Pixels an upload may declare in its header, checked before it is decoded (None: Pillow's limit).
     max_pixels: int | None = 50_000_000
 
-    def check(self, settings, height: int, width: int) -> None:
+    def check(self, settings, height: int, width: int, decoded: int = 0) -> None:
         """A LimitError (one sentence: the limit, and how to change it) when a render of `settings`
-        on a height x width picture (before its max-side) is over the limits."""
+        on a height x width picture (before its max-side) is over the limits; `decoded`: the pixels
+        of the guide or style pictures it decodes, counted in the work."""
         from ..budget import described, work
 
         if settings.mode == "class":
@@ -73,12 +74,13 @@ class Limits:
                 f"{what} is over this server's limit of {self.max_side} pixels on the longer side; "
                 f"{shrink}, or start the server with a larger --max-side."
             )
-        amount = work(settings, height, width)
+        amount = work(settings, height, width) + decoded
         if self.max_work and amount > self.max_work * 1e6:
+            pictures = f", {decoded / 1e6:,.0f} million pixels of pictures to decode" if decoded >= 1e6 else ""
             raise LimitError(
                 f"This render is about {amount / 1e6:,.0f} million pixel-steps ({width}x{height}, "
-                f"{described(settings)}), over this server's budget of {self.max_work:g} million; use "
-                f"fewer steps, octaves or iterations or a smaller picture, or start the server with a "
+                f"{described(settings)}{pictures}), over this server's budget of {self.max_work:g} million; "
+                f"use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
                 f"larger --max-work."
             )
 
@@ -94,72 +96,6 @@ class TimedOut(LimitError):
             f"The render took over {seconds:g} s, this server's limit per request, and was stopped; ask "
             f"for less work, or start the server with a larger --timeout."
         )
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A picture a client sent: its harmless name, its decoded pixels, and a digest of its bytes."""
-
-    name: str
-    image: LoadedImage
-    digest: str
-
-
-def read_upload(
-    data: bytes,
-    filename: str | None,
-    default: str = "upload.png",
-    max_pixels: int | None = None,
-    scratch: Path | None = None,
-) -> Upload:
-    """Decode an uploaded picture with the same checks and messages as the CLI's `load_image`
-    (EXIF orientation, every mode, the decompression-bomb limit): the bytes are written under their
-    harmless base name into a folder of our own, read, and the folder's path left out of any message.
-    max_pixels: a picture whose header declares more is refused (LimitError) before it is decoded.
-    scratch: the folder the bytes are written under (the server's own; default the system's temp)."""
-    name = safe_name(filename, default)
-    if not data:
-        raise InputError(f"'{name}' is empty; upload an image file (PNG, JPEG, WebP, TIFF, BMP, GIF, ...).")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(f"'{name}' is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
-    if max_pixels:
-        width, height = _declared_size(data)
-        if width * height > max_pixels:
-            raise LimitError(
-                f"'{name}' is {width}x{height} pixels, over the {max_pixels / 1e6:g} megapixels this "
-                f"server decodes; shrink it before uploading, or start the server with --max-side 0."
-            )
-    with tempfile.TemporaryDirectory(prefix="deepdream-upload-", dir=scratch) as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        try:
-            loaded = load_image(path)
-        except DeepDreamError as e:
-            raise type(e)(str(e).replace(str(path), name)) from None
-    return Upload(name, loaded, hashlib.sha256(data).hexdigest())
-
-
-def _declared_size(data: bytes) -> tuple[int, int]:
-    """(width, height) a picture's header declares, read without decoding; (0, 0) where Pillow
-    cannot tell (load_image then says why)."""
-    import io
-    import warnings
-
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as probe:
-                return probe.size
-    except Exception:
-        return 0, 0
-
-
-def png_bytes(rgb, alpha=None, metadata: str | None = None) -> bytes:
-    """A PNG of the picture with its settings in the `deepdream` text chunk (as `images.save_image`
-    writes it), made in memory."""
-    return encode_image(rgb, "PNG", alpha, metadata=metadata)
 
 
 @dataclass
@@ -254,9 +190,29 @@ class Service:
         with self._loading, _no_downloads():
             return load_backbone(name)
 
-    def check(self, settings, height: int, width: int) -> None:
+    def guides(self, settings: DreamSettings, uploads) -> list[Upload]:
+        """The guides uploaded ((filename, bytes) each) decoded, each shrunk as it is decoded
+        (`images.load_image`'s shrink_to) and then resized as the render resizes it
+        (`guided.fit_guides`): neither a full-size decode in floats nor a full-size guide in the
+        prepared-dreamer cache is ever held. Call it once the request is within the budget."""
+        from dataclasses import replace
+
+        from ..guided import GUIDE_SIZE, fit_guides
+
+        if not uploads:
+            return []
+        side = settings.guide_size or min(settings.tile_size, GUIDE_SIZE)
+        most = self.limits.max_pixels
+        guides = [read_upload(d, f, "guide.png", most, self.scratch, shrink_to=side) for f, d in uploads]
+        net = self.backbone(settings.backbone)
+        names = [g.name for g in guides]
+        fitted = fit_guides([g.image for g in guides], net, settings.guide_size, settings.tile_size, names)
+        pairs = zip(guides, fitted, strict=True)
+        return [replace(g, image=LoadedImage(rgb, None, g.image.source_mode)) for g, rgb in pairs]
+
+    def check(self, settings, height: int, width: int, decoded: int = 0) -> None:
         """LimitError when a render is over this server's limits (see `Limits.check`)."""
-        self.limits.check(settings, height, width)
+        self.limits.check(settings, height, width, decoded)
 
     # -- prepared dreamers -------------------------------------------------------------------
     def dreamer(self, settings: DreamSettings, digests=(), progress=None, like=None, regions=None):

@@ -1,0 +1,303 @@
+"""The studio's render: the page's values read into settings and pictures, the render queued on the
+`Service`, its progress shown octave by octave, and its result written with the command that makes it
+again. The page itself (its layout and controls' events) is `studio.py`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import tempfile
+import threading
+import time
+from concurrent.futures import CancelledError
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from ..errors import DeepDreamError
+from ..render.events import DreamProgress, Stage
+from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
+from .forms import command_line, safe_name
+from .regions import region_values
+from .service import STOPPING, Cancelled, Service, TimedOut, redact
+from .uploads import PLACEHOLDER, Upload, check_declared, read_upload
+
+MODES = ("dream", "guided dream", "class painting", "style transfer")
+#: Studio outputs older than this are removed when a new one is written.
+KEEP_SECONDS = 3600
+
+
+def _defaults(mode: str):
+    return {
+        "dream": DreamSettings,
+        "guided dream": DreamSettings,
+        "class painting": ClassSettings,
+        "style transfer": StyleSettings,
+    }[mode]
+
+
+def _uploaded(path, what: str, uploads: Path) -> tuple[str, bytes]:
+    """(name, bytes) of the file Gradio stored for an upload: read only from the uploads folder
+    (`uploads`), so a path sent by a client naming any other file is never opened."""
+    if not path:
+        raise DeepDreamError(f"Drop a {what} on the page first.")
+    real = os.path.realpath(path)
+    if not (real.startswith(os.path.realpath(uploads) + os.sep) and os.path.isfile(real)):
+        raise DeepDreamError(f"The {what} was not uploaded through this page; drop it on the page again.")
+    return Path(path).name, Path(real).read_bytes()
+
+
+def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scratch: Path | None = None):
+    """The picture Gradio stored for an upload, decoded (`_uploaded`, `read_upload`)."""
+    name, data = _uploaded(path, what, uploads)
+    return read_upload(data, name, f"{what}.png", max_pixels, scratch)
+
+
+def _tidy(folder: Path) -> None:
+    now = time.time()
+    for item in folder.glob("*/*"):
+        try:
+            if now - item.stat().st_mtime > KEEP_SECONDS:
+                item.unlink()
+                item.parent.rmdir()
+        except OSError:
+            pass
+
+
+def controls() -> dict:
+    """field name -> (its Control, the settings classes showing it): every control the page has
+    besides the pictures, mode, preset, backbone, layers and class, made from the settings' fields
+    (`option(..., ui=Control(...))`), in field order (dream's first): a setting given a control in
+    the settings is on the page, with no change here."""
+    out: dict = {}
+    for cls in dict.fromkeys(_defaults(m) for m in MODES):
+        for f in dataclasses.fields(cls):
+            ui = f.metadata.get("ui")
+            if ui is not None:
+                out.setdefault(f.name, [ui, []])[1].append(cls)
+    return {name: (ui, tuple(classes)) for name, (ui, classes) in out.items()}
+
+
+#: The render's inputs, in order: the page's own, then one per control (`controls`).
+PAGE_INPUTS = (
+    "mode",
+    "picture",
+    "guide_picture",
+    "style_picture",
+    "preset",
+    "backbone",
+    "layers",
+    "target_class",
+    "regions",
+    "region_1",
+    "region_2",
+    "region_3",
+)
+
+
+def render_inputs() -> tuple:
+    return PAGE_INPUTS + tuple(controls())
+
+
+def settings_for(mode, values: dict, guide=None, style=None, painted: dict | None = None):
+    """The settings of a render from the page's values (by name: `render_inputs`): the controls the
+    mode's settings show, then what the mode adds (its pictures, the class, the preset, the regions
+    `painted`: `region_values`' changes); the settings check every value."""
+    cls = _defaults(mode)
+    given = {}
+    for name, (ui, classes) in controls().items():
+        value = values.get(name)
+        if cls not in classes or value is None or (ui.zero_none and not value):
+            continue
+        if isinstance(value, float) and cls.default(name) is not None and isinstance(cls.default(name), int):
+            value = int(value) if value.is_integer() else value  # a number box gives floats
+        given[name] = value
+    given["backbone"] = values.get("backbone") or cls.default("backbone")
+    if mode == "style transfer":
+        return cls.from_dict({}, styles=(style.image,), **given)
+    if mode == "class painting":
+        return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
+    # the controls hold the preset's values (on_preset) unless moved; layers left empty are the preset's
+    painted = painted or {}
+    if values.get("layers") or painted.get("layers"):
+        given["layers"] = tuple(values.get("layers") or ()) + painted.get("layers", ())
+    target_class = values.get("target_class") or None
+    if "target_class" in painted:
+        if target_class is not None:
+            raise DeepDreamError("One class at a time: leave the class menu empty when a region paints a class.")
+        target_class = painted["target_class"]
+    preset = values.get("preset")
+    if preset and preset != "classic":  # classic is the defaults
+        given["preset"] = preset
+    if mode == "guided dream":
+        return cls.from_dict({}, guide=(guide.image,), **given)
+    return cls.from_dict({}, target_class=target_class, **given)
+
+
+@dataclasses.dataclass
+class _Job:
+    """A render the page asked for: its settings, its pictures (uploads) and its regions' masks."""
+
+    mode: str
+    settings: object
+    image: object = None
+    guide: object = None
+    style: object = None
+    masks: dict = dataclasses.field(default_factory=dict)
+    painted: dict = dataclasses.field(default_factory=dict)
+
+
+def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
+    """The page's values as a job: pictures read (from `uploads` only), settings built and checked
+    against the service's limits. A DeepDreamError says what is wrong."""
+    mode = values["mode"]
+    most, scratch = service.limits.max_pixels, service.scratch
+    image = guide = style = None
+    if mode != "class painting":
+        image = _upload(values["picture"], "picture", uploads, most, scratch)
+    # a guide or style picture: its header read, its pixels charged; decoded once within the budget
+    given = {"guided dream": ("guide_picture", "guide"), "style transfer": ("style_picture", "style")}.get(mode)
+    decoded, file = 0, None
+    if given is not None:
+        file = _uploaded(values[given[0]], given[1], uploads)
+        decoded = check_declared(file[1], safe_name(file[0], f"{given[1]}.png"), most)
+        guide = style = Upload(file[0], PLACEHOLDER, "")
+    changes, masks, painted = {}, {}, {}
+
+    def read_mask(data: bytes, name: str):
+        painted[name] = data  # offered for download beside the result: the command reads them
+        return read_upload(data, name, name, most, scratch)
+
+    if mode == "dream":
+        changes, masks = region_values(values, read_mask)
+    settings = settings_for(mode, values, guide, style, changes)
+    if image is None:
+        service.check(settings, *parse_size(settings.size))
+    else:
+        service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
+    guide = style = None
+    if mode == "guided dream":  # shrunk to the size the render uses it at
+        guide = service.guides(settings, [file])[0]
+        settings = settings.replace(guide=(guide.image,))
+    elif mode == "style transfer":
+        style = read_upload(file[1], file[0], "style.png", most, scratch)
+        settings = settings.replace(styles=(style.image,))
+    return _Job(mode, settings, image, guide, style, masks, painted)
+
+
+def _reporter(events: queue.Queue):
+    """The render's progress callback: (status text, picture or None) onto `events`, the picture
+    after each octave's last step (each style scale's last iteration, and every 10th)."""
+
+    def progress(event):
+        if isinstance(event, Stage):
+            events.put((event.text[:1].upper() + event.text[1:] + " ...", None))
+        elif isinstance(event, DreamProgress):
+            last = event.step == event.steps
+            picture = event.snapshot() if last and event.snapshot is not None else None
+            size = f"{event.size[1]}x{event.size[0]}"
+            events.put((f"Octave {event.octave}/{event.octaves} ({size}), step {event.step}/{event.steps}", picture))
+        else:  # style: StyleProgress
+            last = event.iteration == event.iterations
+            picture = event.snapshot() if last or event.iteration % 10 == 0 else None
+            events.put((f"Scale {event.scale}/{event.scales}, iteration {event.iteration}/{event.iterations}", picture))
+
+    return progress
+
+
+def _submit(service: Service, job: _Job, **kwargs):
+    """The job queued on its backbone's worker (a Future)."""
+    backbone = job.settings.backbone
+    if job.mode == "style transfer":
+        return service.submit(backbone, service.stylize, job.image, [job.style], job.settings, **kwargs)
+    if job.mode == "class painting":
+        return service.submit(backbone, service.paint, job.settings, **kwargs)
+    guides = [job.guide] if job.guide else []
+    return service.submit(backbone, service.dream, job.image, job.settings, guides=guides, regions=job.masks, **kwargs)
+
+
+def _watch(future, events: queue.Queue, timeout: float | None):
+    """Yield the page's updates (picture, status, download, command) while the render runs, then
+    return its result; gr.Error for a mistake, the timeout, or a server that stops."""
+    started = time.monotonic()
+    while not future.done() or not events.empty():
+        if timeout and time.monotonic() - started > timeout:
+            raise gr.Error(TimedOut.after(timeout).args[0], print_exception=False)
+        try:
+            text, picture = events.get(timeout=0.25)
+        except queue.Empty:
+            continue
+        while picture is None and not events.empty():  # keep up: skip to the latest news
+            text, picture = events.get_nowait()
+        shown = gr.skip() if picture is None else np.clip(np.round(picture), 0, 255).astype(np.uint8)
+        yield shown, text, gr.skip(), gr.skip()
+    try:
+        return future.result()
+    except DeepDreamError as e:
+        raise gr.Error(redact(str(e)), print_exception=False) from None
+    except (Cancelled, CancelledError):  # the server is stopping: its queue dropped, its renders stopped
+        raise gr.Error(STOPPING, print_exception=False) from None
+
+
+def _finish(job: _Job, result, outputs: Path) -> tuple:
+    """The page's last update: the result written under `outputs` (with the regions' masks), the
+    status line, the downloads and the command that makes the same picture."""
+    settings, image = job.settings, job.image
+    _tidy(outputs)
+    if image is None:
+        from ..classes import class_index, imagenet_classes
+
+        name = f"{safe_name(imagenet_classes()[class_index(settings.target_class)], 'class')}.png"
+    else:
+        name = f"{Path(image.name).stem}_{settings.mode}.png"
+    folder = Path(tempfile.mkdtemp(dir=outputs))
+    path = folder / name
+    path.write_bytes(result.png())
+    files = {}
+    if job.guide is not None:
+        files["guide"] = [job.guide.name]
+    if job.style is not None:
+        files["styles"] = [job.style.name]
+    command = command_line(settings, None if image is None else image.name, name, files)
+    height, width = result.rgb.shape[:2]
+    done = f"Done: {width}x{height} in {result.seconds:.1f} s."
+    downloads = [str(path)]
+    for mask, data in job.painted.items():  # the regions' masks, named as the command names them
+        (folder / mask).write_bytes(data)
+        downloads.append(str(folder / mask))
+    if job.painted:
+        done += f" The regions' masks ({', '.join(job.painted)}) are under Download, for the command below."
+    return str(path), done, downloads if job.painted else str(path), command
+
+
+def make_render(service: Service, outputs: Path, uploads: Path):
+    """The studio's render: a generator taking the page's values (in `render_inputs` order) and
+    yielding (picture, status, download, command) as the render goes: the picture after each
+    octave (each style scale's last iteration, every 10th), then the result. Pictures are read only
+    from `uploads` (where Gradio keeps what was uploaded); renders over the service's limits are
+    refused before they queue."""
+    names = render_inputs()
+
+    def render(*page):
+        try:
+            job = _read_job(service, uploads, dict(zip(names, page, strict=False)))
+        except DeepDreamError as e:
+            raise gr.Error(redact(str(e)), print_exception=False) from None
+        events: queue.Queue = queue.Queue()
+        cancel = threading.Event()
+        try:
+            future = _submit(service, job, progress=_reporter(events), cancelled=cancel)
+        except Cancelled:  # the server is stopping
+            raise gr.Error(STOPPING, print_exception=False) from None
+        ahead = service.waiting(job.settings.backbone) - 1
+        queued = f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ..."
+        yield gr.skip(), queued, gr.skip(), gr.skip()
+        try:
+            result = yield from _watch(future, events, service.limits.timeout)
+        finally:
+            cancel.set()  # the page went away (or the render ended): stop at the next step
+        yield _finish(job, result, outputs)
+
+    return render
