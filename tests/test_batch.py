@@ -314,7 +314,7 @@ def test_a_gallery_closes_the_pool_it_was_given_when_its_checks_stop_it_or_it_is
         def close(self) -> None:
             closed.append(self)
 
-    with pytest.raises(SettingsError, match="--cell must be at least 32 \\(got 8\\). 160 is a good start."):
+    with pytest.raises(SettingsError, match="--cell must be at least 32 \\(got 8\\). 192 is a good start."):
         gallery(SAMPLES / "chelsea.png", tmp_path / "g.png", cell=8, pool=LocalPool(Recording, 2))
     assert len(closed) == 2
     planned = gallery(

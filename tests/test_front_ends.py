@@ -209,7 +209,7 @@ def test_the_engine_never_re_defaults_the_tile_size():
 @pytest.mark.parametrize(
     "cls, values, message",
     [
-        ("SheetSettings", dict(cell=8), "--cell must be at least 32 (got 8). 160 is a good start."),
+        ("SheetSettings", dict(cell=8), "--cell must be at least 32 (got 8). 192 is a good start."),
         ("AtlasSettings", dict(cell=48), "--cell must be at least 64 (got 48). 128 is a good start."),
         ("SheetSettings", dict(columns=0), "--columns must be at least 1 (got 0)."),
         ("SheetSettings", dict(channels=True), "--channels must be a whole number (got True)."),
@@ -225,4 +225,4 @@ def test_how_a_run_is_laid_out_is_checked_by_the_settings_too(cls, values, messa
     with pytest.raises(SettingsError) as error:
         getattr(settings, cls)(**values)
     assert str(error.value) == message
-    assert settings.AtlasSettings().cell == 128 and settings.SheetSettings().cell == 160
+    assert settings.AtlasSettings().cell == 128 and settings.SheetSettings().cell == 192
