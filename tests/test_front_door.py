@@ -167,3 +167,15 @@ def test_serve_says_what_it_is_doing_before_it_answers():
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_the_repository_holds_its_licence_and_no_stray_packages():
+    """The MIT licence the package declares is in the repository and in the package's metadata; no
+    built wheel or archive is committed at the top."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert [p for p in tracked if p.endswith((".whl", ".tar.gz", ".zip"))] == []
