@@ -46,12 +46,49 @@ def move(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def with_settings(dreamer, settings):
-    """The same Dreamer (network, objective, traced gradient) rendering with other octaves/steps."""
-    import copy
+    """The same Dreamer (network, objective, traced gradient) rendering with other octaves, steps,
+    step size, jitters or blur (`Looks.PER_RUN`)."""
+    return dreamer.with_settings(settings)
 
-    other = copy.copy(dreamer)
-    other.settings = settings
-    return other
+
+class Looks:
+    """The prepared Dreamers a clip's frames need (`looks(dream)`: the one for a frame's dream),
+    each prepared once: frames whose dreams differ only in what the render loop takes per run
+    (`PER_RUN`) share one; a dream that differs in what is traced (layers or their weights, step
+    rule, chroma, score) is prepared anew, the last `keep` kept. So a clip without schedules, or
+    with schedules of per-run settings only, prepares and traces once."""
+
+    #: Dream settings `Dreamer.run` takes at each call (its `with_settings`).
+    PER_RUN = ("octaves", "octave_scale", "steps", "step_size", "jitter", "scale_jitter", "rotate_jitter", "blur")
+
+    def __init__(self, progress=None, like=None, dreamer=None, keep: int = 4):
+        from collections import OrderedDict
+
+        self.progress, self.like, self.keep = progress, like, keep
+        self.cache: OrderedDict = OrderedDict()
+        if dreamer is not None:
+            self.cache[self.key(dreamer.settings)] = dreamer
+
+    @classmethod
+    def key(cls, dream) -> str:
+        """What a prepared Dreamer fixes of `dream` (whether tiles are zoomed and turned among it)."""
+        import json
+
+        fixed = {k: v for k, v in dream.to_dict().items() if k not in cls.PER_RUN}
+        fixed["affine"] = bool(dream.scale_jitter > 0 or dream.rotate_jitter > 0)
+        return json.dumps(fixed, sort_keys=True)
+
+    def __call__(self, dream):
+        from ..render.prepare import prepare
+
+        key = self.key(dream)
+        dreamer = self.cache.get(key)
+        if dreamer is None:
+            dreamer = self.cache[key] = prepare(dream, like=self.like, progress=self.progress)
+            while len(self.cache) > self.keep:
+                self.cache.popitem(last=False)
+        self.cache.move_to_end(key)
+        return dreamer if dreamer.settings is dream else dreamer.with_settings(dream)
 
 
 def start_picture(image, dream_settings) -> np.ndarray:
@@ -94,10 +131,12 @@ def zoom_frames(
             settings.frames_key(),
             overwrite=overwrite,
             record=settings.to_json(input=name or input_name(image)),
+            resume=settings.first_change,
+            metadata=lambda index: frame_metadata(settings, index),
         )
     height, width = rgb.shape[:2]
-    matrix = motion_matrix(settings, width, height)
-    first = later = None
+    looks = Looks(progress, like=rgb)
+    matrices: dict = {}
     previous = None
     with contextlib.ExitStack() as stack:
         writes = stack.enter_context(Writes(store)) if store is not None else None
@@ -106,13 +145,16 @@ def zoom_frames(
             if resumed:
                 frame = store.read(index)
             else:
-                if first is None:
-                    from ..render.prepare import prepare
-
-                    first = prepare(settings.dream, like=rgb, progress=progress)
-                    later = with_settings(first, settings.lighter(first.settings))
+                now = settings.at(index)  # this frame's values of the schedules
                 seed = frame_seed(settings.dream.seed, index)
-                frame = first.run(rgb, seed=seed) if previous is None else later.run(move(previous, matrix), seed=seed)
+                if previous is None:
+                    frame = looks(now.dream).run(rgb, seed=seed)
+                else:
+                    motion = (now.zoom, now.rotate, now.translate)
+                    if motion not in matrices:
+                        matrices.clear()
+                        matrices[motion] = motion_matrix(now, width, height)
+                    frame = looks(now.lighter(now.dream)).run(move(previous, matrices[motion]), seed=seed)
                 if store is not None:
                     writes.write(index, frame, frame_metadata(settings, index))
             previous = frame

@@ -129,23 +129,37 @@ class Dreamer:
     def _setup(self, settings, backbone, objective, mask) -> None:
         """What every octave dream holds: settings, network, objective, mask, transforms, step rule."""
         from .steps import LAPLACIAN_LEVELS, StepRule
-        from .transforms import AffineJitter, Blur, GridShift, Jitter
 
         self.settings = settings
         self.backbone = backbone
         self.objective = objective
         self.mask = mask  # float32 [H, W] in [0, 1], or None
-        self.affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
-        # Without jitter the grid itself must move every step, or tile borders would show as seams.
-        shift = Jitter(settings.jitter) if settings.jitter else GridShift()
-        self.transforms = (
-            [shift]
-            + ([self.affine] if self.affine.active else [])
-            + ([Blur(settings.blur)] if settings.blur > 0 else [])
-        )
+        self.affine, self.transforms = self.transforms_of(settings)
         self.step_rule = StepRule(
             settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma, levels=LAPLACIAN_LEVELS
         )
+
+    @staticmethod
+    def transforms_of(settings) -> tuple:
+        """(the tiles' zoom-and-turn jitter, every transform of a step) for these settings."""
+        from .transforms import AffineJitter, Blur, GridShift, Jitter
+
+        affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
+        # Without jitter the grid itself must move every step, or tile borders would show as seams.
+        shift = Jitter(settings.jitter) if settings.jitter else GridShift()
+        return affine, (
+            [shift] + ([affine] if affine.active else []) + ([Blur(settings.blur)] if settings.blur > 0 else [])
+        )
+
+    def with_settings(self, settings) -> Dreamer:
+        """This Dreamer (network, objective, traced gradient) rendering with other settings of what
+        the render loop takes per run: octaves, steps, step size, jitters, blur (a frame's)."""
+        import copy
+
+        other = copy.copy(self)
+        other.settings = settings
+        other.affine, other.transforms = self.transforms_of(settings)
+        return other
 
     def tiled_gradient(self, objective) -> TiledGradient:
         """The tiled gradient of `objective` with these settings, traced now, once."""

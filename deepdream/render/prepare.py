@@ -47,6 +47,8 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
     from ..images import as_loaded
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
 
+    settings.check_plain()  # a schedule is a clip's: its frames' dreams are plain
+
     def stage(text: str) -> None:
         if progress is not None:
             progress(Stage(text))
