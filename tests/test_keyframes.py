@@ -135,7 +135,9 @@ def test_a_preset_schedule_moves_numbers_and_switches_choices_half_way():
 
 def test_a_held_schedule_makes_the_same_bytes_as_the_plain_value(tmp_path, photo):
     plain = ZoomSettings(frames=3, fps=4, zoom=1.5, dream=DREAM.replace(step_size=4.0), frame_steps=1)
-    held = plain.replace(dream=DREAM.replace(step_size="0:4"), zoom="0:1.5, 2:1.5")
+    held = plain.replace(
+        dream=DREAM.replace(step_size="0:4", chroma="0:0.3, 2:0.3", layers=("0:block2_conv1",)), zoom="0:1.5, 2:1.5"
+    )
     list(zoom_frames(photo, plain, frames_dir=tmp_path / "plain"))
     list(zoom_frames(photo, held, frames_dir=tmp_path / "held"))
     assert pngs(tmp_path / "held") == pngs(tmp_path / "plain")  # PNG files byte for byte, metadata too
@@ -157,6 +159,20 @@ def test_a_growing_step_size_grows_the_dream_frame_by_frame(tmp_path):
     assert len(strength) == 5
     assert all(b > a for a, b in zip(strength, strength[1:], strict=False)), strength
     assert strength[-1] > 4 * strength[0], strength
+
+
+def test_a_clip_moving_chroma_and_layer_weights_traces_once(photo):
+    from deepdream.motion.zoom import Looks
+
+    settings = ZoomSettings(
+        frames=8, dream=DREAM.replace(layers=("0:block2_conv1, 7:block3_conv1",), chroma="0:0, 7:1")
+    )
+    looks = Looks(clip=settings.dream)
+    for index in range(1, 9):
+        looks(settings.at(index).dream).run(photo[:32, :32], seed=index)
+    (dreamer,) = looks.cache.values()
+    assert dreamer.traces == 1
+    assert dreamer.knobs.weights.numpy().tolist() == [0.0, 1.0] and float(dreamer.knobs.chroma.numpy()) == 1.0
 
 
 def test_a_layer_schedule_renders_with_both_layers_between_keyframes(photo):

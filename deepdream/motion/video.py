@@ -228,7 +228,7 @@ class FrameDreamer:
 
         settings = self.settings.at(index, self.fps)  # this frame's values of the schedules
         if self.looks is None:
-            self.looks = Looks(self.progress, like=raw, dreamer=self.full)
+            self.looks = Looks(self.progress, like=raw, dreamer=self.full, clip=self.settings.dream)
         if self.full is None:
             self.full = self.looks(settings.dream)
         start, dream = raw, settings.dream

@@ -54,27 +54,35 @@ def with_settings(dreamer, settings):
 class Looks:
     """The prepared Dreamers a clip's frames need (`looks(dream)`: the one for a frame's dream),
     each prepared once: frames whose dreams differ only in what the render loop takes per run
-    (`PER_RUN`) share one; a dream that differs in what is traced (layers or their weights, step
-    rule, chroma, score) is prepared anew, the last `keep` kept. So a clip without schedules, or
-    with schedules of per-run settings only, prepares and traces once."""
+    (`PER_RUN`), or in what the clip's schedules move inside the traced gradient (its chroma, its
+    layer schedule's weights: `render.dreamer.Knobs`), share one; a dream that differs in what is
+    traced (a preset schedule's step rule or score) is prepared anew, the last `keep` kept. So a
+    clip prepares and traces once for each step rule and score it dreams with.
+
+    clip: the clip's dream, schedules and all (default: no knobs; every other chroma or layer
+    weight prepared anew). dreamer: one prepared already (a server's), for its own settings."""
 
     #: Dream settings `Dreamer.run` takes at each call (its `with_settings`).
     PER_RUN = ("octaves", "octave_scale", "steps", "step_size", "jitter", "scale_jitter", "rotate_jitter", "blur")
 
-    def __init__(self, progress=None, like=None, dreamer=None, keep: int = 4):
+    def __init__(self, progress=None, like=None, dreamer=None, keep: int = 4, clip=None):
         from collections import OrderedDict
 
         self.progress, self.like, self.keep = progress, like, keep
+        moving = clip.schedules() if clip is not None else {}  # held values are plain values
+        self.chroma = "chroma" in moving
+        plain = clip is not None and not (clip.guide or clip.target_class or clip.region_masks())
+        self.layers = clip.layer_specs() if plain and "layers" in moving else ()
         self.cache: OrderedDict = OrderedDict()
         if dreamer is not None:
             self.cache[self.key(dreamer.settings)] = dreamer
 
-    @classmethod
-    def key(cls, dream) -> str:
+    def key(self, dream) -> str:
         """What a prepared Dreamer fixes of `dream` (whether tiles are zoomed and turned among it)."""
         import json
 
-        fixed = {k: v for k, v in dream.to_dict().items() if k not in cls.PER_RUN}
+        moving = self.PER_RUN + ("chroma",) * self.chroma + ("layers",) * bool(self.layers)
+        fixed = {k: v for k, v in dream.to_dict().items() if k not in moving}
         fixed["affine"] = bool(dream.scale_jitter > 0 or dream.rotate_jitter > 0)
         return json.dumps(fixed, sort_keys=True)
 
@@ -84,7 +92,10 @@ class Looks:
         key = self.key(dream)
         dreamer = self.cache.get(key)
         if dreamer is None:
-            dreamer = self.cache[key] = prepare(dream, like=self.like, progress=self.progress)
+            from ..render.dreamer import Knobs
+
+            knobs = Knobs(self.layers, self.chroma) if self.layers or self.chroma else None
+            dreamer = self.cache[key] = prepare(dream, like=self.like, progress=self.progress, knobs=knobs)
             while len(self.cache) > self.keep:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
@@ -135,7 +146,7 @@ def zoom_frames(
             metadata=lambda index: frame_metadata(settings, index),
         )
     height, width = rgb.shape[:2]
-    looks = Looks(progress, like=rgb)
+    looks = Looks(progress, like=rgb, clip=settings.dream)
     matrices: dict = {}
     previous = None
     with contextlib.ExitStack() as stack:

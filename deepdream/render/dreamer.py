@@ -122,7 +122,11 @@ class Dreamer:
     Made by `prepare(settings)`. Holds the backbone, the objective (with any guide features), the
     mask, the transforms and the tiled gradient, whose function is traced once, here."""
 
-    def __init__(self, settings, backbone, objective, mask=None):
+    #: What a clip moves inside the traced gradient, set before each run (`Knobs`), or None.
+    knobs = None
+
+    def __init__(self, settings, backbone, objective, mask=None, knobs=None):
+        self.knobs = knobs
         self._setup(settings, backbone, objective, mask)
         self.tiled = self.tiled_gradient(objective)
 
@@ -135,9 +139,10 @@ class Dreamer:
         self.objective = objective
         self.mask = mask  # float32 [H, W] in [0, 1], or None
         self.affine, self.transforms = self.transforms_of(settings)
-        self.step_rule = StepRule(
-            settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma, levels=LAPLACIAN_LEVELS
-        )
+        chroma = 0.0 if settings.preserve_colors else settings.chroma
+        if self.knobs is not None and self.knobs.chroma is not None:
+            chroma = self.knobs.chroma
+        self.step_rule = StepRule(settings.normalize, chroma=chroma, levels=LAPLACIAN_LEVELS)
 
     @staticmethod
     def transforms_of(settings) -> tuple:
@@ -191,6 +196,8 @@ class Dreamer:
 
         loaded = as_loaded(image)
         settings = self.settings
+        if self.knobs is not None:
+            self.knobs.set(settings)
         if settings.max_side is not None:
             loaded = fit_max_side(loaded, settings.max_side)
         check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
@@ -223,6 +230,34 @@ class Dreamer:
             mask=mask,
             progress=progress,
         )
+
+
+class Knobs:
+    """What a clip moves from frame to frame inside the traced gradient, held in tf.Variables that
+    the traced function reads at each call, so a schedule of them traces once: the chroma (when
+    `chroma`), and the weight of each layer of `specs` (the layers a layer schedule names; a frame
+    weights those it dreams, 0 the others). `set(settings)` before each run."""
+
+    def __init__(self, specs=(), chroma: bool = False):
+        import dataclasses
+
+        import tensorflow as tf
+
+        from ..objectives import parse_layer_spec
+
+        parsed = [parse_layer_spec(s) for s in specs]
+        self.specs = list({(s.name, s.channel): dataclasses.replace(s, weight=1.0) for s in parsed}.values())
+        self.weights = tf.Variable(tf.zeros([len(self.specs)]), trainable=False) if self.specs else None
+        self.chroma = tf.Variable(0.0, trainable=False) if chroma else None
+
+    def set(self, settings) -> None:
+        from ..objectives import parse_layer_spec
+
+        if self.chroma is not None:
+            self.chroma.assign(0.0 if settings.preserve_colors else settings.chroma)
+        if self.weights is not None:
+            given = {(s.name, s.channel): s.weight for s in map(parse_layer_spec, settings.layers)}
+            self.weights.assign([given.get((s.name, s.channel), 0.0) for s in self.specs])
 
 
 class ClassDreamer(Dreamer):
