@@ -249,3 +249,53 @@ def test_a_bad_keyframes_file_is_one_line(tmp_path):
         assert result.returncode == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
             result.stderr
         )
+
+
+# ------------------------------------------------------------------------------ live, recorded
+
+
+def test_a_recorder_writes_each_change_as_the_old_value_held_then_the_new():
+    from deepdream.motion.recording import Recorder
+
+    now = [100.0]
+    live = VideoSettings(dream=DREAM.replace(step_size=4.0))
+    recorder = Recorder(live, clock=lambda: now[0])
+    now[0] = 102.5
+    recorder.change(live.replace(dream=live.dream.replace(step_size=6.0)))
+    now[0] = 104.0
+    recorder.change(live.replace(dream=live.dream.replace(step_size=6.0, chroma=0.5), blend=0.8))
+    timeline = recorder.timeline()
+    assert timeline == {
+        "step-size": "0s:4, 2.49s:4, 2.5s:6",
+        "chroma": "0s:0.3, 3.99s:0.3, 4s:0.5",
+        "blend": "0s:0.95, 3.99s:0.95, 4s:0.8",
+    }
+    again = VideoSettings.from_dict(
+        {}, dream=DREAM.to_dict(), **{"blend": timeline["blend"]}
+    )  # as --keyframes reads it
+    assert again.at(41, fps=10).blend == pytest.approx(0.8) and again.at(1, fps=10).blend == 0.95
+
+
+def test_the_live_socket_records_slider_changes_into_a_timeline():
+    pytest.importorskip("fastapi")
+    pytest.importorskip("websockets")
+    from test_live import answer, connect
+    from test_web_api import Running
+
+    from deepdream.web import create_app
+
+    running = Running(create_app(studio=False))
+    try:
+        with connect(running) as ws:
+            ws.send(json.dumps({"steps": 1, "octaves": 1, "record": True}))
+            assert answer(ws)["recording"] is True
+            ws.send(json.dumps({"step-size": 6}))
+            assert "timeline" not in answer(ws)
+            ws.send(json.dumps({"record": False}))
+            done = answer(ws)
+            assert done["recording"] is False and list(done["timeline"]) == ["step-size"]
+            assert Schedule.parse(done["timeline"]["step-size"], "--step-size").values()[-1] == "6"
+            ws.send(json.dumps({"record": "yes"}))
+            assert answer(ws)["error"].startswith("record is true")
+    finally:
+        running.stop()
