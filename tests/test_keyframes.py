@@ -299,3 +299,30 @@ def test_the_live_socket_records_slider_changes_into_a_timeline():
             assert answer(ws)["error"].startswith("record is true")
     finally:
         running.stop()
+
+
+# ------------------------------------------------------------------------------ video
+
+
+def test_a_video_schedule_is_the_same_bytes_in_segments_and_refused_past_the_clip(tmp_path):
+    from deepdream.motion.segments import SegmentWorker, video_segments
+    from deepdream.workers import LocalPool
+
+    clip = make_clip(tmp_path / "pan.mp4", frames=6, audio=False)
+    settings = VideoSettings(dream=DREAM.replace(step_size="0:1, 5:6"), blend="0:0.9, 5:0.5")
+    list(video_frames(clip, settings, frames_dir=tmp_path / "one"))
+    assert video_segments(clip, settings, frames_dir=tmp_path / "seg", pool=LocalPool(SegmentWorker, 1)) == 6
+    assert pngs(tmp_path / "seg") == pngs(tmp_path / "one")
+    with pytest.raises(SettingsError, match="--ray takes schedules in frames"):
+        video_segments(
+            clip,
+            settings.replace(blend="0s:0.9, 0.5s:0.5"),
+            frames_dir=tmp_path / "s2",
+            pool=LocalPool(SegmentWorker, 1),
+        )
+    result = cli("video", clip, "-o", tmp_path / "v.mp4", "--step-size", "0:1, 6:4", *FAST)
+    assert (
+        result.returncode == 2
+        and "--step-size keyframe 6:4 is past the clip, whose 6 frames are 0 to 5" in result.stderr
+    )
+    assert not (tmp_path / "v.mp4").exists() and not (tmp_path / "v_frames").exists()
