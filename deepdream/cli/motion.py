@@ -230,7 +230,9 @@ def video(
     store = frames_store(output, frames_dir, settings, overwrite, float(info.rate))
     resumable = {"end": settings.end}
     state = movie_plan(output, inputs, store, None, resumable, overwrite)  # the count is known once decoded
-    settings.check_clip(info.frames, float(info.rate))
+    from ..motion.video import check_timeline
+
+    check_timeline(input, settings, info)
     if dry_run:
         for look in settings.dream.keyframe_looks():
             check(look)

@@ -97,6 +97,13 @@ def probe(path, settings=None) -> VideoInfo:
     return VideoInfo(path, Fraction(rate), width, height, duration, frames, audio)
 
 
+def check_timeline(path, settings, info: VideoInfo) -> None:
+    """A SettingsError naming a keyframe past the clip's last frame, counted exactly (from the
+    packets: the probe's count is an estimate) where the settings hold schedules."""
+    if settings.timeline():
+        settings.check_clip(len(frame_times(path, settings.start, settings.end)), float(info.rate))
+
+
 def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     """(width, height) shrunk so the longer side is at most max_side, as `images.fit_max_side`."""
     if max_side is None or max(width, height) <= max_side:
@@ -299,7 +306,7 @@ def video_frames(
             metadata=lambda index: frame_metadata(settings, index),
         )
     total = info.frames or 0
-    settings.check_clip(info.frames, float(info.rate))
+    check_timeline(path, settings, info)
     dreamer = FrameDreamer(settings, progress, fps=info.rate)
     raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))
     with contextlib.ExitStack() as stack:

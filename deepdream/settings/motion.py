@@ -116,6 +116,11 @@ class _MotionSettings(Settings):
         return {k: v for k, v in self.to_dict().items() if k not in self.resumable}
 
 
+def _held(value):
+    """A schedule that holds one value as that value; anything else as it is."""
+    return value.keys[0][1] if isinstance(value, Schedule) and value.constant else value
+
+
 @dataclass(frozen=True)
 class ZoomSettings(_MotionSettings):
     """An infinite zoom: each frame dreamt, then moved (zoomed into its centre, turned, shifted) to
@@ -141,7 +146,7 @@ class ZoomSettings(_MotionSettings):
         self._scheduled(self._number, "zoom", 0.0, above=True, hint=" 1.3 zooms in 30 % a second.")
         self._scheduled(self._number, "rotate", -3600.0, high=3600.0)
         self._scheduled(lambda name: self._set(name, parse_translate(getattr(self, name))), "translate")
-        if self.zoom == 1.0 and self.rotate == 0.0 and self.translate == (0.0, 0.0):
+        if _held(self.zoom) == 1.0 and _held(self.rotate) == 0.0 and _held(self.translate) == (0.0, 0.0):
             self._fail("zoom", "of 1 with no --rotate or --translate makes no motion; give e.g. --zoom 1.3.")
         self.check_clip(self.frames, self.fps)
 
