@@ -130,6 +130,15 @@ def test_a_preset_schedule_moves_numbers_and_switches_choices_half_way():
     assert [edges.at(i).dream.normalize for i in (1, 2, 3)] == ["mean", "laplacian", "laplacian"]
 
 
+def test_a_class_schedule_switches_half_way_and_every_keyframe_class_is_checked(tmp_path):
+    settings = ZoomSettings(frames=49, dream=dict(target_class="0:lemon, 48:volcano@sky.png"))
+    classes = [settings.at(i).dream.target_class for i in (1, 24, 25, 49)]  # frame 25 is half way: keyframe 24
+    assert classes == ["lemon", "lemon", "volcano@sky.png", "volcano@sky.png"]
+    assert settings.dream.region_masks() == {"--class": ["sky.png"]}
+    result = cli("zoom", SAMPLES / "chelsea.png", "-o", tmp_path / "z.gif", "--class", "0:lemon, 40:volcanoo")
+    assert result.returncode == 2 and "Unknown ImageNet class 'volcanoo'" in result.stderr
+
+
 # ------------------------------------------------------------------------------ rendering
 
 

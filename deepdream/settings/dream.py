@@ -260,8 +260,10 @@ class DreamSettings(Settings):
         None,
         "ImageNet class (name or number) to push the picture toward; needs "
         "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-        "lists them. NAME@MASK: only where MASK is white.",
+        "lists them. NAME@MASK: only where MASK is white. In a clip, a schedule switches "
+        "from one class to the next half way between keyframes.",
         flag="--class",
+        schedule=True,
     )
     precision: str = option(
         "auto",
@@ -328,7 +330,9 @@ class DreamSettings(Settings):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         if self.max_side is not None:
             self._whole("max_side", 1)
-        for value in (*self.layer_specs(), self.target_class, *self.guide):
+        if self.target_class is not None:
+            self._scheduled(lambda name: self._set(name, str(getattr(self, name)).strip()), "target_class")
+        for value in (*self.layer_specs(), *self.class_values(), *self.guide):
             split_region(value)  # WHAT@MASK written right
         if self.guide and any(split_region(s)[1] for s in self.layer_specs()):
             raise SettingsError(
@@ -340,10 +344,8 @@ class DreamSettings(Settings):
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
         if auto and (len(self.layer_specs()) > 1 or isinstance(self.layers, Schedule)):
             raise SettingsError("--layer auto picks one layer by itself; give it alone, or name the layers.")
-        if self.target_class is not None:
-            self._set("target_class", str(self.target_class).strip())
-            if self.guide:
-                raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
+        if self.target_class is not None and self.guide:
+            raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
         if self.guide_size is not None:
             if not self.guide:
                 raise SettingsError("--guide-size applies to a guide image; give one with --guide.")
@@ -353,20 +355,26 @@ class DreamSettings(Settings):
     preset_name = classmethod(lambda cls, name: preset_name(name))
 
     def check_names(self, class_index) -> None:
-        if self.target_class is not None:
-            class_index(self.class_name)
+        for value in self.class_values():
+            class_index(split_region(value)[0])
+
+    def class_values(self) -> tuple:
+        """The classes these settings name (each keyframe's, for a class schedule)."""
+        if isinstance(self.target_class, Schedule):
+            return tuple(self.target_class.values())
+        return () if self.target_class is None else (self.target_class,)
 
     @property
     def class_name(self) -> str | None:
         """The class to push toward, without its region (`--class NAME@MASK`)."""
-        return None if self.target_class is None else split_region(self.target_class)[0]
+        return None if self.target_class is None else split_region(self.class_values()[0])[0]
 
     def region_masks(self) -> dict:
         """{flag: [mask files]} of the objectives given a region (`WHAT@MASK`); empty for none."""
         found: dict = {}
         for flag, values in (
             ("--layer", self.layer_specs()),
-            ("--class", (self.target_class,) if self.target_class else ()),
+            ("--class", self.class_values()),
             ("--guide", self.guide),
         ):
             for value in values:
