@@ -74,7 +74,7 @@ class Looks:
         plain = clip is not None and not (clip.guide or clip.target_class or clip.region_masks())
         self.layers = clip.layer_specs() if plain and "layers" in moving else ()
         self.cache: OrderedDict = OrderedDict()
-        if dreamer is not None:
+        if dreamer is not None and not (self.layers or self.chroma):  # one with no knobs to turn
             self.cache[self.key(dreamer.settings)] = dreamer
 
     def key(self, dream) -> str:

@@ -69,8 +69,11 @@ class _MotionSettings(Settings):
             schedule.check_clip(flag, frames, fps)
 
     def frame_key(self, index: int, fps: float | None = None) -> dict:
-        """What frame `index`'s pixels depend on, besides the frames before it: its own settings."""
-        return self.at(index, fps).frames_key()
+        """What frame `index`'s pixels depend on, besides the frames before it: its own settings
+        (the preset's name left out: a record of where its values came from)."""
+        key = self.at(index, fps).frames_key()
+        key["dream"] = {k: v for k, v in key["dream"].items() if k != "preset"}
+        return key
 
     def first_change(self, saved: dict, indices, fps: float | None = None) -> int | None:
         """The first of the frames `indices` (in order) that frames made with the settings `saved`
