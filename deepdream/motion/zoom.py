@@ -45,12 +45,6 @@ def move(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     )
 
 
-def with_settings(dreamer, settings):
-    """The same Dreamer (network, objective, traced gradient) rendering with other octaves, steps,
-    step size, jitters or blur (`Looks.PER_RUN`)."""
-    return dreamer.with_settings(settings)
-
-
 class Looks:
     """The prepared Dreamers a clip's frames need (`looks(dream)`: the one for a frame's dream),
     each prepared once: frames whose dreams differ only in what the render loop takes per run
