@@ -139,6 +139,23 @@ def test_a_class_schedule_switches_half_way_and_every_keyframe_class_is_checked(
     assert result.returncode == 2 and "Unknown ImageNet class 'volcanoo'" in result.stderr
 
 
+@pytest.mark.parametrize("layers", [(), ("block4a_expand",)])  # a class painted, and a class with a layer
+def test_a_class_schedule_weighs_both_classes_between_keyframes_and_traces_once(photo, layers):
+    from deepdream.motion.zoom import Looks
+
+    dream = DreamSettings(octaves=1, steps=1, target_class="0:lemon, 4:volcano", layers=layers, precision="float32")
+    settings = ZoomSettings(frames=5, dream=dream)
+    looks = Looks(clip=settings.dream)
+    weights = []
+    for index in range(1, 6):
+        dreamer = looks(settings.at(index).dream, index - 1, settings.fps)
+        weights.append(dreamer.knobs.class_weights.numpy().tolist())
+        dreamer.run(photo[:48, :64], seed=index)
+    assert weights == [[1, 0], [0.75, 0.25], [0.5, 0.5], [0.25, 0.75], [0, 1]]
+    (prepared,) = looks.cache.values()
+    assert prepared.traces == 1
+
+
 # ------------------------------------------------------------------------------ rendering
 
 

@@ -237,7 +237,7 @@ class FrameDreamer:
         if self.looks is None:
             self.looks = Looks(self.progress, like=raw, dreamer=self.full, clip=self.settings.dream)
         if self.full is None:
-            self.full = self.looks(settings.dream)
+            self.full = self.looks(settings.dream, index - 1, self.fps)
         start, dream = raw, settings.dream
         if self.previous is not None and not settings.independent and settings.blend > 0:
             # the carried detail already holds the big patterns: a lighter dream keeps them
@@ -247,7 +247,7 @@ class FrameDreamer:
                 raw, self.previous_raw, self.previous, settings.blend, settings.flow, fields=self._fields(raw)
             )
             dream = settings.lighter(settings.dream)
-        dreamer = self.looks(dream)
+        dreamer = self.looks(dream, index - 1, self.fps)
         if next_raw is not None and self.carries:
             if self.pool is None:
                 from concurrent.futures import ThreadPoolExecutor

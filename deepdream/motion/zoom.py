@@ -67,20 +67,29 @@ class Looks:
         self.chroma = "chroma" in moving
         plain = clip is not None and not (clip.guide or clip.target_class or clip.region_masks())
         self.layers = clip.layer_specs() if plain and "layers" in moving else ()
+        classes = clip is not None and not (clip.guide or clip.region_masks()) and "target_class" in moving
+        self.clip, self.classes = clip, clip.class_values() if classes else ()
         self.cache: OrderedDict = OrderedDict()
-        if dreamer is not None and not (self.layers or self.chroma):  # one with no knobs to turn
+        if dreamer is not None and not (self.layers or self.chroma or self.classes):  # one with no knobs to turn
             self.cache[self.key(dreamer.settings)] = dreamer
 
     def key(self, dream) -> str:
         """What a prepared Dreamer fixes of `dream` (whether tiles are zoomed and turned among it)."""
         import json
 
-        moving = self.PER_RUN + ("chroma",) * self.chroma + ("layers",) * bool(self.layers)
+        moving = (
+            self.PER_RUN
+            + ("chroma",) * self.chroma
+            + ("layers",) * bool(self.layers)
+            + ("target_class",) * bool(self.classes)
+        )
         fixed = {k: v for k, v in dream.to_dict().items() if k not in moving}
         fixed["affine"] = bool(dream.scale_jitter > 0 or dream.rotate_jitter > 0)
         return json.dumps(fixed, sort_keys=True)
 
-    def __call__(self, dream):
+    def __call__(self, dream, frame: float = 0, fps: float | None = None):
+        """The Dreamer for `dream`, frame `frame` (from 0) of the clip at `fps` (its class schedule's
+        weights set for that frame)."""
         from ..render.prepare import prepare
 
         key = self.key(dream)
@@ -88,11 +97,16 @@ class Looks:
         if dreamer is None:
             from ..render.dreamer import Knobs
 
-            knobs = Knobs(self.layers, self.chroma) if self.layers or self.chroma else None
+            knobs = (
+                Knobs(self.layers, self.chroma, self.classes) if self.layers or self.chroma or self.classes else None
+            )
             dreamer = self.cache[key] = prepare(dream, like=self.like, progress=self.progress, knobs=knobs)
             while len(self.cache) > self.keep:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
+        if self.classes:
+            a, b, t = self.clip.target_class.around(frame, fps)
+            dreamer.knobs.mix_classes({a: 1.0} if a == b else {a: 1.0 - t, b: t})
         return dreamer if dreamer.settings is dream else dreamer.with_settings(dream)
 
 
@@ -153,13 +167,14 @@ def zoom_frames(
                 now = settings.at(index)  # this frame's values of the schedules
                 seed = frame_seed(settings.dream.seed, index)
                 if previous is None:
-                    frame = looks(now.dream).run(rgb, seed=seed)
+                    frame = looks(now.dream, index - 1, settings.fps).run(rgb, seed=seed)
                 else:
                     motion = (now.zoom, now.rotate, now.translate)
                     if motion not in matrices:
                         matrices.clear()
                         matrices[motion] = motion_matrix(now, width, height)
-                    frame = looks(now.lighter(now.dream)).run(move(previous, matrices[motion]), seed=seed)
+                    dreamer = looks(now.lighter(now.dream), index - 1, settings.fps)
+                    frame = dreamer.run(move(previous, matrices[motion]), seed=seed)
                 if store is not None:
                     writes.write(index, frame, frame_metadata(settings, index))
             previous = frame

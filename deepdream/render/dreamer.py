@@ -235,10 +235,11 @@ class Dreamer:
 class Knobs:
     """What a clip moves from frame to frame inside the traced gradient, held in tf.Variables that
     the traced function reads at each call, so a schedule of them traces once: the chroma (when
-    `chroma`), and the weight of each layer of `specs` (the layers a layer schedule names; a frame
-    weights those it dreams, 0 the others). `set(settings)` before each run."""
+    `chroma`), the weight of each layer of `specs` (the layers a layer schedule names; a frame
+    weights those it dreams, 0 the others), and the weight of each class of `classes` (a class
+    schedule's: `mix_classes`). `set(settings)` before each run."""
 
-    def __init__(self, specs=(), chroma: bool = False):
+    def __init__(self, specs=(), chroma: bool = False, classes=()):
         import dataclasses
 
         import tensorflow as tf
@@ -249,6 +250,24 @@ class Knobs:
         self.specs = list({(s.name, s.channel): dataclasses.replace(s, weight=1.0) for s in parsed}.values())
         self.weights = tf.Variable(tf.zeros([len(self.specs)]), trainable=False) if self.specs else None
         self.chroma = tf.Variable(0.0, trainable=False) if chroma else None
+        self.classes = tuple(dict.fromkeys(classes))
+        self.class_weights = tf.Variable(tf.zeros([len(self.classes)]), trainable=False) if self.classes else None
+
+    def mix_classes(self, weights: dict) -> None:
+        """The next runs push toward each class of `classes` by its weight here (0 if absent)."""
+        self.class_weights.assign([float(weights.get(c, 0.0)) for c in self.classes])
+
+    def class_objective(self, net):
+        """The classes' logits, each weighted by its variable weight."""
+        from ..objectives import Objective, class_objective
+
+        terms = []
+        for index, name in enumerate(self.classes):
+            term = class_objective(net, name)
+            terms.append(
+                Objective(term.layers, lambda f, t=term, i=index: self.class_weights[i] * t.fn(f), term.description)
+            )
+        return sum(terms[1:], terms[0])
 
     def set(self, settings) -> None:
         from ..objectives import parse_layer_spec
@@ -268,8 +287,9 @@ class ClassDreamer(Dreamer):
     `param.class_dream_steps` steps (300 at the defaults, in proportion to --steps x --octaves);
     `--step-size` scales its learning rate (0.01 at the default 4)."""
 
-    def __init__(self, settings, backbone, objective, mask=None):
+    def __init__(self, settings, backbone, objective, mask=None, knobs=None):
         self.settings, self.backbone, self.objective, self.mask = settings, backbone, objective, mask
+        self.knobs = knobs
         self._painters: dict = {}
 
     @property
@@ -292,10 +312,15 @@ class ClassDreamer(Dreamer):
             channels = self.backbone.layer("logits").channels
 
             softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
+            knobs = self.knobs if self.knobs is not None and self.knobs.classes else None
+            indexes = [class_index(c) for c in knobs.classes] if knobs is not None else None
 
             def logit(out):
                 logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
-                return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
+                scores = tf.nn.log_softmax(logits) if softmax else logits
+                if knobs is not None:  # a clip's class schedule: the classes weighted as its frame says
+                    return tf.reduce_sum(tf.gather(scores, indexes, axis=1) * knobs.class_weights, axis=1)
+                return scores[:, index]
 
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(

@@ -88,12 +88,15 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None, 
             settings = settings.replace(layers=tuple(layers))
         objective = guided_objective(net, arrays, guide_layer_specs(net, layers), seed=settings.seed)
     elif settings.target_class is not None:
-        objective = class_objective(net, settings.class_name)
+        if knobs is not None and knobs.classes:
+            objective = knobs.class_objective(net)
+        else:
+            objective = class_objective(net, settings.class_name)
         from .param import class_dream
 
         if class_dream(settings):
             stage("preparing the network")
-            return ClassDreamer(settings, net, objective, mask)
+            return ClassDreamer(settings, net, objective, mask, knobs=knobs)
         objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers], settings.score)
     else:
         specs = [parse_layer_spec(s) for s in settings.layers] or [

@@ -260,8 +260,7 @@ class DreamSettings(Settings):
         None,
         "ImageNet class (name or number) to push the picture toward; needs "
         "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-        "lists them. NAME@MASK: only where MASK is white. In a clip, a schedule switches "
-        "from one class to the next half way between keyframes.",
+        "lists them. NAME@MASK: only where MASK is white.",
         flag="--class",
         schedule=True,
     )
