@@ -49,7 +49,7 @@ class Looks:
     """The prepared Dreamers a clip's frames need (`looks(dream)`: the one for a frame's dream),
     each prepared once: frames whose dreams differ only in what the render loop takes per run
     (`PER_RUN`), or in what the clip's schedules move inside the traced gradient (its chroma, its
-    layer schedule's weights: `render.dreamer.Knobs`), share one; a dream that differs in what is
+    layer and class schedules' weights: `render.dreamer.Knobs`), share one; a dream that differs in what is
     traced (a preset schedule's step rule or score) is prepared anew, the last `keep` kept. So a
     clip prepares and traces once for each step rule and score it dreams with.
 
