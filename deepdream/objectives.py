@@ -93,16 +93,21 @@ def check_spec(backbone, spec: LayerSpec) -> LayerSpec:
     return spec
 
 
-def from_specs(backbone, specs: Sequence[LayerSpec | str], score: str = "mean") -> Objective:
+def from_specs(backbone, specs: Sequence[LayerSpec | str], score: str = "mean", weights=None) -> Objective:
     """The weighted sum of the layer/channel objectives that specs name, checked against backbone,
-    each scored by `score` (see `layer`)."""
+    each scored by `score` (see `layer`). weights: a tf.Variable of one weight per spec, read at
+    each call instead of the specs' own (a clip whose layer weights move: traced once)."""
     if not specs:
         raise SettingsError("Name at least one layer to dream on.")
     terms = []
-    for spec in specs:
+    for index, spec in enumerate(specs):
         spec = check_spec(backbone, spec if isinstance(spec, LayerSpec) else parse_layer_spec(spec))
         term = layer(spec.name, score) if spec.channel is None else channel(spec.name, spec.channel, score)
-        terms.append(term if spec.weight == 1.0 else spec.weight * term)
+        if weights is not None:
+            term = Objective(
+                term.layers, lambda f, t=term, i=index: weights[i] * t.fn(f), f"w[{index}] * {term.description}"
+            )
+        terms.append(term if spec.weight == 1.0 or weights is not None else spec.weight * term)
     return sum(terms[1:], terms[0])
 
 

@@ -58,3 +58,57 @@ def predating_score(mode: str, settings: dict) -> dict:
     if isinstance(settings.get("dream"), dict):  # a zoom's or a video's dream
         return {**settings, "dream": predating_score("dream", settings["dream"])}
     return settings
+
+
+def read_keyframes_file(path, motion_cls) -> tuple[dict, dict]:
+    """(the motion's settings, the dream's settings) that a timeline file sets: every schedule of a
+    clip in one TOML or JSON file, each setting named as its option (`step-size`, `zoom`, `layer`)
+    or its field, its value a number, a schedule's text ("0:0.5, 48:6") or a table of keyframes
+    ({"0": 0.5, "48": 6}, "2s" for seconds). Only settings that may change over a clip are taken."""
+    import tomllib
+
+    from .settings import DreamSettings
+    from .settings.schedule import HOW
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Keyframes file '{path}' does not exist; give a TOML or JSON file of schedules.")
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, RecursionError) as e:
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+        where = str(e).splitlines()[0] if str(e) else ""
+        raise InputError(f"Keyframes file '{path}' is not valid {kind} ({where}).") from None
+    if not isinstance(data, dict):
+        raise InputError(f"Keyframes file '{path}' must map settings to schedules, e.g. step-size = \"0:0.5, 48:6\".")
+    names = {}
+    for cls in (motion_cls, DreamSettings):
+        for name in cls.schedulable():
+            for alias in (name, name.replace("_", "-"), cls.flag(name).lstrip("-")):
+                names.setdefault(alias, (cls, name))
+    motion, dream = {}, {}
+    for given, value in data.items():
+        if given not in names:
+            from .errors import SettingsError, suggest
+
+            raise SettingsError(
+                f"Keyframes file '{path}' names {shown(given, 40)}, which cannot change over a clip; the settings "
+                f"that can are {', '.join(sorted(n for n in names if '_' not in n))}.{suggest(given, names)}"
+            )
+        cls, name = names[given]
+        if isinstance(value, dict):
+            value = ", ".join(f"{key}:{_keyframe_value(v)}" for key, v in value.items())
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            from .errors import SettingsError
+
+            raise SettingsError(f"Keyframes file '{path}': {given} must be a number or a schedule; {HOW}.")
+        (dream if cls is DreamSettings else motion)[name] = (value,) if name == "layers" else value
+    return motion, dream
+
+
+def _keyframe_value(value) -> str:
+    """One keyframe's value as a schedule writes it (a pair as DX,DY)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)

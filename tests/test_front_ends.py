@@ -89,6 +89,7 @@ def test_every_option_of_every_rendering_command_is_a_settings_field():
         "dry_run",
         "quiet",
         "frames_dir",
+        "keyframes",
         "ray",
         "workers",
         "inputs",
@@ -123,7 +124,10 @@ def test_motion_options_keep_their_forms_and_aliases():
     assert "--blend, --decay F Share of the previous frame's dreamt detail" in video and "[default: 0.95]" in video
     assert "--independent / --no-independent" in video and "-l, --layer SPEC" in video
     zoom = " ".join(runner.invoke(app, ["zoom", "--help"], terminal_width=200).output.split())
-    assert "--translate DX,DY Shift DX,DY in pixels per second (the view moves right and down). [default: 0,0]" in zoom
+    assert (
+        "--translate DX,DY Shift DX,DY in pixels per second (the view moves right and down). Takes a schedule, "
+        'e.g. "0:1, 48:2" (frames from 0) or "0s:1, 4s:2" (seconds). [default: 0,0]' in zoom
+    )
 
 
 def test_command_line_of_a_movie_names_its_own_settings_then_its_dream():
@@ -188,7 +192,19 @@ def _imports(path: Path) -> set[str]:
 def test_the_settings_import_nothing_above_them():
     """settings/ imports only the standard library, numpy, its own modules (the objectives' texts are
     parsed in settings.specs), errors and the version (imports inside functions included)."""
-    allowed = {"..errors", ".._version", ".specs", ".runs", ".base", ".dream", ".motion", ".paint", ".style", "numpy"}
+    allowed = {
+        "..errors",
+        ".._version",
+        ".specs",
+        ".runs",
+        ".base",
+        ".dream",
+        ".motion",
+        ".schedule",
+        ".paint",
+        ".style",
+        "numpy",
+    }
     for path in sorted((ROOT / "deepdream" / "settings").glob("*.py")):
         ours = {name for name in _imports(path) if name.startswith(".") or name.split(".")[0] in ("deepdream", "numpy")}
         assert ours <= allowed, (path.name, ours - allowed)

@@ -36,17 +36,33 @@ MotionOverwrite = Annotated[
     bool,
     typer.Option("--overwrite", help="Replace the movie if it exists, and discard frames made with other settings."),
 ]
+Keyframes = Annotated[
+    Path | None,
+    typer.Option(
+        "--keyframes",
+        metavar="FILE",
+        show_default=False,
+        help='Every schedule of the clip in one TOML or JSON file (step-size = "0:0.5, 48:6"); options given '
+        "beside it override it. See docs/keyframes.md.",
+    ),
+]
 VideoInput = Annotated[
     Path, typer.Argument(metavar="INPUT", help="Video to dream on (MP4, WebM, MOV, ...).", show_default=False)
 ]
 
 
-def motion_settings(cls, dream_options: dict, options: dict):
+def motion_settings(cls, dream_options: dict, options: dict, keyframes: Path | None = None):
     """The command's settings: the dream's from its options, the motion's from the rest (only what
-    was typed overrides a default), validated once."""
+    was typed overrides a default), over the schedules of the --keyframes file, validated once."""
     typed = {k: v for k, v in options.items() if v is not None}
     dream = {k: v for k, v in dream_options.items() if v is not None and v != []}
     from ..classes import class_index
+
+    if keyframes is not None:
+        from ..settings_file import read_keyframes_file
+
+        motion_file, dream_file = read_keyframes_file(keyframes, cls)
+        typed, dream = {**motion_file, **typed}, {**dream_file, **dream}
 
     settings = cls.from_dict({}, dream=DreamSettings.from_dict({}, **dream), **typed)
     settings.dream.check_names(class_index)
@@ -54,14 +70,19 @@ def motion_settings(cls, dream_options: dict, options: dict):
     return settings
 
 
-def frames_store(output: Path, frames_dir: Path | None, settings, overwrite: bool):
+def frames_store(output: Path, frames_dir: Path | None, settings, overwrite: bool, fps: float | None = None):
     """The run's frames folder (checked; nothing made yet): --frames-dir, else OUTPUT_frames/ (or
-    OUTPUT_EXT_frames/ where that holds another movie's frames)."""
+    OUTPUT_EXT_frames/ where that holds another movie's frames). Frames of the same clip with other
+    keyframes are kept up to the first frame the change reaches (fps: the clip's frame rate)."""
     from ..motion import FrameStore, default_frames_dir
 
     key = settings.frames_key()
-    folder = frames_dir or default_frames_dir(output, None if overwrite else key)
-    return FrameStore(folder, key, overwrite=overwrite)
+
+    def resume(saved: dict, indices) -> int | None:
+        return settings.first_change(saved, indices, fps)
+
+    folder = frames_dir or default_frames_dir(output, None if overwrite else key, resume)
+    return FrameStore(folder, key, overwrite=overwrite, resume=resume)
 
 
 def movie_plan(output: Path, inputs, store, count: int | None, resumable: dict, overwrite: bool) -> str:
@@ -118,12 +139,13 @@ def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, wr
 
 
 @app.command()
-@with_settings(DreamSettings)
-@with_settings(ZoomSettings, into="motion_options")
+@with_settings(DreamSettings, schedules=True)
+@with_settings(ZoomSettings, into="motion_options", schedules=True)
 def zoom(
     input: InputImage,
     output: MovieOutput,
     frames_dir: FramesDir = None,
+    keyframes: Keyframes = None,
     overwrite: MotionOverwrite = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
@@ -137,7 +159,7 @@ def zoom(
     from ..render.prepare import check
 
     need_video_extra()
-    settings = motion_settings(ZoomSettings, dream_options, motion_options)
+    settings = motion_settings(ZoomSettings, dream_options, motion_options, keyframes)
     loaded = load_image(input)
     inputs = [input, *settings.dream.files()]
     store = frames_store(output, frames_dir, settings, overwrite)
@@ -145,7 +167,8 @@ def zoom(
     state = movie_plan(output, inputs, store, settings.frames, resumable, overwrite)
     picture = start_picture(loaded, settings.dream)
     if dry_run:
-        check(settings.dream)
+        for look in settings.dream.keyframe_looks():
+            check(look)
     height, width = picture.shape[:2]
     if say_plan(
         "zoom", state, output, store, settings.frames, f"{width}x{height}, {settings.fps:g} fps", dry_run, quiet
@@ -166,13 +189,14 @@ def zoom(
 
 
 @app.command()
-@with_settings(DreamSettings)
-@with_settings(VideoSettings, into="motion_options")
+@with_settings(DreamSettings, schedules=True)
+@with_settings(VideoSettings, into="motion_options", schedules=True)
 @with_settings(SegmentSettings, into="segment_options")
 def video(
     input: VideoInput,
     output: MovieOutput,
     frames_dir: FramesDir = None,
+    keyframes: Keyframes = None,
     ray: Ray = None,
     workers: Workers = None,
     overwrite: MotionOverwrite = False,
@@ -200,16 +224,20 @@ def video(
     ]
     if given and not ray:
         raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
-    settings = motion_settings(VideoSettings, dream_options, motion_options)
+    settings = motion_settings(VideoSettings, dream_options, motion_options, keyframes)
     info = probe(input, settings)
     if info.frames == 0:
         raise SettingsError(f"There are no frames of '{input}' between --start and --end; widen the range.")
     inputs = [input, *settings.dream.files()]
-    store = frames_store(output, frames_dir, settings, overwrite)
+    store = frames_store(output, frames_dir, settings, overwrite, float(info.rate))
     resumable = {"end": settings.end}
     state = movie_plan(output, inputs, store, None, resumable, overwrite)  # the count is known once decoded
+    from ..motion.video import check_timeline
+
+    check_timeline(input, settings, info)
     if dry_run:
-        check(settings.dream)
+        for look in settings.dream.keyframe_looks():
+            check(look)
         if ray:
             from ..workers import check_workers, import_ray
 

@@ -77,13 +77,18 @@ SettingsFile = Annotated[
 # ---------------------------------------------------------------------------- every setting, as an option
 
 
-def settings_parameters(cls, *, lists=(), skip=(), helps=None) -> list:
+#: What `--help` adds to an option that takes a schedule (in zoom and video).
+SCHEDULE_HELP = ' Takes a schedule, e.g. "0:1, 48:2" (frames from 0) or "0s:1, 4s:2" (seconds).'
+
+
+def settings_parameters(cls, *, lists=(), skip=(), helps=None, schedules: bool = False) -> list:
     """One keyword parameter (for Typer) per field of the settings class `cls`, in field order, each
     an option defaulting to None (not given) with the field's flags, metavar, help and default shown
     (all from the field: `settings.option`). Tuple fields and those named in `lists` repeat (a
     list), unless the field is typed as one text (DX,DY); bools are switches (--X / --no-X).
-    `helps`: help lines to use instead of the fields' own (a sweep's --layer). A field holding
-    other settings (a movie's dream) is left to its own decorator."""
+    `helps`: help lines to use instead of the fields' own (a sweep's --layer). `schedules`: the
+    fields that may change over a clip take text (a number or a schedule) and say so. A field
+    holding other settings (a movie's dream) is left to its own decorator."""
     import dataclasses
     import inspect
     import typing
@@ -99,6 +104,9 @@ def settings_parameters(cls, *, lists=(), skip=(), helps=None) -> list:
             continue
         base = [t for t in typing.get_args(hint) if t is not type(None)] if typing.get_args(hint) else [hint]
         kind = base[0] if len(base) == 1 and base[0] in (bool, int, float) else str
+        scheduled = schedules and f.metadata.get("schedule")
+        if scheduled:
+            kind = str  # a number, or a schedule of numbers
         repeat = (hint is tuple or f.name in lists) and not f.metadata.get("text")
         flags = (
             ((f.metadata.get("short"),) if f.metadata.get("short") else ())
@@ -106,12 +114,14 @@ def settings_parameters(cls, *, lists=(), skip=(), helps=None) -> list:
             + tuple(f.metadata.get("aliases", ()))
         )
         help = (helps or {}).get(f.name)
+        if scheduled:
+            help = (help or cls.help(f.name)) + SCHEDULE_HELP
         if kind is bool and not repeat:  # on, off (--no-X: over a --settings file), or not given (None)
             switch = f"{cls.flag(f.name)}/--no-{cls.flag(f.name).lstrip('-')}"
             short = (f.metadata["short"],) if f.metadata.get("short") else ()
             annotation = Annotated[bool | None, setting(cls, f.name, *short, switch, help=help)]
         else:
-            metavar = metavar_of(cls, f.name, kind)
+            metavar = metavar_of(cls, f.name, base[0] if scheduled and base[0] in (int, float) else kind)
             annotation = Annotated[
                 list[kind] | None if repeat else kind | None,
                 setting(cls, f.name, *flags, metavar=metavar, help=help),
@@ -120,7 +130,7 @@ def settings_parameters(cls, *, lists=(), skip=(), helps=None) -> list:
     return params
 
 
-def with_settings(cls=DreamSettings, *, into: str = "dream_options", lists=(), skip=(), helps=None):
+def with_settings(cls=DreamSettings, *, into: str = "dream_options", lists=(), skip=(), helps=None, schedules=False):
     """Decorate a command so it also takes every option of the settings class `cls` (see
     `settings_parameters`), after its own parameters; the command receives them as one dict in
     its parameter `into` (field name -> value as typed, None / [] where not given). Stack two for
@@ -130,7 +140,7 @@ def with_settings(cls=DreamSettings, *, into: str = "dream_options", lists=(), s
 
     def wrap(func):
         own = [p for name, p in inspect.signature(func, eval_str=True).parameters.items() if name != into]
-        extra = settings_parameters(cls, lists=lists, skip=skip, helps=helps)
+        extra = settings_parameters(cls, lists=lists, skip=skip, helps=helps, schedules=schedules)
         names = [p.name for p in extra]
         signature = inspect.Signature([p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own + extra])
 

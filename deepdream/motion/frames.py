@@ -51,12 +51,13 @@ def frame_metadata(settings, index: int) -> str:
     )
 
 
-def default_frames_dir(output, key: dict | None = None) -> Path:
+def default_frames_dir(output, key: dict | None = None, resume=None) -> Path:
     """OUT_frames/ beside the movie OUT.mp4; where that holds frames of other settings than `key`
-    (say, OUT.mp4's, and this is OUT.gif), OUT_gif_frames/: each movie its own frames."""
+    (say, OUT.mp4's, and this is OUT.gif), OUT_gif_frames/: each movie its own frames. resume: as
+    `FrameStore`'s (frames of the same clip with other keyframes are this movie's)."""
     output = Path(output)
     folder = output.with_name(f"{output.stem}_frames")
-    if key is not None and folder.is_dir() and FrameStore(folder, key, overwrite=True).stale:
+    if key is not None and folder.is_dir() and FrameStore(folder, key, overwrite=True, resume=resume).stale:
         other = output.with_name(f"{output.stem}_{output.suffix.lstrip('.').lower()}_frames")
         if other.parent.is_dir():
             return other
@@ -88,15 +89,24 @@ class FrameStore:
 
     Nothing is written before the first frame is (the folder and `settings.json` come with it), so
     a run refused or failing before then leaves no folder. `record`: the run's settings JSON kept
-    in `settings.json` beside the key."""
+    in `settings.json` beside the key.
+
+    resume: `resume(saved key, frame numbers on disk)` -> the first frame that frames made with
+    the saved key do not share with these settings (a keyframe changed: it and every later frame
+    are dreamt again, the earlier ones kept), or None where they are other settings entirely
+    (`ZoomSettings.first_change`). metadata: `metadata(index)`, a frame's PNG metadata: the frames
+    kept get it in place of their old settings, so they are the bytes a fresh run makes."""
 
     folder: Path
     key: dict
     overwrite: bool = False
     record: str = "{}"
+    resume: object = None
+    metadata: object = None
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
+        self.changed = None  # the first frame that other keyframes made differently (None: none)
         self.check()
         self.stale = self._other_settings()  # frames to discard (only with overwrite) before writing
         self.opened = False
@@ -125,7 +135,13 @@ class FrameStore:
             saved = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             return True
-        return saved.get("frames_key") != json.loads(json.dumps(self.key))
+        if not isinstance(saved, dict) or saved.get("frames_key") == json.loads(json.dumps(self.key)):
+            return not isinstance(saved, dict)
+        if self.resume is not None and isinstance(saved.get("frames_key"), dict):
+            self.changed = self.resume(saved["frames_key"], self.existing())
+            if self.changed is not None:
+                return False
+        return True
 
     def open(self) -> None:
         """Create the folder, discard frames of other settings (when allowed), record the settings."""
@@ -137,11 +153,28 @@ class FrameStore:
             for index in self.existing():
                 self.path(index).unlink()
             self.drop_seams()
+        elif self.changed is not None:  # other keyframes: the frames from the first they change go
+            self._keep_before(self.changed)
         movies = self._saved().get("movies", {}) if not self.stale else {}
         self.stale, self.opened = False, True
         record = {"frames_key": self.key, "run": json.loads(self.record), "movies": movies}
         text = json.dumps(record, indent=1, sort_keys=True).encode()
         atomic_write(self.folder / SETTINGS_FILE, lambda f: f.write(text))
+
+    def _keep_before(self, first: int) -> None:
+        """Discard frame `first` and every later one (and their seams); the earlier frames get these
+        settings' metadata (their pixels are these settings' already)."""
+        from ..images import save_image
+
+        for index in self.existing():
+            if index >= first:
+                self.path(index).unlink()
+            elif self.metadata is not None:
+                save_image(self.read(index), self.path(index), overwrite=True, metadata=self.metadata(index))
+        for seam in self.seams():
+            if seam >= first:
+                self.drop_seams(seam)
+        self.changed = None
 
     def _saved(self) -> dict:
         try:
@@ -188,7 +221,7 @@ class FrameStore:
         return sorted(i for i in (frame_index(p.name) for p in self.folder.iterdir()) if i is not None)
 
     def has(self, index: int) -> bool:
-        return not self.stale and self.path(index).is_file()
+        return not self.stale and (self.changed is None or index < self.changed) and self.path(index).is_file()
 
     def read(self, index: int) -> np.ndarray:
         """Frame `index` as uint8 RGB."""

@@ -284,9 +284,17 @@ def video_segments(
         if total == 0:
             raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
         store = FrameStore(
-            frames_dir, settings.frames_key(), overwrite=overwrite, record=settings.to_json(input=input_name(path))
+            frames_dir,
+            settings.frames_key(),
+            overwrite=overwrite,
+            record=settings.to_json(input=input_name(path)),
+            resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
+            metadata=lambda index: frame_metadata(settings, index),
         )
-        check_layers([settings.dream])  # here, not in every worker
+        if any(schedule.seconds for schedule in settings.timeline().values()):
+            raise SettingsError("--ray takes schedules in frames (0:VALUE, 48:VALUE); write the seconds as frames.")
+        settings.check_clip(total, float(info.rate))
+        check_layers(settings.dream.keyframe_looks())  # here, not in every worker
         done = 0
         for index in range(1, total + 1):
             if store.has(index):

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from .._install import extra_hint
+from ..settings.schedule import Schedule
 from .frames import FrameStore, Writes, frame_metadata, frame_seed
 from .progress import FrameProgress
-from .zoom import input_name, with_settings
+from .zoom import Looks, input_name
 
 VIDEO_EXTRA = extra_hint("video")
 
@@ -96,6 +97,13 @@ def probe(path, settings=None) -> VideoInfo:
     return VideoInfo(path, Fraction(rate), width, height, duration, frames, audio)
 
 
+def check_timeline(path, settings, info: VideoInfo) -> None:
+    """A SettingsError naming a keyframe past the clip's last frame, counted exactly (from the
+    packets: the probe's count is an estimate) where the settings hold schedules."""
+    if settings.timeline():
+        settings.check_clip(len(frame_times(path, settings.start, settings.end)), float(info.rate))
+
+
 def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     """(width, height) shrunk so the longer side is at most max_side, as `images.fit_max_side`."""
     if max_side is None or max(width, height) <= max_side:
@@ -169,15 +177,15 @@ class FrameDreamer:
     once detail is carried. The network is prepared on the first frame dreamt. `video_frames` and
     every segment worker (`segments`) use it, so frames that follow the same frame are the same
     bytes wherever they are made. dreamer: a Dreamer prepared for `settings.dream` already (e.g.
-    a server's cached one), used instead of preparing one."""
+    a server's cached one), used instead of preparing one. fps: the clip's frame rate, for
+    schedules in seconds (each frame dreams with its values of the schedules: `settings.at`)."""
 
-    def __init__(self, settings, progress: Callable[[object], None] | None = None, dreamer=None):
+    def __init__(self, settings, progress: Callable[[object], None] | None = None, dreamer=None, fps=None):
         self.settings = settings
         self.progress = progress
-        self.full = self.carried = None
-        if dreamer is not None:
-            self.full = dreamer
-            self.carried = with_settings(dreamer, settings.lighter(dreamer.settings))
+        self.fps = None if fps is None else float(fps)
+        self.full = dreamer  # the Dreamer prepared first
+        self.looks = None
         self.previous_raw = self.previous = None
         self.ahead = None  # (raw, previous raw, future of their flow fields)
         self.pool = None
@@ -199,7 +207,9 @@ class FrameDreamer:
 
     @property
     def carries(self) -> bool:
-        return not self.settings.independent and self.settings.blend > 0
+        """Whether any frame carries the last one's detail."""
+        blend = self.settings.blend
+        return not self.settings.independent and max(blend.values() if isinstance(blend, Schedule) else [blend]) > 0
 
     def _fields(self, raw: np.ndarray):
         """The flow fields from `raw` to the previous raw frame: computed ahead if they were."""
@@ -221,22 +231,23 @@ class FrameDreamer:
         next_raw: the next frame's raw, when known: the flow from it to `raw` is computed in a
         thread while this frame is dreamt (OpenCV on the CPU while the network runs). progress:
         the frame's own steps (`DreamProgress`), e.g. to stop it (live: when the client goes)."""
-        from ..render.prepare import prepare
         from .flow import carry, flow_fields
 
-        settings = self.settings
+        settings = self.settings.at(index, self.fps)  # this frame's values of the schedules
+        if self.looks is None:
+            self.looks = Looks(self.progress, like=raw, dreamer=self.full, clip=self.settings.dream)
         if self.full is None:
-            self.full = prepare(settings.dream, like=raw, progress=self.progress)
-            self.carried = with_settings(self.full, settings.lighter(self.full.settings))
-        start, dreamer = raw, self.full
-        if self.previous is not None and self.carries:
+            self.full = self.looks(settings.dream, index - 1, self.fps)
+        start, dream = raw, settings.dream
+        if self.previous is not None and not settings.independent and settings.blend > 0:
             # the carried detail already holds the big patterns: a lighter dream keeps them
             # where they are (flicker 0.40-0.47x of --independent's on a pan, a zoom and a shake,
             # bench_motion's motions case; about 0.6x with the full dream)
             start, _ = carry(
                 raw, self.previous_raw, self.previous, settings.blend, settings.flow, fields=self._fields(raw)
             )
-            dreamer = self.carried
+            dream = settings.lighter(settings.dream)
+        dreamer = self.looks(dream, index - 1, self.fps)
         if next_raw is not None and self.carries:
             if self.pool is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -287,10 +298,16 @@ def video_frames(
     store = None
     if frames_dir is not None:
         store = FrameStore(
-            frames_dir, settings.frames_key(), overwrite=overwrite, record=settings.to_json(input=input_name(path))
+            frames_dir,
+            settings.frames_key(),
+            overwrite=overwrite,
+            record=settings.to_json(input=input_name(path)),
+            resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
+            metadata=lambda index: frame_metadata(settings, index),
         )
     total = info.frames or 0
-    dreamer = FrameDreamer(settings, progress)
+    check_timeline(path, settings, info)
+    dreamer = FrameDreamer(settings, progress, fps=info.rate)
     raws = lookahead(decode(path, settings.start, settings.end, settings.dream.max_side))
     with contextlib.ExitStack() as stack:
         stack.callback(dreamer.close)

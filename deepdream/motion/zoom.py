@@ -45,13 +45,69 @@ def move(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     )
 
 
-def with_settings(dreamer, settings):
-    """The same Dreamer (network, objective, traced gradient) rendering with other octaves/steps."""
-    import copy
+class Looks:
+    """The prepared Dreamers a clip's frames need (`looks(dream)`: the one for a frame's dream),
+    each prepared once: frames whose dreams differ only in what the render loop takes per run
+    (`PER_RUN`), or in what the clip's schedules move inside the traced gradient (its chroma, its
+    layer and class schedules' weights: `render.dreamer.Knobs`), share one; a dream that differs in what is
+    traced (a preset schedule's step rule or score) is prepared anew, the last `keep` kept. So a
+    clip prepares and traces once for each step rule and score it dreams with.
 
-    other = copy.copy(dreamer)
-    other.settings = settings
-    return other
+    clip: the clip's dream, schedules and all (default: no knobs; every other chroma or layer
+    weight prepared anew). dreamer: one prepared already (a server's), for its own settings."""
+
+    #: Dream settings `Dreamer.run` takes at each call (its `with_settings`).
+    PER_RUN = ("octaves", "octave_scale", "steps", "step_size", "jitter", "scale_jitter", "rotate_jitter", "blur")
+
+    def __init__(self, progress=None, like=None, dreamer=None, keep: int = 4, clip=None):
+        from collections import OrderedDict
+
+        self.progress, self.like, self.keep = progress, like, keep
+        moving = clip.schedules() if clip is not None else {}  # held values are plain values
+        self.chroma = "chroma" in moving
+        plain = clip is not None and not (clip.guide or clip.target_class or clip.region_masks())
+        self.layers = clip.layer_specs() if plain and "layers" in moving else ()
+        classes = clip is not None and not (clip.guide or clip.region_masks()) and "target_class" in moving
+        self.clip, self.classes = clip, clip.class_values() if classes else ()
+        self.cache: OrderedDict = OrderedDict()
+        if dreamer is not None and not (self.layers or self.chroma or self.classes):  # one with no knobs to turn
+            self.cache[self.key(dreamer.settings)] = dreamer
+
+    def key(self, dream) -> str:
+        """What a prepared Dreamer fixes of `dream` (whether tiles are zoomed and turned among it)."""
+        import json
+
+        moving = (
+            self.PER_RUN
+            + ("chroma",) * self.chroma
+            + ("layers",) * bool(self.layers)
+            + ("target_class",) * bool(self.classes)
+        )
+        fixed = {k: v for k, v in dream.to_dict().items() if k not in moving}
+        fixed["affine"] = bool(dream.scale_jitter > 0 or dream.rotate_jitter > 0)
+        return json.dumps(fixed, sort_keys=True)
+
+    def __call__(self, dream, frame: float = 0, fps: float | None = None):
+        """The Dreamer for `dream`, frame `frame` (from 0) of the clip at `fps` (its class schedule's
+        weights set for that frame)."""
+        from ..render.prepare import prepare
+
+        key = self.key(dream)
+        dreamer = self.cache.get(key)
+        if dreamer is None:
+            from ..render.dreamer import Knobs
+
+            knobs = (
+                Knobs(self.layers, self.chroma, self.classes) if self.layers or self.chroma or self.classes else None
+            )
+            dreamer = self.cache[key] = prepare(dream, like=self.like, progress=self.progress, knobs=knobs)
+            while len(self.cache) > self.keep:
+                self.cache.popitem(last=False)
+        self.cache.move_to_end(key)
+        if self.classes:
+            a, b, t = self.clip.target_class.around(frame, fps)
+            dreamer.knobs.mix_classes({a: 1.0} if a == b else {a: 1.0 - t, b: t})
+        return dreamer if dreamer.settings is dream else dreamer.with_settings(dream)
 
 
 def start_picture(image, dream_settings) -> np.ndarray:
@@ -94,10 +150,12 @@ def zoom_frames(
             settings.frames_key(),
             overwrite=overwrite,
             record=settings.to_json(input=name or input_name(image)),
+            resume=settings.first_change,
+            metadata=lambda index: frame_metadata(settings, index),
         )
     height, width = rgb.shape[:2]
-    matrix = motion_matrix(settings, width, height)
-    first = later = None
+    looks = Looks(progress, like=rgb, clip=settings.dream)
+    matrices: dict = {}
     previous = None
     with contextlib.ExitStack() as stack:
         writes = stack.enter_context(Writes(store)) if store is not None else None
@@ -106,13 +164,17 @@ def zoom_frames(
             if resumed:
                 frame = store.read(index)
             else:
-                if first is None:
-                    from ..render.prepare import prepare
-
-                    first = prepare(settings.dream, like=rgb, progress=progress)
-                    later = with_settings(first, settings.lighter(first.settings))
+                now = settings.at(index)  # this frame's values of the schedules
                 seed = frame_seed(settings.dream.seed, index)
-                frame = first.run(rgb, seed=seed) if previous is None else later.run(move(previous, matrix), seed=seed)
+                if previous is None:
+                    frame = looks(now.dream, index - 1, settings.fps).run(rgb, seed=seed)
+                else:
+                    motion = (now.zoom, now.rotate, now.translate)
+                    if motion not in matrices:
+                        matrices.clear()
+                        matrices[motion] = motion_matrix(now, width, height)
+                    dreamer = looks(now.lighter(now.dream), index - 1, settings.fps)
+                    frame = dreamer.run(move(previous, matrices[motion]), seed=seed)
                 if store is not None:
                     writes.write(index, frame, frame_metadata(settings, index))
             previous = frame

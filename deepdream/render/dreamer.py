@@ -122,30 +122,49 @@ class Dreamer:
     Made by `prepare(settings)`. Holds the backbone, the objective (with any guide features), the
     mask, the transforms and the tiled gradient, whose function is traced once, here."""
 
-    def __init__(self, settings, backbone, objective, mask=None):
+    #: What a clip moves inside the traced gradient, set before each run (`Knobs`), or None.
+    knobs = None
+
+    def __init__(self, settings, backbone, objective, mask=None, knobs=None):
+        self.knobs = knobs
         self._setup(settings, backbone, objective, mask)
         self.tiled = self.tiled_gradient(objective)
 
     def _setup(self, settings, backbone, objective, mask) -> None:
         """What every octave dream holds: settings, network, objective, mask, transforms, step rule."""
         from .steps import LAPLACIAN_LEVELS, StepRule
-        from .transforms import AffineJitter, Blur, GridShift, Jitter
 
         self.settings = settings
         self.backbone = backbone
         self.objective = objective
         self.mask = mask  # float32 [H, W] in [0, 1], or None
-        self.affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
+        self.affine, self.transforms = self.transforms_of(settings)
+        chroma = 0.0 if settings.preserve_colors else settings.chroma
+        if self.knobs is not None and self.knobs.chroma is not None:
+            chroma = self.knobs.chroma
+        self.step_rule = StepRule(settings.normalize, chroma=chroma, levels=LAPLACIAN_LEVELS)
+
+    @staticmethod
+    def transforms_of(settings) -> tuple:
+        """(the tiles' zoom-and-turn jitter, every transform of a step) for these settings."""
+        from .transforms import AffineJitter, Blur, GridShift, Jitter
+
+        affine = AffineJitter(settings.scale_jitter, settings.rotate_jitter)
         # Without jitter the grid itself must move every step, or tile borders would show as seams.
         shift = Jitter(settings.jitter) if settings.jitter else GridShift()
-        self.transforms = (
-            [shift]
-            + ([self.affine] if self.affine.active else [])
-            + ([Blur(settings.blur)] if settings.blur > 0 else [])
+        return affine, (
+            [shift] + ([affine] if affine.active else []) + ([Blur(settings.blur)] if settings.blur > 0 else [])
         )
-        self.step_rule = StepRule(
-            settings.normalize, chroma=0.0 if settings.preserve_colors else settings.chroma, levels=LAPLACIAN_LEVELS
-        )
+
+    def with_settings(self, settings) -> Dreamer:
+        """This Dreamer (network, objective, traced gradient) rendering with other settings of what
+        the render loop takes per run: octaves, steps, step size, jitters, blur (a frame's)."""
+        import copy
+
+        other = copy.copy(self)
+        other.settings = settings
+        other.affine, other.transforms = self.transforms_of(settings)
+        return other
 
     def tiled_gradient(self, objective) -> TiledGradient:
         """The tiled gradient of `objective` with these settings, traced now, once."""
@@ -177,6 +196,8 @@ class Dreamer:
 
         loaded = as_loaded(image)
         settings = self.settings
+        if self.knobs is not None:
+            self.knobs.set(settings)
         if settings.max_side is not None:
             loaded = fit_max_side(loaded, settings.max_side)
         check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
@@ -211,6 +232,53 @@ class Dreamer:
         )
 
 
+class Knobs:
+    """What a clip moves from frame to frame inside the traced gradient, held in tf.Variables that
+    the traced function reads at each call, so a schedule of them traces once: the chroma (when
+    `chroma`), the weight of each layer of `specs` (the layers a layer schedule names; a frame
+    weights those it dreams, 0 the others), and the weight of each class of `classes` (a class
+    schedule's: `mix_classes`). `set(settings)` before each run."""
+
+    def __init__(self, specs=(), chroma: bool = False, classes=()):
+        import dataclasses
+
+        import tensorflow as tf
+
+        from ..objectives import parse_layer_spec
+
+        parsed = [parse_layer_spec(s) for s in specs]
+        self.specs = list({(s.name, s.channel): dataclasses.replace(s, weight=1.0) for s in parsed}.values())
+        self.weights = tf.Variable(tf.zeros([len(self.specs)]), trainable=False) if self.specs else None
+        self.chroma = tf.Variable(0.0, trainable=False) if chroma else None
+        self.classes = tuple(dict.fromkeys(classes))
+        self.class_weights = tf.Variable(tf.zeros([len(self.classes)]), trainable=False) if self.classes else None
+
+    def mix_classes(self, weights: dict) -> None:
+        """The next runs push toward each class of `classes` by its weight here (0 if absent)."""
+        self.class_weights.assign([float(weights.get(c, 0.0)) for c in self.classes])
+
+    def class_objective(self, net):
+        """The classes' logits, each weighted by its variable weight."""
+        from ..objectives import Objective, class_objective
+
+        terms = []
+        for index, name in enumerate(self.classes):
+            term = class_objective(net, name)
+            terms.append(
+                Objective(term.layers, lambda f, t=term, i=index: self.class_weights[i] * t.fn(f), term.description)
+            )
+        return sum(terms[1:], terms[0])
+
+    def set(self, settings) -> None:
+        from ..objectives import parse_layer_spec
+
+        if self.chroma is not None:
+            self.chroma.assign(0.0 if settings.preserve_colors else settings.chroma)
+        if self.weights is not None:
+            given = {(s.name, s.channel): s.weight for s in map(parse_layer_spec, settings.layers)}
+            self.weights.assign([given.get((s.name, s.channel), 0.0) for s in self.specs])
+
+
 class ClassDreamer(Dreamer):
     """`dream --class NAME` on a photo: the class painted into the photo the way a class painting
     is made from noise (`render.param`): the photo is the start of a Fourier picture in decorrelated
@@ -219,8 +287,9 @@ class ClassDreamer(Dreamer):
     `param.class_dream_steps` steps (300 at the defaults, in proportion to --steps x --octaves);
     `--step-size` scales its learning rate (0.01 at the default 4)."""
 
-    def __init__(self, settings, backbone, objective, mask=None):
+    def __init__(self, settings, backbone, objective, mask=None, knobs=None):
         self.settings, self.backbone, self.objective, self.mask = settings, backbone, objective, mask
+        self.knobs = knobs
         self._painters: dict = {}
 
     @property
@@ -243,10 +312,15 @@ class ClassDreamer(Dreamer):
             channels = self.backbone.layer("logits").channels
 
             softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
+            knobs = self.knobs if self.knobs is not None and self.knobs.classes else None
+            indexes = [class_index(c) for c in knobs.classes] if knobs is not None else None
 
             def logit(out):
                 logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
-                return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
+                scores = tf.nn.log_softmax(logits) if softmax else logits
+                if knobs is not None:  # a clip's class schedule: the classes weighted as its frame says
+                    return tf.reduce_sum(tf.gather(scores, indexes, axis=1) * knobs.class_weights, axis=1)
+                return scores[:, index]
 
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(

@@ -34,18 +34,21 @@ def check(settings) -> None:
             check_spec(net, parse_layer_spec(spec))
 
 
-def prepare(settings, *, like=None, progress=None, regions: dict | None = None) -> Dreamer:
+def prepare(settings, *, like=None, progress=None, regions: dict | None = None, knobs=None) -> Dreamer:
     """A Dreamer for `settings` (a DreamSettings): loads the network, builds the objective (and
     the guides' features, once), loads the mask and traces the tile gradient.
 
     like: the picture to be dreamt, needed only by `--layer auto` (the layer where picture and
     guide match best). progress: receives `Stage` events while this works. regions: name -> mask
     picture for the `WHAT@NAME` objectives, instead of files (a server's uploads: then no region
-    is read from a file)."""
+    is read from a file). knobs: what a clip moves inside the traced gradient (`dreamer.Knobs`:
+    the chroma, the weights of its layer schedule's layers), set before each run."""
     from ..backbones import load_backbone
     from ..errors import SettingsError
     from ..images import as_loaded
     from ..objectives import LayerSpec, from_specs, parse_layer_spec, split_region
+
+    settings.check_plain()  # a schedule is a clip's: its frames' dreams are plain
 
     def stage(text: str) -> None:
         if progress is not None:
@@ -85,17 +88,23 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None) 
             settings = settings.replace(layers=tuple(layers))
         objective = guided_objective(net, arrays, guide_layer_specs(net, layers), seed=settings.seed)
     elif settings.target_class is not None:
-        objective = class_objective(net, settings.class_name)
+        if knobs is not None and knobs.classes:
+            objective = knobs.class_objective(net)
+        else:
+            objective = class_objective(net, settings.class_name)
         from .param import class_dream
 
         if class_dream(settings):
             stage("preparing the network")
-            return ClassDreamer(settings, net, objective, mask)
+            return ClassDreamer(settings, net, objective, mask, knobs=knobs)
         objective = objective + from_specs(net, [parse_layer_spec(s) for s in settings.layers], settings.score)
     else:
         specs = [parse_layer_spec(s) for s in settings.layers] or [
             LayerSpec(name, None, weight) for name, weight in net.default_layers
         ]
-        objective = from_specs(net, specs, settings.score)
+        if knobs is not None and knobs.specs:
+            objective = from_specs(net, knobs.specs, settings.score, weights=knobs.weights)
+        else:
+            objective = from_specs(net, specs, settings.score)
     stage("preparing the network")
-    return Dreamer(settings, net, objective, mask)
+    return Dreamer(settings, net, objective, mask, knobs=knobs)

@@ -91,7 +91,7 @@ class StepRule:
         """The rule's per-tile part, in the traced function: g [B, h, w, 3] -> same shape."""
         import tensorflow as tf
 
-        if self.chroma != 1.0:
+        if not isinstance(self.chroma, (int, float)) or self.chroma != 1.0:  # or a tf.Variable (`Knobs`)
             grey = tf.reduce_mean(g, axis=-1, keepdims=True)
             g = grey + self.chroma * (g - grey)
         if self.normalize == "laplacian":

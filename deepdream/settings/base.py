@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import InputError, SettingsError, shown, suggest
+from .schedule import Schedule, is_schedule
 
 #: Every mode a settings file (or a picture's metadata) may name.
 MODES = ("dream", "class", "visualize", "style", "texture", "zoom", "video")
@@ -47,6 +48,7 @@ def option(
     aliases: tuple = (),
     text: bool = False,
     ui: Any = None,
+    schedule: bool = False,
 ):
     """A settings field: its default, the help line every front end shows, and how it is typed.
 
@@ -55,7 +57,8 @@ def option(
     `flag`: the CLI option (default --NAME); `short`: its one-letter form (-l); `metavar`: the
     value's name in --help (default by type: N, X, TEXT); `aliases`: more flags taking it (--decay);
     `text`: typed as one text although the field holds a tuple (DX,DY); `ui`: the studio's control,
-    (low, high, step) for a slider (fields without one are not on the page)."""
+    (low, high, step) for a slider (fields without one are not on the page); `schedule`: in a zoom or
+    a video the field may change over the clip (`schedule.Schedule`: "0:0.5, 48:6")."""
     return field(
         default=default,
         metadata={
@@ -66,6 +69,7 @@ def option(
             "aliases": tuple(aliases),
             "text": text,
             "ui": ui,
+            "schedule": schedule,
         },
     )
 
@@ -232,6 +236,43 @@ class Settings:
         if high is not None and value > high:
             self._fail(name, f"must be at most {high:,} (got {shown(value)}).{hint}")
 
+    def _scheduled(self, check, name: str, *args, **kwargs) -> None:
+        """`check(name, *args, **kwargs)` (`_number`, `_whole`, ...) on a field that may hold a
+        schedule: its text parsed, each keyframe's value checked as a plain value would be (an
+        error names the keyframe), values typed as text (a number given where a schedule may be)
+        read as numbers."""
+        value = getattr(self, name)
+        flag = type(self).flag(name)
+        if isinstance(value, str) and is_schedule(value):
+            value = Schedule.parse(value, flag)
+        if not isinstance(value, Schedule):
+            self._set(name, _number_text(value))
+            check(name, *args, **kwargs)
+            return
+        checked = []
+        for position, item in value.keys:
+            self._set(name, _number_text(item))
+            try:
+                check(name, *args, **kwargs)
+            except SettingsError as e:
+                why = str(e).removeprefix(flag + " ")
+                raise SettingsError(f"{flag} keyframe {value.key_text(position)}:{item} {why}") from None
+            checked.append((position, getattr(self, name)))
+        self._set(name, Schedule(tuple(checked), value.seconds))
+
+    @classmethod
+    def schedulable(cls) -> tuple:
+        """The fields that may change over a clip (their `option` says `schedule=True`)."""
+        return tuple(f.name for f in fields(cls) if f.metadata.get("schedule"))
+
+    def schedules(self) -> dict:
+        """{field name: Schedule} of the fields that change over the clip (held values left out)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), Schedule) and not getattr(self, f.name).constant
+        }
+
     def _count(self, name: str, high: int) -> None:
         """At most `high` items in a repeated field."""
         if len(getattr(self, name)) > high:
@@ -343,7 +384,23 @@ def _field(cls, name: str):
     raise KeyError(name)
 
 
+def _number_text(value):
+    """A number typed as text ("4", "0.5") as that number; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return value
+            return number if math.isfinite(number) else value
+    return value
+
+
 def _jsonable(value):
+    if isinstance(value, Schedule):  # one value held is that value: the same record as without a schedule
+        return _jsonable(value.keys[0][1]) if value.constant else value.text()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, (tuple, list)):

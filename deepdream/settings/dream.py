@@ -19,7 +19,8 @@ from .base import (
     Settings,
     option,
 )
-from .specs import split_region
+from .schedule import Schedule, is_schedule, named_schedule, preset_keyframes
+from .specs import layer_mix, parse_layer_spec, split_region
 
 NORMALIZATIONS = ("laplacian", "mean")
 #: How a named layer's (or channel's) activations are scored (see DreamSettings.score).
@@ -134,7 +135,10 @@ PRESETS: dict[str, Preset] = {
 
 
 def preset_name(name) -> str:
-    """The preset's name as listed, or a SettingsError with the closest names."""
+    """The preset's name as listed (a schedule of presets as written: "0:subtle, 48:intense"), or a
+    SettingsError with the closest names."""
+    if is_schedule(name):
+        return preset_schedule(name).text()
     text = str(name).strip().lower()
     if text not in PRESETS:
         raise SettingsError(
@@ -145,8 +149,17 @@ def preset_name(name) -> str:
 
 
 def preset_values(name) -> dict:
-    """The settings a preset sets (field name -> value)."""
-    return dict(PRESETS[preset_name(name)].values)
+    """The settings a preset sets (field name -> value). A schedule of presets sets a schedule of
+    every setting the presets differ in, with the same keyframes: numbers move from one preset's
+    to the next, choices (step rule, score) switch half way."""
+    if not is_schedule(name):
+        return dict(PRESETS[preset_name(name)].values)
+    return preset_keyframes(preset_schedule(name), PRESETS, DreamSettings)
+
+
+def preset_schedule(text) -> Schedule:
+    """A schedule of presets, each name checked, all of one network and its layers."""
+    return named_schedule(text, "--preset", preset_name, PRESETS, DreamSettings)
 
 
 @dataclass(frozen=True)
@@ -174,6 +187,7 @@ class DreamSettings(Settings):
         "Default: the backbone's own (see `deepdream layers`).",
         flag="--layer",
         short="-l",
+        schedule=True,
     )
     score: str = option(
         "l2",
@@ -182,38 +196,48 @@ class DreamSettings(Settings):
         "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
         "and --guide score their own way.",
         ui=Control("Layer score", choices=SCORES, more=True),
+        schedule=True,
     )
-    octaves: int = option(6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
+    octaves: int = option(
+        6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1), schedule=True
+    )
     octave_scale: float = option(
         1.4, "Size ratio between octaves (> 1, at most 4).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
     )
-    steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
+    steps: int = option(
+        12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1), schedule=True
+    )
     step_size: float = option(
         4.0,
         "Mean change per step, in RGB levels (0-255): higher dreams harder.",
         ui=Control("Strength (step size)", 0.1, 10, 0.1),
+        schedule=True,
     )
     tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
     jitter: int = option(
         32,
         "Random shift of the picture under the network each step, in pixels (0: none).",
         ui=Control("Jitter (pixels)", 0, 64, 1, more=True),
+        schedule=True,
     )
     scale_jitter: float = option(
         0.05,
         "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
         "patterns that survive it grow larger and clearer (0: none).",
         ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True),
+        schedule=True,
     )
     rotate_jitter: float = option(
         5.0,
         "Random rotation of each tile each step, up to this many degrees (0: none).",
         ui=Control("Tile turn (degrees)", 0, 45, 1, more=True),
+        schedule=True,
     )
     blur: float = option(
         0.0,
         "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser against noise (0: none).",
         ui=Control("Blur", 0, 2, 0.1, more=True),
+        schedule=True,
     )
     normalize: str = option(
         "mean",
@@ -221,12 +245,14 @@ class DreamSettings(Settings):
         "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
         "gradient normalised alike: larger, more even, more colourful patterns).",
         ui=Control("Step rule", choices=NORMALIZATIONS, more=True),
+        schedule=True,
     )
     chroma: float = option(
         0.3,
         "How freely the dream changes colours: 1 freely, 0.5 half as much as "
         "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
         ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True),
+        schedule=True,
     )
     preserve_colors: bool = option(
         False, "Dream on luminance only: keep the input's colours.", ui=Control("Keep the picture's colours", more=True)
@@ -247,6 +273,7 @@ class DreamSettings(Settings):
         "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
         "lists them. NAME@MASK: only where MASK is white.",
         flag="--class",
+        schedule=True,
     )
     precision: str = option(
         "auto",
@@ -271,34 +298,41 @@ class DreamSettings(Settings):
         "`deepdream presets`); options given beside it override it. (In Python, "
         "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
         "records it.)",
+        schedule=True,
     )
 
     def __post_init__(self) -> None:
         if self.preset is not None:  # a record of the preset the values came from; `from_dict` applies one
             self._set("preset", preset_name(self.preset))
 
-        self._texts("layers")
-        self._set("layers", tuple(str(s) for s in self.layers))
+        if isinstance(self.layers, (tuple, list)) and len(self.layers) == 1 and is_schedule(self.layers[0]):
+            self._set("layers", self.layers[0])
+        if is_schedule(self.layers):  # one --layer moving to others: "0:A, 48:B"
+            self._scheduled(self._layer, "layers")
+        else:
+            self._texts("layers")
+            self._set("layers", tuple(str(s) for s in self.layers))
         self._texts("guide")
         for name in ("weights", "mask"):
             if isinstance(getattr(self, name), Path):
                 self._set(name, str(getattr(self, name)))
         if not isinstance(self.backbone, str):
             self._fail("backbone", f"must be a backbone's name (got {self.backbone!r}).")
-        self._count("layers", MAX_LAYERS)
+        if not isinstance(self.layers, Schedule):
+            self._count("layers", MAX_LAYERS)
         self._count("guide", MAX_PICTURES)
-        self._whole("octaves", 1, high=MAX_OCTAVES)
+        self._scheduled(self._whole, "octaves", 1, high=MAX_OCTAVES)
         self._number("octave_scale", 1.0, above=True, high=MAX_OCTAVE_SCALE, hint=" 1.4 is a good start.")
-        self._whole("steps", 1, high=MAX_STEPS)
-        self._number("step_size", 0.0, above=True, high=MAX_STEP_SIZE)
+        self._scheduled(self._whole, "steps", 1, high=MAX_STEPS)
+        self._scheduled(self._number, "step_size", 0.0, above=True, high=MAX_STEP_SIZE)
         self._whole("tile_size", 32, " 512 is a good start.")
-        self._whole("jitter", 0)
-        self._number("scale_jitter", 0.0, high=0.5)
-        self._number("rotate_jitter", 0.0, high=45.0)
-        self._number("blur", 0.0, high=5.0)
-        self._choice("normalize", NORMALIZATIONS)
-        self._choice("score", SCORES)
-        self._number("chroma", 0.0, high=1.0)
+        self._scheduled(self._whole, "jitter", 0)
+        self._scheduled(self._number, "scale_jitter", 0.0, high=0.5)
+        self._scheduled(self._number, "rotate_jitter", 0.0, high=45.0)
+        self._scheduled(self._number, "blur", 0.0, high=5.0)
+        self._scheduled(self._choice, "normalize", NORMALIZATIONS)
+        self._scheduled(self._choice, "score", SCORES)
+        self._scheduled(self._number, "chroma", 0.0, high=1.0)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
         self._whole("tile_batch", 1, high=MAX_PICTURES)
@@ -306,22 +340,22 @@ class DreamSettings(Settings):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         if self.max_side is not None:
             self._whole("max_side", 1)
-        for value in (*self.layers, self.target_class, *self.guide):
+        if self.target_class is not None:
+            self._scheduled(lambda name: self._set(name, str(getattr(self, name)).strip()), "target_class")
+        for value in (*self.layer_specs(), *self.class_values(), *self.guide):
             split_region(value)  # WHAT@MASK written right
-        if self.guide and any(split_region(s)[1] for s in self.layers):
+        if self.guide and any(split_region(s)[1] for s in self.layer_specs()):
             raise SettingsError(
                 "In a guided dream --layer names where the guide is matched; give the region to the "
                 "guide instead: --guide FILE@MASK."
             )
-        auto = [s for s in self.layers if str(s).strip().lower() == "auto"]
+        auto = [s for s in self.layer_specs() if str(s).strip().lower() == "auto"]
         if auto and not self.guide:
             raise SettingsError("--layer auto picks the layer where a guide image matches best; give one with --guide.")
-        if auto and len(self.layers) > 1:
+        if auto and (len(self.layer_specs()) > 1 or isinstance(self.layers, Schedule)):
             raise SettingsError("--layer auto picks one layer by itself; give it alone, or name the layers.")
-        if self.target_class is not None:
-            self._set("target_class", str(self.target_class).strip())
-            if self.guide:
-                raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
+        if self.target_class is not None and self.guide:
+            raise SettingsError("--class and --guide pull the picture two ways; give one of them.")
         if self.guide_size is not None:
             if not self.guide:
                 raise SettingsError("--guide-size applies to a guide image; give one with --guide.")
@@ -331,20 +365,26 @@ class DreamSettings(Settings):
     preset_name = classmethod(lambda cls, name: preset_name(name))
 
     def check_names(self, class_index) -> None:
-        if self.target_class is not None:
-            class_index(self.class_name)
+        for value in self.class_values():
+            class_index(split_region(value)[0])
+
+    def class_values(self) -> tuple:
+        """The classes these settings name (each keyframe's, for a class schedule)."""
+        if isinstance(self.target_class, Schedule):
+            return tuple(self.target_class.values())
+        return () if self.target_class is None else (self.target_class,)
 
     @property
     def class_name(self) -> str | None:
         """The class to push toward, without its region (`--class NAME@MASK`)."""
-        return None if self.target_class is None else split_region(self.target_class)[0]
+        return None if self.target_class is None else split_region(self.class_values()[0])[0]
 
     def region_masks(self) -> dict:
         """{flag: [mask files]} of the objectives given a region (`WHAT@MASK`); empty for none."""
         found: dict = {}
         for flag, values in (
-            ("--layer", self.layers),
-            ("--class", (self.target_class,) if self.target_class else ()),
+            ("--layer", self.layer_specs()),
+            ("--class", self.class_values()),
             ("--guide", self.guide),
         ):
             for value in values:
@@ -361,4 +401,57 @@ class DreamSettings(Settings):
 
     @property
     def auto_layer(self) -> bool:
-        return len(self.layers) == 1 and str(self.layers[0]).strip().lower() == "auto"
+        return (
+            not isinstance(self.layers, Schedule)
+            and len(self.layers) == 1
+            and str(self.layers[0]).strip().lower() == "auto"
+        )
+
+    def _layer(self, name: str) -> None:
+        """One --layer value (a keyframe's), checked as written."""
+        value = str(getattr(self, name)).strip()
+        if value.lower() != "auto":
+            parse_layer_spec(value)
+        self._set(name, value)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if isinstance(self.layers, Schedule) and self.layers.constant:  # one layer held: as without a schedule
+            out["layers"] = [self.layers.keys[0][1]]
+        return out
+
+    def layer_specs(self) -> tuple:
+        """Every layer these settings name (each keyframe's, for a layer schedule)."""
+        return tuple(self.layers.values()) if isinstance(self.layers, Schedule) else self.layers
+
+    def at(self, frame: float, fps: float | None = None) -> DreamSettings:
+        """The dream of frame `frame` (from 0) of a clip at `fps` frames a second: each schedule's
+        value there, a layer schedule's as both keyframes' layers weighted by how near each is."""
+        import copy
+
+        scheduled = {name: value for name in self.schedulable() if isinstance(value := getattr(self, name), Schedule)}
+        if not scheduled:
+            return self
+        out = copy.copy(self)
+        for name, schedule in scheduled.items():
+            out._set(name, layer_mix(*schedule.around(frame, fps)) if name == "layers" else schedule.at(frame, fps))
+        return out
+
+    def keyframe_looks(self) -> list:
+        """A plain dream for each keyframe value of each schedule (the rest as at the first frame):
+        what `--dry-run` checks (layers on the network, files)."""
+        base = self.at(0, 1.0)
+        looks = [base]
+        for name, schedule in ((n, getattr(self, n)) for n in self.schedulable()):
+            if isinstance(schedule, Schedule):
+                for value in schedule.values():
+                    looks.append(base.replace(**{name: (value,) if name == "layers" else value}))
+        return looks
+
+    def check_plain(self) -> None:
+        """A SettingsError where a setting holds a schedule: only a clip's frames change over time."""
+        for name in self.schedulable():
+            if isinstance(getattr(self, name), Schedule):
+                raise SettingsError(
+                    f"{self.flag(name)} takes a schedule only in a zoom or a video (a clip); give one value."
+                )

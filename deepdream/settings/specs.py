@@ -73,3 +73,14 @@ def parse_layer_spec(text: str) -> LayerSpec:
             f"The weight in layer {shown(text)} must be a finite number between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}."
         )
     return LayerSpec(name, None if chan is None else int(chan), value, mask)
+
+
+def layer_mix(a: str, b: str, t: float) -> tuple:
+    """The layers of a frame the fraction `t` of the way from keyframe layer `a` to `b` (a layer
+    schedule): both, the weight moving from one to the other (`a` alone at t = 0)."""
+    if t == 0.0 or a == b:
+        return (a,)
+    first, second = parse_layer_spec(a), parse_layer_spec(b)
+    first = LayerSpec(first.name, first.channel, first.weight * (1.0 - t), first.mask)
+    second = LayerSpec(second.name, second.channel, second.weight * t, second.mask)
+    return (str(first), str(second))

@@ -10,7 +10,10 @@ a settings message `{"settings": {...}, "format": ...}` once its Dreamer is read
 seconds: the network loads and is traced), a frame its dreamt frame, and a mistake (a frame that is
 not a picture or is over the limits, bad settings) `{"error": "one line"}`; the stream goes on
 (with the settings before a bad settings message). A later settings message changes the named
-settings (`null` puts one back to its live default); the carried detail goes on. When frames come
+settings (`null` puts one back to its live default); the carried detail goes on. `"record": true` in
+a settings message starts recording the settings' changes (answered with `"recording": true`),
+`"record": false` stops and answers with the `"timeline"`: the schedules of what changed, in
+seconds, for `deepdream video --keyframes` (see `motion.recording`). When frames come
 faster than they are dreamt, a frame still waiting when the next one comes is dropped, answered
 `{"dropped": N}` (N frames), so at most one frame waits behind the one being dreamt: latency stays
 about two frames' dream time.
@@ -196,6 +199,7 @@ class LiveStream:
         self.gone = self.overflow = self.idle = False
         self.cancel = threading.Event()
         self.frames = self.dropped = 0
+        self.recorder = None  # the slider changes recorded into a timeline (`{"record": true}`)
 
     async def run(self) -> None:
         reader = asyncio.create_task(self.read())
@@ -305,12 +309,30 @@ class LiveStream:
                 'Live settings are a JSON object of options by CLI name, e.g. {"preset": "swirls"}; '
                 "that message is not JSON."
             ) from None
+        record = data.pop("record", None) if isinstance(data, dict) else None
+        if record is not None and not isinstance(record, bool):
+            raise SettingsError(f"record is true (start recording a timeline) or false (stop) (got {shown(record)}).")
         fields = {**self.fields, **canonical(data)}
         fields = {name: value for name, value in fields.items() if value is not None}
         settings, fmt = parse(fields)
         await self.on_queue(settings.dream.backbone, self.service.dreamer, settings.dream)
         self.fields, self.settings, self.format = fields, settings, fmt
-        await self.send({"settings": settings.to_dict(), "format": fmt.lower()})
+        await self.send({"settings": settings.to_dict(), "format": fmt.lower(), **self.record(record, settings)})
+
+    def record(self, record: bool | None, settings: VideoSettings) -> dict:
+        """What a settings message adds to its answer about the recording: `recording` once it
+        starts, the `timeline` (schedules by option name, for `video --keyframes`) once it stops."""
+        from ..motion.recording import Recorder
+
+        if self.recorder is not None:
+            self.recorder.change(settings)
+        if record is True:
+            self.recorder = Recorder(settings)
+            return {"recording": True}
+        if record is False and self.recorder is not None:
+            timeline, self.recorder = self.recorder.timeline(), None
+            return {"recording": False, "timeline": timeline}
+        return {}
 
     async def dream(self, data: bytes) -> bytes:
         """One frame, as one job on the backbone's render queue (one hop between threads, not
