@@ -421,3 +421,16 @@ def test_the_studios_guide_is_charged_first_and_kept_at_the_size_the_render_uses
         service.close()
     guided = [d for d in service._cache.values() if d.settings.guide]
     assert guided and all(max(g.rgb.shape[:2]) <= 512 for d in guided for g in d.settings.guide)
+
+
+def test_importing_the_server_and_the_studio_changes_nothing():
+    """No environment variable set, no patch of Gradio: the server sets what it needs when it starts."""
+    code = (
+        "import os, sys; before = dict(os.environ)\n"
+        "import deepdream.web.server, deepdream.web.studio, gradio.routes\n"
+        "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())\n"
+        "assert 'deepdream' not in gradio.routes.DEFAULT_TEMP_DIR\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_TEMP_DIR", "GRADIO_ANALYTICS_ENABLED")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
