@@ -147,10 +147,13 @@ def test_beyond_loopback_every_request_carries_the_token():
             assert c.get("/api/backbones", headers={"Authorization": f"token {token}"}).status_code == 200
             assert handshake(port, f"127.0.0.1:{port}").startswith("HTTP/1.1 403")
             given = c.get("/live", params={"token": token})  # the address printed at start
-            assert given.status_code == 200 and COOKIE in given.headers["set-cookie"]
+            assert given.headers["set-cookie"].startswith(f"{COOKIE}-{port}={token};"), given.headers
+            assert given.status_code == 200
             assert "HttpOnly" in given.headers["set-cookie"]
             assert c.get("/api/backbones").status_code == 200  # the cookie carries it from now on
-            cookie = f"Cookie: {COOKIE}={token}"
+            other_port = httpx.get(running.url + "/api/backbones", headers={"Cookie": f"{COOKIE}-1={token}"})
+            assert other_port.status_code == 403  # the cookie of a server on another port is not this one's
+            cookie = f"Cookie: {COOKIE}-{port}={token}"
             assert handshake(port, f"127.0.0.1:{port}", extra=cookie).startswith("HTTP/1.1 101")
             # on every interface, any address of the machine may be its Host; a name only its own
             assert c.get("/api/backbones", headers={"Host": f"192.0.2.7:{port}"}).status_code == 200
