@@ -147,10 +147,13 @@ def test_beyond_loopback_every_request_carries_the_token():
             assert c.get("/api/backbones", headers={"Authorization": f"token {token}"}).status_code == 200
             assert handshake(port, f"127.0.0.1:{port}").startswith("HTTP/1.1 403")
             given = c.get("/live", params={"token": token})  # the address printed at start
-            assert given.status_code == 200 and COOKIE in given.headers["set-cookie"]
+            assert given.headers["set-cookie"].startswith(f"{COOKIE}-{port}={token};"), given.headers
+            assert given.status_code == 200
             assert "HttpOnly" in given.headers["set-cookie"]
             assert c.get("/api/backbones").status_code == 200  # the cookie carries it from now on
-            cookie = f"Cookie: {COOKIE}={token}"
+            other_port = httpx.get(running.url + "/api/backbones", headers={"Cookie": f"{COOKIE}-1={token}"})
+            assert other_port.status_code == 403  # the cookie of a server on another port is not this one's
+            cookie = f"Cookie: {COOKIE}-{port}={token}"
             assert handshake(port, f"127.0.0.1:{port}", extra=cookie).startswith("HTTP/1.1 101")
             # on every interface, any address of the machine may be its Host; a name only its own
             assert c.get("/api/backbones", headers={"Host": f"192.0.2.7:{port}"}).status_code == 200
@@ -421,3 +424,16 @@ def test_the_studios_guide_is_charged_first_and_kept_at_the_size_the_render_uses
         service.close()
     guided = [d for d in service._cache.values() if d.settings.guide]
     assert guided and all(max(g.rgb.shape[:2]) <= 512 for d in guided for g in d.settings.guide)
+
+
+def test_importing_the_server_and_the_studio_changes_nothing():
+    """No environment variable set, no patch of Gradio: the server sets what it needs when it starts."""
+    code = (
+        "import os, sys; before = dict(os.environ)\n"
+        "import deepdream.web.server, deepdream.web.studio, gradio.routes\n"
+        "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())\n"
+        "assert 'deepdream' not in gradio.routes.DEFAULT_TEMP_DIR\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_TEMP_DIR", "GRADIO_ANALYTICS_ENABLED")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -22,6 +22,13 @@ WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 COOKIE = "deepdream-token"
 
 
+def cookie_name(scope) -> str:
+    """The token's cookie for the port the request reached: browsers share cookies across a
+    machine's ports, so two servers on one machine each keep their own (as Jupyter names its)."""
+    server = scope.get("server") or (None, None)
+    return f"{COOKIE}-{server[1]}" if server[1] else COOKIE
+
+
 def host_name(value: str) -> str:
     """The name in a Host header or an address, without its port or IPv6 brackets, lower case."""
     value = value.strip().lower()
@@ -101,7 +108,7 @@ class Guard:
             offered.append(value.strip())
         for pair in headers.get("cookie", "").split(";"):
             name, _, value = pair.strip().partition("=")
-            if name == COOKIE:
+            if name == cookie_name(scope):
                 offered.append(value)
         return any(o and secrets.compare_digest(o.encode(), self.token.encode()) for o in offered)
 
@@ -115,7 +122,7 @@ class Guard:
             return await _refuse(send, why)
         query_token = _query_token(scope) if self.token else None
         if scope["type"] == "http" and query_token:  # the token from the address: kept in a cookie
-            cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Lax".encode()
+            cookie = f"{cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Lax".encode()
 
             async def with_cookie(message):
                 if message["type"] == "http.response.start":
