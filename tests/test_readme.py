@@ -49,7 +49,7 @@ def page_commands(text: str) -> list[str]:
     spans of its tables and text, in order."""
     found = []
     for block in fenced(text):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # a line continued with \ is one command
             line = re.sub(r"\s+#.*$", "", line).strip()
             if line.startswith("deepdream "):
                 found.append(line)
