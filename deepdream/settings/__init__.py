@@ -33,11 +33,14 @@ from .base import (
     PRECISIONS,
     Control,
     Settings,
+    file_fields,
+    names_a_file,
     option,
     parse_blend,
     parse_size,
     parse_translate,
     rng,
+    upload_fields,
 )
 from .dream import NORMALIZATIONS, PRESETS, SCORES, DreamSettings, Preset, preset_name, preset_values
 from .motion import FLOW_METHODS, VideoSettings, ZoomSettings
@@ -73,7 +76,10 @@ __all__ = [
     "parse_blend",
     "parse_size",
     "parse_translate",
+    "file_fields",
+    "names_a_file",
     "rng",
+    "upload_fields",
     "NORMALIZATIONS",
     "PRESETS",
     "SCORES",

@@ -45,6 +45,9 @@ def option(
     aliases: tuple = (),
     text: bool = False,
     ui: Any = None,
+    file: bool = False,
+    words: tuple = (),
+    upload: bool = False,
 ):
     """A settings field: its default, the help line every front end shows, and how it is typed.
 
@@ -53,7 +56,10 @@ def option(
     `flag`: the CLI option (default --NAME); `short`: its one-letter form (-l); `metavar`: the
     value's name in --help (default by type: N, X, TEXT); `aliases`: more flags taking it (--decay);
     `text`: typed as one text although the field holds a tuple (DX,DY); `ui`: the studio's control,
-    (low, high, step) for a slider (fields without one are not on the page)."""
+    (low, high, step) for a slider (fields without one are not on the page); `file`: its values name
+    files to read (the web API never takes them as text; `--settings` runs say which they open),
+    except the `words` it also takes (init's `noise`); `upload`: a picture the HTTP API takes as an
+    uploaded file in the form field named as its flag (a file field)."""
     return field(
         default=default,
         metadata={
@@ -64,6 +70,9 @@ def option(
             "aliases": tuple(aliases),
             "text": text,
             "ui": ui,
+            "file": file or upload,
+            "words": tuple(words),
+            "upload": upload,
         },
     )
 
@@ -89,9 +98,6 @@ class Control:
 METAVARS = {
     "layers": "SPEC",
     "backbone": "NAME",
-    "weights": "FILE",
-    "mask": "FILE",
-    "guide": "FILE",
     "guide_size": "PIXELS",
     "tile_size": "PIXELS",
     "jitter": "PIXELS",
@@ -108,8 +114,6 @@ METAVARS = {
     "preset": "NAME",
     "target": "LAYER[:CHANNEL]",
     "size": "WxH",
-    "styles": "FILE",
-    "masks": "FILE",
     "style_blend": "W,W",
     "content_layers": "SPEC",
     "style_layers": "SPEC",
@@ -134,9 +138,33 @@ METAVARS = {
 
 
 def metavar_of(cls, name: str, kind: type = str) -> str:
-    """The value's name in `--help`: the field's own, the usual one for its name, else by type."""
-    own = _field(cls, name).metadata.get("metavar")
-    return own or METAVARS.get(name) or {int: "N", float: "X"}.get(kind, "TEXT")
+    """The value's name in `--help`: the field's own, the usual one for its name, FILE for a file
+    field, else by type."""
+    metadata = _field(cls, name).metadata
+    own = metadata.get("metavar") or METAVARS.get(name) or ("FILE" if metadata.get("file") else None)
+    return own or {int: "N", float: "X"}.get(kind, "TEXT")
+
+
+def file_fields(cls) -> tuple[str, ...]:
+    """The fields of `cls` whose values name files to read (declared `option(..., file=True)`)."""
+    return tuple(f.name for f in fields(cls) if f.metadata.get("file"))
+
+
+def upload_fields(cls) -> tuple[str, ...]:
+    """The fields of `cls` the HTTP API takes as uploaded pictures (`option(..., upload=True)`)."""
+    return tuple(f.name for f in fields(cls) if f.metadata.get("upload"))
+
+
+def names_a_file(cls, name: str, value) -> bool:
+    """Whether `value`, given for field `name` of `cls`, names a file: a non-empty path of a file
+    field that is not one of the field's words."""
+    metadata = _field(cls, name).metadata
+    return (
+        bool(metadata.get("file"))
+        and isinstance(value, (str, Path))
+        and str(value) != ""
+        and value not in metadata.get("words", ())
+    )
 
 
 def rng(seed: int | None):

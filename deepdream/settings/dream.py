@@ -7,7 +7,19 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
-from .base import MAX_LAYERS, MAX_OCTAVES, MAX_PICTURES, MAX_STEP_SIZE, MAX_STEPS, PRECISIONS, Control, Settings, option
+from .base import (
+    MAX_LAYERS,
+    MAX_OCTAVES,
+    MAX_PICTURES,
+    MAX_STEP_SIZE,
+    MAX_STEPS,
+    PRECISIONS,
+    Control,
+    Settings,
+    file_fields,
+    names_a_file,
+    option,
+)
 from .specs import split_region
 
 NORMALIZATIONS = ("laplacian", "mean")
@@ -154,7 +166,7 @@ class DreamSettings(Settings):
         short="-b",
     )
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).", file=True
     )
     layers: tuple = option(
         (),
@@ -220,10 +232,13 @@ class DreamSettings(Settings):
     preserve_colors: bool = option(
         False, "Dream on luminance only: keep the input's colours.", ui=Control("Keep the picture's colours", more=True)
     )
-    mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
+    mask: str | None = option(
+        None, "Greyscale picture of where to dream and how strongly (white full, black none).", upload=True
+    )
     guide: tuple = option(
         (),
         "Dream toward the patterns of this image instead; repeat to pool several. FILE@MASK: only where MASK is white.",
+        upload=True,
     )
     guide_size: int | None = option(
         None,
@@ -343,10 +358,16 @@ class DreamSettings(Settings):
         return found
 
     def files(self) -> list:
-        """Every file these settings read: guides, the mask, the regions' masks (paths as given)."""
-        guides = [split_region(g)[0] for g in self.guide]
-        masks = [m for ms in self.region_masks().values() for m in ms]
-        return [f for f in [*guides, self.mask, *masks] if isinstance(f, (str, Path)) and f]
+        """Every file these settings read (paths as given): each file field's, in field order (a
+        guide's picture without its `@MASK`), then the regions' masks."""
+        named = []
+        for name in file_fields(type(self)):
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                item = split_region(item)[0] if name == "guide" else item
+                if names_a_file(type(self), name, item):
+                    named.append(item)
+        return named + [m for ms in self.region_masks().values() for m in ms]
 
     @property
     def auto_layer(self) -> bool:

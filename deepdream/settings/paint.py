@@ -21,7 +21,7 @@ class PaintSettings(Settings):
 
     backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone", short="-b")
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).", file=True
     )
     size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"))
     steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1))

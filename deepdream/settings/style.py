@@ -37,7 +37,7 @@ class _GatysSettings(Settings):
 
     backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone", short="-b")
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).", file=True
     )
     style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
     style_weight: float = option(
@@ -55,6 +55,8 @@ class _GatysSettings(Settings):
         "palette",
         "Start from: palette (the content recoloured to the styles' colours), "
         "content (as it is), noise, or an image FILE.",
+        file=True,
+        words=INITS,
     )
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
     tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
@@ -98,10 +100,12 @@ class StyleSettings(_GatysSettings):
     mode: ClassVar[str] = "style"
 
     styles: tuple = option(
-        (), "Style image; repeat for several (see --style-blend, --mask).", flag="--style", short="-s"
+        (), "Style image; repeat for several (see --style-blend, --mask).", flag="--style", short="-s", upload=True
     )
     style_blend: tuple | None = option(None, "Weights of the styles, e.g. 0.7,0.3 (default: equal).")
-    masks: tuple = option((), "Region of each style (white = this style): one per --style, in order.", flag="--mask")
+    masks: tuple = option(
+        (), "Region of each style (white = this style): one per --style, in order.", flag="--mask", file=True
+    )
     content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer")
     content_weight: float = option(1.0, "Weight of the content term: higher keeps more of the content's shapes.")
     preserve_colors: bool = option(
@@ -153,7 +157,7 @@ class TextureSettings(_GatysSettings):
     mode: ClassVar[str] = "texture"
 
     size: str | None = option(None, "Output size WIDTHxHEIGHT, e.g. 1024x1024 (default: the sample's).")
-    init: Any = option("noise", "Start from: noise, or an image FILE.")
+    init: Any = option("noise", "Start from: noise, or an image FILE.", file=True, words=INITS)
     sample_scale: float = option(1.0, "Resize the sample first by this factor (1 keeps its scale).")
 
     def __post_init__(self) -> None:
