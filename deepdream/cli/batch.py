@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from ..settings import DreamSettings, SheetSettings
-from .app import app, on_interrupt
+from .app import on_interrupt
 from .common import given_settings
-from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
+from .options import IO, SHEET, DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
@@ -106,7 +106,6 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
         raise typer.Exit(code=1)
 
 
-@app.command()
 @with_settings(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
 def batch(
     inputs: Annotated[
@@ -126,10 +125,17 @@ def batch(
             show_default=False,
             help="Output folder (made if missing): DIR/STEM.png per input, "
             "DIR/STEM__layer-NAME__seed-N.png when sweeping.",
+            rich_help_panel=IO,
         ),
     ],
     format: Annotated[
-        str, typer.Option("--format", metavar="FMT", help="Output format: png, jpg, webp or tif.")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FMT",
+            help="Output format: png, jpg, webp or tif.",
+            rich_help_panel=IO,
+        ),
     ] = "png",
     ray: Ray = None,
     workers: Workers = None,
@@ -137,7 +143,9 @@ def batch(
     overwrite: Annotated[
         bool,
         typer.Option(
-            "--overwrite", help="Render again outputs already in DIR (default: skip them, so a stopped batch resumes)."
+            "--overwrite",
+            help="Render again outputs already in DIR (default: skip them, so a stopped batch resumes).",
+            rich_help_panel=IO,
         ),
     ] = False,
     dry_run: DryRun = False,
@@ -172,9 +180,8 @@ def batch(
     report(summary, quiet)
 
 
-@app.command()
 @with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
-@with_settings(SheetSettings, into="sheet_options")
+@with_settings(SheetSettings, into="sheet_options", group=SHEET)
 def gallery(
     input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False, help="Image to dream on.")],
     output: Annotated[
@@ -186,6 +193,7 @@ def gallery(
             show_default=False,
             help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
             "Default: INPUT_gallery.png beside the input.",
+            rich_help_panel=IO,
         ),
     ] = None,
     from_noise: Annotated[
@@ -194,6 +202,7 @@ def gallery(
             "--from-noise",
             help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
             "instead of dreaming on INPUT, which then only names the sheet.",
+            rich_help_panel=IO,
         ),
     ] = False,
     ray: Ray = None,

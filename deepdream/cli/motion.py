@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettings
-from .app import app, on_interrupt
-from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
+from ..settings.base import MOTION
+from .app import on_interrupt
+from .options import IO, RAY, DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
 MovieOutput = Annotated[
     Path,
@@ -19,6 +20,7 @@ MovieOutput = Annotated[
         metavar="FILE",
         show_default=False,
         help="Movie to write; its extension picks the format: .mp4 (H.264), .webm (VP9), .gif, .mov.",
+        rich_help_panel=IO,
     ),
 ]
 FramesDir = Annotated[
@@ -29,11 +31,16 @@ FramesDir = Annotated[
         show_default=False,
         help="Where each frame is written as a PNG as soon as it is made; running the same command again "
         "resumes from them. Default: OUTPUT_frames/ beside the output.",
+        rich_help_panel=IO,
     ),
 ]
 MotionOverwrite = Annotated[
     bool,
-    typer.Option("--overwrite", help="Replace the movie if it exists, and discard frames made with other settings."),
+    typer.Option(
+        "--overwrite",
+        help="Replace the movie if it exists, and discard frames made with other settings.",
+        rich_help_panel=IO,
+    ),
 ]
 VideoInput = Annotated[
     Path, typer.Argument(metavar="INPUT", help="Video to dream on (MP4, WebM, MOV, ...).", show_default=False)
@@ -115,9 +122,8 @@ def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, wr
         typer.echo(f"wrote {output} ({count} frames; PNGs in {store.folder})", err=True)
 
 
-@app.command()
 @with_settings(DreamSettings)
-@with_settings(ZoomSettings, into="motion_options")
+@with_settings(ZoomSettings, into="motion_options", group=MOTION)
 def zoom(
     input: InputImage,
     output: MovieOutput,
@@ -163,10 +169,9 @@ def zoom(
     )
 
 
-@app.command()
 @with_settings(DreamSettings)
-@with_settings(VideoSettings, into="motion_options")
-@with_settings(SegmentSettings, into="segment_options")
+@with_settings(VideoSettings, into="motion_options", group=MOTION)
+@with_settings(SegmentSettings, into="segment_options", group=RAY)
 def video(
     input: VideoInput,
     output: MovieOutput,

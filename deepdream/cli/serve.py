@@ -7,10 +7,8 @@ from typing import Annotated
 import typer
 
 from ..web.service import Limits
-from .app import app
 
 
-@app.command()
 def serve(
     host: Annotated[
         str,

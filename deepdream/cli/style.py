@@ -12,12 +12,11 @@ from typing import Annotated
 import typer
 
 from ..settings import StyleSettings, TextureSettings
-from .app import _quiet_tensorflow, app
+from .app import _quiet_tensorflow
 from .common import check_save_every, given_settings, output_path, save_dry_run, save_result, snapshot_saver
 from .options import DryRun, InputImage, Overwrite, Quiet, SaveEvery, SettingsFile, output_option, with_settings
 
 
-@app.command()
 @with_settings(StyleSettings, into="options")
 def style(
     input: InputImage,
@@ -67,7 +66,6 @@ def style(
     )
 
 
-@app.command()
 @with_settings(TextureSettings, into="options", helps={"style_weight": "Weight of the style (texture) term."})
 def texture(
     input: Annotated[

@@ -35,6 +35,12 @@ MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
 MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
 
 
+#: The groups of options in `--help`, in the order shown: the look first.
+LOOK, MOTION, GUIDES, DETAIL = "The look", "Motion", "Guides and regions", "Detail"
+NETWORK, SIZE = "Network", "Size, speed and seed"
+GROUPS = (LOOK, MOTION, GUIDES, DETAIL, NETWORK, SIZE)
+
+
 def option(
     default: Any,
     help: str,
@@ -48,6 +54,7 @@ def option(
     file: bool = False,
     words: tuple = (),
     upload: bool = False,
+    group: str | None = None,
 ):
     """A settings field: its default, the help line every front end shows, and how it is typed.
 
@@ -59,7 +66,8 @@ def option(
     (low, high, step) for a slider (fields without one are not on the page); `file`: its values name
     files to read (the web API never takes them as text; `--settings` runs say which they open),
     except the `words` it also takes (init's `noise`); `upload`: a picture the HTTP API takes as an
-    uploaded file in the form field named as its flag (a file field)."""
+    uploaded file in the form field named as its flag (a file field); `group`: the group `--help`
+    lists it in (one of GROUPS; none: "Options")."""
     return field(
         default=default,
         metadata={
@@ -73,6 +81,7 @@ def option(
             "file": file or upload,
             "words": tuple(words),
             "upload": upload,
+            "group": group,
         },
     )
 
@@ -187,6 +196,11 @@ class Settings:
     @classmethod
     def flag(cls, name: str) -> str:
         return _field(cls, name).metadata.get("flag") or "--" + name.replace("_", "-")
+
+    @classmethod
+    def group(cls, name: str) -> str | None:
+        """The group of `--help` the field is listed in (None: the command's default)."""
+        return _field(cls, name).metadata.get("group")
 
     @classmethod
     def default(cls, name: str):

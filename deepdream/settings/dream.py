@@ -8,12 +8,17 @@ from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
 from .base import (
+    DETAIL,
+    GUIDES,
+    LOOK,
     MAX_LAYERS,
     MAX_OCTAVES,
     MAX_PICTURES,
     MAX_STEP_SIZE,
     MAX_STEPS,
+    NETWORK,
     PRECISIONS,
+    SIZE,
     Control,
     Settings,
     file_fields,
@@ -164,9 +169,13 @@ class DreamSettings(Settings):
         "weights`).",
         flag="--backbone",
         short="-b",
+        group=NETWORK,
     )
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache).", file=True
+        None,
+        "Weights file for the backbone (default: embedded, weights folder or Keras cache).",
+        file=True,
+        group=NETWORK,
     )
     layers: tuple = option(
         (),
@@ -175,6 +184,7 @@ class DreamSettings(Settings):
         "Default: the backbone's own (see `deepdream layers`).",
         flag="--layer",
         short="-l",
+        group=LOOK,
     )
     score: str = option(
         "l2",
@@ -183,38 +193,46 @@ class DreamSettings(Settings):
         "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
         "and --guide score their own way.",
         ui=Control("Layer score", choices=SCORES, more=True),
+        group=LOOK,
     )
-    octaves: int = option(6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1))
+    octaves: int = option(
+        6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1), group=LOOK
+    )
     octave_scale: float = option(
-        1.4, "Size ratio between octaves (> 1).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
+        1.4, "Size ratio between octaves (> 1).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True), group=LOOK
     )
-    steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1))
+    steps: int = option(12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1), group=LOOK)
     step_size: float = option(
         4.0,
         "Mean change per step, in RGB levels (0-255): higher dreams harder.",
         ui=Control("Strength (step size)", 0.1, 10, 0.1),
+        group=LOOK,
     )
-    tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
+    tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.", group=SIZE)
     jitter: int = option(
         32,
         "Random shift of the picture under the network each step, in pixels (0: none).",
         ui=Control("Jitter (pixels)", 0, 64, 1, more=True),
+        group=DETAIL,
     )
     scale_jitter: float = option(
         0.05,
         "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
         "patterns that survive it grow larger and clearer (0: none).",
         ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True),
+        group=DETAIL,
     )
     rotate_jitter: float = option(
         5.0,
         "Random rotation of each tile each step, up to this many degrees (0: none).",
         ui=Control("Tile turn (degrees)", 0, 45, 1, more=True),
+        group=DETAIL,
     )
     blur: float = option(
         0.0,
         "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser against noise (0: none).",
         ui=Control("Blur", 0, 2, 0.1, more=True),
+        group=DETAIL,
     )
     normalize: str = option(
         "mean",
@@ -222,28 +240,38 @@ class DreamSettings(Settings):
         "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
         "gradient normalised alike: larger, more even, more colourful patterns).",
         ui=Control("Step rule", choices=NORMALIZATIONS, more=True),
+        group=DETAIL,
     )
     chroma: float = option(
         0.3,
         "How freely the dream changes colours: 1 freely, 0.5 half as much as "
         "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
         ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True),
+        group=DETAIL,
     )
     preserve_colors: bool = option(
-        False, "Dream on luminance only: keep the input's colours.", ui=Control("Keep the picture's colours", more=True)
+        False,
+        "Dream on luminance only: keep the input's colours.",
+        ui=Control("Keep the picture's colours", more=True),
+        group=DETAIL,
     )
     mask: str | None = option(
-        None, "Greyscale picture of where to dream and how strongly (white full, black none).", upload=True
+        None,
+        "Greyscale picture of where to dream and how strongly (white full, black none).",
+        upload=True,
+        group=GUIDES,
     )
     guide: tuple = option(
         (),
         "Dream toward the patterns of this image instead; repeat to pool several. FILE@MASK: only where MASK is white.",
         upload=True,
+        group=GUIDES,
     )
     guide_size: int | None = option(
         None,
         "Longer side, in pixels, the guide is resized to (at most the tile "
         "size). Default: shrunk to fit 512, never enlarged.",
+        group=GUIDES,
     )
     target_class: str | None = option(
         None,
@@ -251,23 +279,27 @@ class DreamSettings(Settings):
         "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
         "lists them. NAME@MASK: only where MASK is white.",
         flag="--class",
+        group=GUIDES,
     )
     precision: str = option(
         "auto",
         "What the network computes in: auto, float32, bfloat16 or float16. auto: "
         "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
         "older GPUs, else float32.",
+        group=NETWORK,
     )
     tile_batch: int = option(
         1,
         "Tiles of equal shape sent through the network together: can be faster, "
         "holds that many tiles' activations in memory.",
+        group=SIZE,
     )
-    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"))
+    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"), group=SIZE)
     max_side: int | None = option(
         None,
         "Shrink the input first so its longer side is at most this many pixels.",
         ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True),
+        group=SIZE,
     )
     preset: str | None = option(
         None,
@@ -275,6 +307,7 @@ class DreamSettings(Settings):
         "`deepdream presets`); options given beside it override it. (In Python, "
         "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
         "records it.)",
+        group=LOOK,
     )
 
     def __post_init__(self) -> None:
