@@ -60,7 +60,7 @@ def test_the_graph_counts_imports_in_functions_relative_imports_and_submodules(t
     assert graph.analyse(tmp_path, "pkg").cycles == [["pkg", "pkg.sub.low", "pkg.top"], ["pkg.a", "pkg.b"]]
 
 
-# Untangled (issue 20, item 5): the root package and settings/motion (the version), the backbone registry
+# Untangled: the root package and settings/motion (the version), the backbone registry
 # and its weights module, the web package and its modules, the CLI and its commands, the worker pool and
 # its users (a name covers its submodules, but the root's).
 UNTANGLED = (
@@ -115,10 +115,90 @@ def test_backbones_and_images_have_no_module_over_450_lines(report):
     assert {name: lines for name, lines in report.long.items() if _within(name, SHORT)} == {}
 
 
+def _trees(folder: str):
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        yield path, ast.parse(path.read_text())
+
+
+def _declared(tree) -> set[str]:
+    """What a module declares for others to read: its UPPER_CASE constants, its classes' fields and
+    properties, and the attributes their `__init__` sets."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()}
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.add(item.target.id)
+                elif isinstance(item, ast.FunctionDef) and any(
+                    ast.unparse(d) == "property" for d in item.decorator_list
+                ):
+                    names.add(item.name)
+                elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    names |= {
+                        n.attr
+                        for n in ast.walk(item)
+                        if isinstance(n, ast.Attribute)
+                        and isinstance(n.ctx, ast.Store)
+                        and ast.unparse(n.value) == "self"
+                    }
+    return names
+
+
+def _read(tree) -> set[str]:
+    """Every name a module reads: names, attributes, keywords, imported names and string constants
+    (getattr, __all__, dataclass fields by name)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.add(node.value)
+        elif isinstance(node, ast.alias):
+            names.add(node.name.rsplit(".", 1)[-1])
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.add(node.arg)
+    return names
+
+
+#: Read only by tests, on a branch that removes them (web/service.py's cache counters).
+PENDING_HOOKS = {"hits", "misses"}
+
+
 def test_the_package_holds_no_test_hooks():
-    """Tests inject failing workers through the API (`pool=`), never through the environment."""
+    """Production code holds nothing only tests read or switch: every constant, field and attribute
+    a module declares is read by the package or its scripts; no test flips a module's constant to
+    reach a branch (`monkeypatch.setattr(module, "NAME", ...)`); tests inject through the API
+    (`pool=`), never through the environment."""
+    declared: dict[str, str] = {}
+    for path, tree in _trees("deepdream"):
+        for name in _declared(tree):
+            declared.setdefault(name, path.relative_to(ROOT).as_posix())
+    read = set().union(*(_read(tree) for _, tree in [*_trees("deepdream"), *_trees("scripts")]))
+    unread = {name: where for name, where in declared.items() if name not in read and name not in PENDING_HOOKS}
+    assert unread == {}, "declared but read by nothing in the package (only by tests, or dead)"
+    switched = []
+    for path, tree in _trees("tests"):
+        for node in ast.walk(tree):
+            call = ast.unparse(node.func) if isinstance(node, ast.Call) else ""
+            if call.endswith("setattr") and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                name = str(node.args[1].value)
+                if name.isupper() and name in declared:
+                    switched.append(f"{path.name}: {name}")
+    assert switched == []
     hooks = [str(p.relative_to(ROOT)) for p in (ROOT / "deepdream").rglob("*.py") if "DEEPDREAM_TEST_" in p.read_text()]
     assert hooks == []
+
+
+def test_the_hook_finder_sees_a_switch_and_a_field_only_tests_read():
+    switch = ast.parse("MODE = 'a'\nclass Pool:\n    def __init__(self):\n        self.hits = 0\n")
+    assert _declared(switch) == {"MODE", "hits"}
+    assert "hits" not in _read(ast.parse("def run(pool):\n    pool.hits = 1\n"))  # a write is no read
+    assert "MODE" in _read(ast.parse("if param.MODE == 'b':\n    pass\n"))
 
 
 def test_the_whole_package_has_no_cycle_and_no_long_module(report):

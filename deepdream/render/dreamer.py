@@ -242,11 +242,8 @@ class ClassDreamer(Dreamer):
             index = class_index(settings.class_name)
             channels = self.backbone.layer("logits").channels
 
-            softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
-
             def logit(out):
-                logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
-                return (tf.nn.log_softmax(logits) if softmax else logits)[:, index]
+                return tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))[:, index]
 
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(
@@ -269,7 +266,6 @@ class ClassDreamer(Dreamer):
                 learning_rate=param.CLASS_DREAM_RATE * settings.step_size,
                 robustness=robustness,
                 precision=resolve_precision(settings.precision, self.backbone),
-                chroma_decay=param.CLASS_DREAM_CHROMA_DECAY,
                 headroom=param.CLASS_DREAM_HEADROOM,
             )
             self._painters[(height, width)] = painter
