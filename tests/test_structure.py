@@ -201,6 +201,22 @@ def test_the_hook_finder_sees_a_switch_and_a_field_only_tests_read():
     assert "MODE" in _read(ast.parse("if param.MODE == 'b':\n    pass\n"))
 
 
+#: Functions over the limit on this branch whose modules others are reworking (the studio and the API
+#: router on the web branch, the video segments' driver on the keyframes branch).
+LONG_PENDING = {"deepdream/web/studio.py", "deepdream/web/api.py", "deepdream/motion/segments.py"}
+
+
+def test_no_function_is_over_80_lines():
+    long = {}
+    for path, tree in _trees("deepdream"):
+        where = path.relative_to(ROOT).as_posix()
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for node in functions if where not in LONG_PENDING else []:
+            if node.end_lineno - node.lineno + 1 > 80:
+                long[f"{where}:{node.name}"] = node.end_lineno - node.lineno + 1
+    assert long == {}
+
+
 def test_the_whole_package_has_no_cycle_and_no_long_module(report):
     assert report.cycles == [] and report.long == {}
 

@@ -228,49 +228,19 @@ def gallery(
     classes = options.pop("target_class", None) or None
     typed = [k for k, v in options.items() if v is not None and v is not False]
     settings = given_settings(DreamSettings, settings_file, options)
+    sheet = dict(layers=layers, channels=channels, classes=classes, cell=cell, columns=columns, overwrite=overwrite)
     if dry_run:
         from ..workers import check_workers, import_ray
 
         if ray:
             import_ray()
         check_workers(workers)
-        result = make_gallery(
-            input,
-            output,
-            settings,
-            layers=layers,
-            channels=channels,
-            classes=classes,
-            cell=cell,
-            columns=columns,
-            overwrite=overwrite,
-            typed=typed,
-            dry_run=True,
-        )
-        there = sum(1 for item in result.cells if item.output.exists())
-        typer.echo(
-            f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
-            f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else "")
-        )
-        for item, label in zip(result.cells, result.labels, strict=False):
-            typer.echo(f"  {label} -> {item.output}")
+        _say_planned(make_gallery(input, output, settings, **sheet, typed=typed, dry_run=True))
         return
     on_interrupt("the cells finished so far are kept, and the same command goes on from them")
     with batch_progress(quiet, "gallery") as progress:
         result = make_gallery(
-            input,
-            output,
-            settings,
-            layers=layers,
-            channels=channels,
-            classes=classes,
-            cell=cell,
-            columns=columns,
-            ray=ray,
-            workers=workers,
-            overwrite=overwrite,
-            progress=progress,
-            typed=typed,
+            input, output, settings, **sheet, ray=ray, workers=workers, progress=progress, typed=typed
         )
     if not quiet:
         typer.echo(
@@ -278,6 +248,18 @@ def gallery(
             err=True,
         )
     report(result.summary, quiet)
+
+
+def _say_planned(result) -> None:
+    """What `gallery --dry-run` says: the sheet, its page, and each cell's file (those already there
+    counted)."""
+    there = sum(1 for item in result.cells if item.output.exists())
+    typer.echo(
+        f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
+        f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else "")
+    )
+    for item, label in zip(result.cells, result.labels, strict=False):
+        typer.echo(f"  {label} -> {item.output}")
 
 
 def _atlas(

@@ -169,6 +169,43 @@ def zoom(
     )
 
 
+def _need_ray(ray, **options) -> None:
+    """Refuse options (--workers, --segment, --warmup) given without the --ray they work with."""
+    from ..errors import SettingsError
+
+    given = ["--" + name for name, value in options.items() if value is not None]
+    if given and not ray:
+        raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
+
+
+def _video_source(input, settings, store, overwrite: bool, ray, workers, segment, warmup):
+    """frames(progress) for `run_motion`: the clip dreamt in this process, or in segments on Ray;
+    it returns the frames made (their count, on Ray)."""
+    from ..motion import video_frames
+
+    if not ray:
+        return lambda progress: video_frames(
+            input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress
+        )
+    from ..motion.segments import video_segments
+
+    def frames(progress):
+        count = video_segments(
+            input,
+            settings,
+            frames_dir=store.folder,
+            overwrite=overwrite,
+            ray=ray,
+            workers=workers,
+            segment=segment,
+            warmup=warmup,
+            progress=progress,
+        )
+        return range(count)
+
+    return frames
+
+
 @with_settings(DreamSettings)
 @with_settings(VideoSettings, into="motion_options", group=MOTION)
 @with_settings(SegmentSettings, into="segment_options", group=RAY)
@@ -190,19 +227,13 @@ def video(
 
     With --ray the clip is cut into segments dreamt in parallel on Ray workers."""
     from ..errors import SettingsError
-    from ..motion import need_video_extra, probe, video_frames, write_movie
+    from ..motion import need_video_extra, probe, write_movie
     from ..motion.video import fit_size
     from ..render.prepare import check
 
     need_video_extra()
     segment, warmup = segment_options["segment"], segment_options["warmup"]
-    given = [
-        flag
-        for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
-        if value is not None
-    ]
-    if given and not ray:
-        raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
+    _need_ray(ray, workers=workers, segment=segment, warmup=warmup)
     settings = motion_settings(VideoSettings, dream_options, motion_options)
     info = probe(input, settings)
     if info.frames == 0:
@@ -224,30 +255,9 @@ def video(
     )
     if say_plan("video", state, output, store, info.frames, what, dry_run, quiet):
         return
-    if ray:
-        from ..motion.segments import video_segments
-
-        def frames(progress):
-            count = video_segments(
-                input,
-                settings,
-                frames_dir=store.folder,
-                overwrite=overwrite,
-                ray=ray,
-                workers=workers,
-                segment=segment,
-                warmup=warmup,
-                progress=progress,
-            )
-            return range(count)
-    else:
-
-        def frames(progress):
-            return video_frames(input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress)
-
     run_motion(
         "video",
-        frames,
+        _video_source(input, settings, store, overwrite, ray, workers, segment, warmup),
         settings,
         output,
         store,
