@@ -217,6 +217,28 @@ def test_no_function_is_over_80_lines():
     assert long == {}
 
 
+#: Where the number 512 may stand: the settings' TILE_SIZE, and 512s that mean something else (VGG16's
+#: channels, Ray's object store in MB, the colour step's row band); the web server's limit and the
+#: studio's shrink are on the web branch.
+FIVE_TWELVES = {
+    "deepdream/settings/base.py": 1,
+    "deepdream/backbones/vgg16.py": 2,
+    "deepdream/workers.py": 1,
+    "deepdream/colors.py": 1,
+    "deepdream/web/service.py": 1,
+    "deepdream/web/studio.py": 1,
+}
+
+
+def test_the_tile_size_is_written_once():
+    found = {}
+    for path, tree in _trees("deepdream"):
+        count = sum(1 for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == 512)
+        if count:
+            found[path.relative_to(ROOT).as_posix()] = count
+    assert {k: v for k, v in found.items() if v > FIVE_TWELVES.get(k, 0)} == {}
+
+
 def test_the_whole_package_has_no_cycle_and_no_long_module(report):
     assert report.cycles == [] and report.long == {}
 

@@ -31,6 +31,7 @@ from .base import (
     MAX_STEPS,
     MODES,
     PRECISIONS,
+    TILE_SIZE,
     Control,
     Settings,
     file_fields,
@@ -42,7 +43,17 @@ from .base import (
     rng,
     upload_fields,
 )
-from .dream import NORMALIZATIONS, PRESETS, SCORES, DreamSettings, Preset, preset_name, preset_values
+from .dream import (
+    GUIDE_SIZE,
+    LOOK_FIELDS,
+    NORMALIZATIONS,
+    PRESETS,
+    SCORES,
+    DreamSettings,
+    Preset,
+    preset_name,
+    preset_values,
+)
 from .motion import FLOW_METHODS, VideoSettings, ZoomSettings
 from .paint import ClassSettings, PaintSettings, VisualizeSettings
 from .runs import AtlasSettings, SegmentSettings, SheetSettings
@@ -70,6 +81,9 @@ __all__ = [
     "MAX_STEPS",
     "MODES",
     "PRECISIONS",
+    "TILE_SIZE",
+    "GUIDE_SIZE",
+    "LOOK_FIELDS",
     "Control",
     "Settings",
     "option",

@@ -33,6 +33,8 @@ MAX_PICTURES = 32  # guides, styles, masks
 MAX_FRAMES = 1_000_000
 MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
 MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
+#: The default tile side of every mode that tiles (dream, style, texture): memory is bounded by it.
+TILE_SIZE = 512
 
 
 #: The groups of options in `--help`, in the order shown: the look first.

@@ -19,6 +19,7 @@ from .base import (
     NETWORK,
     PRECISIONS,
     SIZE,
+    TILE_SIZE,
     Control,
     Settings,
     file_fields,
@@ -28,6 +29,9 @@ from .base import (
 from .specs import split_region
 
 NORMALIZATIONS = ("laplacian", "mean")
+#: The default longest side of a guide: it fits one tile, and a guide larger than this adds
+#: positions (subsampled anyway) rather than patterns.
+GUIDE_SIZE = TILE_SIZE
 #: How a named layer's (or channel's) activations are scored (see DreamSettings.score).
 SCORES = ("l2", "mean")
 
@@ -49,94 +53,6 @@ class Preset:
             for v in value if isinstance(value, tuple) else (value,):
                 words.append(f"{flag} {v:g}" if isinstance(v, float) else f"{flag} {v}")
         return f"{self.name:<8}  {self.purpose}  ({' '.join(words)})"
-
-
-#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream.
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in (
-        Preset(
-            "classic",
-            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
-            "readable (the default)",
-            {
-                "score": "l2",
-                "octaves": 6,
-                "octave_scale": 1.4,
-                "steps": 12,
-                "step_size": 4.0,
-                "normalize": "mean",
-                "chroma": 0.3,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "subtle",
-            "a light touch: faint eyes and fur in the photo's own textures",
-            {
-                "score": "l2",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 2.0,
-                "normalize": "mean",
-                "chroma": 0.4,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "intense",
-            "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
-            {
-                "score": "l2",
-                "octaves": 7,
-                "octave_scale": 1.4,
-                "steps": 16,
-                "step_size": 5.0,
-                "normalize": "mean",
-                "chroma": 0.8,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "swirls",
-            "a shallow layer: swirls and scales over everything, the photo's shapes kept",
-            {
-                "backbone": "efficientnet-lite2",
-                "layers": ("block3a_expand",),
-                "score": "l2",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 4.0,
-                "normalize": "mean",
-                "chroma": 0.6,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "edges",
-            "vgg16: edges, cells and strong colour, an ornamental look",
-            {
-                "backbone": "vgg16",
-                "layers": ("block3_conv3",),
-                "score": "mean",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 1.5,
-                "normalize": "laplacian",
-                "chroma": 0.8,
-                "scale_jitter": 0.0,
-                "rotate_jitter": 0.0,
-            },
-        ),
-    )
-}
 
 
 def preset_name(name) -> str:
@@ -208,7 +124,7 @@ class DreamSettings(Settings):
         ui=Control("Strength (step size)", 0.1, 10, 0.1),
         group=LOOK,
     )
-    tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.", group=SIZE)
+    tile_size: int = option(TILE_SIZE, "Tile side in pixels: memory is bounded by the tile, not the image.", group=SIZE)
     jitter: int = option(
         32,
         "Random shift of the picture under the network each step, in pixels (0: none).",
@@ -270,7 +186,7 @@ class DreamSettings(Settings):
     guide_size: int | None = option(
         None,
         "Longer side, in pixels, the guide is resized to (at most the tile "
-        "size). Default: shrunk to fit 512, never enlarged.",
+        f"size). Default: shrunk to fit {GUIDE_SIZE}, never enlarged.",
         group=GUIDES,
     )
     target_class: str | None = option(
@@ -328,7 +244,7 @@ class DreamSettings(Settings):
         self._number("octave_scale", 1.0, above=True, hint=" 1.4 is a good start.")
         self._whole("steps", 1, high=MAX_STEPS)
         self._number("step_size", 0.0, above=True, high=MAX_STEP_SIZE)
-        self._whole("tile_size", 32, " 512 is a good start.")
+        self._whole("tile_size", 32, f" {TILE_SIZE} is a good start.")
         self._whole("jitter", 0)
         self._number("scale_jitter", 0.0, high=0.5)
         self._number("rotate_jitter", 0.0, high=45.0)
@@ -405,3 +321,94 @@ class DreamSettings(Settings):
     @property
     def auto_layer(self) -> bool:
         return len(self.layers) == 1 and str(self.layers[0]).strip().lower() == "auto"
+
+
+#: The fields a preset sets (and, for a look on another network, its backbone and layers).
+LOOK_FIELDS = (
+    "score",
+    "octaves",
+    "octave_scale",
+    "steps",
+    "step_size",
+    "normalize",
+    "chroma",
+    "scale_jitter",
+    "rotate_jitter",
+)
+#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream: the
+#: fields' own defaults.
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "classic",
+            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
+            "readable (the default)",
+            {name: DreamSettings.default(name) for name in LOOK_FIELDS},
+        ),
+        Preset(
+            "subtle",
+            "a light touch: faint eyes and fur in the photo's own textures",
+            {
+                "score": "l2",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 2.0,
+                "normalize": "mean",
+                "chroma": 0.4,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "intense",
+            "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
+            {
+                "score": "l2",
+                "octaves": 7,
+                "octave_scale": 1.4,
+                "steps": 16,
+                "step_size": 5.0,
+                "normalize": "mean",
+                "chroma": 0.8,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "swirls",
+            "a shallow layer: swirls and scales over everything, the photo's shapes kept",
+            {
+                "backbone": "efficientnet-lite2",
+                "layers": ("block3a_expand",),
+                "score": "l2",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 4.0,
+                "normalize": "mean",
+                "chroma": 0.6,
+                "scale_jitter": 0.05,
+                "rotate_jitter": 5.0,
+            },
+        ),
+        Preset(
+            "edges",
+            "vgg16: edges, cells and strong colour, an ornamental look",
+            {
+                "backbone": "vgg16",
+                "layers": ("block3_conv3",),
+                "score": "mean",
+                "octaves": 4,
+                "octave_scale": 1.4,
+                "steps": 10,
+                "step_size": 1.5,
+                "normalize": "laplacian",
+                "chroma": 0.8,
+                "scale_jitter": 0.0,
+                "rotate_jitter": 0.0,
+            },
+        ),
+    )
+}

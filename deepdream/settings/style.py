@@ -18,6 +18,7 @@ from .base import (
     MAX_STEPS,
     NETWORK,
     SIZE,
+    TILE_SIZE,
     Control,
     Settings,
     _layer_texts,
@@ -75,7 +76,7 @@ class _GatysSettings(Settings):
     )
     scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.", group=LOOK)
     tile_size: int = option(
-        512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.", group=SIZE
+        TILE_SIZE, "Pictures larger than this are computed in tiles: memory is bounded by the tile.", group=SIZE
     )
     seed: int = option(
         0, "Random seed (noise): same seed and options, same output bytes.", ui=Control("Seed"), group=SIZE
@@ -97,7 +98,7 @@ class _GatysSettings(Settings):
         self._whole("scales", 1)
         if self.scales > 8:
             self._fail("scales", f"must be at most 8 (got {self.scales}).")
-        self._whole("tile_size", 64, " 512 is a good start.")
+        self._whole("tile_size", 64, f" {TILE_SIZE} is a good start.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         self._check_init()
