@@ -134,7 +134,8 @@ def forward_macs(model, height: int, width: int) -> int:
         return 0
     probe = keras.Model(model.input, [layer.output for layer in counted])
     shapes = probe.compute_output_shape((1, height, width, model.input.shape[-1]))
-    shapes = [shapes] if len(counted) == 1 else shapes
+    if shapes and not isinstance(shapes[0], (tuple, list)):  # one output: one shape, not a list of them
+        shapes = [shapes]
     total = 0
     for layer, shape in zip(counted, shapes, strict=True):
         positions = 1
