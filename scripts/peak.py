@@ -66,8 +66,12 @@ def _max_clock_ghz() -> tuple[float | None, str]:
         return None, ""
 
 
-def cpu_peak(cpuinfo: str | None = None, cores: int | None = None, fma_units: int = 2, clock_ghz=None) -> dict:
-    """The CPU's peak float32 multiply-adds per second, and how it was reckoned."""
+def cpu_peak(
+    cpuinfo: str | None = None, cores: int | None = None, fma_units: int = 2, clock_ghz=None, precision="float32"
+) -> dict:
+    """The CPU's peak multiply-adds per second in `precision`, and how it was reckoned: float32 (and
+    float16, computed in float32); bfloat16 twice that with AVX512_BF16 (a dot product of two pairs
+    per float32 lane), 1024 a cycle per core with AMX."""
     info = _cpuinfo(cpuinfo)
     flags = set(info.get("flags", "").split())
     vendor, name = info.get("vendor_id", ""), info.get("model name", "")
@@ -89,12 +93,19 @@ def cpu_peak(cpuinfo: str | None = None, cores: int | None = None, fma_units: in
     if clock_ghz is None and info.get("cpu MHz"):
         clock_ghz, source = float(info["cpu MHz"]) / 1000, "/proc/cpuinfo cpu MHz"
     clock_ghz = clock_ghz or 0.0
-    macs = cores * lanes * units * clock_ghz * 1e9
+    per_cycle = lanes * units
+    if precision == "bfloat16" and "amx_bf16" in flags:
+        per_cycle = 1024
+    elif precision == "bfloat16" and "avx512_bf16" in flags:
+        per_cycle *= 2
+    macs = cores * per_cycle * clock_ghz * 1e9
     return {
+        "precision": precision,
         "device": f"CPU {name}".strip(),
         "cores": cores,
         "fma_lanes_float32": lanes,
         "fma_units": units,
+        "macs_per_cycle_per_core": per_cycle,
         "clock_ghz": round(clock_ghz, 3),
         "clock_source": source,
         "peak_gmacs_per_s": round(macs / 1e9, 1),
@@ -111,8 +122,9 @@ def gpu_peak(name: str, precision: str = "float32") -> dict | None:
     return None
 
 
-def machine_peak(precision: str = "float32") -> dict:
-    """The peak of what TensorFlow computes on here: its first GPU, else the CPU."""
+def machine_peak(precision: str = "float32", clock_ghz: float | None = None) -> dict:
+    """The peak of what TensorFlow computes on here: its first GPU, else the CPU (at `clock_ghz`
+    where given: a virtual machine's /proc/cpuinfo says its base clock, not what the cores boost to)."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -120,7 +132,7 @@ def machine_peak(precision: str = "float32") -> dict:
         name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
         found = gpu_peak(name, precision)
         return found or {"device": f"GPU {name}", "peak_gmacs_per_s": None, "note": "not in GPU_TFLOPS"}
-    return cpu_peak()
+    return cpu_peak(clock_ghz=clock_ghz, precision=precision)
 
 
 # -- a step's multiply-adds --------------------------------------------------------------------------
@@ -187,10 +199,11 @@ def main() -> None:
     parser.add_argument("--backbone", default=None, help="also count one step's MACs on this backbone")
     parser.add_argument("--size", default="1024x1024", help="WIDTHxHEIGHT of the picture")
     parser.add_argument("--tile-size", type=int, default=512)
-    parser.add_argument("--fma-units", type=int, default=2)
+    parser.add_argument("--clock-ghz", type=float, default=None, help="the cores' clock (default: as the CPU says)")
+    parser.add_argument("--precision", default="float32")
     opts = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    result = {"peak": machine_peak()}
+    result = {"peak": machine_peak(opts.precision, opts.clock_ghz)}
     if opts.backbone:
         from deepdream import DreamSettings, prepare
 

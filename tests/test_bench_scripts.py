@@ -117,5 +117,7 @@ def test_the_cpu_peak_is_cores_lanes_units_and_clock():
     assert (amd["fma_lanes_float32"], amd["fma_units"], amd["peak_gmacs_per_s"]) == (8, 2, 83.2)
     intel = peak.cpu_peak(skylake, cores=4, clock_ghz=2.0)
     assert (intel["fma_lanes_float32"], intel["peak_gmacs_per_s"]) == (16, 256.0)
+    bf16 = peak.cpu_peak(zen4.replace("avx512f", "avx512f avx512_bf16"), cores=2, clock_ghz=2.6, precision="bfloat16")
+    assert bf16["macs_per_cycle_per_core"] == 32  # a dot product of two bfloat16 pairs per float32 lane
     assert peak.gpu_peak("NVIDIA H100 80GB HBM3")["peak_gmacs_per_s"] == 33_500
     assert peak.gpu_peak("NVIDIA H100 PCIe", "bfloat16")["datasheet"] == "H100 PCIe"
