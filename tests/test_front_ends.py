@@ -122,6 +122,10 @@ def test_the_file_lists_of_the_front_ends_are_the_settings_own():
     assert file_fields(ClassSettings) == ("weights",)
     assert files_named(StyleSettings, {"init": INITS[0], "masks": ["m.png"]}, {}) == ["--mask 'm.png'"]
     assert files_named(ZoomSettings, {"dream": {"guide": ["g.png"]}}, {}) == ["--guide 'g.png'"]
+    # what an output must not overwrite, in every mode: the file fields' paths (init's words are none)
+    styled = StyleSettings(styles=("s.png",), masks=("m.png",), weights="w.h5", init="palette")
+    assert styled.files() == ["w.h5", "s.png", "m.png"]
+    assert TextureSettings(init="noise").files() == [] and ZoomSettings().files() == []
 
 
 def test_every_option_of_every_rendering_command_is_a_settings_field():

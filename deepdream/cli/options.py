@@ -48,16 +48,21 @@ RAY = "Workers (Ray)"
 SHEET = "The sheet"
 
 
-def output_option(mode: str):
-    """-o/--output of a command that writes INPUT_<mode>.png by default."""
+def output_option(mode: str, named: str | None = None):
+    """-o/--output of a command writing one picture: INPUT_<mode>.png beside the input by default,
+    or the file `named` says (e.g. "the class's name, e.g. golden_retriever")."""
+    if named:
+        stem = named.rsplit(" ", 1)[-1]
+        default = f"{named}.png ({stem}_2.png, ... if that exists)"
+    else:
+        default = f"INPUT_{mode}.png beside the input (INPUT_{mode}_2.png, ... if that exists)"
     return typer.Option(
         "-o",
         "--output",
         metavar="FILE",
         show_default=False,
         rich_help_panel=IO,
-        help=f"Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: INPUT_{mode}.png "
-        f"beside the input (INPUT_{mode}_2.png, ... if that exists).",
+        help=f"Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: {default}.",
     )
 
 

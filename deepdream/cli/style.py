@@ -41,7 +41,7 @@ def style(
         )
     check_save_every(save_every)
     inputs = prepare_style(input, settings)
-    paths = [Path(p) for p in (input, *settings.styles, *settings.masks) if isinstance(p, (str, Path))]
+    paths = [Path(p) for p in (input, *settings.files())]
     output = output_path(input, output, "style", paths, overwrite, quiet)
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
@@ -87,7 +87,7 @@ def texture(
     settings = given_settings(TextureSettings, settings_file, options)
     check_save_every(save_every)
     inputs = prepare_texture(input, settings)
-    paths = [input] + ([Path(settings.init)] if settings.init != "noise" else [])
+    paths = [Path(p) for p in (input, *settings.files())]
     output = output_path(input, output, "texture", paths, overwrite, quiet)
     _quiet_tensorflow()
     if dry_run:

@@ -331,6 +331,22 @@ class Settings:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
+    def files(self) -> list:
+        """Every file these settings read (paths as given), each file field's in field order: what
+        an output must not overwrite."""
+        cls, named = type(self), []
+        for name in file_fields(cls):
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                item = self._path_in(name, item)
+                if names_a_file(cls, name, item):
+                    named.append(item)
+        return named
+
+    def _path_in(self, name: str, value):
+        """The path a file field's value names (a mode whose values carry more says how to read them)."""
+        return value
+
 
 def _field(cls, name: str):
     for f in fields(cls):

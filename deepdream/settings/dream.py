@@ -22,8 +22,6 @@ from .base import (
     TILE_SIZE,
     Control,
     Settings,
-    file_fields,
-    names_a_file,
     option,
 )
 from .specs import split_region
@@ -309,14 +307,10 @@ class DreamSettings(Settings):
     def files(self) -> list:
         """Every file these settings read (paths as given): each file field's, in field order (a
         guide's picture without its `@MASK`), then the regions' masks."""
-        named = []
-        for name in file_fields(type(self)):
-            value = getattr(self, name)
-            for item in value if isinstance(value, tuple) else (value,):
-                item = split_region(item)[0] if name == "guide" else item
-                if names_a_file(type(self), name, item):
-                    named.append(item)
-        return named + [m for ms in self.region_masks().values() for m in ms]
+        return super().files() + [m for ms in self.region_masks().values() for m in ms]
+
+    def _path_in(self, name: str, value):
+        return split_region(value)[0] if name == "guide" else value
 
     @property
     def auto_layer(self) -> bool:
