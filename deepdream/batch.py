@@ -50,7 +50,6 @@ class Planned:
     """The first progress event of a batch: how many items it has (rendered and skipped)."""
 
     total: int
-    to_render: int
 
 
 @dataclass
@@ -276,7 +275,7 @@ def run(
 
     try:
         if progress is not None:
-            progress(Planned(len(plan.ordered), len(plan.items)))
+            progress(Planned(len(plan.ordered)))
         for item in plan.skipped:
             report(Result(item, "skipped"))
         if plan.items:

@@ -73,6 +73,30 @@ def dream_command(input: Path, settings: DreamSettings, output: str) -> str:
     return command_line(settings, str(input), output)
 
 
+def _sheet_and_page(image: Path, sheet, overwrite: bool) -> tuple[Path, Path, bool]:
+    """The contact sheet (a PNG; default IMAGE_gallery.png in the current folder) and its HTML page,
+    checked writable (not the image; not there without `overwrite`, unless deepdream wrote the sheet:
+    the same gallery made again), and whether writing them replaces files."""
+    from .images import check_output_path
+
+    sheet = Path(sheet) if sheet is not None else Path(f"{image.stem}_gallery.png")
+    if sheet.suffix.lower() != ".png":
+        raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
+    page = sheet.with_suffix(".html")
+    check_output_path(sheet, inputs=[image], overwrite=overwrite, replace_own=True)
+    overwrite = overwrite or sheet.exists()
+    if page.exists() and not overwrite:
+        raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+    return sheet, page, overwrite
+
+
+def _full_size_command(image: Path, full: DreamSettings, item: Item, sweep: dict) -> str:
+    """The `deepdream dream` command that makes a cell at the image's own size, with the settings given."""
+    changes = {name: getattr(item.settings, name) for name in sweep}
+    out = f"{image.stem}_{item.output.stem.split('__', 1)[-1].replace('__', '_')}.png"
+    return dream_command(image, full.replace(**changes), out)
+
+
 def gallery(
     image,
     sheet=None,
@@ -103,20 +127,13 @@ def gallery(
     pool is closed once the cells are made). dry_run: check everything and return the plan (cells to make, summary None)
     without writing anything."""
     from .api import dream_settings
-    from .images import check_output_path, load_image, read_metadata, save_image
+    from .images import load_image, read_metadata, save_image
 
     try:  # a pool given is ours to close, also when the checks stop the gallery or it is a dry run
         image = Path(image)
         layout = SheetSettings.of(None, **_given(channels=channels, cell=cell, columns=columns))
         cell, columns = layout.cell, layout.columns
-        sheet = Path(sheet) if sheet is not None else Path(f"{image.stem}_gallery.png")
-        if sheet.suffix.lower() != ".png":
-            raise OutputError(f"The contact sheet '{sheet}' must be a .png file.")
-        page = sheet.with_suffix(".html")
-        check_output_path(sheet, inputs=[image], overwrite=overwrite, replace_own=True)
-        overwrite = overwrite or sheet.exists()  # deepdream's own sheet: this gallery made again
-        if page.exists() and not overwrite:
-            raise OutputError(f"'{page}' already exists; pass --overwrite to replace it.")
+        sheet, page, overwrite = _sheet_and_page(image, sheet, overwrite)
         load_image(image)  # one clear line for a broken picture, before any work
         full = dream_settings(settings, **options)
         small = full.replace(max_side=min(cell, full.max_side or cell))
@@ -139,11 +156,7 @@ def gallery(
         raise
     summary = run(the_plan, overwrite=True, ray=ray, workers=workers, progress=progress, pool=pool)
     cells = the_plan.ordered
-    commands = []
-    for item in cells:
-        changes = {name: getattr(item.settings, name) for name in sweep}
-        out = f"{image.stem}_{item.output.stem.split('__', 1)[-1].replace('__', '_')}.png"
-        commands.append(dream_command(image, full.replace(**changes), out))
+    commands = [_full_size_command(image, full, item, sweep) for item in cells]
     failed = {r.item.output: r.reason for r in summary.failed}
     title = (
         f"{image.name} · {small.backbone} · {small.octaves} octave{'s' * (small.octaves != 1)} x "

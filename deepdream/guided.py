@@ -17,13 +17,11 @@ import numpy as np
 from .errors import InputError, SettingsError
 from .images import LoadedImage, as_loaded, check_min_size, fit_max_side, resize_array
 from .objectives import LayerSpec, Objective, check_spec, parse_layer_spec
+from .settings import GUIDE_SIZE
 from .settings import rng as seeded_rng
 
 log = logging.getLogger("deepdream")
 
-#: The default longest side of a guide: it fits one tile, and a guide larger than this adds
-#: positions (subsampled anyway) rather than patterns.
-GUIDE_SIZE = 512
 
 #: The most guide feature vectors kept per layer. Guides at shallow layers give far more positions
 #: than that (a 512x512 guide has 16,384 at block3, 262,144 at block1); they are subsampled, seeded.

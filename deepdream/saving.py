@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -31,8 +32,24 @@ OUTPUT_FORMATS = {
 #: Formats that can store an alpha channel.
 ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's umask, read when a file is made (never changed at import): from the kernel's
+    /proc/self/status on Linux; elsewhere by setting a narrow mask and restoring it at once (under
+    a lock, and narrow, so a file another thread creates meanwhile is never wider than asked)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
 
 
 def to_pil(rgb, alpha=None) -> Image.Image:
@@ -103,7 +120,7 @@ def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:
     bits; a new one gets 0o666 minus the umask.
     """
     path = Path(path)
-    mode = (path.stat().st_mode & 0o7777) if path.is_file() else (0o666 & ~_UMASK)
+    mode = (path.stat().st_mode & 0o7777) if path.is_file() else (0o666 & ~umask())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -11,7 +11,11 @@ tiled-gradient function once on a small image (not timed), then dreams one octav
 the octave where a dream spends most of its time and memory, timing every step. Reported per run:
 megapixel-steps per second (wall clock, and per CPU-second of the process: the second is steadier
 when other work shares the machine), seconds per step, peak resident memory, resident memory before
-the dream, and the number of traces (1 means no retracing across tile shapes).
+the dream, and the number of traces (1 means no retracing across tile shapes); and the arithmetic:
+the multiply-adds of a step (the dreamt layers' forward pass and the gradient back to the picture,
+counted from the layers' shapes by `scripts/peak.py`), the rate achieved, and its share of the
+machine's peak (`machine.peak`: cores x FMA lanes x FMA units x clock, or a GPU's datasheet rate;
+per CPU-second, against one core's peak).
 
 Cases are named in CASES: a function (backbone, rgb, args) -> (objective, render keyword arguments);
 `--cases dream,guided` compares a guided dream with a plain one. `--style-sizes 1,16` adds style
@@ -131,6 +135,7 @@ def measure(args: dict) -> dict:
     megapixels = height * width / 1e6
     wall, cpu = sum(step_wall), sum(step_cpu)
     return {
+        **_arithmetic(tiled, height, width, args["steps"], wall, cpu, args.get("clock_ghz")),
         "case": args["case"],
         "backbone": settings.backbone,
         "height": height,
@@ -152,6 +157,24 @@ def measure(args: dict) -> dict:
         "image_buffer_mib": round(height * width * 3 * 4 / 2**20, 1),  # one float32 RGB copy
         "traces": tiled.traces,
     }
+
+
+def _arithmetic(tiled, height: int, width: int, steps: int, wall: float, cpu: float, clock_ghz=None) -> dict:
+    """A run's multiply-adds per step, the rate achieved, and its percentage of the machine's peak
+    (wall clock against the whole machine; CPU time against one core)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from peak import machine_peak, step_macs
+
+    macs = step_macs(tiled, height, width)
+    peak = machine_peak(tiled.precision, clock_ghz)
+    rate = macs["gmacs_per_step"] * steps / wall
+    out = {**macs, "gmacs_per_s": round(rate, 1), "gmacs_per_cpu_s": round(macs["gmacs_per_step"] * steps / cpu, 1)}
+    if peak.get("peak_gmacs_per_s"):
+        out["percent_of_peak"] = round(100 * rate / peak["peak_gmacs_per_s"], 1)
+        if "cores" in peak:
+            one_core = peak["peak_gmacs_per_s"] / peak["cores"]
+            out["percent_of_one_core_peak_per_cpu_s"] = round(100 * out["gmacs_per_cpu_s"] / one_core, 1)
+    return out
 
 
 def _tiles(height, width, tiled) -> int:
@@ -176,14 +199,18 @@ def side(megapixels: float) -> int:
     return int(round((megapixels * 2**20) ** 0.5))
 
 
-def machine() -> dict:
+def machine(clock_ghz: float | None = None) -> dict:
     import tensorflow as tf
 
     from deepdream.backbones.base import cpu_flags, resolve_precision
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from peak import machine_peak
+
     gpus = tf.config.list_physical_devices("GPU")
     flags = cpu_flags()
     return {
+        "peak": machine_peak("float32", clock_ghz),
         "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
         "cpu_bf16": sorted(flags & {"avx512_bf16", "amx_bf16", "avx512f"}),
         "auto_precision": resolve_precision("auto"),
@@ -216,6 +243,12 @@ def main() -> None:
     parser.add_argument("--untiled-steps", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
     parser.add_argument(
+        "--clock-ghz",
+        type=float,
+        default=None,
+        help="the cores' clock for the peak (default: as /proc/cpuinfo says; a virtual machine's is its base)",
+    )
+    parser.add_argument(
         "--interleave",
         type=int,
         default=0,
@@ -246,7 +279,7 @@ def main() -> None:
     precisions = list(dict.fromkeys(opts.precisions.split(",")))  # auto: resolved per backbone by the worker
     batches = [int(b) for b in opts.tile_batch.split(",")]
     result = {
-        "machine": machine(),
+        "machine": machine(opts.clock_ghz),
         "settings": {"tile_size": opts.tile_size, "octaves": 1, "layers": opts.layer or "default"},
         "runs": [],
     }
@@ -268,6 +301,7 @@ def main() -> None:
                         precision=precision,
                         tile_batch=batch,
                         layers=opts.layer,
+                        clock_ghz=opts.clock_ghz,
                         **job,
                     )
                     run = run_in_subprocess(args, opts.timeout)
@@ -298,7 +332,7 @@ def interleave(opts) -> dict:
     side_ = side(float(opts.sizes.split(",")[0]))
     with Image.open(_image_path("astronaut.png")) as img:
         rgb = np.asarray(img.convert("RGB").resize((side_, side_), Image.BICUBIC), np.float32)
-    result = {"machine": machine(), "size": [side_, side_], "rounds": opts.interleave, "backbones": {}}
+    result = {"machine": machine(opts.clock_ghz), "size": [side_, side_], "rounds": opts.interleave, "backbones": {}}
     for backbone in opts.backbones.split(","):
         cases = opts.cases.split(",")
         dreamers = {}

@@ -9,8 +9,8 @@ VGG16 weights as deepdream, as a whole process (start-up included), to be timed 
 process (as `scripts/bench_tiles.py` prints for deepdream's command).
 
 The tutorial's algorithm (written here from its description, not copied): per step the image is
-rolled by a random shift, cut into a grid of tiles (changed, as measured in the issue, to cover
-every tile, the last row and column included), each tile's gradient of the mean activation is taken
+rolled by a random shift, cut into a grid of tiles (covering every pixel, the last row and column
+included), each tile's gradient of the mean activation is taken
 with a gradient tape, the gradients are stitched and rolled back, normalised by their standard
 deviation and added; octaves enlarge the dreamt image itself. It computes in float32 and neither
 zooms nor turns tiles (compare with `--precision float32 --scale-jitter 0 --rotate-jitter 0`). Equal

@@ -1,6 +1,7 @@
 """The import graph of the deepdream package: its cycles and its long modules.
 
     python scripts/import_graph.py            # prints both; exit status 1 if there is either
+    python scripts/import_graph.py --floors   # the code map: each module's floor, as a Markdown table
 
 Every module under deepdream/ is parsed with `ast` (nothing is imported). An edge A -> B is any
 import in A of module B, wherever it is written: at the top, inside a function or under `if`.
@@ -10,7 +11,9 @@ Relative imports are resolved; `from P import x` is an edge to P.x when P.x is a
 `importlib.import_module` is taken to import every deepdream module named by a string literal in it
 (the backbone registry's name -> module table). Imports of modules outside deepdream are ignored.
 
-A cycle is a strongly connected component of more than one module.
+A cycle is a strongly connected component of more than one module. Without cycles every module has
+a floor: 0 for one that imports no other deepdream module, else one above the highest it imports;
+`floor_table` writes them as the code map of docs/how-it-works.md (a test keeps the two the same).
 """
 
 from __future__ import annotations
@@ -177,8 +180,43 @@ def cycle_edges(report: Report, cycle: list[str]) -> list[tuple[str, str]]:
     return [(a, b) for a in cycle for b in sorted(report.edges[a]) if b in members]
 
 
+def floors(report: Report) -> dict[str, int]:
+    """name -> its floor (0: imports no deepdream module; else 1 + the highest floor it imports)."""
+    found: dict[str, int] = {}
+
+    def floor(name: str) -> int:
+        if name not in found:
+            found[name] = -1  # being computed (a cycle would come back here)
+            below = [floor(other) for other in report.edges[name]]
+            if -1 in below:
+                raise ValueError(f"{name} is in an import cycle: no floors")
+            found[name] = 1 + max(below, default=-1)
+        return found[name]
+
+    for name in report.modules:
+        floor(name)
+    return found
+
+
+def floor_table(report: Report) -> str:
+    """The code map: a Markdown table of the floors, lowest first, each with its modules (without
+    the package's name; a package as `name/`)."""
+    by_floor: dict[int, list[str]] = {}
+    for name, level in floors(report).items():
+        short = name.removeprefix(PACKAGE + ".") if name != PACKAGE else PACKAGE
+        if report.modules[name].name == "__init__.py":
+            short += "/"
+        by_floor.setdefault(level, []).append(f"`{short}`")
+    rows = ["| floor | modules (each imports only modules on floors below it) |", "| --- | --- |"]
+    rows += [f"| {level} | {', '.join(sorted(names))} |" for level, names in sorted(by_floor.items())]
+    return "\n".join(rows)
+
+
 def main() -> int:
     report = analyse()
+    if sys.argv[1:] == ["--floors"]:
+        print(floor_table(report))
+        return 0
     print(f"{len(report.modules)} modules, {sum(map(len, report.edges.values()))} imports between them")
     if report.cycles:
         print(f"{len(report.cycles)} import cycle(s):")

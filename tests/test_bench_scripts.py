@@ -64,3 +64,60 @@ def test_a_dream_splits_into_its_tile_calls_and_the_rest(tmp_path):
     assert totals["tile_calls"] == 2 * 3  # one tile a step (the tile holds the picture), 3 steps, 2 octaves
     assert 0 < totals["tile_cpu_s"] < bench_tiles.cpu_seconds()
     assert TiledGradient.__init__ is made  # the timing is taken off again
+
+
+_peak_spec = importlib.util.spec_from_file_location("peak", ROOT / "scripts" / "peak.py")
+peak = sys.modules["peak"] = importlib.util.module_from_spec(_peak_spec)
+_peak_spec.loader.exec_module(peak)
+
+
+def test_the_multiply_adds_of_a_tiny_known_network():
+    """Counted from the layers' shapes: a 3x3 convolution (3 -> 4 channels, same padding) and a 1x1
+    one (4 -> 2) on 8x8, then a strided 3x3 depthwise one (valid) on 7x5, and a dense head."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(2, 1)(x)
+    x = keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=3)(x)
+    model = keras.Model(inputs, keras.layers.Dense(5)(x))
+    # 8x8: 64 x 3*3*3*4 + 64 x 4*2; depthwise valid, stride 2: 3x3 positions x 3*3*2*3; dense: 9 x 6*5
+    assert peak.forward_macs(model, 8, 8) == 64 * 108 + 64 * 8 + 9 * 54 + 9 * 30
+    assert peak.forward_macs(model, 7, 5) == 35 * 108 + 35 * 8 + 3 * 2 * 54 + 3 * 2 * 30
+
+
+def test_a_step_is_the_forward_and_the_gradient_of_every_tile():
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1, use_bias=False)(inputs))
+    tiled = type("Tiled", (), {"_model": model, "grid": lambda self, h, w: _Grid(h, w)})()
+    # two tiles of 16x12, the second with 4 mirrored columns: 2 x (16*12 + 16*16) x 3 multiply-adds
+    assert peak.step_macs(tiled, 16, 24)["macs_per_step"] == 2 * (16 * 12 + 16 * 16) * 3
+
+
+class _Grid:
+    """Two tiles side by side, the second with 4 columns of mirrored margin."""
+
+    def __init__(self, height, width):
+        self.height, self.width = height, width
+
+    def tiles(self):
+        from deepdream.render.grid import Tile
+
+        half = self.width // 2
+        return [Tile(0, self.height, 0, half), Tile(0, self.height, half, self.width, (0, 0, 4, 0))]
+
+
+def test_the_cpu_peak_is_cores_lanes_units_and_clock():
+    zen4 = "vendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fma avx avx2 avx512f\ncpu MHz\t\t: 2600.0\n"
+    skylake = "vendor_id\t: GenuineIntel\nmodel name\t: Xeon\nflags\t\t: fma avx avx2 avx512f\ncpu MHz\t\t: 2000.0\n"
+    amd = peak.cpu_peak(zen4, cores=2, clock_ghz=2.6)
+    assert (amd["fma_lanes_float32"], amd["fma_units"], amd["peak_gmacs_per_s"]) == (8, 2, 83.2)
+    intel = peak.cpu_peak(skylake, cores=4, clock_ghz=2.0)
+    assert (intel["fma_lanes_float32"], intel["peak_gmacs_per_s"]) == (16, 256.0)
+    bf16 = peak.cpu_peak(zen4.replace("avx512f", "avx512f avx512_bf16"), cores=2, clock_ghz=2.6, precision="bfloat16")
+    assert bf16["macs_per_cycle_per_core"] == 32  # a dot product of two bfloat16 pairs per float32 lane
+    assert peak.gpu_peak("NVIDIA H100 80GB HBM3")["peak_gmacs_per_s"] == 33_500
+    assert peak.gpu_peak("NVIDIA H100 PCIe", "bfloat16")["datasheet"] == "H100 PCIe"

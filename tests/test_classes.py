@@ -127,31 +127,6 @@ def test_a_class_pushes_a_photo_and_needs_a_classifier(photo):
         api.prepare(target_class="golden retriever", guide=photo)
 
 
-def test_class_dream_recipe_switches(monkeypatch):
-    """The class dream's tunable recipe (render.param.CLASS_DREAM_*): a chroma decay scales the two
-    colour channels' finer coefficients below the brightness channel's (the coarsest alike), and the
-    log-softmax objective paints another picture than the logit, still pushing the class."""
-    from deepdream.render import param
-
-    cat = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((96, 64)), np.float32)
-    plain = api.prepare(target_class="lemon", octaves=1, steps=2)
-    base = plain.run(cat)
-    monkeypatch.setattr(param, "CLASS_DREAM_CHROMA_DECAY", 0.5)
-    monkeypatch.setattr(param, "CLASS_DREAM_OBJECTIVE", "log-softmax")
-    tuned = api.prepare(target_class="lemon", octaves=1, steps=2)
-    out = tuned.run(cat)
-    scale = tuned._painters[(64, 96)].scale.numpy()[0]  # [3, h, w/2+1]
-    assert scale.shape == (3, 64, 49) and np.allclose(scale[1], scale[2])
-    assert np.isclose(scale[1, 0, 1], scale[0, 0, 1]) and scale[1, 32, 48] < 0.4 * scale[0, 32, 48]
-    assert plain._painters[(64, 96)].scale.shape[1] == 1
-    assert out.shape == cat.shape and np.abs(out - base).mean() > 0.1
-
-    def lemon(rgb):
-        return dict((i, p) for i, _, p in tuned.backbone.classify(rgb, 1000))[951]
-
-    assert lemon(out) > lemon(cat), (lemon(out), lemon(cat))
-
-
 def test_class_dream_views_reach_every_part_of_the_photo():
     """`dream --class` centres its views halfway toward the photo's edges (`reach` 0.5), so its
     outer parts are looked at too and the class does not pool in the middle; views that must fit

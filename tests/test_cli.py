@@ -232,7 +232,7 @@ def test_an_interrupted_render_leaves_no_file(small_png, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]
 
 
-# ---------------------------------------------------------------------------- absurd input (issue 17)
+# ---------------------------------------------------------------------------- absurd input
 
 
 def test_absurd_counts_and_values_are_one_line_and_end_at_once(small_png, tmp_path):

@@ -179,3 +179,57 @@ def test_the_repository_holds_its_licence_and_no_stray_packages():
     if not tracked:
         pytest.skip("not a git checkout")
     assert [p for p in tracked if p.endswith((".whl", ".tar.gz", ".zip"))] == []
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """A help text's sections (a line `Name:` at the margin) -> the first word of each entry."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if re.fullmatch(r"[A-Z][^:]*:", line):
+            current = sections.setdefault(line[:-1], [])
+        elif current is not None and re.match(r"  \S", line):
+            current.append(line.split()[0].rstrip(","))
+    return sections
+
+
+def test_deepdream_help_lists_the_commands_in_groups_with_whole_summaries():
+    from conftest import cli
+
+    from deepdream.cli import app
+    from deepdream.cli.app import summary
+
+    text = cli("--help").stdout
+    sections = _sections(text)
+    assert list(sections) == ["Options", "Render", "Motion", "Many pictures", "Inspect", "Serve"]
+    assert sections["Render"] == ["dream", "class", "visualize", "style", "texture"]
+    assert sections["Motion"] == ["zoom", "video"] and sections["Many pictures"] == ["batch", "gallery"]
+    assert sections["Inspect"] == ["presets", "layers", "backbones", "classes", "weights"]
+    assert sections["Serve"] == ["serve"]
+    flat = " ".join(text.split())
+    for command in app.registered_commands:
+        line = summary(typer_command(app, command.name))
+        assert line.endswith(".") and "..." not in line and line[0].isupper(), line
+        assert line in flat, line  # whole, however the terminal wraps it
+    assert '(class visualisation), e.g. deepdream class "golden retriever".' in flat
+
+
+def typer_command(app, name):
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return group.commands[name]
+
+
+def test_dream_help_groups_its_options_the_look_first():
+    from conftest import cli
+
+    sections = _sections(cli("dream", "--help").stdout)
+    assert list(sections)[:2] == ["Arguments", "The look"]
+    assert sections["The look"][:2] == ["--preset", "-l"] and "--step-size" in sections["The look"]
+    assert "--guide" in sections["Guides and regions"] and "--backbone" not in sections["The look"]
+    assert sections["Network"][0] == "-b" and "--tile-size" in sections["Size, speed and seed"]
+    assert sections["Input and output"] == ["-o", "--settings", "--save-every", "--overwrite", "--dry-run", "-q"]
+    assert list(sections)[-1] == "Options" and sections["Options"] == ["-h"]
+    zoom = _sections(cli("zoom", "--help").stdout)
+    assert list(zoom).index("The look") < list(zoom).index("Motion") and "--frames" in zoom["Motion"]

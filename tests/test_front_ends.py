@@ -72,6 +72,62 @@ def test_the_form_and_the_studio_take_a_new_field_too():
         forms.settings_from_form(Sharper, {"sharpen": ["much"]})
 
 
+@dataclasses.dataclass(frozen=True)
+class Depthed(DreamSettings):
+    """DreamSettings with a file field more and an uploaded picture more, declared on the fields."""
+
+    depth: str | None = option(None, "Depth map to dream along.", file=True)
+    texture: tuple = option((), "Texture picture to dream toward.", upload=True)
+
+
+def test_a_new_file_field_is_a_file_to_every_front_end():
+    """Declared once (`option(..., file=True)`), a file field is a file to the CLI (FILE in --help;
+    named as read in a --settings run), to the settings (`files()`), to the web form (refused as
+    text) and to the HTTP API (an upload field where declared so)."""
+    from deepdream.cli.common import files_named
+    from deepdream.settings import file_fields, upload_fields
+    from deepdream.web import forms
+    from deepdream.web.api import _uploads
+
+    assert {"depth", "texture"} <= set(file_fields(Depthed)) and upload_fields(Depthed)[-1] == "texture"
+    app = typer.Typer(rich_markup_mode=None)
+
+    @app.command()
+    @with_settings(Depthed)
+    def go(dream_options: dict = None) -> None:
+        pass
+
+    text = " ".join(CliRunner().invoke(app, ["--help"], terminal_width=200).output.split())
+    assert "--depth FILE Depth map to dream along." in text and "--texture FILE" in text
+    assert files_named(Depthed, {"depth": "d.png", "texture": ["t.png"], "steps": 3}, {}) == [
+        "--depth 'd.png'",
+        "--texture 't.png'",
+    ]
+    assert files_named(Depthed, {"depth": "d.png"}, {"depth": "typed.png"}) == []  # the option typed wins
+    assert Depthed(depth="d.png", texture=("t.png",), mask="m.png").files() == ["m.png", "d.png", "t.png"]
+    for name in ("depth", "texture"):
+        with pytest.raises(SettingsError, match="names a file on the server"):
+            forms.settings_from_form(Depthed, {name: ["/etc/passwd"]})
+    assert _uploads(Depthed)[-1] == "texture" and "depth" not in _uploads(Depthed)
+
+
+def test_the_file_lists_of_the_front_ends_are_the_settings_own():
+    from deepdream.cli.common import files_named
+    from deepdream.settings import INITS, ClassSettings, file_fields
+    from deepdream.web.api import _FILES
+
+    assert file_fields(DreamSettings) == ("weights", "mask", "guide")
+    assert file_fields(StyleSettings) == ("weights", "init", "styles", "masks")
+    assert _FILES == {"dream": ("image", "mask", "guide", "region"), "class": (), "style": ("image", "style")}
+    assert file_fields(ClassSettings) == ("weights",)
+    assert files_named(StyleSettings, {"init": INITS[0], "masks": ["m.png"]}, {}) == ["--mask 'm.png'"]
+    assert files_named(ZoomSettings, {"dream": {"guide": ["g.png"]}}, {}) == ["--guide 'g.png'"]
+    # what an output must not overwrite, in every mode: the file fields' paths (init's words are none)
+    styled = StyleSettings(styles=("s.png",), masks=("m.png",), weights="w.h5", init="palette")
+    assert styled.files() == ["w.h5", "s.png", "m.png"]
+    assert TextureSettings(init="noise").files() == [] and ZoomSettings().files() == []
+
+
 def test_every_option_of_every_rendering_command_is_a_settings_field():
     """The commands' settings options are made from the fields: each field has its option, and no
     settings option is written by hand (the names a command adds are its own: input, output...)."""

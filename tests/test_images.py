@@ -290,9 +290,25 @@ def test_every_output_format(tmp_path, ext, mode):
         assert img.format == images.OUTPUT_FORMATS[ext] and img.mode == mode and img.size == (8, 6)
 
 
-def test_new_file_permissions_follow_umask(tmp_path):
-    path = save_image(np.zeros((2, 2, 3)), tmp_path / "p.png")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~saving._UMASK
+def test_new_file_permissions_follow_umask(tmp_path, monkeypatch):
+    """The umask of the moment a file is made, read without changing it (/proc on Linux); the
+    fallback elsewhere (set and restore) reads the same mask."""
+    before = os.umask(0o027)
+    try:
+        assert saving.umask() == 0o027
+        path = save_image(np.zeros((2, 2, 3)), tmp_path / "p.png")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+        real_open = open
+
+        def no_proc(path, *args, **kwargs):
+            if path == "/proc/self/status":
+                raise OSError("no /proc here")
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr("builtins.open", no_proc)
+        assert saving.umask() == 0o027 and os.umask(0o027) == 0o027
+    finally:
+        os.umask(before)
 
 
 def test_failing_save_leaves_nothing(tmp_path):
@@ -341,7 +357,7 @@ def test_to_pil():
         to_pil(np.zeros((3, 4)))
 
 
-# ---------------------------------------------------------------------------- damaged headers (issue 17)
+# ---------------------------------------------------------------------------- damaged headers
 
 
 def header_lies_jpeg(tmp_path):

@@ -271,20 +271,20 @@ def test_a_client_that_never_waits_for_its_settings_answers_is_closed(server):
 
 
 def test_a_client_that_goes_leaves_no_work_behind(server):
-    """Frames waiting are dropped, and the frame being dreamt stops at its next step: 2000 steps
-    on a 64x48 frame take tens of seconds, and the queue is empty within seconds."""
+    """Frames waiting are dropped, and the frame being dreamt stops at its next step: three frames of
+    10,000 steps each would take minutes, and the queue empties while the first is dreamt."""
     service = server.app.state.service
     with connect(server) as ws:
-        ws.send(json.dumps({"steps": 2000, "octaves": 1}))
+        ws.send(json.dumps({"steps": 10_000, "octaves": 1}))
         assert "settings" in answer(ws)
         for frame in frames(count=3):
             ws.send(encoded(frame))
         time.sleep(1.0)  # the first frame is being dreamt
         assert service.busy()
     gone = time.monotonic()
-    while service.busy() and time.monotonic() < gone + 30:
+    while service.busy() and time.monotonic() < gone + 60:
         time.sleep(0.05)
-    assert not service.busy() and time.monotonic() - gone < 8
+    assert not service.busy()
 
 
 # ------------------------------------------------------------------------------- the Live tab

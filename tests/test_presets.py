@@ -100,3 +100,13 @@ def test_a_preset_on_the_command_line_is_named_in_the_pictures_settings(tmp_path
     recorded = json.loads(images.read_metadata(out))["settings"]
     assert recorded["preset"] == "subtle" and recorded["octaves"] == 1 and recorded["steps"] == 1
     assert recorded["step_size"] == PRESETS["subtle"].values["step_size"]
+
+
+def test_the_default_look_is_written_once_and_every_preset_sets_the_same_fields():
+    """`classic` is the fields' own defaults (not a second copy of them); every preset sets the look's
+    fields (and, for a look on another network, its backbone and layers)."""
+    from deepdream.settings import LOOK_FIELDS
+
+    assert PRESETS["classic"].values == {name: DreamSettings.default(name) for name in LOOK_FIELDS}
+    for preset in PRESETS.values():
+        assert set(preset.values) - {"backbone", "layers"} == set(LOOK_FIELDS), preset.name

@@ -28,8 +28,10 @@ import os
 import numpy as np
 
 from ..errors import WeightsError
+from . import graphdef
 from .base import Backbone, LayerInfo
 from .files import WeightsFile, file_kind, resolve, status
+from .graphdef import node_names
 
 NAME = "googlenet"
 DESCRIPTION = "GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream (inception5h)"
@@ -80,8 +82,6 @@ STYLE_LAYERS = (("conv2d0", 1.0), ("conv2d2", 1.0), ("mixed3a", 1.0), ("mixed4a"
 MIN_SIZE = 32
 #: Model space: RGB in [0, 255] minus this mean, as the graph was trained.
 MEAN = 117.0
-#: A larger file cannot be a GraphDef (protobuf's 2 GiB limit), nor this one.
-MAX_FILE_SIZE = 1 << 30
 
 _SUPPORTED_OPS = ("Placeholder", "Identity", "Conv2D", "BiasAdd", "Relu", "MaxPool", "LRN", "Concat", "ConcatV2")
 
@@ -101,25 +101,8 @@ def _not_googlenet(path, reason: str) -> WeightsError:
 
 # -- reading the file ------------------------------------------------------------------------
 def read_graph(path):
-    """The GraphDef in path, or a WeightsError saying why it is not one."""
-    from google.protobuf.message import DecodeError
-    from tensorflow.core.framework import graph_pb2
-
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_SIZE:
-            raise _not_googlenet(path, f"it is {size:,} bytes, far larger than the graph's {WEIGHTS.size:,}")
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        raise WeightsError(f"Weights file '{path}' cannot be read ({error.strerror or error}).") from None
-    graph_def = graph_pb2.GraphDef()
-    try:
-        graph_def.ParseFromString(data)
-    except (DecodeError, ValueError, RuntimeError):
-        hint = " and looks truncated" if 0 < len(data) < (WEIGHTS.size or 0) // 2 else ""
-        raise _not_googlenet(path, f"it cannot be read as a TensorFlow GraphDef{hint}") from None
-    return graph_def
+    """The GraphDef in path, or a WeightsError saying why it is not GoogLeNet's."""
+    return graphdef.read_graph(path, lambda reason: _not_googlenet(path, reason), WEIGHTS.size)
 
 
 def check_nodes(graph_def, path) -> dict:
@@ -142,54 +125,14 @@ def is_graph_def(path) -> bool:
         return False
 
 
-def _varint(data, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[i]
-        value |= (byte & 0x7F) << shift
-        i, shift = i + 1, shift + 7
-        if byte < 0x80:
-            return value, i
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
-def node_names(data) -> list[str]:
-    """The node names of a serialized GraphDef, read from protobuf's wire format (each `node`,
-    field 1, is a NodeDef whose first field is its `name`, field 1) without TensorFlow. Raises
-    ValueError or IndexError where the bytes are not protobuf."""
-    names, i, end = [], 0, len(data)
-    while i < end:
-        tag, i = _varint(data, i)
-        wire = tag & 7
-        if wire == 0:
-            _, i = _varint(data, i)
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        elif wire == 2:
-            size, i = _varint(data, i)
-            if tag >> 3 == 1 and size > 2 and data[i] == 0x0A:  # a node, and its name first
-                length, start = _varint(data, i + 1)
-                names.append(bytes(data[start : start + length]).decode("utf8"))
-            i += size
-        else:
-            raise ValueError(f"wire type {wire}")
-    if i != end:
-        raise ValueError("truncated")
-    return names
-
-
 def claims(path) -> bool:
     """Whether path is GoogLeNet's graph: a TensorFlow GraphDef holding most of GoogLeNet's nodes
     (one with a few missing is still claimed, so that loading it names what it lacks). Quick, and
     needs no TensorFlow."""
     try:
-        if file_kind(path) != "protobuf" or os.path.getsize(path) > MAX_FILE_SIZE:
+        if file_kind(path) != "protobuf":
             return False
-        with open(path, "rb") as f:
-            names = set(node_names(f.read()))
+        names = graphdef.file_node_names(path)
     except (OSError, WeightsError, ValueError, IndexError, UnicodeDecodeError):
         return False
     return sum(name in names for name in GRAPH_NODES) >= len(GRAPH_NODES) // 2

@@ -1,9 +1,10 @@
-"""The Typer app every command registers on, and what running it means: one-line errors with exit
-codes, Ctrl-C saying what was kept, default output names. Command modules import this module,
-never the package, so the package's registering imports make no cycle."""
+"""What running the `deepdream` command means: its app (grouped help, the version), one-line
+errors with exit codes, Ctrl-C saying what was kept, default output names. Command modules import
+this module, never the package; the package builds the app from them (`deepdream.cli`)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -14,34 +15,81 @@ from .._tf import quiet_tensorflow
 from .._version import __version__
 from ..errors import DeepDreamError, RenderError
 
-
-def _plain_argument_help() -> None:
-    """Show a required argument as INPUT in the usage line (Typer 0.2x writes {INPUT}) and without
-    its Python type (<path>) in the help, as click and Unix tools do. Cosmetic; skipped where this
-    Typer has no such methods."""
-    argument = getattr(typer.core, "TyperArgument", None)
-    if argument is None:
-        return
-    if hasattr(argument, "_usage_display_name"):
-        argument._usage_display_name = lambda self: (
-            (self.display_name_raw + ("..." if self.nargs != 1 else ""))
-            if self.required
-            else f"[{self.display_name_raw}]"
-        )
-    if hasattr(argument, "display_type_rich"):
-        argument.display_type_rich = lambda self, ctx=None: ""
+#: The help's groups of options, in the order `--help` shows them: the settings' own groups (see
+#: `settings.base.GROUPS`), then the command's own input and output, then the rest.
+INPUT_AND_OUTPUT = "Input and output"
 
 
-_plain_argument_help()
+def summary(command) -> str:
+    """A command's line in `deepdream --help`: its short help, else the first sentence of its help,
+    whole (a sentence ends at a full stop before a capital letter or at the paragraph's end)."""
+    if command.short_help:
+        return command.short_help
+    paragraph = " ".join((command.help or "").split("\n\n")[0].split())
+    return re.split(r"(?<=\.) (?=[A-Z])", paragraph, maxsplit=1)[0]
 
-app = typer.Typer(
-    help="Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer, "
-    "zooms and videos, batches, and a web studio.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+
+def _ranked(panels: dict, order) -> list:
+    """The panels' (name, rows) in `order`, then the others as they came."""
+    known = [name for name in order if name in panels]
+    return [(name, panels[name]) for name in known + [n for n in panels if n not in known]]
+
+
+class Group(typer.core.TyperGroup):
+    """The app's (and `weights`') help: commands listed in their groups (`rich_help_panel`), each
+    with its whole summary."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        panels: dict[str, list] = {}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                panels.setdefault(command.rich_help_panel or "Commands", []).append((name, summary(command)))
+        for panel, rows in panels.items():
+            with formatter.section(panel):
+                formatter.write_dl(rows)
+
+
+def _name(argument) -> str:
+    """An argument as the help names it: its metavar (INPUT), else its name in capitals."""
+    return argument.metavar or argument.name.upper()
+
+
+class Command(typer.core.TyperCommand):
+    """A command's help: its arguments by name (INPUT, no Python type), then its options in their
+    groups (`rich_help_panel`: the settings' groups first, in `panel_order`)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _name(param) + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx, formatter) -> None:
+        from ..settings.base import GROUPS
+
+        arguments, panels = [], {}
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument" and not param.hidden:
+                required = "  [required]" if param.required else ""
+                arguments.append((_name(param), f"{param.help or ''}{required}".strip()))
+            elif param.param_type_name == "option":
+                record = param.get_help_record(ctx)
+                if record is not None:
+                    panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        for panel, rows in _ranked(panels, (*GROUPS, INPUT_AND_OUTPUT)):
+            with formatter.section(panel):
+                formatter.write_dl(rows)
+
+
+HELP = (
+    "Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer, "
+    "zooms and videos, batches, and a web studio."
 )
 
 
@@ -51,14 +99,27 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _main(
     version: bool | None = typer.Option(
         None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """Neural-network art from the terminal: DeepDream, class paintings, guided dreams, style transfer,
-    zooms and videos, batches, and a web studio."""
+    pass
+
+
+def new_app() -> typer.Typer:
+    """The `deepdream` app with no command yet (`deepdream.cli` adds them): plain help, -h, --version."""
+    app = typer.Typer(
+        cls=Group,
+        help=HELP,
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_main)
+    return app
 
 
 def _quiet_tensorflow() -> None:
@@ -124,37 +185,24 @@ def _bad_value(e, args: list) -> str:
     return f"{flag} must be {what}{got}."
 
 
-def run(args=None) -> int:
-    """Run the command line `args` (default: sys.argv[1:]) and return its exit code: 0 done, 1 a
-    batch with failures or a RenderError, 2 a user's error (a DeepDreamError, or an option typed
-    wrong: one line on stderr, no box, no traceback), 130 interrupted (Ctrl-C: one line saying what
-    was kept)."""
-    try:
-        from typer._click import exceptions as click  # Typer 0.2x carries its own click
-    except ImportError:
-        from click import exceptions as click
-
+def run(app: typer.Typer, args=None) -> int:
+    """Run `app` on the command line `args` (default: sys.argv[1:]) and return its exit code: 0
+    done, 1 a batch with failures or a RenderError, 2 a user's error (a DeepDreamError, or an option
+    typed wrong: one line on stderr, no box, no traceback), 130 interrupted (Ctrl-C: one line saying
+    what was kept)."""
+    words = sys.argv[1:] if args is None else list(args)
     _interrupted[0] = "nothing written"
     try:
-        _check_lengths(sys.argv[1:] if args is None else list(args))
+        _check_lengths(words)
         code = app(args=args, prog_name="deepdream", standalone_mode=False)
     except DeepDreamError as e:
         typer.echo(f"deepdream: error: {e}", err=True)
         return 1 if isinstance(e, RenderError) else 2
-    except click.NoArgsIsHelpError as e:  # `deepdream` or `deepdream weights` alone: the help
-        e.show()
-        return e.exit_code
-    except click.BadParameter as e:
-        typer.echo(f"deepdream: error: {_bad_value(e, sys.argv[1:] if args is None else list(args))}", err=True)
+    except typer.BadParameter as e:
+        typer.echo(f"deepdream: error: {_bad_value(e, words)}", err=True)
         return 2
-    except click.UsageError as e:
-        where = f"; see `{e.ctx.command_path} --help`" if e.ctx is not None else ""
-        message = " ".join(e.format_message().split()).rstrip(".")
-        typer.echo(f"deepdream: error: {message}{where}.", err=True)
-        return 2
-    except click.ClickException as e:
-        typer.echo(f"deepdream: error: {' '.join(e.format_message().split())}", err=True)
-        return e.exit_code
+    except typer.TyperException as e:  # Typer's usage errors and the help of a group given no command
+        return _usage(e)
     except (KeyboardInterrupt, typer.Abort):
         code = 130
     if code == 130:
@@ -162,6 +210,17 @@ def run(args=None) -> int:
     return code if isinstance(code, int) else 0
 
 
-def main() -> None:
-    """Entry point: `run` the command line and exit with its code."""
-    sys.exit(run())
+def _usage(e) -> int:
+    """Say a usage error in one line (`...; see `deepdream dream --help`.`), or show the help that a
+    group given no command answers with; another error of Typer's is said as it is."""
+    exit_code = getattr(e, "exit_code", 1)
+    if not hasattr(e, "ctx"):
+        typer.echo(f"deepdream: error: {' '.join(e.format_message().split())}", err=True)
+        return exit_code
+    if e.ctx is not None and e.format_message() == e.ctx.get_help():
+        typer.echo(e.ctx.get_help(), err=True)
+        return exit_code
+    where = f"; see `{e.ctx.command_path} --help`" if e.ctx is not None else ""
+    message = " ".join(e.format_message().split()).rstrip(".")
+    typer.echo(f"deepdream: error: {message}{where}.", err=True)
+    return exit_code

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from ..settings import DreamSettings, SheetSettings
-from .app import app, on_interrupt
+from .app import on_interrupt
 from .common import given_settings
-from .options import DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
+from .options import IO, SHEET, DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
 
 SWEEP_HELPS = {
     "layers": "Layer to maximise: NAME, NAME:CHANNEL or NAME=WEIGHT. Repeat to sweep: one render per layer "
@@ -106,7 +106,6 @@ def say_plan(inputs, out: Path, settings, sweep: dict, ray, workers, overwrite: 
         raise typer.Exit(code=1)
 
 
-@app.command()
 @with_settings(DreamSettings, lists=("seed", "target_class"), helps=SWEEP_HELPS)
 def batch(
     inputs: Annotated[
@@ -126,10 +125,17 @@ def batch(
             show_default=False,
             help="Output folder (made if missing): DIR/STEM.png per input, "
             "DIR/STEM__layer-NAME__seed-N.png when sweeping.",
+            rich_help_panel=IO,
         ),
     ],
     format: Annotated[
-        str, typer.Option("--format", metavar="FMT", help="Output format: png, jpg, webp or tif.")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FMT",
+            help="Output format: png, jpg, webp or tif.",
+            rich_help_panel=IO,
+        ),
     ] = "png",
     ray: Ray = None,
     workers: Workers = None,
@@ -137,7 +143,9 @@ def batch(
     overwrite: Annotated[
         bool,
         typer.Option(
-            "--overwrite", help="Render again outputs already in DIR (default: skip them, so a stopped batch resumes)."
+            "--overwrite",
+            help="Render again outputs already in DIR (default: skip them, so a stopped batch resumes).",
+            rich_help_panel=IO,
         ),
     ] = False,
     dry_run: DryRun = False,
@@ -172,9 +180,8 @@ def batch(
     report(summary, quiet)
 
 
-@app.command()
 @with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
-@with_settings(SheetSettings, into="sheet_options")
+@with_settings(SheetSettings, into="sheet_options", group=SHEET)
 def gallery(
     input: Annotated[
         Path | None,
@@ -189,6 +196,7 @@ def gallery(
             show_default=False,
             help="Contact sheet to write (PNG), with SHEET.html and SHEET_cells/ beside it. "
             "Default: INPUT_gallery.png in the current folder (atlas_LAYER.png with --from-noise).",
+            rich_help_panel=IO,
         ),
     ] = None,
     from_noise: Annotated[
@@ -197,6 +205,7 @@ def gallery(
             "--from-noise",
             help="A feature atlas: paint each channel of --layer from noise (as `deepdream visualize`) "
             "instead of dreaming on a picture (INPUT is not needed).",
+            rich_help_panel=IO,
         ),
     ] = False,
     ray: Ray = None,
@@ -227,54 +236,36 @@ def gallery(
     layers = options.pop("layers") or None
     classes = options.pop("target_class", None) or None
     settings = given_settings(DreamSettings, settings_file, options)
+    sheet = dict(layers=layers, channels=channels, classes=classes, cell=cell, columns=columns, overwrite=overwrite)
     if dry_run:
         from ..workers import check_workers, import_ray
 
         if ray:
             import_ray()
         check_workers(workers)
-        result = make_gallery(
-            input,
-            output,
-            settings,
-            layers=layers,
-            channels=channels,
-            classes=classes,
-            cell=cell,
-            columns=columns,
-            overwrite=overwrite,
-            dry_run=True,
-        )
-        there = sum(1 for item in result.cells if item.output.exists())
-        typer.echo(
-            f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
-            f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else "")
-        )
-        for item, label in zip(result.cells, result.labels, strict=False):
-            typer.echo(f"  {label} -> {item.output}")
+        _say_planned(make_gallery(input, output, settings, **sheet, dry_run=True))
         return
     on_interrupt("the cells finished so far are kept, and the same command goes on from them")
     with batch_progress(quiet, "gallery") as progress:
-        result = make_gallery(
-            input,
-            output,
-            settings,
-            layers=layers,
-            channels=channels,
-            classes=classes,
-            cell=cell,
-            columns=columns,
-            ray=ray,
-            workers=workers,
-            overwrite=overwrite,
-            progress=progress,
-        )
+        result = make_gallery(input, output, settings, **sheet, ray=ray, workers=workers, progress=progress)
     if not quiet:
         typer.echo(
             f"wrote {result.sheet} and {result.html} ({len(result.cells)} cells in {result.sheet.stem}_cells/)",
             err=True,
         )
     report(result.summary, quiet)
+
+
+def _say_planned(result) -> None:
+    """What `gallery --dry-run` says: the sheet, its page, and each cell's file (those already there
+    counted)."""
+    there = sum(1 for item in result.cells if item.output.exists())
+    typer.echo(
+        f"would write {result.sheet} and {result.html}: {len(result.cells)} cells in "
+        f"{result.sheet.stem}_cells/" + (f" ({there} already there)" if there else "")
+    )
+    for item, label in zip(result.cells, result.labels, strict=False):
+        typer.echo(f"  {label} -> {item.output}")
 
 
 def _atlas(

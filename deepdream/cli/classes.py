@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from ..settings import ClassSettings, VisualizeSettings
-from .app import app, next_free
+from .app import next_free
 from .common import check_save_every, given_settings, may_replace, save_dry_run, save_result, snapshot_saver
-from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, setting, with_settings
+from .options import DryRun, Overwrite, Quiet, SaveEvery, SettingsFile, output_option, setting, with_settings
 
 
 def _paint(
@@ -41,7 +41,6 @@ def _paint(
     save_result(LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
 
 
-@app.command("class")
 @with_settings(ClassSettings, skip=("target_class", "size"))
 def paint(
     target_class: Annotated[
@@ -52,17 +51,7 @@ def paint(
             help='ImageNet class: a name ("golden retriever") or a number (0-999).',
         ),
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="FILE",
-            show_default=False,
-            help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the class's name, "
-            "e.g. golden_retriever.png (golden_retriever_2.png, ... if that exists).",
-        ),
-    ] = None,
+    output: Annotated[Path | None, output_option("class", "the class's name, e.g. golden_retriever")] = None,
     size: Annotated[str | None, setting(ClassSettings, "size", metavar="WxH")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
@@ -82,7 +71,6 @@ def paint(
     _paint(settings, output, stem, save_every, overwrite, quiet, dry_run, f"class {described(index)}")
 
 
-@app.command("visualize")
 @with_settings(VisualizeSettings, skip=("target", "size"))
 def visualize(
     target: Annotated[
@@ -94,17 +82,7 @@ def visualize(
             "e.g. block4a_expand:12 (see `deepdream layers`).",
         ),
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="FILE",
-            show_default=False,
-            help="Output file; its extension picks the format (.png .jpg .webp .tif .bmp). Default: the layer and "
-            "channel, e.g. block4a_expand_12.png (block4a_expand_12_2.png, ... if that exists).",
-        ),
-    ] = None,
+    output: Annotated[Path | None, output_option("visualize", "the layer and channel, e.g. block4a_expand_12")] = None,
     size: Annotated[str | None, setting(VisualizeSettings, "size", metavar="WxH")] = None,
     settings_file: SettingsFile = None,
     save_every: SaveEvery = None,
@@ -127,7 +105,6 @@ def visualize(
     )
 
 
-@app.command("classes")
 def classes(
     word: Annotated[
         str | None,

@@ -44,20 +44,19 @@ def check_backbones(settings) -> None:
 
 
 def files_named(cls, base: dict, typed: dict) -> list[str]:
-    """'--guide PATH', ... for each file the settings dict `base` names that the options typed do not
-    override (the dream of a zoom or video included): what a --settings run will open."""
-    from ..settings import INITS
-    from ..settings.base import FILE_FIELDS
+    """'--guide PATH', ... for each file the settings dict `base` names in a file field of `cls` that
+    the options typed do not override (the dream of a zoom or video included): what a --settings run
+    will open (a settings file from elsewhere may name any)."""
+    from ..settings import file_fields, names_a_file
 
     out = []
-    for name in FILE_FIELDS:
+    for name in file_fields(cls):
         value = base.get(name)
         if name in typed or value in (None, "", [], ()):
             continue
         for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, str) and item and not (name == "init" and item in INITS):
-                flag = cls.flag(name) if name in cls.__dataclass_fields__ else "--" + name
-                out.append(f"{flag} '{item}'")
+            if isinstance(item, str) and names_a_file(cls, name, item):
+                out.append(f"{cls.flag(name)} '{item}'")
     if isinstance(base.get("dream"), dict):
         from ..settings import DreamSettings
 

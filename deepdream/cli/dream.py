@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from ..settings import DreamSettings
-from .app import app
 from .common import (
     check_save_every,
     describe,
@@ -20,7 +19,6 @@ from .common import (
 from .options import DryRun, InputImage, Output, Overwrite, Quiet, SaveEvery, SettingsFile, with_settings
 
 
-@app.command()
 @with_settings(DreamSettings)
 def dream(
     input: InputImage,
@@ -60,7 +58,6 @@ def dream(
     save_result(result, output, dreamer.settings.to_json(input=input.name), overwrite, quiet)
 
 
-@app.command()
 def presets() -> None:
     """List the presets `--preset NAME` takes: name, what it is for, the settings it sets."""
     from ..settings import PRESETS

@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 
 from ..settings import DreamSettings
-from .app import _quiet_tensorflow, app
+from .app import Command, Group, _quiet_tensorflow
 from .options import setting
 
 D = DreamSettings
 
 
-@app.command()
 def layers(
     backbone: Annotated[str, setting(D, "backbone", "-b", "--backbone", metavar="NAME")] = D.default("backbone"),
     weights: Annotated[Path | None, setting(D, "weights", metavar="FILE")] = None,
@@ -32,7 +31,6 @@ def layers(
         typer.echo(f"{info.name:<{width}} {info.channels:>8} {info.stride:>6}{mark}")
 
 
-@app.command()
 def backbones() -> None:
     """List the backbones and whether their weights are available now."""
     from .. import backbones as registry
@@ -47,11 +45,11 @@ def backbones() -> None:
 
 
 weights_app = typer.Typer(
+    cls=Group,
     help="The backbones' weights files: list what each needs and where it is, or add a file.",
     no_args_is_help=False,
     invoke_without_command=True,
 )
-app.add_typer(weights_app, name="weights")
 
 
 def _print_weights() -> None:
@@ -84,13 +82,13 @@ def weights_main(ctx: typer.Context) -> None:
         _print_weights()
 
 
-@weights_app.command("list")
+@weights_app.command("list", cls=Command)
 def weights_list() -> None:
     """List every backbone's weights file (the same as `deepdream weights`)."""
     _print_weights()
 
 
-@weights_app.command("add")
+@weights_app.command("add", cls=Command)
 def weights_add(
     file: Annotated[
         Path,

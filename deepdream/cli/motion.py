@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from ..settings import DreamSettings, SegmentSettings, VideoSettings, ZoomSettings
-from .app import app, on_interrupt
+from ..settings.base import MOTION
+from .app import on_interrupt
 from .common import check_backbones
-from .options import DryRun, InputImage, Quiet, Ray, Workers, with_settings
+from .options import IO, RAY, DryRun, InputImage, Quiet, Ray, Workers, with_settings
 
 MovieOutput = Annotated[
     Path,
@@ -20,6 +21,7 @@ MovieOutput = Annotated[
         metavar="FILE",
         show_default=False,
         help="Movie to write; its extension picks the format: .mp4 (H.264), .webm (VP9), .gif, .mov.",
+        rich_help_panel=IO,
     ),
 ]
 FramesDir = Annotated[
@@ -30,11 +32,16 @@ FramesDir = Annotated[
         show_default=False,
         help="Where each frame is written as a PNG as soon as it is made; running the same command again "
         "resumes from them. Default: OUTPUT_frames/ beside the output.",
+        rich_help_panel=IO,
     ),
 ]
 MotionOverwrite = Annotated[
     bool,
-    typer.Option("--overwrite", help="Replace the movie if it exists, and discard frames made with other settings."),
+    typer.Option(
+        "--overwrite",
+        help="Replace the movie if it exists, and discard frames made with other settings.",
+        rich_help_panel=IO,
+    ),
 ]
 Keyframes = Annotated[
     Path | None,
@@ -138,9 +145,8 @@ def run_motion(kind: str, frames, settings, output: Path, store, quiet: bool, wr
         typer.echo(f"wrote {output} ({count} frames; PNGs in {store.folder})", err=True)
 
 
-@app.command()
 @with_settings(DreamSettings, schedules=True)
-@with_settings(ZoomSettings, into="motion_options", schedules=True)
+@with_settings(ZoomSettings, into="motion_options", schedules=True, group=MOTION)
 def zoom(
     input: InputImage,
     output: MovieOutput,
@@ -188,10 +194,46 @@ def zoom(
     )
 
 
-@app.command()
+def _need_ray(ray, **options) -> None:
+    """Refuse options (--workers, --segment, --warmup) given without the --ray they work with."""
+    from ..errors import SettingsError
+
+    given = ["--" + name for name, value in options.items() if value is not None]
+    if given and not ray:
+        raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
+
+
+def _video_source(input, settings, store, overwrite: bool, ray, workers, segment, warmup):
+    """frames(progress) for `run_motion`: the clip dreamt in this process, or in segments on Ray;
+    it returns the frames made (their count, on Ray)."""
+    from ..motion import video_frames
+
+    if not ray:
+        return lambda progress: video_frames(
+            input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress
+        )
+    from ..motion.segments import video_segments
+
+    def frames(progress):
+        count = video_segments(
+            input,
+            settings,
+            frames_dir=store.folder,
+            overwrite=overwrite,
+            ray=ray,
+            workers=workers,
+            segment=segment,
+            warmup=warmup,
+            progress=progress,
+        )
+        return range(count)
+
+    return frames
+
+
 @with_settings(DreamSettings, schedules=True)
-@with_settings(VideoSettings, into="motion_options", schedules=True)
-@with_settings(SegmentSettings, into="segment_options")
+@with_settings(VideoSettings, into="motion_options", schedules=True, group=MOTION)
+@with_settings(SegmentSettings, into="segment_options", group=RAY)
 def video(
     input: VideoInput,
     output: MovieOutput,
@@ -211,19 +253,13 @@ def video(
 
     With --ray the clip is cut into segments dreamt in parallel on Ray workers."""
     from ..errors import SettingsError
-    from ..motion import need_video_extra, probe, video_frames, write_movie
+    from ..motion import need_video_extra, probe, write_movie
     from ..motion.video import fit_size
     from ..render.prepare import check
 
     need_video_extra()
     segment, warmup = segment_options["segment"], segment_options["warmup"]
-    given = [
-        flag
-        for flag, value in (("--workers", workers), ("--segment", segment), ("--warmup", warmup))
-        if value is not None
-    ]
-    if given and not ray:
-        raise SettingsError(f"{', '.join(given)} only work{'s' * (len(given) == 1)} with --ray (e.g. --ray local).")
+    _need_ray(ray, workers=workers, segment=segment, warmup=warmup)
     settings = motion_settings(VideoSettings, dream_options, motion_options, keyframes)
     info = probe(input, settings)
     if info.frames == 0:
@@ -249,30 +285,9 @@ def video(
     )
     if say_plan("video", state, output, store, info.frames, what, dry_run, quiet):
         return
-    if ray:
-        from ..motion.segments import video_segments
-
-        def frames(progress):
-            count = video_segments(
-                input,
-                settings,
-                frames_dir=store.folder,
-                overwrite=overwrite,
-                ray=ray,
-                workers=workers,
-                segment=segment,
-                warmup=warmup,
-                progress=progress,
-            )
-            return range(count)
-    else:
-
-        def frames(progress):
-            return video_frames(input, settings, frames_dir=store.folder, overwrite=overwrite, progress=progress)
-
     run_motion(
         "video",
-        frames,
+        _video_source(input, settings, store, overwrite, ray, workers, segment, warmup),
         settings,
         output,
         store,

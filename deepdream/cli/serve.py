@@ -6,22 +6,21 @@ from typing import Annotated
 
 import typer
 
+from ..web import HOST, PORT
 from ..web.service import Limits
-from .app import app
 
 
-@app.command()
 def serve(
     host: Annotated[
         str,
         typer.Option(
             "--host",
             metavar="ADDRESS",
-            help="Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 "
+            help=f"Address to listen on: {HOST} is this machine only; 0.0.0.0 "
             "lets other machines in (every request then needs the token printed at start).",
         ),
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = 7860,
+    ] = HOST,
+    port: Annotated[int, typer.Option("--port", metavar="N", help="Port to listen on.")] = PORT,
     max_side: Annotated[
         int,
         typer.Option(

@@ -12,12 +12,11 @@ from typing import Annotated
 import typer
 
 from ..settings import StyleSettings, TextureSettings
-from .app import _quiet_tensorflow, app
+from .app import _quiet_tensorflow
 from .common import check_save_every, given_settings, output_path, save_dry_run, save_result, snapshot_saver
 from .options import DryRun, InputImage, Overwrite, Quiet, SaveEvery, SettingsFile, output_option, with_settings
 
 
-@app.command()
 @with_settings(StyleSettings, into="options")
 def style(
     input: InputImage,
@@ -42,7 +41,7 @@ def style(
         )
     check_save_every(save_every)
     inputs = prepare_style(input, settings)
-    paths = [Path(p) for p in (input, *settings.styles, *settings.masks) if isinstance(p, (str, Path))]
+    paths = [Path(p) for p in (input, *settings.files())]
     output, overwrite = output_path(input, output, "style", paths, overwrite, quiet)
     for note in inputs.notes:
         typer.echo(f"deepdream: note: {note}", err=True)
@@ -67,7 +66,6 @@ def style(
     )
 
 
-@app.command()
 @with_settings(TextureSettings, into="options", helps={"style_weight": "Weight of the style (texture) term."})
 def texture(
     input: Annotated[
@@ -89,7 +87,7 @@ def texture(
     settings = given_settings(TextureSettings, settings_file, options)
     check_save_every(save_every)
     inputs = prepare_texture(input, settings)
-    paths = [input] + ([Path(settings.init)] if settings.init != "noise" else [])
+    paths = [Path(p) for p in (input, *settings.files())]
     output, overwrite = output_path(input, output, "texture", paths, overwrite, quiet)
     _quiet_tensorflow()
     if dry_run:

@@ -21,8 +21,8 @@ import numpy as np
 LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320, "scale_jitter": 0.0, "rotate_jitter": 0.0}
 #: How live frames after the first are dreamt (over `video`'s defaults of 4 steps x 2 octaves and a
 #: blend of 0.95): with one step a frame, more of the carried detail is kept, so the dream builds up
-#: (bench_live, 320x240 pan, at the colour step of then, chroma 0.6: strength 7.0 on the first
-#: frame, 11.3 by the 30th, against 8.8 with 0.9; flicker the same).
+#: (bench_live, 320x240 pan, chroma 0.6: strength 7.0 on the first frame, 11.3 by the 30th,
+#: against 8.8 with 0.9; flicker the same).
 LIVE_FRAMES = {"frame_steps": 1, "frame_octaves": 1, "blend": 0.97}
 
 

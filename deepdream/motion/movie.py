@@ -83,19 +83,15 @@ def write_movie(
             _write_gif(frames, tmp, frame_rate(fps))
         else:
             _write_av(frames, tmp, fmt, frame_rate(fps), audio, start, end)
-        os.chmod(tmp, 0o666 & ~_umask())
+        from ..saving import umask
+
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, output)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return output
-
-
-def _umask() -> int:
-    from ..saving import _UMASK
-
-    return _UMASK
 
 
 def _write_gif(frames, path, rate: Fraction) -> None:

@@ -311,16 +311,14 @@ class ClassDreamer(Dreamer):
             index = class_index(settings.class_name)
             channels = self.backbone.layer("logits").channels
 
-            softmax = param.CLASS_DREAM_OBJECTIVE == "log-softmax"
             knobs = self.knobs if self.knobs is not None and self.knobs.classes else None
             indexes = [class_index(c) for c in knobs.classes] if knobs is not None else None
 
             def logit(out):
                 logits = tf.reshape(tf.cast(out[0], tf.float32), (-1, channels))
-                scores = tf.nn.log_softmax(logits) if softmax else logits
                 if knobs is not None:  # a clip's class schedule: the classes weighted as its frame says
-                    return tf.reduce_sum(tf.gather(scores, indexes, axis=1) * knobs.class_weights, axis=1)
-                return scores[:, index]
+                    return tf.reduce_sum(tf.gather(logits, indexes, axis=1) * knobs.class_weights, axis=1)
+                return logits[:, index]
 
             low, high = param.CLASS_DREAM_CROP
             robustness = Robustness(
@@ -343,7 +341,6 @@ class ClassDreamer(Dreamer):
                 learning_rate=param.CLASS_DREAM_RATE * settings.step_size,
                 robustness=robustness,
                 precision=resolve_precision(settings.precision, self.backbone),
-                chroma_decay=param.CLASS_DREAM_CHROMA_DECAY,
                 headroom=param.CLASS_DREAM_HEADROOM,
             )
             self._painters[(height, width)] = painter

@@ -9,7 +9,7 @@ several random views of it (`Robustness`).
 - **Decorrelated colour.** The three channels are independent components of ImageNet's colours
   (the square root of their covariance, `COLOR_SQRT`), mapped back to RGB and squashed into range
   by a sigmoid: a step then moves brightness and a few natural hues, not one channel against the
-  others, which is what made the old paintings rainbow noise.
+  others (which, in plain RGB, paints rainbow noise).
 - **Transformation robustness.** Each step the network sees `views` crops of the picture, from half
   of it to a little more than all of it (mirrored at the edges: lucid's padding), anywhere in it,
   turned by a few degrees and resized to its input; some of them blurred. Only what reads at every
@@ -43,14 +43,9 @@ CLASS_DREAM_DEGREES = 10.0
 CLASS_DREAM_HEADROOM = 0.1
 #: ... how far toward the photo's edges views are centred (see `Robustness.reach`)
 CLASS_DREAM_REACH = 0.5
-#: ... Adam's learning rate per unit of --step-size, the spectrum's decay, and a further decay of the
-#: two colour (chroma) channels' spectrum (colour changes in broad patches, detail in brightness)
+#: ... Adam's learning rate per unit of --step-size, and the spectrum's decay
 CLASS_DREAM_RATE = 0.0025
 CLASS_DREAM_DECAY = 1.25
-CLASS_DREAM_CHROMA_DECAY = 0.0
-#: ... what is ascended: "logit" (the class's logit) or "log-softmax" (its log-probability: the
-#: class against every other, so what grows is the class, not what it shares with its neighbours)
-CLASS_DREAM_OBJECTIVE = "logit"
 
 
 def class_dream(settings) -> bool:
@@ -154,7 +149,6 @@ class FourierPainter:
         decay: float = 1.0,
         robustness: Robustness = Robustness(),
         precision: str = "float32",
-        chroma_decay: float = 0.0,
         headroom: float = 0.0,
     ):
         import tensorflow as tf
@@ -166,11 +160,7 @@ class FourierPainter:
         self.robustness = robustness
         self.precision = precision
         self.features = backbone.feature_model(list(layers), precision)
-        scale = spectrum_scale(height, width, decay)[None, None]  # [1, 1, h, w/2+1]
-        if chroma_decay:  # the colour channels' finer coefficients scaled down further
-            extra = spectrum_scale(height, width, chroma_decay) / spectrum_scale(height, width, chroma_decay).max()
-            scale = np.concatenate([scale, scale * extra, scale * extra], axis=1)  # [1, 3, h, w/2+1]
-        self.scale = tf.constant(scale)
+        self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
         # a picture to start from (its logit, [1, h, w, 3]) and a weight map of where the painting
         # may change it ([1, h, w, 1]): zeros and ones when painting from noise
         # headroom h: a picture started from (`run(base=...)`) sits in the sigmoid's range

@@ -36,6 +36,14 @@ MAX_PICTURES = 32  # guides, styles, masks
 MAX_FRAMES = 1_000_000
 MAX_STEP_SIZE = 255.0  # a step of more than the whole RGB range only saturates
 MAX_LOSS_WEIGHT = 1e9  # style, content and smoothness weights (1e300 overflows to infinity)
+#: The default tile side of every mode that tiles (dream, style, texture): memory is bounded by it.
+TILE_SIZE = 512
+
+
+#: The groups of options in `--help`, in the order shown: the look first.
+LOOK, MOTION, GUIDES, DETAIL = "The look", "Motion", "Guides and regions", "Detail"
+NETWORK, SIZE = "Network", "Size, speed and seed"
+GROUPS = (LOOK, MOTION, GUIDES, DETAIL, NETWORK, SIZE)
 
 
 def option(
@@ -49,6 +57,10 @@ def option(
     text: bool = False,
     ui: Any = None,
     schedule: bool = False,
+    file: bool = False,
+    words: tuple = (),
+    upload: bool = False,
+    group: str | None = None,
 ):
     """A settings field: its default, the help line every front end shows, and how it is typed.
 
@@ -58,7 +70,11 @@ def option(
     value's name in --help (default by type: N, X, TEXT); `aliases`: more flags taking it (--decay);
     `text`: typed as one text although the field holds a tuple (DX,DY); `ui`: the studio's control,
     (low, high, step) for a slider (fields without one are not on the page); `schedule`: in a zoom or
-    a video the field may change over the clip (`schedule.Schedule`: "0:0.5, 48:6")."""
+    a video the field may change over the clip (`schedule.Schedule`: "0:0.5, 48:6"); `file`: its values
+    name files to read (the web API never takes them as text; `--settings` runs say which they open),
+    except the `words` it also takes (init's `noise`); `upload`: a picture the HTTP API takes as an
+    uploaded file in the form field named as its flag (a file field); `group`: the group `--help`
+    lists it in (one of GROUPS; none: "Options")."""
     return field(
         default=default,
         metadata={
@@ -70,6 +86,10 @@ def option(
             "text": text,
             "ui": ui,
             "schedule": schedule,
+            "file": file or upload,
+            "words": tuple(words),
+            "upload": upload,
+            "group": group,
         },
     )
 
@@ -95,9 +115,6 @@ class Control:
 METAVARS = {
     "layers": "SPEC",
     "backbone": "NAME",
-    "weights": "FILE",
-    "mask": "FILE",
-    "guide": "FILE",
     "guide_size": "PIXELS",
     "tile_size": "PIXELS",
     "jitter": "PIXELS",
@@ -114,8 +131,6 @@ METAVARS = {
     "preset": "NAME",
     "target": "LAYER[:CHANNEL]",
     "size": "WxH",
-    "styles": "FILE",
-    "masks": "FILE",
     "style_blend": "W,W",
     "content_layers": "SPEC",
     "style_layers": "SPEC",
@@ -140,9 +155,33 @@ METAVARS = {
 
 
 def metavar_of(cls, name: str, kind: type = str) -> str:
-    """The value's name in `--help`: the field's own, the usual one for its name, else by type."""
-    own = _field(cls, name).metadata.get("metavar")
-    return own or METAVARS.get(name) or {int: "N", float: "X"}.get(kind, "TEXT")
+    """The value's name in `--help`: the field's own, the usual one for its name, FILE for a file
+    field, else by type."""
+    metadata = _field(cls, name).metadata
+    own = metadata.get("metavar") or METAVARS.get(name) or ("FILE" if metadata.get("file") else None)
+    return own or {int: "N", float: "X"}.get(kind, "TEXT")
+
+
+def file_fields(cls) -> tuple[str, ...]:
+    """The fields of `cls` whose values name files to read (declared `option(..., file=True)`)."""
+    return tuple(f.name for f in fields(cls) if f.metadata.get("file"))
+
+
+def upload_fields(cls) -> tuple[str, ...]:
+    """The fields of `cls` the HTTP API takes as uploaded pictures (`option(..., upload=True)`)."""
+    return tuple(f.name for f in fields(cls) if f.metadata.get("upload"))
+
+
+def names_a_file(cls, name: str, value) -> bool:
+    """Whether `value`, given for field `name` of `cls`, names a file: a non-empty path of a file
+    field that is not one of the field's words."""
+    metadata = _field(cls, name).metadata
+    return (
+        bool(metadata.get("file"))
+        and isinstance(value, (str, Path))
+        and str(value) != ""
+        and value not in metadata.get("words", ())
+    )
 
 
 def rng(seed: int | None):
@@ -152,12 +191,8 @@ def rng(seed: int | None):
     return np.random.default_rng(seed if seed is None or seed >= 0 else [1, -seed])
 
 
-#: Settings fields naming files to read (a path, or a tuple of paths).
-FILE_FIELDS = ("weights", "mask", "guide", "styles", "masks", "init")
 #: Fields whose values may carry a region's mask file (WHAT@MASK).
 REGION_FIELDS = ("layers", "target_class", "guide")
-#: --init values that name no file.
-INIT_WORDS = ("palette", "content", "noise")
 
 
 def not_regular(path) -> str | None:
@@ -186,10 +221,10 @@ class Settings:
             if isinstance(value, Settings):
                 value.check_files()
                 continue
-            if f.name not in FILE_FIELDS and f.name not in REGION_FIELDS:
+            if not f.metadata.get("file") and f.name not in REGION_FIELDS:
                 continue
             for item in value if isinstance(value, tuple) else (value,):
-                if not isinstance(item, (str, Path)) or not str(item) or (f.name == "init" and item in INIT_WORDS):
+                if not isinstance(item, (str, Path)) or not str(item) or item in f.metadata.get("words", ()):
                     continue
                 paths = [str(item)]
                 if f.name in REGION_FIELDS:
@@ -211,6 +246,11 @@ class Settings:
     @classmethod
     def flag(cls, name: str) -> str:
         return _field(cls, name).metadata.get("flag") or "--" + name.replace("_", "-")
+
+    @classmethod
+    def group(cls, name: str) -> str | None:
+        """The group of `--help` the field is listed in (None: the command's default)."""
+        return _field(cls, name).metadata.get("group")
 
     @classmethod
     def default(cls, name: str):
@@ -375,6 +415,22 @@ class Settings:
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+    def files(self) -> list:
+        """Every file these settings read (paths as given), each file field's in field order: what
+        an output must not overwrite."""
+        cls, named = type(self), []
+        for name in file_fields(cls):
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                item = self._path_in(name, item)
+                if names_a_file(cls, name, item):
+                    named.append(item)
+        return named
+
+    def _path_in(self, name: str, value):
+        """The path a file field's value names (a mode whose values carry more says how to read them)."""
+        return value
 
 
 def _field(cls, name: str):

@@ -8,21 +8,31 @@ from typing import ClassVar
 
 from ..errors import SettingsError, shown, suggest
 from .base import (
+    DETAIL,
+    GUIDES,
+    LOOK,
     MAX_LAYERS,
     MAX_OCTAVE_SCALE,
     MAX_OCTAVES,
     MAX_PICTURES,
     MAX_STEP_SIZE,
     MAX_STEPS,
+    NETWORK,
     PRECISIONS,
+    SIZE,
+    TILE_SIZE,
     Control,
     Settings,
     option,
 )
+from .moving import Moving
 from .schedule import Schedule, is_schedule, named_schedule, preset_keyframes
-from .specs import layer_mix, parse_layer_spec, split_region
+from .specs import split_region
 
 NORMALIZATIONS = ("laplacian", "mean")
+#: The default longest side of a guide: it fits one tile, and a guide larger than this adds
+#: positions (subsampled anyway) rather than patterns.
+GUIDE_SIZE = TILE_SIZE
 #: How a named layer's (or channel's) activations are scored (see DreamSettings.score).
 SCORES = ("l2", "mean")
 
@@ -44,94 +54,6 @@ class Preset:
             for v in value if isinstance(value, tuple) else (value,):
                 words.append(f"{flag} {v:g}" if isinstance(v, float) else f"{flag} {v}")
         return f"{self.name:<8}  {self.purpose}  ({' '.join(words)})"
-
-
-#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream.
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in (
-        Preset(
-            "classic",
-            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
-            "readable (the default)",
-            {
-                "score": "l2",
-                "octaves": 6,
-                "octave_scale": 1.4,
-                "steps": 12,
-                "step_size": 4.0,
-                "normalize": "mean",
-                "chroma": 0.3,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "subtle",
-            "a light touch: faint eyes and fur in the photo's own textures",
-            {
-                "score": "l2",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 2.0,
-                "normalize": "mean",
-                "chroma": 0.4,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "intense",
-            "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
-            {
-                "score": "l2",
-                "octaves": 7,
-                "octave_scale": 1.4,
-                "steps": 16,
-                "step_size": 5.0,
-                "normalize": "mean",
-                "chroma": 0.8,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "swirls",
-            "a shallow layer: swirls and scales over everything, the photo's shapes kept",
-            {
-                "backbone": "efficientnet-lite2",
-                "layers": ("block3a_expand",),
-                "score": "l2",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 4.0,
-                "normalize": "mean",
-                "chroma": 0.6,
-                "scale_jitter": 0.05,
-                "rotate_jitter": 5.0,
-            },
-        ),
-        Preset(
-            "edges",
-            "vgg16: edges, cells and strong colour, an ornamental look",
-            {
-                "backbone": "vgg16",
-                "layers": ("block3_conv3",),
-                "score": "mean",
-                "octaves": 4,
-                "octave_scale": 1.4,
-                "steps": 10,
-                "step_size": 1.5,
-                "normalize": "laplacian",
-                "chroma": 0.8,
-                "scale_jitter": 0.0,
-                "rotate_jitter": 0.0,
-            },
-        ),
-    )
-}
 
 
 def preset_name(name) -> str:
@@ -163,7 +85,7 @@ def preset_schedule(text) -> Schedule:
 
 
 @dataclass(frozen=True)
-class DreamSettings(Settings):
+class DreamSettings(Moving, Settings):
     """A dream: gradient ascent on what `backbone` sees at `layers`, octave by octave, in tiles."""
 
     mode: ClassVar[str] = "dream"
@@ -176,9 +98,13 @@ class DreamSettings(Settings):
         "weights`).",
         flag="--backbone",
         short="-b",
+        group=NETWORK,
     )
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None,
+        "Weights file for the backbone (default: embedded, weights folder or Keras cache).",
+        file=True,
+        group=NETWORK,
     )
     layers: tuple = option(
         (),
@@ -187,6 +113,7 @@ class DreamSettings(Settings):
         "Default: the backbone's own (see `deepdream layers`).",
         flag="--layer",
         short="-l",
+        group=LOOK,
         schedule=True,
     )
     score: str = option(
@@ -196,28 +123,34 @@ class DreamSettings(Settings):
         "faces and animals) or mean (the mean activation: a denser, finer texture). --class "
         "and --guide score their own way.",
         ui=Control("Layer score", choices=SCORES, more=True),
+        group=LOOK,
         schedule=True,
     )
     octaves: int = option(
-        6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1), schedule=True
+        6, "Number of scales, dreamt from the smallest up.", ui=Control("Octaves", 1, 8, 1), group=LOOK, schedule=True
     )
     octave_scale: float = option(
-        1.4, "Size ratio between octaves (> 1, at most 4).", ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True)
+        1.4,
+        "Size ratio between octaves (> 1, at most 4).",
+        ui=Control("Octave scale", 1.1, 2.0, 0.05, more=True),
+        group=LOOK,
     )
     steps: int = option(
-        12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1), schedule=True
+        12, "Gradient-ascent steps per octave.", ui=Control("Steps per octave", 1, 400, 1), group=LOOK, schedule=True
     )
     step_size: float = option(
         4.0,
         "Mean change per step, in RGB levels (0-255): higher dreams harder.",
         ui=Control("Strength (step size)", 0.1, 10, 0.1),
+        group=LOOK,
         schedule=True,
     )
-    tile_size: int = option(512, "Tile side in pixels: memory is bounded by the tile, not the image.")
+    tile_size: int = option(TILE_SIZE, "Tile side in pixels: memory is bounded by the tile, not the image.", group=SIZE)
     jitter: int = option(
         32,
         "Random shift of the picture under the network each step, in pixels (0: none).",
         ui=Control("Jitter (pixels)", 0, 64, 1, more=True),
+        group=DETAIL,
         schedule=True,
     )
     scale_jitter: float = option(
@@ -225,18 +158,21 @@ class DreamSettings(Settings):
         "Random zoom of each tile each step, as a fraction (0.05: up to 5 %): "
         "patterns that survive it grow larger and clearer (0: none).",
         ui=Control("Tile zoom (fraction)", 0, 0.5, 0.01, more=True),
+        group=DETAIL,
         schedule=True,
     )
     rotate_jitter: float = option(
         5.0,
         "Random rotation of each tile each step, up to this many degrees (0: none).",
         ui=Control("Tile turn (degrees)", 0, 45, 1, more=True),
+        group=DETAIL,
         schedule=True,
     )
     blur: float = option(
         0.0,
         "Blur the picture by a Gaussian of this many pixels every 4 steps: a regulariser against noise (0: none).",
         ui=Control("Blur", 0, 2, 0.1, more=True),
+        group=DETAIL,
         schedule=True,
     )
     normalize: str = option(
@@ -245,6 +181,7 @@ class DreamSettings(Settings):
         "patterns, the photo's colours mostly kept) or laplacian (every scale of the "
         "gradient normalised alike: larger, more even, more colourful patterns).",
         ui=Control("Step rule", choices=NORMALIZATIONS, more=True),
+        group=DETAIL,
         schedule=True,
     )
     chroma: float = option(
@@ -252,20 +189,32 @@ class DreamSettings(Settings):
         "How freely the dream changes colours: 1 freely, 0.5 half as much as "
         "brightness, 0 brightness only (the photo's colours kept, as --preserve-colors).",
         ui=Control("Colour freedom (chroma)", 0, 1, 0.05, more=True),
+        group=DETAIL,
         schedule=True,
     )
     preserve_colors: bool = option(
-        False, "Dream on luminance only: keep the input's colours.", ui=Control("Keep the picture's colours", more=True)
+        False,
+        "Dream on luminance only: keep the input's colours.",
+        ui=Control("Keep the picture's colours", more=True),
+        group=DETAIL,
     )
-    mask: str | None = option(None, "Greyscale picture of where to dream and how strongly (white full, black none).")
+    mask: str | None = option(
+        None,
+        "Greyscale picture of where to dream and how strongly (white full, black none).",
+        upload=True,
+        group=GUIDES,
+    )
     guide: tuple = option(
         (),
         "Dream toward the patterns of this image instead; repeat to pool several. FILE@MASK: only where MASK is white.",
+        upload=True,
+        group=GUIDES,
     )
     guide_size: int | None = option(
         None,
         "Longer side, in pixels, the guide is resized to (at most the tile "
-        "size). Default: shrunk to fit 512, never enlarged.",
+        f"size). Default: shrunk to fit {GUIDE_SIZE}, never enlarged.",
+        group=GUIDES,
     )
     target_class: str | None = option(
         None,
@@ -273,6 +222,7 @@ class DreamSettings(Settings):
         "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
         "lists them. NAME@MASK: only where MASK is white.",
         flag="--class",
+        group=GUIDES,
         schedule=True,
     )
     precision: str = option(
@@ -280,17 +230,20 @@ class DreamSettings(Settings):
         "What the network computes in: auto, float32, bfloat16 or float16. auto: "
         "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
         "older GPUs, else float32.",
+        group=NETWORK,
     )
     tile_batch: int = option(
         1,
         "Tiles of equal shape sent through the network together: can be faster, "
         "holds that many tiles' activations in memory.",
+        group=SIZE,
     )
-    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"))
+    seed: int = option(0, "Random seed of the jitter: same seed, same output bytes.", ui=Control("Seed"), group=SIZE)
     max_side: int | None = option(
         None,
         "Shrink the input first so its longer side is at most this many pixels.",
         ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True),
+        group=SIZE,
     )
     preset: str | None = option(
         None,
@@ -298,6 +251,7 @@ class DreamSettings(Settings):
         "`deepdream presets`); options given beside it override it. (In Python, "
         "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
         "records it.)",
+        group=LOOK,
         schedule=True,
     )
 
@@ -325,7 +279,7 @@ class DreamSettings(Settings):
         self._number("octave_scale", 1.0, above=True, high=MAX_OCTAVE_SCALE, hint=" 1.4 is a good start.")
         self._scheduled(self._whole, "steps", 1, high=MAX_STEPS)
         self._scheduled(self._number, "step_size", 0.0, above=True, high=MAX_STEP_SIZE)
-        self._whole("tile_size", 32, " 512 is a good start.")
+        self._whole("tile_size", 32, f" {TILE_SIZE} is a good start.")
         self._scheduled(self._whole, "jitter", 0)
         self._scheduled(self._number, "scale_jitter", 0.0, high=0.5)
         self._scheduled(self._number, "rotate_jitter", 0.0, high=45.0)
@@ -394,10 +348,12 @@ class DreamSettings(Settings):
         return found
 
     def files(self) -> list:
-        """Every file these settings read: guides, the mask, the regions' masks (paths as given)."""
-        guides = [split_region(g)[0] for g in self.guide]
-        masks = [m for ms in self.region_masks().values() for m in ms]
-        return [f for f in [*guides, self.mask, *masks] if isinstance(f, (str, Path)) and f]
+        """Every file these settings read (paths as given): each file field's, in field order (a
+        guide's picture without its `@MASK`), then the regions' masks."""
+        return super().files() + [m for ms in self.region_masks().values() for m in ms]
+
+    def _path_in(self, name: str, value):
+        return split_region(value)[0] if name == "guide" else value
 
     @property
     def auto_layer(self) -> bool:
@@ -407,51 +363,69 @@ class DreamSettings(Settings):
             and str(self.layers[0]).strip().lower() == "auto"
         )
 
-    def _layer(self, name: str) -> None:
-        """One --layer value (a keyframe's), checked as written."""
-        value = str(getattr(self, name)).strip()
-        if value.lower() != "auto":
-            parse_layer_spec(value)
-        self._set(name, value)
 
-    def to_dict(self) -> dict:
-        out = super().to_dict()
-        if isinstance(self.layers, Schedule) and self.layers.constant:  # one layer held: as without a schedule
-            out["layers"] = [self.layers.keys[0][1]]
-        return out
-
-    def layer_specs(self) -> tuple:
-        """Every layer these settings name (each keyframe's, for a layer schedule)."""
-        return tuple(self.layers.values()) if isinstance(self.layers, Schedule) else self.layers
-
-    def at(self, frame: float, fps: float | None = None) -> DreamSettings:
-        """The dream of frame `frame` (from 0) of a clip at `fps` frames a second: each schedule's
-        value there, a layer schedule's as both keyframes' layers weighted by how near each is."""
-        import copy
-
-        scheduled = {name: value for name in self.schedulable() if isinstance(value := getattr(self, name), Schedule)}
-        if not scheduled:
-            return self
-        out = copy.copy(self)
-        for name, schedule in scheduled.items():
-            out._set(name, layer_mix(*schedule.around(frame, fps)) if name == "layers" else schedule.at(frame, fps))
-        return out
-
-    def keyframe_looks(self) -> list:
-        """A plain dream for each keyframe value of each schedule (the rest as at the first frame):
-        what `--dry-run` checks (layers on the network, files)."""
-        base = self.at(0, 1.0)
-        looks = [base]
-        for name, schedule in ((n, getattr(self, n)) for n in self.schedulable()):
-            if isinstance(schedule, Schedule):
-                for value in schedule.values():
-                    looks.append(base.replace(**{name: (value,) if name == "layers" else value}))
-        return looks
-
-    def check_plain(self) -> None:
-        """A SettingsError where a setting holds a schedule: only a clip's frames change over time."""
-        for name in self.schedulable():
-            if isinstance(getattr(self, name), Schedule):
-                raise SettingsError(
-                    f"{self.flag(name)} takes a schedule only in a zoom or a video (a clip); give one value."
-                )
+#: The fields a preset sets (and, for a look on another network, its backbone and layers).
+LOOK_FIELDS = (
+    "score",
+    "octaves",
+    "octave_scale",
+    "steps",
+    "step_size",
+    "normalize",
+    "chroma",
+    "scale_jitter",
+    "rotate_jitter",
+)
+#: The presets, in the order `deepdream presets` lists them; `classic` is the default dream: the
+#: fields' own defaults.
+CLASSIC = {name: DreamSettings.default(name) for name in LOOK_FIELDS}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "classic",
+            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
+            "readable (the default)",
+            CLASSIC,
+        ),
+        Preset(
+            "subtle",
+            "a light touch: faint eyes and fur in the photo's own textures",
+            {**CLASSIC, "octaves": 4, "steps": 10, "step_size": 2.0, "chroma": 0.4},
+        ),
+        Preset(
+            "intense",
+            "dogs, birds and eyes everywhere, larger and denser: the photo only just shows through",
+            {**CLASSIC, "octaves": 7, "steps": 16, "step_size": 5.0, "chroma": 0.8},
+        ),
+        Preset(
+            "swirls",
+            "a shallow layer: swirls and scales over everything, the photo's shapes kept",
+            {
+                "backbone": "efficientnet-lite2",
+                "layers": ("block3a_expand",),
+                **CLASSIC,
+                "octaves": 4,
+                "steps": 10,
+                "chroma": 0.6,
+            },
+        ),
+        Preset(
+            "edges",
+            "vgg16: edges, cells and strong colour, an ornamental look",
+            {
+                "backbone": "vgg16",
+                "layers": ("block3_conv3",),
+                **CLASSIC,
+                "score": "mean",
+                "octaves": 4,
+                "steps": 10,
+                "step_size": 1.5,
+                "normalize": "laplacian",
+                "chroma": 0.8,
+                "scale_jitter": 0.0,
+                "rotate_jitter": 0.0,
+            },
+        ),
+    )
+}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError
-from .base import MAX_STEPS, PRECISIONS, Control, Settings, option, parse_size
+from .base import DETAIL, LOOK, MAX_STEPS, NETWORK, PRECISIONS, SIZE, Control, Settings, option, parse_size
 from .specs import parse_layer_spec
 
 
@@ -19,25 +19,35 @@ class PaintSettings(Settings):
 
     mode: ClassVar[str] = "paint"
 
-    backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone", short="-b")
+    backbone: str = option("efficientnet-lite2", "Network to paint with.", flag="--backbone", short="-b", group=NETWORK)
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None,
+        "Weights file for the backbone (default: embedded, weights folder or Keras cache).",
+        file=True,
+        group=NETWORK,
     )
-    size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"))
-    steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1))
+    size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"), group=LOOK)
+    steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1), group=LOOK)
     learning_rate: float = option(
-        0.01, "Adam's step size on the Fourier coefficients: higher paints faster and bolder, and saturates sooner."
+        0.01,
+        "Adam's step size on the Fourier coefficients: higher paints faster and bolder, and saturates sooner.",
+        group=LOOK,
     )
     decay: float = option(
         1.5,
         "Coarse over fine: coefficients are scaled by 1/frequency^DECAY (1: the spectrum of "
         "photos; higher: smoother, larger shapes).",
+        group=LOOK,
     )
-    views: int = option(4, "Randomly moved, scaled and turned copies of the picture the network sees each step.")
-    blurred_views: int = option(2, "Of those, how many are blurred (so the subject reads in coarse shapes too).")
-    rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.")
-    precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16.")
-    seed: int = option(0, "Random seed: same seed and options, same output bytes.", ui=Control("Seed"))
+    views: int = option(
+        4, "Randomly moved, scaled and turned copies of the picture the network sees each step.", group=DETAIL
+    )
+    blurred_views: int = option(
+        2, "Of those, how many are blurred (so the subject reads in coarse shapes too).", group=DETAIL
+    )
+    rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.", group=DETAIL)
+    precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16.", group=NETWORK)
+    seed: int = option(0, "Random seed: same seed and options, same output bytes.", ui=Control("Seed"), group=SIZE)
 
     def __post_init__(self) -> None:
         if isinstance(self.weights, Path):
@@ -70,10 +80,17 @@ class ClassSettings(PaintSettings):
     mode: ClassVar[str] = "class"
 
     backbone: str = option(
-        "efficientnet-lite2", "Network with an ImageNet classifier to paint with.", flag="--backbone", short="-b"
+        "efficientnet-lite2",
+        "Network with an ImageNet classifier to paint with.",
+        flag="--backbone",
+        short="-b",
+        group=NETWORK,
     )
     target_class: str | None = option(
-        None, "ImageNet class (name or number) to paint; `deepdream classes WORD` lists them.", flag="--class"
+        None,
+        "ImageNet class (name or number) to paint; `deepdream classes WORD` lists them.",
+        flag="--class",
+        group=LOOK,
     )
 
     def __post_init__(self) -> None:
@@ -93,7 +110,9 @@ class VisualizeSettings(PaintSettings):
 
     mode: ClassVar[str] = "visualize"
 
-    target: str | None = option(None, "LAYER or LAYER:CHANNEL to paint (see `deepdream layers`).", flag="--layer")
+    target: str | None = option(
+        None, "LAYER or LAYER:CHANNEL to paint (see `deepdream layers`).", flag="--layer", group=LOOK
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,12 +8,17 @@ from typing import Any, ClassVar
 
 from ..errors import SettingsError, shown
 from .base import (
-    INIT_WORDS,
+    DETAIL,
+    GUIDES,
+    LOOK,
     MAX_LAYERS,
     MAX_LOSS_WEIGHT,
     MAX_PICTURES,
     MAX_STEP_SIZE,
     MAX_STEPS,
+    NETWORK,
+    SIZE,
+    TILE_SIZE,
     Control,
     Settings,
     _layer_texts,
@@ -24,7 +29,8 @@ from .base import (
 )
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = INIT_WORDS
+#: --init values that name no file.
+INITS = ("palette", "content", "noise")
 STYLE_BACKBONE_HELP = (
     "Network whose features define content and style: vgg16 (embedded, works offline), "
     "inceptionv3 or googlenet (these need their weights file: see `deepdream weights`)."
@@ -37,30 +43,46 @@ class _GatysSettings(Settings):
     """What style transfer and texture synthesis share: a picture found by minimising Gram-matrix
     (and content) losses on a backbone's features."""
 
-    backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone", short="-b")
+    backbone: str = option("vgg16", STYLE_BACKBONE_HELP, flag="--backbone", short="-b", group=NETWORK)
     weights: str | None = option(
-        None, "Weights file for the backbone (default: embedded, weights folder or Keras cache)."
+        None,
+        "Weights file for the backbone (default: embedded, weights folder or Keras cache).",
+        file=True,
+        group=NETWORK,
     )
-    style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer")
+    style_layers: tuple = option((), f"Style layer: {_LAYER_WEIGHT_HELP}", flag="--style-layer", group=LOOK)
     style_weight: float = option(
-        30.0, "Weight of the style term: higher paints more style, less content.", ui=Control("Style weight")
+        30.0,
+        "Weight of the style term: higher paints more style, less content.",
+        ui=Control("Style weight"),
+        group=LOOK,
     )
-    tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.")
+    tv_weight: float = option(10.0, "Weight of the total-variation term: higher is smoother.", group=LOOK)
     optimizer: str = option(
         "lbfgs",
         "lbfgs (converges fast; its memory is bounded: 3 to 10 picture-sized "
         "pairs) or adam (steady, least memory; see --learning-rate).",
+        group=DETAIL,
     )
-    iterations: int = option(100, "Optimiser iterations, at each scale.", ui=Control("Iterations", 1, 500, 1))
-    learning_rate: float = option(4.0, "Adam's step size, in RGB levels.")
+    iterations: int = option(
+        100, "Optimiser iterations, at each scale.", ui=Control("Iterations", 1, 500, 1), group=LOOK
+    )
+    learning_rate: float = option(4.0, "Adam's step size, in RGB levels.", group=LOOK)
     init: Any = option(
         "palette",
         "Start from: palette (the content recoloured to the styles' colours), "
         "content (as it is), noise, or an image FILE.",
+        file=True,
+        words=INITS,
+        group=LOOK,
     )
-    scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.")
-    tile_size: int = option(512, "Pictures larger than this are computed in tiles: memory is bounded by the tile.")
-    seed: int = option(0, "Random seed (noise): same seed and options, same output bytes.", ui=Control("Seed"))
+    scales: int = option(1, "Coarse-to-fine levels, each half the size of the next.", group=LOOK)
+    tile_size: int = option(
+        TILE_SIZE, "Pictures larger than this are computed in tiles: memory is bounded by the tile.", group=SIZE
+    )
+    seed: int = option(
+        0, "Random seed (noise): same seed and options, same output bytes.", ui=Control("Seed"), group=SIZE
+    )
 
     def __post_init__(self) -> None:
         self._texts("style_layers")
@@ -78,7 +100,7 @@ class _GatysSettings(Settings):
         self._whole("scales", 1)
         if self.scales > 8:
             self._fail("scales", f"must be at most 8 (got {self.scales}).")
-        self._whole("tile_size", 64, " 512 is a good start.")
+        self._whole("tile_size", 64, f" {TILE_SIZE} is a good start.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
         self._check_init()
@@ -100,22 +122,37 @@ class StyleSettings(_GatysSettings):
     mode: ClassVar[str] = "style"
 
     styles: tuple = option(
-        (), "Style image; repeat for several (see --style-blend, --mask).", flag="--style", short="-s"
+        (),
+        "Style image; repeat for several (see --style-blend, --mask).",
+        flag="--style",
+        short="-s",
+        upload=True,
+        group=LOOK,
     )
-    style_blend: tuple | None = option(None, "Weights of the styles, e.g. 0.7,0.3 (default: equal).")
-    masks: tuple = option((), "Region of each style (white = this style): one per --style, in order.", flag="--mask")
-    content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer")
-    content_weight: float = option(1.0, "Weight of the content term: higher keeps more of the content's shapes.")
+    style_blend: tuple | None = option(None, "Weights of the styles, e.g. 0.7,0.3 (default: equal).", group=LOOK)
+    masks: tuple = option(
+        (),
+        "Region of each style (white = this style): one per --style, in order.",
+        flag="--mask",
+        file=True,
+        group=GUIDES,
+    )
+    content_layers: tuple = option((), f"Content layer: {_LAYER_WEIGHT_HELP}", flag="--content-layer", group=LOOK)
+    content_weight: float = option(
+        1.0, "Weight of the content term: higher keeps more of the content's shapes.", group=LOOK
+    )
     preserve_colors: bool = option(
         False,
         "Transfer the style on luminance only; keep the content's colours.",
         ui=Control("Keep the picture's colours", more=True),
+        group=DETAIL,
     )
-    style_scale: float = option(1.0, "Style image's size relative to the output (longer sides).")
+    style_scale: float = option(1.0, "Style image's size relative to the output (longer sides).", group=LOOK)
     max_side: int | None = option(
         None,
         "Shrink the content first so its longer side is at most this many pixels.",
         ui=Control("Shrink input to this longer side (0: keep)", more=True, zero_none=True),
+        group=SIZE,
     )
 
     def __post_init__(self) -> None:
@@ -154,9 +191,9 @@ class TextureSettings(_GatysSettings):
 
     mode: ClassVar[str] = "texture"
 
-    size: str | None = option(None, "Output size WIDTHxHEIGHT, e.g. 1024x1024 (default: the sample's).")
-    init: Any = option("noise", "Start from: noise, or an image FILE.")
-    sample_scale: float = option(1.0, "Resize the sample first by this factor (1 keeps its scale).")
+    size: str | None = option(None, "Output size WIDTHxHEIGHT, e.g. 1024x1024 (default: the sample's).", group=LOOK)
+    init: Any = option("noise", "Start from: noise, or an image FILE.", file=True, words=INITS, group=LOOK)
+    sample_scale: float = option(1.0, "Resize the sample first by this factor (1 keeps its scale).", group=LOOK)
 
     def __post_init__(self) -> None:
         if isinstance(self.init, str) and self.init in ("content", "palette"):

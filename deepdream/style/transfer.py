@@ -109,6 +109,83 @@ def _resized(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(rgb, np.float32) if rgb.shape[:2] == tuple(size) else resize_array(rgb, size)
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """What a run's settings mean for its losses: texture or style transfer, the layers and their
+    weights, how the styles are sized (relative to the output or by their own scale) and blended."""
+
+    texture: bool
+    content_layers: list
+    style_layers: list
+    content_weight: float
+    style_scale: float
+    relative: bool
+    blend: list
+
+
+def _recipe(backbone, texture: bool, n_styles: int, settings) -> _Recipe:
+    cl_default, sl_default = default_layers(backbone)
+    style_layers = layer_weights(settings.style_layers, backbone, sl_default)
+    if texture:
+        return _Recipe(True, [], style_layers, 0.0, settings.sample_scale, False, parse_blend(None, n_styles))
+    content_layers = layer_weights(settings.content_layers, backbone, cl_default)
+    blend = parse_blend(settings.style_blend, n_styles)
+    return _Recipe(False, content_layers, style_layers, settings.content_weight, settings.style_scale, True, blend)
+
+
+def _set_targets(loss, backbone, recipe: _Recipe, settings, styles, content, masks, size, scale) -> None:
+    """Give `loss` its targets at one scale (`scale`, (h, w), of the output's `size`): the styles'
+    Grams (blended, or one group per style where masks say where each goes) and the content's
+    features."""
+    sh, sw = scale
+    per_style = []
+    for s in styles:
+        ssize = _style_size(s.shape, size, recipe.style_scale, recipe.relative, sh / size[0])
+        if min(ssize) < backbone.min_size:
+            flag = "--style-scale" if recipe.relative else "--sample-scale"
+            raise SettingsError(
+                f"The style image would be {ssize[1]}x{ssize[0]} pixels at this scale, under the "
+                f"{backbone.min_size} pixels {backbone.name} needs; raise {flag} or use fewer --scales."
+            )
+        grams, _ = loss.measure(backbone.preprocess(_resized(s, ssize)).numpy(), content=False)
+        per_style.append([g[0] for g in grams])
+    layers = range(len(recipe.style_layers))
+    scale_masks = None
+    if masks is not None:
+        scale_masks = np.stack([np.clip(_resized(m, (sh, sw)), 0, 1) for m in masks])
+        targets = [np.stack([ps[i] for ps in per_style]) for i in layers]
+        group_weights = np.asarray(recipe.blend, np.float64) * len(styles)
+    else:
+        targets = [sum(b * ps[i] for b, ps in zip(recipe.blend, per_style, strict=False))[None] for i in layers]
+        group_weights = np.ones(1)
+    content_features = None
+    if not recipe.texture and recipe.content_weight > 0:
+        _, content_features = loss.measure(backbone.preprocess(_resized(content, (sh, sw))).numpy())
+    loss.set_targets(
+        style_grams=targets,
+        group_weights=group_weights,
+        content_features=content_features,
+        masks=scale_masks,
+        size=(sh, sw),
+        content_weight=recipe.content_weight,
+        style_weight=settings.style_weight,
+        tv_weight=settings.tv_weight,
+    )
+
+
+def _start(image, init, texture: bool, content, styles, blend, generator, scale) -> np.ndarray:
+    """The picture (RGB) a scale starts from: the last scale's result enlarged, else the `init`."""
+    if image is not None:
+        return _resized(image, scale)
+    if isinstance(init, np.ndarray):
+        return _resized(init, scale)
+    if init == "content" and not texture:
+        return _resized(content, scale)
+    if init == "palette" and not texture:
+        return match_palette(_resized(content, scale), *colour_stats(styles, blend))
+    return colour_noise(generator, scale, styles[0] if texture else content)
+
+
 def transfer(
     backbone,
     content: np.ndarray | None,
@@ -126,117 +203,63 @@ def transfer(
     content: RGB [H, W, 3], or None for a texture (then `settings` is TextureSettings); styles: RGB
     arrays; masks: one [H, W] array in [0, 1] per style, or None; init: "palette", "content",
     "noise" or an RGB array (None: settings.init, which must then not be a file). Everything else comes from settings.
+    Each scale, coarse to fine: set the losses' targets, start from the last scale's result (or the
+    init), minimise, keep the result.
     """
     texture = content is None
-    h, w = size
     generator = rng(settings.seed)
-    cl_default, sl_default = default_layers(backbone)
-    style_layers = layer_weights(settings.style_layers, backbone, sl_default)
-    if texture:
-        content_layers, content_weight = [], 0.0
-        style_scale, relative = settings.sample_scale, False
-        blend = parse_blend(None, len(styles))
-    else:
-        content_layers = layer_weights(settings.content_layers, backbone, cl_default)
-        content_weight = settings.content_weight
-        style_scale, relative = settings.style_scale, True
-        blend = parse_blend(settings.style_blend, len(styles))
+    recipe = _recipe(backbone, texture, len(styles), settings)
     init = settings.init if init is None else init
-    preserve = (not texture) and settings.preserve_colors
     colour_content = None
-    if preserve:
+    if not texture and settings.preserve_colors:
         styles = [grey(s, like=content) for s in styles]
         colour_content = _resized(content, size)
         content = grey(content)
         if isinstance(init, np.ndarray):
             init = grey(init)
     if loss is None:
-        loss = StyleLoss(backbone, content_layers, style_layers, tile_size=settings.tile_size)
-    sizes = scale_sizes(h, w, settings.scales, backbone.min_size)
-    iterations = settings.iterations
+        loss = StyleLoss(backbone, recipe.content_layers, recipe.style_layers, tile_size=settings.tile_size)
+    sizes = scale_sizes(*size, settings.scales, backbone.min_size)
     image = None
-    for index, (sh, sw) in enumerate(sizes):
-        factor = sh / h
-        # The targets at this scale.
-        per_style = []
-        for s in styles:
-            ssize = _style_size(s.shape, (h, w), style_scale, relative, factor)
-            if min(ssize) < backbone.min_size:
-                flag = "--style-scale" if relative else "--sample-scale"
-                raise SettingsError(
-                    f"The style image would be {ssize[1]}x{ssize[0]} pixels at this scale, under the "
-                    f"{backbone.min_size} pixels {backbone.name} needs; raise {flag} or use fewer --scales."
-                )
-            grams, _ = loss.measure(backbone.preprocess(_resized(s, ssize)).numpy(), content=False)
-            per_style.append([g[0] for g in grams])
-        scale_masks = None
-        if masks is not None:
-            scale_masks = np.stack([np.clip(_resized(m, (sh, sw)), 0, 1) for m in masks])
-            targets = [np.stack([ps[i] for ps in per_style]) for i in range(len(style_layers))]
-            group_weights = np.asarray(blend, np.float64) * len(styles)
-        else:
-            targets = [
-                sum(b * ps[i] for b, ps in zip(blend, per_style, strict=False))[None] for i in range(len(style_layers))
-            ]
-            group_weights = np.ones(1)
-        content_features = None
-        if not texture and content_weight > 0:
-            _, content_features = loss.measure(backbone.preprocess(_resized(content, (sh, sw))).numpy())
-        loss.set_targets(
-            style_grams=targets,
-            group_weights=group_weights,
-            content_features=content_features,
-            masks=scale_masks,
-            size=(sh, sw),
-            content_weight=content_weight,
-            style_weight=settings.style_weight,
-            tv_weight=settings.tv_weight,
-        )
-        # The starting picture at this scale.
-        if image is not None:
-            x0 = _resized(image, (sh, sw))
-        elif isinstance(init, np.ndarray):
-            x0 = _resized(init, (sh, sw))
-        elif init == "content" and not texture:
-            x0 = _resized(content, (sh, sw))
-        elif init == "palette" and not texture:
-            x0 = match_palette(_resized(content, (sh, sw)), *colour_stats(styles, blend))
-        else:
-            x0 = colour_noise(generator, (sh, sw), styles[0] if texture else content)
-        x0 = backbone.preprocess(x0).numpy()
-
-        def finish(x, sh=sh, sw=sw):
-            rgb = np.clip(backbone.deprocess(x).numpy(), 0, 255).astype(np.float32)
-            if colour_content is not None:
-                rgb = keep_colors(rgb, _resized(colour_content, (sh, sw)))
-            return rgb
-
-        def report(iteration, terms, x, index=index, sh=sh, sw=sw, finish=finish):
-            if progress is not None:
-                progress(
-                    StyleProgress(
-                        index + 1,
-                        len(sizes),
-                        iteration,
-                        iterations,
-                        (sh, sw),
-                        tuple(sizes),
-                        dict(terms),
-                        lambda: finish(x),
-                    )
-                )
-
+    for index, scale in enumerate(sizes):
+        _set_targets(loss, backbone, recipe, settings, styles, content, masks, size, scale)
+        x0 = backbone.preprocess(_start(image, init, texture, content, styles, recipe.blend, generator, scale)).numpy()
+        report = _reporter(backbone, progress, colour_content, index, sizes, settings.iterations)
         bounds = dict(low=backbone.low, high=backbone.high)
         if settings.optimizer == "adam":
-            x = minimise_adam(loss, x0, iterations, settings.learning_rate * backbone.pixel_scale, report, **bounds)
+            x = minimise_adam(
+                loss, x0, settings.iterations, settings.learning_rate * backbone.pixel_scale, report, **bounds
+            )
         else:
-            x = minimise_lbfgs(loss, x0, iterations, report, first_step=backbone.pixel_scale, **bounds)
+            x = minimise_lbfgs(loss, x0, settings.iterations, report, first_step=backbone.pixel_scale, **bounds)
         del x0
         image = np.clip(backbone.deprocess(x).numpy(), 0, 255).astype(np.float32)
         del x
     if colour_content is not None:
         image = keep_colors(image, colour_content)
     return image
+
+
+def _reporter(backbone, progress, colour_content, index: int, sizes, iterations: int):
+    """report(iteration, terms, x) for the optimisers: a StyleProgress whose picture is made only
+    when asked for (deprocessed, clipped, colours kept where they are)."""
+    scale = sizes[index]
+
+    def finish(x):
+        rgb = np.clip(backbone.deprocess(x).numpy(), 0, 255).astype(np.float32)
+        if colour_content is not None:
+            rgb = keep_colors(rgb, _resized(colour_content, scale))
+        return rgb
+
+    def report(iteration, terms, x):
+        if progress is not None:
+            progress(
+                StyleProgress(
+                    index + 1, len(sizes), iteration, iterations, scale, tuple(sizes), dict(terms), lambda: finish(x)
+                )
+            )
+
+    return report
 
 
 # ---------------------------------------------------------------------------------------- inputs

@@ -13,6 +13,8 @@ from __future__ import annotations
 from .._install import extra_hint
 from ..errors import DeepDreamError
 
+#: Where `deepdream serve` listens unless told otherwise: this machine only, Gradio's usual port.
+HOST, PORT = "127.0.0.1", 7860
 #: What the web extra brings, by import name.
 EXTRA_MODULES = ("fastapi", "gradio", "uvicorn", "multipart")
 INSTALL_HINT = extra_hint("web")
@@ -35,7 +37,7 @@ def create_app(*args, **kwargs):
     return make(*args, **kwargs)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
+def serve(host: str = HOST, port: int = PORT, **kwargs) -> None:
     """Run the studio and API on host:port until interrupted."""
     require_extra()
     from .server import serve as run
@@ -43,4 +45,4 @@ def serve(host: str = "127.0.0.1", port: int = 7860, **kwargs) -> None:
     run(host, port, **kwargs)
 
 
-__all__ = ["create_app", "serve", "require_extra", "INSTALL_HINT"]
+__all__ = ["create_app", "serve", "require_extra", "INSTALL_HINT", "HOST", "PORT"]

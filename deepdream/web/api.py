@@ -21,15 +21,26 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import DeepDreamError, SettingsError
-from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
+from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size, upload_fields
 from .forms import safe_name, settings_from_form
 from .service import STOPPING, Cancelled, Service, TimedOut, backbone_list, layer_list, redact
 from .uploads import MAX_UPLOAD_BYTES, PLACEHOLDER, Upload, check_declared, read_upload
 
 log = logging.getLogger("deepdream.web")
 
-#: The multipart fields holding pictures, per endpoint (every other field is an option).
-_FILES = {"dream": ("image", "guide", "mask", "region"), "class": (), "style": ("image", "style")}
+
+def _uploads(cls) -> tuple[str, ...]:
+    """The form fields of the settings fields the API takes as uploaded pictures (named as their flags)."""
+    return tuple(cls.flag(name).lstrip("-") for name in upload_fields(cls))
+
+
+#: The multipart fields holding pictures, per endpoint (every other field is an option): the picture
+#: worked on, the settings' upload fields, and a dream's region masks (`WHAT@NAME` names one).
+_FILES = {
+    "dream": ("image", *_uploads(DreamSettings), "region"),
+    "class": _uploads(ClassSettings),
+    "style": ("image", *_uploads(StyleSettings)),
+}
 
 
 class TooLarge(Exception):

@@ -20,11 +20,8 @@ from pathlib import Path
 
 from ..commandline import command_line
 from ..errors import SettingsError, shown, suggest
-from ..settings import ClassSettings, DreamSettings, StyleSettings
+from ..settings import ClassSettings, DreamSettings, StyleSettings, names_a_file
 
-#: Fields that hold a path on the server: never taken from a client as text.
-PATH_FIELDS = frozenset({"weights", "guide", "mask", "masks", "styles", "init"})
-#: Fields that only the command line has a use for (they are not settings a picture depends on).
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -106,7 +103,7 @@ def settings_from_form(cls, fields: dict[str, list[str]], *, files: dict | None 
         texts = [t for t in texts if str(t).strip() != ""]
         if not texts:
             continue
-        if name in PATH_FIELDS and not (name == "init" and all(t in ("palette", "content", "noise") for t in texts)):
+        if any(names_a_file(cls, name, t) for t in texts):
             raise SettingsError(
                 f"{cls.flag(name)} names a file on the server, which the web API does not take; "
                 f"upload pictures as files instead."
@@ -155,7 +152,6 @@ __all__ = [
     "settings_from_form",
     "command_line",
     "safe_name",
-    "PATH_FIELDS",
     "DreamSettings",
     "ClassSettings",
     "StyleSettings",
