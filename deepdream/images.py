@@ -32,7 +32,7 @@ from deepdream.saving import (
 )
 
 #: Pillow's hard decompression-bomb limit (see `settings.base`; ``load_image`` refuses half of it).
-from .settings.base import MAX_PIXELS
+from .settings.values import MAX_PIXELS
 
 #: The formats pictures are read in (Pillow's names); any other (EPS, which Pillow hands to Ghostscript,
 #: ICO, TGA, PCX, ...) is refused before a decoder is picked.

@@ -257,6 +257,8 @@ def test_the_settings_import_nothing_above_them():
         ".dream",
         ".motion",
         ".schedule",
+        ".moving",
+        ".values",
         ".paint",
         ".style",
         "numpy",

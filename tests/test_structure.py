@@ -165,10 +165,6 @@ def _read(tree) -> set[str]:
     return names
 
 
-#: Read only by tests, on a branch that removes them (web/service.py's cache counters).
-PENDING_HOOKS = {"hits", "misses"}
-
-
 def test_the_package_holds_no_test_hooks():
     """Production code holds nothing only tests read or switch: every constant, field and attribute
     a module declares is read by the package or its scripts; no test flips a module's constant to
@@ -179,7 +175,7 @@ def test_the_package_holds_no_test_hooks():
         for name in _declared(tree):
             declared.setdefault(name, path.relative_to(ROOT).as_posix())
     read = set().union(*(_read(tree) for _, tree in [*_trees("deepdream"), *_trees("scripts")]))
-    unread = {name: where for name, where in declared.items() if name not in read and name not in PENDING_HOOKS}
+    unread = {name: where for name, where in declared.items() if name not in read}
     assert unread == {}, "declared but read by nothing in the package (only by tests, or dead)"
     switched = []
     for path, tree in _trees("tests"):
@@ -201,9 +197,8 @@ def test_the_hook_finder_sees_a_switch_and_a_field_only_tests_read():
     assert "MODE" in _read(ast.parse("if param.MODE == 'b':\n    pass\n"))
 
 
-#: Functions over the limit on this branch whose modules others are reworking (the studio and the API
-#: router on the web branch, the video segments' driver on the keyframes branch).
-LONG_PENDING = {"deepdream/web/studio.py", "deepdream/web/api.py", "deepdream/motion/segments.py"}
+#: Functions over the limit whose modules others are reworking.
+LONG_PENDING: set[str] = set()
 
 
 def test_no_function_is_over_80_lines():

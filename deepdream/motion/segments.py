@@ -253,7 +253,6 @@ def video_segments(
     pool: where the workers are instead (a `workers.Pool` of SegmentWorkers, closed at the end;
     `LocalPool(SegmentWorker, n)`: the same bytes, in this process). progress: `Stage` events,
     then a `FrameProgress` per frame (first the frames already on disk, as resumed)."""
-    from ..planning import check_layers
     from ..render.events import Stage
     from ..settings import SegmentSettings, VideoSettings
 
@@ -278,23 +277,8 @@ def video_segments(
         warmup = layout.warmup
         if settings.independent or settings.blend == 0:
             warmup = 0  # nothing is carried: a frame is the same bytes whichever worker dreams it
-        info = probe(path, settings)
-        times = frame_times(path, settings.start, settings.end)
+        info, times, store = _clip(path, settings, frames_dir, overwrite)
         total = len(times)
-        if total == 0:
-            raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
-        store = FrameStore(
-            frames_dir,
-            settings.frames_key(),
-            overwrite=overwrite,
-            record=settings.to_json(input=input_name(path)),
-            resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
-            metadata=lambda index: frame_metadata(settings, index),
-        )
-        if any(schedule.seconds for schedule in settings.timeline().values()):
-            raise SettingsError("--ray takes schedules in frames (0:VALUE, 48:VALUE); write the seconds as frames.")
-        settings.check_clip(total, float(info.rate))
-        check_layers(settings.dream.keyframe_looks())  # here, not in every worker
         done = 0
         for index in range(1, total + 1):
             if store.has(index):
@@ -313,6 +297,30 @@ def video_segments(
     finally:
         if pool is not None:
             pool.close()
+
+
+def _clip(path, settings, frames_dir, overwrite: bool):
+    """(the clip's probe, its frame times, the frame store), checked before any work: frames in
+    the range, schedules in frames and within the clip, the layers on the network."""
+    from ..planning import check_layers
+
+    info = probe(path, settings)
+    times = frame_times(path, settings.start, settings.end)
+    if not times:
+        raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
+    store = FrameStore(
+        frames_dir,
+        settings.frames_key(),
+        overwrite=overwrite,
+        record=settings.to_json(input=input_name(path)),
+        resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
+        metadata=lambda index: frame_metadata(settings, index),
+    )
+    if any(schedule.seconds for schedule in settings.timeline().values()):
+        raise SettingsError("--ray takes schedules in frames (0:VALUE, 48:VALUE); write the seconds as frames.")
+    settings.check_clip(len(times), float(info.rate))
+    check_layers(settings.dream.keyframe_looks())  # here, not in every worker
+    return info, times, store
 
 
 def _drive(
@@ -369,33 +377,44 @@ def _drive(
         if run.dead:
             pass
         elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
-            run.dead = True
-            failures[run.segment] += 1
-            log.warning(
-                "a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
-                run.segment.first,
-                run.segment.last,
-                error,
-            )
-            if not RETRY.again(error, failures[run.segment]):
-                raise RenderError(
-                    f"Workers failed {failures[run.segment]} times dreaming frames "
-                    f"{run.segment.first}-{run.segment.last} ({error}); the frames made so far are "
-                    f"in '{store.folder}': run the same command again to go on."
-                )
+            _lost(run, error, failures, store)
             blocks[run.worker].appendleft(run.segment)  # carried on from its frames on disk
         else:
-            for index, data, what in result:
-                if what == SEAM:
-                    store.write_seam(run.start.seam, index, data)
-                    continue
-                if index != run.start.seam:
-                    store.drop_seams(index)  # it follows the frame before: no seam here now
-                store.write_bytes(index, data)
-                report(False)
+            _write(store, run, result, report)
             _send(pool, run, settings, calls)
         if run.out == 0 and (run.done or run.dead) and (not run.dead or pool.alive(run.worker)):
             idle.append(run.worker)
+
+
+def _lost(run: _Run, error: Exception, failures: collections.Counter, store: FrameStore) -> None:
+    """A run whose worker died: marked dead and counted; a RenderError once RETRY gives up on its
+    segment (the frames made so far stay on disk)."""
+    run.dead = True
+    failures[run.segment] += 1
+    log.warning(
+        "a worker failed dreaming frames %d-%d (%s); they carry on from the frames on disk",
+        run.segment.first,
+        run.segment.last,
+        error,
+    )
+    if not RETRY.again(error, failures[run.segment]):
+        raise RenderError(
+            f"Workers failed {failures[run.segment]} times dreaming frames "
+            f"{run.segment.first}-{run.segment.last} ({error}); the frames made so far are "
+            f"in '{store.folder}': run the same command again to go on."
+        )
+
+
+def _write(store: FrameStore, run: _Run, result, report: Callable[[bool], None]) -> None:
+    """Write the frames (and seam frames) a worker sent back; report(False) after each frame."""
+    for index, data, what in result:
+        if what == SEAM:
+            store.write_seam(run.start.seam, index, data)
+            continue
+        if index != run.start.seam:
+            store.drop_seams(index)  # it follows the frame before: no seam here now
+        store.write_bytes(index, data)
+        report(False)
 
 
 def _send(pool, run: _Run, settings, calls: dict) -> bool:

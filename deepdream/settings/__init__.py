@@ -26,7 +26,6 @@ from .base import (
     MAX_LOSS_WEIGHT,
     MAX_OCTAVES,
     MAX_PICTURES,
-    MAX_PIXELS,
     MAX_STEP_SIZE,
     MAX_STEPS,
     MODES,
@@ -37,9 +36,6 @@ from .base import (
     file_fields,
     names_a_file,
     option,
-    parse_blend,
-    parse_size,
-    parse_translate,
     rng,
     upload_fields,
 )
@@ -58,6 +54,7 @@ from .motion import FLOW_METHODS, VideoSettings, ZoomSettings
 from .paint import ClassSettings, PaintSettings, VisualizeSettings
 from .runs import AtlasSettings, SegmentSettings, SheetSettings
 from .style import INITS, OPTIMIZERS, STYLE_BACKBONE_HELP, StyleSettings, TextureSettings
+from .values import MAX_PIXELS, parse_blend, parse_size, parse_translate
 
 #: The settings class of each mode a settings file may name.
 SETTINGS_OF = {

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import SettingsError
-from .base import MAX_FRAMES, MAX_OCTAVES, MAX_STEPS, Settings, option, parse_translate
+from .base import MAX_FRAMES, MAX_OCTAVES, MAX_STEPS, Settings, option
 from .dream import DreamSettings
 from .schedule import Schedule
+from .values import parse_translate
 
 FLOW_METHODS = ("dis", "farneback")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import SettingsError
-from .base import DETAIL, LOOK, MAX_STEPS, NETWORK, PRECISIONS, SIZE, Control, Settings, option, parse_size
+from .base import DETAIL, LOOK, MAX_STEPS, NETWORK, PRECISIONS, SIZE, Control, Settings, option
 from .specs import parse_layer_spec
+from .values import parse_size
 
 
 @dataclass(frozen=True)

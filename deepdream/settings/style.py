@@ -21,12 +21,10 @@ from .base import (
     TILE_SIZE,
     Control,
     Settings,
-    _layer_texts,
     not_regular,
     option,
-    parse_blend,
-    parse_size,
 )
+from .values import _layer_texts, parse_blend, parse_size
 
 OPTIMIZERS = ("lbfgs", "adam")
 #: --init values that name no file.

@@ -131,7 +131,6 @@ class Service:
         self._lock = threading.Lock()
         self._loading = threading.Lock()
         self.closed = False
-        self.hits = self.misses = 0
 
     # -- the queue ---------------------------------------------------------------------------
     def submit(self, backbone: str, fn: Callable, *args, **kwargs) -> Future:
@@ -230,9 +229,7 @@ class Service:
             dreamer = self._cache.get(key)
             if dreamer is not None:
                 self._cache.move_to_end(key)
-                self.hits += 1
                 return dreamer
-            self.misses += 1
         dreamer = (
             prepare_painting(settings, progress=progress)
             if isinstance(settings, ClassSettings)
