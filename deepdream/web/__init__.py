@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from .._install import extra_hint
 from ..errors import DeepDreamError
+from .guard import HOST, PORT
 
-#: Where `deepdream serve` listens unless told otherwise: this machine only, Gradio's usual port.
-HOST, PORT = "127.0.0.1", 7860
 #: What the web extra brings, by import name.
 EXTRA_MODULES = ("fastapi", "gradio", "uvicorn", "multipart")
 INSTALL_HINT = extra_hint("web")

@@ -16,7 +16,9 @@ import socket
 from urllib.parse import parse_qs, urlsplit
 
 #: Names of this machine a browser may use to reach a loopback server.
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Where `deepdream serve` listens unless told otherwise: this machine only, Gradio's usual port.
+HOST, PORT = "127.0.0.1", 7860
+LOOPBACK_NAMES = frozenset({"localhost", HOST, "::1"})
 #: Addresses that mean every interface of the machine.
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 COOKIE = "deepdream-token"
@@ -67,7 +69,7 @@ class Guard:
     Origin is another site, or that lacks the token (where there is one) is answered 403 (a WebSocket:
     closed before it is accepted, which the client sees as 403) before any body is read."""
 
-    def __init__(self, app, host: str = "127.0.0.1", token: str | None = None):
+    def __init__(self, app, host: str = HOST, token: str | None = None):
         self.app, self.token = app, token
         listen = host_name(host)
         self.hosts = set(LOOPBACK_NAMES)

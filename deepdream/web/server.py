@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from .._version import __version__
 from .api import BodyLimit, install
 from .gate import FileGate
-from .guard import Guard
+from .guard import HOST, PORT, Guard
 from .service import Limits, Service
 from .uploads import MAX_UPLOAD_BYTES
 
@@ -34,7 +34,7 @@ def create_app(
     studio: bool = True,
     max_upload: int = MAX_UPLOAD_BYTES,
     limits: Limits | None = None,
-    host: str = "127.0.0.1",
+    host: str = HOST,
     token: str | None = None,
     folder: Path | None = None,
 ) -> FastAPI:
@@ -140,8 +140,8 @@ class GradioFolder:
 
 
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 7860,
+    host: str = HOST,
+    port: int = PORT,
     *,
     log_level: str = "warning",
     limits: Limits | None = None,

@@ -16,11 +16,11 @@ import gradio as gr
 from ..errors import DeepDreamError
 from ..settings import PRESETS, DreamSettings, preset_values
 from .regions import editor as region_editor
-from .service import Service, redact
+from .service import Limits, Service, redact
 from .studio_render import MODES, _defaults, controls, make_render
 
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
-STUDIO_MAX_SIDE = 512
+STUDIO_MAX_SIDE = Limits.max_side
 
 #: The Live tab: the page `/live` (web/live.html), which streams the camera, a shared screen or a video
 #: file to `/api/live` frame by frame and shows the dreamt frames beside it.
