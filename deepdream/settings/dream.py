@@ -385,13 +385,14 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             "classic",
-            "the DeepDream look: dog faces, eyes and snouts over the whole picture, the photo still "
-            "readable (the default)",
+            "the DeepDream look: dog faces, eyes and snouts over the whole picture; the scene stays "
+            "readable, a close-up subject (a pet, a face) turns into dogs too (the default)",
             CLASSIC,
         ),
         Preset(
             "subtle",
-            "a light touch: faint eyes and fur in the photo's own textures",
+            "a lighter touch: fewer, smaller dogs and eyes in the photo's own colours; a portrait's face "
+            "mostly kept, a close-up pet still grows dog faces",
             {**CLASSIC, "octaves": 4, "steps": 10, "step_size": 2.0, "chroma": 0.4},
         ),
         Preset(
