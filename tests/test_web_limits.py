@@ -349,6 +349,7 @@ def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
         cwd=ROOT,
     )
     try:
+        assert server.stdout.readline().startswith("deepdream: starting the studio on")
         assert "deepdream studio on" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120

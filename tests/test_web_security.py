@@ -180,6 +180,7 @@ def test_serve_beyond_loopback_prints_a_token_and_a_warning_and_keeps_keras_home
         cwd=ROOT,
     )
     try:
+        assert server.stdout.readline().startswith("deepdream: starting the studio on http://0.0.0.0:")
         first, second = server.stdout.readline(), server.stdout.readline()
         assert "deepdream studio on http://" in first and "/?token=" in first, first
         token = first.split("?token=", 1)[1].split()[0]
@@ -364,6 +365,7 @@ def test_ctrl_c_with_a_stream_and_a_studio_render_in_flight_logs_no_traceback(tm
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
+        assert server.stdout.readline().startswith("deepdream: starting the studio on")
         assert "deepdream studio on" in server.stdout.readline()
         deadline = time.monotonic() + 120
         while True:
