@@ -26,8 +26,8 @@ STUDIO_MAX_SIDE = 512
 #: The Live tab: the page `/live` (web/live.html), which streams the camera, a shared screen or a video
 #: file to `/api/live` frame by frame and shows the dreamt frames beside it.
 LIVE_FRAME = (
-    '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay" '
-    'style="width: 100%; height: 760px; border: 0"></iframe>'
+    '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay; fullscreen" '
+    'allowfullscreen style="width: 100%; height: max(640px, calc(100vh - 120px)); border: 0"></iframe>'
 )
 
 #: Pictures to click for a first try (the repository's samples, where the studio runs from a checkout).
