@@ -430,6 +430,8 @@ def test_the_page_on_a_laptop_screen_keeps_no_class_between_modes_keeps_results_
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    from deepdream.settings import PRESETS, DreamSettings
+
     def find(selector):
         return browser.find_elements(By.CSS_SELECTOR, selector)
 
@@ -452,6 +454,27 @@ def test_the_page_on_a_laptop_screen_keeps_no_class_between_modes_keeps_results_
     _wait(lambda: find("#render"), 60, "the studio page")
     _wait(lambda: find("#layers input"), 30, "the layer list")
     assert _in_view(browser, find("#render")[0]) and _in_view(browser, find("#result")[0])
+
+    def preset(name):
+        box = find("#preset input")[0]
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(name)
+        time.sleep(0.5)
+        box.send_keys(Keys.ENTER)
+
+    def octaves():
+        return find("#octaves input[type=number]")[0].get_attribute("value")
+
+    # "↺ its values" puts back the preset's own values, not the fields' defaults
+    own = str(PRESETS["intense"].values["octaves"])
+    preset("intense")
+    _wait(lambda: octaves() == own, 30, "intense's octaves")
+    set_number("#octaves input[type=number]", 2)
+    find("#preset-reset")[0].click()
+    _wait(lambda: octaves() == own, 30, "intense's octaves put back")
+    preset("classic")
+    _wait(lambda: octaves() == str(DreamSettings.default("octaves")), 30, "classic's octaves")
 
     mode("class painting")
     _wait(lambda: command().startswith("# not yet: Name the class"), 30, "the command asking for a class")
@@ -495,3 +518,23 @@ def test_the_page_on_a_laptop_screen_keeps_no_class_between_modes_keeps_results_
     find("#cancel")[0].click()
     _wait(lambda: status().startswith("Cancelled"), 60, "the render cancelled")
     assert len(find("#history img")) == 2 and find("#result img")  # the last result is still shown
+
+
+def test_a_guided_dream_takes_several_guides_as_the_cli_does(tmp_path):
+    from deepdream.web.service import Service
+    from deepdream.web.studio_render import make_render, preview
+
+    guides = [(str(SAMPLES / "brick.png"), None), (str(SAMPLES / "gravel.png"), None)]  # a gallery's value
+    values = page_values(
+        mode="guided dream", picture=str(SAMPLES / "coffee.png"), guide_picture=guides, steps=1, octaves=1, max_side=64
+    )
+    expected = "deepdream dream coffee.png -o coffee_guided_s0.png --octaves 1 --steps 1 --guide brick.png"
+    expected += " --guide gravel.png --max-side 64"
+    assert preview(*values) == expected
+    service = Service()
+    try:
+        done = list(make_render(service, tmp_path, SAMPLES)(*values))[-1]
+    finally:
+        service.close()
+    assert done[3] == expected
+    assert len(json.loads(Image.open(done[2]).text["deepdream"])["settings"]["guide"]) == 2

@@ -64,7 +64,8 @@ def _control(name: str, ui, cls, value, visible: bool):
     if ui.choices:
         return gr.Radio(list(ui.choices), value=value, **common)
     if ui.low is not None:
-        return gr.Slider(ui.low, ui.high, value=value, step=ui.step, **common)
+        # no per-slider reset: it restores the field's default, not the preset's ("↺ its values" does)
+        return gr.Slider(ui.low, ui.high, value=value, step=ui.step, buttons=[], **common)
     if isinstance(default, str):
         return gr.Textbox(value, **common)
     whole = isinstance(default, int) or default is None
@@ -168,16 +169,28 @@ def _inputs(handlers: _Handlers) -> dict:
     from ..backbones import names as backbone_names
 
     made: dict = {}
-    parts = dict(
-        mode=gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode"),
-        preset=gr.Dropdown(
+    parts = dict(mode=gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode"))
+    with gr.Row(equal_height=True):
+        parts["preset"] = gr.Dropdown(
             [(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
             value="classic",
             elem_id="preset",
             label="Preset (a named look; the controls below start from it)",
-        ),
+            scale=5,
+        )
+        parts["reset"] = gr.Button("↺ its values", size="sm", elem_id="preset-reset", scale=1, min_width=90)
+    parts.update(
         picture=_picture("Picture (drop one here)", "picture", 240),
-        guide_picture=_picture("Guide: dream toward its patterns", "guide", 200, visible=False),
+        guide_picture=gr.Gallery(
+            label="Guides: dream toward their patterns (drop one or more)",
+            type="filepath",
+            file_types=["image"],
+            interactive=True,
+            columns=4,
+            height=200,
+            elem_id="guide",
+            visible=False,
+        ),
         style_picture=_picture("Style picture", "style", 200, visible=False),
     )
     with gr.Row(elem_id="render-row"):
@@ -257,6 +270,7 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
         [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], *fields],
     )
     preset.input(handlers.on_preset, preset, [backbone, *fields])
+    parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
     backbone.change(handlers.on_backbone, backbone, layers)
     page.load(handlers.on_backbone, backbone, layers)
     page.load(session.token, None, key)

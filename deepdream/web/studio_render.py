@@ -55,6 +55,16 @@ def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scrat
     return read_upload(data, name, f"{what}.png", max_pixels, scratch)
 
 
+def guide_paths(value) -> list[str]:
+    """The guides' paths as the page gives them: one path (a picture box), or a gallery's list of
+    paths or (path, caption) pairs."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [item[0] if isinstance(item, list | tuple) else item for item in value if item]
+
+
 def _tidy(folder: Path) -> None:
     now = time.time()
     for item in folder.glob("*/*"):
@@ -132,7 +142,7 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
     if preset and preset != "classic":  # classic is the defaults
         given["preset"] = preset
     if mode == "guided dream":
-        return cls.from_dict({}, guide=(guide.image,), **given)
+        return cls.from_dict({}, guide=tuple(g.image for g in guide), **given)
     return cls.from_dict({}, target_class=target_class, **given)
 
 
@@ -157,13 +167,15 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     image = guide = style = None
     if mode != "class painting":
         image = _upload(values["picture"], "picture", uploads, most, scratch)
-    # a guide or style picture: its header read, its pixels charged; decoded once within the budget
-    given = {"guided dream": ("guide_picture", "guide"), "style transfer": ("style_picture", "style")}.get(mode)
-    decoded, file = 0, None
-    if given is not None:
-        file = _uploaded(values[given[0]], given[1], uploads)
-        decoded = check_declared(file[1], safe_name(file[0], f"{given[1]}.png"), most)
-        guide = style = Upload(file[0], PLACEHOLDER, "")
+    # the guides or the style picture: headers read, pixels charged; decoded once within the budget
+    files = []
+    if mode == "guided dream":
+        files = [_uploaded(path, "guide", uploads) for path in guide_paths(values["guide_picture"]) or [None]]
+        guide = tuple(Upload(name, PLACEHOLDER, "") for name, _ in files)
+    elif mode == "style transfer":
+        files = [_uploaded(values["style_picture"], "style", uploads)]
+        style = Upload(files[0][0], PLACEHOLDER, "")
+    decoded = sum(check_declared(data, safe_name(name, "picture.png"), most) for name, data in files)
     changes, masks, painted = {}, {}, {}
 
     def read_mask(data: bytes, name: str):
@@ -178,11 +190,11 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     else:
         service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
     guide = style = None
-    if mode == "guided dream":  # shrunk to the size the render uses it at
-        guide = service.guides(settings, [file])[0]
-        settings = settings.replace(guide=(guide.image,))
+    if mode == "guided dream":  # shrunk to the size the render uses them at
+        guide = tuple(service.guides(settings, files))
+        settings = settings.replace(guide=tuple(g.image for g in guide))
     elif mode == "style transfer":
-        style = read_upload(file[1], file[0], "style.png", most, scratch)
+        style = read_upload(files[0][1], files[0][0], "style.png", most, scratch)
         settings = settings.replace(styles=(style.image,))
     return _Job(mode, settings, image, guide, style, masks, painted)
 
@@ -248,7 +260,7 @@ def _submit(service: Service, job: _Job, **kwargs):
         return service.submit(backbone, service.stylize, job.image, [job.style], job.settings, **kwargs)
     if job.mode == "class painting":
         return service.submit(backbone, service.paint, job.settings, **kwargs)
-    guides = [job.guide] if job.guide else []
+    guides = list(job.guide or ())
     return service.submit(backbone, service.dream, job.image, job.settings, guides=guides, regions=job.masks, **kwargs)
 
 
@@ -316,8 +328,8 @@ def _finish(job: _Job, result, outputs: Path) -> tuple:
 
 def _files(guide, style) -> dict:
     files = {}
-    if guide is not None:
-        files["guide"] = [guide.name]
+    if guide:
+        files["guide"] = [g.name for g in guide]
     if style is not None:
         files["styles"] = [style.name]
     return files
@@ -329,8 +341,9 @@ def preview(*page) -> str:
     values = dict(zip(render_inputs(), page, strict=False))
     mode = values["mode"]
     values.update(regions=None, region_1="", region_2="", region_3="")
-    named = {n: Path(values[n]).name if values.get(n) else None for n in ("picture", "guide_picture", "style_picture")}
-    guide = Upload(named["guide_picture"] or "guide.png", PLACEHOLDER, "") if mode == "guided dream" else None
+    named = {n: Path(values[n]).name if values.get(n) else None for n in ("picture", "style_picture")}
+    guides = [Path(p).name for p in guide_paths(values.get("guide_picture"))] or ["guide.png"]
+    guide = tuple(Upload(n, PLACEHOLDER, "") for n in guides) if mode == "guided dream" else None
     style = Upload(named["style_picture"] or "style.png", PLACEHOLDER, "") if mode == "style transfer" else None
     picture = None if mode == "class painting" else named["picture"] or "picture.png"
     try:
