@@ -538,3 +538,34 @@ def test_a_guided_dream_takes_several_guides_as_the_cli_does(tmp_path):
         service.close()
     assert done[3] == expected
     assert len(json.loads(Image.open(done[2]).text["deepdream"])["settings"]["guide"]) == 2
+
+
+def test_one_region_painted_the_rest_of_the_picture_dreams_with_the_networks_own_layers(tmp_path):
+    """As the regions' help says: outside the painted region the picture dreams as without regions
+    (the network's own layers here), in a mask of its own (rest.png, offered with the region's)."""
+    from deepdream.web.service import Service
+    from deepdream.web.studio_render import make_render
+
+    height, width = 64, 96
+    left = np.zeros((height, width, 4), np.uint8)
+    left[:, : width // 2] = (255, 255, 255, 255)
+    service = Service()
+    try:
+        render = make_render(service, tmp_path, SAMPLES)
+        values = page_values(
+            picture=str(SAMPLES / "chelsea.png"), steps=3, octaves=1, max_side=96, jitter=0,
+            regions={"layers": [left]}, region_1="block1a_out",
+        )  # fmt: skip
+        result, status, downloads, command = list(render(*values))[-1]
+        own = [name for name, _ in service.backbone("efficientnet-lite2").default_layers]
+    finally:
+        service.close()
+    assert [Path(d).name for d in downloads] == ["chelsea_classic_s0.png", "region1.png", "rest.png"]
+    meta = json.loads(Image.open(downloads[0]).text["deepdream"])["settings"]
+    assert [layer.split("=")[0].split("@")[0] for layer in meta["layers"][:-1]] == own
+    assert all(layer.endswith("@rest.png") for layer in meta["layers"][:-1])
+    assert meta["layers"][-1] == "block1a_out@region1.png" and "rest.png" in command
+    assert np.asarray(Image.open(downloads[2]))[:, -1].min() == 255  # the right edge is the rest
+    photo = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((width, height), Image.LANCZOS))
+    dreamt = np.asarray(Image.open(downloads[0]).convert("RGB"), np.float32)
+    assert np.abs(dreamt - photo)[:, width // 2 + 8 :].mean() > 2  # the rest was dreamt

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DeepDreamError
 from ..render.events import DreamProgress, Stage
-from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
+from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size, preset_values
 from .forms import command_line, safe_name
 from .regions import region_values
 from .service import STOPPING, Cancelled, Service, TimedOut, redact
@@ -131,8 +131,10 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
         return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
     # the controls hold the preset's values (on_preset) unless moved; layers left empty are the preset's
     painted = painted or {}
-    if values.get("layers") or painted.get("layers"):
-        given["layers"] = tuple(values.get("layers") or ()) + painted.get("layers", ())
+    if painted.get("layers"):  # the regions' layers, and those of the rest of the picture in its mask
+        given["layers"] = painted["layers"]
+    elif values.get("layers"):
+        given["layers"] = tuple(values["layers"])
     target_class = values.get("target_class") or None
     if "target_class" in painted:
         if target_class is not None:
@@ -183,7 +185,7 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
         return read_upload(data, name, name, most, scratch)
 
     if mode == "dream":
-        changes, masks = region_values(values, read_mask)
+        changes, masks = region_values(values, read_mask, _rest(service, values))
     settings = settings_for(mode, values, guide, style, changes)
     if image is None:
         service.check(settings, *parse_size(settings.size))
@@ -197,6 +199,18 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
         style = read_upload(files[0][1], files[0][0], "style.png", most, scratch)
         settings = settings.replace(styles=(style.image,))
     return _Job(mode, settings, image, guide, style, masks, painted)
+
+
+def _rest(service: Service, values: dict) -> tuple:
+    """The layers that dream outside the painted regions: those chosen, else the preset's, else the
+    network's own (as the picture would dream without regions)."""
+    if values.get("layers"):
+        return tuple(values["layers"])
+    own = preset_values(values["preset"]).get("layers") if values.get("preset") else None
+    if own:
+        return tuple(own)
+    net = service.backbone(values.get("backbone") or DreamSettings.default("backbone"))
+    return tuple(name if weight == 1 else f"{name}={weight:g}" for name, weight in net.default_layers)
 
 
 def _left(seconds: float) -> str:
