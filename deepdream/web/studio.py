@@ -27,7 +27,7 @@ STUDIO_MAX_SIDE = 512
 #: file to `/api/live` frame by frame and shows the dreamt frames beside it.
 LIVE_FRAME = (
     '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay; fullscreen" '
-    'allowfullscreen style="width: 100%; height: max(640px, calc(100vh - 120px)); border: 0"></iframe>'
+    'allowfullscreen style="width: 100%; height: max(560px, calc(100vh - 90px)); border: 0"></iframe>'
 )
 
 #: Pictures to click for a first try (the repository's samples, where the studio runs from a checkout).
@@ -170,7 +170,7 @@ def _inputs(handlers: _Handlers) -> dict:
 
     made: dict = {}
     parts = dict(mode=gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode"))
-    with gr.Row(equal_height=True):
+    with gr.Row():
         parts["preset"] = gr.Dropdown(
             [(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
             value="classic",
@@ -180,7 +180,7 @@ def _inputs(handlers: _Handlers) -> dict:
         )
         parts["reset"] = gr.Button("↺ its values", size="sm", elem_id="preset-reset", scale=1, min_width=90)
     parts.update(
-        picture=_picture("Picture (drop one here)", "picture", 240),
+        picture=_picture("Picture (drop one here)", "picture", 220),
         guide_picture=gr.Gallery(
             label="Guides: dream toward their patterns (drop one or more)",
             type="filepath",
@@ -290,6 +290,7 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
         [key, history, *given, *fields],
         [*shown, gallery, history],
         show_progress_on=[shown[1]],
+        api_name="render",  # the page's render as Gradio's API names it (`/gradio_api/call/render`)
     )
     parts["cancel"].click(render.cancel, key, None, show_progress="hidden", concurrency_limit=None)
     gallery.select(session.chosen, None, choice)

@@ -59,8 +59,9 @@ def page_render(render):
             return
         path, status, download, command = last
         history = [(path, command), *history][:HISTORY]
-        result = gr.update(value=path, label=RESULT, elem_classes=[])
-        yield result, status, download, gr.update(value=command, elem_classes=[]), history, history
+        shown = gr.update(label=RESULT, elem_classes=[]), gr.update(elem_classes=[])
+        yield shown[0], status, gr.skip(), shown[1], gr.skip(), gr.skip()
+        yield path, status, download, command, history, history  # plain values: the API's last answer
 
     return run
 
