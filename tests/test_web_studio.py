@@ -569,3 +569,28 @@ def test_one_region_painted_the_rest_of_the_picture_dreams_with_the_networks_own
     photo = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((width, height), Image.LANCZOS))
     dreamt = np.asarray(Image.open(downloads[0]).convert("RGB"), np.float32)
     assert np.abs(dreamt - photo)[:, width // 2 + 8 :].mean() > 2  # the rest was dreamt
+
+
+def test_an_error_is_said_once_in_the_status_and_the_last_result_stays_then_results_are_kept(tmp_path):
+    """The page's render (`page_render`): a mistake comes as one status line (no exception, so no
+    error badge on every output) and leaves the result pane as it was, only no longer dimmed; a
+    result joins the history, which "dream again" takes the picture from."""
+    from deepdream.web import studio_session as session
+    from deepdream.web.service import Service
+    from deepdream.web.studio_render import make_render
+
+    service = Service()
+    try:
+        run = session.page_render(make_render(service, tmp_path, SAMPLES))
+        failed = list(run("page", [], *page_values(picture=None)))
+        done = list(
+            run("page", [], *page_values(picture=str(SAMPLES / "chelsea.png"), steps=1, octaves=1, max_side=64))
+        )
+    finally:
+        service.close()
+    assert failed[0][0]["elem_classes"] == ["stale"] and failed[0][0]["label"] == session.PREVIOUS
+    assert failed[-1][1] == "**Error:** Drop a picture on the page first."
+    assert "value" not in failed[-1][0] and failed[-1][0]["elem_classes"] == []  # the last result stays
+    path, status, download, command, gallery, history = done[-1]
+    assert status.startswith("Done") and history == [(path, command)] == gallery
+    assert session.again(history, 0) == path and session.again([("a.png", ""), (path, command)], 1) == path
