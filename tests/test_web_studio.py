@@ -509,6 +509,9 @@ def test_the_page_on_a_laptop_screen_keeps_no_class_between_modes_keeps_results_
     _wait(lambda: "chelsea_classic_s4.png" in command(), 30, "the new seed in the command")
     rendered(2)
     assert len(find("#history img")) == 2
+    if os.environ.get("DEEPDREAM_HISTORY_SHOT"):
+        browser.execute_script("document.getElementById('history').scrollIntoView()")
+        browser.save_screenshot(os.environ["DEEPDREAM_HISTORY_SHOT"])
 
     set_number("#steps input[type=number]", 400)
     time.sleep(0.5)
@@ -592,5 +595,5 @@ def test_an_error_is_said_once_in_the_status_and_the_last_result_stays_then_resu
     assert failed[-1][1] == "**Error:** Drop a picture on the page first."
     assert "value" not in failed[-1][0] and failed[-1][0]["elem_classes"] == []  # the last result stays
     path, status, download, command, gallery, history = done[-1]
-    assert status.startswith("Done") and history == [(path, command)] == gallery
-    assert session.again(history, 0) == path and session.again([("a.png", ""), (path, command)], 1) == path
+    assert status.startswith("Done") and history == [(path, f"chelsea_classic_s0.png: {command}")] == gallery
+    assert session.again(history, 0) == path and session.again([("a.png", ""), *history], 1) == path

@@ -6,6 +6,7 @@ token, and the history gallery with "dream again on this result"."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -58,7 +59,7 @@ def page_render(render):
             )
             return
         path, status, download, command = last
-        history = [(path, command), *history][:HISTORY]
+        history = [(path, f"{Path(path).name}: {command}"), *history][:HISTORY]
         shown = gr.update(label=RESULT, elem_classes=[]), gr.update(elem_classes=[])
         yield shown[0], status, gr.skip(), shown[1], gr.skip(), gr.skip()
         yield path, status, download, command, history, history  # plain values: the API's last answer
@@ -67,13 +68,14 @@ def page_render(render):
 
 
 def history_panel():
-    """The history gallery (newest first; a picture's caption is its command), the button that
+    """The history gallery (newest first; a picture's caption is its name and command), the button that
     dreams again on the chosen one, and the state holding (path, command) pairs and the choice."""
     gallery = gr.Gallery(
-        label="This session's results (click one: its command is its caption; download it from the preview)",
+        label="This session's results (click one: its command, a download)",
         elem_id="history",
         columns=6,
-        height=180,
+        fit_columns=False,  # thumbnails stay small with few results
+        height=210,
         allow_preview=True,
         object_fit="cover",
         buttons=["download"],
