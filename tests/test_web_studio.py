@@ -454,6 +454,7 @@ def test_the_page_on_a_laptop_screen_keeps_no_class_between_modes_keeps_results_
     _wait(lambda: find("#render"), 60, "the studio page")
     _wait(lambda: find("#layers input"), 30, "the layer list")
     assert _in_view(browser, find("#render")[0]) and _in_view(browser, find("#result")[0])
+    _wait(lambda: command().startswith("deepdream dream picture.png"), 30, "the command before anything is done")
 
     def preset(name):
         box = find("#preset input")[0]

@@ -278,7 +278,7 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     # the command follows the controls (the regions are named once they are painted and rendered)
     unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"]]
     gr.on(
-        [c.change for c in (*unpainted, *fields)],
+        [page.load, *(c.change for c in (*unpainted, *fields))],
         lambda *values: preview(*values[:8], None, "", "", "", *values[8:]),
         [*unpainted, *fields],
         shown[3],
