@@ -404,10 +404,15 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
         _wait(lambda: "block5a_expand" in status(), 60, "the layer chosen")
         count = int(shown())
         _wait(lambda: int(shown() or 0) > count + 1, 60, "frames dreamt with the new settings")
+        snapshot_and_record(driver, status)
         driver.find_element(By.ID, "stop").click()
         assert "Stopped" in driver.find_element(By.ID, "status").text
 
-        # a video file instead of the camera: the clip's own size (240x160) is sent and dreamt
+        # a video file instead of the camera: its picker shows once "video file" is chosen, before Start
+        assert not driver.find_element(By.ID, "file").is_displayed()
+        Select(driver.find_element(By.ID, "source-kind")).select_by_value("file")
+        assert driver.find_element(By.ID, "file").is_displayed()
+        # the clip's own size (240x160) is sent and dreamt
         driver.find_element(By.ID, "file").send_keys(str(SAMPLES / "pan.mp4"))
         _wait(
             lambda: driver.find_element(By.ID, "source").get_attribute("width") == "240" and shown(),
@@ -419,6 +424,53 @@ def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
     finally:
         driver.quit()
         running.stop()
+
+
+def _saved(driver) -> bytes:
+    """The bytes of the page's last download (the blob its link points at)."""
+    import base64
+
+    data = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1], link = document.getElementById('saved');
+        if (!link.href) { done(null); return; }
+        fetch(link.href).then((r) => r.arrayBuffer()).then((b) => {
+          let s = ''; new Uint8Array(b).forEach((x) => { s += String.fromCharCode(x); }); done(btoa(s));
+        });""")
+    return base64.b64decode(data) if data else b""
+
+
+def snapshot_and_record(driver, status) -> None:
+    """Snapshot: the dreamt frame as a PNG carrying the stream's settings; Record: a WebM clip of the
+    dreamt stream; the controls row keeps its place whatever the preset's description."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    from test_web_studio import _wait
+
+    driver.find_element(By.ID, "snapshot").click()
+    _wait(lambda: driver.find_element(By.ID, "saved").get_attribute("download"), 30, "the snapshot")
+    png = Image.open(io.BytesIO(_saved(driver)))
+    size = [int(driver.find_element(By.ID, "dreamt").get_attribute(a)) for a in ("width", "height")]
+    assert png.format == "PNG" and list(png.size) == size
+    meta = json.loads(png.text["deepdream"])
+    assert meta["mode"] == "live" and meta["settings"]["dream"]["layers"] == ["block5a_expand"]
+    assert driver.find_element(By.ID, "saved").get_attribute("download").startswith("live_subtle_f")
+
+    driver.find_element(By.ID, "record").click()
+    time.sleep(2.5)
+    driver.find_element(By.ID, "record").click()
+    _wait(lambda: driver.find_element(By.ID, "saved").get_attribute("download").endswith(".webm"), 30, "the clip")
+    clip = _saved(driver)
+    assert clip[:4] == bytes.fromhex("1a45dfa3") and len(clip) > 1000  # a WebM (EBML) file with frames
+
+    strength = driver.find_element(By.ID, "strength")
+    places = set()
+    for name in ("classic", "subtle", "swirls"):
+        if driver.find_elements(By.CSS_SELECTOR, f"#preset option[value={name}]"):
+            Select(driver.find_element(By.ID, "preset")).select_by_value(name)
+            places.add((strength.location["x"], strength.location["y"]))
+    assert len(places) == 1, places
 
 
 def save_gif(driver, shown, path, count: int = 12, scale: float = 0.75) -> None:

@@ -47,14 +47,25 @@ def objective(text: str, name: str) -> tuple[str, str]:
     return "layers", f"{text}@{name}"
 
 
-def region_values(values: dict, read) -> tuple[dict, dict]:
-    """(settings changes, uploads by mask name) of the regions painted on the page: for each region
-    with an objective written and a layer painted, its mask read as an upload (`read(png_bytes,
-    name)`) and its objective added to the layers (or set as the class). A region with one and not
-    the other is a SettingsError saying which."""
+#: The mask of the rest of the picture (where no region is painted), beside the regions' own.
+REST = "rest.png"
+
+
+def _png(mask: np.ndarray) -> bytes:
     from PIL import Image
 
-    layers, target, uploads = [], None, {}
+    buffer = io.BytesIO()
+    Image.fromarray(mask, "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def region_values(values: dict, read, rest=()) -> tuple[dict, dict]:
+    """(settings changes, uploads by mask name) of the regions painted on the page: for each region
+    with an objective written and a layer painted, its mask read as an upload (`read(png_bytes,
+    name)`) and its objective added to the layers (or set as the class). The rest of the picture
+    (where no region is painted) dreams with the layers `rest` in a mask of its own (`REST`). A
+    region with one and not the other is a SettingsError saying which."""
+    layers, target, uploads, union = [], None, {}, None
     for index in range(REGIONS):
         text = (values.get(f"region_{index + 1}") or "").strip()
         mask = painted(values.get("regions"), index)
@@ -77,9 +88,11 @@ def region_values(values: dict, read) -> tuple[dict, dict]:
             target = value
         else:
             layers.append(value)
-        buffer = io.BytesIO()
-        Image.fromarray(mask, "L").save(buffer, format="PNG")
-        uploads[name] = read(buffer.getvalue(), name)
+        uploads[name] = read(_png(mask), name)
+        union = mask if union is None or union.shape != mask.shape else np.maximum(union, mask)
+    if union is not None and rest and (union < 255).any():
+        uploads[REST] = read(_png(255 - union), REST)
+        layers = [f"{layer}@{REST}" for layer in rest] + layers
     changes: dict = {}
     if layers:
         changes["layers"] = tuple(layers)
@@ -98,9 +111,12 @@ def editor(picture):
         "Regions: paint where each objective acts (optional)", open=False, elem_id="regions-panel"
     ) as panel:
         gr.Markdown(
-            "Paint on layer N of the editor where region N's objective dreams (white brush; the rest "
-            "of the picture keeps the dream of the layers above). Write a layer (`block2b_expand`) or "
-            "`class golden retriever` for each region you paint."
+            "Pick **region N** in the editor's layer menu (the stacked-squares icon), paint with the "
+            "**brush** (the pencil; the eraser removes) where region N's objective dreams, and write "
+            "that objective in region N's box: a layer (`block2b_expand`) or `class golden retriever`. "
+            "**Outside the painted regions** the picture dreams as it would without them: with the "
+            "Layers chosen above (empty: the preset's or the network's own), in a mask of its own "
+            "(`rest.png`, under Download with the regions' masks)."
         )
         painter = gr.ImageEditor(
             type="numpy",
@@ -109,7 +125,7 @@ def editor(picture):
             transforms=(),
             layers=gr.LayerOptions(allow_additional_layers=False, layers=[f"region {i + 1}" for i in range(REGIONS)]),
             brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=24),
-            label="Regions (one layer each)",
+            label="Regions: choose region N in the layer menu, paint with the brush",
             elem_id="regions",
             height=320,
         )

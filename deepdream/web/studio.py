@@ -15,9 +15,10 @@ import gradio as gr
 
 from ..errors import DeepDreamError
 from ..settings import PRESETS, DreamSettings, preset_values
+from . import studio_session as session
 from .regions import editor as region_editor
 from .service import Limits, Service, redact
-from .studio_render import MODES, _defaults, controls, make_render
+from .studio_render import MODES, _defaults, controls, make_render, preview
 
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
 STUDIO_MAX_SIDE = Limits.max_side
@@ -25,14 +26,14 @@ STUDIO_MAX_SIDE = Limits.max_side
 #: The Live tab: the page `/live` (web/live.html), which streams the camera, a shared screen or a video
 #: file to `/api/live` frame by frame and shows the dreamt frames beside it.
 LIVE_FRAME = (
-    '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay" '
-    'style="width: 100%; height: 760px; border: 0"></iframe>'
+    '<iframe src="/live" title="deepdream live" allow="camera; display-capture; autoplay; fullscreen" '
+    'allowfullscreen style="width: 100%; height: max(560px, calc(100vh - 90px)); border: 0"></iframe>'
 )
 
-CSS = """
-#command textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
-#status { min-height: 2em; }
-"""
+#: Pictures to click for a first try (the repository's samples, where the studio runs from a checkout).
+EXAMPLES = ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg")
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+CSS = session.CSS
 
 
 def _theme():
@@ -49,7 +50,8 @@ def _class_choices() -> list[tuple[str, str]]:
     counts: dict[str, int] = {}
     for _, name in found:
         counts[name.lower()] = counts.get(name.lower(), 0) + 1
-    return [(f"{i} {name}", name if counts[name.lower()] == 1 else str(i)) for i, name in found]
+    named = [(f"{i} {name}", name if counts[name.lower()] == 1 else str(i)) for i, name in found]
+    return [("none (a dream follows its layers)", ""), *named]
 
 
 def _control(name: str, ui, cls, value, visible: bool):
@@ -62,7 +64,8 @@ def _control(name: str, ui, cls, value, visible: bool):
     if ui.choices:
         return gr.Radio(list(ui.choices), value=value, **common)
     if ui.low is not None:
-        return gr.Slider(ui.low, ui.high, value=value, step=ui.step, **common)
+        # no per-slider reset: it restores the field's default, not the preset's ("↺ its values" does)
+        return gr.Slider(ui.low, ui.high, value=value, step=ui.step, buttons=[], **common)
     if isinstance(default, str):
         return gr.Textbox(value, **common)
     whole = isinstance(default, int) or default is None
@@ -100,7 +103,8 @@ class _Handlers:
             gr.update(visible=mode == "style transfer"),
             gr.update(value=cls.default("backbone")),
             gr.update(visible=dreamlike),
-            gr.update(visible=mode in ("dream", "class painting")),
+            # a class never carries over: none for a dream, to be chosen for a painting
+            gr.update(visible=mode in ("dream", "class painting"), value=None if mode == "class painting" else ""),
             gr.update(visible=dreamlike, value="classic"),
             gr.update(visible=mode == "dream"),
             *shown,
@@ -159,23 +163,42 @@ def _picture(label: str, elem_id: str, height: int, visible: bool = True):
 
 
 def _inputs(handlers: _Handlers) -> dict:
-    """The left column: mode, preset, pictures, backbone, layers, class, regions, the controls and
-    the Render button, by name (the controls under their field names in "fields")."""
+    """The left column: mode, preset, pictures, the Render and Cancel buttons, backbone, layers,
+    class, the controls, "More options" and the regions, by name (the controls under their field
+    names in "fields")."""
     from ..backbones import names as backbone_names
 
     made: dict = {}
-    parts = dict(
-        mode=gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode"),
-        preset=gr.Dropdown(
+    parts = dict(mode=gr.Radio(list(MODES), value="dream", label="Mode", elem_id="mode"))
+    with gr.Row():
+        parts["preset"] = gr.Dropdown(
             [(f"{p.name}: {p.purpose}", p.name) for p in PRESETS.values()],
             value="classic",
             elem_id="preset",
             label="Preset (a named look; the controls below start from it)",
+            scale=5,
+        )
+        parts["reset"] = gr.Button("↺ its values", size="sm", elem_id="preset-reset", scale=1, min_width=90)
+    parts.update(
+        picture=_picture("Picture (drop one here)", "picture", 220),
+        guide_picture=gr.Gallery(
+            label="Guides: dream toward their patterns (drop one or more)",
+            type="filepath",
+            file_types=["image"],
+            interactive=True,
+            columns=4,
+            height=200,
+            elem_id="guide",
+            visible=False,
         ),
-        picture=_picture("Picture (drop one here)", "picture", 260),
-        guide_picture=_picture("Guide: dream toward its patterns", "guide", 200, visible=False),
         style_picture=_picture("Style picture", "style", 200, visible=False),
     )
+    with gr.Row(elem_id="render-row"):
+        parts["go"] = gr.Button("Render", variant="primary", elem_id="render", scale=3)
+        parts["cancel"] = gr.Button("Cancel", variant="stop", elem_id="cancel", scale=1)
+    examples = [[str(SAMPLES / name)] for name in EXAMPLES if (SAMPLES / name).is_file()]
+    if examples:
+        gr.Examples(examples, [parts["picture"]], label="Or try one of these", examples_per_page=8)
     with gr.Row():
         default = DreamSettings.default("backbone")
         parts["backbone"] = gr.Dropdown(backbone_names(), value=default, label="Backbone", elem_id="backbone")
@@ -183,24 +206,29 @@ def _inputs(handlers: _Handlers) -> dict:
             [], value=[], multiselect=True, elem_id="layers", label="Layers (empty: the backbone's own)"
         )
     parts["target_class"] = gr.Dropdown(
-        _class_choices(), value=None, filterable=True, label="ImageNet class (type to search)", elem_id="class"
+        _class_choices(), value="", filterable=True, label="ImageNet class (type to search)", elem_id="class"
     )
-    parts["panel"], parts["painter"], parts["boxes"] = region_editor(parts["picture"])
     handlers.grid(False, made)
-    parts["go"] = gr.Button("Render", variant="primary", elem_id="render")
     with gr.Accordion("More options", open=False):
         handlers.grid(True, made)
+    parts["panel"], parts["painter"], parts["boxes"] = region_editor(parts["picture"])
     parts["fields"] = [made[name] for name in handlers.specs]
     return parts
 
 
 def _outputs() -> list:
-    """The right column: the result, the status line, the downloads and the command."""
+    """The right column: the result, the status line, the command, the downloads; then the history."""
     return [
-        gr.Image(label="Result", type="filepath", format="png", interactive=False, elem_id="result", height=420),
+        gr.Image(label="Result", type="filepath", format="png", interactive=False, elem_id="result", height=400),
         gr.Markdown("", elem_id="status"),
         gr.File(label="Download (PNG with its settings)", interactive=False, file_count="multiple", elem_id="download"),
-        gr.Textbox(label="The same from a terminal", interactive=False, lines=2, buttons=["copy"], elem_id="command"),
+        gr.Textbox(
+            label="The same from a terminal (follows the controls)",
+            interactive=False,
+            lines=2,
+            buttons=["copy"],
+            elem_id="command",
+        ),
     ]
 
 
@@ -213,30 +241,60 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Studio", id="studio"):
                 gr.Markdown(
-                    "## deepdream studio\nDrop a picture, pick a mode, and render. Every result carries its "
-                    "settings; the command below it makes the same picture from a terminal."
+                    "**deepdream studio**: drop a picture, pick a mode, Render. Every result carries its "
+                    "settings; the command beside it makes the same picture from a terminal."
                 )
                 with gr.Row():
                     with gr.Column(scale=1):
                         parts = _inputs(handlers)
                     with gr.Column(scale=1):
                         shown = _outputs()
+                        gallery, again, history, choice = session.history_panel()
             with gr.Tab("Live", id="live-tab"):
                 gr.HTML(LIVE_FRAME, elem_id="live")
-        mode, preset, backbone, layers, fields = (parts[n] for n in ("mode", "preset", "backbone", "layers", "fields"))
-        pictures = [parts[n] for n in ("picture", "guide_picture", "style_picture")]
-        mode.change(
-            handlers.on_mode,
-            mode,
-            [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], *fields],
-        )
-        preset.input(handlers.on_preset, preset, [backbone, *fields])
-        backbone.change(handlers.on_backbone, backbone, layers)
-        page.load(handlers.on_backbone, backbone, layers)
-        given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
-        parts["go"].click(render, [*given, *fields], shown)
+        _wire(page, handlers, render, parts, shown, (gallery, again, history, choice))
     page.queue(default_concurrency_limit=4)
     return page
+
+
+def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tuple) -> None:
+    """The page's events: a mode, preset or backbone chosen; the command kept up with the controls;
+    Render, Cancel, the history and "dream again"."""
+    mode, preset, backbone, layers, fields = (parts[n] for n in ("mode", "preset", "backbone", "layers", "fields"))
+    gallery, again, history, choice = kept
+    key = gr.State("")
+    pictures = [parts[n] for n in ("picture", "guide_picture", "style_picture")]
+    mode.change(
+        handlers.on_mode,
+        mode,
+        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], *fields],
+    )
+    preset.input(handlers.on_preset, preset, [backbone, *fields])
+    parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
+    backbone.change(handlers.on_backbone, backbone, layers)
+    page.load(handlers.on_backbone, backbone, layers)
+    page.load(session.token, None, key)
+    given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
+    # the command follows the controls (the regions are named once they are painted and rendered)
+    unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"]]
+    gr.on(
+        [page.load, *(c.change for c in (*unpainted, *fields))],
+        lambda *values: preview(*values[:8], None, "", "", "", *values[8:]),
+        [*unpainted, *fields],
+        shown[3],
+        show_progress="hidden",
+        trigger_mode="always_last",
+    )
+    parts["go"].click(
+        session.page_render(render),
+        [key, history, *given, *fields],
+        [*shown, gallery, history],
+        show_progress_on=[shown[1]],
+        api_name="render",  # the page's render as Gradio's API names it (`/gradio_api/call/render`)
+    )
+    parts["cancel"].click(render.cancel, key, None, show_progress="hidden", concurrency_limit=None)
+    gallery.select(session.chosen, None, choice)
+    again.click(session.again, [history, choice], pictures[0])
 
 
 def _field_ui(cls, name: str):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DeepDreamError
 from ..render.events import DreamProgress, Stage
-from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size
+from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size, preset_values
 from .forms import command_line, safe_name
 from .regions import region_values
 from .service import STOPPING, Cancelled, Service, TimedOut, redact
@@ -53,6 +53,16 @@ def _upload(path, what: str, uploads: Path, max_pixels: int | None = None, scrat
     """The picture Gradio stored for an upload, decoded (`_uploaded`, `read_upload`)."""
     name, data = _uploaded(path, what, uploads)
     return read_upload(data, name, f"{what}.png", max_pixels, scratch)
+
+
+def guide_paths(value) -> list[str]:
+    """The guides' paths as the page gives them: one path (a picture box), or a gallery's list of
+    paths or (path, caption) pairs."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [item[0] if isinstance(item, list | tuple) else item for item in value if item]
 
 
 def _tidy(folder: Path) -> None:
@@ -121,8 +131,10 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
         return cls.from_dict({}, target_class=values.get("target_class") or None, **given)
     # the controls hold the preset's values (on_preset) unless moved; layers left empty are the preset's
     painted = painted or {}
-    if values.get("layers") or painted.get("layers"):
-        given["layers"] = tuple(values.get("layers") or ()) + painted.get("layers", ())
+    if painted.get("layers"):  # the regions' layers, and those of the rest of the picture in its mask
+        given["layers"] = painted["layers"]
+    elif values.get("layers"):
+        given["layers"] = tuple(values["layers"])
     target_class = values.get("target_class") or None
     if "target_class" in painted:
         if target_class is not None:
@@ -132,7 +144,7 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
     if preset and preset != "classic":  # classic is the defaults
         given["preset"] = preset
     if mode == "guided dream":
-        return cls.from_dict({}, guide=(guide.image,), **given)
+        return cls.from_dict({}, guide=tuple(g.image for g in guide), **given)
     return cls.from_dict({}, target_class=target_class, **given)
 
 
@@ -157,13 +169,15 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     image = guide = style = None
     if mode != "class painting":
         image = _upload(values["picture"], "picture", uploads, most, scratch)
-    # a guide or style picture: its header read, its pixels charged; decoded once within the budget
-    given = {"guided dream": ("guide_picture", "guide"), "style transfer": ("style_picture", "style")}.get(mode)
-    decoded, file = 0, None
-    if given is not None:
-        file = _uploaded(values[given[0]], given[1], uploads)
-        decoded = check_declared(file[1], safe_name(file[0], f"{given[1]}.png"), most)
-        guide = style = Upload(file[0], PLACEHOLDER, "")
+    # the guides or the style picture: headers read, pixels charged; decoded once within the budget
+    files = []
+    if mode == "guided dream":
+        files = [_uploaded(path, "guide", uploads) for path in guide_paths(values["guide_picture"]) or [None]]
+        guide = tuple(Upload(name, PLACEHOLDER, "") for name, _ in files)
+    elif mode == "style transfer":
+        files = [_uploaded(values["style_picture"], "style", uploads)]
+        style = Upload(files[0][0], PLACEHOLDER, "")
+    decoded = sum(check_declared(data, safe_name(name, "picture.png"), most) for name, data in files)
     changes, masks, painted = {}, {}, {}
 
     def read_mask(data: bytes, name: str):
@@ -171,25 +185,60 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
         return read_upload(data, name, name, most, scratch)
 
     if mode == "dream":
-        changes, masks = region_values(values, read_mask)
+        changes, masks = region_values(values, read_mask, _rest(service, values))
     settings = settings_for(mode, values, guide, style, changes)
     if image is None:
         service.check(settings, *parse_size(settings.size))
     else:
         service.check(settings, *image.image.rgb.shape[:2], decoded=decoded)
     guide = style = None
-    if mode == "guided dream":  # shrunk to the size the render uses it at
-        guide = service.guides(settings, [file])[0]
-        settings = settings.replace(guide=(guide.image,))
+    if mode == "guided dream":  # shrunk to the size the render uses them at
+        guide = tuple(service.guides(settings, files))
+        settings = settings.replace(guide=tuple(g.image for g in guide))
     elif mode == "style transfer":
-        style = read_upload(file[1], file[0], "style.png", most, scratch)
+        style = read_upload(files[0][1], files[0][0], "style.png", most, scratch)
         settings = settings.replace(styles=(style.image,))
     return _Job(mode, settings, image, guide, style, masks, painted)
 
 
-def _reporter(events: queue.Queue):
-    """The render's progress callback: (status text, picture or None) onto `events`, the picture
-    after each octave's last step (each style scale's last iteration, and every 10th)."""
+def _rest(service: Service, values: dict) -> tuple:
+    """The layers that dream outside the painted regions: those chosen, else the preset's, else the
+    network's own (as the picture would dream without regions)."""
+    if values.get("layers"):
+        return tuple(values["layers"])
+    own = preset_values(values["preset"]).get("layers") if values.get("preset") else None
+    if own:
+        return tuple(own)
+    net = service.backbone(values.get("backbone") or DreamSettings.default("backbone"))
+    return tuple(name if weight == 1 else f"{name}={weight:g}" for name, weight in net.default_layers)
+
+
+def _left(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    return f"about {seconds} s left" if seconds < 90 else f"about {seconds // 60} min {seconds % 60:02d} s left"
+
+
+class _Clock:
+    """Time left from the work done so far: `tick(done, total)` with work in any unit (pixel-steps),
+    the rate measured from the first tick on."""
+
+    def __init__(self):
+        self.first: tuple[float, float] | None = None
+
+    def tick(self, done: float, total: float) -> str:
+        now = time.monotonic()
+        if self.first is None or done <= self.first[1]:
+            self.first = self.first or (now, done)
+            return ""
+        rate = (now - self.first[0]) / (done - self.first[1])
+        return f", {_left(rate * (total - done))}"
+
+
+def _reporter(events: queue.Queue, mode: str):
+    """The render's progress callback: (status text, picture or None) onto `events`, in the mode's
+    words with the time left, the picture after each octave's last step (each style scale's last
+    iteration, and every 10th)."""
+    clock = _Clock()
 
     def progress(event):
         if isinstance(event, Stage):
@@ -197,12 +246,23 @@ def _reporter(events: queue.Queue):
         elif isinstance(event, DreamProgress):
             last = event.step == event.steps
             picture = event.snapshot() if last and event.snapshot is not None else None
-            size = f"{event.size[1]}x{event.size[0]}"
-            events.put((f"Octave {event.octave}/{event.octaves} ({size}), step {event.step}/{event.steps}", picture))
+            areas = [h * w for h, w in event.sizes] or [1]
+            done = event.steps * sum(areas[: event.octave - 1]) + event.step * areas[event.octave - 1]
+            left = clock.tick(done, event.steps * sum(areas))
+            if mode == "class painting":
+                text = f"Painting step {event.step} of {event.steps}{left}"
+            else:
+                size = f"{event.size[1]}x{event.size[0]}"
+                text = f"Octave {event.octave}/{event.octaves} ({size}), step {event.step}/{event.steps}{left}"
+            events.put((text, picture))
         else:  # style: StyleProgress
             last = event.iteration == event.iterations
             picture = event.snapshot() if last or event.iteration % 10 == 0 else None
-            events.put((f"Scale {event.scale}/{event.scales}, iteration {event.iteration}/{event.iterations}", picture))
+            areas = [h * w for h, w in event.sizes] or [1]
+            done = event.iterations * sum(areas[: event.scale - 1]) + event.iteration * areas[event.scale - 1]
+            left = clock.tick(done, event.iterations * sum(areas))
+            scale = f"scale {event.scale}/{event.scales}, " if event.scales > 1 else ""
+            events.put((f"Style {scale}iteration {event.iteration}/{event.iterations}{left}", picture))
 
     return progress
 
@@ -214,13 +274,14 @@ def _submit(service: Service, job: _Job, **kwargs):
         return service.submit(backbone, service.stylize, job.image, [job.style], job.settings, **kwargs)
     if job.mode == "class painting":
         return service.submit(backbone, service.paint, job.settings, **kwargs)
-    guides = [job.guide] if job.guide else []
+    guides = list(job.guide or ())
     return service.submit(backbone, service.dream, job.image, job.settings, guides=guides, regions=job.masks, **kwargs)
 
 
-def _watch(future, events: queue.Queue, timeout: float | None):
+def _watch(future, events: queue.Queue, timeout: float | None, stopped: threading.Event):
     """Yield the page's updates (picture, status, download, command) while the render runs, then
-    return its result; gr.Error for a mistake, the timeout, or a server that stops."""
+    return its result (None once the page's Cancel stopped it: `stopped`); gr.Error for a mistake,
+    the timeout, or a server that stops."""
     started = time.monotonic()
     while not future.done() or not events.empty():
         if timeout and time.monotonic() - started > timeout:
@@ -231,14 +292,31 @@ def _watch(future, events: queue.Queue, timeout: float | None):
             continue
         while picture is None and not events.empty():  # keep up: skip to the latest news
             text, picture = events.get_nowait()
+        if stopped.is_set():
+            text = "Cancelling (at the next step) ..."
         shown = gr.skip() if picture is None else np.clip(np.round(picture), 0, 255).astype(np.uint8)
         yield shown, text, gr.skip(), gr.skip()
     try:
         return future.result()
     except DeepDreamError as e:
         raise gr.Error(redact(str(e)), print_exception=False) from None
-    except (Cancelled, CancelledError):  # the server is stopping: its queue dropped, its renders stopped
+    except (Cancelled, CancelledError):  # the page's Cancel, or the server stopping (its renders stopped)
+        if stopped.is_set():
+            return None
         raise gr.Error(STOPPING, print_exception=False) from None
+
+
+def output_name(mode: str, settings, picture: str | None) -> str:
+    """The result's file name, telling apart the picture, the look and the seed:
+    `coffee_classic_s0.png`, `coffee_guided_s3.png`, `coffee_style.png`, `lemon_s0.png`."""
+    seed = f"_s{settings.seed}" if getattr(settings, "seed", None) is not None else ""
+    if picture is None:
+        from ..classes import class_index, imagenet_classes
+
+        return f"{safe_name(imagenet_classes()[class_index(settings.target_class)], 'class')}{seed}.png"
+    stem = Path(safe_name(picture)).stem
+    look = {"guided dream": "guided", "style transfer": "style"}.get(mode) or settings.preset or "classic"
+    return f"{stem}_{look}{seed}.png"
 
 
 def _finish(job: _Job, result, outputs: Path) -> tuple:
@@ -246,21 +324,11 @@ def _finish(job: _Job, result, outputs: Path) -> tuple:
     status line, the downloads and the command that makes the same picture."""
     settings, image = job.settings, job.image
     _tidy(outputs)
-    if image is None:
-        from ..classes import class_index, imagenet_classes
-
-        name = f"{safe_name(imagenet_classes()[class_index(settings.target_class)], 'class')}.png"
-    else:
-        name = f"{Path(image.name).stem}_{settings.mode}.png"
+    name = output_name(job.mode, settings, None if image is None else image.name)
     folder = Path(tempfile.mkdtemp(dir=outputs))
     path = folder / name
     path.write_bytes(result.png())
-    files = {}
-    if job.guide is not None:
-        files["guide"] = [job.guide.name]
-    if job.style is not None:
-        files["styles"] = [job.style.name]
-    command = command_line(settings, None if image is None else image.name, name, files)
+    command = command_line(settings, None if image is None else image.name, name, _files(job.guide, job.style))
     height, width = result.rgb.shape[:2]
     done = f"Done: {width}x{height} in {result.seconds:.1f} s."
     downloads = [str(path)]
@@ -272,32 +340,74 @@ def _finish(job: _Job, result, outputs: Path) -> tuple:
     return str(path), done, downloads if job.painted else str(path), command
 
 
+def _files(guide, style) -> dict:
+    files = {}
+    if guide:
+        files["guide"] = [g.name for g in guide]
+    if style is not None:
+        files["styles"] = [style.name]
+    return files
+
+
+def preview(*page) -> str:
+    """The command the page's values (in `render_inputs` order) will run, before Render: pictures
+    named as dropped (placeholders where none is yet), the regions left to the render."""
+    values = dict(zip(render_inputs(), page, strict=False))
+    mode = values["mode"]
+    values.update(regions=None, region_1="", region_2="", region_3="")
+    named = {n: Path(values[n]).name if values.get(n) else None for n in ("picture", "style_picture")}
+    guides = [Path(p).name for p in guide_paths(values.get("guide_picture"))] or ["guide.png"]
+    guide = tuple(Upload(n, PLACEHOLDER, "") for n in guides) if mode == "guided dream" else None
+    style = Upload(named["style_picture"] or "style.png", PLACEHOLDER, "") if mode == "style transfer" else None
+    picture = None if mode == "class painting" else named["picture"] or "picture.png"
+    try:
+        settings = settings_for(mode, values, guide, style)
+        name = output_name(mode, settings, picture)
+    except DeepDreamError as e:
+        return f"# not yet: {redact(str(e))}"
+    return command_line(settings, picture, name, _files(guide, style))
+
+
 def make_render(service: Service, outputs: Path, uploads: Path):
     """The studio's render: a generator taking the page's values (in `render_inputs` order) and
     yielding (picture, status, download, command) as the render goes: the picture after each
-    octave (each style scale's last iteration, every 10th), then the result. Pictures are read only
-    from `uploads` (where Gradio keeps what was uploaded); renders over the service's limits are
-    refused before they queue."""
+    octave (each style scale's last iteration, every 10th), then the result. Pictures are read
+    only from `uploads` (where Gradio keeps what was uploaded); renders over the service's limits
+    are refused before they queue. `render.cancel(token)` stops the render started with that
+    `token` at its next step."""
     names = render_inputs()
+    running: dict[str, tuple[threading.Event, threading.Event]] = {}
 
-    def render(*page):
+    def render(*page, token: str | None = None):
         try:
             job = _read_job(service, uploads, dict(zip(names, page, strict=False)))
         except DeepDreamError as e:
             raise gr.Error(redact(str(e)), print_exception=False) from None
         events: queue.Queue = queue.Queue()
-        cancel = threading.Event()
+        cancel, stopped = threading.Event(), threading.Event()
+        if token:
+            running[token] = (stopped, cancel)
         try:
-            future = _submit(service, job, progress=_reporter(events), cancelled=cancel)
+            future = _submit(service, job, progress=_reporter(events, job.mode), cancelled=cancel)
         except Cancelled:  # the server is stopping
             raise gr.Error(STOPPING, print_exception=False) from None
         ahead = service.waiting(job.settings.backbone) - 1
         queued = f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ..."
         yield gr.skip(), queued, gr.skip(), gr.skip()
         try:
-            result = yield from _watch(future, events, service.limits.timeout)
+            result = yield from _watch(future, events, service.limits.timeout, stopped)
         finally:
             cancel.set()  # the page went away (or the render ended): stop at the next step
+            if token and running.get(token, (None,))[0] is stopped:
+                del running[token]
+        if result is None:
+            yield gr.skip(), "Cancelled: the render stopped at its next step.", gr.skip(), gr.skip()
+            return
         yield _finish(job, result, outputs)
 
+    def stop(token: str | None) -> None:
+        for event in running.get(token or "", ()):
+            event.set()  # stopped first: the page is told it was the Cancel
+
+    render.cancel = stop
     return render
