@@ -34,13 +34,16 @@ def _text(value) -> str:
 
 
 def option_words(settings: Settings, files: dict[str, list[str]] | None = None, skip=()) -> list[str]:
-    """`--flag value` for every field of `settings` that differs from its default (or, with a
-    preset, from the preset's value), quoted: a repeated flag for lists, the flag alone for a switch
-    that is on (--no-FLAG for one turned off). files: field -> names of pictures given in memory
-    (uploads), written as files of those names. A field holding settings (a movie's dream) adds
-    its own words after the others'."""
+    """`--flag value` for every field of `settings` that differs from its default (with a preset,
+    from the preset's value; else from its network's own look, `backbone_look`), quoted: a repeated
+    flag for lists, the flag alone for a switch that is on (--no-FLAG for one turned off). files:
+    field -> names of pictures given in memory (uploads), written as files of those names. A field
+    holding settings (a movie's dream) adds its own words after the others'."""
     cls = type(settings)
-    baseline = cls.preset_values(settings.preset) if getattr(settings, "preset", None) else {}
+    if getattr(settings, "preset", None):
+        baseline = cls.preset_values(settings.preset)
+    else:
+        baseline = cls.backbone_look(getattr(settings, "backbone", None))
     words, nested = [], []
     for f in dataclasses.fields(cls):
         if f.name in skip:

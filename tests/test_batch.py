@@ -242,7 +242,7 @@ def test_gallery_sheet_and_page(photos, tmp_path):
     for name in layers:
         assert f'src="sheet_cells/a1__layer-{name}.png"' in page
         command = f"deepdream dream {photos / 'a1.png'} -o a1_layer-{name}.png --backbone vgg16 --layer {name}"
-        assert f"{command} --octaves 1 --steps 1</code>" in page
+        assert f"{command} --octaves 1 --steps 1</code>" in page  # vgg16's own look goes without saying
     # the same gallery again reuses its cells; one layer's channels is another sweep
     from deepdream.gallery import gallery
 

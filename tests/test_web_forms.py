@@ -248,8 +248,8 @@ def test_the_same_request_gives_the_same_bytes_as_the_engine(photo):
     loaded = images.LoadedImage(photo, None, "RGB")
     upload = upload.__class__("photo.png", loaded, "x")
     options = dict(backbone="vgg16", layers=("block3_conv1",), steps=2, octaves=1, seed=5)
-    service.dream(upload, DreamSettings(**{**options, "seed": 9}))  # warm the cache with another seed
-    result = service.dream(upload, DreamSettings(**options))
+    service.dream(upload, DreamSettings.of(None, **{**options, "seed": 9}))  # warm the cache with another seed
+    result = service.dream(upload, DreamSettings.of(None, **options))
     expected = deepdream.dream(photo, **options)
     np.testing.assert_array_equal(
         np.clip(np.round(result.rgb), 0, 255).astype(np.uint8), np.clip(np.round(expected), 0, 255).astype(np.uint8)
