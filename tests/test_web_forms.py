@@ -119,9 +119,9 @@ def test_command_line_names_every_changed_option_and_only_those():
         max_side=64,
     )
     line = forms.command_line(settings, "my cat.png", "out.png")
-    assert line == (
+    assert line == (  # --score l2: vgg16's own look scores by the mean, and these settings do not
         "deepdream dream 'my cat.png' -o out.png --backbone vgg16 --layer block4_conv3 "
-        "--layer block5_conv1=0.5 --octaves 1 --steps 3 --step-size 0.5 --preserve-colors --seed 7 "
+        "--layer block5_conv1=0.5 --score l2 --octaves 1 --steps 3 --step-size 0.5 --preserve-colors --seed 7 "
         "--max-side 64"
     )
     assert forms.command_line(DreamSettings(), "a.png") == "deepdream dream a.png"
