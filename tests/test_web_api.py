@@ -48,7 +48,10 @@ class Running:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(30)
+        self.thread.join(5)
+        if self.thread.is_alive():  # a browser's keep-alive or event stream still open: do not wait on it
+            self.server.force_exit = True
+            self.thread.join(30)
         self.app.state.service.close()
 
 
