@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 PROBE = r"""
@@ -65,6 +66,7 @@ def _modules() -> list[str]:
     return names
 
 
+@pytest.mark.slow  # a fresh process that imports every module
 def test_importing_any_module_changes_nothing_in_the_process():
     modules = _modules()
     assert len(modules) > 80 and "deepdream.saving" in modules and "deepdream.cli.app" in modules
@@ -75,6 +77,7 @@ def test_importing_any_module_changes_nothing_in_the_process():
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
 
 
+@pytest.mark.slow  # a fresh process
 def test_the_probe_sees_a_patch_an_environment_variable_and_a_umask(tmp_path):
     """The probe itself: a module that does each of the three is caught."""
     (tmp_path / "meddler.py").write_text(

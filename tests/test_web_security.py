@@ -431,6 +431,7 @@ def test_the_studios_guide_is_charged_first_and_kept_at_the_size_the_render_uses
     assert guided and all(max(g.rgb.shape[:2]) <= 512 for d in guided for g in d.settings.guide)
 
 
+@pytest.mark.slow  # a fresh process importing Gradio
 def test_importing_the_server_and_the_studio_changes_nothing():
     """No environment variable set, no patch of Gradio: the server sets what it needs when it starts."""
     code = (
