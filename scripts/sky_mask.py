@@ -1,4 +1,4 @@
-"""Make the README's region masks from samples/rocket.jpg: rocket_sky.png (white: the evening sky,
+"""Make the docs' region masks from samples/rocket.jpg: rocket_sky.png (white: the evening sky,
 blue and smooth) and rocket_ground.png (its inverse: towers, rocket, ground). A person would paint
 them with a brush (the studio's region editor does); this makes the same kind of mask repeatably.
 

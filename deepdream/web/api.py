@@ -246,7 +246,7 @@ def router(service: Service) -> APIRouter:
             return JSONResponse(
                 {
                     "error": f"/api{path} takes POST with a multipart form ({takes}); see "
-                    f"/api/docs or the README's curl lines."
+                    f"/api/docs or the curl lines of docs/studio.md."
                 },
                 status_code=405,
                 headers={"Allow": "POST"},
