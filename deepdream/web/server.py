@@ -83,7 +83,8 @@ def create_app(
         app.state.gradio_folder = GradioFolder(uploads)  # before Gradio is imported, where it is not yet
         import gradio as gr
 
-        from .studio import CSS, _theme, build
+        from .studio import _theme, build
+        from .studio_session import CSS
 
         page = build(service, outputs, uploads)
         calls = {fn.api_name for fn in page.fns.values() if isinstance(fn.api_name, str)}

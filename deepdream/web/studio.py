@@ -15,10 +15,11 @@ import gradio as gr
 
 from ..errors import DeepDreamError
 from ..settings import PRESETS, DreamSettings, preset_values
-from . import studio_session as session
 from .regions import editor as region_editor
 from .service import Limits, Service, redact
 from .studio_render import MODES, _defaults, controls, make_render, preview
+from .studio_session import again as dream_again
+from .studio_session import chosen, history_panel, page_render, token
 
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
 STUDIO_MAX_SIDE = Limits.max_side
@@ -33,7 +34,6 @@ LIVE_FRAME = (
 #: Pictures to click for a first try (the repository's samples, where the studio runs from a checkout).
 EXAMPLES = ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg")
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-CSS = session.CSS
 
 
 def _theme():
@@ -249,7 +249,7 @@ def build(service: Service, outputs: Path, uploads: Path) -> gr.Blocks:
                         parts = _inputs(handlers)
                     with gr.Column(scale=1):
                         shown = _outputs()
-                        gallery, again, history, choice = session.history_panel()
+                        gallery, again, history, choice = history_panel()
             with gr.Tab("Live", id="live-tab"):
                 gr.HTML(LIVE_FRAME, elem_id="live")
         _wire(page, handlers, render, parts, shown, (gallery, again, history, choice))
@@ -273,7 +273,7 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
     backbone.change(handlers.on_backbone, backbone, layers)
     page.load(handlers.on_backbone, backbone, layers)
-    page.load(session.token, None, key)
+    page.load(token, None, key)
     given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
     # the command follows the controls (the regions are named once they are painted and rendered)
     unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"]]
@@ -286,15 +286,15 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
         trigger_mode="always_last",
     )
     parts["go"].click(
-        session.page_render(render),
+        page_render(render),
         [key, history, *given, *fields],
         [*shown, gallery, history],
         show_progress_on=[shown[1]],
         api_name="render",  # the page's render as Gradio's API names it (`/gradio_api/call/render`)
     )
     parts["cancel"].click(render.cancel, key, None, show_progress="hidden", concurrency_limit=None)
-    gallery.select(session.chosen, None, choice)
-    again.click(session.again, [history, choice], pictures[0])
+    gallery.select(chosen, None, choice)
+    again.click(dream_again, [history, choice], pictures[0])
 
 
 def _field_ui(cls, name: str):
