@@ -61,42 +61,9 @@ def client(app):
 
 def studio_values(picture, **changes) -> list:
     """The studio's render inputs, in their order (the page's defaults, a tiny dream; `changes` by name)."""
-    from deepdream.web.studio_render import render_inputs
+    from test_web_studio import page_values
 
-    values = dict(
-        mode="dream",
-        picture=picture,
-        guide_picture=None,
-        style_picture=None,
-        regions=None,
-        region_1="",
-        region_2="",
-        region_3="",
-        preset="classic",
-        backbone="efficientnet-lite2",
-        layers=[],
-        target_class=None,
-        size="256x256",
-        steps=1,
-        octaves=1,
-        step_size=4.0,
-        seed=0,
-        jitter=32,
-        scale_jitter=0.05,
-        rotate_jitter=5.0,
-        normalize="mean",
-        score="l2",
-        preserve_colors=False,
-        max_side=64,
-        octave_scale=1.4,
-        blur=0.0,
-        chroma=0.3,
-        iterations=100,
-        style_weight=30.0,
-    )
-    values.update(changes)
-    assert set(values) == set(render_inputs())
-    return [values[name] for name in render_inputs()]
+    return page_values(picture=picture, **{"mode": "dream", "steps": 1, "octaves": 1, "max_side": 64, **changes})
 
 
 def file_data(path: str) -> dict:
