@@ -16,7 +16,11 @@ tests needs it.
 Cases:
 - dream: per photo, the dog-class mass (ImageNet classes 151-268, the judge's summed probability)
   averaged over nine half-size crops (a 3x3 grid of crops of half the width and height), before
-  and after the dream; the mean absolute change in RGB levels; the chroma-noise ratio.
+  and after the dream; the mean absolute change in RGB levels; the chroma-noise ratio; and the
+  subject: the judge's top class for the whole photo, its probability on the whole dream, and its
+  rank there (1 = still the judge's first answer; a close-up's subject is kept while it stays in
+  the top 5). `--photos closeups` takes the close-up photos (a cat, a face, a cup, a man with a
+  camera, a motorcycle, a rocket and a moon in close crop).
 - class: per class painting (`deepdream class`), the judge's probability of the class on the whole
   picture and after a 2-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
 - dream-class: per photo and class (every class on every photo, or the --pairs), `dream --class` on
@@ -63,6 +67,17 @@ PHOTOS = {
     "page": "skimage:page.png",  # a scanned page of text
 }
 ANIMALS = {"chelsea"}
+#: --photos closeups: pictures filled by one subject, where a dream may keep or lose it.
+CLOSEUPS = {
+    "chelsea": "skimage:chelsea.png",
+    "astronaut-face": "skimage:astronaut.png@140,20,380,260",  # the face and helmet, close
+    "coffee": "skimage:coffee.png",
+    "camera-man": "skimage:camera.png@120,20,420,320",
+    "motorcycle-close": "skimage:motorcycle_left.png@80,60,680,500",
+    "rocket-close": "skimage:rocket.jpg@200,0,460,427",
+    "moon": "skimage:moon.png",
+    "coins-close": "skimage:coins.png@0,0,200,150",
+}
 CLASSES = ("golden retriever", "lemon", "goldfish", "tarantula", "volcano")
 #: dream-class --pairs standard: each class on three photos of different kinds (portrait, indoor,
 #: garage, landscape, night sky, greyscale, texture, microscopy), every photo at most twice.
@@ -182,6 +197,11 @@ def half_crops(rgb: np.ndarray) -> list[np.ndarray]:
     return [rgb[y : y + ch, x : x + cw] for y in (0, h // 4, h - ch) for x in (0, w // 4, w - cw)]
 
 
+def subject_rank(probabilities: np.ndarray, index: int) -> int:
+    """Where class `index` stands among the judge's answers (1 = its first)."""
+    return 1 + int(np.sum(probabilities > probabilities[index]))
+
+
 def blurred(rgb: np.ndarray, sigma: float = 2.0) -> np.ndarray:
     from scipy.ndimage import gaussian_filter
 
@@ -192,7 +212,8 @@ def blurred(rgb: np.ndarray, sigma: float = 2.0) -> np.ndarray:
 def load_photo(name: str, max_side: int | None) -> np.ndarray:
     from PIL import Image
 
-    where = PHOTOS.get(name, name)
+    where = PHOTOS.get(name) or CLOSEUPS.get(name, name)
+    where, _, box = where.partition("@")
     if where.startswith("skimage:"):
         spec = importlib.util.find_spec("skimage")
         if spec is None:
@@ -201,6 +222,8 @@ def load_photo(name: str, max_side: int | None) -> np.ndarray:
     else:
         path = Path(where)
     img = Image.open(path).convert("RGB")
+    if box:
+        img = img.crop(tuple(int(v) for v in box.split(",")))
     if max_side and max(img.size) > max_side:
         scale = max_side / max(img.size)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
@@ -262,6 +285,8 @@ def case_dream(judge, args) -> dict:
         seconds = time.perf_counter() - start
         before = float(np.mean(judge.probabilities(half_crops(rgb))[:, DOG_CLASSES].sum(axis=1)))
         after = float(np.mean(judge.probabilities(half_crops(out))[:, DOG_CLASSES].sum(axis=1)))
+        whole = judge.probabilities([rgb, out])
+        subject = int(np.argmax(whole[0]))
         rows.append(
             {
                 "photo": name,
@@ -272,6 +297,10 @@ def case_dream(judge, args) -> dict:
                 "dog_ratio": round(after / max(before, 1e-4), 2),
                 "change": round(float(np.mean(np.abs(out - rgb))), 2),
                 "chroma_noise": round(chroma_noise(out), 3),
+                "subject": subject,
+                "subject_before": round(float(whole[0, subject]), 3),
+                "subject_after": round(float(whole[1, subject]), 3),
+                "subject_rank": subject_rank(whole[1], subject),
                 "seconds": round(seconds, 2),
             }
         )
@@ -287,6 +316,8 @@ def case_dream(judge, args) -> dict:
             "dog_before_mean": round(float(np.mean([r["dog_before"] for r in rows])), 4),
             "min_ratio_no_animal": min((r["dog_ratio"] for r in plain), default=None),
             "change_mean": round(float(np.mean([r["change"] for r in rows])), 2),
+            "subjects_kept": sum(r["subject_rank"] <= 5 for r in rows),
+            "subject_after_median": round(float(np.median([r["subject_after"] for r in rows])), 3),
             "seconds_total": round(sum(r["seconds"] for r in rows), 1),
         },
     }
@@ -407,7 +438,7 @@ def main(argv=None) -> None:
     parser.add_argument("--save", default=None, help="folder to keep the pictures in")
     parser.add_argument("--out", default=None, help="write the JSON here too")
     args = parser.parse_args(argv)
-    args.photos = [p for p in args.photos.split(",") if p]
+    args.photos = list(CLOSEUPS) if args.photos == "closeups" else [p for p in args.photos.split(",") if p]
     args.classes = [c.strip() for c in args.classes.split(",") if c.strip()]
     if args.pairs == "standard":
         args.pairs = STANDARD_PAIRS

@@ -31,9 +31,10 @@ COMMANDS = {
     "chelsea_dream_preserve": "deepdream dream samples/chelsea.png --preserve-colors -o OUT",
     "chelsea_dream_vgg16": "deepdream dream samples/chelsea.png -b vgg16 -o OUT",
     "chelsea_dream_laplacian": "deepdream dream samples/chelsea.png --normalize laplacian -o OUT",
+    "chelsea_portrait": "deepdream dream samples/chelsea.png --preset portrait -o OUT",
     **{
         f"coffee_{name}": f"deepdream dream samples/coffee.png --preset {name} -o OUT"
-        for name in ("classic", "subtle", "intense", "swirls", "edges")
+        for name in ("classic", "subtle", "portrait", "intense", "swirls", "edges")
     },
     **{
         f"class_{name.replace(' ', '_')}": f'deepdream class "{name}" -o OUT'

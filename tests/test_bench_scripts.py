@@ -121,3 +121,21 @@ def test_the_cpu_peak_is_cores_lanes_units_and_clock():
     assert bf16["macs_per_cycle_per_core"] == 32  # a dot product of two bfloat16 pairs per float32 lane
     assert peak.gpu_peak("NVIDIA H100 80GB HBM3")["peak_gmacs_per_s"] == 33_500
     assert peak.gpu_peak("NVIDIA H100 PCIe", "bfloat16")["datasheet"] == "H100 PCIe"
+
+
+def _bench_look():
+    spec = importlib.util.spec_from_file_location("bench_look", ROOT / "scripts" / "bench_look.py")
+    module = sys.modules["bench_look"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_look_bench_ranks_the_subject_and_crops_a_close_up():
+    bench_look = _bench_look()
+    p = np.array([0.1, 0.5, 0.05, 0.3, 0.05])
+    assert [bench_look.subject_rank(p, i) for i in range(5)] == [3, 1, 4, 2, 4]  # ties share a rank
+    path = ROOT / "samples" / "chelsea.png"
+    crop = bench_look.load_photo(f"{path}@10,20,110,70", None)
+    whole = np.asarray(Image.open(path).convert("RGB"), np.float32)
+    assert crop.shape == (50, 100, 3) and np.array_equal(crop, whole[20:70, 10:110])
+    assert all("@" in w or w.startswith("skimage:") for w in bench_look.CLOSEUPS.values())

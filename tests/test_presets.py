@@ -29,6 +29,7 @@ def test_the_dream_scores_layers_by_their_mean_square_but_edges_by_their_mean():
     assert {name: DreamSettings.from_dict({}, preset=name).score for name in PRESETS} == {
         "classic": "l2",
         "subtle": "l2",
+        "portrait": "l2",
         "intense": "l2",
         "swirls": "l2",
         "edges": "mean",
@@ -69,7 +70,7 @@ def test_options_beside_a_preset_override_it_and_the_rest_is_the_presets():
 def test_an_unknown_preset_is_one_sentence_with_the_closest_name():
     with pytest.raises(
         SettingsError,
-        match=r"Unknown preset 'intens'; the presets are classic, subtle, intense, "
+        match=r"Unknown preset 'intens'; the presets are classic, subtle, portrait, intense, "
         r"swirls, edges \(see `deepdream presets`\)\. Did you mean 'intense'\?",
     ):
         DreamSettings.from_dict({}, preset="intens")

@@ -49,6 +49,7 @@ def page_values(mode="dream", picture=None, **changes):
         steps=12,
         octaves=6,
         step_size=4.0,
+        keep_subject=0.0,
         seed=0,
         jitter=32,
         scale_jitter=0.05,

@@ -203,6 +203,10 @@ class Dreamer:
         check_min_size(loaded.rgb, self.backbone.min_size, f"backbone {self.backbone.name!r}")
         rgb = loaded.rgb
         mask = None if self.mask is None else fit_mask(self.mask, rgb.shape[:2])
+        if settings.keep_subject:
+            from .subject import keep_subject
+
+            mask = keep_subject(self.backbone, rgb, settings.keep_subject, mask)
         if settings.preserve_colors:  # snapshots (--save-every) show the colours the result will have
 
             def colours(snapshot: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..objectives import class_objective
 from .dreamer import ClassDreamer, Dreamer, load_mask
 from .events import Stage
+from .subject import check_subject
 
 
 def check(settings) -> None:
@@ -29,6 +30,8 @@ def check(settings) -> None:
     net = load_backbone(settings.backbone, settings.weights)
     if settings.target_class is not None:
         class_objective(net, settings.class_name)
+    if settings.keep_subject:
+        check_subject(net)
     if not settings.auto_layer:
         for spec in settings.layers:
             check_spec(net, parse_layer_spec(spec))
@@ -65,6 +68,8 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None, 
     stage(f"loading {settings.backbone}")
     quiet_tensorflow()
     net = load_backbone(settings.backbone, settings.weights)
+    if settings.keep_subject:
+        check_subject(net)
     arrays = None
     if guides:
         stage("computing the guide's features")

@@ -92,10 +92,8 @@ class DreamSettings(Moving, Settings):
 
     backbone: str = option(
         "efficientnet-lite2",
-        "Network to dream with: efficientnet-lite2 (the classic look: "
-        "eyes, dog faces; fast), vgg16 (edges, cells, strong colours), "
-        "inceptionv3 or googlenet (need their weights: see `deepdream "
-        "weights`).",
+        "Network to dream with: efficientnet-lite2 (the classic look: eyes, dog faces; fast), vgg16 (edges, "
+        "cells, strong colours), inceptionv3 or googlenet (need their weights: see `deepdream weights`).",
         flag="--backbone",
         short="-b",
         group=NETWORK,
@@ -142,6 +140,14 @@ class DreamSettings(Moving, Settings):
         4.0,
         "Mean change per step, in RGB levels (0-255): higher dreams harder.",
         ui=Control("Strength (step size)", 0.1, 10, 0.1),
+        group=LOOK,
+        schedule=True,
+    )
+    keep_subject: float = option(
+        0.0,
+        "Dream less on the picture's subject, where the network sees it (a pet's face, a cup): 0 alike "
+        "everywhere, 1 not at all there. Needs a classifier backbone (efficientnet-lite2).",
+        ui=Control("Keep the subject", 0, 1, 0.05),
         group=LOOK,
         schedule=True,
     )
@@ -218,18 +224,16 @@ class DreamSettings(Moving, Settings):
     )
     target_class: str | None = option(
         None,
-        "ImageNet class (name or number) to push the picture toward; needs "
-        "a classifier backbone (efficientnet-lite2). `deepdream classes WORD` "
-        "lists them. NAME@MASK: only where MASK is white.",
+        "ImageNet class (name or number) to push the picture toward; needs a classifier backbone "
+        "(efficientnet-lite2). `deepdream classes WORD` lists them. NAME@MASK: only where MASK is white.",
         flag="--class",
         group=GUIDES,
         schedule=True,
     )
     precision: str = option(
         "auto",
-        "What the network computes in: auto, float32, bfloat16 or float16. auto: "
-        "bfloat16 on CPUs with native bfloat16 and on recent GPUs, float16 on "
-        "older GPUs, else float32.",
+        "What the network computes in: auto, float32, bfloat16 or float16. auto: bfloat16 on CPUs with "
+        "native bfloat16 and on recent GPUs, float16 on older GPUs, else float32.",
         group=NETWORK,
     )
     tile_batch: int = option(
@@ -247,10 +251,8 @@ class DreamSettings(Moving, Settings):
     )
     preset: str | None = option(
         None,
-        "A named look: classic (the default), subtle, intense, swirls, edges (see "
-        "`deepdream presets`); options given beside it override it. (In Python, "
-        "DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field itself "
-        "records it.)",
+        "A named look: classic (the default) or another of `deepdream presets`; options given beside it "
+        "override it. (In Python, DreamSettings.from_dict({}, preset=NAME, ...) applies it; the field records it.)",
         group=LOOK,
         schedule=True,
     )
@@ -287,6 +289,7 @@ class DreamSettings(Moving, Settings):
         self._scheduled(self._choice, "normalize", NORMALIZATIONS)
         self._scheduled(self._choice, "score", SCORES)
         self._scheduled(self._number, "chroma", 0.0, high=1.0)
+        self._scheduled(self._number, "keep_subject", 0.0, high=1.0)
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
         self._whole("tile_batch", 1, high=MAX_PICTURES)
@@ -372,6 +375,7 @@ LOOK_FIELDS = (
     "octave_scale",
     "steps",
     "step_size",
+    "keep_subject",
     "normalize",
     "chroma",
     "scale_jitter",
@@ -394,6 +398,13 @@ PRESETS: dict[str, Preset] = {
             "a lighter touch: fewer, smaller dogs and eyes in the photo's own colours; a portrait's face "
             "mostly kept, a close-up pet still grows dog faces",
             {**CLASSIC, "octaves": 4, "steps": 10, "step_size": 2.0, "chroma": 0.4},
+        ),
+        Preset(
+            "portrait",
+            "classic dogs around a close-up subject (a pet, a cup, a motorcycle) that stays recognisable: "
+            "the network's own map of the subject is dreamt on lightly (faces of people are not an "
+            "ImageNet class: a portrait keeps the clothes and what the person holds more than the face)",
+            {**CLASSIC, "keep_subject": 1.0},
         ),
         Preset(
             "intense",
