@@ -14,7 +14,8 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import DeepDreamError
-from ..settings import PRESETS, DreamSettings, preset_values
+from ..settings import PRESETS, DreamSettings, ZoomSettings, preset_values
+from ..settings.dream import BACKBONE_LOOKS
 from .regions import editor as region_editor
 from .service import Limits, Service, redact
 from .studio_render import MODES, _defaults, controls, make_render, preview
@@ -121,7 +122,23 @@ class _Handlers:
             ),
         )
 
-    def on_backbone(self, backbone):
+    def on_backbone(self, backbone, mode="dream", preset=None):
+        """The backbone's layers to choose from, and (for a dream with no preset of its own) the
+        look controls at the network's own look (`DreamSettings.backbone_look`: vgg16 dreams at
+        step size 1.5, scoring layers by their mean), as a render with it takes them."""
+        return (self.layers(backbone), *self.look(backbone, mode, preset))
+
+    def look(self, backbone, mode, preset) -> list:
+        """An update per control: the fields any network's own look sets moved to this one's
+        (the dream's default where it has none); the others, and every control where a preset
+        other than classic or a mode without dreams rules, left as they are."""
+        if _defaults(mode) not in (DreamSettings, ZoomSettings) or (preset or "classic") != "classic":
+            return [gr.update() for _ in self.specs]
+        looks = {name for look in BACKBONE_LOOKS.values() for name in look}
+        values = {**DreamSettings().to_dict(), **DreamSettings.backbone_look(backbone)}
+        return [gr.update(value=values[n]) if n in looks else gr.update() for n in self.specs]
+
+    def layers(self, backbone):
         try:
             net = self.service.backbone(backbone)  # not on the render queue: the list never waits
         except DeepDreamError as e:
@@ -271,8 +288,8 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     )
     preset.input(handlers.on_preset, preset, [backbone, *fields])
     parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
-    backbone.change(handlers.on_backbone, backbone, layers)
-    page.load(handlers.on_backbone, backbone, layers)
+    backbone.change(handlers.on_backbone, [backbone, mode, preset], [layers, *fields])
+    page.load(handlers.layers, backbone, layers)
     page.load(token, None, key)
     given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
     # the command follows the controls (the regions are named once they are painted and rendered)
