@@ -18,9 +18,10 @@ from ..settings import PRESETS, DreamSettings, ZoomSettings, preset_values
 from ..settings.dream import BACKBONE_LOOKS
 from .regions import editor as region_editor
 from .service import Limits, Service, redact
-from .studio_render import MODES, _defaults, controls, make_render, preview
+from .studio_render import MODES, _defaults, controls, make_render, owner, preview, timeline_plots
 from .studio_session import again as dream_again
 from .studio_session import chosen, history_panel, page_render, token
+from .studio_zoom import EXAMPLE_TIMELINE, MAX_TIMELINE
 
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
 STUDIO_MAX_SIDE = Limits.max_side
@@ -88,26 +89,27 @@ class _Handlers:
         return self.shrink if name == "max_side" else cls.default(name)
 
     def on_mode(self, mode):
-        cls = _defaults(mode)
-        dreamlike = mode in ("dream", "guided dream")
+        dreamlike = mode in ("dream", "guided dream", "zoom")
+        owners = {name: owner(mode, classes) for name, (_, classes) in self.specs.items()}
         shown = [
             gr.update(
-                visible=cls in classes,
-                value=self.start(name, cls) if cls in classes else None,
-                label=_field_ui(cls, name).label if cls in classes else ui.label,
+                visible=cls is not None,
+                value=self.start(name, cls) if cls is not None else None,
+                label=_field_ui(cls, name).label if cls is not None else self.specs[name][0].label,
             )
-            for name, (ui, classes) in self.specs.items()
+            for name, cls in owners.items()
         ]
         return (
             gr.update(visible=mode != "class painting"),
             gr.update(visible=mode == "guided dream"),
             gr.update(visible=mode == "style transfer"),
-            gr.update(value=cls.default("backbone")),
+            gr.update(value=(DreamSettings if mode == "zoom" else _defaults(mode)).default("backbone")),
             gr.update(visible=dreamlike),
             # a class never carries over: none for a dream, to be chosen for a painting
             gr.update(visible=mode in ("dream", "class painting"), value=None if mode == "class painting" else ""),
             gr.update(visible=dreamlike, value="classic"),
             gr.update(visible=mode == "dream"),
+            gr.update(visible=mode == "zoom"),
             *shown,
         )
 
@@ -222,6 +224,16 @@ def _inputs(handlers: _Handlers) -> dict:
         parts["layers"] = gr.Dropdown(
             [], value=[], multiselect=True, elem_id="layers", label="Layers (empty: the backbone's own)"
         )
+    with gr.Column(visible=False, elem_id="zoom-panel") as parts["zoom_panel"]:
+        parts["timeline"] = gr.Textbox(
+            EXAMPLE_TIMELINE,
+            lines=5,
+            max_lines=16,
+            max_length=MAX_TIMELINE,
+            label="Timeline: how settings move over the clip (TOML or JSON, as `deepdream zoom --keyframes`)",
+            elem_id="timeline",
+        )
+        parts["plots"] = gr.HTML("", elem_id="timeline-plots")
     parts["target_class"] = gr.Dropdown(
         _class_choices(), value="", filterable=True, label="ImageNet class (type to search)", elem_id="class"
     )
@@ -284,21 +296,28 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     mode.change(
         handlers.on_mode,
         mode,
-        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], *fields],
+        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], parts["zoom_panel"], *fields],
     )
     preset.input(handlers.on_preset, preset, [backbone, *fields])
     parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
     backbone.change(handlers.on_backbone, [backbone, mode, preset], [layers, *fields])
     page.load(handlers.layers, backbone, layers)
     page.load(token, None, key)
+    timeline = parts["timeline"]
     given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
-    # the command follows the controls (the regions are named once they are painted and rendered)
-    unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"]]
+    given.append(timeline)
+    # the command (and a zoom's plots) follow the controls (the regions are named once they are rendered)
+    unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"], timeline]
+
+    def follow(*values):
+        page = (*values[:8], None, "", "", "", *values[8:])
+        return preview(*page), timeline_plots(*page)
+
     gr.on(
         [page.load, *(c.change for c in (*unpainted, *fields))],
-        lambda *values: preview(*values[:8], None, "", "", "", *values[8:]),
+        follow,
         [*unpainted, *fields],
-        shown[3],
+        [shown[3], parts["plots"]],
         show_progress="hidden",
         trigger_mode="always_last",
     )
