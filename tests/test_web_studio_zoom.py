@@ -190,7 +190,8 @@ ZOOM_SHOT_ENV = "DEEPDREAM_ZOOM_SCREENSHOT"
 
 @pytest.mark.slow  # a browser and a small clip
 def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(browser, studio_url, tmp_path):  # noqa: F811
-    """In a real page: picking vgg16 moves the strength to its own 1.5; the zoom mode shows the
+    """In a real page: picking vgg16 moves the strength to its own 1.5; the zoom mode (which starts
+    its controls afresh) shows the
     timeline box with a plot per option; a timeline past the clip shows the CLI's line; the clip
     renders and comes back as an animated GIF with its command."""
     import os
@@ -220,6 +221,15 @@ def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(brows
         time.sleep(0.5)
         field.send_keys(Keys.ENTER)
 
+    def shot(path):
+        """The whole page, as tall as it is, saved at `path` (none: nothing saved)."""
+        if path:
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(1366, min(max(int(height), 900), 2400))
+            time.sleep(0.5)
+            browser.save_screenshot(path)
+            browser.set_window_size(1366, 900)
+
     browser.set_window_size(1366, 900)
     browser.get(studio_url)
     _wait(lambda: find("#render") and find("#layers input"), 60, "the studio page")
@@ -231,6 +241,7 @@ def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(brows
     _wait(lambda: find("#timeline textarea"), 30, "the timeline box")
     _wait(lambda: len(find("#timeline-plots figure svg polyline")) == 2, 30, "the example's two plots")
     assert [f.get_attribute("data-option") for f in find("#timeline-plots figure")] == ["zoom", "step-size"]
+    shot(os.environ.get(ZOOM_SHOT_ENV, "").replace(".png", "_plots.png"))
     find("#picture input[type=file]")[0].send_keys(str(SAMPLES / "chelsea.png"))
     _wait(lambda: find("#picture img"), 30, "the uploaded picture's preview")
     for selector, value in (("#frames", 3), ("#steps", 1), ("#octaves", 1)):
@@ -255,8 +266,6 @@ def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(brows
     assert (clip.format, clip.n_frames, clip.size) == ("GIF", 3, (64, 43))
     assert command().splitlines()[-1] == (
         "deepdream zoom chelsea.png -o chelsea_zoom_s0.gif --keyframes timeline.toml --frames 3 --octaves 1 "
-        "--steps 1 --backbone vgg16 --max-side 64"
-    )
-    if os.environ.get(ZOOM_SHOT_ENV):
-        browser.execute_script("window.scrollTo(0, 0)")
-        browser.save_screenshot(os.environ[ZOOM_SHOT_ENV])
+        "--steps 1 --max-side 64"
+    )  # the mode's start: efficientnet-lite2, as every control
+    shot(os.environ.get(ZOOM_SHOT_ENV))

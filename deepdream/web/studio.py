@@ -250,7 +250,12 @@ def _outputs() -> list:
     return [
         gr.Image(label="Result", type="filepath", format="png", interactive=False, elem_id="result", height=400),
         gr.Markdown("", elem_id="status"),
-        gr.File(label="Download (PNG with its settings)", interactive=False, file_count="multiple", elem_id="download"),
+        gr.File(
+            label="Download (a PNG carries its settings; a zoom: GIF, last frame, timeline)",
+            interactive=False,
+            file_count="multiple",
+            elem_id="download",
+        ),
         gr.Textbox(
             label="The same from a terminal (follows the controls)",
             interactive=False,
