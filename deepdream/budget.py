@@ -39,6 +39,8 @@ def work(settings, height: int, width: int) -> int:
         return sum(max(pixels, STEP_FLOOR) for pixels in scales) * settings.iterations
     if settings.mode in ("class", "visualize"):
         return painting_work(settings.steps, settings.views, height, width)
+    if settings.mode == "zoom":
+        return clip_work(settings, height, width)
     painting = painting_work(class_dream_steps(settings), CLASS_DREAM_VIEWS, height, width)
     if class_dream(settings):
         return painting
@@ -51,8 +53,26 @@ def work(settings, height: int, width: int) -> int:
     return dreaming
 
 
+def clip_work(settings, height: int, width: int) -> int:
+    """Pixel-steps of a zoom's frames: the first dreamt from scratch, each later one with its
+    frame steps and octaves, every schedule at that frame's value (the motion itself is one warp
+    a frame, a few pixels' worth)."""
+    total = 0
+    for index in range(1, settings.frames + 1):
+        now = settings.at(index)
+        dream = now.dream if index == 1 else now.lighter(now.dream)
+        total += work(dream, height, width)
+    return total
+
+
 def described(settings) -> str:
     """'4 octaves of 10 steps' / '1 scale of 100 iterations' / '200 painting steps', for messages."""
+    if settings.mode == "zoom":
+        first = described(settings.at(1).dream)
+        return (
+            f"{settings.frames} frames: the first {first}; the later frames' octaves {settings.frame_octaves}, "
+            f"steps {settings.frame_steps}"
+        )
     if settings.mode in ("class", "visualize"):
         return f"{settings.steps} painting step{'s' * (settings.steps != 1)}"
     if class_dream(settings):

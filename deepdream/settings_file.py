@@ -65,15 +65,21 @@ def read_keyframes_file(path, motion_cls) -> tuple[dict, dict]:
     clip in one TOML or JSON file, each setting named as its option (`step-size`, `zoom`, `layer`)
     or its field, its value a number, a schedule's text ("0:0.5, 48:6") or a table of keyframes
     ({"0": 0.5, "48": 6}, "2s" for seconds). Only settings that may change over a clip are taken."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Keyframes file '{path}' does not exist; give a TOML or JSON file of schedules.")
+    return read_keyframes_text(path.read_text(encoding="utf-8-sig", errors="replace"), path, motion_cls)
+
+
+def read_keyframes_text(text: str, path, motion_cls) -> tuple[dict, dict]:
+    """`read_keyframes_file` of a timeline's text, read as the file `path` would be (JSON where its
+    name ends .json, else TOML; messages name it): the studio's timeline box reads through here."""
     import tomllib
 
     from .settings import DreamSettings
     from .settings.schedule import HOW
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Keyframes file '{path}' does not exist; give a TOML or JSON file of schedules.")
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, RecursionError) as e:
@@ -98,7 +104,7 @@ def read_keyframes_file(path, motion_cls) -> tuple[dict, dict]:
             )
         cls, name = names[given]
         if isinstance(value, dict):
-            value = ", ".join(f"{key}:{_keyframe_value(v)}" for key, v in value.items())
+            value = ", ".join(f"{key}:{_keyframe_value(v, path, given, key)}" for key, v in value.items())
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
             from .errors import SettingsError
 
@@ -107,8 +113,18 @@ def read_keyframes_file(path, motion_cls) -> tuple[dict, dict]:
     return motion, dream
 
 
-def _keyframe_value(value) -> str:
-    """One keyframe's value as a schedule writes it (a pair as DX,DY)."""
-    if isinstance(value, (list, tuple)):
+def _keyframe_value(value, path, given: str, key) -> str:
+    """One keyframe's value as a schedule writes it (a pair as DX,DY); a table or a list of
+    anything but numbers is refused (nothing a schedule can hold)."""
+    plain = (str, int, float)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value):
         return ",".join(str(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, plain):
+        from .errors import SettingsError
+        from .settings.schedule import HOW
+
+        raise SettingsError(
+            f"Keyframes file '{path}': {given} keyframe {shown(str(key), 20)} must be a number, a text or a "
+            f"pair of numbers (got a {type(value).__name__}); {HOW}."
+        )
     return str(value)

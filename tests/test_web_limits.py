@@ -443,3 +443,21 @@ def test_serve_limits_are_checked_in_one_line():
         assert result.stderr.strip().splitlines() == [
             f"deepdream: error: {flag} must be a number of at least 0 (0: no limit; got {float(value):g})."
         ]
+
+
+def test_the_studios_zoom_refuses_a_huge_timeline_and_a_long_clip_over_http(app, client):
+    """Through Gradio's own API: a megabyte of timeline is said in the status line before anything
+    is queued, and 100,000 frames are refused by the frames slider's own bound (the page's limit, the
+    server's 120). (The browser test renders a clip through the page.)"""
+    uploaded = client.post("/gradio_api/upload", files={"files": ("cat.png", small_png(), "image/png")})
+    picture = file_data(uploaded.json()[0])
+    zoom = {"mode": "zoom", "frames": 3, "frame_steps": 1}
+    cases = [
+        (dict(timeline="#" * 1_000_000), "**Error:** The timeline is 1,000,000 characters; the limit is 10,000."),
+        (dict(frames=100_000, timeline=""), "Value 100000 is greater than maximum value 120."),
+    ]
+    for changes, words in cases:
+        started = client.post("/gradio_api/call/render", json={"data": studio_values(picture, **{**zoom, **changes})})
+        assert started.status_code == 200, started.text
+        events = client.get(f"/gradio_api/call/render/{started.json()['event_id']}").text
+        assert words in events, (words, events[-300:])

@@ -32,6 +32,7 @@ SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 def page_values(mode="dream", picture=None, **changes):
     """The page's values in the order the render takes them (defaults as the page shows them)."""
     from deepdream.web.studio_render import render_inputs
+    from deepdream.web.studio_zoom import EXAMPLE_TIMELINE
 
     values = dict(
         mode=mode,
@@ -64,6 +65,13 @@ def page_values(mode="dream", picture=None, **changes):
         iterations=100,
         style_weight=30.0,
         preset="classic",
+        timeline=EXAMPLE_TIMELINE,
+        frames=48,
+        fps=12.0,
+        zoom=1.3,
+        rotate=0.0,
+        frame_steps=3,
+        frame_octaves=1,
     )
     values.update(changes)
     assert set(render_inputs()) == set(values), "the page's inputs are the settings' controls and the page's own"
@@ -397,11 +405,12 @@ def test_a_class_painting_says_painting_step_and_the_command_follows_the_control
     import queue
 
     from deepdream.render.events import DreamProgress
-    from deepdream.web.studio_render import _reporter, preview
+    from deepdream.web.studio_progress import reporter
+    from deepdream.web.studio_render import preview
 
     events: queue.Queue = queue.Queue()
 
-    report = _reporter(events, "class painting")
+    report = reporter(events, "class painting")
     report(DreamProgress(1, 1, 3, 40, (64, 64), 0.0, ((64, 64),)))
     assert events.get()[0] == "Painting step 3 of 40"  # not "Octave 1/1"
     # the command before Render: no class unless one is chosen; "" (the "none" choice) is none

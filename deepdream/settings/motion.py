@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import SettingsError
-from .base import MAX_FRAMES, MAX_OCTAVES, MAX_STEPS, Settings, option
+from .base import MAX_FRAMES, MAX_OCTAVES, MAX_STEPS, Control, Settings, option
 from .dream import DreamSettings
 from .schedule import Schedule
 from .values import parse_translate
@@ -23,9 +23,15 @@ class _MotionSettings(Settings):
     frame_steps: int = option(
         3,
         "Gradient-ascent steps per octave for every frame after the first (the first gets --steps).",
+        ui=Control("Steps per later frame", 1, 40, 1, more=True),
         schedule=True,
     )
-    frame_octaves: int = option(1, "Octaves for every frame after the first (the first gets --octaves).", schedule=True)
+    frame_octaves: int = option(
+        1,
+        "Octaves for every frame after the first (the first gets --octaves).",
+        ui=Control("Octaves per later frame", 1, 4, 1, more=True),
+        schedule=True,
+    )
 
     def __post_init__(self) -> None:
         if self.dream is None:
@@ -133,12 +139,24 @@ class ZoomSettings(_MotionSettings):
     mode: ClassVar[str] = "zoom"
     resumable: ClassVar[tuple] = ("frames",)
 
-    frames: int = option(48, "Number of frames.")
-    fps: float = option(12.0, "Frames per second of the movie (the zoom's speed per second stays the same).")
-    zoom: float = option(
-        1.3, "Zoom factor per second (1.3: 30 % closer each second; below 1 zooms out).", schedule=True
+    frames: int = option(48, "Number of frames.", ui=Control("Frames", 1, 120, 1))
+    fps: float = option(
+        12.0,
+        "Frames per second of the movie (the zoom's speed per second stays the same).",
+        ui=Control("Frames per second", 1, 30, 1),
     )
-    rotate: float = option(0.0, "Rotation in degrees per second (positive: counter-clockwise).", schedule=True)
+    zoom: float = option(
+        1.3,
+        "Zoom factor per second (1.3: 30 % closer each second; below 1 zooms out).",
+        ui=Control("Zoom per second (1.3: 30 % closer)", 0.5, 3, 0.05),
+        schedule=True,
+    )
+    rotate: float = option(
+        0.0,
+        "Rotation in degrees per second (positive: counter-clockwise).",
+        ui=Control("Turn per second (degrees)", -90, 90, 1, more=True),
+        schedule=True,
+    )
     translate: tuple = option(
         (0.0, 0.0), "Shift DX,DY in pixels per second (the view moves right and down).", text=True, schedule=True
     )

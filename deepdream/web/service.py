@@ -53,6 +53,8 @@ class Limits:
     timeout: float | None = 600.0
     #: Pixels an upload may declare in its header, checked before it is decoded (None: Pillow's limit).
     max_pixels: int | None = 50_000_000
+    #: Frames a zoom may have (each is a dream; the clip is held in memory until it is written).
+    max_frames: int | None = 120
 
     def check(self, settings, height: int, width: int, decoded: int = 0) -> None:
         """A LimitError (one sentence: the limit, and how to change it) when a render of `settings`
@@ -60,12 +62,18 @@ class Limits:
         of the guide or style pictures it decodes, counted in the work."""
         from ..budget import described, work
 
+        if settings.mode == "zoom" and self.max_frames and settings.frames > self.max_frames:
+            raise LimitError(
+                f"A zoom of {settings.frames:,} frames is over this server's limit of {self.max_frames} frames; "
+                f"make fewer frames (a longer clip is `deepdream zoom` on the command line)."
+            )
         if settings.mode == "class":
             what = f"The size {width}x{height}"
             shrink = "ask for a smaller size"
         else:
-            if settings.max_side is not None and max(height, width) > settings.max_side:
-                scale = settings.max_side / max(height, width)
+            side = settings.dream.max_side if settings.mode == "zoom" else settings.max_side
+            if side is not None and max(height, width) > side:
+                scale = side / max(height, width)
                 height, width = max(1, round(height * scale)), max(1, round(width * scale))
             what = f"The picture is {width}x{height} pixels, which"
             shrink = f"send max-side={self.max_side} (or less) to shrink it first"
@@ -77,11 +85,11 @@ class Limits:
         amount = work(settings, height, width) + decoded
         if self.max_work and amount > self.max_work * 1e6:
             pictures = f", {decoded / 1e6:,.0f} million pixels of pictures to decode" if decoded >= 1e6 else ""
+            fewer = "frames, steps, octaves" if settings.mode == "zoom" else "steps, octaves or iterations"
             raise LimitError(
                 f"This render is about {amount / 1e6:,.0f} million pixel-steps ({width}x{height}, "
                 f"{described(settings)}{pictures}), over this server's budget of {self.max_work:g} million; "
-                f"use fewer steps, octaves or iterations or a smaller picture, or start the server with a "
-                f"larger --max-work."
+                f"use fewer {fewer} or a smaller picture, or start the server with a larger --max-work."
             )
 
 

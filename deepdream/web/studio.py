@@ -14,12 +14,14 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import DeepDreamError
-from ..settings import PRESETS, DreamSettings, preset_values
+from ..settings import PRESETS, DreamSettings, ZoomSettings, preset_values
+from ..settings.dream import BACKBONE_LOOKS
 from .regions import editor as region_editor
 from .service import Limits, Service, redact
-from .studio_render import MODES, _defaults, controls, make_render, preview
+from .studio_render import MODES, _defaults, controls, make_render, owner, preview, timeline_plots
 from .studio_session import again as dream_again
 from .studio_session import chosen, history_panel, page_render, token
+from .studio_zoom import EXAMPLE_TIMELINE, MAX_TIMELINE
 
 #: Longer side studio inputs are shrunk to unless the page says otherwise (a CPU dreams 512 px in seconds).
 STUDIO_MAX_SIDE = Limits.max_side
@@ -87,26 +89,27 @@ class _Handlers:
         return self.shrink if name == "max_side" else cls.default(name)
 
     def on_mode(self, mode):
-        cls = _defaults(mode)
-        dreamlike = mode in ("dream", "guided dream")
+        dreamlike = mode in ("dream", "guided dream", "zoom")
+        owners = {name: owner(mode, classes) for name, (_, classes) in self.specs.items()}
         shown = [
             gr.update(
-                visible=cls in classes,
-                value=self.start(name, cls) if cls in classes else None,
-                label=_field_ui(cls, name).label if cls in classes else ui.label,
+                visible=cls is not None,
+                value=self.start(name, cls) if cls is not None else None,
+                label=_field_ui(cls, name).label if cls is not None else self.specs[name][0].label,
             )
-            for name, (ui, classes) in self.specs.items()
+            for name, cls in owners.items()
         ]
         return (
             gr.update(visible=mode != "class painting"),
             gr.update(visible=mode == "guided dream"),
             gr.update(visible=mode == "style transfer"),
-            gr.update(value=cls.default("backbone")),
+            gr.update(value=(DreamSettings if mode == "zoom" else _defaults(mode)).default("backbone")),
             gr.update(visible=dreamlike),
             # a class never carries over: none for a dream, to be chosen for a painting
             gr.update(visible=mode in ("dream", "class painting"), value=None if mode == "class painting" else ""),
             gr.update(visible=dreamlike, value="classic"),
             gr.update(visible=mode == "dream"),
+            gr.update(visible=mode == "zoom"),
             *shown,
         )
 
@@ -121,7 +124,23 @@ class _Handlers:
             ),
         )
 
-    def on_backbone(self, backbone):
+    def on_backbone(self, backbone, mode="dream", preset=None):
+        """The backbone's layers to choose from, and (for a dream with no preset of its own) the
+        look controls at the network's own look (`DreamSettings.backbone_look`: vgg16 dreams at
+        step size 1.5, scoring layers by their mean), as a render with it takes them."""
+        return (self.layers(backbone), *self.look(backbone, mode, preset))
+
+    def look(self, backbone, mode, preset) -> list:
+        """An update per control: the fields any network's own look sets moved to this one's
+        (the dream's default where it has none); the others, and every control where a preset
+        other than classic or a mode without dreams rules, left as they are."""
+        if _defaults(mode) not in (DreamSettings, ZoomSettings) or (preset or "classic") != "classic":
+            return [gr.update() for _ in self.specs]
+        looks = {name for look in BACKBONE_LOOKS.values() for name in look}
+        values = {**DreamSettings().to_dict(), **DreamSettings.backbone_look(backbone)}
+        return [gr.update(value=values[n]) if n in looks else gr.update() for n in self.specs]
+
+    def layers(self, backbone):
         try:
             net = self.service.backbone(backbone)  # not on the render queue: the list never waits
         except DeepDreamError as e:
@@ -205,6 +224,16 @@ def _inputs(handlers: _Handlers) -> dict:
         parts["layers"] = gr.Dropdown(
             [], value=[], multiselect=True, elem_id="layers", label="Layers (empty: the backbone's own)"
         )
+    with gr.Column(visible=False, elem_id="zoom-panel") as parts["zoom_panel"]:
+        parts["timeline"] = gr.Textbox(
+            EXAMPLE_TIMELINE,
+            lines=5,
+            max_lines=16,
+            max_length=MAX_TIMELINE,
+            label="Timeline: how settings move over the clip (TOML or JSON, as `deepdream zoom --keyframes`)",
+            elem_id="timeline",
+        )
+        parts["plots"] = gr.HTML("", elem_id="timeline-plots")
     parts["target_class"] = gr.Dropdown(
         _class_choices(), value="", filterable=True, label="ImageNet class (type to search)", elem_id="class"
     )
@@ -221,7 +250,12 @@ def _outputs() -> list:
     return [
         gr.Image(label="Result", type="filepath", format="png", interactive=False, elem_id="result", height=400),
         gr.Markdown("", elem_id="status"),
-        gr.File(label="Download (PNG with its settings)", interactive=False, file_count="multiple", elem_id="download"),
+        gr.File(
+            label="Download (a PNG carries its settings; a zoom: GIF, last frame, timeline)",
+            interactive=False,
+            file_count="multiple",
+            elem_id="download",
+        ),
         gr.Textbox(
             label="The same from a terminal (follows the controls)",
             interactive=False,
@@ -267,21 +301,28 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     mode.change(
         handlers.on_mode,
         mode,
-        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], *fields],
+        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], parts["zoom_panel"], *fields],
     )
     preset.input(handlers.on_preset, preset, [backbone, *fields])
     parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
-    backbone.change(handlers.on_backbone, backbone, layers)
-    page.load(handlers.on_backbone, backbone, layers)
+    backbone.change(handlers.on_backbone, [backbone, mode, preset], [layers, *fields])
+    page.load(handlers.layers, backbone, layers)
     page.load(token, None, key)
+    timeline = parts["timeline"]
     given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
-    # the command follows the controls (the regions are named once they are painted and rendered)
-    unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"]]
+    given.append(timeline)
+    # the command (and a zoom's plots) follow the controls (the regions are named once they are rendered)
+    unpainted = [mode, *pictures, preset, backbone, layers, parts["target_class"], timeline]
+
+    def follow(*values):
+        page = (*values[:8], None, "", "", "", *values[8:])
+        return preview(*page), timeline_plots(*page)
+
     gr.on(
         [page.load, *(c.change for c in (*unpainted, *fields))],
-        lambda *values: preview(*values[:8], None, "", "", "", *values[8:]),
+        follow,
         [*unpainted, *fields],
-        shown[3],
+        [shown[3], parts["plots"]],
         show_progress="hidden",
         trigger_mode="always_last",
     )

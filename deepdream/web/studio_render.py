@@ -17,14 +17,16 @@ import gradio as gr
 import numpy as np
 
 from ..errors import DeepDreamError
-from ..render.events import DreamProgress, Stage
-from ..settings import ClassSettings, DreamSettings, StyleSettings, parse_size, preset_values
+from ..settings import ClassSettings, DreamSettings, StyleSettings, ZoomSettings, parse_size, preset_values
 from .forms import command_line, safe_name
 from .regions import region_values
 from .service import STOPPING, Cancelled, Service, TimedOut, redact
+from .studio_progress import reporter
+from .studio_zoom import error_html, finish_clip, plots, read_timeline, zoom_clip, zoom_command, zoom_settings
+from .studio_zoom import output_name as zoom_output
 from .uploads import PLACEHOLDER, Upload, check_declared, read_upload
 
-MODES = ("dream", "guided dream", "class painting", "style transfer")
+MODES = ("dream", "guided dream", "class painting", "style transfer", "zoom")
 #: Studio outputs older than this are removed when a new one is written.
 KEEP_SECONDS = 3600
 
@@ -35,7 +37,22 @@ def _defaults(mode: str):
         "guided dream": DreamSettings,
         "class painting": ClassSettings,
         "style transfer": StyleSettings,
+        "zoom": ZoomSettings,
     }[mode]
+
+
+def owner(mode: str, classes) -> type | None:
+    """The settings class whose field a control (shown by `classes`) is in `mode`, None where the
+    mode has no such control: a zoom shows the dream's controls besides its own."""
+    cls = _defaults(mode)
+    if cls in classes:
+        return cls
+    return DreamSettings if cls is ZoomSettings and DreamSettings in classes else None
+
+
+def backbone_of(settings) -> str:
+    """The network a render runs on (a zoom's is its dream's)."""
+    return settings.dream.backbone if isinstance(settings, ZoomSettings) else settings.backbone
 
 
 def _uploaded(path, what: str, uploads: Path) -> tuple[str, bytes]:
@@ -104,6 +121,7 @@ PAGE_INPUTS = (
     "region_1",
     "region_2",
     "region_3",
+    "timeline",
 )
 
 
@@ -115,15 +133,8 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
     """The settings of a render from the page's values (by name: `render_inputs`): the controls the
     mode's settings show, then what the mode adds (its pictures, the class, the preset, the regions
     `painted`: `region_values`' changes); the settings check every value."""
-    cls = _defaults(mode)
-    given = {}
-    for name, (ui, classes) in controls().items():
-        value = values.get(name)
-        if cls not in classes or value is None or (ui.zero_none and not value):
-            continue
-        if isinstance(value, float) and cls.default(name) is not None and isinstance(cls.default(name), int):
-            value = int(value) if value.is_integer() else value  # a number box gives floats
-        given[name] = value
+    cls = DreamSettings if mode == "zoom" else _defaults(mode)
+    given = _given(cls, values)
     given["backbone"] = values.get("backbone") or cls.default("backbone")
     if mode == "style transfer":
         return cls.from_dict({}, styles=(style.image,), **given)
@@ -143,9 +154,24 @@ def settings_for(mode, values: dict, guide=None, style=None, painted: dict | Non
     preset = values.get("preset")
     if preset and preset != "classic":  # classic is the defaults
         given["preset"] = preset
+    if mode == "zoom":
+        return zoom_settings(given, _given(ZoomSettings, values), read_timeline(values.get("timeline")))
     if mode == "guided dream":
         return cls.from_dict({}, guide=tuple(g.image for g in guide), **given)
     return cls.from_dict({}, target_class=target_class, **given)
+
+
+def _given(cls, values: dict) -> dict:
+    """The values of the controls of `cls`'s fields (those set), as its fields' types."""
+    given = {}
+    for name, (ui, classes) in controls().items():
+        value = values.get(name)
+        if cls not in classes or value is None or (ui.zero_none and not value):
+            continue
+        if isinstance(value, float) and cls.default(name) is not None and isinstance(cls.default(name), int):
+            value = int(value) if value.is_integer() else value  # a number box gives floats
+        given[name] = value
+    return given
 
 
 @dataclasses.dataclass
@@ -159,6 +185,7 @@ class _Job:
     style: object = None
     masks: dict = dataclasses.field(default_factory=dict)
     painted: dict = dataclasses.field(default_factory=dict)
+    timeline: object = None
 
 
 def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
@@ -198,7 +225,8 @@ def _read_job(service: Service, uploads: Path, values: dict) -> _Job:
     elif mode == "style transfer":
         style = read_upload(files[0][1], files[0][0], "style.png", most, scratch)
         settings = settings.replace(styles=(style.image,))
-    return _Job(mode, settings, image, guide, style, masks, painted)
+    timeline = read_timeline(values.get("timeline")) if mode == "zoom" else None
+    return _Job(mode, settings, image, guide, style, masks, painted, timeline)
 
 
 def _rest(service: Service, values: dict) -> tuple:
@@ -213,63 +241,11 @@ def _rest(service: Service, values: dict) -> tuple:
     return tuple(name if weight == 1 else f"{name}={weight:g}" for name, weight in net.default_layers)
 
 
-def _left(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    return f"about {seconds} s left" if seconds < 90 else f"about {seconds // 60} min {seconds % 60:02d} s left"
-
-
-class _Clock:
-    """Time left from the work done so far: `tick(done, total)` with work in any unit (pixel-steps),
-    the rate measured from the first tick on."""
-
-    def __init__(self):
-        self.first: tuple[float, float] | None = None
-
-    def tick(self, done: float, total: float) -> str:
-        now = time.monotonic()
-        if self.first is None or done <= self.first[1]:
-            self.first = self.first or (now, done)
-            return ""
-        rate = (now - self.first[0]) / (done - self.first[1])
-        return f", {_left(rate * (total - done))}"
-
-
-def _reporter(events: queue.Queue, mode: str):
-    """The render's progress callback: (status text, picture or None) onto `events`, in the mode's
-    words with the time left, the picture after each octave's last step (each style scale's last
-    iteration, and every 10th)."""
-    clock = _Clock()
-
-    def progress(event):
-        if isinstance(event, Stage):
-            events.put((event.text[:1].upper() + event.text[1:] + " ...", None))
-        elif isinstance(event, DreamProgress):
-            last = event.step == event.steps
-            picture = event.snapshot() if last and event.snapshot is not None else None
-            areas = [h * w for h, w in event.sizes] or [1]
-            done = event.steps * sum(areas[: event.octave - 1]) + event.step * areas[event.octave - 1]
-            left = clock.tick(done, event.steps * sum(areas))
-            if mode == "class painting":
-                text = f"Painting step {event.step} of {event.steps}{left}"
-            else:
-                size = f"{event.size[1]}x{event.size[0]}"
-                text = f"Octave {event.octave}/{event.octaves} ({size}), step {event.step}/{event.steps}{left}"
-            events.put((text, picture))
-        else:  # style: StyleProgress
-            last = event.iteration == event.iterations
-            picture = event.snapshot() if last or event.iteration % 10 == 0 else None
-            areas = [h * w for h, w in event.sizes] or [1]
-            done = event.iterations * sum(areas[: event.scale - 1]) + event.iteration * areas[event.scale - 1]
-            left = clock.tick(done, event.iterations * sum(areas))
-            scale = f"scale {event.scale}/{event.scales}, " if event.scales > 1 else ""
-            events.put((f"Style {scale}iteration {event.iteration}/{event.iterations}{left}", picture))
-
-    return progress
-
-
 def _submit(service: Service, job: _Job, **kwargs):
     """The job queued on its backbone's worker (a Future)."""
-    backbone = job.settings.backbone
+    backbone = backbone_of(job.settings)
+    if job.mode == "zoom":
+        return service.submit(backbone, zoom_clip, job.image, job.settings, **kwargs)
     if job.mode == "style transfer":
         return service.submit(backbone, service.stylize, job.image, [job.style], job.settings, **kwargs)
     if job.mode == "class painting":
@@ -309,6 +285,8 @@ def _watch(future, events: queue.Queue, timeout: float | None, stopped: threadin
 def output_name(mode: str, settings, picture: str | None) -> str:
     """The result's file name, telling apart the picture, the look and the seed:
     `coffee_classic_s0.png`, `coffee_guided_s3.png`, `coffee_style.png`, `lemon_s0.png`."""
+    if mode == "zoom":
+        return zoom_output(settings, picture)
     seed = f"_s{settings.seed}" if getattr(settings, "seed", None) is not None else ""
     if picture is None:
         from ..classes import class_index, imagenet_classes
@@ -326,6 +304,8 @@ def _finish(job: _Job, result, outputs: Path) -> tuple:
     _tidy(outputs)
     name = output_name(job.mode, settings, None if image is None else image.name)
     folder = Path(tempfile.mkdtemp(dir=outputs))
+    if job.mode == "zoom":
+        return finish_clip(settings, job.timeline, image.name, result, folder)
     path = folder / name
     path.write_bytes(result.png())
     command = command_line(settings, None if image is None else image.name, name, _files(job.guide, job.style))
@@ -363,9 +343,23 @@ def preview(*page) -> str:
     try:
         settings = settings_for(mode, values, guide, style)
         name = output_name(mode, settings, picture)
+        if mode == "zoom":
+            return zoom_command(settings, read_timeline(values.get("timeline")), picture, name)
     except DeepDreamError as e:
         return f"# not yet: {redact(str(e))}"
     return command_line(settings, picture, name, _files(guide, style))
+
+
+def timeline_plots(*page) -> str:
+    """A zoom's schedules as the page plots them (`studio_zoom.plots`), or the one line that says
+    what is wrong with the timeline or the controls; nothing for the other modes."""
+    values = dict(zip(render_inputs(), page, strict=False))
+    if values["mode"] != "zoom":
+        return ""
+    try:
+        return plots(settings_for("zoom", values))
+    except DeepDreamError as e:
+        return error_html(e)
 
 
 def make_render(service: Service, outputs: Path, uploads: Path):
@@ -388,10 +382,10 @@ def make_render(service: Service, outputs: Path, uploads: Path):
         if token:
             running[token] = (stopped, cancel)
         try:
-            future = _submit(service, job, progress=_reporter(events, job.mode), cancelled=cancel)
+            future = _submit(service, job, progress=reporter(events, job.mode), cancelled=cancel)
         except Cancelled:  # the server is stopping
             raise gr.Error(STOPPING, print_exception=False) from None
-        ahead = service.waiting(job.settings.backbone) - 1
+        ahead = service.waiting(backbone_of(job.settings)) - 1
         queued = f"Queued behind {ahead} render{'s' * (ahead != 1)} ..." if ahead > 0 else "Starting ..."
         yield gr.skip(), queued, gr.skip(), gr.skip()
         try:

@@ -22,6 +22,8 @@ CSS = """
 #status.error, #status .error { color: #b91c1c; }
 .stale img, .stale textarea { opacity: 0.45; filter: grayscale(60%); transition: opacity 0.2s; }
 #render-row button { min-width: 8em; }
+#mode .wrap { gap: 3px; }
+#mode label { padding-left: 5px; padding-right: 5px; gap: 3px; }
 """
 
 
