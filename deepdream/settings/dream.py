@@ -147,7 +147,7 @@ class DreamSettings(Moving, Settings):
         0.0,
         "Dream less on the picture's subject, where the network sees it (a pet's face, a cup): 0 alike "
         "everywhere, 1 not at all there. Needs a classifier backbone (efficientnet-lite2).",
-        ui=Control("Keep the subject", 0, 1, 0.05),
+        ui=Control("Keep the subject", 0, 1, 0.05, more=True),
         group=LOOK,
         schedule=True,
     )
