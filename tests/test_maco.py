@@ -151,3 +151,31 @@ def test_the_transparency_map_beside_the_picture_or_as_its_alpha_channel(tmp_pat
         assert im.mode == "RGBA" and im.size == (64, 64)
         rgba = np.asarray(im)
     assert np.array_equal(rgba[..., :3], rgb) and np.array_equal(rgba[..., 3], alpha)
+
+
+def test_a_dream_gallery_refuses_the_painting_options(tmp_path):
+    result = cli("gallery", ROOT / "samples" / "chelsea.png", "--param", "maco", "-o", tmp_path / "g.png", "--dry-run")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "deepdream: error: --param applies to --from-noise only."
+
+
+@pytest.mark.slow  # a two-channel atlas painted from noise (a few seconds)
+def test_an_atlas_paints_with_maco_and_writes_each_cells_transparency_map(tmp_path):
+    sheet = tmp_path / "atlas.png"
+    args = ("gallery", "--from-noise", "-l", "block4a_expand", "--channels", "2", "--cell", "64", "--steps", "3")
+    result = cli(*args, "--param", "maco", "--alpha", "file", "-o", sheet, "-q")
+    assert result.returncode == 0, result.stderr
+    cells = tmp_path / "atlas_cells"
+    assert sorted(p.name for p in cells.iterdir()) == [
+        "block4a_expand_0000.png",
+        "block4a_expand_0000_alpha.png",
+        "block4a_expand_0001.png",
+        "block4a_expand_0001_alpha.png",
+    ]
+    from deepdream.images import read_metadata
+
+    assert '"param": "maco"' in read_metadata(cells / "block4a_expand_0001.png")
+    for channel in (0, 1):
+        with Image.open(cells / f"block4a_expand_{channel:04d}_alpha.png") as im:
+            assert im.mode == "L" and im.size == (64, 64)
+            assert np.asarray(im).min() == 0 and np.asarray(im).max() == 255
