@@ -55,24 +55,33 @@ def paint_class(
     """Paint an ImageNet class (a name such as "golden retriever", or a number 0-999) from noise;
     returns a PIL image. Options: see `ClassSettings` (size="WxH", steps, learning_rate, decay,
     views, ...): the picture is painted as Fourier coefficients in decorrelated colour, seen by the
-    network through random shifts, zooms, turns and blurs (`deepdream.render.param`)."""
-    from .images import to_pil
+    network through random shifts, zooms, turns and blurs (`deepdream.render.param`); param="maco"
+    optimises only their phases (`deepdream.render.maco`); alpha="file" or "channel" returns an RGBA
+    picture whose alpha is the transparency map."""
     from .render.param import prepare_painting
 
     settings = ClassSettings.of(settings, target_class=str(target_class), **options)
-    return to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
+    return _painted(prepare_painting(settings, progress=progress), progress)
 
 
 def visualize(
     target: str, settings: VisualizeSettings | dict | None = None, *, progress: Progress | None = None, **options
 ):
     """Paint what a layer ("block4a_expand") or one channel of it ("block4a_expand:12") responds to
-    most, from noise; returns a PIL image. Options: see `VisualizeSettings`."""
-    from .images import to_pil
+    most, from noise; returns a PIL image (RGBA with alpha="file" or "channel", as `paint_class`).
+    Options: see `VisualizeSettings`."""
     from .render.param import prepare_painting
 
     settings = VisualizeSettings.of(settings, target=str(target), **options)
-    return to_pil(prepare_painting(settings, progress=progress).run(progress=progress))
+    return _painted(prepare_painting(settings, progress=progress), progress)
+
+
+def _painted(painting, progress):
+    """A painting's picture as a PIL image: RGBA, its transparency map as alpha, unless alpha="none"."""
+    from .images import to_pil
+
+    rgb = painting.run(progress=progress)
+    return to_pil(rgb, None if painting.settings.alpha == "none" else painting.transparency())
 
 
 def guided_dream(image, guide, settings: DreamSettings | dict | None = None, **options):

@@ -290,6 +290,26 @@ class _Cell:
     output: Path
 
 
+def _paint_cells(settings, chunk: list[int], outputs: list[Path], own: list) -> None:
+    """Paint the atlas cells of channels `chunk` in one batch and write each to its output with its
+    own settings (`own`), and its transparency map where --alpha asks for it."""
+    import numpy as np
+
+    from .images import save_image
+    from .render.param import prepare_painting
+
+    painting = prepare_painting(settings, channels=chunk)
+    side = int(settings.size.split("x")[0])
+    # [B, side, side, 3] and the transparency maps [B, side, side] (a batch of one comes unbatched)
+    pictures = np.reshape(painting.run(), (len(chunk), side, side, 3))
+    alphas = np.reshape(painting.transparency(), (len(chunk), side, side))
+    for rgb, alpha, out, mine in zip(pictures, alphas, outputs, own, strict=True):
+        channel = alpha if settings.alpha == "channel" else None
+        save_image(rgb, out, alpha=channel, overwrite=True, metadata=mine.to_json())
+        if settings.alpha == "file":
+            save_image(alpha, out.with_name(f"{out.stem}_alpha.png"), overwrite=True, metadata=mine.to_json())
+
+
 def atlas(
     sheet,
     settings,
@@ -309,7 +329,6 @@ def atlas(
     there with the same settings is not painted again."""
     from .images import check_output_path, read_metadata, save_image
     from .objectives import parse_layer_spec
-    from .render.param import prepare_painting
 
     sheet = Path(sheet)
     if sheet.suffix.lower() != ".png":
@@ -348,9 +367,7 @@ def atlas(
     cells_dir.mkdir(exist_ok=True)
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
-        pictures = prepare_painting(settings, channels=chunk).run()
-        for c, rgb in zip(chunk, pictures, strict=False):
-            save_image(rgb, outputs[picks.index(c)], overwrite=True, metadata=own[c].to_json())
+        _paint_cells(settings, chunk, [outputs[picks.index(c)] for c in chunk], [own[c] for c in chunk])
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))
     labels = [f"{spec.name}:{c}" for c in picks]

@@ -137,9 +137,9 @@ def atomic_write(path, write_fn: Callable[[BinaryIO], object]) -> None:
 
 def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | None = None) -> bytes:
     """The bytes of an image file of Pillow format `fmt` ("PNG", "JPEG", ...) holding a float or
-    uint8 H x W x 3 array in [0, 255]: alpha where the format has a place for it, `metadata` as
-    `save_image` stores it. Raises ValueError where the encoder refuses (e.g. a side over WebP's
-    16383 pixels)."""
+    uint8 H x W x 3 array in [0, 255] (or H x W: a greyscale picture, e.g. a transparency map):
+    alpha where the format has a place for it, `metadata` as `save_image` stores it. Raises
+    ValueError where the encoder refuses (e.g. a side over WebP's 16383 pixels)."""
     import io
 
     if not np.isfinite(np.asarray(rgb, dtype=np.float32)).all():
@@ -147,7 +147,10 @@ def encode_image(rgb, fmt: str, alpha=None, quality: int = 95, metadata: str | N
             "The result holds non-finite values (NaN or infinity), so nothing was written; "
             "lower --step-size, the layer weights or the loss weights."
         )
-    img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
+    if np.ndim(rgb) == 2:
+        img = Image.fromarray(np.clip(np.round(np.asarray(rgb, np.float32)), 0, 255).astype(np.uint8), mode="L")
+    else:
+        img = to_pil(rgb, alpha if fmt in ALPHA_FORMATS else None)
     options = {
         "JPEG": {"quality": quality, "subsampling": 0},
         "WEBP": {"quality": quality},

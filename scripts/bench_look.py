@@ -22,7 +22,7 @@ Cases:
   the top 5). `--photos closeups` takes the close-up photos (a cat, a face, a cup, a man with a
   camera, a motorcycle, a rocket and a moon in close crop).
 - class: per class painting (`deepdream class`), the judge's probability of the class on the whole
-  picture and after a 2-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
+  picture and after a 2-pixel and a 4-pixel Gaussian blur, its top-1 class, and the chroma-noise ratio.
 - dream-class: per photo and class (every class on every photo, or the --pairs), `dream --class` on
   the photo: the class's probability averaged over the nine half-size crops, the mean change, and
   the chroma-noise ratio.
@@ -331,15 +331,17 @@ def case_class(judge, args) -> dict:
     for name in args.classes:
         index = class_index(name)
         start = time.perf_counter()
-        rgb = np.asarray(api.paint_class(name, **_class_options(args.class_options)), np.float32)
+        picture = np.asarray(api.paint_class(name, **_class_options(args.class_options)), np.float32)
+        rgb = picture[..., :3]  # RGBA with --alpha file or channel: its alpha is the transparency map
         seconds = time.perf_counter() - start
-        p = judge.probabilities([rgb, blurred(rgb)])
+        p = judge.probabilities([rgb, blurred(rgb), blurred(rgb, 4.0)])
         rows.append(
             {
                 "class": name,
                 "index": index,
                 "p_whole": round(float(p[0, index]), 3),
                 "p_blurred": round(float(p[1, index]), 3),
+                "p_blurred4": round(float(p[2, index]), 3),
                 "top1": int(np.argmax(p[0])),
                 "top1_is_class": bool(np.argmax(p[0]) == index),
                 "chroma_noise": round(chroma_noise(rgb), 3),
@@ -347,6 +349,8 @@ def case_class(judge, args) -> dict:
             }
         )
         _save(args, f"class_{name.replace(' ', '_')}.png", rgb)
+        if picture.shape[-1] == 4:
+            _save(args, f"class_{name.replace(' ', '_')}_alpha.png", picture[..., 3])
         print(json.dumps(rows[-1]), file=sys.stderr)
     return {
         "options": args.class_options,
@@ -354,6 +358,9 @@ def case_class(judge, args) -> dict:
         "summary": {
             "p_whole_min": min(r["p_whole"] for r in rows),
             "p_blurred_min": min(r["p_blurred"] for r in rows),
+            "p_blurred4_min": min(r["p_blurred4"] for r in rows),
+            "p_whole_mean": round(float(np.mean([r["p_whole"] for r in rows])), 3),
+            "p_blurred4_mean": round(float(np.mean([r["p_blurred4"] for r in rows])), 3),
             "chroma_noise_max": max(r["chroma_noise"] for r in rows),
             "all_top1": all(r["top1_is_class"] for r in rows),
         },

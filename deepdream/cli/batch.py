@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..settings import DreamSettings, SheetSettings
+from ..settings import DreamSettings, SheetSettings, VisualizeSettings
 from .app import on_interrupt
 from .common import given_settings
 from .options import IO, SHEET, DryRun, Overwrite, Quiet, Ray, SettingsFile, Workers, with_settings
@@ -180,8 +180,14 @@ def batch(
     report(summary, quiet)
 
 
+#: The options of a painting from noise that a dream has not, which `gallery --from-noise` takes too.
+NOISE_ONLY = ("param", "alpha")
+VISUALIZE_FIELDS = VisualizeSettings.__dataclass_fields__
+
+
 @with_settings(DreamSettings, lists=("target_class",), helps=GALLERY_HELPS)
 @with_settings(SheetSettings, into="sheet_options", group=SHEET)
+@with_settings(VisualizeSettings, into="paint_options", skip=tuple(sorted(set(VISUALIZE_FIELDS) - set(NOISE_ONLY))))
 def gallery(
     input: Annotated[
         Path | None,
@@ -216,6 +222,7 @@ def gallery(
     quiet: Quiet = False,
     dream_options: dict = None,
     sheet_options: dict = None,
+    paint_options: dict = None,
 ) -> None:
     """A contact sheet of small dreams: one per layer of the backbone, per channel of --layer, or per --class.
 
@@ -226,8 +233,12 @@ def gallery(
     from ..gallery import gallery as make_gallery
 
     channels, cell, columns = (sheet_options[name] for name in ("channels", "cell", "columns"))
+    painting = {k: v for k, v in paint_options.items() if v is not None}
     if from_noise:
+        dream_options = {**dream_options, **painting}
         return _atlas(output, channels, cell, columns, ray, dream_options, overwrite, quiet, dry_run)
+    if painting:
+        raise SettingsError(f"{VisualizeSettings.flag(sorted(painting)[0])} applies to --from-noise only.")
     if input is None:
         raise SettingsError(
             "Give a picture to dream on (deepdream gallery INPUT), or --from-noise for a feature atlas."
@@ -279,7 +290,8 @@ def _atlas(
     quiet: bool,
     dry_run: bool = False,
 ) -> None:
-    """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`)."""
+    """`gallery --from-noise`: the channels of one --layer painted from noise (`gallery.atlas`);
+    `dream_options` holds the dream options given and the painting's own (`NOISE_ONLY`)."""
     from ..errors import SettingsError
     from ..gallery import atlas
     from ..settings import VisualizeSettings
@@ -293,7 +305,7 @@ def _atlas(
     if refused:
         raise SettingsError(
             f"--from-noise paints from noise: {DreamSettings.flag(refused[0])} does not apply to it "
-            f"(it takes --backbone, --steps, --seed, --precision)."
+            f"(it takes --backbone, --steps, --seed, --precision, --param, --alpha)."
         )
     if ray:
         raise SettingsError(

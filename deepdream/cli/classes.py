@@ -19,26 +19,34 @@ def _paint(
     """Paint from noise with a progress bar (--save-every snapshots) and write the picture (to
     STEM.png, or the next free name, without -o); with --dry-run, check everything and say what
     would be written."""
-    from ..images import LoadedImage
+    from ..images import LoadedImage, save_image
     from ..progress import dream_progress
     from ..render.param import check_painting, prepare_painting
 
     if output is None:
         output = Path(f"{stem}.png") if overwrite else next_free(Path(f"{stem}.png"), echo=False)
     check_save_every(save_every)
+    alpha_file = output.with_name(f"{output.stem}_alpha.png") if settings.alpha == "file" else None
+    if alpha_file is not None:
+        may_replace(alpha_file, [], overwrite, quiet)
     overwrite = may_replace(output, [], overwrite, quiet)
     if dry_run:
         check_painting(settings)
-        save_dry_run(
-            output,
-            f"{settings.size}, {settings.backbone}, {what}, painted from noise in {settings.steps} steps",
-            save_every,
-        )
+        what = f"{settings.size}, {settings.backbone}, {what}, painted from noise in {settings.steps} steps"
+        save_dry_run(output, what + (f"; its transparency map in {alpha_file}" if alpha_file else ""), save_every)
         return
     saver = snapshot_saver(output, [], settings) if save_every else None
     with dream_progress(quiet, "painting", saver, save_every) as progress:
-        rgb = prepare_painting(settings, progress=progress).run(progress=progress)
-    save_result(LoadedImage(rgb, None, "RGB"), output, settings.to_json(), overwrite, quiet)
+        painting = prepare_painting(settings, progress=progress)
+        rgb = painting.run(progress=progress)
+    alpha = painting.transparency() if settings.alpha != "none" else None
+    channel = alpha if settings.alpha == "channel" else None
+    picture = LoadedImage(rgb, channel, "RGB" if channel is None else "RGBA")
+    save_result(picture, output, settings.to_json(), overwrite, quiet)
+    if alpha_file is not None:
+        save_image(alpha, alpha_file, overwrite=True, metadata=settings.to_json())
+        if not quiet:
+            typer.echo(f"wrote {alpha_file}", err=True)
 
 
 @with_settings(ClassSettings, skip=("target_class", "size"))

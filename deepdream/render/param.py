@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .maco import PHASE_RATE, phase_only, random_phase, spectrum_for, transparency
+
 #: The network's input side for the views of a painting (crops are resized to it).
 VIEW_SIZE = 224
 #: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves
@@ -150,17 +152,22 @@ class FourierPainter:
         robustness: Robustness = Robustness(),
         precision: str = "float32",
         headroom: float = 0.0,
+        param: str = "fourier",
     ):
         import tensorflow as tf
 
         self.backbone = backbone
         self.objective = objective
         self.height, self.width, self.batch = height, width, batch
-        self.learning_rate = learning_rate
+        self.learning_rate = learning_rate * (PHASE_RATE if param == "maco" else 1.0)
         self.robustness = robustness
         self.precision = precision
         self.features = backbone.feature_model(list(layers), precision)
         self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
+        # MACO (`render.maco`): the photos' magnitudes [1, 3, h, w/2+1], x 4 as `pixels` divides by 4
+        self.magnitude = tf.constant(4.0 * spectrum_for(height, width)[None]) if param == "maco" else None
+        # the gradient's magnitude per pixel summed over the steps: the transparency map
+        self.alpha = tf.Variable(tf.zeros((batch, height, width)))
         # a picture to start from (its logit, [1, h, w, 3]) and a weight map of where the painting
         # may change it ([1, h, w, 1]): zeros and ones when painting from noise
         # headroom h: a picture started from (`run(base=...)`) sits in the sigmoid's range
@@ -183,7 +190,10 @@ class FourierPainter:
         """The pictures (RGB in [0, 255], [B, h, w, 3]) that the coefficients [2, B, 3, h, w/2+1] make."""
         import tensorflow as tf
 
-        coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
+        if self.magnitude is not None:
+            coefficients = phase_only(spectrum, self.magnitude)
+        else:
+            coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
         decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
         decorrelated = tf.transpose(decorrelated, [0, 2, 3, 1])  # [B, h, w, 3]
         mixed = tf.reshape(tf.reshape(decorrelated, [-1, 3]) @ self.mix, tf.shape(decorrelated))
@@ -220,8 +230,8 @@ class FourierPainter:
         n = self.robustness.size
         with tf.GradientTape() as tape:
             tape.watch(self.spectrum)
-            rgb = self.pixels(self.spectrum)  # [B, h, w, 3]
-            rgb = tf.repeat(rgb, views, axis=0)  # [B * views, h, w, 3]
+            picture = self.pixels(self.spectrum)  # [B, h, w, 3]
+            rgb = tf.repeat(picture, views, axis=0)  # [B * views, h, w, 3]
             seen = tf.raw_ops.ImageProjectiveTransformV3(
                 images=rgb,
                 transforms=tf.tile(transforms, [self.batch, 1]),
@@ -236,7 +246,8 @@ class FourierPainter:
             out = list(out) if isinstance(out, (list, tuple)) else [out]
             values = tf.cast(self.objective(out), tf.float32)  # [B * views]
             total = tf.reduce_sum(values)
-        gradient = tape.gradient(total, self.spectrum)
+        gradient, drawn = tape.gradient(total, [self.spectrum, picture])
+        self.alpha.assign_add(tf.reduce_sum(tf.abs(drawn), axis=-1))
         beta1, beta2 = 0.9, 0.999
         self.t.assign_add(1.0)
         self.m.assign(beta1 * self.m + (1 - beta1) * gradient)
@@ -259,7 +270,9 @@ class FourierPainter:
 
         if base is None:  # every picture of a batch starts from the same noise, so a batch paints what one would
             self.base.assign(tf.zeros_like(self.base))
-            start = rng.normal(0.0, 0.01, size=(2, 1) + tuple(self.spectrum.shape[2:])).astype(np.float32)
+            shape = (2, 1) + tuple(self.spectrum.shape[2:])
+            noise = rng.normal(0.0, 0.01, size=shape) if self.magnitude is None else random_phase(rng, shape[2:])
+            start = noise.astype(np.float32)
             self.spectrum.assign(np.repeat(start, self.batch, axis=1))
         else:
             base = np.asarray(base, np.float32)
@@ -276,7 +289,7 @@ class FourierPainter:
             if weight is None
             else np.asarray(weight, np.float32)[None, ..., None]
         )
-        for variable in (self.m, self.v):
+        for variable in (self.m, self.v, self.alpha):
             variable.assign(tf.zeros_like(variable))
         self.t.assign(0.0)
         # views look where the painting may change: centred on a region's pixels, by its weight
@@ -337,6 +350,11 @@ class Painting:
     @property
     def traces(self) -> int:
         return self.painter.traces
+
+    def transparency(self) -> np.ndarray:
+        """The last run's transparency map (`render.maco.transparency`): uint8 [h, w] or [B, h, w]."""
+        alpha = transparency(self.painter.alpha.numpy())
+        return alpha[0] if self.painter.batch == 1 else alpha
 
     def run(self, *, seed: int | None = None, progress=None) -> np.ndarray:
         """The painting(s): float32 RGB in [0, 255], [h, w, 3] (or [B, h, w, 3] for a batch)."""
@@ -412,5 +430,6 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
         decay=settings.decay,
         robustness=robustness,
         precision=precision,
+        param=settings.param,
     )
     return Painting(settings, net, painter)

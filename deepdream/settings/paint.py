@@ -11,6 +11,12 @@ from .base import DETAIL, LOOK, MAX_STEPS, NETWORK, PRECISIONS, SIZE, Control, S
 from .specs import parse_layer_spec
 from .values import parse_size
 
+#: What a painting's picture is made of (`render.param`): every Fourier coefficient, or (MACO,
+#: `render.maco`) only their phases, at photos' average magnitudes.
+PARAMS = ("fourier", "maco")
+#: Where the transparency map goes: nowhere, NAME_alpha.png beside the picture, or its alpha channel.
+ALPHAS = ("none", "file", "channel")
+
 
 @dataclass(frozen=True)
 class PaintSettings(Settings):
@@ -29,9 +35,16 @@ class PaintSettings(Settings):
     )
     size: str = option("256x256", "Size of the painting, WIDTHxHEIGHT.", ui=Control("Size WxH"), group=LOOK)
     steps: int = option(200, "Optimiser (Adam) steps.", ui=Control("Painting steps", 1, 400, 1), group=LOOK)
+    param: str = option(
+        "fourier",
+        "What is optimised: fourier (every Fourier coefficient, scaled by --decay) or maco (only their "
+        "phases, at photos' average magnitudes: more photographic objects, in plainer surroundings).",
+        group=LOOK,
+    )
     learning_rate: float = option(
         0.01,
-        "Adam's step size on the Fourier coefficients: higher paints faster and bolder, and saturates sooner.",
+        "Adam's step size on the Fourier coefficients (x10 on MACO's phases): higher paints faster and "
+        "bolder, and saturates sooner.",
         group=LOOK,
     )
     decay: float = option(
@@ -48,6 +61,13 @@ class PaintSettings(Settings):
     )
     rotate_jitter: float = option(10.0, "Random rotation of each view, up to this many degrees.", group=DETAIL)
     precision: str = option("auto", "What the network computes in: auto, float32, bfloat16 or float16.", group=NETWORK)
+    alpha: str = option(
+        "none",
+        "The transparency map (how much each pixel moved the network, summed over the steps): none, "
+        "file (NAME_alpha.png beside the picture) or channel (the PNG's alpha channel; the Python API "
+        "returns an RGBA picture for either).",
+        group=LOOK,
+    )
     seed: int = option(0, "Random seed: same seed and options, same output bytes.", ui=Control("Seed"), group=SIZE)
 
     def __post_init__(self) -> None:
@@ -70,6 +90,8 @@ class PaintSettings(Settings):
             self._fail("blurred_views", f"must be at most --views ({self.views}; got {self.blurred_views}).")
         self._number("rotate_jitter", 0.0, high=45.0)
         self._choice("precision", PRECISIONS)
+        self._choice("param", PARAMS)
+        self._choice("alpha", ALPHAS)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             self._fail("seed", f"must be a whole number (got {self.seed!r}).")
 
