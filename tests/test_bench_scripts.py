@@ -1,5 +1,5 @@
 """The benchmarks' own arithmetic: scripts/bench_tiles.py splits a command's CPU time into the
-network's passes over the tiles and the rest."""
+network's passes over the tiles and the rest; scripts/bench_look.py's class case sums up its rows."""
 
 from __future__ import annotations
 
@@ -123,15 +123,13 @@ def test_the_cpu_peak_is_cores_lanes_units_and_clock():
     assert peak.gpu_peak("NVIDIA H100 PCIe", "bfloat16")["datasheet"] == "H100 PCIe"
 
 
-def _bench_look():
-    spec = importlib.util.spec_from_file_location("bench_look", ROOT / "scripts" / "bench_look.py")
-    module = sys.modules["bench_look"] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_look_spec = importlib.util.spec_from_file_location("bench_look", ROOT / "scripts" / "bench_look.py")
+look = sys.modules["bench_look"] = importlib.util.module_from_spec(_look_spec)
+_look_spec.loader.exec_module(look)
 
 
 def test_the_look_bench_ranks_the_subject_and_crops_a_close_up():
-    bench_look = _bench_look()
+    bench_look = look
     p = np.array([0.1, 0.5, 0.05, 0.3, 0.05])
     assert [bench_look.subject_rank(p, i) for i in range(5)] == [3, 1, 4, 2, 4]  # ties share a rank
     path = ROOT / "samples" / "chelsea.png"
@@ -139,3 +137,31 @@ def test_the_look_bench_ranks_the_subject_and_crops_a_close_up():
     whole = np.asarray(Image.open(path).convert("RGB"), np.float32)
     assert crop.shape == (50, 100, 3) and np.array_equal(crop, whole[20:70, 10:110])
     assert all("@" in w or w.startswith("skimage:") for w in bench_look.CLOSEUPS.values())
+
+
+def test_the_class_case_counts_the_classes_that_keep_their_shape_after_the_blur():
+    assert look.class_names("standard") == list(look.STANDARD_CLASSES) and len(look.STANDARD_CLASSES) == 20
+    assert not set(look.STANDARD_CLASSES) & set(look.OTHER_CLASSES)  # the check set is apart
+    assert look.class_names(" lemon, goldfish ,") == ["lemon", "goldfish"]
+    p = np.full((3, 1000), 1e-4)
+    p[:, 951] = (0.9, 0.7, 0.5)  # sharp, 2 px blur, 4 px blur
+    p[0, 5] = 0.95  # another class is the top-1 on the sharp picture
+    row = look.class_row("lemon", 951, p, 0.25, 12.34)
+    assert row == {
+        "class": "lemon",
+        "index": 951,
+        "p_whole": 0.9,
+        "p_blur2": 0.7,
+        "p_blur4": 0.5,
+        "top1": 5,
+        "top1_is_class": False,
+        "chroma_noise": 0.25,
+        "cpu_seconds": 12.3,
+    }
+    rows = [row, {**row, "p_whole": 0.99, "p_blur4": 0.49, "chroma_noise": 0.2, "top1_is_class": True}]
+    rows.append({**row, "p_whole": 0.5, "p_blur2": 0.1, "p_blur4": 0.8, "chroma_noise": 0.3, "cpu_seconds": 20.0})
+    summary = look.class_summary(rows)
+    assert summary["p_blur4_at_least_0.5"] == 2  # 0.5 counts, 0.49 does not
+    assert (summary["p_whole_median"], summary["p_blur2_median"], summary["p_blur4_median"]) == (0.9, 0.7, 0.5)
+    assert (summary["chroma_noise_median"], summary["chroma_noise_max"], summary["p_whole_min"]) == (0.25, 0.3, 0.5)
+    assert (summary["classes"], summary["top1"], summary["cpu_seconds_median"]) == (3, 1, 12.3)

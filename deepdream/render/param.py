@@ -13,7 +13,9 @@ several random views of it (`Robustness`).
 - **Transformation robustness.** Each step the network sees `views` crops of the picture, from half
   of it to a little more than all of it (mirrored at the edges: lucid's padding), anywhere in it,
   turned by a few degrees and resized to its input; some of them blurred. Only what reads at every
-  scale, place and angle, and in coarse shapes too, grows.
+  scale, place and angle, and in coarse shapes too, grows. A class painting's views are larger (0.8
+  to 1.2 of the picture) and blurred by up to 6 pixels, so the class is one big shape that a person
+  names, which still reads after a 4-pixel blur (`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`).
 - **Adam** on the coefficients (lucid's optimiser), a few hundred steps.
 
 The objective is a class's logit, or a channel's or a layer's mean, evaluated per view; a batch
@@ -33,6 +35,13 @@ from .maco import PHASE_RATE, phase_only, random_phase, spectrum_for, transparen
 
 #: The network's input side for the views of a painting (crops are resized to it).
 VIEW_SIZE = 224
+#: Class paintings from noise (`deepdream class`): the views' sides, fractions of the picture's
+#: shorter side (large: the class fills the picture, one big shape, not a wallpaper of small ones),
+#: and the largest blur of a blurred view, in its pixels (at 256 px a view's pixel is 0.9-1.4 of the
+#: picture's): the class must read after a 4-5 pixel blur, in its shape and not only its texture.
+#: Feature visualisations keep `Robustness`'s defaults.
+CLASS_PAINT_CROP = (0.8, 1.2)
+CLASS_PAINT_BLUR = 6.0
 #: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves
 #: (other values scale it; see `class_dream_steps`), and views per step.
 CLASS_DREAM_STEPS = 300
@@ -410,11 +419,15 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     net = load_backbone(settings.backbone, settings.weights)
     layers, objective = painting_objective(net, settings, channels)
     height, width = parse_size(settings.size)
+    shape = {}
+    if getattr(settings, "target_class", None) is not None:
+        shape = {"min_crop": CLASS_PAINT_CROP[0], "max_crop": CLASS_PAINT_CROP[1], "blur": CLASS_PAINT_BLUR}
     robustness = Robustness(
         views=settings.views,
         blurred=settings.blurred_views,
         degrees=settings.rotate_jitter,
         size=min(VIEW_SIZE, height, width),
+        **shape,
     )
     precision = resolve_precision(settings.precision, net)
     if progress is not None:
