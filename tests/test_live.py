@@ -10,6 +10,7 @@ import io
 import json
 import os
 import time
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -246,6 +247,52 @@ def test_over_the_servers_limits_a_page_of_another_site_and_too_many_streams_are
         time.sleep(0.5)
         with connect(server) as extra:
             assert "live streams at once" in answer(extra, 30)["error"]
+
+
+class Controls(HTMLParser):
+    """The Live page's strength slider (its attributes) and size options (their numbers, the selected)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.slider, self.sizes, self.chosen = {}, [], []
+        self.in_size = self.selected = False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("id") == "strength":
+            self.slider = {name: float(attrs[name]) for name in ("min", "max", "step", "value")}
+        self.in_size = (tag == "select" and attrs.get("id") == "size") or (self.in_size and tag == "option")
+        self.selected = tag == "option" and "selected" in attrs
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.in_size = False
+
+    def handle_data(self, data):
+        if self.in_size and self.lasttag == "option" and data.strip():
+            self.sizes.append(int(data))
+            self.chosen += [int(data)] * self.selected
+
+
+def test_the_live_pages_strength_and_sizes_are_the_settings_and_the_servers_limit(server):
+    import dataclasses
+
+    import httpx
+
+    from deepdream.motion.live import LIVE_DREAM, LIVE_SIDES
+    from deepdream.settings import DreamSettings
+    from deepdream.web.live_page import page_html
+
+    ui = next(f.metadata["ui"] for f in dataclasses.fields(DreamSettings) if f.name == "step_size")
+    page = Controls(httpx.get(server.url + "/live", timeout=30).text)
+    assert page.slider == {"min": ui.low, "max": ui.high, "step": ui.step, "value": DreamSettings.default("step_size")}
+    limit = server.app.state.service.limits.max_side
+    assert limit == 512 and page.sizes == [side for side in LIVE_SIDES if side <= limit] == [240, 320, 480]
+    assert page.chosen == [LIVE_DREAM["max_side"]] == [320]
+    # a server that dreams at most 300 px offers what it can dream; at most 200, only that
+    assert (Controls(page_html(300)).sizes, Controls(page_html(300)).chosen) == ([240], [240])
+    assert (Controls(page_html(200)).sizes, Controls(page_html(200)).chosen) == ([200], [200])
 
 
 def test_a_client_that_never_waits_for_its_settings_answers_is_closed(server):

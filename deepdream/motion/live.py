@@ -19,6 +19,8 @@ import numpy as np
 #: zoomed or turned (the still's default): that costs ~12 % of a frame's network time, and a live
 #: dream's look is built up by the carried detail instead.
 LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320, "scale_jitter": 0.0, "rotate_jitter": 0.0}
+#: The dream's sizes (--max-side) the Live page offers, those the server's --max-side allows.
+LIVE_SIDES = (240, 320, 480, 640)
 #: How live frames after the first are dreamt (over `video`'s defaults of 4 steps x 2 octaves and a
 #: blend of 0.95): with one step a frame, more of the carried detail is kept, so the dream builds up
 #: (bench_live, 320x240 pan, chroma 0.6: strength 7.0 on the first frame, 11.3 by the 30th,
