@@ -14,8 +14,9 @@ as JPEG (quality 90, as a browser does), each when the last one's answer came (c
            its time.
   scene    one carried stream of that portrait: --still-frames of it as it is (a still camera), then
            --cover-frames with a grey card over its right third (a hand in front of the camera),
-           then --uncover-frames as it is again. Still: the strength (and coarse strength) at frames
-           1, 10, 30, 40 and at 1 s and 3 s after the first frame was sent, over the still dream's;
+           then --uncover-frames as it is again. Still: the strength, and its ratio and the coarse
+           strength's to the still dream's, at frames 1, 10, 30, 40 (1 s and 3 s at 10 fps) and at
+           1 s and 3 s after the first frame was sent;
            the frame and second it reaches 0.8x the still's. Uncover: the same in the card's box from
            the frame the card goes (the regrow), against the still dream's strength in that box.
            fps, and the server's CPU time per frame (all its threads, /proc) with the cores it kept
@@ -201,14 +202,19 @@ def first_reaching(values, times, target: float):
 
 def growth(outs, raws, at, still, box=None) -> dict:
     """How a stream's dream grows against the still dream's strength (`still`: {"strength",
-    "coarse"}, of `box` where given): ratios at frames and seconds (the last frame answered by
-    then), and the frame and second it reaches 0.8x, of all and of the large features."""
+    "coarse"}, of `box` where given): at frames, [strength, its ratio, the large features' ratio];
+    at seconds, the last frame answered by then and its ratios; the frame and second it reaches
+    0.8x, of all and of the large features."""
     values = [strength_of(o, r, box) for o, r in zip(outs, raws, strict=True)]
     large = [strength_of(o, r, box, large=True) for o, r in zip(outs, raws, strict=True)]
     out = {"frames": len(outs)}
     for k in (1, 10, 30, 40):
         if k <= len(outs):
-            out[f"frame {k}"] = [round(values[k - 1], 2), round(values[k - 1] / still["strength"], 3)]
+            out[f"frame {k}"] = [
+                round(values[k - 1], 2),
+                round(values[k - 1] / still["strength"], 3),
+                round(large[k - 1] / still["coarse"], 3),
+            ]
     for second in (1, 3):
         shown = [i for i, t in enumerate(at) if t <= second]
         if shown:

@@ -147,7 +147,7 @@ def test_live_growth_reads_frames_seconds_and_the_first_to_reach_the_bar():
     at = [0.1 * k for k in range(1, 41)]  # an answer every 0.1 s
     still = {"strength": 50.0, "coarse": 25.0}
     grown = bench_live.growth(outs, [raw] * 40, at, still)
-    assert grown["frame 10"] == [20.0, 0.4] and grown["frame 40"] == [80.0, 1.6]
+    assert grown["frame 10"] == [20.0, 0.4, 0.8] and grown["frame 40"] == [80.0, 1.6, 3.2]
     assert grown["1 s"] == {"frame": 10, "ratio": 0.4, "coarse_ratio": 0.8}
     assert grown["3 s"]["frame"] == 30 and grown["3 s"]["ratio"] == 1.2
     assert grown["to_0.8x"] == {"frame": 20, "s": 2.0}  # 40 >= 0.8 x 50
