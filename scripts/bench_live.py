@@ -277,7 +277,8 @@ def open_loop(port: int, raws, settings: dict, fps: float) -> dict:
 
 
 def save_gif(path, raws, outs, solo, side: int, fps: float = 12) -> None:
-    """raw | carried | independent, side by side, one GIF frame per clip frame (one palette for all)."""
+    """raw | carried | independent (or any three rows of frames), side by side, one GIF frame per
+    clip frame (one palette for all)."""
     from PIL import Image
 
     height, width = raws[0].shape[:2]
@@ -369,7 +370,8 @@ def arguments():
     parser.add_argument("--open-frames", type=int, default=45)
     parser.add_argument("--look", help="also save the scene's frames 10 and 30 beside the still dream (PNG)")
     parser.add_argument("--gif", help="also save the pan as a GIF here: raw | carried | independent, every frame")
-    parser.add_argument("--gif-side", type=int, default=160, help="--gif: each panel's longer side, pixels")
+    parser.add_argument("--scene-gif", help="also save the scene as a GIF here: raw | live | the still dream")
+    parser.add_argument("--gif-side", type=int, default=160, help="the GIFs' panels' longer side, pixels")
     parser.add_argument("--gif-frames", type=int, default=24, help="--gif: the clip's first frames shown")
     return parser.parse_args()
 
@@ -433,6 +435,10 @@ def main() -> None:
     report["load_after"] = load()
     if args.look:
         save_look(args.look, scene, scened["outs"], still_out, parts)
+    if args.scene_gif:  # every other frame of the scene, 5 a second: as a stream at 10 fps shows it
+        shown = slice(0, len(scene), 2)
+        outs_shown = scened["outs"][shown]
+        save_gif(args.scene_gif, scene[shown], outs_shown, [still_out] * len(outs_shown), args.gif_side, fps=5)
     if args.gif:
         save_gif(args.gif, raws[: args.gif_frames], outs[: args.gif_frames], solo[: args.gif_frames], args.gif_side)
     print(json.dumps(report, indent=1))

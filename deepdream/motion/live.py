@@ -9,7 +9,7 @@ of two steps at 320 pixels; each later one dreams one of six octaves in turn (`s
 the smallest (5.4x smaller) first, with a step at full size and up to four at the smallest, where
 they cost little. The carried detail does the rest: each frame adds its octave's steps to what the
 frames before it dreamt, so the large patterns of the still dream's small octaves grow over a few
-frames (the detail decays by --blend, 0.99 live, a frame, so it settles instead of growing
+frames (the detail decays by --blend, 0.995 live, a frame, so it settles instead of growing
 without end).
 """
 
@@ -26,9 +26,10 @@ LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320, "scale_jitter": 0.0, "r
 LIVE_SIDES = (240, 320, 480, 640)
 #: How live frames after the first are dreamt (over `video`'s defaults of 4 steps x 2 octaves and a
 #: blend of 0.95): one octave a frame, in turn over six (bench_live, a still 320x240 portrait:
-#: 0.8x the still dream's strength by the 27th frame, of its large features by the 29th; where one
-#: octave at 320 pixels a frame reached 0.6x, and 0.37x of the large features, by the 40th).
-LIVE_FRAMES = {"frame_steps": 1, "frame_octaves": 6, "spread_octaves": True, "blend": 0.99}
+#: 0.8x the still dream's strength by the 23rd frame, of its large features by the 26th; where one
+#: octave at 320 pixels a frame, blend 0.97, reached 0.67x, and 0.37x of the large features, by the
+#: 40th). With blend 0.99, 0.8x came 4 frames later; the pan's flicker was the same.
+LIVE_FRAMES = {"frame_steps": 1, "frame_octaves": 6, "spread_octaves": True, "blend": 0.995}
 
 
 def live_settings(settings=None, **options):
