@@ -165,3 +165,35 @@ def test_the_class_case_counts_the_classes_that_keep_their_shape_after_the_blur(
     assert (summary["p_whole_median"], summary["p_blur2_median"], summary["p_blur4_median"]) == (0.9, 0.7, 0.5)
     assert (summary["chroma_noise_median"], summary["chroma_noise_max"], summary["p_whole_min"]) == (0.25, 0.3, 0.5)
     assert (summary["classes"], summary["top1"], summary["cpu_seconds_median"]) == (3, 1, 12.3)
+
+
+_live_spec = importlib.util.spec_from_file_location("bench_live", ROOT / "scripts" / "bench_live.py")
+bench_live = importlib.util.module_from_spec(_live_spec)
+_live_spec.loader.exec_module(bench_live)
+
+
+def test_live_strength_of_large_features_ignores_fine_texture_and_reads_a_box():
+    raw = np.full((16, 24, 3), 100, np.uint8)
+    fine = raw.copy()
+    fine[::2] += 10  # stripes a pixel apart: 5 levels on average, none left in 8x8 blocks
+    fine[1::2] -= 10
+    large = raw.copy()
+    large[:, :8] += 30  # one 8-pixel-wide band
+    assert bench_live.strength_of(fine, raw) == 10.0 and bench_live.strength_of(fine, raw, large=True) == 0.0
+    assert bench_live.strength_of(large, raw) == 10.0 and bench_live.strength_of(large, raw, large=True) == 10.0
+    assert bench_live.strength_of(large, raw, box=(0, 0, 8, 16)) == 30.0
+    assert bench_live.coarse(large).shape == (2, 3, 3)
+
+
+def test_live_growth_reads_frames_seconds_and_the_first_to_reach_the_bar():
+    raw = np.full((16, 16, 3), 100, np.uint8)
+    outs = [raw + np.uint8(2 * k) for k in range(1, 41)]  # strength 2, 4, ... 80 (large features alike)
+    at = [0.1 * k for k in range(1, 41)]  # an answer every 0.1 s
+    still = {"strength": 50.0, "coarse": 25.0}
+    grown = bench_live.growth(outs, [raw] * 40, at, still)
+    assert grown["frame 10"] == [20.0, 0.4, 0.8] and grown["frame 40"] == [80.0, 1.6, 3.2]
+    assert grown["1 s"] == {"frame": 10, "ratio": 0.4, "coarse_ratio": 0.8}
+    assert grown["3 s"]["frame"] == 30 and grown["3 s"]["ratio"] == 1.2
+    assert grown["to_0.8x"] == {"frame": 20, "s": 2.0}  # 40 >= 0.8 x 50
+    assert grown["coarse_to_0.8x"] == {"frame": 10, "s": 1.0}
+    assert bench_live.first_reaching([1, 2], [0.5, 1.0], 3) == (None, None)

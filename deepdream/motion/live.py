@@ -4,10 +4,13 @@ it comes with `video`'s stabilisation: `LiveDreamer.next(frame)` is one step of 
 flow is consistent), with the frame shrunk to the dream's --max-side and the dream brought back to
 the frame's size. The web server's `/api/live` and `scripts/bench_live.py` use it.
 
-The live defaults (`LIVE_DREAM`, `LIVE_FRAMES`) keep a frame light: one octave at 320 pixels, two
-steps for the first frame and one for each later one. The carried detail does the rest: each
-frame adds a step to what the frames before it dreamt, so the dream builds up over a few frames
-(it decays by --blend, 0.97 live, a frame, so it settles instead of growing without end).
+The live defaults (`LIVE_DREAM`, `LIVE_FRAMES`) keep a frame light: the first frame is one octave
+of two steps at 320 pixels; each later one dreams one of six octaves in turn (`spread_octaves`),
+the smallest (5.4x smaller) first, with a step at full size and up to four at the smallest, where
+they cost little. The carried detail does the rest: each frame adds its octave's steps to what the
+frames before it dreamt, so the large patterns of the still dream's small octaves grow over a few
+frames (the detail decays by --blend, 0.995 live, a frame, so it settles instead of growing
+without end).
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import numpy as np
 #: zoomed or turned (the still's default): that costs ~12 % of a frame's network time, and a live
 #: dream's look is built up by the carried detail instead.
 LIVE_DREAM = {"octaves": 1, "steps": 2, "max_side": 320, "scale_jitter": 0.0, "rotate_jitter": 0.0}
+#: The dream's sizes (--max-side) the Live page offers, those the server's --max-side allows.
+LIVE_SIDES = (240, 320, 480, 640)
 #: How live frames after the first are dreamt (over `video`'s defaults of 4 steps x 2 octaves and a
-#: blend of 0.95): with one step a frame, more of the carried detail is kept, so the dream builds up
-#: (bench_live, 320x240 pan, chroma 0.6: strength 7.0 on the first frame, 11.3 by the 30th,
-#: against 8.8 with 0.9; flicker the same).
-LIVE_FRAMES = {"frame_steps": 1, "frame_octaves": 1, "blend": 0.97}
+#: blend of 0.95): one octave a frame, in turn over six (bench_live, a still 320x240 portrait:
+#: 0.8x the still dream's strength by the 23rd frame, of its large features by the 26th; where one
+#: octave at 320 pixels a frame, blend 0.97, reached 0.67x, and 0.37x of the large features, by the
+#: 40th). With blend 0.99, 0.8x came 4 frames later; the pan's flicker was the same.
+LIVE_FRAMES = {"frame_steps": 1, "frame_octaves": 6, "spread_octaves": True, "blend": 0.995}
 
 
 def live_settings(settings=None, **options):

@@ -196,6 +196,12 @@ class VideoSettings(_MotionSettings):
     frame_octaves: int = option(
         2, "Octaves for every frame that starts from carried detail (the first gets --octaves)."
     )
+    spread_octaves: bool = option(
+        False,
+        "Frames that start from carried detail dream one of the --frame-octaves octaves each, in turn, "
+        "the smallest first, with more steps the smaller it is (about the work of --frame-steps at "
+        "full size): the large patterns of many octaves grow over a few frames at one frame's cost.",
+    )
     start: float | None = option(None, "Start at this time, in seconds.")
     end: float | None = option(None, "End at this time, in seconds.")
 
@@ -204,6 +210,7 @@ class VideoSettings(_MotionSettings):
         self._scheduled(self._number, "blend", 0.0, high=1.0, hint=" 0.95 is a good start.")
         self._choice("flow", FLOW_METHODS)
         self._set("independent", bool(self.independent))
+        self._set("spread_octaves", bool(self.spread_octaves))
         for name in ("start", "end"):
             if getattr(self, name) is not None:
                 self._number(name, 0.0)

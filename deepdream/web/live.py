@@ -34,7 +34,6 @@ import logging
 import threading
 import warnings
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 from fastapi import WebSocket  # at the top: the route's annotation is read from this module's names
@@ -65,7 +64,6 @@ FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
 JPEG_QUALITY = 95
 #: Settings that mean nothing for a stream.
 NOT_LIVE = frozenset({"start", "end"})
-PAGE = Path(__file__).with_name("live.html")
 
 
 def canonical(data: dict) -> dict:
@@ -376,6 +374,8 @@ def install_live(app, service: Service) -> None:
     """`/api/live` (the WebSocket) and `/live` (the page the studio's Live tab shows) on `app`."""
     from fastapi.responses import HTMLResponse
 
+    from .live_page import page_html
+
     open_streams = [0]
 
     @app.websocket("/api/live")
@@ -407,20 +407,4 @@ def install_live(app, service: Service) -> None:
 
     @app.get("/live", include_in_schema=False)
     async def page():
-        return HTMLResponse(page_html(), headers={"Cache-Control": "no-store"})
-
-
-def page_html() -> str:
-    """The Live page, with the presets (their purpose, network and strength) written in."""
-    from ..settings import PRESETS
-
-    presets = {
-        name: {
-            "purpose": p.purpose,
-            "backbone": p.values.get("backbone", DreamSettings.default("backbone")),
-            "step_size": p.values.get("step_size", DreamSettings.default("step_size")),
-        }
-        for name, p in PRESETS.items()
-    }
-    text = json.dumps(presets).replace("<", "\\u003c")
-    return PAGE.read_text(encoding="utf-8").replace("/*PRESETS*/{}", text)
+        return HTMLResponse(page_html(service.limits.max_side), headers={"Cache-Control": "no-store"})
