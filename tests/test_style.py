@@ -294,13 +294,13 @@ def test_coarse_to_fine_scales_solve_small_then_refine(net):
 # ----------------------------------------------------------------------------- colours and masks
 
 
-@pytest.mark.slow  # two real style transfers at the default settings (100 L-BFGS iterations each)
-@pytest.mark.parametrize("content, style", [("chelsea.png", "gravel.png"), ("coffee.png", "brick.png")])
+@pytest.mark.slow  # a real style transfer at the default settings (100 L-BFGS iterations)
+@pytest.mark.parametrize("content, style", [("coffee.png", "brick.png")])
 def test_default_settings_paint_a_grey_style_over_the_colours(content, style):
     """A colour photo styled with a grey texture at the default settings loses most of its colour:
-    the style, not the content, decides the palette. On the cat and on the most colourful photo of
-    samples/ (brick, the grey style that leaves the most colour; the astronaut and the rocket, tried
-    alike, kept 15-32 % of the HSV saturation at this size)."""
+    the style, not the content, decides the palette. On the most colourful photo of samples/ with
+    brick, the grey style that leaves the most colour (the cat with gravel, the astronaut and the
+    rocket, tried alike, kept less)."""
     import deepdream
 
     photo = picture(content, (64, 96))
