@@ -29,8 +29,7 @@ from ..errors import InputError, RenderError, SettingsError
 from ..workers import RETRY, RayPool, Worker, WorkerDied, check_workers, import_ray
 from .frames import FrameStore, frame_metadata
 from .progress import FrameProgress
-from .video import FrameDreamer, decode, frame_times, lookahead, probe
-from .zoom import input_name
+from .video import FrameDreamer, decode, frame_times, lookahead, probe, video_store
 
 #: Frames sent to a worker in one call, and calls kept waiting at each worker (so it never idles
 #: while the driver writes the last chunk and decodes the next).
@@ -308,14 +307,7 @@ def _clip(path, settings, frames_dir, overwrite: bool):
     times = frame_times(path, settings.start, settings.end)
     if not times:
         raise SettingsError(f"There are no frames of '{path}' between --start and --end; widen the range.")
-    store = FrameStore(
-        frames_dir,
-        settings.frames_key(),
-        overwrite=overwrite,
-        record=settings.to_json(input=input_name(path)),
-        resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
-        metadata=lambda index: frame_metadata(settings, index),
-    )
+    store = video_store(frames_dir, settings, path, info, overwrite)
     if any(schedule.seconds for schedule in settings.timeline().values()):
         raise SettingsError("--ray takes schedules in frames (0:VALUE, 48:VALUE); write the seconds as frames.")
     settings.check_clip(len(times), float(info.rate))

@@ -301,6 +301,19 @@ def dream_shrunk(dreamer, start: np.ndarray, shrink: float, seed: int, progress=
     return start + cv2.resize(detail, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def video_store(frames_dir, settings, path, info, overwrite: bool) -> FrameStore:
+    """The frames folder of a video's run: keyed by its settings, recording them with the input's
+    name, resuming from the first frame a changed keyframe touches, each frame carrying its own."""
+    return FrameStore(
+        frames_dir,
+        settings.frames_key(),
+        overwrite=overwrite,
+        record=settings.to_json(input=input_name(path)),
+        resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
+        metadata=lambda index: frame_metadata(settings, index),
+    )
+
+
 def lookahead(items):
     """(item, the next item or None) for each item."""
     iterator = iter(items)
@@ -336,16 +349,7 @@ def video_frames(
 
     settings = VideoSettings.of(settings, **options)
     info = probe(path, settings)
-    store = None
-    if frames_dir is not None:
-        store = FrameStore(
-            frames_dir,
-            settings.frames_key(),
-            overwrite=overwrite,
-            record=settings.to_json(input=input_name(path)),
-            resume=lambda saved, indices: settings.first_change(saved, indices, float(info.rate)),
-            metadata=lambda index: frame_metadata(settings, index),
-        )
+    store = None if frames_dir is None else video_store(frames_dir, settings, path, info, overwrite)
     total = info.frames or 0
     check_timeline(path, settings, info)
     dreamer = FrameDreamer(settings, progress, fps=info.rate)
