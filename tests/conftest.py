@@ -36,6 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts in a process of its own."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def vgg():
     from deepdream.backbones import load_backbone

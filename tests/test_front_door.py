@@ -8,7 +8,7 @@ import sys
 import tomllib
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 DISTRIBUTION = "deepdream-studio"  # `deepdream` on the package index is an unrelated 2020 project
 
@@ -145,9 +145,7 @@ def test_serve_says_what_it_is_doing_before_it_answers():
     and where; the address line comes once it is loaded."""
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,

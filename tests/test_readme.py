@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 #: Commands that are not renders and cannot run here as written: a server, and the weights
 #: commands (they download or add files). Anything else must run.
@@ -200,9 +200,7 @@ def server_for(code: str):
     import socket
     import time
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,

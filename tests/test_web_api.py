@@ -21,7 +21,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from conftest import SAMPLES, cli, run_cli  # noqa: E402
+from conftest import SAMPLES, cli, free_port, run_cli  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_web_forms import bomb_png, png_of  # noqa: E402
 
@@ -306,9 +306,7 @@ def _listening(port: int) -> list[str]:
 @pytest.mark.slow  # the server, as `deepdream serve` starts it
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux's /proc/net/tcp to see the bound address")
 def test_deepdream_serve_binds_127_0_0_1_by_default():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],

@@ -23,7 +23,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from conftest import ROOT, SAMPLES  # noqa: E402
+from conftest import ROOT, SAMPLES, free_port  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 
@@ -301,11 +301,8 @@ def test_a_request_over_the_timeout_is_stopped_with_a_503():
 @pytest.mark.slow  # the server in a process of its own: Ctrl-C is the point
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the server's CPU time from /proc")
 def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
-    import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
     server = subprocess.Popen(
         [sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"],

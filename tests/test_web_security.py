@@ -20,7 +20,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT, free_port  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 from test_web_limits import file_data, studio_values  # noqa: E402
@@ -164,9 +164,7 @@ def test_beyond_loopback_every_request_carries_the_token():
 
 @pytest.mark.slow  # `deepdream serve` as a user starts it
 def test_serve_beyond_loopback_prints_a_token_and_a_warning_and_keeps_keras_home(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     home = tmp_path / "home"
     home.mkdir()
     env = dict(os.environ, PYTHONUNBUFFERED="1", HOME=str(home), TMPDIR=str(tmp_path))
@@ -357,9 +355,7 @@ def test_ctrl_c_with_a_stream_and_a_studio_render_in_flight_logs_no_traceback(tm
 
     from websockets.sync.client import connect
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
     command = [sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
