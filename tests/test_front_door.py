@@ -8,7 +8,7 @@ import sys
 import tomllib
 
 import pytest
-from conftest import ROOT, free_port
+from conftest import ROOT
 
 DISTRIBUTION = "deepdream-studio"  # `deepdream` on the package index is an unrelated 2020 project
 
@@ -137,34 +137,6 @@ def test_an_unknown_backbone_is_one_line_before_anything_loads(tmp_path):
         assert line.startswith("2 False deepdream: error: Unknown backbone 'resnet'."), (args, line)
         assert "Valid backbones: vgg16, inceptionv3, googlenet, efficientnet-lite2." in line and " / " not in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples"]
-
-
-@pytest.mark.slow  # a server process
-def test_serve_says_what_it_is_doing_before_it_answers():
-    """The first thing `deepdream serve` prints, before its seconds of loading, says that it starts
-    and where; the address line comes once it is loaded."""
-    import socket
-
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "deepdream", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        first = server.stdout.readline()
-        assert first.startswith(f"deepdream: starting the studio on http://127.0.0.1:{port}/"), first
-        with pytest.raises(OSError):  # still loading: nothing answers yet
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        for _ in range(20):  # the lines until the address line (the server says it once it answers)
-            line = server.stdout.readline()
-            if "Ctrl+C" in line or not line:
-                break
-        assert f"http://127.0.0.1:{port}/" in line and "Ctrl+C" in line, line
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def test_the_repository_holds_its_licence_and_no_stray_packages():

@@ -155,7 +155,7 @@ def test_video_on_ray_survives_a_dead_worker(tmp_path, clip):
 def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path, clip):
     pytest.importorskip("ray")
 
-    class FailsAtFrame3(SegmentWorker):  # every worker raises dreaming frame 3
+    class FailsAtFrame3(SegmentWorker):  # the worker raises dreaming frame 3 (one is enough: one segment)
         def frames(self, run, chunk, settings, entries):
             if any(index == 3 and frame is None for index, _, frame, _ in entries):
                 raise RuntimeError("deliberate failure at frame 3")
@@ -168,11 +168,11 @@ def test_a_segment_that_keeps_failing_ends_the_run_and_keeps_the_frames(tmp_path
             VideoSettings(dream=DREAM),
             frames_dir=folder,
             warmup=0,
-            pool=RayPool(FailsAtFrame3, "local", workers=2),
+            pool=RayPool(FailsAtFrame3, "local", workers=1),
         )
     message = str(caught.value)
     assert message.startswith(
-        "Workers failed 4 times dreaming frames 1-6 (RuntimeError: deliberate failure at "
+        "Workers failed 4 times dreaming frames 1-12 (RuntimeError: deliberate failure at "
         "frame 3); the frames made so far are in "
     ), message
     assert message.endswith(f"in '{folder}': run the same command again to go on.")

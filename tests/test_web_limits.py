@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,7 +20,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx (installed with gradio) is needed to call the API")
 
-from conftest import ROOT, SAMPLES, free_port  # noqa: E402
+from conftest import SAMPLES  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_web_api import Running, small_png  # noqa: E402
 
@@ -296,77 +293,6 @@ def test_a_request_over_the_timeout_is_stopped_with_a_503():
             assert app.state.service.waiting("vgg16") == 0
     finally:
         running.stop()
-
-
-@pytest.mark.slow  # the server in a process of its own: Ctrl-C is the point
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the server's CPU time from /proc")
-def test_ctrl_c_stops_the_server_within_seconds_mid_render(tmp_path):
-
-    port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "deepdream", "serve", "--port", str(port), "--max-work", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        assert server.stdout.readline().startswith("deepdream: starting the studio on")
-        assert "deepdream studio on" in server.stdout.readline()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(url + "/api/backbones", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not answer"
-                time.sleep(0.2)
-        tiny = httpx.post(
-            url + "/api/dream", data=TINY, files={"image": ("c.png", png(64, 48), "image/png")}, timeout=120
-        )  # a whole render first: TensorFlow writes its traced sources then
-        assert tiny.status_code == 200
-        answers = []
-
-        def post():
-            try:
-                answers.append(
-                    httpx.post(
-                        url + "/api/dream",
-                        data=ENDLESS,
-                        timeout=120,
-                        files={"image": ("c.png", png(64, 48), "image/png")},
-                    )
-                )
-            except httpx.TransportError as e:
-                answers.append(e)
-
-        def cpu_seconds() -> float:  # the server's own CPU time (user + system), from /proc
-            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-        idle = cpu_seconds()
-        thread = threading.Thread(target=post, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while cpu_seconds() < idle + 2.0:  # the render runs (the network was loaded by the tiny render)
-            assert server.poll() is None and not answers and time.monotonic() < deadline, answers
-            time.sleep(0.1)
-        assert server.poll() is None and not answers
-        assert list(tmp_path.glob("deepdream-serve-*"))
-        start = time.monotonic()
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=15)
-        assert time.monotonic() - start < 10
-        assert list(tmp_path.iterdir()) == []  # its folder went with it, and nothing was written elsewhere
-        thread.join(10)
-        assert answers and (isinstance(answers[0], Exception) or answers[0].status_code == 503)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
 
 
 # ---------------------------------------------------------------------------- items 4 and 5

@@ -298,16 +298,6 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
     gallery, again, history, choice = kept
     key = gr.State("")
     pictures = [parts[n] for n in ("picture", "guide_picture", "style_picture")]
-    mode.change(
-        handlers.on_mode,
-        mode,
-        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], parts["zoom_panel"], *fields],
-    )
-    preset.input(handlers.on_preset, preset, [backbone, *fields])
-    parts["reset"].click(handlers.on_preset, preset, [backbone, *fields])
-    backbone.change(handlers.on_backbone, [backbone, mode, preset], [layers, *fields])
-    page.load(handlers.layers, backbone, layers)
-    page.load(token, None, key)
     timeline = parts["timeline"]
     given = [mode, *pictures, preset, backbone, layers, parts["target_class"], parts["painter"], *parts["boxes"]]
     given.append(timeline)
@@ -318,14 +308,27 @@ def _wire(page, handlers: _Handlers, render, parts: dict, shown: list, kept: tup
         page = (*values[:8], None, "", "", "", *values[8:])
         return preview(*page), timeline_plots(*page)
 
-    gr.on(
-        [page.load, *(c.change for c in (*unpainted, *fields))],
-        follow,
-        [*unpainted, *fields],
-        [shown[3], parts["plots"]],
-        show_progress="hidden",
-        trigger_mode="always_last",
+    # once for what the user edits, and once after a mode, preset or backbone has set many controls
+    # (their programmatic changes are not events: a mode's forty new values would be forty requests,
+    # each cloning the page's values in the browser, seconds of its CPU)
+    following = dict(
+        fn=follow, inputs=[*unpainted, *fields], outputs=[shown[3], parts["plots"]], show_progress="hidden"
     )
+    gr.on(
+        [page.load, *(c.change for c in unpainted if c is not mode), *(c.input for c in fields)],
+        trigger_mode="always_last",
+        **following,
+    )
+    mode.change(
+        handlers.on_mode,
+        mode,
+        [*pictures, backbone, layers, parts["target_class"], preset, parts["panel"], parts["zoom_panel"], *fields],
+    ).then(**following)
+    preset.input(handlers.on_preset, preset, [backbone, *fields]).then(**following)
+    parts["reset"].click(handlers.on_preset, preset, [backbone, *fields]).then(**following)
+    backbone.change(handlers.on_backbone, [backbone, mode, preset], [layers, *fields]).then(**following)
+    page.load(handlers.layers, backbone, layers)
+    page.load(token, None, key)
     parts["go"].click(
         page_render(render),
         [key, history, *given, *fields],
