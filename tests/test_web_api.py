@@ -45,7 +45,7 @@ class Running:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(5)
+        self.thread.join(1)
         if self.thread.is_alive():  # a browser's keep-alive or event stream still open: do not wait on it
             self.server.force_exit = True
             self.thread.join(30)
