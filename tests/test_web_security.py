@@ -327,26 +327,30 @@ def test_live_settings_out_of_bounds_or_nested_deep_are_one_line_errors(app):
         assert "settings" in json.loads(ws.recv(timeout=120))  # the stream goes on
 
 
-def test_a_socket_that_sends_no_settings_is_closed_and_frees_its_slot(app):
+def test_a_socket_that_sends_no_settings_is_closed_and_frees_its_slot():
     from websockets.exceptions import ConnectionClosed
 
+    from deepdream.web import create_app
     from deepdream.web import live as live_module
+    from deepdream.web.service import Limits
 
-    idle = [live(app) for _ in range(live_module.MAX_STREAMS)]
+    assert Limits().hello == 5.0
+    made = create_app(studio=False, limits=Limits(hello=1.0))  # a second to wait, not the default five
+    running = Running(made)
+    made.state.url = running.url
+    idle = [live(made) for _ in range(live_module.MAX_STREAMS)]
     try:
         for ws in idle:
             with pytest.raises(ConnectionClosed):
                 ws.recv(timeout=60)
-            assert (
-                ws.close_code == 1008
-                and ws.close_reason == f"no settings message within {live_module.HELLO_SECONDS:g} s"
-            )
-        with live(app) as ws:  # every slot is free again
+            assert ws.close_code == 1008 and ws.close_reason == "no settings message within 1 s"
+        with live(made) as ws:  # every slot is free again
             ws.send(json.dumps({"steps": 1, "octaves": 1}))
             assert "settings" in json.loads(ws.recv(timeout=120))
     finally:
         for ws in idle:
             ws.close()
+        running.stop()
 
 
 def _listening(port: int) -> list[str]:

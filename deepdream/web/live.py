@@ -1,6 +1,6 @@
 """The live API: a WebSocket at `/api/live` dreaming a stream of frames, and the Live page (`/live`).
 
-Protocol. The client's first message is text (within `HELLO_SECONDS`, or the socket is closed): a
+Protocol. The client's first message is text (within `Limits.hello`, or the socket is closed): a
 JSON object of settings by CLI name (`{}` for the live defaults, `motion.live.LIVE_DREAM` /
 `LIVE_FRAMES`; `video`'s settings apply, `independent` included, and every dream option, a
 `preset` too; `format`: `jpeg` (default) or `png` for the
@@ -54,8 +54,6 @@ MAX_FRAME_BYTES = 8 * 2**20
 MAX_TEXT_BYTES = 64 * 2**10
 #: Live streams the server dreams at once (each connection is one stream).
 MAX_STREAMS = 4
-#: Seconds a new connection has to send its first settings message; then it is closed (1008).
-HELLO_SECONDS = 5.0
 #: Settings messages waiting for their answers at once; one more ends the stream (closed with 1008).
 MAX_WAITING_TEXTS = 8
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
@@ -219,7 +217,7 @@ class LiveStream:
     async def read(self) -> None:
         """Queue the client's messages until it goes: a frame waiting when another comes is dropped."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + HELLO_SECONDS
+        deadline = loop.time() + self.service.limits.hello
         greeted = False
         try:
             while True:
@@ -399,7 +397,7 @@ def install_live(app, service: Service) -> None:
             if stream.overflow:
                 await websocket.close(code=1008, reason=f"over {MAX_WAITING_TEXTS} settings messages waiting")
             elif stream.idle:
-                await websocket.close(code=1008, reason=f"no settings message within {HELLO_SECONDS:g} s")
+                await websocket.close(code=1008, reason=f"no settings message within {service.limits.hello:g} s")
             else:
                 await websocket.close()
         except Exception:

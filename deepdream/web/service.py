@@ -55,6 +55,8 @@ class Limits:
     max_pixels: int | None = 50_000_000
     #: Frames a zoom may have (each is a dream; the clip is held in memory until it is written).
     max_frames: int | None = 120
+    #: Seconds a Live socket has to send its settings before it is closed (it holds a stream's slot).
+    hello: float = 5.0
 
     def check(self, settings, height: int, width: int, decoded: int = 0) -> None:
         """A LimitError (one sentence: the limit, and how to change it) when a render of `settings`
