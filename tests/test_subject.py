@@ -53,15 +53,25 @@ def test_a_dream_keeping_the_subject_changes_it_less_than_the_rest(lite2):
     assert kept_out > 0.6 * plain_out, changes  # ...the rest about as much as before
 
 
-def test_keep_subject_needs_a_classifier_and_a_value_in_range(vgg):
+def test_keep_subject_needs_a_classifier_and_a_value_in_range(tmp_path):
+    """Said before the network loads: inceptionv3, whose weights are not here, is refused for its
+    missing classifier, not for its missing weights (so nothing loaded first)."""
     from deepdream.errors import SettingsError
     from deepdream.render.subject import check_subject
     from deepdream.settings import DreamSettings
 
     with pytest.raises(SettingsError, match=r"^--keep-subject finds the subject with the network's classifier: "):
-        check_subject(vgg)
+        check_subject("vgg16")
     with pytest.raises(SettingsError, match=r"--keep-subject must be at most 1 \(got 2\)"):
         DreamSettings(keep_subject=2)
+    for option, said in (
+        (["--keep-subject", "1"], "--keep-subject finds the subject with the network's classifier"),
+        (["--class", "lemon"], "--class needs a backbone with an ImageNet classifier"),
+    ):
+        result = cli("dream", SAMPLES / "chelsea.png", "-o", tmp_path / "out.png", "-b", "inceptionv3", *option)
+        assert result.returncode == 2
+        assert result.stderr == f"deepdream: error: {said}: use --backbone efficientnet-lite2 (inceptionv3 has none).\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_portrait_preset_keeps_the_subject_at_the_classic_strength():

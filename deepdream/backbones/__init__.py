@@ -1,7 +1,8 @@
-"""The backbone registry: each network is a module with `NAME`, `DESCRIPTION`, `load(weights)`,
-`weights_status()` and `claims(path)` (whether a file holds its weights, by content; with
-`WEIGHTS_FORMAT`, what such a file is); `load_backbone` is the one way the rest of deepdream gets a
-network. Adding a network is one module and one line in `_MODULES`."""
+"""The backbone registry: each network is a module with `NAME`, `DESCRIPTION`, `CLASSIFIER`
+(whether it ends in ImageNet's classifier), `load(weights)`, `weights_status()` and `claims(path)`
+(whether a file holds its weights, by content; with `WEIGHTS_FORMAT`, what such a file is);
+`load_backbone` is the one way the rest of deepdream gets a network. Adding a network is one module
+and one line in `_MODULES`."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def module(name: str):
     return importlib.import_module(_MODULES[name])
 
 
+def check_classifier(name: str, what: str) -> None:
+    """A SettingsError (`what` needs the classifier) unless backbone `name` ends in ImageNet's
+    classifier: known from its module, before the network (or TensorFlow) loads."""
+    if not module(name).CLASSIFIER:
+        with_one = [n for n in _MODULES if module(n).CLASSIFIER]
+        raise SettingsError(f"{what}: use --backbone {' or '.join(with_one)} ({name} has none).")
+
+
 def load_backbone(name: str, weights: str | None = None) -> Backbone:
     """Load (once per process, then reuse) backbone `name`, from `weights` if given (which network is
     the default is the settings' to say: `DreamSettings.default("backbone")`)."""
@@ -63,6 +72,7 @@ __all__ = [
     "WeightsStatus",
     "names",
     "check_name",
+    "check_classifier",
     "module",
     "load_backbone",
     "weights_status",

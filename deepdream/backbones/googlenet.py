@@ -35,6 +35,8 @@ from .graphdef import node_names
 
 NAME = "googlenet"
 DESCRIPTION = "GoogLeNet / Inception v1 (ImageNet): the network of Google's original DeepDream (inception5h)"
+#: Whether it ends in ImageNet's 1000-class classifier (`logits`): --class and --keep-subject need it.
+CLASSIFIER = False
 
 ZIP_URL = "https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip"
 WEIGHTS = WeightsFile(
@@ -389,6 +391,7 @@ def weights_status():
 
 __all__ = [
     "NAME",
+    "CLASSIFIER",
     "DESCRIPTION",
     "WEIGHTS",
     "ZIP_URL",

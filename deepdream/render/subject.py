@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SettingsError
-
 #: The classes whose evidence makes the subject: the network's first five answers.
 TOP_CLASSES = 5
 #: The map is soft-thresholded: below LOW of its peak nothing is kept, above LOW + WIDTH all of it,
@@ -23,13 +21,12 @@ LOW, WIDTH = 0.1, 0.3
 SIDE = 260
 
 
-def check_subject(net) -> None:
-    """A SettingsError unless `net` has an ImageNet classifier (the map needs its weights)."""
-    if "logits" not in {info.name for info in net.catalog}:
-        raise SettingsError(
-            f"--keep-subject finds the subject with the network's classifier: use --backbone "
-            f"efficientnet-lite2 ({net.name} has none)."
-        )
+def check_subject(backbone: str) -> None:
+    """A SettingsError unless backbone `backbone` has an ImageNet classifier (the map needs its
+    weights), said before the network loads."""
+    from ..backbones import check_classifier
+
+    check_classifier(backbone, "--keep-subject finds the subject with the network's classifier")
 
 
 def subject_map(net, rgb: np.ndarray) -> np.ndarray:
@@ -39,7 +36,7 @@ def subject_map(net, rgb: np.ndarray) -> np.ndarray:
 
     from ..images import resize_array
 
-    check_subject(net)
+    check_subject(net.name)
     h, w = rgb.shape[:2]
     scale = SIDE / min(h, w)
     small = resize_array(rgb, (max(32, round(h * scale)), max(32, round(w * scale))), Image.BICUBIC)
