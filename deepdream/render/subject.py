@@ -46,8 +46,11 @@ def subject_map(net, rgb: np.ndarray) -> np.ndarray:
     p = np.exp(logits - logits.max())
     p /= p.sum()
     top = np.argsort(p)[::-1][:TOP_CLASSES]
-    kernel = net.model.get_layer("logits").get_weights()[0].astype(np.float64)
-    cam = np.maximum(head @ (kernel[:, top] @ p[top]), 0.0)
+    import tensorflow as tf
+
+    # the classifier's columns of those classes only (a copy of the whole kernel would be 1000)
+    kernel = np.asarray(tf.gather(net.model.get_layer("logits").kernel, top, axis=1), np.float64)
+    cam = np.maximum(head @ (kernel @ p[top]), 0.0)
     if cam.max() <= 0:
         return np.zeros((h, w), np.float32)
     full = resize_array((cam / cam.max()).astype(np.float32), (h, w), Image.BICUBIC)
