@@ -47,6 +47,7 @@ def page_values(mode="dream", picture=None, **changes):
         layers=[],
         target_class=None,
         size="256x256",
+        param="fourier",
         steps=12,
         octaves=6,
         step_size=4.0,
@@ -166,6 +167,9 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
         painted = list(
             render(*page_values(mode="class painting", target_class="golden retriever", size="80x64", steps=1))
         )[-1]
+        maco = list(
+            render(*page_values(mode="class painting", target_class="lemon", size="64x64", steps=1, param="maco"))
+        )[-1]
         styled = list(
             render(
                 *page_values(
@@ -182,6 +186,8 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
         service.close()
     assert Image.open(painted[2]).size == (80, 64) and Path(painted[2]).name == "golden_retriever_s0.png"
     assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever_s0.png --size 80x64 --steps 1"
+    assert maco[3] == "deepdream class lemon -o lemon_s0.png --size 64x64 --steps 1 --param maco"
+    assert json.loads(Image.open(maco[2]).text["deepdream"])["settings"]["param"] == "maco"
     assert Image.open(styled[2]).size == (64, 43)
     assert styled[3] == (
         "deepdream style chelsea.png -o chelsea_style_s0.png --iterations 2 --style gravel.png --max-side 64"

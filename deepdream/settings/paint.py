@@ -39,6 +39,7 @@ class PaintSettings(Settings):
         "fourier",
         "What is optimised: fourier (every Fourier coefficient, scaled by --decay) or maco (only their "
         "phases, at photos' average magnitudes: more photographic objects, in plainer surroundings).",
+        ui=Control("Painted as", choices=PARAMS, more=True),
         group=LOOK,
     )
     learning_rate: float = option(
