@@ -5,7 +5,7 @@ public-domain and CC0 photos in samples/, and write it into the package as deepd
     python scripts/maco_spectrum.py --check    # same numbers as the stored file? (exit 1 if not)
 
 The spectrum is taken in the space the painter builds pictures in: the decorrelated colour space of
-`render.param.COLOR_MIX`, before the sigmoid that maps it to pixels (linearised at mid-grey: a
+`render.painter.COLOR_MIX`, before the sigmoid that maps it to pixels (linearised at mid-grey: a
 pixel's value is 4 x (its level - 0.5), the sigmoid's inverse near 0.5; its logit proper would
 amplify the sensor noise in a photo's dark and bright parts into grain). There the three channels are nearly
 independent, so one magnitude per channel describes photos' colour well (per RGB channel, the three
@@ -52,7 +52,7 @@ def crops(rgb: np.ndarray) -> list[np.ndarray]:
 
 def magnitude(rgb01: np.ndarray) -> np.ndarray:
     """|FFT| (orthonormal, real 2-D) of a picture's decorrelated values, mean removed: [3, SIZE, SIZE // 2 + 1]."""
-    from deepdream.render.param import COLOR_MIX
+    from deepdream.render.painter import COLOR_MIX
 
     value = (rgb01 - 0.5) / SLOPE
     decorrelated = value.reshape(-1, 3) @ np.linalg.inv(COLOR_MIX.T)

@@ -95,7 +95,8 @@ def test_visualizing_a_channel_and_an_atlas_of_channels():
     atlas paints several channels at once, each picture driving its own channel most."""
     import tensorflow as tf
 
-    from deepdream.render.param import Robustness, prepare_painting
+    from deepdream.render.painter import Robustness
+    from deepdream.render.param import prepare_painting
     from deepdream.settings import VisualizeSettings
 
     settings = VisualizeSettings(target="block4a_expand:5", size="96x96", steps=24)
@@ -147,7 +148,7 @@ def test_class_dream_views_reach_every_part_of_the_photo():
     inside (reach 0: paintings from noise) leave a band along the edges unseen; reach 1 centres them
     anywhere (mirrored beyond the edges)."""
     from deepdream.render import param
-    from deepdream.render.param import Robustness
+    from deepdream.render.painter import Robustness
 
     def centres(robustness, height, width, n=400):
         rng = np.random.default_rng(0)
@@ -169,7 +170,7 @@ def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_t
     sits where the sigmoid is flat and hardly moves (the dark garage where no lemon would grow)."""
     import tensorflow as tf
 
-    from deepdream.render.param import FourierPainter
+    from deepdream.render.painter import FourierPainter
 
     photo = np.zeros((32, 32, 3), np.float32)
     photo[:, 16:] = 128.0

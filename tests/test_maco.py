@@ -113,7 +113,8 @@ def test_a_maco_painting_changes_only_phases_traces_once_and_repeats_its_bytes()
     the photos' magnitudes: only the phases moved; one trace serves every run; a seed repeats its
     bytes and another seed paints another picture."""
     from deepdream.render.maco import spectrum_for
-    from deepdream.render.param import COLOR_MIX, prepare_painting
+    from deepdream.render.painter import COLOR_MIX
+    from deepdream.render.param import prepare_painting
     from deepdream.settings import VisualizeSettings
 
     settings = VisualizeSettings(target="block4a_expand:5", size="64x64", steps=6, views=2, param="maco")

@@ -306,7 +306,8 @@ class ClassDreamer(Dreamer):
         from ..backbones.base import resolve_precision
         from ..classes import class_index
         from . import param
-        from .param import VIEW_SIZE, FourierPainter, Robustness
+        from .painter import FourierPainter, Robustness
+        from .param import VIEW_SIZE
 
         settings = self.settings
         height, width = rgb.shape[:2]
