@@ -11,6 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install '.[web]'")
@@ -254,6 +255,11 @@ def test_class_painting_and_style_transfer(client):
     assert painted.status_code == 200, painted.text
     assert Image.open(io.BytesIO(painted.content)).size == (80, 64)
     assert metadata(painted)["mode"] == "class"
+    mapped = client.post("/api/class", data={"class": "lemon", "size": "64x64", "steps": "2", "alpha": "channel"})
+    assert mapped.status_code == 200, mapped.text
+    picture = Image.open(io.BytesIO(mapped.content))
+    alpha = np.asarray(picture.getchannel("A"))  # the transparency map, as `deepdream class --alpha channel`
+    assert picture.mode == "RGBA" and picture.size == (64, 64) and alpha.min() == 0 and alpha.max() == 255
     styled = client.post(
         "/api/style",
         data={"iterations": "2", "optimizer": "adam"},

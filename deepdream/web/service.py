@@ -299,7 +299,9 @@ class Service:
         start = time.perf_counter()
         painting = self.dreamer(settings, (), progress)
         rgb = painting.run(progress=progress, seed=settings.seed)
-        return Result(rgb, None, settings.to_json(), time.perf_counter() - start)
+        # --alpha file or channel: one PNG comes back, its alpha the transparency map (as the Python API's)
+        alpha = None if settings.alpha == "none" else painting.transparency()
+        return Result(rgb, alpha, settings.to_json(), time.perf_counter() - start)
 
     def stylize(
         self,
