@@ -192,6 +192,18 @@ def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_t
     assert moved[0.0][dark].mean() < 0.05 * moved[0.0][mid].mean()
 
 
+def test_a_class_painting_on_a_network_without_a_classifier_is_refused_before_it_loads(tmp_path):
+    """inceptionv3's weights are not here: the painting is refused for the missing classifier (so
+    before anything loads), in one line, nothing written."""
+    result = cli("class", "lemon", "-b", "inceptionv3", "-o", tmp_path / "lemon.png")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "deepdream: error: A class painting needs a backbone with an ImageNet classifier: use --backbone "
+        "efficientnet-lite2 (inceptionv3 has none).\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_default_dream_network_is_efficientnet_lite2(photo):
     dreamer = api.prepare()
     assert dreamer.backbone.name == "efficientnet-lite2"

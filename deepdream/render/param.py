@@ -65,17 +65,12 @@ def painting_objective(net, settings, channels=None):
     the settings' layer per picture of a batch (a feature atlas), instead of the settings' own."""
     import tensorflow as tf
 
-    from ..errors import SettingsError
     from ..objectives import check_spec, parse_layer_spec
 
     if getattr(settings, "target_class", None) is not None:
         from ..classes import class_index
 
-        if "logits" not in {info.name for info in net.catalog}:
-            raise SettingsError(
-                f"A class painting needs a backbone with an ImageNet classifier: use --backbone "
-                f"efficientnet-lite2 ({net.name} has none)."
-            )
+        check_class_backbone(settings)
         index = class_index(settings.target_class)
         return ["logits"], lambda out: tf.reshape(tf.cast(out[0], tf.float32), (-1, net.layer("logits").channels))[
             :, index
@@ -140,12 +135,21 @@ class Painting:
         return out[0] if painter.batch == 1 else out
 
 
+def check_class_backbone(settings) -> None:
+    """A class painting on a backbone without ImageNet's classifier: refused before it loads."""
+    from ..backbones import check_classifier
+
+    if getattr(settings, "target_class", None) is not None:
+        check_classifier(settings.backbone, "A class painting needs a backbone with an ImageNet classifier")
+
+
 def check_painting(settings) -> None:
     """What `prepare_painting` checks, without its work (--dry-run): the backbone and its weights
     load, and the class or layer (its channel in range) exists on it."""
     from .._tf import quiet_tensorflow
     from ..backbones import load_backbone
 
+    check_class_backbone(settings)
     quiet_tensorflow()
     painting_objective(load_backbone(settings.backbone, settings.weights), settings)
 
@@ -159,6 +163,7 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     from ..settings import parse_size
     from .events import Stage
 
+    check_class_backbone(settings)
     if progress is not None:
         progress(Stage(f"loading {settings.backbone}"))
     quiet_tensorflow()
