@@ -160,12 +160,13 @@ def test_the_default_dream_keeps_a_photos_colour_calm_where_free_colours_go_rain
     assert chroma_noise(api.dream(astronaut, chroma=1.0)) > 0.38  # free colours: the rainbow (0.42)
 
 
-@pytest.mark.slow  # two 320x213 dreams of 6 steps
-def test_preserve_colors_keeps_chroma_and_changes_luminance(cat320):
+@pytest.mark.slow  # two 160x107 dreams of 6 steps
+def test_preserve_colors_keeps_chroma_and_changes_luminance():
+    cat = np.asarray(Image.open(SAMPLES / "chelsea.png").convert("RGB").resize((160, 107), Image.LANCZOS))
     settings = dict(FAST, steps=6, step_size=3.0)
-    plain = api.dream(cat320.astype(np.float32), chroma=1.0, **settings)  # colours free
-    kept = api.dream(cat320.astype(np.float32), preserve_colors=True, **settings)
-    before, after, free = to_ycbcr(cat320), to_ycbcr(kept), to_ycbcr(plain)
+    plain = api.dream(cat.astype(np.float32), chroma=1.0, **settings)  # colours free
+    kept = api.dream(cat.astype(np.float32), preserve_colors=True, **settings)
+    before, after, free = to_ycbcr(cat), to_ycbcr(kept), to_ycbcr(plain)  # measured: 0.06, 4.9, 8.0
     assert np.abs(after[..., 1:] - before[..., 1:]).mean() < 2.0
     assert np.abs(free[..., 1:] - before[..., 1:]).mean() > 4.0  # the plain dream changes colours
     assert np.abs(after[..., 0] - before[..., 0]).mean() > 5.0  # the dream is in the luminance

@@ -18,7 +18,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 
 from conftest import SAMPLES, cli
 from PIL import Image
-from test_web_studio import browser, page_values, studio_url  # noqa: F401 (fixtures)
+from test_web_studio import page_values
 
 gr = pytest.importorskip("gradio")
 
@@ -189,7 +189,7 @@ ZOOM_SHOT_ENV = "DEEPDREAM_ZOOM_SCREENSHOT"
 
 
 @pytest.mark.slow  # a browser and a small clip
-def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(browser, studio_url, tmp_path):  # noqa: F811
+def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(browser, studio_url, tmp_path):
     """In a real page: picking vgg16 moves the strength to its own 1.5; the zoom mode (which starts
     its controls afresh) shows the
     timeline box with a plot per option; a timeline past the clip shows the CLI's line; the clip
@@ -250,7 +250,11 @@ def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(brows
     assert find("#timeline-plots .error")[0].text == (
         "--zoom keyframe 24:1.2 is past the clip, whose 3 frames are 0 to 2; move it, or make more frames."
     )
-    set_text("#timeline textarea", 'step-size = "0:1, 2:3"')
+    browser.execute_script(  # pasted in one go (typed, each key is a preview of the page: seconds)
+        "const box = document.querySelector('#timeline textarea'); box.value = arguments[0];"
+        "box.dispatchEvent(new Event('input', {bubbles: true}));",
+        'step-size = "0:1, 2:3"',
+    )
     _wait(lambda: find("#timeline-plots polyline"), 30, "the new timeline's plot")
     points = find("#timeline-plots polyline")[0].get_attribute("points")
     assert points == "44.0,70.0 168.0,39.0 292.0,8.0"
