@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", _threads)
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SAMPLES = ROOT / "samples"
 
 
@@ -140,49 +138,3 @@ def cli(*args, cwd=None) -> subprocess.CompletedProcess:
         except SystemExit as e:  # pragma: no cover (run returns its code; a stray exit still counts)
             code = e.code if isinstance(e.code, int) else 1
     return subprocess.CompletedProcess(["deepdream", *map(str, args)], code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium, one per test process (the studio's and the zoom's tests share it: a start
-    is seconds of CPU); each test opens its page and sets the window size it needs."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip(
-            f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver"
-        )
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
-    from selenium.webdriver.chrome.service import Service as DriverService
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    with tempfile.TemporaryDirectory(prefix="deepdream-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
-
-
-@pytest.fixture(scope="session")
-def studio_url():
-    """The studio on a server of its own (uvicorn on 127.0.0.1), for the browser tests."""
-    from test_web_api import Running
-
-    from deepdream.web import create_app
-
-    running = Running(create_app())
-    yield running.url + "/"
-    running.stop()

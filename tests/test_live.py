@@ -383,9 +383,8 @@ def write_y4m(path, clip, fps=10):
 
 @pytest.mark.slow
 def test_the_live_tab_in_chromium_dreams_the_camera_beside_it(tmp_path):
-    from conftest import CHROMEDRIVER, CHROMIUM
     from test_web_api import Running
-    from test_web_studio import _wait
+    from test_web_studio import CHROMEDRIVER, CHROMIUM, _wait
 
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip(f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER})")

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shlex
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,6 +24,7 @@ from PIL import Image
 
 gr = pytest.importorskip("gradio")
 
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 #: Set to a path to also save the page's screenshot there (docs/images/studio.png for the docs).
 SCREENSHOT_ENV = "DEEPDREAM_STUDIO_SCREENSHOT"
 
@@ -213,6 +215,49 @@ def test_a_mistake_on_the_page_is_shown_as_its_one_line_message(tmp_path):
 
 
 # ----------------------------------------------------------------------------------- in Chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip(
+            f"needs Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install '.[test]'")
+    from selenium.webdriver.chrome.service import Service as DriverService
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory(prefix="deepdream-chromium-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+@pytest.fixture(scope="module")
+def studio_url():
+    from test_web_api import Running
+
+    from deepdream.web import create_app
+
+    running = Running(create_app())
+    yield running.url + "/"
+    running.stop()
 
 
 def _wait(condition, seconds: float, what: str):

@@ -18,7 +18,7 @@ pytest.importorskip("gradio", reason="the web extra is not installed: pip instal
 
 from conftest import SAMPLES, cli
 from PIL import Image
-from test_web_studio import page_values
+from test_web_studio import browser, page_values, studio_url  # noqa: F401 (fixtures)
 
 gr = pytest.importorskip("gradio")
 
@@ -189,7 +189,7 @@ ZOOM_SHOT_ENV = "DEEPDREAM_ZOOM_SCREENSHOT"
 
 
 @pytest.mark.slow  # a browser and a small clip
-def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(browser, studio_url, tmp_path):
+def test_the_zoom_mode_in_chromium_plots_the_timeline_and_renders_the_clip(browser, studio_url, tmp_path):  # noqa: F811
     """In a real page: picking vgg16 moves the strength to its own 1.5; the zoom mode (which starts
     its controls afresh) shows the
     timeline box with a plot per option; a timeline past the clip shows the CLI's line; the clip
