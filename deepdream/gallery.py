@@ -297,17 +297,18 @@ def _paint_cells(settings, chunk: list[int], outputs: list[Path], own: list) -> 
 
     from .images import save_image
     from .render.param import prepare_painting
+    from .settings import parse_size
 
     painting = prepare_painting(settings, channels=chunk)
-    side = int(settings.size.split("x")[0])
-    # [B, side, side, 3] and the transparency maps [B, side, side] (a batch of one comes unbatched)
-    pictures = np.reshape(painting.run(), (len(chunk), side, side, 3))
-    alphas = np.reshape(painting.transparency(), (len(chunk), side, side))
+    height, width = parse_size(settings.size)
+    # [B, h, w, 3] and the transparency maps [B, h, w] (a batch of one comes unbatched)
+    pictures = np.reshape(painting.run(), (len(chunk), height, width, 3))
+    alphas = np.reshape(painting.transparency(), (len(chunk), height, width))
     for rgb, alpha, out, mine in zip(pictures, alphas, outputs, own, strict=True):
         channel = alpha if settings.alpha == "channel" else None
         save_image(rgb, out, alpha=channel, overwrite=True, metadata=mine.to_json())
-        if settings.alpha == "file":
-            save_image(alpha, out.with_name(f"{out.stem}_alpha.png"), overwrite=True, metadata=mine.to_json())
+        if settings.alpha_file(out) is not None:
+            save_image(alpha, settings.alpha_file(out), overwrite=True, metadata=mine.to_json())
 
 
 def atlas(

@@ -111,15 +111,16 @@ def from_specs(backbone, specs: Sequence[LayerSpec | str], score: str = "mean", 
     return sum(terms[1:], terms[0])
 
 
+#: What --class says on a backbone without ImageNet's classifier (`backbones.check_classifier`).
+CLASS_NEEDS = "--class needs a backbone with an ImageNet classifier"
+
+
 def class_objective(net, target_class):
     """The logit of an ImageNet class (name or number) on a backbone with a classifier head."""
+    from .backbones import check_classifier
     from .classes import class_index, imagenet_classes
 
-    if "logits" not in {info.name for info in net.catalog}:
-        raise SettingsError(
-            f"--class needs a backbone with an ImageNet classifier: use --backbone "
-            f"efficientnet-lite2 ({net.name} has none)."
-        )
+    check_classifier(net.name, CLASS_NEEDS)
     index = class_index(target_class)
     objective = channel("logits", index)
     objective.description = f"class {index} ({imagenet_classes()[index]})"

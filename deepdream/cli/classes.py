@@ -26,7 +26,7 @@ def _paint(
     if output is None:
         output = Path(f"{stem}.png") if overwrite else next_free(Path(f"{stem}.png"), echo=False)
     check_save_every(save_every)
-    alpha_file = output.with_name(f"{output.stem}_alpha.png") if settings.alpha == "file" else None
+    alpha_file = settings.alpha_file(output)
     if alpha_file is not None:
         may_replace(alpha_file, [], overwrite, quiet)
     overwrite = may_replace(output, [], overwrite, quiet)

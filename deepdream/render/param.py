@@ -70,7 +70,6 @@ def painting_objective(net, settings, channels=None):
     if getattr(settings, "target_class", None) is not None:
         from ..classes import class_index
 
-        check_class_backbone(settings)
         index = class_index(settings.target_class)
         return ["logits"], lambda out: tf.reshape(tf.cast(out[0], tf.float32), (-1, net.layer("logits").channels))[
             :, index

@@ -4,7 +4,7 @@ alone (--dry-run, a batch before it starts)."""
 
 from __future__ import annotations
 
-from ..objectives import class_objective
+from ..objectives import CLASS_NEEDS, class_objective
 from .dreamer import ClassDreamer, Dreamer, load_mask
 from .events import Stage
 from .subject import check_subject
@@ -15,7 +15,7 @@ def check_classifiers(settings) -> None:
     from ..backbones import check_classifier
 
     if settings.target_class is not None:
-        check_classifier(settings.backbone, "--class needs a backbone with an ImageNet classifier")
+        check_classifier(settings.backbone, CLASS_NEEDS)
     if settings.keep_subject:
         check_subject(settings.backbone)
 
