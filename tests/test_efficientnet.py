@@ -86,6 +86,44 @@ def test_feature_model_on_a_small_input(net):
     )
 
 
+def test_the_painting_network_computes_the_same_features_and_passes_back_half_of_each_branch(net):
+    import tensorflow as tf
+
+    from deepdream.backbones.base import scale_gradient_layer
+
+    x = tf.constant(np.linspace(-1.0, 2.0, 6, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = scale_gradient_layer(0.25, "branch")(x)
+        energy = tf.reduce_sum(y * y)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())  # forward: unchanged
+    np.testing.assert_allclose(tape.gradient(energy, x).numpy(), 0.25 * 2 * x.numpy())  # a quarter back
+
+    residual = [b.name for b in E.BLOCKS if b.residual]
+    assert len(residual) == 14 and E.PAINTING_SKIP_GRADIENT == 0.5
+    painting = net.painting_network()
+    assert painting is net.painting_network() and painting is not net.model  # made once
+    assert [layer.name for layer in painting.layers if layer.name.endswith("_branch")] == [
+        f"{name}_branch" for name in residual
+    ]
+    rgb = tf.constant(net.preprocess(np.random.default_rng(1).uniform(0, 255, (2, 64, 64, 3)).astype(np.float32)))
+    gradients, logits = [], []
+    for painting_gradient in (False, True):
+        model = net.feature_model(["logits"], painting=painting_gradient)
+        with tf.GradientTape() as tape:
+            tape.watch(rgb)
+            logit = tf.reshape(model(rgb), (2, 1000))[:, 207]
+            total = tf.reduce_sum(logit)
+        gradients.append(tape.gradient(total, rgb).numpy())
+        logits.append(logit.numpy())
+    np.testing.assert_allclose(logits[1], logits[0], rtol=1e-5, atol=1e-4)  # the same network forward
+    plain, shortcut = gradients
+    # another gradient: mostly through the skip connections (not a multiple of the plain one)
+    cosine = float(np.sum(plain * shortcut) / np.linalg.norm(plain) / np.linalg.norm(shortcut))
+    assert 0.0 < cosine < 0.95, cosine
+    assert np.linalg.norm(shortcut) < 0.7 * np.linalg.norm(plain)  # half of each of 14 branches' share
+
+
 def test_every_tensor_is_used_and_shapes_match_the_file():
     state = E.read_state_dict(E.embedded_weights_path())
     expected = E.expected_shapes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -83,6 +84,29 @@ def resolve_precision(precision: str = "auto", backbone=None) -> str:
     return _auto
 
 
+def scale_gradient_layer(share: float, name: str):
+    """A Keras layer that passes its input on unchanged and `share` of its gradient back."""
+    return _scale_gradient_class()(share, name=name)
+
+
+@functools.cache
+def _scale_gradient_class():
+    import keras
+
+    class ScaleGradient(keras.layers.Layer):
+        def __init__(self, share: float, **kwargs):
+            super().__init__(**kwargs)
+            self.share = float(share)
+
+        def call(self, x):
+            return self.share * x + (1.0 - self.share) * keras.ops.stop_gradient(x)
+
+        def get_config(self):
+            return {**super().get_config(), "share": self.share}
+
+    return ScaleGradient
+
+
 def _clone_in_precision(model, precision: str):
     """A copy of a Keras model whose layers compute in `precision` (weights kept in float32)."""
     import keras
@@ -158,8 +182,8 @@ class Backbone:
         self._order = order
         self.low = self._affine(np.zeros(3, np.float32))
         self.high = self._affine(np.full(3, 255.0, np.float32))
-        self._feature_models: dict[tuple[tuple[str, ...], str], Callable] = {}
-        self._models_in_precision: dict[str, object] = {}
+        self._feature_models: dict[tuple[tuple[str, ...], str, bool], Callable] = {}
+        self._models_in_precision: dict[tuple[str, bool], object] = {}
 
     # -- model space -------------------------------------------------------------------------
     def _affine(self, rgb):
@@ -204,30 +228,40 @@ class Backbone:
                 f"(`deepdream layers --backbone {self.name}` lists them all)."
             ) from None
 
-    def model_in_precision(self, precision: str = "float32"):
+    def model_in_precision(self, precision: str = "float32", *, painting: bool = False):
         """The whole network computing in `precision` ("auto", "float32", "bfloat16", "float16"):
-        the loaded model for float32, else a copy of it made once (same weights, kept in float32)."""
+        the loaded model for float32, else a copy of it made once (same weights, kept in float32).
+        painting: `painting_network`'s instead."""
         precision = resolve_precision(precision, self)
+        model = self.painting_network() if painting else self.model
         if precision == "float32":
-            return self.model
-        if precision not in self._models_in_precision:
-            self._models_in_precision[precision] = _clone_in_precision(self.model, precision)
-        return self._models_in_precision[precision]
+            return model
+        key = (precision, painting and model is not self.model)
+        if key not in self._models_in_precision:
+            self._models_in_precision[key] = _clone_in_precision(model, precision)
+        return self._models_in_precision[key]
 
-    def feature_model(self, layer_names: Sequence[str], precision: str = "float32"):
+    def painting_network(self):
+        """The network class paintings take their gradient from: the same features, and a backward
+        pass of its own where a backbone has one (Lite2's residual branches pass back half their
+        gradient, so a painting transfers to networks that never painted it). Here: `model`."""
+        return self.model
+
+    def feature_model(self, layer_names: Sequence[str], precision: str = "float32", *, painting: bool = False):
         """A callable: model-space batch [B, H, W, 3] -> list of feature maps, one per name.
 
         It takes float32 input and computes in `precision`; its feature maps are of that dtype, so
-        objectives cast them to float32 before reducing.
+        objectives cast them to float32 before reducing. painting: of `painting_network` (the same
+        features, its gradient).
         """
         precision = resolve_precision(precision, self)
-        key = (tuple(layer_names), precision)
+        key = (tuple(layer_names), precision, painting)
         if key not in self._feature_models:
             for name in key[0]:
                 self.layer(name)
             import keras
 
-            model = self.model_in_precision(precision)
+            model = self.model_in_precision(precision, painting=painting)
             outputs = [model.get_layer(self._model_layers.get(name, name)).output for name in key[0]]
             self._feature_models[key] = keras.Model(model.input, outputs)
         return self._feature_models[key]

@@ -115,6 +115,7 @@ class FourierPainter:
         precision: str = "float32",
         headroom: float = 0.0,
         param: str = "fourier",
+        painting_network: bool = False,
     ):
         import tensorflow as tf
 
@@ -124,7 +125,8 @@ class FourierPainter:
         self.learning_rate = learning_rate * (PHASE_RATE if param == "maco" else 1.0)
         self.robustness = robustness
         self.precision = precision
-        self.features = backbone.feature_model(list(layers), precision)
+        # painting_network: the gradient of the backbone's network for class paintings (the same features)
+        self.features = backbone.feature_model(list(layers), precision, painting=painting_network)
         self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
         # MACO (`render.maco`): the photos' magnitudes [1, 3, h, w/2+1], x 4 as `pixels` divides by 4
         self.magnitude = tf.constant(4.0 * spectrum_for(height, width)[None]) if param == "maco" else None

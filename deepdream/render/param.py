@@ -2,7 +2,9 @@
 and the class painted into a photo (`dream --class`), each made by `render.painter.FourierPainter`.
 A class painting's views are larger (0.8 to 1.2 of the picture) and blurred by up to 6 pixels, so
 the class is one big shape that a person names, which still reads after a 4-pixel blur
-(`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`). The objective is a class's logit, or a channel's or a layer's mean,
+(`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`), and its gradient comes from the backbone's
+`painting_network` (Lite2's passes back mostly through its skip connections, so what it paints
+reads to other networks too). The objective is a class's logit, or a channel's or a layer's mean,
 evaluated per view; a batch paints several pictures at once, each with its own channel (a feature
 atlas). Started from a photo (`run(base=...)`) instead of noise, the coefficients paint what is
 added to it: `dream --class`.
@@ -194,5 +196,6 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
         robustness=robustness,
         precision=precision,
         param=settings.param,
+        painting_network=bool(shape),
     )
     return Painting(settings, net, painter)
