@@ -48,6 +48,7 @@ def page_values(mode="dream", picture=None, **changes):
         target_class=None,
         size="256x256",
         param="fourier",
+        alpha="none",
         steps=12,
         octaves=6,
         step_size=4.0,
@@ -168,7 +169,11 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
             render(*page_values(mode="class painting", target_class="golden retriever", size="80x64", steps=1))
         )[-1]
         maco = list(
-            render(*page_values(mode="class painting", target_class="lemon", size="64x64", steps=1, param="maco"))
+            render(
+                *page_values(
+                    mode="class painting", target_class="lemon", size="64x64", steps=1, param="maco", alpha="channel"
+                )
+            )
         )[-1]
         styled = list(
             render(
@@ -186,8 +191,11 @@ def test_class_painting_and_style_transfer_from_the_page(tmp_path):
         service.close()
     assert Image.open(painted[2]).size == (80, 64) and Path(painted[2]).name == "golden_retriever_s0.png"
     assert painted[3] == "deepdream class 'golden retriever' -o golden_retriever_s0.png --size 80x64 --steps 1"
-    assert maco[3] == "deepdream class lemon -o lemon_s0.png --size 64x64 --steps 1 --param maco"
+    assert maco[3] == "deepdream class lemon -o lemon_s0.png --size 64x64 --steps 1 --param maco --alpha channel"
     assert json.loads(Image.open(maco[2]).text["deepdream"])["settings"]["param"] == "maco"
+    assert Image.open(painted[2]).mode == "RGB"
+    lemon = np.asarray(Image.open(maco[2]))  # the transparency map as its alpha: 0 (least) to 255 (most)
+    assert lemon.shape == (64, 64, 4) and lemon[..., 3].min() == 0 and lemon[..., 3].max() == 255
     assert Image.open(styled[2]).size == (64, 43)
     assert styled[3] == (
         "deepdream style chelsea.png -o chelsea_style_s0.png --iterations 2 --style gravel.png --max-side 64"

@@ -67,6 +67,7 @@ class PaintSettings(Settings):
         "The transparency map (how much each pixel moved the network, summed over the steps): none, "
         "file (NAME_alpha.png beside the picture) or channel (the PNG's alpha channel; the Python API "
         "returns an RGBA picture for either).",
+        ui=Control("Transparency map", choices=ALPHAS, more=True),
         group=LOOK,
     )
     seed: int = option(0, "Random seed: same seed and options, same output bytes.", ui=Control("Seed"), group=SIZE)
