@@ -152,8 +152,8 @@ STYLE_LAYERS = tuple(
 )
 MIN_SIZE = 32
 #: Class paintings: the share of its gradient each residual branch passes back (the skip gradient
-#: method, Wu et al. 2020): a class painting then keeps its class for a judge network after a 4-px
-#: blur on 15 of 20 classes, against 10 with the plain gradient (docs/look.md).
+#: method, Wu et al. 2020): class paintings keep their class for a judge network after a 4-px blur
+#: on 15 and 10 of 20 classes (seeds 0 and 1), against 10 and 7 with the plain gradient (docs/look.md).
 PAINTING_SKIP_GRADIENT = 0.5
 
 

@@ -171,8 +171,9 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     net = load_backbone(settings.backbone, settings.weights)
     layers, objective = painting_objective(net, settings, channels)
     height, width = parse_size(settings.size)
+    a_class = getattr(settings, "target_class", None) is not None
     shape = {}
-    if getattr(settings, "target_class", None) is not None:
+    if a_class:
         shape = {"min_crop": CLASS_PAINT_CROP[0], "max_crop": CLASS_PAINT_CROP[1], "blur": CLASS_PAINT_BLUR}
     robustness = Robustness(
         views=settings.views,
@@ -196,6 +197,6 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
         robustness=robustness,
         precision=precision,
         param=settings.param,
-        painting_network=bool(shape),
+        painting_network=a_class,
     )
     return Painting(settings, net, painter)
