@@ -245,6 +245,16 @@ def test_bad_classes_are_one_line(tmp_path, args, message):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("seed", [1.5, True, "3"])
+def test_a_paintings_seed_is_a_whole_number(seed):
+    from deepdream import api
+    from deepdream.errors import SettingsError
+
+    with pytest.raises(SettingsError) as error:
+        api.paint_class("lemon", seed=seed)
+    assert str(error.value) == f"--seed must be a whole number (got {seed!r})."
+
+
 def test_gallery_from_noise_is_an_atlas_of_channels(tmp_path):
     """`gallery --from-noise`: one painted cell per channel of --layer on a labelled sheet, the HTML
     page giving each cell's `deepdream visualize` command; no picture needed (the sheet is named for

@@ -94,13 +94,13 @@ class PaintSettings(Settings):
         self._choice("precision", PRECISIONS)
         self._choice("param", PARAMS)
         self._choice("alpha", ALPHAS)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
 
     def alpha_file(self, output: Path) -> Path | None:
         """Where --alpha file writes the transparency map of the picture at `output`: NAME_alpha.png
         beside it (None for --alpha none or channel)."""
         return output.with_name(f"{output.stem}_alpha.png") if self.alpha == "file" else None
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
 
 
 @dataclass(frozen=True)
