@@ -307,8 +307,9 @@ def _paint_cells(settings, chunk: list[int], outputs: list[Path], own: list) -> 
     for rgb, alpha, out, mine in zip(pictures, alphas, outputs, own, strict=True):
         channel = alpha if settings.alpha == "channel" else None
         save_image(rgb, out, alpha=channel, overwrite=True, metadata=mine.to_json())
-        if settings.alpha_file(out) is not None:
-            save_image(alpha, settings.alpha_file(out), overwrite=True, metadata=mine.to_json())
+        alpha_file = settings.alpha_file(out)
+        if alpha_file is not None:
+            save_image(alpha, alpha_file, overwrite=True, metadata=mine.to_json())
 
 
 def atlas(
