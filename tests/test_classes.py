@@ -51,10 +51,11 @@ def test_painting_a_class_makes_the_network_see_it():
     same seed (checked on a short painting)."""
     from scipy.ndimage import gaussian_filter
 
-    from deepdream.render.param import CLASS_PAINT_BLUR, CLASS_PAINT_CROP, prepare_painting
+    from deepdream.render.param import CLASS_PAINT_BLUR, CLASS_PAINT_CROP, CLASS_PAINT_OPENING, prepare_painting
     from deepdream.settings import ClassSettings
 
     painting = prepare_painting(ClassSettings(target_class="golden retriever", size="128x128", steps=48))
+    assert painting.painter.opening == CLASS_PAINT_OPENING == 0.5  # coarse to fine over the first half
     net = painting.backbone
     seen = []
     rgb = painting.run(progress=lambda e: seen.append(e.snapshot()) if getattr(e, "step", 0) == 1 else None)
@@ -190,6 +191,52 @@ def test_a_photo_painted_into_changes_as_readily_in_its_darks_as_in_its_middle_t
     dark, mid = (slice(8, 32), slice(0, 16)), (slice(8, 32), slice(16, 32))
     assert moved[0.1][dark].mean() > 0.3 * moved[0.1][mid].mean() > 0
     assert moved[0.0][dark].mean() < 0.05 * moved[0.0][mid].mean()
+
+
+def test_coarse_to_fine_opens_a_low_pass_over_the_first_steps(vgg):
+    """The cutoff rises geometrically from 1/32 to 0.75 cycles per pixel over the opening's share of
+    the steps, then passes everything; through it the picture has no fine detail, and a painter
+    without an opening (feature visualisations, `dream --class`) is not filtered at all. The
+    chroma low-pass softens the two colour channels' fine coefficients, never the brightness's."""
+    import tensorflow as tf
+
+    from deepdream.render.painter import OPEN_NEVER, FourierPainter, opening_cutoff, spectrum_frequency
+
+    assert opening_cutoff(0, 200, 0.5) == pytest.approx(1 / 32)
+    assert opening_cutoff(50, 200, 0.5) == pytest.approx((0.75 / 32) ** 0.5)  # halfway, geometrically
+    assert opening_cutoff(99, 200, 0.5) == pytest.approx(1 / 32 * 24**0.99)
+    assert opening_cutoff(100, 200, 0.5) == opening_cutoff(0, 200, 0.0) == OPEN_NEVER
+    frequency = spectrum_frequency(64, 64)
+    np.testing.assert_allclose(frequency[0, :3], [0, 1 / 64, 2 / 64])
+
+    def fine_share(picture):  # of the brightness's variance, above 0.25 cycles per pixel
+        power = np.abs(np.fft.rfft2(picture.mean(-1) - picture.mean())) ** 2
+        return power[frequency > 0.25].sum() / power.sum()
+
+    pictures = {}
+    for opening in (0.0, 1.0):
+        painter = FourierPainter(
+            vgg,
+            lambda out: tf.reduce_mean(out[0], axis=[1, 2, 3]),
+            ["block1_conv1"],
+            64,
+            64,
+            opening=opening,
+            chroma_cutoff=0.4,
+        )
+        painter.run(np.random.default_rng(0), 2)
+        assert painter.cutoff.numpy() == OPEN_NEVER  # open again after the run
+        opened = painter.pixels(painter.spectrum).numpy()[0]
+        painter.cutoff.assign(1 / 32)
+        pictures[opening] = opened, painter.pixels(painter.spectrum).numpy()[0]
+    np.testing.assert_array_equal(*pictures[0.0])  # no opening: nothing filtered
+    opened, shut = pictures[1.0]
+    assert fine_share(opened) > 0.01 and fine_share(shut) < 1e-4 * fine_share(opened)
+    scale = painter.scale.numpy()[0]  # [3, h, w/2+1]
+    ratio = scale[1:] / scale[0]
+    np.testing.assert_allclose(ratio[:, 0, 0], 1.0)
+    np.testing.assert_allclose(ratio[:, 0, 16], np.exp(-0.5 * (0.25 / 0.4) ** 2), rtol=1e-5)  # 0.25 cycles
+    np.testing.assert_allclose(ratio, np.broadcast_to(np.exp(-0.5 * (frequency / 0.4) ** 2), ratio.shape), rtol=1e-4)
 
 
 def test_a_class_painting_on_a_network_without_a_classifier_is_refused_before_it_loads(tmp_path):

@@ -15,6 +15,12 @@ the network several random views of it (`Robustness`).
   turned by a few degrees and resized to its input; some of them blurred. Only what reads at every
   scale, place and angle, and in coarse shapes too, grows.
 - **Adam** on the coefficients (lucid's optimiser), a few hundred steps.
+- **Coarse to fine** (`opening`, class paintings): over the first part of the steps the picture is
+  seen through a Gaussian low-pass that opens from shapes a sixteenth of the picture wide to every
+  frequency, so the large shapes are laid out before the fine texture shows. (Adam divides out the
+  gradient's size, so the fine coefficients keep moving unseen and appear as it opens; holding them
+  still instead kept fewer classes' shape: docs/look.md.) A low-pass on the two colour channels
+  (`chroma_cutoff`) keeps their detail softer than the brightness's, as in photos.
 
 MACO (`render.maco`) keeps the coefficients' magnitudes at natural photos' and paints the phases only.
 """
@@ -39,11 +45,30 @@ COLOR_MIX = (COLOR_SQRT / np.max(np.linalg.norm(COLOR_SQRT, axis=0))).astype(np.
 def spectrum_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:
     """1 / frequency (frequencies in cycles per pixel; the lowest is 1 / the longer side) for the
     coefficients of a real 2-D FFT of a height x width picture, times sqrt(pixels): [h, w // 2 + 1]."""
-    fy = np.fft.fftfreq(height)[:, None]
-    fx = np.fft.rfftfreq(width)[None, :]
-    freqs = np.sqrt(fx * fx + fy * fy)
+    freqs = spectrum_frequency(height, width)
     scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** decay
     return (scale * math.sqrt(height * width)).astype(np.float32)
+
+
+#: Coarse to fine (`FourierPainter`'s opening): the low-pass's cutoff at the first step and at the
+#: end of the opening, in cycles per pixel (1/32: shapes a sixteenth of the picture or larger)
+OPEN_FROM, OPEN_TO = 1 / 32, 0.75
+#: The cutoff of a low-pass that passes everything.
+OPEN_NEVER = 1e6
+
+
+def spectrum_frequency(height: int, width: int) -> np.ndarray:
+    """The frequency (cycles per pixel) of each coefficient of a real 2-D FFT: [h, w // 2 + 1]."""
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    return np.sqrt(fx * fx + fy * fy).astype(np.float32)
+
+
+def opening_cutoff(step: int, steps: int, opening: float) -> float:
+    """The low-pass's cutoff at `step` (from 0) of `steps` when it opens over the first `opening` of
+    them: geometric from OPEN_FROM to OPEN_TO, then OPEN_NEVER (at opening 0, from the first step)."""
+    u = step / (opening * steps) if opening > 0 else 1.0
+    return OPEN_FROM * (OPEN_TO / OPEN_FROM) ** u if u < 1.0 else OPEN_NEVER
 
 
 @dataclass(frozen=True)
@@ -116,6 +141,8 @@ class FourierPainter:
         headroom: float = 0.0,
         param: str = "fourier",
         painting_network: bool = False,
+        opening: float = 0.0,
+        chroma_cutoff: float | None = None,
     ):
         import tensorflow as tf
 
@@ -127,7 +154,16 @@ class FourierPainter:
         self.precision = precision
         # painting_network: the gradient of the backbone's network for class paintings (the same features)
         self.features = backbone.feature_model(list(layers), precision, painting=painting_network)
-        self.scale = tf.constant(spectrum_scale(height, width, decay)[None, None])  # [1, 1, h, w/2+1]
+        scale = spectrum_scale(height, width, decay)[None, None]  # [1, 1, h, w/2+1]
+        if chroma_cutoff:  # the two colour channels' detail softened (Fourier only), as in photos
+            soft = np.exp(-0.5 * np.square(spectrum_frequency(height, width) / chroma_cutoff))
+            scale = scale * np.stack([np.ones_like(soft), soft, soft])[None]  # [1, 3, h, w/2+1]
+        self.scale = tf.constant(scale.astype(np.float32))
+        # coarse to fine (Fourier only): over the first `opening` of the steps the picture is its
+        # coefficients through a Gaussian low-pass that opens from OPEN_FROM to OPEN_TO (`opening_cutoff`)
+        self.opening = float(opening) if param == "fourier" else 0.0
+        self.frequency = tf.constant(spectrum_frequency(height, width)[None, None])  # [1, 1, h, w/2+1]
+        self.cutoff = tf.Variable(OPEN_NEVER)
         # MACO (`render.maco`): the photos' magnitudes [1, 3, h, w/2+1], x 4 as `pixels` divides by 4
         self.magnitude = tf.constant(4.0 * spectrum_for(height, width)[None]) if param == "maco" else None
         # the gradient's magnitude per pixel summed over the steps: the transparency map
@@ -157,6 +193,8 @@ class FourierPainter:
         if self.magnitude is not None:
             coefficients = phase_only(spectrum, self.magnitude)
         else:
+            if self.opening:  # coarse to fine: seen through the low-pass
+                spectrum = spectrum * tf.exp(-0.5 * tf.square(self.frequency / self.cutoff))[None]
             coefficients = tf.complex(spectrum[0], spectrum[1]) * tf.cast(self.scale, tf.complex64)
         decorrelated = tf.signal.irfft2d(coefficients, fft_length=[self.height, self.width]) / 4.0
         decorrelated = tf.transpose(decorrelated, [0, 2, 3, 1])  # [B, h, w, 3]
@@ -259,9 +297,11 @@ class FourierPainter:
         # views look where the painting may change: centred on a region's pixels, by its weight
         where = None if weight is None or np.min(weight) >= 1.0 else np.cumsum(np.asarray(weight, np.float64).ravel())
         for step in range(steps):
+            self.cutoff.assign(opening_cutoff(step, steps, self.opening))
             transforms = tf.constant(self.robustness.draw(rng, self.height, self.width, where))
             sigma = tf.constant(rng.uniform(0.5, self.robustness.blur) if self.robustness.blurred else 0.0, tf.float32)
             value = self._step(transforms, sigma)
             if progress is not None:
                 progress(step + 1, float(value))
+        self.cutoff.assign(OPEN_NEVER)
         return self.pixels(self.spectrum).numpy()

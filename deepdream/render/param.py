@@ -2,7 +2,8 @@
 and the class painted into a photo (`dream --class`), each made by `render.painter.FourierPainter`.
 A class painting's views are larger (0.8 to 1.2 of the picture) and blurred by up to 6 pixels, so
 the class is one big shape that a person names, which still reads after a 4-pixel blur
-(`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`), and its gradient comes from the backbone's
+(`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`); its large shapes are painted first (coarse to fine,
+`CLASS_PAINT_OPENING`), its colours kept calm (`CLASS_PAINT_CHROMA`), and its gradient comes from the backbone's
 `painting_network` (Lite2's passes back mostly through its skip connections, so what it paints
 reads to other networks too). The objective is a class's logit, or a channel's or a layer's mean,
 evaluated per view; a batch paints several pictures at once, each with its own channel (a feature
@@ -26,6 +27,12 @@ VIEW_SIZE = 224
 #: Feature visualisations keep `Robustness`'s defaults.
 CLASS_PAINT_CROP = (0.8, 1.2)
 CLASS_PAINT_BLUR = 6.0
+#: ... and coarse to fine: the share of the steps over which the painter's low-pass opens (the
+#: large shapes are laid out first; see `FourierPainter`'s opening)
+CLASS_PAINT_OPENING = 0.5
+#: ... and the colour channels' detail kept below this many cycles per pixel (a Gaussian low-pass's
+#: cutoff; the brightness keeps all of its own): the chroma as calm as a photo's
+CLASS_PAINT_CHROMA = 0.4
 #: `dream --class` on a photo: painting steps in all at the dream's default --steps x --octaves
 #: (other values scale it; see `class_dream_steps`), and views per step.
 CLASS_DREAM_STEPS = 300
@@ -198,5 +205,7 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
         precision=precision,
         param=settings.param,
         painting_network=a_class,
+        opening=CLASS_PAINT_OPENING if a_class else 0.0,
+        chroma_cutoff=CLASS_PAINT_CHROMA if a_class else None,
     )
     return Painting(settings, net, painter)
