@@ -51,7 +51,13 @@ def test_painting_a_class_makes_the_network_see_it():
     same seed (checked on a short painting)."""
     from scipy.ndimage import gaussian_filter
 
-    from deepdream.render.param import CLASS_PAINT_BLUR, CLASS_PAINT_CROP, CLASS_PAINT_OPENING, prepare_painting
+    from deepdream.render.param import (
+        CLASS_PAINT_BLUR,
+        CLASS_PAINT_CROP,
+        CLASS_PAINT_LEAST_BLUR,
+        CLASS_PAINT_OPENING,
+        prepare_painting,
+    )
     from deepdream.settings import ClassSettings
 
     painting = prepare_painting(ClassSettings(target_class="golden retriever", size="128x128", steps=48))
@@ -64,7 +70,8 @@ def test_painting_a_class_makes_the_network_see_it():
     assert before < 0.05
     assert top[0] == 207 and top[2] > 0.5, top
     robust = painting.painter.robustness
-    assert (robust.min_crop, robust.max_crop, robust.blur) == (*CLASS_PAINT_CROP, CLASS_PAINT_BLUR) == (0.8, 1.2, 6.0)
+    shape = (robust.min_crop, robust.max_crop, robust.least_blur, robust.blur)
+    assert shape == (*CLASS_PAINT_CROP, CLASS_PAINT_LEAST_BLUR, CLASS_PAINT_BLUR) == (0.8, 1.2, 2.0, 6.0)
     blurred = dict((i, p) for i, _, p in net.classify(gaussian_filter(rgb, (6, 6, 0)), 1000))[207]
     assert blurred > 0.9, blurred  # 0.997
     assert rgb.shape == (128, 128, 3) and rgb.dtype == np.float32 and rgb.min() >= 0 and rgb.max() <= 255

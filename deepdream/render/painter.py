@@ -87,6 +87,8 @@ class Robustness:
     #: in the picture's coarse shapes too, not only in its finest texture.
     blurred: int = 0
     blur: float = 3.0
+    #: ... and at least `least_blur` pixels (the Gaussian's sigma is drawn between the two)
+    least_blur: float = 0.5
     #: How far toward the picture's edges views are centred: 0, only where the whole crop fits
     #: inside it (the middle is in nearly every view, the edges in few: a painting from noise grows
     #: its subject in the middle); 1, anywhere (mirrored beyond the edges), every part seen about as
@@ -299,7 +301,10 @@ class FourierPainter:
         for step in range(steps):
             self.cutoff.assign(opening_cutoff(step, steps, self.opening))
             transforms = tf.constant(self.robustness.draw(rng, self.height, self.width, where))
-            sigma = tf.constant(rng.uniform(0.5, self.robustness.blur) if self.robustness.blurred else 0.0, tf.float32)
+            sigma = tf.constant(
+                rng.uniform(self.robustness.least_blur, self.robustness.blur) if self.robustness.blurred else 0.0,
+                tf.float32,
+            )
             value = self._step(transforms, sigma)
             if progress is not None:
                 progress(step + 1, float(value))

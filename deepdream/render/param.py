@@ -1,14 +1,14 @@
 """Paintings from settings: a class (`deepdream class`), a channel or a layer (`visualize`, an atlas),
 and the class painted into a photo (`dream --class`), each made by `render.painter.FourierPainter`.
-A class painting's views are larger (0.8 to 1.2 of the picture) and blurred by up to 6 pixels, so
+A class painting's views are larger (0.8 to 1.2 of the picture) and blurred by 2 to 6 pixels, so
 the class is one big shape that a person names, which still reads after a 4-pixel blur
-(`CLASS_PAINT_CROP`, `CLASS_PAINT_BLUR`); its large shapes are painted first (coarse to fine,
-`CLASS_PAINT_OPENING`), its colours kept calm (`CLASS_PAINT_CHROMA`), and its gradient comes from the backbone's
-`painting_network` (Lite2's passes back mostly through its skip connections, so what it paints
-reads to other networks too). The objective is a class's logit, or a channel's or a layer's mean,
-evaluated per view; a batch paints several pictures at once, each with its own channel (a feature
-atlas). Started from a photo (`run(base=...)`) instead of noise, the coefficients paint what is
-added to it: `dream --class`.
+(`CLASS_PAINT_CROP`, `CLASS_PAINT_LEAST_BLUR`, `CLASS_PAINT_BLUR`); its large shapes are painted
+first (coarse to fine, `CLASS_PAINT_OPENING`), its colours kept calm (`CLASS_PAINT_CHROMA`), and its
+gradient comes from the backbone's `painting_network` (Lite2's passes back mostly through its skip
+connections, so what it paints reads to other networks too). The objective is a class's logit, or a
+channel's or a layer's mean, evaluated per view; a batch paints several pictures at once, each with
+its own channel (a feature atlas). Started from a photo (`run(base=...)`) instead of noise, the
+coefficients paint what is added to it: `dream --class`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ VIEW_SIZE = 224
 #: Feature visualisations keep `Robustness`'s defaults.
 CLASS_PAINT_CROP = (0.8, 1.2)
 CLASS_PAINT_BLUR = 6.0
+#: ... and the least blur of a blurred view (its Gaussian's sigma is drawn between the two): a
+#: blurred view is a coarse one, so the class's shape, not its texture, answers for it
+CLASS_PAINT_LEAST_BLUR = 2.0
 #: ... and coarse to fine: the share of the steps over which the painter's low-pass opens (the
 #: large shapes are laid out first; see `FourierPainter`'s opening)
 CLASS_PAINT_OPENING = 0.5
@@ -181,7 +184,12 @@ def prepare_painting(settings, *, progress=None, channels=None) -> Painting:
     a_class = getattr(settings, "target_class", None) is not None
     shape = {}
     if a_class:
-        shape = {"min_crop": CLASS_PAINT_CROP[0], "max_crop": CLASS_PAINT_CROP[1], "blur": CLASS_PAINT_BLUR}
+        shape = {
+            "min_crop": CLASS_PAINT_CROP[0],
+            "max_crop": CLASS_PAINT_CROP[1],
+            "blur": CLASS_PAINT_BLUR,
+            "least_blur": CLASS_PAINT_LEAST_BLUR,
+        }
     robustness = Robustness(
         views=settings.views,
         blurred=settings.blurred_views,
