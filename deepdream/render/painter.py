@@ -16,10 +16,10 @@ the network several random views of it (`Robustness`).
   scale, place and angle, and in coarse shapes too, grows.
 - **Adam** on the coefficients (lucid's optimiser), a few hundred steps.
 - **Coarse to fine** (`opening`, class paintings): over the first part of the steps the picture is
-  seen through a Gaussian low-pass that opens from shapes a sixteenth of the picture wide to every
+  seen through a Gaussian low-pass that opens from shapes about 16 pixels across to every
   frequency, so the large shapes are laid out before the fine texture shows. (Adam divides out the
   gradient's size, so the fine coefficients keep moving unseen and appear as it opens; holding them
-  still instead kept fewer classes' shape: docs/look.md.) A low-pass on the two colour channels
+  still instead kept no more classes' shape: docs/look.md.) A low-pass on the two colour channels
   (`chroma_cutoff`) keeps their detail softer than the brightness's, as in photos.
 
 MACO (`render.maco`) keeps the coefficients' magnitudes at natural photos' and paints the phases only.
@@ -51,7 +51,7 @@ def spectrum_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:
 
 
 #: Coarse to fine (`FourierPainter`'s opening): the low-pass's cutoff at the first step and at the
-#: end of the opening, in cycles per pixel (1/32: shapes a sixteenth of the picture or larger)
+#: end of the opening, in cycles per pixel (1/32: shapes about 16 pixels across and larger)
 OPEN_FROM, OPEN_TO = 1 / 32, 0.75
 #: The cutoff of a low-pass that passes everything.
 OPEN_NEVER = 1e6
