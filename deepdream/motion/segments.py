@@ -333,6 +333,7 @@ def _drive(
     before = dict(zip(segments[1:], segments, strict=False))
     blocks = dict(zip(pool.workers, split(segments, count), strict=False))
     failures: collections.Counter = collections.Counter()
+    causes: dict = {}  # segment -> the last error a worker raised on it
     idle = list(pool.workers)
     calls: dict = {}  # handle -> run
     runs = 0
@@ -364,8 +365,9 @@ def _drive(
             result = pool.get(handle)
         except WorkerDied as e:
             result, error = LOST, e
+            causes[run.segment] = e  # what a later "restarted" reports, so the user sees the cause
         else:
-            error = WorkerDied("the worker was restarted")
+            error = causes.get(run.segment) or WorkerDied("the worker was restarted")
         if run.dead:
             pass
         elif isinstance(result, str):  # LOST: the worker died, or was restarted and lost the state
