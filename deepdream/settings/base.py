@@ -272,6 +272,11 @@ class Settings:
         if high is not None and value > high:
             self._fail(name, f"must be at most {high:,} (got {shown(value)}).{hint}")
 
+    def _seed(self) -> None:
+        """--seed: a whole number, as given (not a bool, a float or a numeral's text)."""
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
+
     def _scheduled(self, check, name: str, *args, **kwargs) -> None:
         """`check(name, *args, **kwargs)` (`_number`, `_whole`, ...) on a field that may hold a
         schedule: its text parsed, each keyframe's value checked as a plain value would be (an

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import SettingsError, shown, suggest
+from ..errors import SettingsError, suggest
 from .base import (
     DETAIL,
     GUIDES,
@@ -293,8 +293,7 @@ class DreamSettings(Moving, Settings):
         self._set("preserve_colors", bool(self.preserve_colors))
         self._choice("precision", PRECISIONS)
         self._whole("tile_batch", 1, high=MAX_PICTURES)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
+        self._seed()
         if self.max_side is not None:
             self._whole("max_side", 1)
         if self.target_class is not None:

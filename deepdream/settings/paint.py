@@ -94,8 +94,7 @@ class PaintSettings(Settings):
         self._choice("precision", PRECISIONS)
         self._choice("param", PARAMS)
         self._choice("alpha", ALPHAS)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {self.seed!r}).")
+        self._seed()
 
     def alpha_file(self, output: Path) -> Path | None:
         """Where --alpha file writes the transparency map of the picture at `output`: NAME_alpha.png

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import SettingsError, shown
+from ..errors import SettingsError
 from .base import (
     DETAIL,
     GUIDES,
@@ -99,8 +99,7 @@ class _GatysSettings(Settings):
         if self.scales > 8:
             self._fail("scales", f"must be at most 8 (got {self.scales}).")
         self._whole("tile_size", 64, f" {TILE_SIZE} is a good start.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            self._fail("seed", f"must be a whole number (got {shown(self.seed)}).")
+        self._seed()
         self._check_init()
 
     def _check_init(self) -> None:
