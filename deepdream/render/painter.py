@@ -156,15 +156,16 @@ class FourierPainter:
         self.precision = precision
         # painting_network: the gradient of the backbone's network for class paintings (the same features)
         self.features = backbone.feature_model(list(layers), precision, painting=painting_network)
+        frequency = spectrum_frequency(height, width)  # [h, w/2+1]
         scale = spectrum_scale(height, width, decay)[None, None]  # [1, 1, h, w/2+1]
         if chroma_cutoff:  # the two colour channels' detail softened (Fourier only), as in photos
-            soft = np.exp(-0.5 * np.square(spectrum_frequency(height, width) / chroma_cutoff))
+            soft = np.exp(-0.5 * np.square(frequency / chroma_cutoff))
             scale = scale * np.stack([np.ones_like(soft), soft, soft])[None]  # [1, 3, h, w/2+1]
         self.scale = tf.constant(scale.astype(np.float32))
         # coarse to fine (Fourier only): over the first `opening` of the steps the picture is its
         # coefficients through a Gaussian low-pass that opens from OPEN_FROM to OPEN_TO (`opening_cutoff`)
         self.opening = float(opening) if param == "fourier" else 0.0
-        self.frequency = tf.constant(spectrum_frequency(height, width)[None, None])  # [1, 1, h, w/2+1]
+        self.frequency = tf.constant(frequency[None, None])  # [1, 1, h, w/2+1]
         self.cutoff = tf.Variable(OPEN_NEVER)
         # MACO (`render.maco`): the photos' magnitudes [1, 3, h, w/2+1], x 4 as `pixels` divides by 4
         self.magnitude = tf.constant(4.0 * spectrum_for(height, width)[None]) if param == "maco" else None
@@ -299,7 +300,8 @@ class FourierPainter:
         # views look where the painting may change: centred on a region's pixels, by its weight
         where = None if weight is None or np.min(weight) >= 1.0 else np.cumsum(np.asarray(weight, np.float64).ravel())
         for step in range(steps):
-            self.cutoff.assign(opening_cutoff(step, steps, self.opening))
+            if self.opening:
+                self.cutoff.assign(opening_cutoff(step, steps, self.opening))
             transforms = tf.constant(self.robustness.draw(rng, self.height, self.width, where))
             sigma = tf.constant(
                 rng.uniform(self.robustness.least_blur, self.robustness.blur) if self.robustness.blurred else 0.0,
@@ -308,5 +310,6 @@ class FourierPainter:
             value = self._step(transforms, sigma)
             if progress is not None:
                 progress(step + 1, float(value))
-        self.cutoff.assign(OPEN_NEVER)
+        if self.opening:
+            self.cutoff.assign(OPEN_NEVER)
         return self.pixels(self.spectrum).numpy()
